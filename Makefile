@@ -1,0 +1,49 @@
+# uktrace: `make demo` and `make test` do every set-up step on a fresh Debian machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SYSTEM_PACKAGES := qemu-system-x86 gcc make binutils
+GUEST := guest/build/uktrace-guest.elf
+
+.PHONY: demo test lint bench system guest clean
+
+demo: $(BIN)/uktrace guest
+	$(BIN)/uktrace parse tests/data/logs/001-v0.5-kvm-x86-helloworld-fulldebug.log tests/data/logs/040-v0.10-kvm-x86-9pfs-boot-flow-study.log
+
+test: $(BIN)/uktrace guest
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/pytest -q
+
+lint: $(BIN)/uktrace
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy && $(BIN)/lint-imports
+
+bench: $(BIN)/uktrace guest
+	$(BIN)/python benchmarks/parse_throughput.py
+
+# system packages: QEMU (Debian's qemu-system-x86) and the toolchain that builds the test guest
+system:
+	@missing=""; \
+	command -v qemu-system-x86_64 >/dev/null || missing="$$missing qemu-system-x86"; \
+	command -v gcc >/dev/null || missing="$$missing gcc"; \
+	command -v ld >/dev/null || missing="$$missing binutils"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing system packages:$$missing"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing \
+		|| { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; }; \
+	fi
+
+$(BIN)/uktrace: pyproject.toml | system
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+guest: system
+	@if [ -f guest/Makefile ]; then $(MAKE) -C guest; fi
+
+clean:
+	rm -rf $(VENV) guest/build .pytest_cache .mypy_cache .ruff_cache

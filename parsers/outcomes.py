@@ -1,0 +1,56 @@
+"""How a boot ends, as tables: crash and failure markers, and the exit-code lines.
+
+The first crash or failure marker decides (a failed mount is followed by "Init function ...
+returned error", a trap by a register dump); later ones are context, not the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+
+class OutcomeRule(NamedTuple):
+    status: str
+    """`crashed` (trap, assertion, page fault, crash screen, init error) or `failed`."""
+    pattern: str
+    """Regex matched at the start of the printk message (or of a VMM line)."""
+
+
+OUTCOME_RULES: tuple[OutcomeRule, ...] = (
+    # x86 traps (plat/common/x86/traps.c), arm64 exceptions
+    OutcomeRule("crashed", r"Unhandled Trap \d+|EL1 sync trap caught|Unhandled irq="),
+    OutcomeRule("crashed", r"Assertion failure: "),
+    # page faults: <=0.9 wording, 0.10+ wording, ukvmem (0.14+)
+    OutcomeRule("crashed", r"Page fault at linear address|Unhandled page fault|page fault handler returned error"),
+    OutcomeRule("crashed", r"Cannot handle (?:read |write |exec |instruction fetch )?page fault"),
+    # crash screens: cloud branch 0.15/0.16, mainline 0.20+ (CONFIG_LIBUKDEBUG_CRASH_SCREEN)
+    OutcomeRule("crashed", r"Unikraft [Cc]rash - |The system crashed|System rebooting in "),
+    OutcomeRule("crashed", r"Crashing$|Init function at \S+ returned error|Early init call @ \S+ failed"),
+    # failures: the application or the configuration, not a fault
+    OutcomeRule("failed", r"weak main\(\) called|Failed to launch application's main"),
+    OutcomeRule("failed", r"Failed to mount |Could not find an initrd|Parameter 'vfs\.rootfs' is invalid"),
+    OutcomeRule("failed", r"Failed to initiali[sz]e memory allocator"),
+    OutcomeRule("failed", r"Failed to init bootstrap processor|Bootstrap processor init failed|SMP init failed"),
+    OutcomeRule("failed", r"Cmdline init failed|Could not parse cmdline|Boot stack alloc failed|Mem init failed"),
+    OutcomeRule("failed", r"Failed to allocate thread stack|Could not create main thread"),
+    OutcomeRule("failed", r"Failed to parse the kernel argument"),
+    # QEMU on nested KVM: the VM stops with an internal error and QEMU hangs
+    OutcomeRule("failed", r"KVM internal error|KVM: entry failed"),
+)
+
+_OUTCOME = re.compile("|".join(f"(?P<r{i}>{rule.pattern})" for i, rule in enumerate(OUTCOME_RULES)))
+_MAIN_RETURNED = re.compile(r"main returned (-?\d+)")
+_HALTING = re.compile(r"Halting system \((-?\d+)\)")
+
+
+def outcome_of(message: str) -> str | None:
+    """`crashed` or `failed` when the message marks such an end, else None."""
+    match = _OUTCOME.match(message)
+    return OUTCOME_RULES[int(match.lastgroup[1:])].status if match and match.lastgroup else None
+
+
+def exit_code_of(message: str) -> int | None:
+    """The code from `main returned N` or 0.16+ `Halting system (N)`."""
+    match = _MAIN_RETURNED.match(message) or _HALTING.match(message)
+    return int(match[1]) if match else None

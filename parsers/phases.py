@@ -1,0 +1,93 @@
+"""Boot phases and the console markers that start them, as one table per concern.
+
+Adding a Unikraft release that renames a message means adding a row here. Patterns match the
+printk *message* (prefix removed) at its start; never match on `<file @ line>`, line numbers
+differ per release. Markers per era: see docs in the README and the log-format notes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+# canonical phases in boot order; `spawn` and `firmware` are measured on the host
+PHASES = (
+    "spawn",
+    "firmware",
+    "platform_entry",
+    "stack_switch",
+    "constructors",
+    "subsystems",
+    "init_table",
+    "bus_probe",
+    "mount",
+    "9p_handshake",
+    "banner",
+    "main",
+    "exit",
+)
+NESTED = frozenset({"9p_handshake"})
+"""Phases that run inside another one and do not end it (the 9P handshake happens in mount)."""
+
+
+class PhaseRule(NamedTuple):
+    phase: str
+    pattern: str
+    """Regex matched at the start of the printk message."""
+
+
+PHASE_RULES: tuple[PhaseRule, ...] = (
+    # platform entry: trap vectors, BSP, boot info (plat/kvm/x86/setup.c; 0.12+ bootinfo)
+    PhaseRule("platform_entry", r"Entering from (?:KVM|Xen|Firecracker)"),
+    PhaseRule("platform_entry", r"\s*(?:multiboot|initrd|heap start(?: \(2\))?|stack top|pagetable start): "),
+    PhaseRule("platform_entry", r"No initrd present|Found device tree on|PSCI method"),
+    PhaseRule("platform_entry", r"Unikraft [A-Z][a-z]+ \(\d"),  # 0.12+ ukplat_bootinfo_print()
+    PhaseRule("platform_entry", r"Architecture: |Boot loader ?: |Command line: |Boot memory map:"),
+    PhaseRule("platform_entry", r"Failed to init bootstrap processor|Bootstrap processor init failed"),
+    PhaseRule("stack_switch", r"Switch from bootstrap stack"),
+    # uk_ctortab; libparam parses the command line from a constructor
+    PhaseRule("constructors", r"Unikraft constructor table at|Call constructor: |Found \d+ library args"),
+    # memory, IRQ, timer calibration, scheduler (0.15+ says "the IRQ subsystem")
+    PhaseRule("subsystems", r"Initiali[sz]e memory allocator|Try memory region|Initiali[sz]e binary buddy"),
+    PhaseRule("subsystems", r"Initiali[sz]e (?:the )?IRQ subsystem|Initiali[sz]e platform time"),
+    PhaseRule("subsystems", r"Calibrating TSC clock|Clock source: "),
+    PhaseRule("subsystems", r"Initiali[sz]ing (?:cooperative )?scheduler|Initiali[sz]e scheduling"),
+    PhaseRule("init_table", r"Init Table @|Call init function: "),
+    # bus handlers, PCI (x86 port I/O or ECAM), platform bus (arm64), virtio devices
+    PhaseRule("bus_probe", r"Initiali[sz]e bus handlers|Probe buses|Probe PCI"),
+    PhaseRule("bus_probe", r"PCI [0-9a-f]{2}:[0-9a-f]{2}\.[0-9a-f]{2} |Added virtio-pci|Virtio device "),
+    PhaseRule("bus_probe", r"pf_driver_probe_device|generic pci config"),
+    # vfscore rootfs (0.4-0.13), automount/fstab (0.14+), initrd extraction
+    PhaseRule("mount", r"Mount \S+ to /|VFS: mounting |Mounting '|Extracting initrd|vfs\.fstab: Mounting"),
+    PhaseRule("mount", r"Failed to mount "),
+    PhaseRule("main", r"Pre-init table at|Constructor table at|Environment variables:|Calling main\("),
+    PhaseRule("exit", r"main returned |Halting system|Unikraft halted|Call term function"),
+)
+
+NINEP_RULES: tuple[tuple[str, str], ...] = (
+    # (edge, pattern): libuk9p debug lines give the handshake; without them, the device start
+    ("protocol_start", r"TVERSION "),
+    ("protocol_end", r"RATTACH |RERROR |RLERROR "),
+    ("device_start", r"virtio-9p: Configured"),
+    ("device_end", r"virtio-9p: \S+ started"),
+)
+
+
+def _alternation(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?P<r{i}>{pattern})" for i, pattern in enumerate(patterns)))
+
+
+_PHASE_MATCHER = _alternation([rule.pattern for rule in PHASE_RULES])
+_NINEP_MATCHER = _alternation([pattern for _, pattern in NINEP_RULES])
+
+
+def phase_of(message: str) -> str | None:
+    """The phase a printk message marks, or None."""
+    match = _PHASE_MATCHER.match(message)
+    return PHASE_RULES[int(match.lastgroup[1:])].phase if match and match.lastgroup else None
+
+
+def ninep_edge(message: str) -> str | None:
+    """`protocol_start`/`protocol_end`/`device_start`/`device_end` for a 9P marker, or None."""
+    match = _NINEP_MATCHER.match(message)
+    return NINEP_RULES[int(match.lastgroup[1:])][0] if match and match.lastgroup else None

@@ -1,0 +1,70 @@
+"""The `uk_printk` line prefix, for every Unikraft release from 0.2 to today.
+
+    [TIMESTAMP] LVL: <THREAD> {r:RA,f:FA} [LIBNAME] <SRC @ LINE> message      (0.5+)
+    [TIMESTAMP] LVL: [LIBNAME] SRC @ LINE   : message                        (0.2-0.4)
+
+Every element after the level is optional (Kconfig options, release, kraft catalog builds);
+whitespace is matched loosely because logs copied through Markdown lose their padding.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+PRINTK = re.compile(
+    r"\[\s*(?P<sec>\d+)\.(?P<usec>\d+)\]\s*"
+    r"(?P<level>dbg|Info|Warn|ERR|CRIT):\s*"
+    # thread (0.12+) `<name>` / `<<n/a>>`, or the bottom of stack `<0x..>` (0.2-0.9); never `<x @ n>`
+    r"(?:<(?P<thread><[^<>]*>|[^<>@]*)>\s+)?"
+    # caller info (0.10+): return address and frame address
+    r"(?:\{r:(?P<ra>0x[0-9a-fA-F]+|\(nil\)),\s*f:(?P<fa>0x[0-9a-fA-F]+|\(nil\))\}\s*)?"
+    r"(?:\[(?P<lib>[^\]\s]+)\]\s*)?"
+    # `<file.c @  101> ` (0.5+) or `file.c @ 92   : ` (0.2-0.4)
+    r"(?:<(?P<src>[^<>\s]+) @\s*(?P<srcline>\d+)>\s?|(?P<osrc>[\w.\-]+) @ (?P<osrcline>\d+)\s*: ?)?"
+    r"(?P<msg>.*)",
+    re.DOTALL,
+)
+
+PRINTK_ANYWHERE = re.compile(
+    rb"(?:\x1b\[[0-9;]*m)*\[\s*\d+\.\d{6}\] ?(?:\x1b\[[0-9;]*m)*\s*(?:dbg|Info|Warn|ERR|CRIT):"
+)
+"""Where a printk prefix starts inside a line: used to split `Booting from ROM..[    0.0] ...`."""
+
+
+class Printk(NamedTuple):
+    """The fields of one printk prefix."""
+
+    timestamp: float
+    level: str
+    thread: str | None
+    caller: tuple[int, int] | None
+    library: str | None
+    source: str | None
+    source_line: int | None
+    message: str
+
+
+def _address(text: str) -> int:
+    return 0 if text == "(nil)" else int(text, 16)
+
+
+def parse_printk(text: str) -> Printk | None:
+    """Split a printk line into its fields, or None when `text` has no printk prefix."""
+    match = PRINTK.match(text)
+    if match is None:
+        return None
+    sec, usec, level, thread, ra, fa, lib, src, srcline, osrc, osrcline, msg = match.groups()
+    caller = (_address(ra), _address(fa)) if ra is not None else None
+    if src is None and osrc is not None:
+        src, srcline = osrc, osrcline
+    return Printk(
+        timestamp=int(sec) + int(usec) / 10 ** len(usec),
+        level=level,
+        thread=thread,
+        caller=caller,
+        library=lib,
+        source=src,
+        source_line=int(srcline) if srcline is not None else None,
+        message=msg,
+    )

@@ -1,0 +1,60 @@
+"""`uktrace parse`: tables, JSON, and clear errors for bad paths."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import log
+
+
+def uktrace(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "uktrace", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_json_shape() -> None:
+    result = uktrace("parse", "--json", str(log("001")), str(log("016")))
+    assert result.returncode == 0, result.stderr
+    guests = json.loads(result.stdout)["guests"]
+    assert [g["status"] for g in guests] == ["exited", "crashed"]
+    first = guests[0]
+    assert set(first) == {
+        "name",
+        "source",
+        "unikraft",
+        "status",
+        "exit_code",
+        "crash",
+        "phases",
+        "lines",
+        "unrecognised",
+    }
+    assert first["unikraft"] == {"version": "0.5.0", "codename": "Tethys", "sha": "b8be82b-custom"}
+    assert first["phases"][3] == {
+        "name": "subsystems",
+        "start": 0.0,
+        "end": 0.101047,
+        "clock": "guest",
+        "guest": {"start": 0.0, "end": 0.101047},
+        "host": {"start": None, "end": None},
+    }
+    assert guests[1]["crash"]["reason"].startswith("Cannot handle write page fault")
+
+
+def test_table_output() -> None:
+    result = uktrace("parse", str(log("001")))
+    assert result.returncode == 0
+    assert "Unikraft Tethys 0.5.0~b8be82b-custom" in result.stdout
+    assert "subsystems" in result.stdout and "101.0 ms" in result.stdout
+    assert "status: exited (0)" in result.stdout
+
+
+def test_missing_and_unreadable_files_are_clear_errors_and_others_still_parse(tmp_path: Path) -> None:
+    result = uktrace("parse", "--json", str(tmp_path / "nope.log"), str(tmp_path), str(log("001")))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "nope.log: no such file" in result.stderr
+    assert "is a directory" in result.stderr
+    assert [g["status"] for g in json.loads(result.stdout)["guests"]] == ["exited"]

@@ -1,0 +1,126 @@
+"""Console bytes to records: what a real serial console carries."""
+
+from __future__ import annotations
+
+from parsers import ConsoleParser, Kind, Record
+
+
+def parse(data: bytes, *chunks: int) -> list[Record]:
+    parser = ConsoleParser()
+    records: list[Record] = []
+    start = 0
+    for size in chunks:
+        records += parser.feed(data[start : start + size], host_ns=start)
+        start += size
+    records += parser.feed(data[start:], host_ns=start)
+    return records + parser.flush()
+
+
+def test_glued_to_seabios_is_split_and_lossless() -> None:
+    data = b"SeaBIOS (version 1.16.0)\nBooting from ROM..[    0.000000] CRIT: [libkvmplat] <paging.c @  541> Assertion failure: x\n"
+    records = parse(data)
+    assert [r.kind for r in records] == [Kind.FIRMWARE, Kind.FIRMWARE, Kind.PRINTK]
+    assert records[1].text == "Booting from ROM.." and records[1].partial
+    assert records[2].message == "Assertion failure: x" and not records[2].partial
+    assert b"".join(r.raw for r in records) == data
+
+
+def test_printk_glued_to_printk_and_to_app_output() -> None:
+    data = b"[    0.100000] Info: [libvfscore] Mount devfs to /dev...[    0.200000] Info: [libukboot] Calling main(1, ['a'])\n"
+    data += b"Hello[    0.300000] Info: [libukboot] main returned 0, halting system\n"
+    records = parse(data)
+    assert [r.message for r in records] == [
+        "Mount devfs to /dev...",
+        "Calling main(1, ['a'])",
+        "Hello",
+        "main returned 0, halting system",
+    ]
+    assert records[2].kind is Kind.APP
+
+
+def test_seabios_escape_sequences_and_crlf() -> None:
+    data = b"\x1bc\x1b[?7l\x1b[2J\x1b[0mSeaBIOS (version 1.16.2-debian-1.16.2-1)\r\n"
+    data += b"\x1b[0m[    0.000000] \x1b[0m\x1b[1;32mInfo: \x1b[0m[libkvmplat] <setup.c @  468> Entering from KVM (x86)...\r\n"
+    records = parse(data)
+    assert records[0].text == "SeaBIOS (version 1.16.2-debian-1.16.2-1)"
+    assert records[0].kind is Kind.FIRMWARE
+    assert records[1].kind is Kind.PRINTK and records[1].level == "Info"
+    assert records[1].message == "Entering from KVM (x86)..."
+
+
+def test_invalid_utf8_and_control_bytes_become_visible_text() -> None:
+    data = b"[    0.5] Info: [app] bad \xff\xfe\xc3\x28 bytes\x01\x02 here\n"
+    (record,) = parse(data)
+    assert record.kind is Kind.PRINTK
+    assert "\ufffd" in record.message and "\u2401\u2402" in record.message
+    assert record.raw == data
+
+
+def test_long_line_is_cut_but_every_byte_kept() -> None:
+    data = b"x" * 10_000 + b"\nnext\n"
+    records = parse(data, 3000, 3000)
+    assert [len(r.raw) for r in records] == [4096, 4096, 10_000 - 8192 + 1, 5]
+    assert [r.partial for r in records] == [True, True, False, False]
+    assert b"".join(r.raw for r in records) == data
+
+
+def test_chunk_split_inside_utf8_sequence_and_prefix() -> None:
+    data = "[    0.1] Info: [app] grüße\n".encode()
+    cut = data.index(b"\xc3") + 1
+    whole = parse(data)
+    split = parse(data, cut)
+    assert [r.text for r in split] == [r.text for r in whole] == ["[    0.1] Info: [app] grüße"]
+
+
+def test_host_time_is_the_arrival_of_the_first_byte() -> None:
+    parser = ConsoleParser()
+    assert parser.feed(b"[    0.0] Info: [a] hal", host_ns=100) == []
+    (record,) = parser.feed(b"f\n", host_ns=250)
+    assert record.host_ns == 100
+
+
+def test_unterminated_last_line_is_flushed() -> None:
+    parser = ConsoleParser()
+    assert parser.feed(b"Booting from ROM..") == []
+    (record,) = parser.flush()
+    assert record.partial and record.kind is Kind.FIRMWARE
+
+
+def test_noise_sources() -> None:
+    data = (
+        b"2024-09-16T10:46:36.488090104 [anonymous-instance:main] Running Firecracker v1.8.0\n"
+        b"qemu-system-x86_64: warning: host doesn't support requested feature\n"
+        b"\t\t i  using arch=x86_64 plat=qemu\n"
+        b"(XEN) d1v0 unhandled exception\n"
+        b"Google, Inc.\n"
+        b"(d1) [    0.1] Info: [libxenplat] <setup.c @  1> Entering from Xen (x86, PV)...\n"
+        b"(XEN) DOM1: [    0.2] Info: [libukboot] <boot.c @  1> Init Table @ 0x1 - 0x2\n"
+    )
+    records = parse(data)
+    assert [r.kind for r in records] == [
+        Kind.VMM,
+        Kind.VMM,
+        Kind.VMM,
+        Kind.VMM,
+        Kind.FIRMWARE,
+        Kind.PRINTK,
+        Kind.PRINTK,
+    ]
+    assert records[5].message == "Entering from Xen (x86, PV)..."
+    assert records[6].library == "libukboot"
+
+
+def test_banner_art_and_app_output() -> None:
+    data = (
+        b"Powered by\no.   .o       _ _               __ _\nOo   Oo  ___ (_) | __ __  __ _ ' _) :_\n"
+        b"oO   oO ' _ `| | |/ /  _)' _` | |_|  _)\noOo oOO| | | | |   (| | | (_) |  _) :_\n"
+        b" OoOoO ._, ._:_:_,\\_._,  .__,_:_, \\___)\n                Calypso 0.17.0~3c884328\n"
+        b"Hello from Unikraft!\n"
+    )
+    records = parse(data)
+    assert [r.kind for r in records] == [Kind.BANNER] * 7 + [Kind.APP]
+
+
+def test_unknown_line_before_the_app_is_other() -> None:
+    (record,) = parse(b"something unexpected\n")
+    assert record.kind is Kind.OTHER and record.message == "something unexpected"

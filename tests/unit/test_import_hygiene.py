@@ -1,0 +1,21 @@
+"""The engine and the parsers stay headless: importing them never loads Textual."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize("module", ["parsers", "uktrace", "uktrace.cli", "uktrace.timeline", "uktrace.report"])
+def test_no_textual_in_a_fresh_interpreter(module: str) -> None:
+    code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'tui')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_parsers_import_nothing_of_ours() -> None:
+    code = "import sys, parsers; print(sorted(m for m in sys.modules if m.split('.')[0] in ('uktrace', 'anyio', 'pexpect')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,38 @@
+"""Timelines as plain data: the JSON that `uktrace parse --json` and `uktrace run --json` print."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .timeline import BootTimeline, Phase
+
+
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def phase_dict(phase: Phase) -> dict[str, Any]:
+    """`start`/`end` in the phase's own clock; both clocks alongside where known."""
+    return {
+        "name": phase.name,
+        "start": _seconds(phase.start),
+        "end": _seconds(phase.end),
+        "clock": phase.clock,
+        "guest": {"start": _seconds(phase.guest_start), "end": _seconds(phase.guest_end)},
+        "host": {"start": _seconds(phase.host_start), "end": _seconds(phase.host_end)},
+    }
+
+
+def timeline_dict(timeline: BootTimeline) -> dict[str, Any]:
+    """One guest, in the documented JSON shape."""
+    return {
+        "name": timeline.name,
+        "source": timeline.source,
+        "unikraft": timeline.version.as_dict() if timeline.version else None,
+        "status": timeline.status.value,
+        "exit_code": timeline.exit_code,
+        "crash": {"reason": timeline.crash.reason, "line": timeline.crash.line} if timeline.crash else None,
+        "phases": [phase_dict(phase) for phase in timeline.phases()],
+        "lines": timeline.lines,
+        "unrecognised": timeline.unrecognised,
+    }
