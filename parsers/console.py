@@ -13,8 +13,11 @@ import re
 
 from .banner import art_version, banner_start, one_line_banner
 from .noise import classify_noise, strip_guest_prefix
-from .printk import PRINTK_ANYWHERE, parse_printk
+from .printk import PRINTK, PRINTK_ANYWHERE, printk_fields
 from .records import Kind, Record
+
+_new_record = tuple.__new__
+"""`Record(...)` through NamedTuple's Python-level `__new__` costs a third of a line's budget."""
 
 MAX_LINE = 4096
 """Bytes after which a line without a terminator is cut into a `partial` record."""
@@ -22,6 +25,12 @@ MAX_LINE = 4096
 _ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -/]*[0-~]?)")
 _COLOURS_ONLY = re.compile(rb"(?:\x1b\[[0-9;]*m)*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Bytes that make a line need `decode_line` (escape sequences, controls)."""
+_LONE_CR = re.compile(rb"\r(?!\n)")
+_PREFIX = re.compile(rb"\[\s*\d+\.\d{6}\] ?\s*(?:dbg|Info|Warn|ERR|CRIT):")
+"""A printk prefix without colours (lines with colour codes need care anyway); starts with a
+literal, so the regex engine scans for it at memchr speed."""
 _CONTROL_PICTURES = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421}
 
 
@@ -70,15 +79,64 @@ class ConsoleParser:
             self._tail_ns = None
             self._emit_line(line, start_ns, records)
             data = data[cut + 1 :]
-        lines = data.split(b"\n")
-        tail = lines.pop()
-        for line in lines:
-            self._emit_line(line + b"\n", host_ns, records)
-        if tail:
-            self._tail += tail
+        end = data.rfind(b"\n") + 1
+        if end:
+            self._emit_block(data[:end] if end < len(data) else data, host_ns, records)
+        if end < len(data):
+            self._tail += data[end:]
             self._tail_ns = host_ns
             self._emit_long_tail(records)
         return records
+
+    def _emit_block(self, block: bytes, host_ns: int | None, records: list[Record]) -> None:
+        """Complete lines. Whole-block scans find the few lines that need care (glued printk,
+        escape or control bytes, invalid UTF-8, overlong); the rest cost one match and one tuple."""
+        position = 0
+        for start, end in self._lines_needing_care(block):
+            self._emit_clean(block, position, start, host_ns, records)
+            self._emit_line(block[start:end], host_ns, records)
+            position = end
+        self._emit_clean(block, position, len(block), host_ns, records)
+
+    def _lines_needing_care(self, block: bytes) -> list[tuple[int, int]]:
+        starts = [m.start() for m in _CONTROL_BYTES.finditer(block)]
+        if b"\r" in block:
+            starts += [m.start() for m in _LONE_CR.finditer(block)]
+        if b"] " in block:
+            starts += [m.start() for m in _PREFIX.finditer(block) if m.start() and block[m.start() - 1] != 0x0A]
+        if len(block) > self.max_line:
+            offset = 0
+            for line in block.split(b"\n"):
+                if len(line) >= self.max_line:
+                    starts.append(offset)
+                offset += len(line) + 1
+        spans: list[tuple[int, int]] = []
+        for position in sorted(starts):
+            if spans and position < spans[-1][1]:
+                continue
+            start = block.rfind(b"\n", 0, position) + 1
+            spans.append((start, block.index(b"\n", position) + 1))
+        return spans
+
+    def _emit_clean(self, block: bytes, start: int, end: int, host_ns: int | None, records: list[Record]) -> None:
+        while start < end:
+            region = block[start:end]
+            try:
+                text = region.decode()
+            except UnicodeDecodeError as error:
+                # decode up to the line holding the invalid byte, that line the careful way
+                bad = block.rfind(b"\n", 0, start + error.start) + 1
+                stop = block.index(b"\n", start + error.start) + 1
+                self._emit_clean(block, start, bad, host_ns, records)
+                self._emit_line(block[bad:stop], host_ns, records)
+                start = stop
+                continue
+            if "\r" in text:
+                text = text.replace("\r\n", "\n")
+            make = self._make
+            for raw, line in zip(region.splitlines(keepends=True), text.split("\n"), strict=False):
+                records.append(make(raw, line, host_ns, False))
+            return
 
     def flush(self) -> list[Record]:
         """Records for an unterminated last line, at the end of the stream."""
@@ -121,19 +179,45 @@ class ConsoleParser:
         records.append(self._record(raw, host_ns, partial))
 
     def _record(self, raw: bytes, host_ns: int | None, partial: bool) -> Record:
-        index = self._index
+        return self._make(raw, decode_line(raw), host_ns, partial)
+
+    def _make(self, raw: bytes, text: str, host_ns: int | None, partial: bool) -> Record:
+        seq = self._index
         self._index += 1
-        text = strip_guest_prefix(decode_line(raw))
-        if text.startswith("["):
-            printk = parse_printk(text)
-            if printk is not None:
-                self._art_left = 0
-                if printk.message.startswith("Calling main"):
-                    self._app = True
-                return Record(
-                    index, Kind.PRINTK, text, raw, printk.message, *printk[:7], host_ns=host_ns, partial=partial
-                )
-        return Record(index, self._classify(text), text, raw, text, host_ns=host_ns, partial=partial)
+        if text[:1] == "(":
+            text = strip_guest_prefix(text)
+        if text[:1] == "[" and (match := PRINTK.match(text)) is not None:
+            ts, level, thread, ra, _fa, lib, src, srcline, osrc, osrcline, message = match.groups()
+            if src is None and osrc is not None:
+                src, srcline = osrc, osrcline
+            self._art_left = 0
+            if not self._app and message.startswith("Calling main"):
+                self._app = True
+            caller = None if ra is None else printk_fields(match).caller
+            line = None if srcline is None else int(srcline)
+            return _new_record(
+                Record,
+                (
+                    seq,
+                    Kind.PRINTK,
+                    text,
+                    raw,
+                    message,
+                    float(ts),
+                    level,
+                    thread,
+                    caller,
+                    lib,
+                    src,
+                    line,
+                    host_ns,
+                    partial,
+                ),
+            )
+        kind = self._classify(text)
+        return _new_record(
+            Record, (seq, kind, text, raw, text, None, None, None, None, None, None, None, host_ns, partial)
+        )
 
     def _classify(self, text: str) -> Kind:
         if self._art_left:

@@ -73,21 +73,31 @@ NINEP_RULES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _alternation(patterns: list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?P<r{i}>{pattern})" for i, pattern in enumerate(patterns)))
+_MARKERS: tuple[tuple[str, str], ...] = tuple(("phase", rule.phase) for rule in PHASE_RULES) + tuple(
+    ("9p", edge) for edge, _ in NINEP_RULES
+)
+_MARKER = re.compile(
+    "|".join(
+        f"(?P<r{i}>{pattern})"
+        for i, pattern in enumerate([r.pattern for r in PHASE_RULES] + [p for _, p in NINEP_RULES])
+    )
+)
 
 
-_PHASE_MATCHER = _alternation([rule.pattern for rule in PHASE_RULES])
-_NINEP_MATCHER = _alternation([pattern for _, pattern in NINEP_RULES])
+def marker_of(message: str) -> tuple[str, str] | None:
+    """`("phase", name)` or `("9p", edge)` for a marker message, else None: one regex match
+    for both tables, since the timeline asks this of every printk line."""
+    match = _MARKER.match(message)
+    return _MARKERS[int(match.lastgroup[1:])] if match and match.lastgroup else None
 
 
 def phase_of(message: str) -> str | None:
     """The phase a printk message marks, or None."""
-    match = _PHASE_MATCHER.match(message)
-    return PHASE_RULES[int(match.lastgroup[1:])].phase if match and match.lastgroup else None
+    marker = marker_of(message)
+    return marker[1] if marker and marker[0] == "phase" else None
 
 
 def ninep_edge(message: str) -> str | None:
     """`protocol_start`/`protocol_end`/`device_start`/`device_end` for a 9P marker, or None."""
-    match = _NINEP_MATCHER.match(message)
-    return NINEP_RULES[int(match.lastgroup[1:])][0] if match and match.lastgroup else None
+    marker = marker_of(message)
+    return marker[1] if marker and marker[0] == "9p" else None

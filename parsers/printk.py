@@ -13,7 +13,7 @@ import re
 from typing import NamedTuple
 
 PRINTK = re.compile(
-    r"\[\s*(?P<sec>\d+)\.(?P<usec>\d+)\]\s*"
+    r"\[\s*(?P<ts>\d+\.\d+)\]\s*"
     r"(?P<level>dbg|Info|Warn|ERR|CRIT):\s*"
     # thread (0.12+) `<name>` / `<<n/a>>`, or the bottom of stack `<0x..>` (0.2-0.9); never `<x @ n>`
     r"(?:<(?P<thread><[^<>]*>|[^<>@]*)>\s+)?"
@@ -49,22 +49,24 @@ def _address(text: str) -> int:
     return 0 if text == "(nil)" else int(text, 16)
 
 
-def parse_printk(text: str) -> Printk | None:
-    """Split a printk line into its fields, or None when `text` has no printk prefix."""
-    match = PRINTK.match(text)
-    if match is None:
-        return None
-    sec, usec, level, thread, ra, fa, lib, src, srcline, osrc, osrcline, msg = match.groups()
-    caller = (_address(ra), _address(fa)) if ra is not None else None
+def printk_fields(match: re.Match[str]) -> Printk:
+    """The fields of a `PRINTK` match (the console parser's hot path calls this per line)."""
+    ts, level, thread, ra, fa, lib, src, srcline, osrc, osrcline, msg = match.groups()
     if src is None and osrc is not None:
         src, srcline = osrc, osrcline
     return Printk(
-        timestamp=int(sec) + int(usec) / 10 ** len(usec),
-        level=level,
-        thread=thread,
-        caller=caller,
-        library=lib,
-        source=src,
-        source_line=int(srcline) if srcline is not None else None,
-        message=msg,
+        float(ts),
+        level,
+        thread,
+        None if ra is None else (_address(ra), _address(fa)),
+        lib,
+        src,
+        None if srcline is None else int(srcline),
+        msg,
     )
+
+
+def parse_printk(text: str) -> Printk | None:
+    """Split a printk line into its fields, or None when `text` has no printk prefix."""
+    match = PRINTK.match(text)
+    return None if match is None else printk_fields(match)

@@ -17,7 +17,10 @@ from enum import Enum
 from parsers import Kind, Record, UnikraftVersion
 from parsers.banner import art_version, message_version, one_line_banner
 from parsers.outcomes import exit_code_of, outcome_of
-from parsers.phases import NESTED, PHASES, ninep_edge, phase_of
+from parsers.phases import NESTED, PHASES, marker_of, phase_of
+
+_SEVERE = frozenset({"Warn", "ERR", "CRIT"})
+"""Levels that can carry a crash or failure marker (Info and dbg lines never do)."""
 
 
 class Status(str, Enum):
@@ -191,21 +194,26 @@ class BootTimeline:
         message = record.message
         if self.version is None and message.startswith("Unikraft"):
             self.version = message_version(message)
-        phase = phase_of(message)
-        if phase is not None:
-            self._enter(phase)
-            if phase == "main" and message.startswith("Calling main("):
-                self._run()
-            elif phase == "exit":
-                code = exit_code_of(message)
-                if code is not None and self.exit_code is None:
-                    self.exit_code = code
-                    if not self.status.finished:
-                        self.status = Status.EXITED
-        edge = ninep_edge(message)
-        if edge is not None:
-            self._ninep.setdefault(edge, self._edge())
-        self._outcome(record)
+        marker = marker_of(message)
+        if marker is not None:
+            kind, name = marker
+            if kind == "9p":
+                self._ninep.setdefault(name, self._edge())
+            else:
+                self._enter(name)
+                if name == "main" and message.startswith("Calling main("):
+                    self._run()
+                elif name == "exit":
+                    self._exit(message)
+        if level in _SEVERE:
+            self._outcome(record)
+
+    def _exit(self, message: str) -> None:
+        code = exit_code_of(message)
+        if code is not None and self.exit_code is None:
+            self.exit_code = code
+            if not self.status.finished:
+                self.status = Status.EXITED
 
     def _outcome(self, record: Record) -> None:
         outcome = outcome_of(record.message)
