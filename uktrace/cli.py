@@ -44,6 +44,47 @@ def _parse_command(args: argparse.Namespace) -> int:
     return status
 
 
+def _run_command(args: argparse.Namespace) -> int:
+    from .runner import run_headless
+
+    return run_headless(args)
+
+
+def _add_run_options(run: argparse.ArgumentParser) -> None:
+    run.add_argument(
+        "kernel",
+        nargs="?",
+        metavar="KERNEL",
+        help="Unikraft kernel image or kraft project directory (default: the built-in test guest)",
+    )
+    run.add_argument("-n", "--count", type=int, default=1, metavar="N", help="number of guests (default 1)")
+    run.add_argument("-j", "--jobs", type=int, metavar="J", help="at most J guests at once (default N)")
+    run.add_argument("--fs", type=Path, metavar="DIR", help="share DIR over virtio-9p, mount tag fs0")
+    run.add_argument(
+        "--fs-mode",
+        choices=("shared", "independent"),
+        default="shared",
+        help="shared: every guest uses DIR; independent: each gets its own copy (removed afterwards)",
+    )
+    run.add_argument(
+        "--accel", choices=("tcg", "kvm", "auto"), default="tcg", help="accelerator (default tcg; auto = kvm if usable)"
+    )
+    run.add_argument("--cpu", help="QEMU -cpu model (default: max with TCG, host with KVM)")
+    run.add_argument("--mem", default="64M", help="guest memory (default 64M)")
+    run.add_argument("--append", help="kernel command line (test guest default: uktrace.era=0.10)")
+    run.add_argument("--qemu", default="qemu-system-x86_64", help="QEMU binary")
+    run.add_argument("--machine", default="pc", help="QEMU machine (default pc)")
+    run.add_argument(
+        "--timeout", type=float, default=60.0, metavar="S", help="per-guest timeout in seconds (default 60)"
+    )
+    run.add_argument("--record", type=Path, metavar="DIR", help="record every console into DIR (default: a temp dir)")
+    run.add_argument(
+        "--cmd", metavar="COMMAND", help="trace the console of this command instead of QEMU ({name}, {index}, {fs})"
+    )
+    run.add_argument("--headless", action="store_true", help="no TUI: live progress, then tables")
+    run.add_argument("--json", action="store_true", help="print the results as JSON")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="uktrace", description="Live boot tracer for Unikraft unikernels.")
     parser.add_argument("--version", action="version", version=f"uktrace {__version__}")
@@ -52,12 +93,23 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("logs", nargs="+", metavar="LOG", help="serial console output saved to a file")
     parse.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parse.set_defaults(handler=_parse_command)
+    run = commands.add_parser(
+        "run", help="boot guests and trace them live", usage="uktrace run [KERNEL] [options] [-- EXTRA_QEMU_ARGS]"
+    )
+    _add_run_options(run)
+    run.set_defaults(handler=_run_command)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        split = argv.index("--")
+        argv, extra = argv[:split], argv[split + 1 :]
     args = parser.parse_args(argv)
+    args.extra = tuple(extra)
     if args.command is None:
         parser.print_help()
         return 2

@@ -1,0 +1,321 @@
+"""The fleet: N guests started together (at most J at once), every console byte traced.
+
+Structured concurrency with anyio: one task per guest inside one task group; a capacity limiter
+bounds how many run; a start gate releases the first wave together (a for-loop that boots one
+guest after another never reaches the intended concurrency). Per guest: the console is read as
+it arrives, stamped with a host monotonic time, recorded, parsed and fed to its timeline.
+Whatever ends the run (exit, timeout, Ctrl-C, SIGTERM, SIGHUP, an error), every QEMU is
+terminated then killed in a shielded scope, and what was received is flushed to disk.
+
+The model (`Fleet.guests`) is plain data that views read at their own pace; nothing is pushed
+per console line.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from parsers import ConsoleParser, Record
+
+from .guest_process import GuestProcess
+from .integrity import check_integrity
+from .qemu import GuestSpec, guest_exit_code, qemu_argv
+from .recording import GuestRecorder
+from .timeline import BootTimeline, Status
+
+CONSOLE_TAIL = 5000
+"""Records kept in memory per guest for the views; the whole console is on disk."""
+STDERR_TAIL = 4096
+KVM_FAILURE = (b"KVM internal error", b"KVM: entry failed")
+
+
+@dataclass(eq=False)
+class Guest:
+    """One guest's live state; views read it, only the fleet writes it."""
+
+    index: int
+    spec: GuestSpec
+    argv: list[str]
+    timeline: BootTimeline
+    records: deque[Record] = field(default_factory=lambda: deque(maxlen=CONSOLE_TAIL))
+    received: int = 0
+    """Console bytes received."""
+    stderr_tail: bytearray = field(default_factory=bytearray)
+    spawn_ns: int | None = None
+    first_byte_ns: int | None = None
+    exit_ns: int | None = None
+    qemu_status: int | None = None
+    integrity: str | None = None
+    recording: Path | None = None
+    process: GuestProcess | None = None
+    stop_requested: bool = False
+    changes: int = 0
+    """Bumped on every change, so a view redraws only guests that moved."""
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def wall_s(self) -> float | None:
+        if self.spawn_ns is None:
+            return None
+        end = self.exit_ns if self.exit_ns is not None else time.monotonic_ns()
+        return (end - self.spawn_ns) / 1e9
+
+    def host_dict(self) -> dict[str, Any]:
+        return {
+            "accel": self.spec.accel,
+            "spawn_ns": self.spawn_ns,
+            "first_byte_ns": self.first_byte_ns,
+            "exit_ns": self.exit_ns,
+            "wall_s": None if self.wall_s is None else round(self.wall_s, 6),
+            "bytes": self.received,
+            "qemu_status": self.qemu_status,
+            "stderr_tail": self.stderr_tail.decode("utf-8", "replace")[-1000:],
+            "integrity": self.integrity,
+            "recording": str(self.recording) if self.recording else None,
+        }
+
+    def send(self, data: bytes) -> bool:
+        """Type into the running guest's console; False when it is not running."""
+        if self.process is None or self.process.returncode is not None:
+            return False
+        self.process.write(data)
+        return True
+
+
+class Fleet:
+    """Runs guests concurrently and keeps their model up to date."""
+
+    def __init__(
+        self,
+        specs: Sequence[GuestSpec],
+        *,
+        jobs: int | None = None,
+        timeout: float | None = None,
+        record_dir: Path,
+        on_spawn_error: Callable[[Guest, OSError], str] | None = None,
+    ) -> None:
+        self.guests = [
+            Guest(i, spec, qemu_argv(spec), BootTimeline(spec.name, source=str(spec.kernel)))
+            for i, spec in enumerate(specs)
+        ]
+        self.jobs = max(1, min(jobs or len(specs), len(specs)))
+        self.timeout = timeout
+        self.record_dir = record_dir
+        self.started_ns: int | None = None
+        self.finished_ns: int | None = None
+        self.interrupted_by: int | None = None
+        """The signal that ended the run early, if one did."""
+        self._describe_spawn_error = on_spawn_error or (lambda guest, error: f"cannot start QEMU: {error}")
+        self._scope: anyio.CancelScope | None = None
+
+    # -- control from views -----------------------------------------------------------------
+
+    def stop(self) -> None:
+        """End the whole run (views call this on quit)."""
+        if self._scope is not None:
+            self._scope.cancel()
+
+    def stop_guest(self, guest: Guest) -> None:
+        guest.stop_requested = True
+        if guest.process is not None:
+            guest.process.signal(signal.SIGTERM)
+
+    # -- running ----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Run every guest to its end; returns when all are over (or the run was stopped)."""
+        limiter = anyio.CapacityLimiter(self.jobs)
+        gate = anyio.Event()
+        self.started_ns = time.monotonic_ns()
+        try:
+            async with anyio.create_task_group() as group:
+                self._scope = group.cancel_scope
+                group.start_soon(self._watch_signals, group.cancel_scope)
+                async with anyio.create_task_group() as guests:
+                    for guest in self.guests:
+                        guests.start_soon(self._run_guest, guest, limiter, gate)
+                    await anyio.sleep(0)  # let every task reach the limiter first
+                    gate.set()
+                group.cancel_scope.cancel()  # all guests done: stop watching signals
+        finally:
+            self.finished_ns = time.monotonic_ns()
+
+    async def _watch_signals(self, scope: anyio.CancelScope) -> None:
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
+            async for signum in signals:
+                self.interrupted_by = signum
+                scope.cancel()
+                return
+
+    async def _run_guest(self, guest: Guest, limiter: anyio.CapacityLimiter, gate: anyio.Event) -> None:
+        async with limiter:
+            await gate.wait()
+            if guest.stop_requested:
+                guest.timeline.fail("stopped before it started")
+                return
+            await self._trace(guest)
+
+    async def _trace(self, guest: Guest) -> None:
+        recorder = GuestRecorder(self.record_dir / guest.name)
+        guest.recording = recorder.directory
+        parser = ConsoleParser()
+        timeline = guest.timeline
+        try:
+            process = GuestProcess(guest.argv)
+        except OSError as error:
+            timeline.fail(self._describe_spawn_error(guest, error))
+            guest.changes += 1
+            recorder.finish(self._meta(guest))
+            return
+        guest.process = process
+        guest.spawn_ns = process.spawn_ns
+        timeline.spawned(process.spawn_ns)
+        guest.changes += 1
+        timed_out = False
+        try:
+            with anyio.move_on_after(self.timeout) as deadline:
+                async with anyio.create_task_group() as group:
+                    group.start_soon(self._read_stderr, guest, process, recorder)
+                    while data := await process.read_console():
+                        self._console(guest, parser, recorder, data)
+                    await process.wait()
+            timed_out = deadline.cancelled_caught
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._finish(guest, process, parser, recorder, timed_out)
+
+    def _console(self, guest: Guest, parser: ConsoleParser, recorder: GuestRecorder, data: bytes) -> None:
+        now = time.monotonic_ns()
+        if guest.first_byte_ns is None:
+            guest.first_byte_ns = now
+        guest.received += len(data)
+        assert guest.spawn_ns is not None
+        recorder.console(data, now - guest.spawn_ns)
+        records = parser.feed(data, now)
+        consume = guest.timeline.consume
+        for record in records:
+            consume(record)
+        guest.records.extend(records)
+        guest.changes += 1
+
+    async def _read_stderr(self, guest: Guest, process: GuestProcess, recorder: GuestRecorder) -> None:
+        while data := await process.read_stderr():
+            self._stderr(guest, process, recorder, data)
+
+    def _stderr(self, guest: Guest, process: GuestProcess, recorder: GuestRecorder, data: bytes) -> None:
+        recorder.stderr(data)
+        guest.stderr_tail += data
+        del guest.stderr_tail[:-STDERR_TAIL]
+        if any(marker in data for marker in KVM_FAILURE):
+            # QEMU stops the VM and hangs after a KVM internal error: fail the guest, end QEMU
+            lines = guest.stderr_tail.decode("utf-8", "replace").splitlines()
+            line = next((text for text in lines if "KVM" in text), "KVM internal error")
+            guest.timeline.fail(f"{line.strip()} (try --accel tcg)", line)
+            process.signal(signal.SIGTERM)
+        guest.changes += 1
+
+    async def _finish(
+        self, guest: Guest, process: GuestProcess, parser: ConsoleParser, recorder: GuestRecorder, timed_out: bool
+    ) -> None:
+        timeline = guest.timeline
+        now = time.monotonic_ns()
+        if timed_out and self.timeout is not None:
+            timeline.timed_out(now, self.timeout)
+        status = await process.stop()
+        guest.exit_ns = time.monotonic_ns()
+        # drain what is still buffered in the pty and the pipe
+        while True:
+            try:
+                data = process.console_read_nowait()
+            except BlockingIOError:
+                break
+            if not data:
+                break
+            self._console(guest, parser, recorder, data)
+        while True:
+            try:
+                data = process.stderr_read_nowait()
+            except BlockingIOError:
+                break
+            if not data:
+                break
+            self._stderr(guest, process, recorder, data)
+        for record in parser.flush():
+            timeline.consume(record)
+            guest.records.append(record)
+        guest.qemu_status = status
+        timeline.process_exited(guest.exit_ns)
+        self._judge(guest, status)
+        process.close()
+        guest.process = None
+        recorder.finish(self._meta(guest))
+        guest.integrity = check_integrity((recorder.directory / "console.raw").read_bytes())
+        guest.changes += 1
+
+    def _judge(self, guest: Guest, status: int) -> None:
+        """Settle the status from QEMU's exit when the console did not."""
+        timeline = guest.timeline
+        code = guest_exit_code(status, guest.spec.debug_exit)
+        if timeline.status.finished:
+            if code is not None and timeline.exit_code is None and timeline.status is Status.EXITED:
+                timeline.exit_code = code
+            return
+        if guest.stop_requested:
+            timeline.fail("stopped by the user")
+        elif self.interrupted_by is not None:
+            timeline.fail(f"run interrupted by {signal.Signals(self.interrupted_by).name}")
+        elif status == 0 or code is not None:
+            timeline.status = Status.EXITED
+            timeline.exit_code = code
+        elif status < 0:
+            timeline.fail(f"QEMU killed by {signal.Signals(-status).name}")
+        else:
+            timeline.fail(_qemu_failure(status, guest.stderr_tail.decode("utf-8", "replace")))
+
+    def _meta(self, guest: Guest) -> dict[str, Any]:
+        timeline = guest.timeline
+        return {
+            "name": guest.name,
+            "argv": guest.argv,
+            "kernel": str(guest.spec.kernel),
+            "fs": str(guest.spec.fs) if guest.spec.fs else None,
+            "host": guest.host_dict(),
+            "status": timeline.status.value,
+            "exit_code": timeline.exit_code,
+            "crash": {"reason": timeline.crash.reason, "line": timeline.crash.line} if timeline.crash else None,
+        }
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def spawn_spread(self) -> float | None:
+        """Seconds between the first and the last spawn of the first wave (the start barrier's quality)."""
+        wave = sorted(g.spawn_ns for g in self.guests if g.spawn_ns is not None)[: self.jobs]
+        return (wave[-1] - wave[0]) / 1e9 if len(wave) > 1 else None
+
+    def counts(self) -> dict[str, int]:
+        result = {status.value: 0 for status in Status}
+        for guest in self.guests:
+            result[guest.timeline.status.value] += 1
+        return result
+
+
+def _qemu_failure(status: int, stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    detail = lines[-1] if lines else "no message"
+    hint = ""
+    if "failed to set MSR" in stderr or "-cpu host" in stderr:
+        hint = " (nested KVM rejects -cpu host: try --cpu qemu64 or --accel tcg)"
+    elif "invalid kernel header" in stderr or "Error loading" in stderr:
+        hint = " (not a kernel QEMU can boot with -kernel)"
+    return f"QEMU exited with status {status}: {detail}{hint}"

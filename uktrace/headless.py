@@ -1,0 +1,151 @@
+"""`uktrace run --headless`: a live progress view while guests boot, then the tables.
+
+The live view redraws from the fleet model at 10 Hz: one line per guest up to `DETAIL_LIMIT`
+guests, a compact summary (counts by status and by phase) above that.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from .export import timeline_dict
+from .fleet import Fleet, Guest
+from .report import STATUS_STYLE, format_seconds, status_text
+from .stats import distribution, guest_times, phase_distributions
+
+DETAIL_LIMIT = 20
+REFRESH_HZ = 10
+
+
+def progress(fleet: Fleet) -> RenderableType:
+    """The live view: per-guest lines, or a summary for large fleets."""
+    counts = fleet.counts()
+    header = Text.assemble(
+        ("uktrace ", "bold"),
+        f"{len(fleet.guests)} guests, at most {fleet.jobs} at once   ",
+        *[(f"{name} {count}  ", STATUS_STYLE_BY_NAME[name]) for name, count in counts.items() if count],
+    )
+    if len(fleet.guests) > DETAIL_LIMIT:
+        phases = Counter(g.timeline.current or "spawn" for g in fleet.guests if not g.timeline.status.finished)
+        line = Text("in progress: " + ", ".join(f"{p} {n}" for p, n in phases.most_common()) if phases else "")
+        return Group(header, line)
+    table = Table.grid(padding=(0, 2))
+    for guest in fleet.guests:
+        timeline = guest.timeline
+        table.add_row(
+            guest.name,
+            guest.spec.accel,
+            Text(timeline.status.value, style=STATUS_STYLE[timeline.status]),
+            timeline.current or ("spawn" if guest.spawn_ns else "waiting"),
+            format_seconds(guest.wall_s),
+        )
+    return Group(header, table)
+
+
+STATUS_STYLE_BY_NAME = {status.value: style for status, style in STATUS_STYLE.items()}
+
+
+async def live_progress(fleet: Fleet, console: Console) -> None:
+    """Redraw `progress` until cancelled."""
+    with Live(progress(fleet), console=console, auto_refresh=False, transient=True) as live:
+        while True:
+            await anyio.sleep(1 / REFRESH_HZ)
+            live.update(progress(fleet), refresh=True)
+
+
+def summary_tables(fleet: Fleet) -> RenderableType:
+    """Per-phase distribution, per-guest figures, failures with reasons."""
+    guests = fleet.guests
+    phase_table = Table(title="phases across guests (host clock)", title_justify="left")
+    for column in ("phase", "guests", "p50", "p95", "max"):
+        phase_table.add_column(column, justify="left" if column == "phase" else "right")
+    for name, dist in phase_distributions(g.timeline for g in guests).items():
+        phase_table.add_row(name, str(dist.count), *(format_seconds(v) for v in (dist.p50, dist.p95, dist.max)))
+    times = [guest_times(g.timeline, g.wall_s) for g in guests]
+    totals = Table(title="boot / mount / main / total", title_justify="left")
+    for column in ("", "p50", "p95", "max"):
+        totals.add_column(column, justify="right" if column else "left")
+    for label in ("boot", "mount", "main", "total"):
+        figures = distribution(getattr(t, label) for t in times)
+        if figures is not None:
+            totals.add_row(label, *(format_seconds(v) for v in (figures.p50, figures.p95, figures.max)))
+    parts: list[RenderableType] = [phase_table, totals]
+    if len(guests) <= 50:
+        per_guest = Table(title="per guest", title_justify="left")
+        for column in ("guest", "accel", "status", "boot", "mount", "main", "total", "bytes", "integrity"):
+            per_guest.add_column(
+                column, justify="left" if column in ("guest", "accel", "status", "integrity") else "right"
+            )
+        for guest, t in zip(guests, times, strict=True):
+            per_guest.add_row(
+                guest.name,
+                guest.spec.accel,
+                Text(guest.timeline.status.value, style=STATUS_STYLE[guest.timeline.status]),
+                *(format_seconds(v) for v in (t.boot, t.mount, t.main, t.total)),
+                str(guest.received),
+                guest.integrity or "-",
+            )
+        parts.append(per_guest)
+    failures = [g for g in guests if g.timeline.crash is not None or g.timeline.status.value in ("failed", "timeout")]
+    if failures:
+        failed = Table(title="failures", title_justify="left")
+        failed.add_column("guest")
+        failed.add_column("status and reason")
+        for guest in failures:
+            failed.add_row(guest.name, status_text(guest.timeline))
+        parts.append(failed)
+    parts.append(run_footer(fleet))
+    return Group(*parts)
+
+
+def run_footer(fleet: Fleet) -> Text:
+    counts = fleet.counts()
+    footer = Text()
+    footer.append(", ".join(f"{n} {name}" for name, n in counts.items() if n))
+    spread = fleet.spawn_spread()
+    if spread is not None:
+        footer.append(f"   first wave of {fleet.jobs} spawned within {format_seconds(spread)}")
+    if fleet.started_ns is not None and fleet.finished_ns is not None:
+        footer.append(f"   run took {format_seconds((fleet.finished_ns - fleet.started_ns) / 1e9)}")
+    footer.append(f"\nconsoles recorded in {fleet.record_dir}")
+    return footer
+
+
+def run_json(fleet: Fleet) -> dict[str, Any]:
+    """The parse JSON, plus per guest `host` and a top-level `summary`."""
+    guests = []
+    for guest in fleet.guests:
+        entry = timeline_dict(guest.timeline)
+        entry["host"] = guest.host_dict()
+        times = guest_times(guest.timeline, guest.wall_s)
+        entry["times"] = {k: getattr(times, k) for k in ("boot", "mount", "main", "total", "clock")}
+        guests.append(entry)
+    phases = {name: dist.as_dict() for name, dist in phase_distributions(g.timeline for g in fleet.guests).items()}
+    all_times = [guest_times(g.timeline, g.wall_s) for g in fleet.guests]
+    figures = {}
+    for label in ("boot", "mount", "main", "total"):
+        dist = distribution(getattr(t, label) for t in all_times)
+        figures[label] = dist.as_dict() if dist else None
+    summary = {
+        "guests": len(fleet.guests),
+        "jobs": fleet.jobs,
+        "counts": fleet.counts(),
+        "spawn_spread_s": fleet.spawn_spread(),
+        "phases": phases,
+        "times": figures,
+        "record_dir": str(fleet.record_dir),
+        "interrupted_by": fleet.interrupted_by,
+    }
+    return {"guests": guests, "summary": summary}
+
+
+def failed_guests(guests: Sequence[Guest]) -> int:
+    return sum(1 for g in guests if g.timeline.status.value != "exited" or (g.timeline.exit_code or 0) != 0)

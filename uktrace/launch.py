@@ -1,0 +1,158 @@
+"""From `uktrace run` options to checked guest specifications, before anything starts.
+
+Every check a user can fail is here, with a message that says what to do: QEMU missing,
+kernel missing or not bootable, share missing, KVM unusable, and limits (open files,
+processes, memory) that hundreds of guests would hit.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shlex
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .accel import choose_accel
+from .fsshare import Shares, check_share
+from .kernels import TEST_GUEST, find_kernel
+from .qemu import DEFAULT_QEMU, GuestSpec
+
+FDS_PER_GUEST = 8
+"""pty, stderr pipe, pidfd, three recording files, and QEMU's side while it starts."""
+QEMU_OVERHEAD_MIB = 48
+"""Resident memory of one QEMU beyond guest RAM, measured with TCG and a 64 MiB guest."""
+TEST_GUEST_APPEND = "uktrace.era=0.10"
+
+
+class LaunchError(Exception):
+    """A run that cannot start; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    kernel: str | None = None
+    count: int = 1
+    jobs: int | None = None
+    fs: Path | None = None
+    fs_mode: str = "shared"
+    accel: str = "tcg"
+    cpu: str | None = None
+    memory: str = "64M"
+    append: str | None = None
+    qemu: str = DEFAULT_QEMU
+    machine: str = "pc"
+    timeout: float | None = 60.0
+    command: str | None = None
+    extra: tuple[str, ...] = field(default_factory=tuple)
+
+
+def find_qemu(qemu: str) -> str:
+    path = shutil.which(qemu)
+    if path is None:
+        if os.sep in qemu:
+            raise LaunchError(f"--qemu {qemu}: no such executable")
+        raise LaunchError(
+            f"{qemu} not found: install QEMU (Debian/Ubuntu: sudo apt-get install qemu-system-x86) or pass --qemu PATH"
+        )
+    return path
+
+
+def memory_mib(memory: str) -> int:
+    """`64M`, `1G`, `512` (MiB) as MiB; raises LaunchError for anything else."""
+    text = memory.strip().upper().removesuffix("B")
+    units = {"K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
+    try:
+        if text and text[-1] in units:
+            return max(1, int(float(text[:-1]) * units[text[-1]]))
+        return int(text)
+    except ValueError:
+        raise LaunchError(f"--mem {memory}: not a size (examples: 64M, 1G)") from None
+
+
+def prepare(options: RunOptions) -> tuple[list[GuestSpec], Shares]:
+    """Checked specifications for every guest, and the shares they use."""
+    if options.count < 1:
+        raise LaunchError("-n must be at least 1")
+    if options.jobs is not None and options.jobs < 1:
+        raise LaunchError("-j must be at least 1")
+    if options.timeout is not None and options.timeout <= 0:
+        raise LaunchError("--timeout must be positive")
+    jobs = min(options.jobs or options.count, options.count)
+    memory = memory_mib(options.memory)
+    share = check_share(options.fs) if options.fs is not None else None
+    width = len(str(options.count))
+    names = [f"guest-{i + 1:0{width}d}" for i in range(options.count)]
+    if options.command is not None:
+        check_limits(jobs, 0)
+        template = shlex.split(options.command)
+        if not template:
+            raise LaunchError("--cmd is empty")
+        shares = Shares(share, options.fs_mode)
+        specs = []
+        for i, name in enumerate(names):
+            argv = tuple(arg.format(index=i + 1, name=name, fs=shares.for_guest(i) or "") for arg in template)
+            specs.append(GuestSpec(name, Path(argv[0]), "n/a", command=argv))
+        return specs, shares
+    qemu = find_qemu(options.qemu)
+    kernel = find_kernel(options.kernel)
+    accel = choose_accel(options.accel)
+    check_limits(jobs, memory)
+    test_guest = kernel == TEST_GUEST
+    append = options.append if options.append is not None else (TEST_GUEST_APPEND if test_guest else "")
+    shares = Shares(share, options.fs_mode)
+    specs = [
+        GuestSpec(
+            name=name,
+            kernel=kernel,
+            accel=accel,
+            qemu=qemu,
+            memory=options.memory,
+            machine=options.machine,
+            cpu=options.cpu,
+            append=append,
+            fs=shares.for_guest(i),
+            debug_exit=test_guest,
+            extra=options.extra,
+        )
+        for i, name in enumerate(names)
+    ]
+    return specs, shares
+
+
+def check_limits(jobs: int, memory: int) -> None:
+    """Raise the open-file limit as far as allowed; refuse runs that would hit a limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = jobs * FDS_PER_GUEST + 64
+    if soft != resource.RLIM_INFINITY and needed > soft:
+        target = needed if hard == resource.RLIM_INFINITY else min(hard, max(needed, soft))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        if target < needed:
+            raise LaunchError(
+                f"{jobs} guests at once need ~{needed} open files; the limit (ulimit -n) is {hard}: "
+                f"raise it or lower -j to {(hard - 64) // FDS_PER_GUEST}"
+            )
+    nproc, _ = resource.getrlimit(resource.RLIMIT_NPROC)
+    if nproc != resource.RLIM_INFINITY and jobs + 32 > nproc:
+        raise LaunchError(f"{jobs} guests at once exceed the process limit (ulimit -u) of {nproc}: lower -j")
+    available = _available_mib()
+    if memory and available is not None:
+        needed_mib = jobs * (memory + QEMU_OVERHEAD_MIB)
+        if needed_mib > available:
+            fits = max(1, available // (memory + QEMU_OVERHEAD_MIB))
+            raise LaunchError(
+                f"{jobs} guests at once need ~{needed_mib} MiB ({memory} MiB RAM + ~{QEMU_OVERHEAD_MIB} MiB QEMU"
+                f" each); {available} MiB are available: lower -j (to {fits}) or --mem"
+            )
+
+
+def _available_mib() -> int | None:
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        return None
+    return None

@@ -1,0 +1,79 @@
+"""What to launch: one guest's specification and the QEMU command line built from it.
+
+The command line follows kraft's conventions (`-fsdev local,...,security_model=none -device
+virtio-9p-pci,...,mount_tag=fs0`, `-machine pc`, `-no-reboot`) with the serial console on the
+process's stdio, which uktrace reads on a pty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_QEMU = "qemu-system-x86_64"
+DEFAULT_CPU = {"tcg": "max", "kvm": "host", "n/a": "max"}
+"""kraft's choice per accelerator; `--cpu` overrides (nested KVM may need `--cpu qemu64`)."""
+MOUNT_TAG = "fs0"
+
+
+@dataclass(frozen=True, slots=True)
+class GuestSpec:
+    """Everything needed to start one guest; `uktrace run` options map onto these fields."""
+
+    name: str
+    kernel: Path
+    accel: str
+    """`tcg` or `kvm`, already resolved (never `auto`)."""
+    qemu: str = DEFAULT_QEMU
+    memory: str = "64M"
+    machine: str = "pc"
+    cpu: str | None = None
+    append: str = ""
+    fs: Path | None = None
+    """Directory shared over virtio-9p with mount tag `fs0`."""
+    debug_exit: bool = False
+    """Add isa-debug-exit (port 0xf4): the test guest exits QEMU with status (code << 1) | 1."""
+    extra: tuple[str, ...] = field(default_factory=tuple)
+    """Arguments after `--`, appended verbatim."""
+    command: tuple[str, ...] | None = None
+    """`--cmd`: run this launcher (kraft, firecracker, a script) instead of building a QEMU line."""
+
+
+def qemu_argv(spec: GuestSpec) -> list[str]:
+    """The full QEMU command line for `spec` (or its `--cmd` command)."""
+    if spec.command is not None:
+        return list(spec.command)
+    argv = [
+        spec.qemu,
+        "-name", spec.name,
+        "-machine", spec.machine,
+        "-accel", spec.accel,
+        "-cpu", spec.cpu or DEFAULT_CPU[spec.accel],
+        "-m", spec.memory,
+        "-display", "none",
+        "-vga", "none",
+        "-no-reboot",
+        "-parallel", "none",
+        "-monitor", "none",
+        # the serial console on stdio; signal=off: a typed Ctrl-C goes to the guest
+        "-chardev", "stdio,id=console,signal=off",
+        "-serial", "chardev:console",
+        "-kernel", str(spec.kernel),
+    ]  # fmt: skip
+    if spec.append:
+        argv += ["-append", spec.append]
+    if spec.fs is not None:
+        argv += [
+            "-fsdev", f"local,id=hvirtio0,path={spec.fs},security_model=none",
+            "-device", f"virtio-9p-pci,fsdev=hvirtio0,mount_tag={MOUNT_TAG}",
+        ]  # fmt: skip
+    if spec.debug_exit:
+        argv += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    return argv + list(spec.extra)
+
+
+def guest_exit_code(qemu_status: int, debug_exit: bool) -> int | None:
+    """The guest's own exit code when QEMU's status carries it (isa-debug-exit), else None."""
+    if debug_exit and qemu_status > 0 and qemu_status & 1:
+        return qemu_status >> 1
+    return None

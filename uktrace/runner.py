@@ -1,0 +1,94 @@
+"""`uktrace run` without the TUI: check, launch, show progress, print tables or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+
+import anyio
+from rich.console import Console
+
+from .accel import AccelError
+from .fleet import Fleet
+from .fsshare import ShareError
+from .headless import failed_guests, live_progress, run_json, summary_tables
+from .kernels import KernelError
+from .launch import LaunchError, RunOptions, prepare
+from .recording import RecordingError, default_run_dir, start_session
+
+USER_ERRORS = (LaunchError, KernelError, AccelError, ShareError, RecordingError)
+
+
+def options_from(args: argparse.Namespace) -> RunOptions:
+    return RunOptions(
+        kernel=args.kernel,
+        count=args.count,
+        jobs=args.jobs,
+        fs=args.fs,
+        fs_mode=args.fs_mode,
+        accel=args.accel,
+        cpu=args.cpu,
+        memory=args.mem,
+        append=args.append,
+        qemu=args.qemu,
+        machine=args.machine,
+        timeout=args.timeout,
+        command=args.cmd,
+        extra=args.extra,
+    )
+
+
+def make_fleet(args: argparse.Namespace) -> tuple[Fleet, object]:
+    """Checked options to a ready fleet (raises one of USER_ERRORS)."""
+    options = options_from(args)
+    specs, shares = prepare(options)
+    record_dir: Path = args.record or default_run_dir()
+    try:
+        options_record = {k: v for k, v in vars(args).items() if k != "handler"} | {"extra": list(args.extra)}
+        start_session(record_dir, sys.argv, options_record, [s.name for s in specs])
+    except BaseException:
+        shares.cleanup()
+        raise
+    fleet = Fleet(specs, jobs=options.jobs, timeout=options.timeout, record_dir=record_dir)
+    return fleet, shares
+
+
+def exit_status(fleet: Fleet) -> int:
+    if fleet.interrupted_by is not None:
+        return 128 + fleet.interrupted_by
+    return 1 if failed_guests(fleet.guests) else 0
+
+
+def run_headless(args: argparse.Namespace) -> int:
+    stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        fleet, shares = make_fleet(args)
+    except USER_ERRORS as error:
+        stderr.print(f"[red]uktrace run:[/] {error}")
+        return 2
+    stdout = Console(highlight=False)
+    live_console = stderr if args.json else stdout
+    show_live = live_console.is_terminal
+
+    async def main() -> None:
+        async with anyio.create_task_group() as group:
+            if show_live:
+                group.start_soon(live_progress, fleet, live_console)
+            await fleet.run()
+            group.cancel_scope.cancel()
+
+    try:
+        anyio.run(main)
+    finally:
+        shares.cleanup()  # type: ignore[attr-defined]
+    if args.json:
+        json.dump(run_json(fleet), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        stdout.print(summary_tables(fleet))
+    if fleet.interrupted_by is not None:
+        stderr.print(f"uktrace run: interrupted by {signal.Signals(fleet.interrupted_by).name}; every QEMU stopped")
+    return exit_status(fleet)
