@@ -17,7 +17,9 @@ import signal
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import contextlib
+import os
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ CONSOLE_TAIL = 5000
 """Records kept in memory per guest for the views; the whole console is on disk."""
 STDERR_TAIL = 4096
 KVM_FAILURE = (b"KVM internal error", b"KVM: entry failed")
+FIRMWARE_FIFO = "firmware.fifo"
 
 
 @dataclass(eq=False)
@@ -104,7 +107,14 @@ class Fleet:
         timeout: float | None = None,
         record_dir: Path,
         on_spawn_error: Callable[[Guest, OSError], str] | None = None,
+        firmware_console: bool = True,
     ) -> None:
+        if firmware_console:
+            # QEMU launches get SeaBIOS's debug console on a FIFO in the recording: VMM start vs firmware
+            specs = [
+                spec if spec.command else replace(spec, firmware_pipe=record_dir / spec.name / FIRMWARE_FIFO)
+                for spec in specs
+            ]
         self.guests = [
             Guest(i, spec, qemu_argv(spec), BootTimeline(spec.name, source=str(spec.kernel)))
             for i, spec in enumerate(specs)
@@ -171,12 +181,14 @@ class Fleet:
         guest.recording = recorder.directory
         parser = ConsoleParser()
         timeline = guest.timeline
+        firmware_fd = self._open_firmware_pipe(guest)
         try:
             process = GuestProcess(guest.argv)
         except OSError as error:
             timeline.fail(self._describe_spawn_error(guest, error))
             guest.changes += 1
             recorder.finish(self._meta(guest))
+            self._close_firmware_pipe(guest, firmware_fd)
             return
         guest.process = process
         guest.spawn_ns = process.spawn_ns
@@ -187,13 +199,17 @@ class Fleet:
             with anyio.move_on_after(self.timeout) as deadline:
                 async with anyio.create_task_group() as group:
                     group.start_soon(self._read_stderr, guest, process, recorder)
+                    if firmware_fd is not None:
+                        group.start_soon(self._read_firmware, guest, firmware_fd, recorder)
                     while data := await process.read_console():
                         self._console(guest, parser, recorder, data)
                     await process.wait()
+                    group.cancel_scope.cancel()  # the firmware FIFO never ends by itself
             timed_out = deadline.cancelled_caught
         finally:
             with anyio.CancelScope(shield=True):
                 await self._finish(guest, process, parser, recorder, timed_out)
+                self._close_firmware_pipe(guest, firmware_fd)
 
     def _console(self, guest: Guest, parser: ConsoleParser, recorder: GuestRecorder, data: bytes) -> None:
         now = time.monotonic_ns()
@@ -212,6 +228,32 @@ class Fleet:
     async def _read_stderr(self, guest: Guest, process: GuestProcess, recorder: GuestRecorder) -> None:
         while data := await process.read_stderr():
             self._stderr(guest, process, recorder, data)
+        await anyio.sleep_forever()  # keep the group open until the console ends
+
+    def _open_firmware_pipe(self, guest: Guest) -> int | None:
+        path = guest.spec.firmware_pipe
+        if path is None:
+            return None
+        os.mkfifo(path)
+        # read-write: holding a writer ourselves, the FIFO reads "no data" instead of EOF before QEMU opens it
+        return os.open(path, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
+
+    def _close_firmware_pipe(self, guest: Guest, fd: int | None) -> None:
+        if fd is None or guest.spec.firmware_pipe is None:
+            return
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            guest.spec.firmware_pipe.unlink()
+
+    async def _read_firmware(self, guest: Guest, fd: int, recorder: GuestRecorder) -> None:
+        while True:
+            await anyio.wait_readable(fd)
+            try:
+                data = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                continue
+            guest.timeline.firmware_started(time.monotonic_ns())
+            recorder.firmware(data)
 
     def _stderr(self, guest: Guest, process: GuestProcess, recorder: GuestRecorder, data: bytes) -> None:
         recorder.stderr(data)
@@ -266,7 +308,8 @@ class Fleet:
     def _judge(self, guest: Guest, status: int) -> None:
         """Settle the status from QEMU's exit when the console did not."""
         timeline = guest.timeline
-        code = guest_exit_code(status, guest.spec.debug_exit)
+        # isa-debug-exit's status 1 is also QEMU's error status: trust it only once the guest ran
+        code = guest_exit_code(status, guest.spec.debug_exit) if guest.first_byte_ns is not None else None
         if timeline.status.finished:
             if code is not None and timeline.exit_code is None and timeline.status is Status.EXITED:
                 timeline.exit_code = code

@@ -35,6 +35,8 @@ class GuestSpec:
     """Add isa-debug-exit (port 0xf4): the test guest exits QEMU with status (code << 1) | 1."""
     extra: tuple[str, ...] = field(default_factory=tuple)
     """Arguments after `--`, appended verbatim."""
+    firmware_pipe: Path | None = None
+    """A FIFO for SeaBIOS's debug console (port 0x402): its first byte marks firmware start."""
     command: tuple[str, ...] | None = None
     """`--cmd`: run this launcher (kraft, firecracker, a script) instead of building a QEMU line."""
 
@@ -66,6 +68,11 @@ def qemu_argv(spec: GuestSpec) -> list[str]:
         argv += [
             "-fsdev", f"local,id=hvirtio0,path={spec.fs},security_model=none",
             "-device", f"virtio-9p-pci,fsdev=hvirtio0,mount_tag={MOUNT_TAG}",
+        ]  # fmt: skip
+    if spec.firmware_pipe is not None:
+        argv += [
+            "-chardev", f"pipe,id=firmware,path={spec.firmware_pipe}",
+            "-device", "isa-debugcon,iobase=0x402,chardev=firmware",
         ]  # fmt: skip
     if spec.debug_exit:
         argv += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]

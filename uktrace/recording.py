@@ -5,6 +5,7 @@ Layout of a recording directory:
     <guest>/console.raw      every console byte, as received
     <guest>/chunks.tsv       one line per read: byte offset, host ns since spawn
     <guest>/stderr.log       QEMU's stderr
+    <guest>/firmware.log     SeaBIOS's debug console (port 0x402), when QEMU was built here
     <guest>/guest.json       argv, accelerator, host timings, exit status, final status
 Every run writes one (a temporary directory unless `--record DIR`), so no console byte is lost.
 """
@@ -52,6 +53,7 @@ class GuestRecorder:
         self._console: BinaryIO = (directory / "console.raw").open("wb")
         self._chunks = (directory / "chunks.tsv").open("w", encoding="ascii")
         self._stderr: BinaryIO = (directory / "stderr.log").open("wb")
+        self._firmware: BinaryIO | None = None
         self._offset = 0
 
     def console(self, data: bytes, since_spawn_ns: int) -> None:
@@ -62,10 +64,16 @@ class GuestRecorder:
     def stderr(self, data: bytes) -> None:
         self._stderr.write(data)
 
+    def firmware(self, data: bytes) -> None:
+        if self._firmware is None:
+            self._firmware = (self.directory / "firmware.log").open("wb")
+        self._firmware.write(data)
+
     def finish(self, meta: dict[str, Any]) -> None:
         """Flush everything and write guest.json; safe to call once, at the end."""
-        for file in (self._console, self._chunks, self._stderr):
-            file.close()
+        for file in (self._console, self._chunks, self._stderr, self._firmware):
+            if file is not None:
+                file.close()
         _write_json(self.directory / "guest.json", meta)
 
 

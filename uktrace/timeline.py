@@ -110,6 +110,8 @@ class BootTimeline:
     current: str | None = None
     """The top-level phase in progress (or last reached)."""
     spawn_ns: int | None = None
+    firmware_ns: int | None = None
+    """First byte on the firmware's debug console (SeaBIOS port 0x402): the VMM is up."""
     first_byte_ns: int | None = None
     first_guest_ns: int | None = None
     exit_ns: int | None = None
@@ -125,6 +127,11 @@ class BootTimeline:
         """The VMM process was started at `host_ns`: the origin of the host clock."""
         self.spawn_ns = host_ns
         self._host_now = host_ns
+
+    def firmware_started(self, host_ns: int) -> None:
+        """The firmware printed its first debug byte: spawn (VMM start) ends, firmware begins."""
+        if self.firmware_ns is None:
+            self.firmware_ns = host_ns
 
     def process_exited(self, host_ns: int) -> None:
         """The VMM process ended: closes the last phase on the host clock."""
@@ -259,10 +266,11 @@ class BootTimeline:
     def phases(self) -> list[Phase]:
         """Every phase seen so far, in start order; a phase in progress has no end yet."""
         result: list[Phase] = []
-        if self.spawn_ns is not None and self.first_byte_ns is not None:
-            result.append(self._host_phase("spawn", self.spawn_ns, self.first_byte_ns))
+        vmm_up = self.firmware_ns if self.firmware_ns is not None else self.first_byte_ns
+        if self.spawn_ns is not None and vmm_up is not None:
+            result.append(self._host_phase("spawn", self.spawn_ns, vmm_up))
             if self.first_guest_ns is not None:
-                result.append(self._host_phase("firmware", self.first_byte_ns, self.first_guest_ns))
+                result.append(self._host_phase("firmware", vmm_up, self.first_guest_ns))
         spans = list(self._spans.values())
         ninep = self._ninep_span()
         if ninep is not None:

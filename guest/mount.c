@@ -1,0 +1,14 @@
+/* mount.c - vfscore's mount(): pick the filesystem driver by name and mount it. */
+#define UK_LIBNAME "libvfscore"
+#include "vfs.h"
+#include "9pfs.h"
+#include "print.h"
+
+int mount(const char *dev, const char *dir, const char *fstype,
+	  const char *opts)
+{
+	uk_pr_info("VFS: mounting %s at %s\n", fstype, dir);
+	if (strcmp(fstype, "9pfs"))
+		return -ENODEV;
+	return uk_9pfs_mount(dev, opts);
+}

@@ -1,0 +1,46 @@
+/* param.h - knobs from the kernel command line (uktrace.era=, uktrace.fault=, -- args). */
+#ifndef PARAM_H
+#define PARAM_H
+
+#include "uk.h"
+
+/* Unikraft releases whose console format the guest reproduces, oldest first */
+enum uk_era { ERA_0_4, ERA_0_5, ERA_0_10, ERA_0_17 };
+
+enum uk_fault {
+	FAULT_NONE, FAULT_CRASH, FAULT_ASSERT, FAULT_HANG, FAULT_GARBAGE,
+	FAULT_FLOOD, FAULT_MOUNTFAIL, FAULT_WEAKMAIN,
+};
+
+#define APP_ARGS_MAX 16
+
+struct uk_knobs {
+	enum uk_era era;
+	enum uk_fault fault;
+	u32 flood_kib;
+	int argc;                       /* argv[0] is "uktrace-guest" */
+	char *argv[APP_ARGS_MAX + 1];
+	const char *cmdline;            /* untouched copy, as the loader passed it */
+};
+
+extern struct uk_knobs knobs;
+
+/* Parse before the first printk (the era selects the line format). */
+void knobs_parse(const char *cmdline);
+
+static inline bool era_at_least(enum uk_era e)
+{
+	return knobs.era >= e;
+}
+
+/* Library names were renamed in 0.16 (libkvmpci -> libukbus_pci, ...). */
+static inline const char *era_lib(const char *old, const char *renamed)
+{
+	return era_at_least(ERA_0_17) ? renamed : old;
+}
+
+const char *era_version(void);  /* "0.10.0~uktrace" */
+
+#define UK_CODENAME "Testguest"
+
+#endif /* PARAM_H */

@@ -1,0 +1,41 @@
+/*
+ * rootfs.c - the init function that mounts the root filesystem: the 9P
+ * share with mount tag fs0. Without a 9P device nothing is configured
+ * to mount and it returns silently, as Unikraft does.
+ * uktrace.fault=mountfail makes the mount really fail: it asks for a
+ * root directory that the share does not have (RERROR from the server),
+ * or, without a 9P device, for a tag nobody exports.
+ */
+#define UK_LIBNAME "libvfscore"
+#include "vfs.h"
+#include "virtio.h"
+#include "boot.h"
+#include "print.h"
+#include "param.h"
+
+#define ROOTDEV "fs0"
+#define ROOTFS  "9pfs"
+#define MISSING_ROOT "uktrace-no-such-dir"
+
+static int vfscore_rootfs(void)
+{
+	bool fail = knobs.fault == FAULT_MOUNTFAIL;
+	int rc;
+
+	if (!virtio_9p_present() && !fail)
+		return 0;
+	/* 0.14+ automount no longer announces 9pfs root mounts */
+	if (!era_at_least(ERA_0_17))
+		uk_pr_info("Mount %s to /...\n", ROOTFS);
+	rc = mount(ROOTDEV, "/", ROOTFS, fail ? MISSING_ROOT : "");
+	if (rc) {
+		if (era_at_least(ERA_0_10))     /* 0.4/0.5: "Failed to mount /" */
+			uk_pr_crit("Failed to mount %s (%s) at /: %d\n",
+				   ROOTDEV, ROOTFS, rc);
+		else
+			uk_pr_crit("Failed to mount /: %d\n", rc);
+		return -1;
+	}
+	return 0;
+}
+uk_initcall_prio(vfscore_rootfs, 5);

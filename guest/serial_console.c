@@ -1,0 +1,59 @@
+/*
+ * serial_console.c - polled 16550 UART on COM1 (0x3f8), 115200 8N1.
+ * It is the only path to the UART, so it also keeps the integrity
+ * counters (byte count + FNV-1a 32) that the final
+ * "uktrace-integrity:" line reports to the host.
+ */
+#include "console.h"
+#include "io.h"
+
+#define COM1        0x3f8
+#define UART_THR    0       /* transmit holding register (DLAB=0) */
+#define UART_DLL    0       /* divisor latch low (DLAB=1) */
+#define UART_IER    1
+#define UART_DLM    1
+#define UART_FCR    2
+#define UART_LCR    3
+#define UART_MCR    4
+#define UART_LSR    5
+#define LSR_THRE    0x20    /* transmit holding register empty */
+
+#define FNV1A32_OFFSET 0x811c9dc5u
+#define FNV1A32_PRIME  0x01000193u
+
+static u32 tx_bytes;
+static u32 tx_hash = FNV1A32_OFFSET;
+static bool tx_at_bol = true;
+
+void serial_init(void)
+{
+	outb(COM1 + UART_IER, 0x00);    /* polled: no interrupts */
+	outb(COM1 + UART_LCR, 0x80);    /* DLAB on */
+	outb(COM1 + UART_DLL, 0x01);    /* 115200 = 115200 / 1 */
+	outb(COM1 + UART_DLM, 0x00);
+	outb(COM1 + UART_LCR, 0x03);    /* 8N1, DLAB off */
+	outb(COM1 + UART_FCR, 0xc7);    /* FIFO on, cleared, 14-byte trigger */
+	outb(COM1 + UART_MCR, 0x03);    /* DTR + RTS */
+}
+
+void serial_putc(char c)
+{
+	while (!(inb(COM1 + UART_LSR) & LSR_THRE))
+		cpu_relax();
+	outb(COM1 + UART_THR, (u8)c);
+
+	tx_bytes++;
+	tx_hash = (tx_hash ^ (u8)c) * FNV1A32_PRIME;
+	tx_at_bol = (c == '\n');
+}
+
+bool serial_at_line_start(void)
+{
+	return tx_at_bol;
+}
+
+void serial_integrity(u32 *bytes, u32 *fnv1a32)
+{
+	*bytes = tx_bytes;
+	*fnv1a32 = tx_hash;
+}

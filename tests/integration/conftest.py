@@ -1,0 +1,54 @@
+"""Real QEMU, real test guest: helpers to run `uktrace` as a user would and inspect what is left."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from uktrace.kernels import TEST_GUEST
+
+if shutil.which("qemu-system-x86_64") is None or not TEST_GUEST.is_file():
+    pytest.skip("needs qemu-system-x86_64 and the built test guest (make test does both)", allow_module_level=True)
+
+
+def uktrace(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "uktrace", *args], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+    )
+
+
+def run_json(*args: str, timeout: float = 300) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
+    result = uktrace("run", "--json", *args, timeout=timeout)
+    assert "Traceback" not in result.stderr, result.stderr
+    return json.loads(result.stdout), result
+
+
+def qemu_processes_mentioning(text: str) -> list[int]:
+    """PIDs of live processes whose command line contains `text` (e.g. a recording directory)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            continue
+        if text in cmdline and "qemu" in cmdline and state != "Z" and int(entry.name) != os.getpid():
+            pids.append(int(entry.name))
+    return pids
+
+
+@pytest.fixture
+def share(tmp_path: Path) -> Path:
+    directory = tmp_path / "share"
+    directory.mkdir()
+    (directory / "hello.txt").write_text("Hello from the 9P share!\n")
+    return directory

@@ -1,0 +1,136 @@
+"""Bad input and failing QEMUs: one clear message, a non-zero status, no traceback, no QEMU left."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import qemu_processes_mentioning, run_json, uktrace
+
+
+def assert_user_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr
+
+
+def test_missing_qemu() -> None:
+    assert_user_error(uktrace("run", "--qemu", "qemu-system-nowhere"), "not found", "apt-get install qemu-system-x86")
+    assert_user_error(uktrace("run", "--qemu", "/nonexistent/qemu"), "no such executable")
+
+
+def test_missing_kernel_and_not_a_kernel(tmp_path: Path) -> None:
+    assert_user_error(uktrace("run", str(tmp_path / "nope")), "no such kernel file or kraft project directory")
+    text = tmp_path / "notes.txt"
+    text.write_text("hello\n")
+    assert_user_error(uktrace("run", str(text)), "not a bootable x86 kernel")
+    empty = tmp_path / "empty"
+    empty.touch()
+    assert_user_error(uktrace("run", str(empty)), "empty file")
+    assert_user_error(uktrace("run", str(tmp_path)), "no built x86_64 QEMU kernel in this directory")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_kernel(tmp_path: Path) -> None:
+    kernel = tmp_path / "kernel"
+    kernel.write_bytes(b"\x02\xb0\xad\x1b" * 4)
+    kernel.chmod(0)
+    assert_user_error(uktrace("run", str(kernel)), "permission denied")
+
+
+def test_kraft_project_directory_finds_the_kernel(tmp_path: Path) -> None:
+    from uktrace.kernels import TEST_GUEST
+
+    build = tmp_path / ".unikraft" / "build"
+    build.mkdir(parents=True)
+    (build / "app_qemu-x86_64").write_bytes(TEST_GUEST.read_bytes())
+    (build / "app_qemu-x86_64.dbg").write_bytes(b"symbols")
+    result, process = run_json(str(tmp_path), "--record", str(tmp_path / "rec"))
+    assert process.returncode == 0, process.stderr
+    assert result["guests"][0]["source"] == str(build / "app_qemu-x86_64")
+
+
+def test_missing_share_and_bad_options(tmp_path: Path) -> None:
+    assert_user_error(uktrace("run", "--fs", str(tmp_path / "nope")), "no such directory")
+    assert_user_error(uktrace("run", "-n", "0"), "-n must be at least 1")
+    assert_user_error(uktrace("run", "--mem", "lots"), "not a size")
+    assert_user_error(uktrace("run", "--timeout", "0"), "--timeout must be positive")
+
+
+def test_kvm_missing_or_denied(tmp_path: Path) -> None:
+    from uktrace.accel import AccelError, choose_accel, kvm_problem
+
+    assert "does not exist" in (kvm_problem(str(tmp_path / "kvm")) or "")
+    with pytest.raises(AccelError, match="use --accel tcg"):
+        choose_accel("kvm", str(tmp_path / "kvm"))
+    assert choose_accel("auto", str(tmp_path / "kvm")) == "tcg"
+    denied = tmp_path / "denied"
+    denied.touch()
+    denied.chmod(0o400)
+    if os.geteuid() != 0:
+        assert "permission denied" in (kvm_problem(str(denied)) or "")
+
+
+def test_too_many_guests_for_memory() -> None:
+    assert_user_error(uktrace("run", "-n", "1000", "--mem", "64G"), "MiB are available", "lower -j")
+
+
+def test_open_file_limit_too_low_for_the_fleet() -> None:
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (100, 100))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "uktrace", "run", "-n", "40"], capture_output=True, text=True, preexec_fn=low_limit, timeout=60
+    )
+    assert_user_error(result, "open files", "ulimit -n", "lower -j")
+
+
+def fake_qemu(tmp_path: Path, body: str) -> Path:
+    script = tmp_path / "fake-qemu"
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(0o755)
+    return script
+
+
+def test_qemu_aborting_at_start_reports_its_message(tmp_path: Path) -> None:
+    qemu = fake_qemu(
+        tmp_path,
+        'echo "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x2000c04" >&2\n'
+        "echo 'qemu-system-x86_64: ../target/i386/kvm/kvm.c:3003: kvm_buf_set_msrs: Assertion failed.' >&2\nkill -ABRT $$",
+    )
+    result, process = run_json("--qemu", str(qemu), "--record", str(tmp_path / "rec"))
+    (guest,) = result["guests"]
+    assert guest["status"] == "failed"
+    assert guest["crash"]["reason"].startswith("QEMU killed by SIGABRT") or "failed to set MSR" in guest["crash"]["reason"]
+    assert "failed to set MSR 0x10a" in guest["host"]["stderr_tail"]
+    assert process.returncode == 1
+
+
+def test_qemu_error_status_gives_its_last_stderr_line(tmp_path: Path) -> None:
+    qemu = fake_qemu(tmp_path, 'echo "qemu-system-x86_64: -cpu host: failed to set MSR 0x10a" >&2; exit 1')
+    result, _ = run_json("--qemu", str(qemu), "--record", str(tmp_path / "rec"))
+    reason = result["guests"][0]["crash"]["reason"]
+    assert reason.startswith("QEMU exited with status 1: qemu-system-x86_64: -cpu host: failed to set MSR 0x10a")
+    assert "try --cpu qemu64 or --accel tcg" in reason
+
+
+def test_kvm_internal_error_fails_the_guest_and_kills_the_hung_qemu(tmp_path: Path) -> None:
+    # what QEMU does on nested KVM with a real Unikraft image: print the error, then hang
+    qemu = fake_qemu(
+        tmp_path,
+        "printf 'Booting from ROM..'\n"
+        "echo 'KVM internal error. Suberror: 1' >&2\necho 'emulation failure' >&2\nexec sleep 600",
+    )
+    result, process = run_json("--qemu", str(qemu), "--timeout", "60", "--record", str(tmp_path / "rec"))
+    (guest,) = result["guests"]
+    assert guest["status"] == "failed"
+    assert guest["crash"]["reason"] == "KVM internal error. Suberror: 1 (try --accel tcg)"
+    assert guest["host"]["wall_s"] < 30  # killed, not timed out
+    assert process.returncode == 1
+    assert qemu_processes_mentioning(str(tmp_path)) == []

@@ -1,0 +1,89 @@
+"""`uktrace run` on the real test guest under QEMU (TCG): phases, statuses, bytes, concurrency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import qemu_processes_mentioning, run_json
+from uktrace.recording import read_guest
+
+FULL = ["spawn", "firmware", "platform_entry", "stack_switch", "constructors", "subsystems", "init_table", "bus_probe"]
+WITH_FS = [*FULL, "mount", "9p_handshake", "banner", "main", "exit"]
+WITHOUT_FS = [*FULL, "banner", "main", "exit"]
+
+
+def phase_names(guest: dict[str, object]) -> list[str]:
+    return [p["name"] for p in guest["phases"]]  # type: ignore[index,union-attr]
+
+
+def assert_clean_exit(guest: dict[str, object], phases: list[str]) -> None:
+    assert guest["status"] == "exited" and guest["exit_code"] == 0, guest["crash"]
+    assert phase_names(guest) == phases
+    host = guest["host"]
+    assert host["integrity"] == "ok"  # type: ignore[index]
+    assert host["accel"] == "tcg"  # type: ignore[index]
+    assert host["qemu_status"] == 1  # type: ignore[index]  # isa-debug-exit: (0 << 1) | 1
+
+
+def test_one_guest_every_phase(tmp_path: Path) -> None:
+    result, process = run_json("--record", str(tmp_path / "rec"))
+    assert process.returncode == 0, process.stderr
+    (guest,) = result["guests"]
+    assert_clean_exit(guest, WITHOUT_FS)
+    # host clock for everything measured live; spawn and firmware are real, non-zero spans
+    phases = {p["name"]: p for p in guest["phases"]}
+    assert all(p["clock"] == "host" for p in phases.values())
+    assert phases["spawn"]["end"] > 0 and phases["firmware"]["end"] > phases["firmware"]["start"]
+    assert guest["unikraft"] == {"version": "0.10.0", "codename": "Testguest", "sha": "uktrace"}
+    recorded = read_guest(tmp_path / "rec" / "guest-1")
+    console = b"".join(chunk for _, chunk in recorded.chunks)
+    assert len(console) == guest["host"]["bytes"]
+    assert b"Hello world!\n" in console
+    assert recorded.meta["status"] == "exited"
+
+
+@pytest.mark.parametrize("mode", ["shared", "independent"])
+def test_ten_guests_with_a_9p_share(tmp_path: Path, share: Path, mode: str) -> None:
+    result, process = run_json("-n", "10", "--fs", str(share), "--fs-mode", mode, "--record", str(tmp_path / "rec"))
+    assert process.returncode == 0, process.stderr
+    assert len(result["guests"]) == 10
+    for guest in result["guests"]:
+        assert_clean_exit(guest, WITH_FS)
+        console = (tmp_path / "rec" / guest["name"] / "console.raw").read_bytes()
+        assert b"Hello from the 9P share!" in console
+    summary = result["summary"]
+    assert summary["counts"]["exited"] == 10 and summary["jobs"] == 10
+    assert summary["phases"]["9p_handshake"]["count"] == 10
+    assert summary["times"]["mount"]["count"] == 10
+    # the independent copies are gone, the share itself untouched
+    assert list(share.iterdir()) == [share / "hello.txt"]
+
+
+def test_fifty_guests_at_once(tmp_path: Path) -> None:
+    result, process = run_json("-n", "50", "--record", str(tmp_path / "rec"), timeout=600)
+    assert process.returncode == 0, process.stderr
+    statuses = [g["status"] for g in result["guests"]]
+    assert statuses == ["exited"] * 50
+    assert all(g["host"]["integrity"] == "ok" for g in result["guests"])
+    assert result["summary"]["spawn_spread_s"] is not None
+    assert qemu_processes_mentioning(str(tmp_path)) == []
+
+
+def test_jobs_bound_concurrency(tmp_path: Path) -> None:
+    result, process = run_json("-n", "6", "-j", "2", "--record", str(tmp_path / "rec"))
+    assert process.returncode == 0
+    spans = sorted((g["host"]["spawn_ns"], g["host"]["exit_ns"]) for g in result["guests"])
+    # never more than two guests alive at any spawn instant
+    for start, _ in spans:
+        assert sum(1 for s, e in spans if s <= start < e) <= 2
+
+
+@pytest.mark.parametrize("era", ["0.4", "0.5", "0.10", "0.17"])
+def test_every_era_parses_to_the_full_sequence(tmp_path: Path, share: Path, era: str) -> None:
+    result, process = run_json("--fs", str(share), "--append", f"uktrace.era={era}", "--record", str(tmp_path / "r"))
+    assert process.returncode == 0, process.stderr
+    (guest,) = result["guests"]
+    assert_clean_exit(guest, WITH_FS)
+    assert guest["unikraft"]["version"].startswith(era)
