@@ -13,12 +13,12 @@ per console line.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-import contextlib
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any

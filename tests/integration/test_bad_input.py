@@ -86,7 +86,11 @@ def test_open_file_limit_too_low_for_the_fleet() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (100, 100))
 
     result = subprocess.run(
-        [sys.executable, "-m", "uktrace", "run", "-n", "40"], capture_output=True, text=True, preexec_fn=low_limit, timeout=60
+        [sys.executable, "-m", "uktrace", "run", "-n", "40"],
+        capture_output=True,
+        text=True,
+        preexec_fn=low_limit,
+        timeout=60,
     )
     assert_user_error(result, "open files", "ulimit -n", "lower -j")
 
@@ -107,7 +111,9 @@ def test_qemu_aborting_at_start_reports_its_message(tmp_path: Path) -> None:
     result, process = run_json("--qemu", str(qemu), "--record", str(tmp_path / "rec"))
     (guest,) = result["guests"]
     assert guest["status"] == "failed"
-    assert guest["crash"]["reason"].startswith("QEMU killed by SIGABRT") or "failed to set MSR" in guest["crash"]["reason"]
+    assert (
+        guest["crash"]["reason"].startswith("QEMU killed by SIGABRT") or "failed to set MSR" in guest["crash"]["reason"]
+    )
     assert "failed to set MSR 0x10a" in guest["host"]["stderr_tail"]
     assert process.returncode == 1
 
