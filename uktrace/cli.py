@@ -45,9 +45,28 @@ def _parse_command(args: argparse.Namespace) -> int:
 
 
 def _run_command(args: argparse.Namespace) -> int:
-    from .runner import run_headless
+    from .runner import run_command
 
-    return run_headless(args)
+    return run_command(args)
+
+
+def _demo_command(args: argparse.Namespace) -> int:
+    """8 test guests sharing one 9P directory made for the occasion."""
+    import tempfile
+
+    from .runner import run_command
+
+    with tempfile.TemporaryDirectory(prefix="uktrace-demo-") as share:
+        Path(share, "hello.txt").write_text("Hello from uktrace's demo share!\n")
+        args.fs = Path(share)
+        args.fs_mode = "shared"
+        return run_command(args, prog="uktrace demo")
+
+
+def _replay_command(args: argparse.Namespace) -> int:
+    from .runner import replay_command
+
+    return replay_command(args)
 
 
 def _add_run_options(run: argparse.ArgumentParser) -> None:
@@ -98,6 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_options(run)
     run.set_defaults(handler=_run_command)
+    demo = commands.add_parser("demo", help="8 test guests with a shared 9P directory, in the TUI")
+    _add_run_options(demo)
+    demo.set_defaults(handler=_demo_command, count=8, kernel=None)
+    replay = commands.add_parser("replay", help="play a recorded run back (TUI, or --headless/--json)")
+    replay.add_argument("directory", type=Path, metavar="DIR", help="a recording (uktrace run --record DIR)")
+    replay.add_argument("--speed", type=float, default=1.0, help="time factor (2 = twice as fast, 0 = instant)")
+    replay.add_argument("--headless", action="store_true", help="no TUI: tables at the end")
+    replay.add_argument("--json", action="store_true", help="print the results as JSON")
+    replay.set_defaults(handler=_replay_command)
     return parser
 
 

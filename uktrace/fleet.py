@@ -21,9 +21,10 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
+import anyio.abc
 
 from parsers import ConsoleParser, Record
 
@@ -60,6 +61,8 @@ class Guest:
     recording: Path | None = None
     process: GuestProcess | None = None
     stop_requested: bool = False
+    attempt: int = 1
+    """1 for the first launch, +1 per relaunch (each attempt records into its own directory)."""
     changes: int = 0
     """Bumped on every change, so a view redraws only guests that moved."""
 
@@ -69,15 +72,27 @@ class Guest:
 
     @property
     def wall_s(self) -> float | None:
+        """Spawn to exit; None until both happened."""
+        if self.spawn_ns is None or self.exit_ns is None:
+            return None
+        return (self.exit_ns - self.spawn_ns) / 1e9
+
+    def elapsed_s(self, now_ns: int) -> float | None:
+        """Seconds since spawn: the wall time once exited, else up to `now_ns`."""
         if self.spawn_ns is None:
             return None
-        end = self.exit_ns if self.exit_ns is not None else time.monotonic_ns()
+        end = self.exit_ns if self.exit_ns is not None else now_ns
         return (end - self.spawn_ns) / 1e9
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None
 
     def host_dict(self) -> dict[str, Any]:
         return {
             "accel": self.spec.accel,
             "spawn_ns": self.spawn_ns,
+            "firmware_ns": self.timeline.firmware_ns,
             "first_byte_ns": self.first_byte_ns,
             "exit_ns": self.exit_ns,
             "wall_s": None if self.wall_s is None else round(self.wall_s, 6),
@@ -96,6 +111,26 @@ class Guest:
         return True
 
 
+class FleetView(Protocol):
+    """What views (headless, TUI) read and call: a live `Fleet` or a `ReplayFleet`."""
+
+    guests: list[Guest]
+    jobs: int
+    record_dir: Path
+    fs_mode: str | None
+    started_ns: int | None
+    finished_ns: int | None
+    interrupted_by: int | None
+
+    def clock(self) -> int: ...
+    def counts(self) -> dict[str, int]: ...
+    def spawn_spread(self) -> float | None: ...
+    def stop(self) -> None: ...
+    def stop_guest(self, guest: Guest) -> None: ...
+    def relaunch(self, guest: Guest) -> bool: ...
+    async def run(self, keep_alive: bool = False) -> None: ...
+
+
 class Fleet:
     """Runs guests concurrently and keeps their model up to date."""
 
@@ -109,12 +144,9 @@ class Fleet:
         on_spawn_error: Callable[[Guest, OSError], str] | None = None,
         firmware_console: bool = True,
     ) -> None:
-        if firmware_console:
-            # QEMU launches get SeaBIOS's debug console on a FIFO in the recording: VMM start vs firmware
-            specs = [
-                spec if spec.command else replace(spec, firmware_pipe=record_dir / spec.name / FIRMWARE_FIFO)
-                for spec in specs
-            ]
+        self.firmware_console = firmware_console
+        self.fs_mode: str | None = None
+        """`shared`/`independent` when guests share a 9P directory (for views)."""
         self.guests = [
             Guest(i, spec, qemu_argv(spec), BootTimeline(spec.name, source=str(spec.kernel)))
             for i, spec in enumerate(specs)
@@ -128,6 +160,12 @@ class Fleet:
         """The signal that ended the run early, if one did."""
         self._describe_spawn_error = on_spawn_error or (lambda guest, error: f"cannot start QEMU: {error}")
         self._scope: anyio.CancelScope | None = None
+        self._group: anyio.abc.TaskGroup | None = None
+        self._clock: Callable[[], int] = time.monotonic_ns
+
+    def clock(self) -> int:
+        """Host clock for views (a replay or a snapshot test has its own)."""
+        return self._clock()
 
     # -- control from views -----------------------------------------------------------------
 
@@ -141,25 +179,49 @@ class Fleet:
         if guest.process is not None:
             guest.process.signal(signal.SIGTERM)
 
+    def relaunch(self, guest: Guest) -> bool:
+        """Start a finished guest again (TUI `r`); False while it still runs or the run is over."""
+        if guest.running or self._group is None or not guest.timeline.status.finished:
+            return False
+        guest.attempt += 1
+        guest.timeline = BootTimeline(guest.name, source=str(guest.spec.kernel))
+        guest.records.clear()
+        guest.stderr_tail.clear()
+        guest.received = 0
+        guest.spawn_ns = guest.first_byte_ns = guest.exit_ns = guest.qemu_status = None
+        guest.integrity = None
+        guest.stop_requested = False
+        guest.changes += 1
+        self._group.start_soon(self._trace, guest)
+        return True
+
     # -- running ----------------------------------------------------------------------------
 
-    async def run(self) -> None:
-        """Run every guest to its end; returns when all are over (or the run was stopped)."""
+    async def run(self, keep_alive: bool = False) -> None:
+        """Run every guest to its end; returns when all are over (or the run was stopped).
+
+        With `keep_alive` (the TUI) it returns only on `stop()`, so guests can be relaunched."""
         limiter = anyio.CapacityLimiter(self.jobs)
         gate = anyio.Event()
         self.started_ns = time.monotonic_ns()
         try:
             async with anyio.create_task_group() as group:
                 self._scope = group.cancel_scope
+                self._group = group
                 group.start_soon(self._watch_signals, group.cancel_scope)
                 async with anyio.create_task_group() as guests:
                     for guest in self.guests:
                         guests.start_soon(self._run_guest, guest, limiter, gate)
                     await anyio.sleep(0)  # let every task reach the limiter first
                     gate.set()
+                self.finished_ns = time.monotonic_ns()
+                if keep_alive:
+                    await anyio.sleep_forever()
                 group.cancel_scope.cancel()  # all guests done: stop watching signals
         finally:
-            self.finished_ns = time.monotonic_ns()
+            self._group = None
+            if self.finished_ns is None:
+                self.finished_ns = time.monotonic_ns()
 
     async def _watch_signals(self, scope: anyio.CancelScope) -> None:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
@@ -177,8 +239,12 @@ class Fleet:
             await self._trace(guest)
 
     async def _trace(self, guest: Guest) -> None:
-        recorder = GuestRecorder(self.record_dir / guest.name)
+        directory = guest.name if guest.attempt == 1 else f"{guest.name}.{guest.attempt}"
+        recorder = GuestRecorder(self.record_dir / directory)
         guest.recording = recorder.directory
+        if self.firmware_console and guest.spec.command is None:
+            # SeaBIOS's debug console on a FIFO in the recording: tells VMM start from firmware
+            guest.argv = qemu_argv(replace(guest.spec, firmware_pipe=recorder.directory / FIRMWARE_FIFO))
         parser = ConsoleParser()
         timeline = guest.timeline
         firmware_fd = self._open_firmware_pipe(guest)
@@ -231,19 +297,20 @@ class Fleet:
         await anyio.sleep_forever()  # keep the group open until the console ends
 
     def _open_firmware_pipe(self, guest: Guest) -> int | None:
-        path = guest.spec.firmware_pipe
-        if path is None:
+        if not self.firmware_console or guest.spec.command is not None or guest.recording is None:
             return None
+        path = guest.recording / FIRMWARE_FIFO
         os.mkfifo(path)
         # read-write: holding a writer ourselves, the FIFO reads "no data" instead of EOF before QEMU opens it
         return os.open(path, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
 
     def _close_firmware_pipe(self, guest: Guest, fd: int | None) -> None:
-        if fd is None or guest.spec.firmware_pipe is None:
+        if fd is None:
             return
         os.close(fd)
-        with contextlib.suppress(OSError):
-            guest.spec.firmware_pipe.unlink()
+        if guest.recording is not None:
+            with contextlib.suppress(OSError):
+                (guest.recording / FIRMWARE_FIFO).unlink()
 
     async def _read_firmware(self, guest: Guest, fd: int, recorder: GuestRecorder) -> None:
         while True:

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .export import timeline_dict
-from .fleet import Fleet, Guest
+from .fleet import FleetView, Guest
 from .report import STATUS_STYLE, format_seconds, status_text
 from .stats import distribution, guest_times, phase_distributions
 
@@ -25,7 +25,7 @@ DETAIL_LIMIT = 20
 REFRESH_HZ = 10
 
 
-def progress(fleet: Fleet) -> RenderableType:
+def progress(fleet: FleetView) -> RenderableType:
     """The live view: per-guest lines, or a summary for large fleets."""
     counts = fleet.counts()
     header = Text.assemble(
@@ -45,7 +45,7 @@ def progress(fleet: Fleet) -> RenderableType:
             guest.spec.accel,
             Text(timeline.status.value, style=STATUS_STYLE[timeline.status]),
             timeline.current or ("spawn" if guest.spawn_ns else "waiting"),
-            format_seconds(guest.wall_s),
+            format_seconds(guest.elapsed_s(fleet.clock())),
         )
     return Group(header, table)
 
@@ -53,7 +53,7 @@ def progress(fleet: Fleet) -> RenderableType:
 STATUS_STYLE_BY_NAME = {status.value: style for status, style in STATUS_STYLE.items()}
 
 
-async def live_progress(fleet: Fleet, console: Console) -> None:
+async def live_progress(fleet: FleetView, console: Console) -> None:
     """Redraw `progress` until cancelled."""
     with Live(progress(fleet), console=console, auto_refresh=False, transient=True) as live:
         while True:
@@ -61,7 +61,7 @@ async def live_progress(fleet: Fleet, console: Console) -> None:
             live.update(progress(fleet), refresh=True)
 
 
-def summary_tables(fleet: Fleet) -> RenderableType:
+def summary_tables(fleet: FleetView) -> RenderableType:
     """Per-phase distribution, per-guest figures, failures with reasons."""
     guests = fleet.guests
     phase_table = Table(title="phases across guests (host clock)", title_justify="left")
@@ -106,7 +106,7 @@ def summary_tables(fleet: Fleet) -> RenderableType:
     return Group(*parts)
 
 
-def run_footer(fleet: Fleet) -> Text:
+def run_footer(fleet: FleetView) -> Text:
     counts = fleet.counts()
     footer = Text()
     footer.append(", ".join(f"{n} {name}" for name, n in counts.items() if n))
@@ -119,7 +119,7 @@ def run_footer(fleet: Fleet) -> Text:
     return footer
 
 
-def run_json(fleet: Fleet) -> dict[str, Any]:
+def run_json(fleet: FleetView) -> dict[str, Any]:
     """The parse JSON, plus per guest `host` and a top-level `summary`."""
     guests = []
     for guest in fleet.guests:

@@ -12,12 +12,13 @@ import anyio
 from rich.console import Console
 
 from .accel import AccelError
-from .fleet import Fleet
+from .fleet import Fleet, FleetView
 from .fsshare import ShareError
-from .headless import failed_guests, live_progress, run_json, summary_tables
+from .headless import failed_guests, live_progress, run_footer, run_json, summary_tables
 from .kernels import KernelError
 from .launch import LaunchError, RunOptions, prepare
 from .recording import RecordingError, default_run_dir, start_session
+from .replay import ReplayFleet
 
 USER_ERRORS = (LaunchError, KernelError, AccelError, ShareError, RecordingError)
 
@@ -53,22 +54,58 @@ def make_fleet(args: argparse.Namespace) -> tuple[Fleet, object]:
         shares.cleanup()
         raise
     fleet = Fleet(specs, jobs=options.jobs, timeout=options.timeout, record_dir=record_dir)
+    fleet.fs_mode = options.fs_mode if options.fs else None
     return fleet, shares
 
 
-def exit_status(fleet: Fleet) -> int:
+def replay_command(args: argparse.Namespace) -> int:
+    """`uktrace replay DIR`: a recording through the same views as a live run."""
+    try:
+        fleet = ReplayFleet(args.directory, speed=args.speed)
+    except RecordingError as error:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]uktrace replay:[/] {error}")
+        return 2
+    if wants_tui(args):
+        from tui import run_tui
+
+        run_tui(fleet, title=f"uktrace replay {args.directory}")
+        return exit_status(fleet)
+    return run_headless(args, fleet, None)
+
+
+def exit_status(fleet: FleetView) -> int:
     if fleet.interrupted_by is not None:
         return 128 + fleet.interrupted_by
     return 1 if failed_guests(fleet.guests) else 0
 
 
-def run_headless(args: argparse.Namespace) -> int:
+def wants_tui(args: argparse.Namespace) -> bool:
+    """The TUI unless asked otherwise or stdout is not a terminal (a pipe, a file, CI)."""
+    return not (args.headless or args.json) and sys.stdout.isatty() and sys.stdin.isatty()
+
+
+def run_command(args: argparse.Namespace, prog: str = "uktrace run") -> int:
+    """`uktrace run` and `uktrace demo`: build the fleet, then the TUI or the headless view."""
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         fleet, shares = make_fleet(args)
     except USER_ERRORS as error:
-        stderr.print(f"[red]uktrace run:[/] {error}")
+        stderr.print(f"[red]{prog}:[/] {error}")
         return 2
+    if wants_tui(args):
+        from tui import run_tui
+
+        try:
+            run_tui(fleet, title=prog)
+        finally:
+            shares.cleanup()  # type: ignore[attr-defined]
+        Console(highlight=False).print(run_footer(fleet))
+        return exit_status(fleet)
+    return run_headless(args, fleet, shares)
+
+
+def run_headless(args: argparse.Namespace, fleet: FleetView, shares: object | None) -> int:
+    stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     stdout = Console(highlight=False)
     live_console = stderr if args.json else stdout
     show_live = live_console.is_terminal
@@ -83,7 +120,8 @@ def run_headless(args: argparse.Namespace) -> int:
     try:
         anyio.run(main)
     finally:
-        shares.cleanup()  # type: ignore[attr-defined]
+        if shares is not None:
+            shares.cleanup()  # type: ignore[attr-defined]
     if args.json:
         json.dump(run_json(fleet), sys.stdout, indent=2)
         sys.stdout.write("\n")
