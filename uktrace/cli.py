@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -19,6 +20,9 @@ from . import __version__
 from .export import timeline_dict
 from .logs import LogError, trace_log
 from .report import timeline_table
+
+if TYPE_CHECKING:
+    from .runner import TuiRunner
 
 
 def _parse_command(args: argparse.Namespace) -> int:
@@ -129,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, tui: TuiRunner | None = None) -> int:
+    """The command line; `tui` shows a fleet in the TUI (the `uktrace` script passes it,
+    `python -m uktrace` has none and always runs headless)."""
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     extra: list[str] = []
@@ -138,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv, extra = argv[:split], argv[split + 1 :]
     args = parser.parse_args(argv)
     args.extra = tuple(extra)
+    args.tui = tui
     if args.command is None:
         parser.print_help()
         return 2

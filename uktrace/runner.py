@@ -6,6 +6,7 @@ import argparse
 import json
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -66,9 +67,7 @@ def replay_command(args: argparse.Namespace) -> int:
         Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]uktrace replay:[/] {error}")
         return 2
     if wants_tui(args):
-        from tui import run_tui
-
-        run_tui(fleet, title=f"uktrace replay {args.directory}")
+        args.tui(fleet, f"uktrace replay {args.directory}")
         return exit_status(fleet)
     return run_headless(args, fleet, None)
 
@@ -79,9 +78,19 @@ def exit_status(fleet: FleetView) -> int:
     return 1 if failed_guests(fleet.guests) else 0
 
 
+TuiRunner = Callable[[FleetView, str], None]
+"""Shows a fleet in the TUI until the user quits. Injected by the `uktrace` entry point
+(tui/cli.py), so the engine never imports the TUI."""
+
+
 def wants_tui(args: argparse.Namespace) -> bool:
-    """The TUI unless asked otherwise or stdout is not a terminal (a pipe, a file, CI)."""
-    return not (args.headless or args.json) and sys.stdout.isatty() and sys.stdin.isatty()
+    """The TUI when one is available, unless asked otherwise or stdout is not a terminal."""
+    return (
+        getattr(args, "tui", None) is not None
+        and not (args.headless or args.json)
+        and sys.stdout.isatty()
+        and sys.stdin.isatty()
+    )
 
 
 def run_command(args: argparse.Namespace, prog: str = "uktrace run") -> int:
@@ -93,10 +102,8 @@ def run_command(args: argparse.Namespace, prog: str = "uktrace run") -> int:
         stderr.print(f"[red]{prog}:[/] {error}")
         return 2
     if wants_tui(args):
-        from tui import run_tui
-
         try:
-            run_tui(fleet, title=prog)
+            args.tui(fleet, prog)
         finally:
             shares.cleanup()  # type: ignore[attr-defined]
         Console(highlight=False).print(run_footer(fleet))

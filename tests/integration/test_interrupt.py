@@ -1,0 +1,84 @@
+"""Ending a run early: Ctrl-C, SIGTERM, even SIGKILL of uktrace leave no QEMU behind."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pexpect
+
+from tests.integration.conftest import qemu_processes_mentioning
+from uktrace.recording import read_guest
+
+
+def wait_for_guests(directory: Path, count: int, timeout: float = 60) -> None:
+    """Until `count` guests have printed something (they are alive, mid-boot)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        consoles = list(directory.glob("guest-*/console.raw"))
+        if len(consoles) == count and all(path.stat().st_size > 0 for path in consoles):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{count} guests did not start within {timeout} s")
+
+
+def test_ctrl_c_in_a_20_guest_run(tmp_path: Path) -> None:
+    record = tmp_path / "rec"
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "uktrace", "run", "--headless", "-n", "20", "--append", "uktrace.fault=hang", "--record", str(record)],
+        timeout=120,
+        dimensions=(40, 120),
+    )
+    wait_for_guests(record, 20)
+    assert len(qemu_processes_mentioning(str(record))) == 20
+    child.sendintr()  # Ctrl-C, as a user at the terminal
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert "interrupted by SIGINT; every QEMU stopped" in child.before.decode()
+    assert "Traceback" not in child.before.decode()
+    assert qemu_processes_mentioning(str(record)) == []
+    for index in range(1, 21):
+        guest = read_guest(record / f"guest-{index:02d}")
+        assert guest.meta["status"] == "failed"
+        assert guest.meta["crash"]["reason"] == "run interrupted by SIGINT"
+        # what arrived before the interrupt is on disk, from the first byte on
+        assert b"".join(chunk for _, chunk in guest.chunks).startswith(b"[    0.000000] Info:")
+
+
+def test_sigterm_stops_every_guest(tmp_path: Path) -> None:
+    record = tmp_path / "rec"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uktrace", "run", "--json", "-n", "5", "--append", "uktrace.fault=hang", "--record", str(record)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_for_guests(record, 5)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert json.loads(stdout)["summary"]["interrupted_by"] == signal.SIGTERM
+    assert "Traceback" not in stderr
+    assert qemu_processes_mentioning(str(record)) == []
+
+
+def test_sigkill_of_uktrace_still_leaves_no_qemu(tmp_path: Path) -> None:
+    record = tmp_path / "rec"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uktrace", "run", "--json", "-n", "3", "--append", "uktrace.fault=hang", "--record", str(record)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_guests(record, 3)
+    process.kill()  # no cleanup code runs: the kernel's parent-death signal must do it
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while qemu_processes_mentioning(str(record)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert qemu_processes_mentioning(str(record)) == []

@@ -1,0 +1,22 @@
+"""The `uktrace` console script: the engine's command line with the TUI plugged in."""
+
+from __future__ import annotations
+
+import sys
+
+from uktrace.cli import main as engine_main
+from uktrace.fleet import FleetView
+
+
+def show(fleet: FleetView, title: str) -> None:
+    from . import run_tui
+
+    run_tui(fleet, title=title)
+
+
+def main() -> int:
+    return engine_main(tui=show)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
