@@ -9,7 +9,7 @@ GUEST := guest/build/uktrace-guest.elf
 .PHONY: demo test lint bench system guest clean
 
 demo: $(BIN)/uktrace guest
-	$(BIN)/uktrace parse tests/data/logs/001-v0.5-kvm-x86-helloworld-fulldebug.log tests/data/logs/040-v0.10-kvm-x86-9pfs-boot-flow-study.log
+	$(BIN)/uktrace demo
 
 test: $(BIN)/uktrace guest
 	$(BIN)/ruff check .
@@ -23,6 +23,8 @@ lint: $(BIN)/uktrace
 
 bench: $(BIN)/uktrace guest
 	$(BIN)/python benchmarks/parse_throughput.py
+	$(BIN)/python benchmarks/launch_overhead.py
+	$(BIN)/python benchmarks/ui_lag.py
 
 # system packages: QEMU (Debian's qemu-system-x86) and the toolchain that builds the test guest
 system:

@@ -6,6 +6,7 @@ guests, a compact summary (counts by status and by phase) above that.
 
 from __future__ import annotations
 
+import resource
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -143,8 +144,19 @@ def run_json(fleet: FleetView) -> dict[str, Any]:
         "times": figures,
         "record_dir": str(fleet.record_dir),
         "interrupted_by": fleet.interrupted_by,
+        "tracer": tracer_usage(),
     }
     return {"guests": guests, "summary": summary}
+
+
+def tracer_usage() -> dict[str, float]:
+    """uktrace's own CPU time and peak memory (QEMU processes excluded)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "cpu_user_s": round(usage.ru_utime, 3),
+        "cpu_system_s": round(usage.ru_stime, 3),
+        "max_rss_mib": round(usage.ru_maxrss / 1024, 1),
+    }
 
 
 def failed_guests(guests: Sequence[Guest]) -> int:
