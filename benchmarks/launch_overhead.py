@@ -27,7 +27,7 @@ from uktrace.qemu import GuestSpec, qemu_argv  # noqa: E402
 
 BARE = r"""
 start=$(date +%s%N)
-{argv} </dev/null >"$1/console-$2.log" 2>"$1/stderr-$2.log"
+{argv} </dev/null >/dev/null 2>"$1/stderr-$2.log"
 status=$?
 echo "$2 $start $(date +%s%N) $status"
 """
@@ -36,8 +36,9 @@ echo "$2 $start $(date +%s%N) $status"
 def bare(count: int, directory: Path) -> tuple[list[float], float]:
     """Per-guest wall seconds and the whole batch's seconds, launched with xargs -P."""
     spec = GuestSpec("bare", TEST_GUEST, "tcg", append="uktrace.era=0.10", debug_exit=True)
-    argv = qemu_argv(spec)  # console on stdio, redirected to a file below
-    script = BARE.format(argv=shlex.join(argv))
+    # the console to a file, as kraft does (`-serial file:`), and nothing on stdin
+    argv = [a.replace("stdio,id=console,signal=off", "file,id=console,path=CONSOLE") for a in qemu_argv(spec)]
+    script = BARE.format(argv=shlex.join(argv).replace("path=CONSOLE", 'path="$1/console-$2.log"'))
     numbers = "\n".join(str(i) for i in range(count))
     output = subprocess.run(
         ["xargs", "-P", str(count), "-I{}", "sh", "-c", script, "sh", str(directory), "{}"],

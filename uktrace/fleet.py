@@ -142,7 +142,7 @@ class Fleet:
         timeout: float | None = None,
         record_dir: Path,
         on_spawn_error: Callable[[Guest, OSError], str] | None = None,
-        firmware_console: bool = True,
+        firmware_console: bool = False,
     ) -> None:
         self.firmware_console = firmware_console
         self.fs_mode: str | None = None

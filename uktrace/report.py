@@ -19,10 +19,10 @@ STATUS_STYLE = {
 
 
 def format_seconds(value: float | None) -> str:
-    """Seconds for a table cell: milliseconds below 10 s, `…` when unknown."""
+    """Seconds for a table cell: milliseconds below 1 s, `…` when unknown."""
     if value is None:
         return "…"
-    return f"{value * 1000:.1f} ms" if abs(value) < 10 else f"{value:.3f} s"
+    return f"{value * 1000:.1f} ms" if abs(value) < 1 else f"{value:.3f} s"
 
 
 def status_text(timeline: BootTimeline) -> Text:

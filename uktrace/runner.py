@@ -54,7 +54,13 @@ def make_fleet(args: argparse.Namespace) -> tuple[Fleet, object]:
     except BaseException:
         shares.cleanup()
         raise
-    fleet = Fleet(specs, jobs=options.jobs, timeout=options.timeout, record_dir=record_dir)
+    fleet = Fleet(
+        specs,
+        jobs=options.jobs,
+        timeout=options.timeout,
+        record_dir=record_dir,
+        firmware_console=getattr(args, "firmware_timing", False),
+    )
     fleet.fs_mode = options.fs_mode if options.fs else None
     return fleet, shares
 
@@ -114,6 +120,8 @@ def run_command(args: argparse.Namespace, prog: str = "uktrace run") -> int:
 def run_headless(args: argparse.Namespace, fleet: FleetView, shares: object | None) -> int:
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     stdout = Console(highlight=False)
+    if not stdout.is_terminal:
+        stdout = Console(highlight=False, width=120)  # files and pipes get the whole table
     live_console = stderr if args.json else stdout
     show_live = live_console.is_terminal
 

@@ -54,7 +54,19 @@ def test_ctrl_c_in_a_20_guest_run(tmp_path: Path) -> None:
 def test_sigterm_stops_every_guest(tmp_path: Path) -> None:
     record = tmp_path / "rec"
     process = subprocess.Popen(
-        [sys.executable, "-m", "uktrace", "run", "--json", "-n", "5", "--append", "uktrace.fault=hang", "--record", str(record)],
+        [
+            sys.executable,
+            "-m",
+            "uktrace",
+            "run",
+            "--json",
+            "-n",
+            "5",
+            "--append",
+            "uktrace.fault=hang",
+            "--record",
+            str(record),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -71,7 +83,19 @@ def test_sigterm_stops_every_guest(tmp_path: Path) -> None:
 def test_sigkill_of_uktrace_still_leaves_no_qemu(tmp_path: Path) -> None:
     record = tmp_path / "rec"
     process = subprocess.Popen(
-        [sys.executable, "-m", "uktrace", "run", "--json", "-n", "3", "--append", "uktrace.fault=hang", "--record", str(record)],
+        [
+            sys.executable,
+            "-m",
+            "uktrace",
+            "run",
+            "--json",
+            "-n",
+            "3",
+            "--append",
+            "uktrace.fault=hang",
+            "--record",
+            str(record),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

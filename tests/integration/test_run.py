@@ -28,10 +28,12 @@ def assert_clean_exit(guest: dict[str, object], phases: list[str]) -> None:
 
 
 def test_one_guest_every_phase(tmp_path: Path) -> None:
-    result, process = run_json("--record", str(tmp_path / "rec"))
+    result, process = run_json("--firmware-timing", "--record", str(tmp_path / "rec"))
     assert process.returncode == 0, process.stderr
     (guest,) = result["guests"]
     assert_clean_exit(guest, WITHOUT_FS)
+    assert guest["host"]["firmware_ns"] > guest["host"]["spawn_ns"]
+    assert (tmp_path / "rec" / "guest-1" / "firmware.log").read_bytes().startswith(b"SeaBIOS (version")
     # host clock for everything measured live; spawn and firmware are real, non-zero spans
     phases = {p["name"]: p for p in guest["phases"]}
     assert all(p["clock"] == "host" for p in phases.values())
