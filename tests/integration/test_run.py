@@ -89,3 +89,21 @@ def test_every_era_parses_to_the_full_sequence(tmp_path: Path, share: Path, era:
     (guest,) = result["guests"]
     assert_clean_exit(guest, WITH_FS)
     assert guest["unikraft"]["version"].startswith(era)
+
+
+def test_cmd_traces_any_launcher(tmp_path: Path) -> None:
+    # QEMU as a user would type it: -nographic puts SeaBIOS on the serial too, glued to the first line
+    from uktrace.kernels import TEST_GUEST
+
+    command = (
+        f"qemu-system-x86_64 -nographic -no-reboot -m 64M -accel tcg -kernel {TEST_GUEST} "
+        "-append uktrace.era=0.5 -device isa-debug-exit,iobase=0xf4,iosize=0x04"
+    )
+    result, process = run_json("-n", "2", "--cmd", command, "--record", str(tmp_path / "rec"))
+    for guest in result["guests"]:
+        assert guest["status"] == "exited" and guest["exit_code"] == 0
+        assert phase_names(guest) == WITHOUT_FS
+        assert guest["host"]["accel"] == "n/a"
+        firmware = next(p for p in guest["phases"] if p["name"] == "firmware")
+        assert firmware["end"] > firmware["start"]  # SeaBIOS printed on the console this time
+    assert process.returncode == 0
