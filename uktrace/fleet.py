@@ -18,7 +18,7 @@ import os
 import signal
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -343,22 +343,10 @@ class Fleet:
             timeline.timed_out(now, self.timeout)
         status = await process.stop()
         guest.exit_ns = time.monotonic_ns()
-        # drain what is still buffered in the pty and the pipe
-        while True:
-            try:
-                data = process.console_read_nowait()
-            except BlockingIOError:
-                break
-            if not data:
-                break
+        # what is still buffered in the pty and the pipe
+        for data in _buffered(process.console_read_nowait):
             self._console(guest, parser, recorder, data)
-        while True:
-            try:
-                data = process.stderr_read_nowait()
-            except BlockingIOError:
-                break
-            if not data:
-                break
+        for data in _buffered(process.stderr_read_nowait):
             self._stderr(guest, process, recorder, data)
         for record in parser.flush():
             timeline.consume(record)
@@ -409,15 +397,36 @@ class Fleet:
     # -- reading ----------------------------------------------------------------------------
 
     def spawn_spread(self) -> float | None:
-        """Seconds between the first and the last spawn of the first wave (the start barrier's quality)."""
-        wave = sorted(g.spawn_ns for g in self.guests if g.spawn_ns is not None)[: self.jobs]
-        return (wave[-1] - wave[0]) / 1e9 if len(wave) > 1 else None
+        return spawn_spread(self.guests, self.jobs)
 
     def counts(self) -> dict[str, int]:
-        result = {status.value: 0 for status in Status}
-        for guest in self.guests:
-            result[guest.timeline.status.value] += 1
-        return result
+        return status_counts(self.guests)
+
+
+def spawn_spread(guests: Sequence[Guest], jobs: int) -> float | None:
+    """Seconds between the first and the last spawn of the first wave (the start gate's quality)."""
+    wave = sorted(g.spawn_ns for g in guests if g.spawn_ns is not None)[:jobs]
+    return (wave[-1] - wave[0]) / 1e9 if len(wave) > 1 else None
+
+
+def status_counts(guests: Sequence[Guest]) -> dict[str, int]:
+    """Guests per status, every status present (zeros included) in boot order."""
+    result = {status.value: 0 for status in Status}
+    for guest in guests:
+        result[guest.timeline.status.value] += 1
+    return result
+
+
+def _buffered(read_nowait: Callable[[], bytes]) -> Iterator[bytes]:
+    """Chunks already readable, until nothing is left or the end."""
+    while True:
+        try:
+            data = read_nowait()
+        except BlockingIOError:
+            return
+        if not data:
+            return
+        yield data
 
 
 def _qemu_failure(status: int, stderr: str) -> str:

@@ -16,7 +16,7 @@ import anyio
 
 from parsers import ConsoleParser
 
-from .fleet import Guest
+from .fleet import Guest, spawn_spread, status_counts
 from .integrity import check_integrity
 from .qemu import GuestSpec
 from .recording import RecordedGuest, RecordingError, read_guest
@@ -167,11 +167,7 @@ class ReplayFleet:
     # -- reading, as Fleet offers it ---------------------------------------------------------------
 
     def spawn_spread(self) -> float | None:
-        wave = sorted(g.spawn_ns for g in self.guests if g.spawn_ns is not None)[: self.jobs]
-        return (wave[-1] - wave[0]) / 1e9 if len(wave) > 1 else None
+        return spawn_spread(self.guests, self.jobs)
 
     def counts(self) -> dict[str, int]:
-        result = {status.value: 0 for status in Status}
-        for guest in self.guests:
-            result[guest.timeline.status.value] += 1
-        return result
+        return status_counts(self.guests)
