@@ -161,6 +161,7 @@ class Fleet:
         self._describe_spawn_error = on_spawn_error or (lambda guest, error: f"cannot start QEMU: {error}")
         self._scope: anyio.CancelScope | None = None
         self._group: anyio.abc.TaskGroup | None = None
+        self._spawning = anyio.Lock()
         self._clock: Callable[[], int] = time.monotonic_ns
 
     def clock(self) -> int:
@@ -249,7 +250,11 @@ class Fleet:
         timeline = guest.timeline
         firmware_fd = self._open_firmware_pipe(guest)
         try:
-            process = GuestProcess(guest.argv)
+            # one spawn per loop turn: consoles of guests already started are read in between
+            async with self._spawning:
+                # UKTRACE_RECORDING tells which run a QEMU belongs to (`ps eww`, the tests)
+                process = GuestProcess(guest.argv, env=os.environ | {"UKTRACE_RECORDING": str(guest.recording)})
+                await anyio.sleep(0)
         except OSError as error:
             timeline.fail(self._describe_spawn_error(guest, error))
             guest.changes += 1

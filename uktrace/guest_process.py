@@ -1,16 +1,19 @@
-"""One QEMU process on a pseudo-terminal, read asynchronously, never left behind.
+"""One QEMU process, its console read asynchronously, never left behind.
 
-The serial console is the pty (stdin/stdout): a user can type into it, QEMU puts it in raw mode,
-and ONLCR is cleared first so every byte arrives exactly as the guest sent it. stderr is a
-separate pipe, so QEMU's warnings never mix into the console bytes (pexpect.spawn would put
-both on one pty, and closes any extra descriptor before exec; it drives `uktrace` itself in
-the tests instead). Each QEMU runs under `setpriv --pdeathsig KILL`: if uktrace dies without
-cleaning up, the kernel kills the guests. Exit is awaited on a pidfd, so nothing polls.
+Console input is a pseudo-terminal (stdin): a user can type into the guest and QEMU puts it in
+raw mode. Console output is a pipe enlarged to 1 MiB (stdout): a pty holds only 4 KiB, and a
+guest whose output is not read in time stalls on its UART, so a busy tracer would slow the very
+boots it measures; the pipe also carries the bytes untranslated. stderr is a third pipe, so QEMU's
+warnings never mix into the console (pexpect.spawn puts everything on one pty and closes any
+extra descriptor before exec; it drives `uktrace` itself in the tests instead). Each QEMU runs
+under `setpriv --pdeathsig KILL`: if uktrace dies without cleaning up, the kernel kills the
+guests. Exit is awaited on a pidfd, so nothing polls.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
@@ -21,19 +24,22 @@ import time
 import anyio
 
 READ_SIZE = 1 << 16
+PIPE_SIZE = 1 << 20
 SETPRIV = shutil.which("setpriv")
 
 
 class GuestProcess:
     """A started QEMU: console and stderr reads, input, termination, exit status."""
 
-    def __init__(self, argv: list[str]) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str] | None = None) -> None:
         self.argv = argv
         master, slave = os.openpty()
         attributes = termios.tcgetattr(slave)
-        attributes[1] &= ~termios.ONLCR  # oflag: no "\n" -> "\r\n" translation on the way out
-        attributes[3] &= ~(termios.ECHO | termios.ICANON)  # lflag
+        attributes[3] &= ~(termios.ECHO | termios.ICANON)  # lflag: QEMU's raw mode from the start
         termios.tcsetattr(slave, termios.TCSANOW, attributes)
+        console_read, console_write = os.pipe()
+        with contextlib.suppress(OSError):  # at most /proc/sys/fs/pipe-max-size; 64 KiB stays
+            fcntl.fcntl(console_write, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         stderr_read, stderr_write = os.pipe()
         command = [SETPRIV, "--pdeathsig", "KILL", "--", *argv] if SETPRIV else argv
         try:
@@ -41,22 +47,24 @@ class GuestProcess:
             self.popen = subprocess.Popen(
                 command,
                 stdin=slave,
-                stdout=slave,
+                stdout=console_write,
                 stderr=stderr_write,
                 start_new_session=True,  # Ctrl-C in our terminal is ours to handle, in order
                 close_fds=True,
+                env=env,
             )
         except BaseException:
-            for fd in (master, stderr_read):
+            for fd in (master, console_read, stderr_read):
                 os.close(fd)
             raise
         finally:
-            os.close(slave)
-            os.close(stderr_write)
+            for fd in (slave, console_write, stderr_write):
+                os.close(fd)
         self.pid = self.popen.pid
-        self.console_fd = master
+        self.input_fd = master
+        self.console_fd = console_read
         self.stderr_fd = stderr_read
-        for fd in (master, stderr_read):
+        for fd in (master, console_read, stderr_read):
             os.set_blocking(fd, False)
         self._pidfd = os.pidfd_open(self.pid)
         self.returncode: int | None = None
@@ -77,7 +85,7 @@ class GuestProcess:
 
     def write(self, data: bytes) -> None:
         """Type into the guest's console."""
-        os.write(self.console_fd, data)
+        os.write(self.input_fd, data)
 
     async def wait(self) -> int:
         """QEMU's exit status (negative: killed by that signal)."""
@@ -108,7 +116,7 @@ class GuestProcess:
         return await self.wait()
 
     def close(self) -> None:
-        for fd in (self.console_fd, self.stderr_fd, self._pidfd):
+        for fd in (self.input_fd, self.console_fd, self.stderr_fd, self._pidfd):
             with contextlib.suppress(OSError):
                 os.close(fd)
         # Popen's own bookkeeping: it must not try to reap what we reaped

@@ -35,13 +35,15 @@ def run_json(*args: str, timeout: float = 300) -> tuple[dict[str, Any], subproce
 
 
 def qemu_processes_mentioning(text: str) -> list[int]:
-    """PIDs of live processes whose command line contains `text` (e.g. a recording directory)."""
+    """PIDs of live QEMU processes whose command line or environment (UKTRACE_RECORDING) contains
+    `text`, e.g. a recording directory."""
     pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cmdline += (entry / "environ").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             state = (entry / "stat").read_text().split(")")[-1].split()[0]
         except OSError:
             continue
