@@ -381,8 +381,6 @@ class Fleet:
         elif status == 0 or code is not None:
             timeline.status = Status.EXITED
             timeline.exit_code = code
-        elif status < 0:
-            timeline.fail(f"QEMU killed by {signal.Signals(-status).name}")
         else:
             timeline.fail(_qemu_failure(status, guest.stderr_tail.decode("utf-8", "replace")))
 
@@ -435,11 +433,14 @@ def _buffered(read_nowait: Callable[[], bytes]) -> Iterator[bytes]:
 
 
 def _qemu_failure(status: int, stderr: str) -> str:
+    """QEMU's own words (its first error line, else its last line) and a hint where we know one."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    detail = lines[-1] if lines else "no message"
+    errors = [line for line in lines if "error" in line.lower()]
+    detail = errors[0] if errors else lines[-1] if lines else "no message"
+    how = f"killed by {signal.Signals(-status).name}" if status < 0 else f"exited with status {status}"
     hint = ""
     if "failed to set MSR" in stderr or "-cpu host" in stderr:
         hint = " (nested KVM rejects -cpu host: try --cpu qemu64 or --accel tcg)"
     elif "invalid kernel header" in stderr or "Error loading" in stderr:
         hint = " (not a kernel QEMU can boot with -kernel)"
-    return f"QEMU exited with status {status}: {detail}{hint}"
+    return f"QEMU {how}: {detail}{hint}"

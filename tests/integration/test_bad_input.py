@@ -111,8 +111,9 @@ def test_qemu_aborting_at_start_reports_its_message(tmp_path: Path) -> None:
     result, process = run_json("--qemu", str(qemu), "--record", str(tmp_path / "rec"))
     (guest,) = result["guests"]
     assert guest["status"] == "failed"
-    assert (
-        guest["crash"]["reason"].startswith("QEMU killed by SIGABRT") or "failed to set MSR" in guest["crash"]["reason"]
+    assert guest["crash"]["reason"] == (
+        "QEMU killed by SIGABRT: qemu-system-x86_64: error: failed to set MSR 0x10a to 0x2000c04"
+        " (nested KVM rejects -cpu host: try --cpu qemu64 or --accel tcg)"
     )
     assert "failed to set MSR 0x10a" in guest["host"]["stderr_tail"]
     assert process.returncode == 1

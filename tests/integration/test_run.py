@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import qemu_processes_mentioning, run_json
+from uktrace.accel import kvm_problem
 from uktrace.recording import read_guest
 
 FULL = ["spawn", "firmware", "platform_entry", "stack_switch", "constructors", "subsystems", "init_table", "bus_probe"]
@@ -107,3 +108,14 @@ def test_cmd_traces_any_launcher(tmp_path: Path) -> None:
         firmware = next(p for p in guest["phases"] if p["name"] == "firmware")
         assert firmware["end"] > firmware["start"]  # SeaBIOS printed on the console this time
     assert process.returncode == 0
+
+
+@pytest.mark.skipif(kvm_problem() is not None, reason="KVM is not usable here")
+def test_kvm_boots_the_test_guest_too(tmp_path: Path) -> None:
+    # qemu64: nested KVM hosts reject -cpu host (see test_bad_input); slow VM creation is expected there
+    result, process = run_json("--accel", "kvm", "--cpu", "qemu64", "--record", str(tmp_path / "rec"))
+    (guest,) = result["guests"]
+    assert guest["status"] == "exited" and guest["exit_code"] == 0, guest["crash"]
+    assert guest["host"]["accel"] == "kvm"
+    assert phase_names(guest) == WITHOUT_FS
+    assert guest["host"]["integrity"] == "ok"
