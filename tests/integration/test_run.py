@@ -113,7 +113,7 @@ def test_cmd_traces_any_launcher(tmp_path: Path) -> None:
 @pytest.mark.skipif(kvm_problem() is not None, reason="KVM is not usable here")
 def test_kvm_boots_the_test_guest_too(tmp_path: Path) -> None:
     # qemu64: nested KVM hosts reject -cpu host (see test_bad_input); slow VM creation is expected there
-    result, process = run_json("--accel", "kvm", "--cpu", "qemu64", "--record", str(tmp_path / "rec"))
+    result, _ = run_json("--accel", "kvm", "--cpu", "qemu64", "--record", str(tmp_path / "rec"))
     (guest,) = result["guests"]
     assert guest["status"] == "exited" and guest["exit_code"] == 0, guest["crash"]
     assert guest["host"]["accel"] == "kvm"
