@@ -32,7 +32,7 @@ def _parse_command(args: argparse.Namespace) -> int:
     status = 0
     for path in args.logs:
         try:
-            timeline = trace_log(Path(path))
+            timeline = trace_log(Path(path), kernel=args.kernel)
         except LogError as error:
             stderr.print(f"[red]uktrace parse:[/] {error}")
             status = 2
@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     parse = commands.add_parser("parse", help="boot timeline of saved console logs")
     parse.add_argument("logs", nargs="+", metavar="LOG", help="serial console output saved to a file")
     parse.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parse.add_argument("--kernel", type=Path, metavar="ELF", help="kernel image (or .dbg) to name crash addresses")
     parse.set_defaults(handler=_parse_command)
     run = commands.add_parser(
         "run", help="boot guests and trace them live", usage="uktrace run [KERNEL] [options] [-- EXTRA_QEMU_ARGS]"

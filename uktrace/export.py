@@ -23,6 +23,11 @@ def phase_dict(phase: Phase) -> dict[str, Any]:
     }
 
 
+def crash_dict(timeline: BootTimeline) -> dict[str, Any] | None:
+    crash = timeline.crash
+    return None if crash is None else {"reason": crash.reason, "line": crash.line, "where": crash.where}
+
+
 def timeline_dict(timeline: BootTimeline) -> dict[str, Any]:
     """One guest, in the documented JSON shape."""
     return {
@@ -31,7 +36,7 @@ def timeline_dict(timeline: BootTimeline) -> dict[str, Any]:
         "unikraft": timeline.version.as_dict() if timeline.version else None,
         "status": timeline.status.value,
         "exit_code": timeline.exit_code,
-        "crash": {"reason": timeline.crash.reason, "line": timeline.crash.line} if timeline.crash else None,
+        "crash": crash_dict(timeline),
         "phases": [phase_dict(phase) for phase in timeline.phases()],
         "lines": timeline.lines,
         "unrecognised": timeline.unrecognised,

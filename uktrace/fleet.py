@@ -28,10 +28,12 @@ import anyio.abc
 
 from parsers import ConsoleParser, Record
 
+from .export import crash_dict
 from .guest_process import GuestProcess
 from .integrity import check_integrity
 from .qemu import GuestSpec, guest_exit_code, qemu_argv
 from .recording import GuestRecorder
+from .symbols import locate_crash
 from .timeline import BootTimeline, Status
 
 CONSOLE_TAIL = 5000
@@ -359,6 +361,8 @@ class Fleet:
         guest.qemu_status = status
         timeline.process_exited(guest.exit_ns)
         self._judge(guest, status)
+        if guest.spec.command is None:
+            locate_crash(timeline, guest.records, guest.spec.kernel)
         process.close()
         guest.process = None
         recorder.finish(self._meta(guest))
@@ -394,7 +398,7 @@ class Fleet:
             "host": guest.host_dict(),
             "status": timeline.status.value,
             "exit_code": timeline.exit_code,
-            "crash": {"reason": timeline.crash.reason, "line": timeline.crash.line} if timeline.crash else None,
+            "crash": crash_dict(timeline),
         }
 
     # -- reading ----------------------------------------------------------------------------

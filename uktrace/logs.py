@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import deque
 from pathlib import Path
 
-from parsers import ConsoleParser
+from parsers import ConsoleParser, Record
 
+from .symbols import locate_crash
 from .timeline import BootTimeline
 
 CHUNK = 1 << 16
@@ -15,15 +17,19 @@ class LogError(Exception):
     """A log that cannot be read; the message is meant for the user."""
 
 
-def trace_log(path: Path, name: str | None = None) -> BootTimeline:
-    """Parse a whole console log into a finished timeline (guest clock only)."""
+def trace_log(path: Path, name: str | None = None, kernel: Path | None = None) -> BootTimeline:
+    """Parse a whole console log into a finished timeline (guest clock only); with the `kernel`
+    image, a crash is located by symbol."""
     timeline = BootTimeline(name=name or path.name, source=str(path))
     parser = ConsoleParser()
+    critical: deque[Record] = deque(maxlen=64)  # a register dump is all a crash location needs
     try:
         with path.open("rb") as log:
             while chunk := log.read(CHUNK):
                 for record in parser.feed(chunk):
                     timeline.consume(record)
+                    if record.level == "CRIT":
+                        critical.append(record)
     except FileNotFoundError:
         raise LogError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -35,4 +41,6 @@ def trace_log(path: Path, name: str | None = None) -> BootTimeline:
     for record in parser.flush():
         timeline.consume(record)
     timeline.finish()
+    if kernel is not None:
+        locate_crash(timeline, critical, kernel)
     return timeline

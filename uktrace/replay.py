@@ -20,6 +20,7 @@ from .fleet import Guest, spawn_spread, status_counts
 from .integrity import check_integrity
 from .qemu import GuestSpec
 from .recording import RecordedGuest, RecordingError, read_guest
+from .symbols import locate_crash
 from .timeline import BootTimeline, Crash, Status
 
 
@@ -147,6 +148,8 @@ class ReplayFleet:
         if exit_ns is not None:
             timeline.process_exited(exit_ns)
         self._settle(guest, recorded)
+        if recorded.meta.get("kernel"):
+            locate_crash(timeline, guest.records, Path(recorded.meta["kernel"]))
         guest.integrity = check_integrity(b"".join(chunk for _, chunk in recorded.chunks))
         guest.changes += 1
 

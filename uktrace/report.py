@@ -32,6 +32,8 @@ def status_text(timeline: BootTimeline) -> Text:
         text.append(f" ({timeline.exit_code})")
     if timeline.crash is not None:
         text.append(f": {timeline.crash.reason}")
+        if timeline.crash.where:
+            text.append(f" at {timeline.crash.where}", style="bold")
     return text
 
 

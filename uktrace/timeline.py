@@ -47,6 +47,8 @@ class Crash:
     """The marker message, e.g. `Unhandled Trap 8 (double fault), error code=0x0`."""
     line: str
     """The whole console line (or the launcher's message) it came from."""
+    where: str | None = None
+    """The crashing instruction, named from the kernel's symbols when known: `0x10317c app_divide+0x1c`."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,8 @@ def test_fault(tmp_path: Path, share: Path, knob: str, status: str, code: int | 
         assert guest["crash"]["reason"].startswith(reason)
     assert guest["host"]["integrity"] == "ok"
     assert process.returncode == (0 if status == "exited" else 1)
+    if knob == "crash":  # the register dump's RIP, named from the test guest's symbols
+        assert guest["crash"]["where"].endswith(" app_divide+0x1c")
 
 
 def test_flood_keeps_every_byte(tmp_path: Path) -> None:
