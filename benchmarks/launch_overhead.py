@@ -1,7 +1,9 @@
 """What tracing costs: the same N test guests launched bare and under `uktrace run --headless`.
 
 Bare = `xargs -P N` starting QEMU with the console written to a file, as one would without a
-tracer. Both use the same QEMU command line (uktrace adds only SeaBIOS's debug console).
+tracer. Traced = `uktrace run --no-gate`, the same QEMU command line, each guest started as
+soon as it is spawned, like xargs. A third run per round with the start gate (the default)
+reports how close together the N guests really start.
 Rounds alternate bare / traced so machine noise hits both. Prints figures, asserts nothing.
     .venv/bin/python benchmarks/launch_overhead.py [--sizes 1 10 50 100] [--rounds 3]
 Goals: median guest wall time ratio <= 1.05, launch throughput ratio >= 0.9,
@@ -53,9 +55,9 @@ def bare(count: int, directory: Path) -> tuple[list[float], float]:
     return walls, batch
 
 
-def traced(count: int, directory: Path) -> tuple[list[float], float, dict[str, float]]:
+def traced(count: int, directory: Path, *gate: str) -> tuple[list[float], float, dict[str, float]]:
     result = subprocess.run(
-        [sys.executable, "-m", "uktrace", "run", "--json", "-n", str(count), "--record", str(directory)],
+        [sys.executable, "-m", "uktrace", "run", "--json", "-n", str(count), "--record", str(directory), *gate],
         capture_output=True,
         text=True,
     )
@@ -66,7 +68,8 @@ def traced(count: int, directory: Path) -> tuple[list[float], float, dict[str, f
     exited = sum(1 for g in data["guests"] if g["status"] == "exited")
     if exited != count:
         print(f"  warning: {count - exited} traced guests did not exit cleanly", file=sys.stderr)
-    return walls, batch, data["summary"]["tracer"]
+    usage = data["summary"]["tracer"] | {"spread": data["summary"]["spawn_spread_s"] or 0.0}
+    return walls, batch, usage
 
 
 def main() -> None:
@@ -87,16 +90,21 @@ def main() -> None:
         bare_batches: list[float] = []
         traced_batches: list[float] = []
         usages: list[dict[str, float]] = []
+        gated_spreads: list[float] = []
         for _ in range(args.rounds):
             with tempfile.TemporaryDirectory() as scratch:
                 walls, batch = bare(count, Path(scratch))
                 bare_walls += walls
                 bare_batches.append(batch)
             with tempfile.TemporaryDirectory() as scratch:
-                walls, batch, usage = traced(count, Path(scratch) / "rec")
+                # like for like: no start gate, each guest starts as soon as it is spawned
+                walls, batch, usage = traced(count, Path(scratch) / "rec", "--no-gate")
                 traced_walls += walls
                 traced_batches.append(batch)
                 usages.append(usage)
+            with tempfile.TemporaryDirectory() as scratch:
+                _, _, gated_usage = traced(count, Path(scratch) / "rec")
+                gated_spreads.append(gated_usage["spread"])
         bare_median = statistics.median(bare_walls)
         traced_median = statistics.median(traced_walls)
         bare_throughput = count / statistics.median(bare_batches)
@@ -110,6 +118,12 @@ def main() -> None:
             f"{count:>4} {bare_median:>9.3f}s {traced_median:>11.3f}s {traced_median / bare_median:>6.2f} "
             f"{bare_throughput:>8.1f}/s {traced_throughput:>10.1f}/s {traced_throughput / bare_throughput:>9.2f} "
             f"{cpu / count * 1000:>14.1f} ms {rss:>6.1f} ({per_guest:+.2f}/guest)"
+        )
+        spawn_spread = statistics.median(u["spread"] for u in usages)
+        gated_spread = statistics.median(gated_spreads)
+        print(
+            f"      start spread of the {count}: spawned one after another {spawn_spread * 1000:.1f} ms, "
+            f"released by the start gate {gated_spread * 1000:.2f} ms"
         )
     print("wall = spawn to exit per guest (median over rounds); thr = guests per second over the whole batch;")
     print("tracer MiB = peak RSS of uktrace itself, and its growth per extra guest over the N=1 run")

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-# canonical phases in boot order; `spawn` and `firmware` are measured on the host
+# canonical phases in boot order; `spawn`, `gate` and `firmware` are measured on the host
+# (`gate`: a guest started paused waits there until every guest of its wave is ready)
 PHASES = (
     "spawn",
+    "gate",
     "firmware",
     "platform_entry",
     "stack_switch",

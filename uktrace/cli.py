@@ -105,6 +105,11 @@ def _add_run_options(run: argparse.ArgumentParser) -> None:
         "--cmd", metavar="COMMAND", help="trace the console of this command instead of QEMU ({name}, {index}, {fs})"
     )
     run.add_argument(
+        "--no-gate",
+        action="store_true",
+        help="start each guest as soon as it is spawned (default: all start paused, released together)",
+    )
+    run.add_argument(
         "--firmware-timing",
         action="store_true",
         help="split VMM start from SeaBIOS via its debug console (costs ~18 ms per boot under TCG)",

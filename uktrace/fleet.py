@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -32,6 +34,7 @@ from .export import crash_dict
 from .guest_process import GuestProcess
 from .integrity import check_integrity
 from .qemu import GuestSpec, guest_exit_code, qemu_argv
+from .qmp import Qmp, QmpError
 from .recording import GuestRecorder
 from .symbols import locate_crash
 from .timeline import BootTimeline, Status
@@ -145,8 +148,13 @@ class Fleet:
         record_dir: Path,
         on_spawn_error: Callable[[Guest, OSError], str] | None = None,
         firmware_console: bool = False,
+        start_gate: bool = True,
     ) -> None:
         self.firmware_console = firmware_console
+        self.start_gate = start_gate
+        """Start QEMU paused and release each wave with QMP `cont`, all at once."""
+        self._wave = _Wave(0)
+        self._sockets: Path | None = None
         self.fs_mode: str | None = None
         """`shared`/`independent` when guests share a 9P directory (for views)."""
         self.guests = [
@@ -206,6 +214,8 @@ class Fleet:
         With `keep_alive` (the TUI) it returns only on `stop()`, so guests can be relaunched."""
         limiter = anyio.CapacityLimiter(self.jobs)
         gate = anyio.Event()
+        self._wave = _Wave(self.jobs)
+        self._sockets = Path(tempfile.mkdtemp(prefix="uktrace-qmp-"))
         self.started_ns = time.monotonic_ns()
         try:
             async with anyio.create_task_group() as group:
@@ -223,6 +233,7 @@ class Fleet:
                 group.cancel_scope.cancel()  # all guests done: stop watching signals
         finally:
             self._group = None
+            shutil.rmtree(self._sockets, ignore_errors=True)
             if self.finished_ns is None:
                 self.finished_ns = time.monotonic_ns()
 
@@ -236,18 +247,33 @@ class Fleet:
     async def _run_guest(self, guest: Guest, limiter: anyio.CapacityLimiter, gate: anyio.Event) -> None:
         async with limiter:
             await gate.wait()
-            if guest.stop_requested:
-                guest.timeline.fail("stopped before it started")
-                return
-            await self._trace(guest)
+            in_wave = self._wave.join()
+            try:
+                if guest.stop_requested:
+                    guest.timeline.fail("stopped before it started")
+                    return
+                await self._trace(guest, in_wave)
+            finally:
+                if in_wave:
+                    self._wave.arrive(guest)
 
-    async def _trace(self, guest: Guest) -> None:
+    async def _trace(self, guest: Guest, in_wave: bool = False) -> None:
         directory = guest.name if guest.attempt == 1 else f"{guest.name}.{guest.attempt}"
         recorder = GuestRecorder(self.record_dir / directory)
         guest.recording = recorder.directory
-        if self.firmware_console and guest.spec.command is None:
-            # SeaBIOS's debug console on a FIFO in the recording: tells VMM start from firmware
-            guest.argv = qemu_argv(replace(guest.spec, firmware_pipe=recorder.directory / FIRMWARE_FIFO))
+        qmp_socket = None
+        if guest.spec.command is None:
+            if self.start_gate:
+                assert self._sockets is not None
+                qmp_socket = self._sockets / f"{guest.index}.{guest.attempt}.sock"
+            guest.argv = qemu_argv(
+                replace(
+                    guest.spec,
+                    # SeaBIOS's debug console on a FIFO in the recording: tells VMM start from firmware
+                    firmware_pipe=recorder.directory / FIRMWARE_FIFO if self.firmware_console else None,
+                    qmp_socket=qmp_socket,
+                )
+            )
         parser = ConsoleParser()
         timeline = guest.timeline
         firmware_fd = self._open_firmware_pipe(guest)
@@ -274,6 +300,8 @@ class Fleet:
                     group.start_soon(self._read_stderr, guest, process, recorder)
                     if firmware_fd is not None:
                         group.start_soon(self._read_firmware, guest, firmware_fd, recorder)
+                    if qmp_socket is not None:
+                        await self._pass_gate(guest, process, qmp_socket, in_wave)
                     while data := await process.read_console():
                         self._console(guest, parser, recorder, data)
                     await process.wait()
@@ -283,6 +311,30 @@ class Fleet:
             with anyio.CancelScope(shield=True):
                 await self._finish(guest, process, parser, recorder, timed_out)
                 self._close_firmware_pipe(guest, firmware_fd)
+
+    async def _pass_gate(self, guest: Guest, process: GuestProcess, socket: Path, in_wave: bool) -> None:
+        """Wait until QEMU is ready and, in the first wave, until every guest of the wave is;
+        then `cont`. A QEMU that dies on the way is left to the console loop to report."""
+        try:
+            qmp = await Qmp.connect(socket, alive=lambda: process.poll() is None)
+        except QmpError:
+            return
+        finally:
+            if in_wave:
+                self._wave.arrive(guest)
+        try:
+            guest.timeline.vmm_ready(time.monotonic_ns())
+            guest.changes += 1
+            if in_wave:
+                await self._wave.released.wait()
+            guest.timeline.released(time.monotonic_ns())  # the moment we let go, not QEMU's answer
+            await qmp.execute("cont")
+            guest.changes += 1
+        except QmpError:
+            pass
+        finally:
+            with anyio.CancelScope(shield=True):
+                await qmp.close()
 
     def _console(self, guest: Guest, parser: ConsoleParser, recorder: GuestRecorder, data: bytes) -> None:
         now = time.monotonic_ns()
@@ -410,9 +462,35 @@ class Fleet:
         return status_counts(self.guests)
 
 
+class _Wave:
+    """The first `size` guests to start: released together once all are ready (or gone)."""
+
+    def __init__(self, size: int) -> None:
+        self._open = size
+        self._members = 0
+        self._arrived: set[int] = set()
+        self.released = anyio.Event()
+
+    def join(self) -> bool:
+        """Whether the calling guest belongs to the wave."""
+        if self._open <= 0:
+            return False
+        self._open -= 1
+        self._members += 1
+        return True
+
+    def arrive(self, guest: Guest) -> None:
+        """The guest is ready, or will never be; idempotent."""
+        self._arrived.add(guest.index)
+        if self._open == 0 and len(self._arrived) >= self._members:
+            self.released.set()
+
+
 def spawn_spread(guests: Sequence[Guest], jobs: int) -> float | None:
-    """Seconds between the first and the last spawn of the first wave (the start gate's quality)."""
-    wave = sorted(g.spawn_ns for g in guests if g.spawn_ns is not None)[:jobs]
+    """Seconds between the first and the last start in the first wave: the release by the start
+    gate when guests were started paused, else the process spawn."""
+    starts = [g.timeline.release_ns or g.spawn_ns for g in guests]
+    wave = sorted(start for start in starts if start is not None)[:jobs]
     return (wave[-1] - wave[0]) / 1e9 if len(wave) > 1 else None
 
 

@@ -113,7 +113,7 @@ def run_footer(fleet: FleetView) -> Text:
     footer.append(", ".join(f"{n} {name}" for name, n in counts.items() if n))
     spread = fleet.spawn_spread()
     if spread is not None:
-        footer.append(f"   first wave of {fleet.jobs} spawned within {format_seconds(spread)}")
+        footer.append(f"   first wave of {fleet.jobs} started within {format_seconds(spread)}")
     if fleet.started_ns is not None and fleet.finished_ns is not None:
         footer.append(f"   run took {format_seconds((fleet.finished_ns - fleet.started_ns) / 1e9)}")
     footer.append(f"\nconsoles recorded in {fleet.record_dir}")

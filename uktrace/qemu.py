@@ -37,6 +37,8 @@ class GuestSpec:
     """Arguments after `--`, appended verbatim."""
     firmware_pipe: Path | None = None
     """A FIFO for SeaBIOS's debug console (port 0x402): its first byte marks firmware start."""
+    qmp_socket: Path | None = None
+    """Start paused (`-S`) with a QMP monitor here; the fleet releases the guest with `cont`."""
     command: tuple[str, ...] | None = None
     """`--cmd`: run this launcher (kraft, firecracker, a script) instead of building a QEMU line."""
 
@@ -76,6 +78,8 @@ def qemu_argv(spec: GuestSpec) -> list[str]:
         ]  # fmt: skip
     if spec.debug_exit:
         argv += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    if spec.qmp_socket is not None:
+        argv += ["-S", "-qmp", f"unix:{spec.qmp_socket},server=on,wait=off"]
     return argv + list(spec.extra)
 
 

@@ -60,6 +60,7 @@ def make_fleet(args: argparse.Namespace) -> tuple[Fleet, object]:
         timeout=options.timeout,
         record_dir=record_dir,
         firmware_console=getattr(args, "firmware_timing", False),
+        start_gate=not getattr(args, "no_gate", False),
     )
     fleet.fs_mode = options.fs_mode if options.fs else None
     return fleet, shares

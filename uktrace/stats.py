@@ -56,11 +56,11 @@ class GuestTimes:
     """The four figures users compare, per guest (seconds; host clock when there is one)."""
 
     boot: float | None
-    """Spawn (or first line) until main starts."""
+    """Spawn (or first line) until main starts, the wait at the start gate left out."""
     mount: float | None
     main: float | None
     total: float | None
-    """Spawn until the process exited (the log's span for a parsed log)."""
+    """Spawn until the process exited, the gate wait left out (the log's span for a parsed log)."""
     clock: str
 
 
@@ -76,6 +76,11 @@ def guest_times(timeline: BootTimeline, wall: float | None = None) -> GuestTimes
     if total is None and phases:
         ends = [p.end for p in phases.values() if p.end is not None]
         total = max(ends) if ends else None
+    gate = phases.get("gate")
+    waited = gate.duration if gate is not None and gate.duration is not None else 0.0
+    # waiting for the rest of the wave is the gate's doing, not the guest's boot
+    boot = None if boot is None else boot - waited
+    total = None if total is None else total - waited
     return GuestTimes(
         boot=boot,
         mount=mount.duration if mount else None,

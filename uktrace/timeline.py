@@ -112,6 +112,10 @@ class BootTimeline:
     current: str | None = None
     """The top-level phase in progress (or last reached)."""
     spawn_ns: int | None = None
+    ready_ns: int | None = None
+    """The paused VMM answered on its monitor: machine built, waiting for the start gate."""
+    release_ns: int | None = None
+    """The start gate let the guest run (`cont`)."""
     firmware_ns: int | None = None
     """First byte on the firmware's debug console (SeaBIOS port 0x402): the VMM is up."""
     first_byte_ns: int | None = None
@@ -129,6 +133,12 @@ class BootTimeline:
         """The VMM process was started at `host_ns`: the origin of the host clock."""
         self.spawn_ns = host_ns
         self._host_now = host_ns
+
+    def vmm_ready(self, host_ns: int) -> None:
+        self.ready_ns = host_ns
+
+    def released(self, host_ns: int) -> None:
+        self.release_ns = host_ns
 
     def firmware_started(self, host_ns: int) -> None:
         """The firmware printed its first debug byte: spawn (VMM start) ends, firmware begins."""
@@ -268,11 +278,19 @@ class BootTimeline:
     def phases(self) -> list[Phase]:
         """Every phase seen so far, in start order; a phase in progress has no end yet."""
         result: list[Phase] = []
-        vmm_up = self.firmware_ns if self.firmware_ns is not None else self.first_byte_ns
-        if self.spawn_ns is not None and vmm_up is not None:
-            result.append(self._host_phase("spawn", self.spawn_ns, vmm_up))
-            if self.first_guest_ns is not None:
-                result.append(self._host_phase("firmware", vmm_up, self.first_guest_ns))
+        if self.spawn_ns is not None and self.ready_ns is not None:
+            # started paused: VMM start, then the wait at the start gate, then the firmware
+            result.append(self._host_phase("spawn", self.spawn_ns, self.ready_ns))
+            if self.release_ns is not None:
+                result.append(self._host_phase("gate", self.ready_ns, self.release_ns))
+                if self.first_guest_ns is not None:
+                    result.append(self._host_phase("firmware", self.release_ns, self.first_guest_ns))
+        else:
+            vmm_up = self.firmware_ns if self.firmware_ns is not None else self.first_byte_ns
+            if self.spawn_ns is not None and vmm_up is not None:
+                result.append(self._host_phase("spawn", self.spawn_ns, vmm_up))
+                if self.first_guest_ns is not None:
+                    result.append(self._host_phase("firmware", vmm_up, self.first_guest_ns))
         spans = list(self._spans.values())
         ninep = self._ninep_span()
         if ninep is not None:

@@ -10,7 +10,17 @@ from tests.integration.conftest import qemu_processes_mentioning, run_json
 from uktrace.accel import kvm_problem
 from uktrace.recording import read_guest
 
-FULL = ["spawn", "firmware", "platform_entry", "stack_switch", "constructors", "subsystems", "init_table", "bus_probe"]
+FULL = [
+    "spawn",
+    "gate",
+    "firmware",
+    "platform_entry",
+    "stack_switch",
+    "constructors",
+    "subsystems",
+    "init_table",
+    "bus_probe",
+]
 WITH_FS = [*FULL, "mount", "9p_handshake", "banner", "main", "exit"]
 WITHOUT_FS = [*FULL, "banner", "main", "exit"]
 
@@ -29,10 +39,10 @@ def assert_clean_exit(guest: dict[str, object], phases: list[str]) -> None:
 
 
 def test_one_guest_every_phase(tmp_path: Path) -> None:
-    result, process = run_json("--firmware-timing", "--record", str(tmp_path / "rec"))
+    result, process = run_json("--no-gate", "--firmware-timing", "--record", str(tmp_path / "rec"))
     assert process.returncode == 0, process.stderr
     (guest,) = result["guests"]
-    assert_clean_exit(guest, WITHOUT_FS)
+    assert_clean_exit(guest, [p for p in WITHOUT_FS if p != "gate"])
     assert guest["host"]["firmware_ns"] > guest["host"]["spawn_ns"]
     assert (tmp_path / "rec" / "guest-1" / "firmware.log").read_bytes().startswith(b"SeaBIOS (version")
     # host clock for everything measured live; spawn and firmware are real, non-zero spans
@@ -70,7 +80,10 @@ def test_fifty_guests_at_once(tmp_path: Path) -> None:
     statuses = [g["status"] for g in result["guests"]]
     assert statuses == ["exited"] * 50
     assert all(g["host"]["integrity"] == "ok" for g in result["guests"])
-    assert result["summary"]["spawn_spread_s"] is not None
+    # released together by the start gate: every guest's wait ends at (nearly) the same instant
+    releases = sorted(g["host"]["spawn_ns"] + g["phases"][1]["end"] * 1e9 for g in result["guests"])
+    assert [g["phases"][1]["name"] for g in result["guests"]] == ["gate"] * 50
+    assert (releases[-1] - releases[0]) / 1e9 == pytest.approx(result["summary"]["spawn_spread_s"], abs=1e-3)
     assert qemu_processes_mentioning(str(tmp_path)) == []
 
 
@@ -103,7 +116,7 @@ def test_cmd_traces_any_launcher(tmp_path: Path) -> None:
     result, process = run_json("-n", "2", "--cmd", command, "--record", str(tmp_path / "rec"))
     for guest in result["guests"]:
         assert guest["status"] == "exited" and guest["exit_code"] == 0
-        assert phase_names(guest) == WITHOUT_FS
+        assert phase_names(guest) == [p for p in WITHOUT_FS if p != "gate"]  # not our QEMU line: no gate
         assert guest["host"]["accel"] == "n/a"
         firmware = next(p for p in guest["phases"] if p["name"] == "firmware")
         assert firmware["end"] > firmware["start"]  # SeaBIOS printed on the console this time
