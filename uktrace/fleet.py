@@ -19,18 +19,18 @@ import shutil
 import signal
 import tempfile
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import anyio
 import anyio.abc
 
-from parsers import ConsoleParser, Record
+from parsers import ConsoleParser
 
 from .export import crash_dict
+from .guest import FleetView, Guest, spawn_spread, status_counts
 from .guest_process import GuestProcess
 from .integrity import check_integrity
 from .qemu import GuestSpec, guest_exit_code, qemu_argv
@@ -39,101 +39,11 @@ from .recording import GuestRecorder
 from .symbols import locate_crash
 from .timeline import BootTimeline, Status
 
-CONSOLE_TAIL = 5000
-"""Records kept in memory per guest for the views; the whole console is on disk."""
 STDERR_TAIL = 4096
 KVM_FAILURE = (b"KVM internal error", b"KVM: entry failed")
 FIRMWARE_FIFO = "firmware.fifo"
 
-
-@dataclass(eq=False)
-class Guest:
-    """One guest's live state; views read it, only the fleet writes it."""
-
-    index: int
-    spec: GuestSpec
-    argv: list[str]
-    timeline: BootTimeline
-    records: deque[Record] = field(default_factory=lambda: deque(maxlen=CONSOLE_TAIL))
-    received: int = 0
-    """Console bytes received."""
-    stderr_tail: bytearray = field(default_factory=bytearray)
-    spawn_ns: int | None = None
-    first_byte_ns: int | None = None
-    exit_ns: int | None = None
-    qemu_status: int | None = None
-    integrity: str | None = None
-    recording: Path | None = None
-    process: GuestProcess | None = None
-    stop_requested: bool = False
-    attempt: int = 1
-    """1 for the first launch, +1 per relaunch (each attempt records into its own directory)."""
-    changes: int = 0
-    """Bumped on every change, so a view redraws only guests that moved."""
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def wall_s(self) -> float | None:
-        """Spawn to exit; None until both happened."""
-        if self.spawn_ns is None or self.exit_ns is None:
-            return None
-        return (self.exit_ns - self.spawn_ns) / 1e9
-
-    def elapsed_s(self, now_ns: int) -> float | None:
-        """Seconds since spawn: the wall time once exited, else up to `now_ns`."""
-        if self.spawn_ns is None:
-            return None
-        end = self.exit_ns if self.exit_ns is not None else now_ns
-        return (end - self.spawn_ns) / 1e9
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None
-
-    def host_dict(self) -> dict[str, Any]:
-        return {
-            "accel": self.spec.accel,
-            "spawn_ns": self.spawn_ns,
-            "firmware_ns": self.timeline.firmware_ns,
-            "first_byte_ns": self.first_byte_ns,
-            "exit_ns": self.exit_ns,
-            "wall_s": None if self.wall_s is None else round(self.wall_s, 6),
-            "bytes": self.received,
-            "qemu_status": self.qemu_status,
-            "stderr_tail": self.stderr_tail.decode("utf-8", "replace")[-1000:],
-            "integrity": self.integrity,
-            "recording": str(self.recording) if self.recording else None,
-        }
-
-    def send(self, data: bytes) -> bool:
-        """Type into the running guest's console; False when it is not running."""
-        if self.process is None or self.process.returncode is not None:
-            return False
-        self.process.write(data)
-        return True
-
-
-class FleetView(Protocol):
-    """What views (headless, TUI) read and call: a live `Fleet` or a `ReplayFleet`."""
-
-    guests: list[Guest]
-    jobs: int
-    record_dir: Path
-    fs_mode: str | None
-    started_ns: int | None
-    finished_ns: int | None
-    interrupted_by: int | None
-
-    def clock(self) -> int: ...
-    def counts(self) -> dict[str, int]: ...
-    def spawn_spread(self) -> float | None: ...
-    def stop(self) -> None: ...
-    def stop_guest(self, guest: Guest) -> None: ...
-    def relaunch(self, guest: Guest) -> bool: ...
-    async def run(self, keep_alive: bool = False) -> None: ...
+__all__ = ["Fleet", "FleetView", "Guest"]  # the model's names, where views have found them so far
 
 
 class Fleet:
@@ -484,22 +394,6 @@ class _Wave:
         self._arrived.add(guest.index)
         if self._open == 0 and len(self._arrived) >= self._members:
             self.released.set()
-
-
-def spawn_spread(guests: Sequence[Guest], jobs: int) -> float | None:
-    """Seconds between the first and the last start in the first wave: the release by the start
-    gate when guests were started paused, else the process spawn."""
-    starts = [g.timeline.release_ns or g.spawn_ns for g in guests]
-    wave = sorted(start for start in starts if start is not None)[:jobs]
-    return (wave[-1] - wave[0]) / 1e9 if len(wave) > 1 else None
-
-
-def status_counts(guests: Sequence[Guest]) -> dict[str, int]:
-    """Guests per status, every status present (zeros included) in boot order."""
-    result = {status.value: 0 for status in Status}
-    for guest in guests:
-        result[guest.timeline.status.value] += 1
-    return result
 
 
 def _buffered(read_nowait: Callable[[], bytes]) -> Iterator[bytes]:

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .export import timeline_dict
-from .fleet import FleetView, Guest
+from .guest import FleetView, Guest
 from .report import STATUS_STYLE, format_seconds, status_text
 from .stats import distribution, guest_times, phase_distributions
 

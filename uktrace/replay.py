@@ -16,7 +16,7 @@ import anyio
 
 from parsers import ConsoleParser
 
-from .fleet import Guest, spawn_spread, status_counts
+from .guest import Guest, spawn_spread, status_counts
 from .integrity import check_integrity
 from .qemu import GuestSpec
 from .recording import RecordedGuest, RecordingError, read_guest

@@ -13,8 +13,9 @@ import anyio
 from rich.console import Console
 
 from .accel import AccelError
-from .fleet import Fleet, FleetView
+from .fleet import Fleet
 from .fsshare import ShareError
+from .guest import FleetView
 from .headless import failed_guests, live_progress, run_footer, run_json, summary_tables
 from .kernels import KernelError
 from .launch import LaunchError, RunOptions, prepare
