@@ -219,7 +219,7 @@ class ConsoleParser:
             Record, (seq, kind, text, raw, text, None, None, None, None, None, None, None, host_ns, partial)
         )
 
-    def _classify(self, text: str) -> Kind:
+    def _classify(self, text: str) -> str:
         if self._art_left:
             self._art_left = 0 if art_version(text) else self._art_left - 1
             return Kind.BANNER

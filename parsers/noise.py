@@ -11,7 +11,7 @@ import re
 
 from .records import Kind
 
-NOISE_RULES: tuple[tuple[Kind, str], ...] = (
+NOISE_RULES: tuple[tuple[str, str], ...] = (
     (Kind.FIRMWARE, r"SeaBIOS \(version"),
     (Kind.FIRMWARE, r"Booting from (?:ROM|Hard Disk|Floppy|DVD/CD)"),
     (Kind.FIRMWARE, r"Boot failed|No bootable device"),
@@ -39,7 +39,7 @@ _NOISE = re.compile("|".join(f"(?P<r{i}>{pattern})" for i, (_, pattern) in enume
 _XEN_GUEST = re.compile(r"\(d\d+\) |\(XEN\) DOM\d+: ")
 
 
-def classify_noise(text: str) -> Kind | None:
+def classify_noise(text: str) -> str | None:
     """Firmware or VMM when `text` matches a noise rule at its start, else None."""
     match = _NOISE.match(text)
     if match is None:

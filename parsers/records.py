@@ -6,28 +6,30 @@
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 
-class Kind(str, Enum):
-    """What produced a console line."""
+class Kind:
+    """What produced a console line.
 
-    PRINTK = "printk"
+    Plain strings, not an Enum: a tuple of atomic values (str, int, float, bytes, None) drops out
+    of the garbage collector's bookkeeping, an Enum member keeps every record tracked, and full
+    collections then pause the event loop in proportion to the consoles kept in memory."""
+
+    PRINTK: Final = "printk"
     """A Unikraft `uk_printk` line with its `[timestamp] Level:` prefix."""
-    BANNER = "banner"
+    BANNER: Final = "banner"
     """Part of a Unikraft banner (the ASCII art, its version line, or the one-line banner)."""
-    APP = "app"
+    APP: Final = "app"
     """Unprefixed output once the application runs (after the banner or `Calling main`)."""
-    FIRMWARE = "firmware"
+    FIRMWARE: Final = "firmware"
     """SeaBIOS, SGABIOS, iPXE: what the virtual machine prints before the kernel."""
-    VMM = "vmm"
+    VMM: Final = "vmm"
     """The monitor or launcher: QEMU warnings, Firecracker logs, Xen, kraft, qemu-guest."""
-    OTHER = "other"
+    OTHER: Final = "other"
     """Anything else; kept and counted as unrecognised (unless blank)."""
 
-    def __str__(self) -> str:
-        return self.value
+    ALL: Final = (PRINTK, BANNER, APP, FIRMWARE, VMM, OTHER)
 
 
 LEVELS = ("dbg", "Info", "Warn", "ERR", "CRIT")
@@ -39,7 +41,8 @@ class Record(NamedTuple):
 
     seq: int
     """0-based position in the console's record stream."""
-    kind: Kind
+    kind: str
+    """One of `Kind`'s values."""
     text: str
     """Decoded line: invalid UTF-8 replaced, escape sequences and line ending removed."""
     raw: bytes

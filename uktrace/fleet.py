@@ -30,7 +30,7 @@ import anyio.abc
 from parsers import ConsoleParser
 
 from .export import crash_dict
-from .guest import FleetView, Guest, spawn_spread, status_counts
+from .guest import Guest, spawn_spread, status_counts
 from .guest_process import GuestProcess
 from .integrity import check_integrity
 from .qemu import GuestSpec, guest_exit_code, qemu_argv
@@ -46,8 +46,6 @@ boot on 2 cores (1,800 wake-ups per boot of the test guest); 1 ms batches them, 
 timestamps stay at most 1 ms late (never early: a chunk is stamped when it is read)."""
 KVM_FAILURE = (b"KVM internal error", b"KVM: entry failed")
 FIRMWARE_FIFO = "firmware.fifo"
-
-__all__ = ["Fleet", "FleetView", "Guest"]  # the model's names, where views have found them so far
 
 
 class Fleet:
@@ -297,6 +295,7 @@ class Fleet:
                 continue
             guest.timeline.firmware_started(time.monotonic_ns())
             recorder.firmware(data)
+            guest.changes += 1
 
     def _stderr(self, guest: Guest, process: GuestProcess, recorder: GuestRecorder, data: bytes) -> None:
         recorder.stderr(data)

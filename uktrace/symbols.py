@@ -73,7 +73,7 @@ def locate_crash(timeline: BootTimeline, records: Iterable[Record], kernel: Path
     """Name where a crashed guest crashed (`Crash.where`), from its register dump and symbols."""
     if timeline.status is not Status.CRASHED or timeline.crash is None or timeline.crash.where is not None:
         return
-    where = crash_location([r.text for r in records if r.kind is Kind.PRINTK and r.level == "CRIT"], kernel)
+    where = crash_location([r.text for r in records if r.kind == Kind.PRINTK and r.level == "CRIT"], kernel)
     if where is not None:
         timeline.crash = replace(timeline.crash, where=where)
 

@@ -180,30 +180,30 @@ class BootTimeline:
         if record.timestamp is not None and (self._guest_now is None or record.timestamp > self._guest_now):
             # monotonic guest clock: a reboot (or a glued second boot) cannot move time back
             self._guest_now = record.timestamp
-        if self._after_banner and kind is not Kind.BANNER:
+        if self._after_banner and kind != Kind.BANNER:
             # Unikraft prints the banner right before main: without Info lines, what follows is main
             self._after_banner = False
-            if kind is not Kind.PRINTK or phase_of(record.message) is None:
+            if kind != Kind.PRINTK or phase_of(record.message) is None:
                 self._enter("main")
-        if kind is Kind.PRINTK:
+        if kind == Kind.PRINTK:
             self._printk(record)
-        elif kind is Kind.BANNER:
+        elif kind == Kind.BANNER:
             self._guest_line(record)
             if self.version is None:
                 self.version = art_version(record.text) or one_line_banner(record.text)
             self._enter("banner")
             self._after_banner = True
-        elif kind is Kind.APP:
+        elif kind == Kind.APP:
             self._guest_line(record)
             if "main" not in self._spans:
                 self._enter("main")
             self._outcome(record)
-        elif kind is Kind.OTHER:
+        elif kind == Kind.OTHER:
             if record.text.strip():
                 self.unrecognised += 1
                 self._guest_line(record)
                 self._outcome(record)
-        elif kind is Kind.VMM:
+        elif kind == Kind.VMM:
             self._outcome(record)
 
     def _printk(self, record: Record) -> None:

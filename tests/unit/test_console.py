@@ -35,7 +35,7 @@ def test_printk_glued_to_printk_and_to_app_output() -> None:
         "Hello",
         "main returned 0, halting system",
     ]
-    assert records[2].kind is Kind.APP
+    assert records[2].kind == Kind.APP
 
 
 def test_seabios_escape_sequences_and_crlf() -> None:
@@ -43,15 +43,15 @@ def test_seabios_escape_sequences_and_crlf() -> None:
     data += b"\x1b[0m[    0.000000] \x1b[0m\x1b[1;32mInfo: \x1b[0m[libkvmplat] <setup.c @  468> Entering from KVM (x86)...\r\n"
     records = parse(data)
     assert records[0].text == "SeaBIOS (version 1.16.2-debian-1.16.2-1)"
-    assert records[0].kind is Kind.FIRMWARE
-    assert records[1].kind is Kind.PRINTK and records[1].level == "Info"
+    assert records[0].kind == Kind.FIRMWARE
+    assert records[1].kind == Kind.PRINTK and records[1].level == "Info"
     assert records[1].message == "Entering from KVM (x86)..."
 
 
 def test_invalid_utf8_and_control_bytes_become_visible_text() -> None:
     data = b"[    0.5] Info: [app] bad \xff\xfe\xc3\x28 bytes\x01\x02 here\n"
     (record,) = parse(data)
-    assert record.kind is Kind.PRINTK
+    assert record.kind == Kind.PRINTK
     assert "\ufffd" in record.message and "\u2401\u2402" in record.message
     assert record.raw == data
 
@@ -83,7 +83,7 @@ def test_unterminated_last_line_is_flushed() -> None:
     parser = ConsoleParser()
     assert parser.feed(b"Booting from ROM..") == []
     (record,) = parser.flush()
-    assert record.partial and record.kind is Kind.FIRMWARE
+    assert record.partial and record.kind == Kind.FIRMWARE
 
 
 def test_noise_sources() -> None:
@@ -123,4 +123,4 @@ def test_banner_art_and_app_output() -> None:
 
 def test_unknown_line_before_the_app_is_other() -> None:
     (record,) = parse(b"something unexpected\n")
-    assert record.kind is Kind.OTHER and record.message == "something unexpected"
+    assert record.kind == Kind.OTHER and record.message == "something unexpected"
