@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from uktrace.cli import main as engine_main
-from uktrace.fleet import FleetView
+from uktrace.guest import FleetView
 
 
 def show(fleet: FleetView, title: str) -> None:

@@ -1,0 +1,180 @@
+"""The timeline bar and the summary charts as strings: glyphs and colours cell by cell."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console, RenderableType
+from rich.segment import Segment
+
+from parsers.phases import PHASES
+from tui.bar import (
+    Span,
+    TimeAxis,
+    TimelineBar,
+    axis_segments,
+    bar_segments,
+    nice_axis,
+    pending_phase,
+    spans_of,
+    tick_label,
+)
+from tui.charts import BoxPlot, Histogram
+from tui.palette import PHASE_COLOURS
+from uktrace.stats import Distribution, distribution
+from uktrace.timeline import BootTimeline, Phase
+
+SPAWN = PHASE_COLOURS["spawn"]
+FIRMWARE = PHASE_COLOURS["firmware"]
+MAIN = PHASE_COLOURS["main"]
+
+
+def render(renderable: RenderableType, width: int) -> str:
+    console = Console(file=io.StringIO(), width=width, color_system=None, legacy_windows=False)
+    console.print(renderable)
+    output = console.file.getvalue()  # type: ignore[attr-defined]
+    assert isinstance(output, str)
+    return output
+
+
+def styled(segments: list[Segment]) -> list[tuple[str, str]]:
+    return [(segment.text, str(segment.style)) for segment in segments]
+
+
+def test_one_colour_per_phase_with_exact_widths() -> None:
+    spans = [Span("spawn", 0.0, 0.25), Span("firmware", 0.25, 0.5), Span("main", 0.5, 1.0)]
+    assert styled(bar_segments(spans, 1.0, 8)) == [("██", SPAWN), ("██", FIRMWARE), ("████", MAIN)]
+    assert render(TimelineBar(spans, 1.0, 8), 20) == "████████\n"
+
+
+def test_eighth_cell_resolution_at_the_end_of_a_bar() -> None:
+    # 0.3125 s of a 1 s axis over 10 cells = 25 eighths: 3 full cells and one eighth
+    assert render(TimelineBar([Span("spawn", 0.0, 0.3125)], 1.0, 10), 20) == "███▏      \n"
+    for eighths, glyph in enumerate("▏▎▍▌▋▊▉", start=1):
+        bar = bar_segments([Span("main", 0.0, (8 + eighths) / 80)], 1.0, 10)
+        assert styled(bar) == [("█" + glyph, MAIN), ("        ", "none")]
+
+
+def test_a_boundary_inside_a_cell_keeps_both_colours() -> None:
+    # spawn ends 3/8 into the second cell: left part spawn (foreground), the rest firmware (background)
+    spans = [Span("spawn", 0.0, 11 / 80), Span("firmware", 11 / 80, 24 / 80)]
+    assert styled(bar_segments(spans, 1.0, 10)) == [
+        ("█", SPAWN),
+        ("▍", f"{SPAWN} on {FIRMWARE}"),
+        ("█", FIRMWARE),
+        ("       ", "none"),
+    ]
+
+
+def test_a_bar_starting_inside_a_cell_is_drawn_reversed() -> None:
+    # a guest spawned 4/8 of a cell after the first: the painted half shows the background
+    assert styled(bar_segments([Span("spawn", 0.05, 0.2)], 1.0, 10)) == [
+        ("▌", f"reverse {SPAWN}"),
+        ("█", SPAWN),
+        ("        ", "none"),
+    ]
+
+
+def test_a_running_phase_grows_until_now() -> None:
+    phases = [Phase("spawn", host_start=0.0, host_end=0.1), Phase("firmware", host_start=0.1)]
+    spans = spans_of(phases, offset=0.0, open_until=0.25)
+    assert spans == [Span("spawn", 0.0, 0.1), Span("firmware", 0.1, 0.25)]
+    assert styled(bar_segments(spans, 0.4, 8)) == [("██", SPAWN), ("███", FIRMWARE), ("   ", "none")]
+    later = spans_of(phases, offset=0.0, open_until=0.4)
+    assert styled(bar_segments(later, 0.4, 8)) == [("██", SPAWN), ("██████", FIRMWARE)]
+
+
+def test_before_the_first_byte_the_bar_is_spawn_then_firmware() -> None:
+    assert spans_of([], offset=0.1, open_until=0.2) == [Span("spawn", 0.1, 0.30000000000000004)]
+    only_spawn = [Phase("spawn", host_start=0.0, host_end=0.05)]
+    assert spans_of(only_spawn, offset=0.0, open_until=0.2) == [Span("spawn", 0.0, 0.05), Span("firmware", 0.05, 0.2)]
+    # once finished nothing grows
+    assert spans_of(only_spawn, offset=0.0, open_until=None) == [Span("spawn", 0.0, 0.05)]
+
+
+def test_nested_phases_and_phases_without_host_time_are_not_drawn() -> None:
+    phases = [
+        Phase("mount", host_start=0.0, host_end=0.5),
+        Phase("9p_handshake", host_start=0.1, host_end=0.2),
+        Phase("banner", guest_start=1.0, guest_end=1.1),
+    ]
+    assert spans_of(phases) == [Span("mount", 0.0, 0.5)]
+
+
+def test_an_empty_timeline_is_blank() -> None:
+    assert render(TimelineBar([], 1.0, 12), 20) == " " * 12 + "\n"
+    assert styled(bar_segments([], 1.0, 5)) == [("     ", "none")]
+    assert bar_segments([], 1.0, 0) == []
+
+
+def test_axis_scaling() -> None:
+    spans = [Span("spawn", 0.0, 0.5)]
+    assert render(TimelineBar(spans, 1.0, 10), 20) == "█████     \n"
+    assert render(TimelineBar(spans, 2.0, 10), 20) == "██▌       \n"
+    assert render(TimelineBar(spans, 0.5, 10), 20) == "██████████\n"
+    # past the axis end is clipped, never wider than the bar
+    assert render(TimelineBar([Span("spawn", 0.0, 3.0)], 1.0, 10), 20) == "██████████\n"
+    assert [nice_axis(s) for s in (0.0, 0.011, 0.45, 0.6, 1.01, 7.2, 12)] == [
+        0.01,
+        0.015,
+        0.5,
+        0.6,
+        1.5,
+        8.0,
+        15.0,
+    ]
+
+
+def test_time_axis_labels() -> None:
+    assert render(TimeAxis(1.0, 40), 40) == "0                   500ms             1s\n"
+    assert render(TimeAxis(8.0, 60), 60) == "0              2s             4s             6s           8s\n"
+    assert [tick_label(s) for s in (0, 0.0005, 0.25, 1.5, 12)] == ["0", "0.5ms", "250ms", "1.5s", "12s"]
+    assert axis_segments(1.0, 0) == []
+
+
+def test_a_failure_reason_follows_the_bar() -> None:
+    bar = TimelineBar([Span("spawn", 0.0, 0.3)], 1.0, 20, note="divide error")
+    assert render(bar, 20) == "██████ divide error \n"
+    squeezed = TimelineBar([Span("spawn", 0.0, 0.3)], 1.0, 14, note="divide error")
+    assert render(squeezed, 20) == "████▎ divide …\n"
+
+
+def test_box_plot_and_histogram() -> None:
+    dist = Distribution(count=5, p50=0.3, p95=0.6, max=0.9, min=0.1, mean=0.4)
+    assert render(BoxPlot(dist, 1.0, MAIN, 10), 10) == " ├─████──┤\n"
+    same = distribution([0.5, 0.5])
+    assert same is not None
+    assert render(BoxPlot(same, 1.0, MAIN, 10), 10) == "     █    \n"
+    # one guest fills one cell of the two-cell-tall column of two: 8 of 16 eighths
+    assert render(Histogram([0.1, 0.2, 0.2, 0.9], height=2, width=10), 10) == (
+        "  █       \n" + " ██      █\n" + "0         \n"
+    )
+    assert render(Histogram([0.1, 0.2, 0.2, 0.2, 0.9], height=1, width=10), 10).splitlines()[0] == " ▃█      ▃"
+
+
+def test_every_phase_has_its_own_colour() -> None:
+    assert set(PHASES) <= set(PHASE_COLOURS)
+    colours = [PHASE_COLOURS[name] for name in PHASES]
+    assert len(set(colours)) == len(colours)
+
+
+def test_a_guest_paused_at_the_start_gate_waits_in_gate() -> None:
+    timeline = BootTimeline("g")
+    timeline.spawned(0)
+    timeline.vmm_ready(50_000_000)
+    assert pending_phase(timeline) == "gate"
+    spans = spans_of(timeline.phases(), open_until=0.2, pending=pending_phase(timeline))
+    assert spans == [Span("spawn", 0.0, 0.05), Span("gate", 0.05, 0.2)]
+    timeline.released(150_000_000)
+    assert pending_phase(timeline) == "firmware"
+    spans = spans_of(timeline.phases(), open_until=0.2, pending=pending_phase(timeline))
+    assert spans == [Span("spawn", 0.0, 0.05), Span("gate", 0.05, 0.15), Span("firmware", 0.15, 0.2)]
+
+
+def test_a_span_shorter_than_a_cell_still_shows_where_it_starts() -> None:
+    # one eighth at 5/8 of the second cell: drawn from 5/8 to the end of that cell, never blank
+    assert styled(bar_segments([Span("mount", 13 / 80, 14 / 80)], 1.0, 10)) == [
+        (" ", "none"),
+        ("▋", f"reverse {PHASE_COLOURS['mount']}"),
+        ("        ", "none"),
+    ]

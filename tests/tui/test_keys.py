@@ -1,0 +1,299 @@
+"""Every key a user expects, driven with Pilot over deterministic replays of real recordings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import pytest
+from textual.widgets import Input
+
+from tests.tui.conftest import (
+    RECORDINGS,
+    SIZE,
+    FakeProcess,
+    RecordingFleet,
+    many_guests,
+    replay_app,
+    screen_text,
+    settle,
+    still,
+)
+from tui.app import UktraceApp
+from tui.screens.fleet import FleetScreen
+from tui.screens.guest import GuestScreen
+from tui.screens.help import HelpScreen
+from tui.screens.sort import SortPicker
+from tui.screens.summary import SummaryScreen
+from tui.widgets.console_view import ConsoleView
+from tui.widgets.fleet_table import FleetTable, SortOrder
+
+pytestmark = pytest.mark.anyio
+
+
+def names(app: UktraceApp) -> list[str]:
+    return [guest.name for guest in app.screen.query_one(FleetTable).rows]
+
+
+def fleet_of(app: UktraceApp) -> RecordingFleet:
+    assert isinstance(app.fleet, RecordingFleet)
+    return app.fleet
+
+
+async def wait_for_exit(app: UktraceApp) -> None:
+    with anyio.fail_after(10):
+        while app.return_code is None:
+            await anyio.sleep(0.01)
+
+
+async def test_filter_narrows_rows_and_escape_clears_it() -> None:
+    app = replay_app("shared-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert len(names(app)) == 8
+        await pilot.press("slash", *"guest-3")
+        assert names(app) == ["guest-3"]
+        await pilot.press("enter")  # keeps the filter, back to the table
+        assert names(app) == ["guest-3"]
+        assert app.focused is app.screen.query_one(FleetTable)
+        await pilot.press("escape")
+        assert len(names(app)) == 8
+        assert not app.screen.query_one("#filter", Input).has_class("-shown")
+
+
+async def test_a_status_name_filters_by_status() -> None:
+    app = replay_app("crash-3")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"crashed")
+        assert names(app) == ["guest-1", "guest-2", "guest-3"]
+        await pilot.press(*" guest-2")
+        assert names(app) == ["guest-2"]
+        app.screen.query_one("#filter", Input).value = "exited"
+        await pilot.pause()
+        assert names(app) == []
+        assert "no guest matches 'exited'" in screen_text(app)
+
+
+async def test_sort_picker_changes_the_order_and_again_reverses_it() -> None:
+    app = replay_app("shared-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert names(app) == [f"guest-{n}" for n in range(1, 9)]
+        await pilot.press("s")
+        assert isinstance(app.screen, SortPicker)
+        await pilot.press("down", "down", "enter")  # name, status, total
+        table = app.screen.query_one(FleetTable)
+        assert table.order == SortOrder("total", descending=True)
+        now = app.clock()
+        totals = [g.elapsed_s(now) or 0.0 for g in table.rows]
+        assert totals == sorted(totals, reverse=True)
+        assert names(app)[:2] == ["guest-2", "guest-1"]  # 679.1 ms, 668.7 ms
+        await pilot.press("s", "enter")  # the current key again: ascending
+        assert table.order == SortOrder("total", descending=False)
+        assert names(app)[0] == "guest-3"  # 526.9 ms
+
+
+async def test_sorting_by_a_phase_shows_its_duration() -> None:
+    app = replay_app("shared-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.query_one(FleetTable).set_order(SortOrder("mount", descending=True))
+        await pilot.pause()
+        table = app.screen.query_one(FleetTable)
+        mounts = [table.phase_seconds(g, "mount") for g in table.rows]
+        assert mounts == sorted(mounts, reverse=True)  # type: ignore[type-var]
+        assert "mount ▼" in screen_text(app)
+
+
+async def test_escape_in_the_sort_picker_keeps_the_order() -> None:
+    app = replay_app("shared-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s", "down", "escape")
+        assert isinstance(app.screen, FleetScreen)
+        assert app.screen.query_one(FleetTable).order == SortOrder()
+
+
+async def test_enter_opens_the_guest_view_and_escape_returns() -> None:
+    app = replay_app("shared-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")
+        assert isinstance(app.screen, GuestScreen)
+        assert app.screen.guest.name == "guest-3"
+        text = screen_text(app)
+        assert "guest-3  exited (0)" in text
+        assert "9p_handshake" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, FleetScreen)
+        assert app.screen.query_one(FleetTable).guest is fleet_of(app).guest("guest-3")
+
+
+async def test_f_toggles_follow() -> None:
+    app = replay_app("shared-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        console = app.screen.query_one(ConsoleView)
+        assert console.follow and console.scroll_y == console.max_scroll_y > 0
+        await pilot.press("f")
+        assert not console.follow
+        await pilot.press("home")
+        assert console.scroll_y == 0
+        await pilot.press("f")
+        await pilot.pause()
+        assert console.follow and console.scroll_y == console.max_scroll_y
+
+
+async def test_search_highlights_and_steps_through_hits() -> None:
+    app = replay_app("crash-3")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter", "slash", *"crit", "enter")
+        console = app.screen.query_one(ConsoleView)
+        hits = [i for i, record in enumerate(console.records) if "crit" in record.text.lower()]
+        assert console.matches == hits and len(hits) > 2
+        assert console.current_match == hits[0] and not console.follow
+        await pilot.press("n", "n")
+        assert console.current_match == hits[2]
+        await pilot.press("N")
+        assert console.current_match == hits[1]
+        assert f"{len(hits)} hits" in screen_text(app)
+        await pilot.press("escape")  # clears the search and closes the prompt
+        assert console.search == "" and console.matches == []
+
+
+async def test_b_shows_raw_bytes_escaped() -> None:
+    app = replay_app("crash-3")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter", "b")
+        assert app.screen.query_one(ConsoleView).raw
+        assert "Hello world!\\n" in screen_text(app)
+
+
+async def test_x_stops_the_guest_under_the_cursor() -> None:
+    app = replay_app("shared-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        fleet = fleet_of(app)
+        await pilot.press("x")  # guest-1 is over: nothing to stop
+        assert fleet.stopped_guests == []
+        running = fleet.guest("guest-2")
+        running.process = FakeProcess()  # type: ignore[assignment]
+        await pilot.press("down", "x")
+        assert fleet.stopped_guests == [running]
+        await pilot.press("enter", "x")  # and from the guest view
+        assert fleet.stopped_guests == [running, running]
+
+
+async def test_r_relaunches_a_finished_guest() -> None:
+    app = replay_app("shared-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down", "r")
+        fleet = fleet_of(app)
+        assert fleet.relaunched == [fleet.guest("guest-3")]
+
+
+async def test_typing_reaches_the_guest_console() -> None:
+    app = replay_app("shared-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        process = FakeProcess()
+        fleet_of(app).guest("guest-1").process = process  # type: ignore[assignment]
+        await pilot.press("enter", "i", *"ls /", "enter", *"q?", "enter")
+        assert process.written == [b"ls /\r", b"q?\r"]
+        assert app.return_code is None  # `q` typed into the guest did not quit
+        await pilot.press("escape")
+        assert isinstance(app.screen, GuestScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, FleetScreen)
+
+
+async def test_typing_into_a_guest_that_is_not_running_is_refused() -> None:
+    app = replay_app("shared-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter", "i")
+        assert not app.screen.query_one("#type", Input).has_class("-shown")
+
+
+async def test_question_mark_opens_help() -> None:
+    app = replay_app("shared-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert "relaunch a finished guest" in screen_text(app)
+        await pilot.press("escape")
+        assert isinstance(app.screen, FleetScreen)
+
+
+async def test_tab_and_numbers_switch_views() -> None:
+    app = replay_app("crash-3")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("tab")
+        assert isinstance(app.screen, SummaryScreen)
+        await pilot.press("end")
+        assert "crashed: Unhandled Trap 0 (divide error)" in screen_text(app)
+        await pilot.press("1")
+        assert isinstance(app.screen, FleetScreen)
+        await pilot.press("enter", "2")
+        assert isinstance(app.screen, SummaryScreen)
+        assert len(app.screen_stack) == 3  # default, fleet, summary: views never pile up
+        await pilot.press("tab")
+        assert isinstance(app.screen, FleetScreen)
+
+
+async def test_ctrl_s_saves_an_svg(tmp_path: Path) -> None:
+    app = replay_app("shared-8", tmp_path / "shots")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await pilot.press("enter", "ctrl+s")
+        shots = sorted((tmp_path / "shots").glob("*.svg"))
+        assert [p.name.split("-")[1] for p in shots] == ["fleet", "guest"]
+        assert all(p.read_text().startswith("<svg") for p in shots)
+
+
+async def test_q_stops_the_fleet_and_waits_for_the_run() -> None:
+    app = replay_app("shared-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await wait_for_exit(app)
+        assert fleet_of(app).stopped == 1
+        assert app.fleet_worker is not None and app.fleet_worker.is_finished
+
+
+async def test_an_engine_error_is_shown_not_raised() -> None:
+    class Broken(RecordingFleet):
+        async def run(self, keep_alive: bool = False) -> None:
+            raise RuntimeError("the engine broke")
+
+    app = still(UktraceApp(Broken(RECORDINGS / "crash-3"), title="broken"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.1)
+        assert any("the engine broke" in error for error in app.errors)
+        assert "the engine broke" in screen_text(app)
+        await pilot.press("q")
+        await wait_for_exit(app)
+
+
+async def test_a_large_fleet_renders_only_the_rows_in_view_and_scrolls() -> None:
+    fleet = await many_guests("crash-3", 160)
+    app = still(UktraceApp(fleet, title="160 guests"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(FleetTable)
+        visible = table.scrollable_content_region.height - 1
+        assert len(table.rows) == 160 and visible < 40
+        assert table.redraws <= 2 * visible  # the Line API: rows out of view are never drawn
+        await pilot.press("end")
+        assert table.cursor == 159 and round(table.scroll_y) == 160 - visible
+        assert "guest-160" in screen_text(app) and "guest-001" not in screen_text(app)
+        await pilot.press("pageup", "slash", *"guest-15", "enter")
+        assert [g.name for g in table.rows] == [f"guest-15{n}" for n in range(10)]

@@ -1,0 +1,120 @@
+"""The TUI over real QEMU guests (the project's test guest, TCG): boot, type, stop, quit clean."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import anyio
+import pytest
+
+from tests.tui.conftest import SIZE, still
+from tui.app import UktraceApp
+from tui.screens.guest import GuestScreen
+from tui.widgets.fleet_table import FleetTable
+from uktrace.fleet import Fleet
+from uktrace.kernels import TEST_GUEST
+from uktrace.launch import RunOptions, prepare
+from uktrace.timeline import Status
+
+if shutil.which("qemu-system-x86_64") is None or not TEST_GUEST.is_file():
+    pytest.skip("needs qemu-system-x86_64 and the built test guest (make test does both)", allow_module_level=True)
+
+pytestmark = [pytest.mark.anyio, pytest.mark.qemu]
+
+
+def alive(pid: int) -> bool:
+    """A process that exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+async def run_until(app: UktraceApp, condition: str, pids: set[int], seconds: float = 60) -> None:
+    """Let the app run until `condition` holds for the fleet; note every QEMU pid seen meanwhile."""
+    fleet = app.fleet
+    checks = {
+        "all exited": lambda: all(g.timeline.status is Status.EXITED and not g.running for g in fleet.guests),
+        "all in bus_probe": lambda: all(g.timeline.current == "bus_probe" and g.running for g in fleet.guests),
+    }
+    with anyio.fail_after(seconds):
+        while not checks[condition]():
+            pids.update(g.process.pid for g in fleet.guests if g.process is not None)
+            await anyio.sleep(0.02)
+
+
+async def quit_and_wait(app: UktraceApp) -> None:
+    with anyio.fail_after(20):
+        while app.return_code is None:
+            await anyio.sleep(0.02)
+
+
+async def test_four_guests_boot_to_exit_then_q_leaves_no_qemu(tmp_path: Path) -> None:
+    specs, shares = prepare(RunOptions(count=4))
+    fleet = Fleet(specs, record_dir=tmp_path / "rec")
+    app = still(UktraceApp(fleet, title="uktrace run -n 4", screenshot_dir=tmp_path))
+    pids: set[int] = set()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await run_until(app, "all exited", pids)
+            await pilot.pause(0.2)
+            table = app.screen.query_one(FleetTable)
+            assert [g.name for g in table.rows] == ["guest-1", "guest-2", "guest-3", "guest-4"]
+            assert table.redraws >= 4
+            await pilot.press("q")
+            await quit_and_wait(app)
+    finally:
+        shares.cleanup()
+    assert {g.timeline.status for g in fleet.guests} == {Status.EXITED}
+    assert all(g.timeline.exit_code == 0 for g in fleet.guests)
+    assert len(pids) == 4 and not any(alive(pid) for pid in pids)
+    assert app.fleet_worker is not None and app.fleet_worker.is_finished
+
+
+async def test_type_stop_and_quit_while_guests_hang(tmp_path: Path) -> None:
+    # uktrace.fault=hang: the guest stops in its PCI probe and never exits by itself
+    specs, shares = prepare(RunOptions(count=2, append="uktrace.era=0.10 uktrace.fault=hang"))
+    fleet = Fleet(specs, record_dir=tmp_path / "rec")
+    app = still(UktraceApp(fleet, title="uktrace run -n 2 (hang)", screenshot_dir=tmp_path))
+    pids: set[int] = set()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await run_until(app, "all in bus_probe", pids)
+            await pilot.press("enter")
+            assert isinstance(app.screen, GuestScreen)
+            await pilot.press("i", *"hello", "enter")
+            assert app.screen.query_one("#type").has_class("-shown")  # sent: the prompt stays for more
+            console_bytes = fleet.guests[0].received
+            await pilot.press("escape", "x")
+            with anyio.fail_after(10):
+                while fleet.guests[0].running:
+                    await pilot.pause(0.02)
+            first = fleet.guests[0].timeline
+            assert first.status is Status.FAILED and first.crash is not None
+            assert first.crash.reason == "stopped by the user"
+            assert fleet.guests[0].received >= console_bytes
+            assert fleet.guests[1].running
+            await pilot.press("escape", "q")
+            await quit_and_wait(app)
+    finally:
+        shares.cleanup()
+    assert not any(g.running for g in fleet.guests)
+    assert fleet.guests[1].timeline.status.finished
+    assert len(pids) == 2 and not any(alive(pid) for pid in pids)
+
+
+async def test_an_app_ending_any_other_way_still_stops_every_guest(tmp_path: Path) -> None:
+    specs, shares = prepare(RunOptions(count=1, append="uktrace.era=0.10 uktrace.fault=hang"))
+    fleet = Fleet(specs, record_dir=tmp_path / "rec")
+    app = still(UktraceApp(fleet, title="uktrace run (hang)", screenshot_dir=tmp_path))
+    pids: set[int] = set()
+    try:
+        async with app.run_test(size=SIZE):
+            await run_until(app, "all in bus_probe", pids)
+            app.exit(return_code=1)  # not `q`: as if the app failed
+    finally:
+        shares.cleanup()
+    assert not fleet.guests[0].running
+    assert len(pids) == 1 and not any(alive(pid) for pid in pids)

@@ -1,0 +1,46 @@
+"""How the views look, fed by deterministic replays (speed 0) of real recordings at a fixed size.
+
+Update after an intended change with `pytest tests/tui --snapshot-update`, and look at the SVGs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tests.tui.conftest import SIZE, replay_app, settle
+
+TALL = (120, 50)
+
+
+def test_fleet_view(snap_compare: Any) -> None:
+    assert snap_compare(replay_app("shared-8"), terminal_size=SIZE, run_before=settle)
+
+
+def test_fleet_view_with_crashes(snap_compare: Any) -> None:
+    assert snap_compare(replay_app("crash-3"), terminal_size=SIZE, run_before=settle)
+
+
+def test_fleet_view_sorted_by_a_phase(snap_compare: Any) -> None:
+    async def sorted_by_subsystems(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("s", *["down"] * 6, "enter")  # name status total spawn firmware platform_entry ...
+
+    assert snap_compare(replay_app("shared-8"), terminal_size=SIZE, run_before=sorted_by_subsystems)
+
+
+def test_guest_view(snap_compare: Any) -> None:
+    assert snap_compare(replay_app("shared-8"), press=["down", "down", "enter"], terminal_size=SIZE, run_before=settle)
+
+
+def test_guest_view_of_a_crash(snap_compare: Any) -> None:
+    assert snap_compare(replay_app("crash-3"), press=["enter"], terminal_size=SIZE, run_before=settle)
+
+
+def test_summary_view(snap_compare: Any) -> None:
+    assert snap_compare(replay_app("shared-8"), press=["tab"], terminal_size=TALL, run_before=settle)
+
+
+def test_summary_view_with_failures(snap_compare: Any) -> None:
+    assert snap_compare(replay_app("crash-3"), press=["2"], terminal_size=TALL, run_before=settle)

@@ -1,0 +1,179 @@
+"""The uktrace app: runs the fleet in a worker, redraws from one timer, routes between views.
+
+The engine fills a plain model (`FleetView`); nothing is pushed per console line. The app's
+timer (15 Hz) reads the injected clock once and hands the time to the screen in view, which
+repaints only what moved. Quitting stops every guest through the engine and waits for the run
+to end before the app exits, so no QEMU outlives the TUI. Errors from the engine or from a
+redraw are shown in the UI (a notification and the header), never as a crash of the app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import ModalScreen
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
+
+from uktrace.guest import FleetView
+
+from .screens import LiveScreen
+from .screens.fleet import FleetScreen
+from .screens.help import HelpScreen
+from .screens.summary import SummaryScreen
+
+REFRESH_HZ = 15
+SCREENSHOT_DIR = Path("screenshots")
+
+
+class UktraceApp(App[None]):
+    """A live (or replayed) fleet of guests: fleet, guest and summary views."""
+
+    TITLE = "uktrace"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    """Absolute, so a subclass elsewhere (a benchmark, a test) finds it too."""
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("ctrl+s", "save_svg", "SVG"),
+        Binding("1", "view('fleet')", "Fleet", show=False),
+        Binding("2", "view('summary')", "Summary", show=False),
+    ]
+
+    def __init__(
+        self,
+        fleet: FleetView,
+        *,
+        title: str = "uktrace",
+        clock: Callable[[], int] | None = None,
+        screenshot_dir: Path | None = None,
+        refresh_hz: float = REFRESH_HZ,
+    ) -> None:
+        super().__init__()
+        self.fleet = fleet
+        self.title = title
+        self.clock: Callable[[], int] = clock or fleet.clock
+        """Host nanoseconds for every view; a test passes a fixed one."""
+        self.screenshot_dir = screenshot_dir or SCREENSHOT_DIR
+        self.refresh_hz = refresh_hz
+        self.fleet_worker: Worker[None] | None = None
+        self.quitting = False
+        self.errors: list[str] = []
+        """Every error shown to the user, oldest first (tests and the exit path read it)."""
+
+    def on_mount(self) -> None:
+        """The fleet view, the run, the redraw timer; then `gc.freeze`.
+
+        Python's full garbage collection walks every tracked object and stops the event loop
+        meanwhile: with Textual, the screens and the fleet loaded, tens of milliseconds, felt as a
+        stutter. What is alive once the first frame is drawn lives as long as the app, so it is
+        moved out of the collector's sight until the app ends (`gc.unfreeze` on unmount)."""
+        self.push_screen(FleetScreen(self.fleet, self.clock, self.title))
+        self.fleet_worker = self.run_fleet()
+        self.set_interval(1 / self.refresh_hz, self.tick, name="redraw")
+        self.call_after_refresh(gc.freeze)
+
+    # -- the run -----------------------------------------------------------------------------------
+
+    @work(exclusive=True, exit_on_error=False, group="fleet", name="fleet")
+    async def run_fleet(self) -> None:
+        """The whole run; returns only after `fleet.stop()` (or a signal ended it)."""
+        await self.fleet.run(keep_alive=True)
+
+    @work(exclusive=True, exit_on_error=False, group="quit", name="quit")
+    async def shutdown(self) -> None:
+        """Stop every guest, wait until the run is over (each QEMU terminated, then killed), exit."""
+        self.quitting = True
+        self._notice("stopping every guest…")
+        self.fleet.stop()
+        if self.fleet_worker is not None:
+            with contextlib.suppress(WorkerFailed, WorkerCancelled):
+                await self.fleet_worker.wait()
+        self.exit()
+
+    async def on_unmount(self) -> None:
+        """However the app ends (an uncaught error, a signal), the run ends first: no QEMU outlives it."""
+        worker = self.fleet_worker
+        if worker is not None and not worker.is_finished:
+            self.fleet.stop()
+            with contextlib.suppress(WorkerFailed, WorkerCancelled):
+                await worker.wait()
+        gc.unfreeze()
+
+    async def action_quit(self) -> None:
+        if not self.quitting:
+            self.shutdown()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker's end: errors are shown, an engine that stopped by itself ends the app."""
+        worker = event.worker
+        if event.state is WorkerState.ERROR:
+            self.report(f"{worker.name} failed: {worker.error!r}")
+            if worker.name == "quit":
+                self.exit()
+        elif event.state is WorkerState.SUCCESS and worker is self.fleet_worker and not self.quitting:
+            # the run ended without `q`: SIGTERM/SIGHUP to uktrace, the engine cancelled itself
+            self.exit()
+
+    def report(self, message: str) -> None:
+        """The one place errors go: a notification, the header, and `errors`."""
+        if message in self.errors:
+            return
+        self.errors.append(message)
+        self.notify(message, severity="error", timeout=10)
+        self._notice(message)
+
+    def _notice(self, message: str) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, FleetScreen | SummaryScreen):
+                for header in screen.query("FleetHeader"):
+                    header.set_notice(message)  # type: ignore[attr-defined]
+
+    # -- drawing -----------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Hand the time to the screen in view (and to the one under a modal, still visible)."""
+        now = self.clock()
+        for screen in reversed(self.screen_stack):
+            try:
+                if isinstance(screen, LiveScreen):
+                    screen.tick(now)
+            except Exception as error:  # a redraw must never take the run (and its QEMUs) down
+                self.report(f"redraw failed: {error!r}")
+            if not isinstance(screen, ModalScreen):
+                break
+
+    # -- routing -----------------------------------------------------------------------------------
+
+    def action_view(self, name: str) -> None:
+        """`fleet` or `summary`: the fleet stays at the bottom of the stack, one view above it."""
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, FleetScreen):
+            self.pop_screen()
+        if name == "summary":
+            self.push_screen(SummaryScreen(self.fleet, self.clock, self.title))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_save_svg(self) -> Path | None:
+        """An SVG of the screen into `screenshot_dir` (`screenshots/` unless given)."""
+        view = self.screen.name or "view"
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        try:
+            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+            path = self.screenshot_dir / f"uktrace-{view}-{stamp}-{time.monotonic_ns() % 1000:03d}.svg"
+            path.write_text(self.export_screenshot(), encoding="utf-8")
+        except OSError as error:
+            self.report(f"screenshot not saved: {error}")
+            return None
+        self.notify(f"saved {path}")
+        return path

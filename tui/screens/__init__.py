@@ -1,0 +1,15 @@
+"""Screens: the fleet (default), one guest, the summary, and the help and sort pickers on top."""
+
+from __future__ import annotations
+
+from textual.screen import Screen
+
+
+class LiveScreen(Screen[None]):
+    """A screen drawn from the fleet model: the app's timer calls `tick` with the current time.
+
+    One timer in the app, not one per screen, so a screen out of sight costs nothing and the
+    clock is read in one place (a test injects a fixed one)."""
+
+    def tick(self, now: int) -> None:
+        """Redraw what moved since the last tick."""

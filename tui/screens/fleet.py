@@ -1,0 +1,119 @@
+"""The fleet view: header, one row per guest, a filter prompt; keys to open, sort, stop, relaunch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer, Input
+
+from uktrace.guest import FleetView, Guest
+
+from ..commands import relaunch_guest, stop_guest
+from ..widgets.fleet_table import FleetTable, SortOrder
+from ..widgets.header import FleetHeader
+from . import LiveScreen
+from .guest import GuestScreen
+from .sort import SortPicker
+
+
+class FleetScreen(LiveScreen):
+    """Every guest at a glance; the starting point of every other view."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Details"),
+        Binding("slash", "filter", "Filter"),
+        Binding("s", "sort", "Sort"),
+        Binding("x", "stop_guest", "Stop"),
+        Binding("r", "relaunch", "Relaunch"),
+        Binding("tab", "app.view('summary')", "Summary"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+    DEFAULT_CSS = """
+    FleetScreen #filter { dock: bottom; display: none; border: tall $accent; }
+    FleetScreen #filter.-shown { display: block; }
+    """
+
+    def __init__(self, fleet: FleetView, clock: Callable[[], int], title: str) -> None:
+        super().__init__(name="fleet")
+        self.fleet = fleet
+        self.clock = clock
+        self.run_title = title
+
+    def compose(self) -> ComposeResult:
+        yield FleetHeader(self.fleet, self.clock, self.run_title, id="header")
+        yield FleetTable(self.fleet, self.clock, id="fleet")
+        yield Input(placeholder="filter: name, phase, reason, or a status (running, crashed…)", id="filter")
+        yield Footer()
+
+    @property
+    def table(self) -> FleetTable:
+        return self.query_one(FleetTable)
+
+    @property
+    def header(self) -> FleetHeader:
+        return self.query_one(FleetHeader)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self.tick(self.clock())
+
+    def tick(self, now: int) -> None:
+        self.header.tick(now)
+        self.table.tick(now)
+
+    # -- filter ----------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        prompt = self.query_one("#filter", Input)
+        prompt.add_class("-shown")
+        prompt.focus()
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def filter_done(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            event.input.remove_class("-shown")
+        self.table.focus()
+
+    def action_clear_filter(self) -> None:
+        prompt = self.query_one("#filter", Input)
+        prompt.value = ""
+        prompt.remove_class("-shown")
+        self.table.set_filter("")
+        self.table.focus()
+
+    # -- sort ------------------------------------------------------------------------------------
+
+    def action_sort(self) -> None:
+        def chosen(order: SortOrder | None) -> None:
+            if order is not None:
+                self.table.set_order(order)
+
+        self.app.push_screen(SortPicker(self.table.order), chosen)
+
+    # -- a guest ---------------------------------------------------------------------------------
+
+    def action_open(self) -> None:
+        guest = self.table.guest
+        if guest is not None:
+            self.open(guest)
+
+    @on(FleetTable.GuestChosen)
+    def chosen(self, event: FleetTable.GuestChosen) -> None:
+        self.open(event.guest)
+
+    def open(self, guest: Guest) -> None:
+        self.app.push_screen(GuestScreen(self.fleet, guest, self.clock))
+
+    def action_stop_guest(self) -> None:
+        stop_guest(self, self.fleet, self.table.guest)
+
+    def action_relaunch(self) -> None:
+        relaunch_guest(self, self.fleet, self.table.guest)

@@ -1,0 +1,264 @@
+"""The guest view: status and failure, the phase breakdown on both clocks, QEMU's stderr, the console.
+
+Typing (`i`) sends a line to the guest's serial console while it runs; the engine writes it to
+the pty (`Guest.send`). Enter sends CR, as a terminal in raw mode does: a serial console reads
+what a user at a real terminal would type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from rich.console import RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer, Input, Static
+
+from parsers.phases import NESTED
+from uktrace.guest import FleetView, Guest
+from uktrace.report import format_seconds, status_text
+from uktrace.timeline import Phase
+
+from ..bar import Span, TimeAxis, TimelineBar, nice_axis
+from ..commands import relaunch_guest, stop_guest
+from ..palette import phase_colour
+from ..widgets.console_view import ConsoleView
+from ..widgets.fleet_table import in_progress
+from . import LiveScreen
+
+ENTER = b"\r"
+PHASE_TABLE_TEXT = 78
+"""Cells the phase table's text columns take; the bar column gets the rest of the width."""
+STDERR_LINES = 8
+"""QEMU stderr lines shown (the tail; the whole of it is in the recording)."""
+
+
+def info_text(guest: Guest, now: int) -> Text:
+    """Name, status (with the failure reason), accelerator, version, counts, where it is recorded."""
+    timeline = guest.timeline
+    text = Text.assemble((guest.name, "bold"), "  ", status_text(timeline))
+    elapsed = guest.elapsed_s(now)
+    details = [guest.spec.accel]
+    if elapsed is not None:
+        details.append(format_seconds(elapsed))
+    if timeline.version is not None:
+        version = timeline.version
+        details.append(f"Unikraft {version.codename} {version.version}" + (f"~{version.sha}" if version.sha else ""))
+    details += [f"{guest.received} bytes", f"{timeline.lines} lines", f"{timeline.unrecognised} unrecognised"]
+    if guest.integrity:
+        details.append(f"integrity {guest.integrity}")
+    if guest.attempt > 1:
+        details.append(f"attempt {guest.attempt}")
+    text.append("\n" + " · ".join(details), style="dim")
+    if guest.recording is not None:
+        text.append(f"\nrecorded in {guest.recording}", style="dim")
+    return text
+
+
+def phase_table(guest: Guest, phases: list[Phase], now: int, bar_width: int) -> Table:
+    """One row per phase: host start and duration, guest start and duration, and its span as a bar."""
+    running = in_progress(guest)
+    since_spawn = (now - guest.spawn_ns) / 1e9 if running and guest.spawn_ns is not None else None
+    ends = [p.host_end for p in phases if p.host_end is not None]
+    total = guest.elapsed_s(now) or (max(ends) if ends else 0.0)
+    axis = nice_axis(total)
+    eighth = axis / (bar_width * 8)
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+    table.add_column("phase", no_wrap=True)
+    for column in ("host start", "host time", "guest start", "guest time"):
+        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
+    table.add_column(TimeAxis(axis, bar_width), no_wrap=True, width=bar_width)
+    for phase in phases:
+        indent = "  " if phase.name in NESTED else ""
+        name = Text.assemble(indent, ("■ ", phase_colour(phase.name)), phase.name)
+        host_time = None if phase.host_end is None or phase.host_start is None else phase.host_end - phase.host_start
+        host_label = format_seconds(host_time)
+        end = phase.host_end
+        if end is None and since_spawn is not None and phase.host_start is not None:
+            end = since_spawn
+            host_label = format_seconds(end - phase.host_start) + "…"
+        guest_time = (
+            None if phase.guest_end is None or phase.guest_start is None else phase.guest_end - phase.guest_start
+        )
+        # at least an eighth of a cell, so a phase that took no time still shows where it happened
+        spans = (
+            []
+            if phase.host_start is None or end is None
+            else [Span(phase.name, phase.host_start, max(end, phase.host_start + eighth))]
+        )
+        table.add_row(
+            name,
+            format_seconds(phase.host_start),
+            host_label,
+            format_seconds(phase.guest_start),
+            format_seconds(guest_time),
+            TimelineBar(spans, axis, bar_width),
+        )
+    if not phases:
+        table.add_row(Text("no phase yet" if running or guest.spawn_ns is None else "no phase markers", "dim"))
+    return table
+
+
+def stderr_panel(guest: Guest) -> RenderableType | None:
+    if not guest.stderr_tail.strip():
+        return None
+    lines = guest.stderr_tail.decode("utf-8", "replace").rstrip().splitlines()[-STDERR_LINES:]
+    return Panel(Text("\n".join(lines), style="red"), title="QEMU stderr", title_align="left", border_style="red")
+
+
+class GuestScreen(LiveScreen):
+    """One guest in detail, kept live while it boots."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("f", "toggle_follow", "Follow"),
+        Binding("slash", "search", "Search"),
+        Binding("n", "next_match(1)", "Next", show=False),
+        Binding("N", "next_match(-1)", "Previous", show=False),
+        Binding("b", "toggle_raw", "Raw"),
+        Binding("i", "type", "Type"),
+        Binding("p", "toggle_phases", "Phases", show=False),
+        Binding("x", "stop_guest", "Stop"),
+        Binding("r", "relaunch", "Relaunch"),
+    ]
+    DEFAULT_CSS = """
+    GuestScreen #info { height: auto; padding: 0 1; background: $panel; }
+    GuestScreen #phases { height: auto; max-height: 18; padding: 0 1; border-bottom: solid $panel-lighten-2; }
+    GuestScreen #phases.-hidden { display: none; }
+    GuestScreen #stderr { height: auto; display: none; }
+    GuestScreen #stderr.-shown { display: block; }
+    GuestScreen ConsoleView { height: 1fr; min-height: 4; }
+    GuestScreen #status-line { height: 1; padding: 0 1; color: $text-muted; }
+    GuestScreen Input { dock: bottom; display: none; border: tall $accent; }
+    GuestScreen Input.-shown { display: block; }
+    """
+
+    def __init__(self, fleet: FleetView, guest: Guest, clock: Callable[[], int]) -> None:
+        super().__init__(name="guest")
+        self.fleet = fleet
+        self.guest = guest
+        self.clock = clock
+        self._seen: tuple[object, ...] = ()
+        self._status = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="info")
+        yield Static(id="phases")
+        yield Static(id="stderr")
+        yield ConsoleView(self.guest, id="console")
+        yield Static(id="status-line")
+        yield Input(placeholder="search the console (enter: next hit, esc: clear)", id="search")
+        yield Input(placeholder=f"type into {self.guest.name}'s console: enter sends the line, esc leaves", id="type")
+        yield Footer()
+
+    @property
+    def console(self) -> ConsoleView:
+        return self.query_one(ConsoleView)
+
+    def on_mount(self) -> None:
+        self.console.focus()
+        self.tick(self.clock())
+
+    def tick(self, now: int) -> None:
+        guest = self.guest
+        self.console.tick()
+        seen = (guest.attempt, guest.changes, guest.timeline.firmware_ns, self.size.width)
+        if seen != self._seen or in_progress(guest):
+            self._seen = seen
+            bar_width = max(16, self.size.width - PHASE_TABLE_TEXT)
+            self.query_one("#info", Static).update(info_text(guest, now))
+            self.query_one("#phases", Static).update(phase_table(guest, guest.timeline.phases(), now, bar_width))
+            panel = stderr_panel(guest)
+            stderr = self.query_one("#stderr", Static)
+            stderr.set_class(panel is not None, "-shown")
+            stderr.update(panel if panel is not None else "")
+        self._status_line()
+
+    def _status_line(self) -> None:
+        console = self.console
+        parts = [
+            Text("follow", style="bold green" if console.follow else "dim strike"),
+            Text("raw bytes" if console.raw else "parsed", style="bold magenta" if console.raw else "dim"),
+            Text(f"{len(console.records)} lines (tail in memory)", style="dim"),
+        ]
+        if console.search:
+            parts.append(Text(f"/{console.search}: {len(console.matches)} hits", style="yellow"))
+        if not self.guest.running:
+            parts.append(Text("not running: typing is off", style="dim"))
+        line = Text("  ·  ").join(parts)
+        if line.markup != self._status:  # the timer calls this 15 times a second: update on change only
+            self._status = line.markup
+            self.query_one("#status-line", Static).update(line)
+
+    # -- keys ------------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        for prompt in self.query(Input):
+            if prompt.has_class("-shown"):
+                if prompt.id == "search":
+                    prompt.value = ""
+                    self.console.search = ""
+                prompt.remove_class("-shown")
+                self.console.focus()
+                return
+        self.dismiss()
+
+    def action_toggle_follow(self) -> None:
+        self.console.follow = not self.console.follow
+        self._status_line()
+
+    def action_toggle_raw(self) -> None:
+        self.console.raw = not self.console.raw
+        self._status_line()
+
+    def action_toggle_phases(self) -> None:
+        self.query_one("#phases").toggle_class("-hidden")
+
+    def action_search(self) -> None:
+        self._show_prompt("search")
+
+    def action_type(self) -> None:
+        if not self.guest.running:
+            self.notify(f"{self.guest.name} is not running: nothing to type into", severity="warning")
+            return
+        self._show_prompt("type")
+
+    def _show_prompt(self, name: str) -> None:
+        for prompt in self.query(Input):
+            prompt.set_class(prompt.id == name, "-shown")
+        self.query_one(f"#{name}", Input).focus()
+
+    def action_next_match(self, direction: int) -> None:
+        if not self.console.next_match(direction):
+            self.notify("no match" if self.console.search else "no search: press /", severity="warning")
+        self._status_line()
+
+    @on(Input.Changed, "#search")
+    def search_changed(self, event: Input.Changed) -> None:
+        self.console.search = event.value
+        self._status_line()
+
+    @on(Input.Submitted, "#search")
+    def search_submitted(self, event: Input.Submitted) -> None:
+        """First hit; focus back on the console so `n`/`N` step (the prompt stays until esc)."""
+        self.console.focus()
+        if event.value:
+            self.action_next_match(1)
+
+    @on(Input.Submitted, "#type")
+    def typed(self, event: Input.Submitted) -> None:
+        if self.guest.send(event.value.encode() + ENTER):
+            event.input.value = ""
+        else:
+            self.notify(f"{self.guest.name} is not running: nothing sent", severity="warning")
+
+    def action_stop_guest(self) -> None:
+        stop_guest(self, self.fleet, self.guest)
+
+    def action_relaunch(self) -> None:
+        relaunch_guest(self, self.fleet, self.guest)

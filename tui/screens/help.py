@@ -1,0 +1,82 @@
+"""The key reference (`?`): every key by view, the way k9s and htop users look for them."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from .. import bar
+from ..widgets.header import legend
+
+KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "everywhere",
+        (
+            ("?", "this help"),
+            ("q", "quit: stops every guest cleanly, then exits"),
+            ("ctrl+s", "save an SVG screenshot"),
+            ("1 / 2, tab", "fleet view / summary view"),
+            ("esc", "back (close a prompt first)"),
+        ),
+    ),
+    (
+        "fleet",
+        (
+            ("↑ ↓ j k, pgup pgdn, g G", "move the cursor"),
+            ("enter, double click", "open the guest under the cursor"),
+            ("/", "filter: words match name, phase, reason; a status name (crashed…) its status"),
+            ("s", "sort by name, status, total or any phase (again: reverse)"),
+            ("x", "stop the guest under the cursor"),
+            ("r", "relaunch a finished guest"),
+        ),
+    ),
+    (
+        "guest",
+        (
+            ("f", "follow the console (scrolling up leaves follow)"),
+            ("/, n, N", "search the console, next and previous hit"),
+            ("b", "raw bytes, escaped, instead of parsed lines"),
+            ("i", "type into the guest's console (enter sends the line)"),
+            ("p", "show or hide the phase breakdown"),
+            ("x, r", "stop, relaunch this guest"),
+        ),
+    ),
+)
+
+
+def help_table() -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    for view, keys in KEYS:
+        table.add_row(Text(view, style="bold underline"), "")
+        for key, what in keys:
+            table.add_row(key, what)
+        table.add_row("", "")
+    table.add_row(Text("bars", style="bold underline"), "")
+    table.add_row("", f"host time since the first spawn; one colour per phase; {bar.EIGHTHS[1:]} = eighths of a cell")
+    table.add_row("", legend())
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 100; height: auto; max-height: 90%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as scroll:
+            scroll.border_title = "uktrace keys"
+            yield Static(help_table())

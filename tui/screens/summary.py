@@ -1,0 +1,185 @@
+"""The summary view: where the time goes across guests, the slowest guests, and every failure's reason.
+
+Statistics come from the engine (`uktrace.stats`); this only lays them out. Recomputed when a
+guest moved, at most twice a second while guests run (a distribution over 100 guests is not
+worth 15 frames a second).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Static
+
+from uktrace.guest import FleetView, Guest
+from uktrace.report import format_seconds, status_text
+from uktrace.stats import distribution, guest_times, phase_distributions
+
+from ..bar import TimeAxis, nice_axis
+from ..charts import BoxPlot, Histogram
+from ..palette import STATUS_STYLES, phase_colour
+from ..widgets.fleet_table import in_progress
+from ..widgets.header import FleetHeader
+from . import LiveScreen
+
+SLOWEST = 5
+REDRAW_NS = 500_000_000
+"""While guests run, the summary is recomputed at most this often."""
+LABEL = 16
+"""The first column of both statistics tables, so their box plots line up."""
+STATS_TEXT = 66
+"""Cells the statistics tables' text columns take; the box plots get the rest of the width."""
+TIMES = ("boot", "mount", "main", "total")
+TIMES_COLOUR = {"boot": "#60a5fa", "mount": phase_colour("mount"), "main": phase_colour("main"), "total": "#e5e7eb"}
+
+
+def _title(text: str) -> Text:
+    return Text(text, style="bold underline")
+
+
+def phase_stats(guests: Sequence[Guest], chart_width: int) -> RenderableType:
+    """Per phase: how many guests had it, p50/p95/max, and a box plot on one axis for all phases."""
+    dists = phase_distributions(g.timeline for g in guests)
+    if not dists:
+        return Text("no phase measured yet", style="dim")
+    axis = nice_axis(max(d.max for d in dists.values()))
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+    table.add_column("phase", no_wrap=True, min_width=LABEL)
+    for column in ("guests", "p50", "p95", "max"):
+        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
+    table.add_column(TimeAxis(axis, chart_width), width=chart_width, no_wrap=True)
+    for name, dist in dists.items():
+        table.add_row(
+            Text.assemble(("■ ", phase_colour(name)), name),
+            str(dist.count),
+            *(format_seconds(v) for v in (dist.p50, dist.p95, dist.max)),
+            BoxPlot(dist, axis, phase_colour(name), chart_width),
+        )
+    return Group(_title("phases across guests (host clock)   ├ min  █ p50–p95  ┤ max"), table)
+
+
+def times_stats(guests: Sequence[Guest], chart_width: int) -> RenderableType:
+    """Boot (spawn to main), mount, main and total, with the same box plots."""
+    times = [guest_times(g.timeline, g.wall_s) for g in guests]
+    dists = {label: distribution(getattr(t, label) for t in times) for label in TIMES}
+    known = {label: dist for label, dist in dists.items() if dist is not None}
+    if not known:
+        return Text("no guest has finished a boot yet", style="dim")
+    axis = nice_axis(max(d.max for d in known.values()))
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+    table.add_column("", no_wrap=True, min_width=LABEL)
+    for column in ("guests", "p50", "p95", "max"):
+        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
+    table.add_column(TimeAxis(axis, chart_width), width=chart_width, no_wrap=True)
+    for label, dist in known.items():
+        table.add_row(
+            label,
+            str(dist.count),
+            *(format_seconds(v) for v in (dist.p50, dist.p95, dist.max)),
+            BoxPlot(dist, axis, TIMES_COLOUR[label], chart_width),
+        )
+    return Group(_title("boot / mount / main / total"), table)
+
+
+def total_histogram(guests: Sequence[Guest], width: int) -> RenderableType:
+    totals = [t for t in (guest_times(g.timeline, g.wall_s).total for g in guests) if t is not None]
+    if not totals:
+        return Text("")
+    return Group(_title(f"total per guest: {len(totals)} guests"), Histogram(totals, height=3, width=width))
+
+
+def slowest(guests: Sequence[Guest], count: int = SLOWEST) -> RenderableType:
+    """The slowest guests by total, each with its longest phase (the first place to look)."""
+    timed = [(guest_times(g.timeline, g.wall_s).total, g) for g in guests]
+    ranked = sorted(((t, g) for t, g in timed if t is not None), key=lambda item: -item[0])[:count]
+    if not ranked:
+        return Text("")
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+    for column, justify in (("guest", "left"), ("total", "right"), ("status", "left"), ("longest phase", "left")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for total, guest in ranked:
+        phases = [p for p in guest.timeline.phases() if p.duration is not None]
+        longest = max(phases, key=lambda p: p.duration or 0.0, default=None)
+        table.add_row(
+            guest.name,
+            format_seconds(total),
+            Text(guest.timeline.status.value, style=STATUS_STYLES[guest.timeline.status]),
+            Text.assemble(("■ ", phase_colour(longest.name)), f"{longest.name} {format_seconds(longest.duration)}")
+            if longest is not None
+            else "",
+        )
+    return Group(_title(f"slowest {len(ranked)}"), table)
+
+
+def failures(guests: Sequence[Guest]) -> RenderableType:
+    """Every guest that did not exit cleanly, with the reason (and QEMU's last word when it failed)."""
+    failed = [g for g in guests if g.timeline.status.finished and g.timeline.status.value != "exited"]
+    failed += [g for g in guests if g.timeline.status.value == "exited" and (g.timeline.exit_code or 0) != 0]
+    if not failed:
+        return Group(_title("failures"), Text("none", style="green"))
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+    table.add_column("guest", no_wrap=True)
+    table.add_column("status and reason")
+    for guest in failed:
+        reason = status_text(guest.timeline)
+        stderr = guest.stderr_tail.decode("utf-8", "replace").strip().splitlines()
+        if stderr and guest.timeline.status.value == "failed":
+            reason.append(f"\nQEMU: {stderr[-1]}", style="dim")
+        table.add_row(guest.name, reason)
+    return Group(_title(f"failures: {len(failed)}"), table)
+
+
+class SummaryScreen(LiveScreen):
+    """Distributions across the fleet, kept current while guests boot."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "app.view('fleet')", "Fleet"),
+        Binding("escape", "app.view('fleet')", "Back", show=False),
+    ]
+    DEFAULT_CSS = """
+    SummaryScreen VerticalScroll { padding: 0 1; }
+    SummaryScreen VerticalScroll > Static { margin-bottom: 1; }
+    """
+
+    def __init__(self, fleet: FleetView, clock: Callable[[], int], title: str) -> None:
+        super().__init__(name="summary")
+        self.fleet = fleet
+        self.clock = clock
+        self.run_title = title
+        self._seen: tuple[int, int] | None = None
+        self._drawn_at = 0
+
+    def compose(self) -> ComposeResult:
+        yield FleetHeader(self.fleet, self.clock, self.run_title)
+        with VerticalScroll(id="summary"):
+            for name in ("phase-stats", "times", "histogram", "slowest", "failures"):
+                yield Static(id=name)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+        self.tick(self.clock())
+
+    def tick(self, now: int) -> None:
+        self.query_one(FleetHeader).tick(now)
+        guests = self.fleet.guests
+        seen = (sum(g.changes for g in guests), self.size.width)
+        busy = any(in_progress(g) for g in guests)
+        if seen == self._seen and not busy:
+            return
+        if self._seen is not None and busy and now - self._drawn_at < REDRAW_NS:
+            return
+        self._seen, self._drawn_at = seen, now
+        chart = max(20, self.size.width - STATS_TEXT)
+        self.query_one("#phase-stats", Static).update(phase_stats(guests, chart))
+        self.query_one("#times", Static).update(times_stats(guests, chart))
+        self.query_one("#histogram", Static).update(total_histogram(guests, max(20, self.size.width - 4)))
+        self.query_one("#slowest", Static).update(slowest(guests))
+        self.query_one("#failures", Static).update(failures(guests))

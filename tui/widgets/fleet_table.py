@@ -1,0 +1,403 @@
+"""The fleet table: one row per guest and a timeline bar on a shared axis, drawn with the Line API.
+
+Only visible rows are rendered (`render_line`), and `tick` (10–20 Hz, from the app's timer) asks
+for a repaint of just the rows whose guest moved: its `changes` counter, or any guest still in
+progress (its bar and elapsed time grow). No widget per guest, no message per console line, so a
+fleet of hundreds scrolls and sorts as smoothly as one of eight.
+
+The axis is host seconds since the first spawn; each bar starts at its guest's spawn offset. The
+axis length snaps to a nice value (`bar.nice_axis`), so bars rescale a few times per run rather
+than every frame.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from parsers.phases import PHASES
+from uktrace.guest import FleetView, Guest
+from uktrace.report import format_seconds
+from uktrace.timeline import Phase, Status
+
+from ..bar import Span, axis_segments, bar_segments, nice_axis, pending_phase, spans_of
+from ..palette import STATUS_BY_NAME, WAITING_STYLE
+
+SORT_KEYS: tuple[str, ...] = ("name", "status", "total", *PHASES)
+"""What the fleet can be sorted by: name, status, elapsed total, or the duration of any phase."""
+STATUS_ORDER = {status: n for n, status in enumerate(Status)}
+GAP = 1
+MIN_BAR = 10
+
+
+@dataclass(frozen=True, slots=True)
+class SortOrder:
+    """The table's order: a key from SORT_KEYS; times sort slowest first unless `descending` is off."""
+
+    key: str = "name"
+    descending: bool = False
+
+    @property
+    def by_phase(self) -> bool:
+        return self.key in PHASES
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Column widths for one table width; the bar takes what is left."""
+
+    name: int
+    extra: int
+    """Width of the sort column (the sorted phase's duration), 0 when not sorting by a phase."""
+    bar: int
+
+    ACCEL: ClassVar[int] = 4
+    STATUS: ClassVar[int] = 8
+    PHASE: ClassVar[int] = 14
+    ELAPSED: ClassVar[int] = 9
+
+    @classmethod
+    def fit(cls, width: int, name: int, extra: bool) -> Layout:
+        extra_width = cls.ELAPSED if extra else 0
+        fixed = name + cls.ACCEL + cls.STATUS + cls.PHASE + cls.ELAPSED + 6 * GAP + (extra_width + GAP if extra else 0)
+        return cls(name, extra_width, max(MIN_BAR, width - fixed))
+
+
+def natural_key(name: str) -> tuple[object, ...]:
+    """`guest-2` before `guest-10`."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
+
+
+def in_progress(guest: Guest) -> bool:
+    """Spawned and not yet exited: its bar and elapsed time grow every frame."""
+    return guest.spawn_ns is not None and guest.exit_ns is None
+
+
+def _cell(text: str, width: int, style: Style, right: bool = False) -> Segment:
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    return Segment(text.rjust(width) if right else text.ljust(width), style)
+
+
+class FleetTable(ScrollView, can_focus=True):
+    """Every guest of a fleet as a row: name, accelerator, status, phase, elapsed, timeline bar."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home,g", "cursor_to(0)", "First", show=False),
+        Binding("end,G", "cursor_to(-1)", "Last", show=False),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"fleet-table--header", "fleet-table--cursor", "fleet-table--empty"}
+    DEFAULT_CSS = """
+    FleetTable {
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+        & > .fleet-table--header { text-style: bold; color: $text-muted; }
+        & > .fleet-table--cursor { background: $boost 300%; }
+        &:focus > .fleet-table--cursor { background: $accent 30%; }
+        & > .fleet-table--empty { color: $text-muted; text-style: italic; }
+    }
+    """
+
+    cursor: reactive[int] = reactive(0, repaint=False)
+
+    class GuestChosen(Message):
+        """The user opened a guest (enter or a double click)."""
+
+        def __init__(self, guest: Guest) -> None:
+            super().__init__()
+            self.guest = guest
+
+    def __init__(self, fleet: FleetView, clock: Callable[[], int], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.fleet = fleet
+        self.clock = clock
+        self.order = SortOrder()
+        self.filter_text = ""
+        self.rows: list[Guest] = []
+        self.redraws = 0
+        """Rows rendered so far (benchmarks read it)."""
+        self._now = clock()
+        self._origin = 0
+        self._axis = nice_axis(0)
+        self._name_width = max(5, min(24, max((len(g.name) for g in fleet.guests), default=5)))
+        self._drawn: dict[int, int] = {}
+        self._phases: dict[int, tuple[tuple[int, int | None], list[Phase]]] = {}
+        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
+        self._cursor_guest: Guest | None = None
+
+    # -- the model ---------------------------------------------------------------------------
+
+    def phases(self, guest: Guest) -> list[Phase]:
+        """`timeline.phases()`, recomputed only when the guest moved."""
+        key = (guest.changes, guest.timeline.firmware_ns)  # firmware_started() does not bump `changes`
+        cached = self._phases.get(guest.index)
+        if cached is None or cached[0] != key:
+            cached = (key, guest.timeline.phases())
+            self._phases[guest.index] = cached
+        return cached[1]
+
+    def spans(self, guest: Guest) -> list[Span]:
+        if guest.spawn_ns is None:
+            return []
+        offset = (guest.spawn_ns - self._origin) / 1e9
+        open_until = (self._now - guest.spawn_ns) / 1e9 if in_progress(guest) else None
+        return spans_of(self.phases(guest), offset, open_until, pending_phase(guest.timeline))
+
+    def phase_seconds(self, guest: Guest, phase: str) -> float | None:
+        """Duration of `phase` for this guest; a phase in progress counts until now."""
+        for item in self.phases(guest):
+            if item.name == phase:
+                if item.duration is not None:
+                    return item.duration
+                if item.host_start is not None and in_progress(guest) and guest.spawn_ns is not None:
+                    return (self._now - guest.spawn_ns) / 1e9 - item.host_start
+                return None
+        return None
+
+    def matches(self, guest: Guest, words: Sequence[str]) -> bool:
+        """Every word must match: a status name exactly, else part of the name, phase or failure reason."""
+        timeline = guest.timeline
+        haystack = " ".join(
+            (guest.name, timeline.current or "", timeline.crash.reason if timeline.crash else "")
+        ).lower()
+        for word in words:
+            if word in STATUS_BY_NAME:
+                if timeline.status.value != word:
+                    return False
+            elif word not in haystack:
+                return False
+        return True
+
+    def ordered(self) -> list[Guest]:
+        """The guests to show, filtered and sorted."""
+        words = self.filter_text.lower().split()
+        guests = [g for g in self.fleet.guests if self.matches(g, words)] if words else list(self.fleet.guests)
+        key, descending = self.order.key, self.order.descending
+        if key == "name":
+            return sorted(guests, key=lambda g: natural_key(g.name), reverse=descending)
+        if key == "status":
+            return sorted(
+                guests, key=lambda g: (STATUS_ORDER[g.timeline.status], natural_key(g.name)), reverse=descending
+            )
+        now = self._now
+        values = [(g.elapsed_s(now) if key == "total" else self.phase_seconds(g, key), g) for g in guests]
+        known = sorted(
+            ((v, g) for v, g in values if v is not None),
+            key=lambda item: (-item[0] if descending else item[0], natural_key(item[1].name)),
+        )
+        unknown = [g for v, g in values if v is None]
+        return [g for _, g in known] + unknown
+
+    def _fleet_axis(self) -> tuple[int, float]:
+        """The axis origin (the first spawn, host ns) and length (seconds, snapped to a nice value)."""
+        spawns = [(guest, guest.spawn_ns) for guest in self.fleet.guests if guest.spawn_ns is not None]
+        if not spawns:
+            return 0, nice_axis(0)
+        origin = min(spawn for _, spawn in spawns)
+        end = max((spawn - origin) / 1e9 + (guest.elapsed_s(self._now) or 0.0) for guest, spawn in spawns)
+        return origin, nice_axis(end)
+
+    # -- driving it --------------------------------------------------------------------------
+
+    def tick(self, now: int | None = None) -> None:
+        """Take the model's news: reorder if needed, repaint the rows that moved."""
+        self._now = self.clock() if now is None else now
+        rows = self.ordered()
+        origin, axis = self._fleet_axis()
+        if rows != self.rows or (origin, axis) != (self._origin, self._axis):
+            self._origin, self._axis = origin, axis
+            self._set_rows(rows)
+            self.refresh()
+            return
+        top = round(self.scroll_y)
+        for index in range(top, min(len(rows), top + self._visible_rows())):
+            guest = rows[index]
+            if in_progress(guest) or self._drawn.get(guest.index) != guest.changes:
+                self.refresh_line(index + 1)
+
+    def set_order(self, order: SortOrder) -> None:
+        self.order = order
+        self._strips.clear()
+        self.tick(self._now)
+        self.refresh()
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self.tick(self._now)
+
+    @property
+    def guest(self) -> Guest | None:
+        """The guest under the cursor."""
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def _set_rows(self, rows: list[Guest]) -> None:
+        self.rows = rows
+        self.virtual_size = Size(self.scrollable_content_region.width, len(rows) + 1)
+        if self._cursor_guest in rows:
+            self.cursor = rows.index(self._cursor_guest)
+        else:
+            self.cursor = min(self.cursor, max(0, len(rows) - 1))
+        self._cursor_guest = self.guest
+        self._scroll_to_cursor()
+
+    def _visible_rows(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _scroll_to_cursor(self) -> None:
+        visible = self._visible_rows()
+        top = round(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + visible:
+            self.scroll_to(y=self.cursor - visible + 1, animate=False, immediate=True)
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._cursor_guest = self.guest
+        self.refresh_line(old + 1)
+        self.refresh_line(new + 1)
+        self._scroll_to_cursor()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows) + 1)
+        self._scroll_to_cursor()
+
+    def on_focus(self) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    def action_cursor(self, delta: int) -> None:
+        if self.rows:
+            self.cursor = max(0, min(len(self.rows) - 1, self.cursor + delta))
+
+    def action_page(self, direction: int) -> None:
+        self.action_cursor(direction * self._visible_rows())
+
+    def action_cursor_to(self, index: int) -> None:
+        if self.rows:
+            self.cursor = index % len(self.rows)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y == 0:
+            return
+        index = round(self.scroll_y) + offset.y - 1
+        if 0 <= index < len(self.rows):
+            self.cursor = index
+            if event.chain >= 2:
+                self.post_message(self.GuestChosen(self.rows[index]))
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        layout = Layout.fit(width, self._name_width, self.order.by_phase)
+        base = self.rich_style
+        if y == 0:
+            return self._header(layout, width, base)
+        index = round(self.scroll_y) + y - 1
+        if index >= len(self.rows):
+            if not self.rows and y == 1:
+                text = f" no guest matches {self.filter_text!r}" if self.filter_text else " no guests"
+                style = base + self.get_component_rich_style("fleet-table--empty")
+                return Strip([_cell(text, width, style)], width)
+            return Strip.blank(width, base)
+        guest = self.rows[index]
+        selected = index == self.cursor
+        key = (
+            guest.index,
+            guest.changes,
+            guest.timeline.firmware_ns,
+            self._now if in_progress(guest) else None,
+            width,
+            self._axis,
+            self._origin,
+            selected,
+            self.has_focus,
+            self.order.key,
+        )
+        strip = self._strips.get(key)
+        if strip is None:
+            self.redraws += 1
+            segments = self._row(guest, layout)
+            row_style = base + self.get_component_rich_style("fleet-table--cursor") if selected else base
+            strip = Strip(Segment.apply_style(segments, style=row_style), width).adjust_cell_length(width, base)
+            self._strips[key] = strip
+        self._drawn[guest.index] = guest.changes
+        return strip
+
+    def _header(self, layout: Layout, width: int, base: Style) -> Strip:
+        style = base + self.get_component_rich_style("fleet-table--header")
+        arrow = " ▼" if self.order.descending else " ▲"
+
+        def title(name: str, key: str) -> str:
+            return name + (arrow if self.order.key == key else "")
+
+        segments = [
+            _cell(title("guest", "name"), layout.name, style),
+            Segment(" " * GAP),
+            _cell("acc", layout.ACCEL, style),
+            Segment(" " * GAP),
+            _cell(title("status", "status"), layout.STATUS, style),
+            Segment(" " * GAP),
+            _cell("phase", layout.PHASE, style),
+            Segment(" " * GAP),
+            _cell(title("elapsed", "total"), layout.ELAPSED, style, right=True),
+        ]
+        if layout.extra:
+            segments += [Segment(" " * GAP), _cell(title(self.order.key, self.order.key), layout.extra, style, True)]
+        segments.append(Segment(" " * (2 * GAP)))
+        segments += axis_segments(self._axis, layout.bar, style)
+        return Strip(Segment.apply_style(segments, style=base), width).adjust_cell_length(width, base)
+
+    def _row(self, guest: Guest, layout: Layout) -> list[Segment]:
+        timeline = guest.timeline
+        spans = self.spans(guest)
+        waiting = guest.spawn_ns is None and not timeline.status.finished
+        if waiting:
+            status, status_style = "waiting", Style.parse(WAITING_STYLE)
+        elif guest.stop_requested and guest.running:
+            status, status_style = "stopping", Style.parse(STATUS_BY_NAME["failed"])
+        else:
+            status, status_style = timeline.status.value, Style.parse(STATUS_BY_NAME[timeline.status.value])
+        phase = spans[-1].phase if spans else ("" if waiting else timeline.current or "")
+        dim = Style(dim=True)
+        segments = [
+            _cell(guest.name, layout.name, Style(bold=True)),
+            Segment(" " * GAP),
+            _cell(guest.spec.accel, layout.ACCEL, dim),
+            Segment(" " * GAP),
+            _cell(status, layout.STATUS, status_style),
+            Segment(" " * GAP),
+            _cell(phase, layout.PHASE, Style()),
+            Segment(" " * GAP),
+            _cell("" if waiting else format_seconds(guest.elapsed_s(self._now)), layout.ELAPSED, Style(), True),
+        ]
+        if layout.extra:
+            value = self.phase_seconds(guest, self.order.key)
+            segments += [Segment(" " * GAP), _cell(format_seconds(value), layout.extra, Style(), right=True)]
+        segments.append(Segment(" " * (2 * GAP)))
+        note = timeline.crash.reason if timeline.crash is not None and timeline.status.finished else None
+        segments += bar_segments(spans, self._axis, layout.bar, note, Style(color="red", italic=True))
+        return segments
