@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +32,7 @@ ERAS = ("0.4", "0.5", "0.10", "0.17")
 # isa-debug-exit: QEMU exits with (guest code << 1) | 1
 EXIT_OK, EXIT_FAILED, EXIT_CRASH = 1, 3, 5
 
-INTEGRITY_RE = re.compile(rb"(?m)^uktrace-integrity: bytes=(\d+) fnv1a32=([0-9a-f]{8})\n")
+INTEGRITY_RE = re.compile(rb"(?m)^uktrace-integrity: bytes=(\d+) crc32=([0-9a-f]{8})\n")
 _TS = r"\[\s*(\d+)\.(\d{6})\] (?:dbg|Info|Warn|ERR|CRIT):\s+"
 # the printk prefix of each era (lib/ukdebug/print.c)
 PREFIX_RE = {
@@ -40,13 +41,6 @@ PREFIX_RE = {
     "0.10": re.compile(_TS + r"\{r:0x[0-9a-f]+,f:0x[0-9a-f]+\} \[[\w]+\] <[\w.]+ @ +\d+> "),
     "0.17": re.compile(_TS + r"\[[\w]+\] <[\w.]+ @ +\d+> "),
 }
-
-
-def fnv1a32(data: bytes) -> int:
-    h = 0x811C9DC5
-    for b in data:
-        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
-    return h
 
 
 @dataclass
@@ -315,7 +309,7 @@ def check_integrity(data: bytes) -> tuple[str, int]:
     start = m.start()
     if n > start:
         return "FAIL", n
-    return ("OK" if fnv1a32(data[start - n : start]) == want else "FAIL"), n
+    return ("OK" if zlib.crc32(data[start - n : start]) == want else "FAIL"), n
 
 
 def check_log(case: Case, text: str, data: bytes) -> list[str]:

@@ -1,7 +1,7 @@
 /*
  * serial_console.c - polled 16550 UART on COM1 (0x3f8), 115200 8N1.
  * It is the only path to the UART, so it also keeps the integrity
- * counters (byte count + FNV-1a 32) that the final
+ * counters (byte count + CRC-32 as zlib computes it) that the final
  * "uktrace-integrity:" line reports to the host.
  */
 #include "console.h"
@@ -18,11 +18,10 @@
 #define UART_LSR    5
 #define LSR_THRE    0x20    /* transmit holding register empty */
 
-#define FNV1A32_OFFSET 0x811c9dc5u
-#define FNV1A32_PRIME  0x01000193u
+#define CRC32_POLY 0xedb88320u   /* reflected IEEE 802.3, as zlib.crc32 */
 
 static u32 tx_bytes;
-static u32 tx_hash = FNV1A32_OFFSET;
+static u32 tx_crc = 0xffffffffu; /* kept inverted; the final xor happens when reported */
 static bool tx_at_bol = true;
 
 void serial_init(void)
@@ -43,7 +42,9 @@ void serial_putc(char c)
 	outb(COM1 + UART_THR, (u8)c);
 
 	tx_bytes++;
-	tx_hash = (tx_hash ^ (u8)c) * FNV1A32_PRIME;
+	tx_crc ^= (u8)c;
+	for (int bit = 0; bit < 8; bit++)
+		tx_crc = (tx_crc >> 1) ^ (CRC32_POLY & -(tx_crc & 1));
 	tx_at_bol = (c == '\n');
 }
 
@@ -52,8 +53,8 @@ bool serial_at_line_start(void)
 	return tx_at_bol;
 }
 
-void serial_integrity(u32 *bytes, u32 *fnv1a32)
+void serial_integrity(u32 *bytes, u32 *crc32)
 {
 	*bytes = tx_bytes;
-	*fnv1a32 = tx_hash;
+	*crc32 = ~tx_crc;
 }

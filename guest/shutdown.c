@@ -18,12 +18,12 @@
 /* Covers every byte written before the line's first byte. */
 static void print_integrity(void)
 {
-	u32 bytes, hash;
+	u32 bytes, crc;
 
 	if (!serial_at_line_start())
 		serial_putc('\n');
-	serial_integrity(&bytes, &hash);
-	uk_printf("uktrace-integrity: bytes=%u fnv1a32=%08x\n", bytes, hash);
+	serial_integrity(&bytes, &crc);
+	uk_printf("uktrace-integrity: bytes=%u crc32=%08x\n", bytes, crc);
 }
 
 void ukplat_terminate(int guest_code)

@@ -1,0 +1,35 @@
+"""The integrity line check: the bytes before it, and nothing else, must match."""
+
+from __future__ import annotations
+
+import zlib
+
+from uktrace.integrity import check_integrity, fnv1a32
+
+GUEST = b"[    0.000000] Info: [libkvmplat] <setup.c @  113> Entering from KVM (x86)...\nHello world!\n"
+
+
+def line(algorithm: str, value: int, count: int = len(GUEST)) -> bytes:
+    return f"uktrace-integrity: bytes={count} {algorithm}={value:08x}\n".encode()
+
+
+def test_crc32_over_exactly_the_guests_bytes() -> None:
+    firmware = b"SeaBIOS (version 1.16.2)\nBooting from ROM.."  # before the guest: outside the window
+    assert check_integrity(firmware + GUEST + line("crc32", zlib.crc32(GUEST))) == "ok"
+
+
+def test_a_lost_or_changed_byte_is_a_mismatch() -> None:
+    damaged = GUEST.replace(b"Hello", b"Hallo")
+    assert check_integrity(damaged + line("crc32", zlib.crc32(GUEST))).startswith("mismatch: crc32")
+    assert check_integrity(GUEST[5:] + line("crc32", zlib.crc32(GUEST))) == (
+        f"mismatch: guest wrote {len(GUEST)} bytes, {len(GUEST) - 5} received"
+    )
+
+
+def test_older_recordings_use_fnv1a32() -> None:
+    assert check_integrity(GUEST + line("fnv1a32", fnv1a32(GUEST))) == "ok"
+    assert fnv1a32(b"") == 0x811C9DC5 and fnv1a32(b"a") == 0xE40C292C  # the published test vectors
+
+
+def test_no_line_no_verdict() -> None:
+    assert check_integrity(GUEST) is None
