@@ -1,6 +1,7 @@
 """The fleet: N guests started together (at most J at once), every console byte traced.
 
-Structured concurrency with anyio: one task per guest inside one task group; a capacity limiter
+Structured concurrency with anyio (on asyncio, which Textual runs on too): one task per guest
+inside one task group; a capacity limiter
 bounds how many run; a start gate releases the first wave together (a for-loop that boots one
 guest after another never reaches the intended concurrency). Per guest: the console is read as
 it arrives, stamped with a host monotonic time, recorded, parsed and fed to its timeline.
@@ -13,6 +14,7 @@ per console line.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -20,12 +22,14 @@ import signal
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import anyio
 import anyio.abc
+import anyio.to_thread
 
 from parsers import ConsoleParser
 
@@ -35,7 +39,7 @@ from .guest_process import GuestProcess
 from .integrity import check_integrity
 from .qemu import GuestSpec, guest_exit_code, qemu_argv
 from .qmp import Qmp, QmpError
-from .recording import GuestRecorder
+from .recording import GuestRecorder, RecordingWriter
 from .symbols import locate_crash
 from .timeline import BootTimeline, Status
 
@@ -63,6 +67,8 @@ class Fleet:
         start_gate: bool = True,
     ) -> None:
         self.coalesce_s = COALESCE_S
+        self.recording_errors: list[str] = []
+        """Disk errors met while recording (the run goes on; the views say so at the end)."""
         self.firmware_console = firmware_console
         self.start_gate = start_gate
         """Start QEMU paused and release each wave with QMP `cont`, all at once."""
@@ -84,7 +90,8 @@ class Fleet:
         self._describe_spawn_error = on_spawn_error or (lambda guest, error: f"cannot start QEMU: {error}")
         self._scope: anyio.CancelScope | None = None
         self._group: anyio.abc.TaskGroup | None = None
-        self._spawning = anyio.Lock()
+        self._spawner: ThreadPoolExecutor | None = None
+        self._writer: RecordingWriter | None = None
         self._clock: Callable[[], int] = time.monotonic_ns
 
     def clock(self) -> int:
@@ -129,6 +136,8 @@ class Fleet:
         gate = anyio.Event()
         self._wave = _Wave(self.jobs)
         self._sockets = Path(tempfile.mkdtemp(prefix="uktrace-qmp-"))
+        self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uktrace-spawner")
+        self._writer = RecordingWriter()
         self.started_ns = time.monotonic_ns()
         try:
             async with anyio.create_task_group() as group:
@@ -146,6 +155,12 @@ class Fleet:
                 group.cancel_scope.cancel()  # all guests done: stop watching signals
         finally:
             self._group = None
+            self._spawner.shutdown(wait=True)  # every guest is over: the thread may go
+            self._spawner = None
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self._writer.close)  # every byte on disk before we return
+            self.recording_errors = self._writer.errors
+            self._writer = None
             shutil.rmtree(self._sockets, ignore_errors=True)
             if self.finished_ns is None:
                 self.finished_ns = time.monotonic_ns()
@@ -172,7 +187,8 @@ class Fleet:
 
     async def _trace(self, guest: Guest, in_wave: bool = False) -> None:
         directory = guest.name if guest.attempt == 1 else f"{guest.name}.{guest.attempt}"
-        recorder = GuestRecorder(self.record_dir / directory)
+        assert self._writer is not None
+        recorder = GuestRecorder(self.record_dir / directory, self._writer)
         guest.recording = recorder.directory
         qmp_socket = None
         if guest.spec.command is None:
@@ -192,10 +208,10 @@ class Fleet:
         firmware_fd = self._open_firmware_pipe(guest)
         try:
             # one spawn per loop turn: consoles of guests already started are read in between
-            async with self._spawning:
-                # UKTRACE_RECORDING tells which run a QEMU belongs to (`ps eww`, the tests)
-                process = GuestProcess(guest.argv, env=os.environ | {"UKTRACE_RECORDING": str(guest.recording)})
-                await anyio.sleep(0)
+            # UKTRACE_RECORDING tells which run a QEMU belongs to (`ps eww`, the tests)
+            env = os.environ | {"UKTRACE_RECORDING": str(guest.recording)}
+            with anyio.CancelScope(shield=True):  # a QEMU started is a QEMU owned: see it through
+                process = await self._spawn(guest.argv, env)
         except OSError as error:
             timeline.fail(self._describe_spawn_error(guest, error))
             guest.changes += 1
@@ -226,6 +242,18 @@ class Fleet:
             with anyio.CancelScope(shield=True):
                 await self._finish(guest, process, parser, recorder, timed_out)
                 self._close_firmware_pipe(guest, firmware_fd)
+
+    async def _spawn(self, argv: list[str], env: dict[str, str]) -> GuestProcess:
+        """Start QEMU from the fleet's spawner thread.
+
+        fork/exec blocks the caller until the child runs, and on a host busy with a hundred QEMUs
+        that took 0.1-0.2 s per spawn: the event loop (consoles, the TUI) must not wait for it.
+        One thread, alive for the whole run, because the kernel's parent-death signal follows
+        the thread that forked: a pool that retires idle threads would kill their guests."""
+        if self._spawner is None:
+            return GuestProcess(argv, env=env)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._spawner, lambda: GuestProcess(argv, env=env))
 
     async def _pass_gate(self, guest: Guest, process: GuestProcess, socket: Path, in_wave: bool) -> None:
         """Wait until QEMU is ready and, in the first wave, until every guest of the wave is;
@@ -329,13 +357,20 @@ class Fleet:
         guest.qemu_status = status
         timeline.process_exited(guest.exit_ns)
         self._judge(guest, status)
-        if guest.spec.command is None:
-            locate_crash(timeline, guest.records, guest.spec.kernel)
+        if guest.spec.command is None and timeline.status is Status.CRASHED:
+            # reading a large kernel's symbol table takes a while: not on the event loop
+            records = list(guest.records)
+            await anyio.to_thread.run_sync(locate_crash, timeline, records, guest.spec.kernel)
         process.close()
         guest.process = None
-        recorder.finish(self._meta(guest))
-        guest.integrity = check_integrity((recorder.directory / "console.raw").read_bytes())
+        recorder.finish(lambda directory: self._check_integrity(guest, directory))
         guest.changes += 1
+
+    def _check_integrity(self, guest: Guest, directory: Path) -> dict[str, Any]:
+        """On the writer's thread, once the console file is complete; guest.json's content."""
+        guest.integrity = check_integrity((directory / "console.raw").read_bytes())
+        guest.changes += 1
+        return self._meta(guest)
 
     def _judge(self, guest: Guest, status: int) -> None:
         """Settle the status from QEMU's exit when the console did not."""

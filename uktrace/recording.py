@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from . import __version__
 
@@ -44,37 +47,84 @@ def start_session(directory: Path, command: list[str], options: dict[str, Any], 
         raise RecordingError(f"{directory}: cannot write the recording ({error.strerror})") from None
 
 
-class GuestRecorder:
-    """Appends one guest's console and stderr as they arrive; `finish` writes its metadata."""
+class RecordingWriter:
+    """One thread doing all of a run's disk I/O, in order: the event loop never waits on a disk.
 
-    def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
+    Profiling 100 guests showed writes, opens and mkdirs on a busy host's disk taking a third
+    of the event loop's time, in stalls of up to 200 ms. Jobs run in submission order, so a
+    guest's files are complete when its `finish` job runs."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
+        self.errors: list[str] = []
+        self._thread = threading.Thread(target=self._work, name="uktrace-recorder", daemon=True)
+        self._thread.start()
+
+    def submit(self, job: Callable[[], object]) -> None:
+        self._jobs.put(job)
+
+    def close(self) -> None:
+        """Run every job submitted so far, then stop the thread."""
+        self._jobs.put(None)
+        self._thread.join()
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                job()
+            except OSError as error:  # a full disk must not kill the run; said at the end
+                self.errors.append(f"{error.filename or ''}: {error.strerror}")
+
+
+class GuestRecorder:
+    """Appends one guest's console and stderr as they arrive; `finish` writes its metadata.
+
+    Without a writer (tests, tools) the I/O happens at once; with one, on its thread."""
+
+    def __init__(self, directory: Path, writer: RecordingWriter | None = None) -> None:
         self.directory = directory
-        self._console: BinaryIO = (directory / "console.raw").open("wb")
-        self._chunks = (directory / "chunks.tsv").open("w", encoding="ascii")
-        self._stderr: BinaryIO = (directory / "stderr.log").open("wb")
-        self._firmware: BinaryIO | None = None
+        self._writer = writer
         self._offset = 0
+        self._files: dict[str, IO[Any]] = {}
+        directory.mkdir(parents=True, exist_ok=True)  # needed before QEMU starts (firmware FIFO)
 
     def console(self, data: bytes, since_spawn_ns: int) -> None:
-        self._console.write(data)
-        self._chunks.write(f"{self._offset}\t{since_spawn_ns}\n")
+        line = f"{self._offset}\t{since_spawn_ns}\n"
         self._offset += len(data)
+        self._do(lambda: (self._file("console.raw").write(data), self._file("chunks.tsv", text=True).write(line)))
 
     def stderr(self, data: bytes) -> None:
-        self._stderr.write(data)
+        self._do(lambda: self._file("stderr.log").write(data))
 
     def firmware(self, data: bytes) -> None:
-        if self._firmware is None:
-            self._firmware = (self.directory / "firmware.log").open("wb")
-        self._firmware.write(data)
+        self._do(lambda: self._file("firmware.log").write(data))
 
-    def finish(self, meta: dict[str, Any]) -> None:
-        """Flush everything and write guest.json; safe to call once, at the end."""
-        for file in (self._console, self._chunks, self._stderr, self._firmware):
-            if file is not None:
+    def finish(self, meta: dict[str, Any] | Callable[[Path], dict[str, Any]]) -> None:
+        """Close every file, then write guest.json: `meta`, or what `meta(directory)` returns once
+        the files are complete (on the writer's thread: it may read them)."""
+
+        def finish() -> None:
+            for name in ("console.raw", "chunks.tsv", "stderr.log"):
+                self._file(name, text=name.endswith(".tsv"))  # present even when empty
+            for file in self._files.values():
                 file.close()
-        _write_json(self.directory / "guest.json", meta)
+            _write_json(self.directory / "guest.json", meta(self.directory) if callable(meta) else meta)
+
+        self._do(finish)
+
+    def _do(self, job: Callable[[], object]) -> None:
+        if self._writer is None:
+            job()
+        else:
+            self._writer.submit(job)
+
+    def _file(self, name: str, text: bool = False) -> IO[Any]:
+        file = self._files.get(name)
+        if file is None:
+            path = self.directory / name
+            file = path.open("w", encoding="ascii") if text else path.open("wb")
+            self._files[name] = file
+        return file
 
 
 @dataclass(frozen=True, slots=True)
