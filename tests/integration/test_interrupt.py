@@ -51,26 +51,17 @@ def test_ctrl_c_in_a_20_guest_run(tmp_path: Path) -> None:
         assert b"".join(chunk for _, chunk in guest.chunks).startswith(b"[    0.000000] Info:")
 
 
+def start_hanging_run(record: Path, count: int, stdout: int | None) -> subprocess.Popen[str]:
+    """`uktrace run --json` of `count` guests that hang mid-boot (alive until stopped)."""
+    command = ["-m", "uktrace", "run", "--json", "-n", str(count), "--append", "uktrace.fault=hang"]
+    return subprocess.Popen(
+        [sys.executable, *command, "--record", str(record)], stdout=stdout, stderr=stdout, text=True
+    )
+
+
 def test_sigterm_stops_every_guest(tmp_path: Path) -> None:
     record = tmp_path / "rec"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uktrace",
-            "run",
-            "--json",
-            "-n",
-            "5",
-            "--append",
-            "uktrace.fault=hang",
-            "--record",
-            str(record),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_hanging_run(record, 5, subprocess.PIPE)
     wait_for_guests(record, 5)
     process.send_signal(signal.SIGTERM)
     stdout, stderr = process.communicate(timeout=60)
@@ -82,23 +73,7 @@ def test_sigterm_stops_every_guest(tmp_path: Path) -> None:
 
 def test_sigkill_of_uktrace_still_leaves_no_qemu(tmp_path: Path) -> None:
     record = tmp_path / "rec"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uktrace",
-            "run",
-            "--json",
-            "-n",
-            "3",
-            "--append",
-            "uktrace.fault=hang",
-            "--record",
-            str(record),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_hanging_run(record, 3, subprocess.DEVNULL)
     wait_for_guests(record, 3)
     process.kill()  # no cleanup code runs: the kernel's parent-death signal must do it
     process.wait(timeout=10)

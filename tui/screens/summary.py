@@ -20,7 +20,7 @@ from textual.widgets import Footer, Static
 
 from uktrace.guest import FleetView, Guest
 from uktrace.report import format_seconds, status_text
-from uktrace.stats import distribution, guest_times, phase_distributions
+from uktrace.stats import Distribution, distribution, guest_times, phase_distributions
 
 from ..bar import TimeAxis, nice_axis
 from ..charts import BoxPlot, Histogram
@@ -49,19 +49,8 @@ def phase_stats(guests: Sequence[Guest], chart_width: int) -> RenderableType:
     dists = phase_distributions(g.timeline for g in guests)
     if not dists:
         return Text("no phase measured yet", style="dim")
-    axis = nice_axis(max(d.max for d in dists.values()))
-    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-    table.add_column("phase", no_wrap=True, min_width=LABEL)
-    for column in ("guests", "p50", "p95", "max"):
-        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
-    table.add_column(TimeAxis(axis, chart_width), width=chart_width, no_wrap=True)
-    for name, dist in dists.items():
-        table.add_row(
-            Text.assemble(("■ ", phase_colour(name)), name),
-            str(dist.count),
-            *(format_seconds(v) for v in (dist.p50, dist.p95, dist.max)),
-            BoxPlot(dist, axis, phase_colour(name), chart_width),
-        )
+    rows = [(Text.assemble(("■ ", phase_colour(name)), name), dist, phase_colour(name)) for name, dist in dists.items()]
+    table = _distribution_table("phase", rows, chart_width)
     return Group(_title("phases across guests (host clock)   ├ min  █ p50–p95  ┤ max"), table)
 
 
@@ -72,20 +61,26 @@ def times_stats(guests: Sequence[Guest], chart_width: int) -> RenderableType:
     known = {label: dist for label, dist in dists.items() if dist is not None}
     if not known:
         return Text("no guest has finished a boot yet", style="dim")
-    axis = nice_axis(max(d.max for d in known.values()))
+    rows = [(Text(label), dist, TIMES_COLOUR[label]) for label, dist in known.items()]
+    return Group(_title("boot / mount / main / total"), _distribution_table("", rows, chart_width))
+
+
+def _distribution_table(first: str, rows: list[tuple[Text, Distribution, str]], chart_width: int) -> Table:
+    """Label, guests, p50/p95/max and a box plot per row, every row on one time axis."""
+    axis = nice_axis(max(dist.max for _, dist, _ in rows))
     table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-    table.add_column("", no_wrap=True, min_width=LABEL)
+    table.add_column(first, no_wrap=True, min_width=LABEL)
     for column in ("guests", "p50", "p95", "max"):
         table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
     table.add_column(TimeAxis(axis, chart_width), width=chart_width, no_wrap=True)
-    for label, dist in known.items():
+    for label, dist, colour in rows:
         table.add_row(
             label,
             str(dist.count),
             *(format_seconds(v) for v in (dist.p50, dist.p95, dist.max)),
-            BoxPlot(dist, axis, TIMES_COLOUR[label], chart_width),
+            BoxPlot(dist, axis, colour, chart_width),
         )
-    return Group(_title("boot / mount / main / total"), table)
+    return table
 
 
 def total_histogram(guests: Sequence[Guest], width: int) -> RenderableType:
