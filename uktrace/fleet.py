@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import shutil
 import signal
@@ -62,7 +63,6 @@ class Fleet:
         jobs: int | None = None,
         timeout: float | None = None,
         record_dir: Path,
-        on_spawn_error: Callable[[Guest, OSError], str] | None = None,
         firmware_console: bool = False,
         start_gate: bool = True,
     ) -> None:
@@ -87,7 +87,6 @@ class Fleet:
         self.finished_ns: int | None = None
         self.interrupted_by: int | None = None
         """The signal that ended the run early, if one did."""
-        self._describe_spawn_error = on_spawn_error or (lambda guest, error: f"cannot start QEMU: {error}")
         self._scope: anyio.CancelScope | None = None
         self._group: anyio.abc.TaskGroup | None = None
         self._spawner: ThreadPoolExecutor | None = None
@@ -213,7 +212,7 @@ class Fleet:
             with anyio.CancelScope(shield=True):  # a QEMU started is a QEMU owned: see it through
                 process = await self._spawn(guest.argv, env)
         except OSError as error:
-            timeline.fail(self._describe_spawn_error(guest, error))
+            timeline.fail(_spawn_failure(guest, error))
             guest.changes += 1
             recorder.finish(self._meta(guest))
             self._close_firmware_pipe(guest, firmware_fd)
@@ -389,7 +388,8 @@ class Fleet:
             timeline.status = Status.EXITED
             timeline.exit_code = code
         else:
-            timeline.fail(_qemu_failure(status, guest.stderr_tail.decode("utf-8", "replace")))
+            program = "QEMU" if guest.spec.command is None else Path(guest.argv[0]).name
+            timeline.fail(_qemu_failure(program, status, guest.stderr_tail.decode("utf-8", "replace")))
 
     def _meta(self, guest: Guest) -> dict[str, Any]:
         timeline = guest.timeline
@@ -449,7 +449,19 @@ def _buffered(read_nowait: Callable[[], bytes]) -> Iterator[bytes]:
         yield data
 
 
-def _qemu_failure(status: int, stderr: str) -> str:
+def _spawn_failure(guest: Guest, error: OSError) -> str:
+    """Why QEMU could not even start, with the limit to raise when it is one."""
+    program = guest.argv[0] if guest.argv else "QEMU"
+    if error.errno == errno.EAGAIN:
+        return f"cannot start {program}: process limit reached (ulimit -u); lower -j"
+    if error.errno in (errno.EMFILE, errno.ENFILE):
+        return f"cannot start {program}: open-file limit reached (ulimit -n); lower -j"
+    if error.errno == errno.ENOMEM:
+        return f"cannot start {program}: out of memory; lower -j or --mem"
+    return f"cannot start {program}: {error.strerror or error}"
+
+
+def _qemu_failure(program: str, status: int, stderr: str) -> str:
     """QEMU's own words (its first error line, else its last line) and a hint where we know one."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     errors = [line for line in lines if "error" in line.lower()]
@@ -460,4 +472,4 @@ def _qemu_failure(status: int, stderr: str) -> str:
         hint = " (nested KVM rejects -cpu host: try --cpu qemu64 or --accel tcg)"
     elif "invalid kernel header" in stderr or "Error loading" in stderr:
         hint = " (not a kernel QEMU can boot with -kernel)"
-    return f"QEMU {how}: {detail}{hint}"
+    return f"{program} {how}: {detail}{hint}"

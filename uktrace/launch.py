@@ -89,6 +89,8 @@ def prepare(options: RunOptions) -> tuple[list[GuestSpec], Shares]:
         template = shlex.split(options.command)
         if not template:
             raise LaunchError("--cmd is empty")
+        if shutil.which(template[0]) is None:
+            raise LaunchError(f"--cmd: {template[0]}: no such program")
         shares = Shares(share, options.fs_mode)
         specs = []
         for i, name in enumerate(names):

@@ -14,7 +14,7 @@ from rich.console import Console
 
 from .accel import AccelError
 from .fleet import Fleet
-from .fsshare import ShareError
+from .fsshare import ShareError, Shares
 from .guest import FleetView
 from .headless import failed_guests, live_progress, run_footer, run_json, summary_tables
 from .kernels import KernelError
@@ -44,7 +44,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
     )
 
 
-def make_fleet(args: argparse.Namespace) -> tuple[Fleet, object]:
+def make_fleet(args: argparse.Namespace) -> tuple[Fleet, Shares]:
     """Checked options to a ready fleet (raises one of USER_ERRORS)."""
     options = options_from(args)
     specs, shares = prepare(options)
@@ -113,13 +113,13 @@ def run_command(args: argparse.Namespace, prog: str = "uktrace run") -> int:
         try:
             args.tui(fleet, prog)
         finally:
-            shares.cleanup()  # type: ignore[attr-defined]
+            shares.cleanup()
         Console(highlight=False).print(run_footer(fleet))
         return exit_status(fleet)
     return run_headless(args, fleet, shares)
 
 
-def run_headless(args: argparse.Namespace, fleet: FleetView, shares: object | None) -> int:
+def run_headless(args: argparse.Namespace, fleet: FleetView, shares: Shares | None) -> int:
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     stdout = Console(highlight=False)
     if not stdout.is_terminal:
@@ -138,7 +138,7 @@ def run_headless(args: argparse.Namespace, fleet: FleetView, shares: object | No
         anyio.run(main)
     finally:
         if shares is not None:
-            shares.cleanup()  # type: ignore[attr-defined]
+            shares.cleanup()
     if args.json:
         json.dump(run_json(fleet), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -141,3 +141,10 @@ def test_kvm_internal_error_fails_the_guest_and_kills_the_hung_qemu(tmp_path: Pa
     assert guest["host"]["wall_s"] < 30  # killed, not timed out
     assert process.returncode == 1
     assert qemu_processes_mentioning(str(tmp_path)) == []
+
+
+def test_cmd_that_does_not_exist_or_fails() -> None:
+    assert_user_error(uktrace("run", "--cmd", "/nonexistent/launcher"), "--cmd: /nonexistent/launcher: no such program")
+    result, process = run_json("--cmd", "sh -c 'echo boom >&2; exit 3'")
+    assert result["guests"][0]["crash"]["reason"] == "sh exited with status 3: boom"
+    assert process.returncode == 1
