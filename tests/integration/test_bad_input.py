@@ -134,11 +134,11 @@ def test_kvm_internal_error_fails_the_guest_and_kills_the_hung_qemu(tmp_path: Pa
         "printf 'Booting from ROM..'\n"
         "echo 'KVM internal error. Suberror: 1' >&2\necho 'emulation failure' >&2\nexec sleep 600",
     )
-    result, process = run_json("--qemu", str(qemu), "--timeout", "60", "--record", str(tmp_path / "rec"))
+    # no timeout could end this run in time: only detecting the error and killing QEMU does
+    result, process = run_json("--qemu", str(qemu), "--timeout", "3600", "--record", str(tmp_path / "rec"), timeout=120)
     (guest,) = result["guests"]
     assert guest["status"] == "failed"
     assert guest["crash"]["reason"] == "KVM internal error. Suberror: 1 (try --accel tcg)"
-    assert guest["host"]["wall_s"] < 30  # killed, not timed out
     assert process.returncode == 1
     assert qemu_processes_mentioning(str(tmp_path)) == []
 
