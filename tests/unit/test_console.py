@@ -124,3 +124,27 @@ def test_banner_art_and_app_output() -> None:
 def test_unknown_line_before_the_app_is_other() -> None:
     (record,) = parse(b"something unexpected\n")
     assert record.kind == Kind.OTHER and record.message == "something unexpected"
+
+
+def test_fully_coloured_printk_as_libukdebug_ansi_color_prints_it() -> None:
+    # every element preceded by a reset, then its colour (CONFIG_LIBUKDEBUG_ANSI_COLOR=y, 0.10+)
+    line = (
+        b"\x1b[0m\x1b[32m[    0.104408] \x1b[0m\x1b[1;32mInfo: \x1b[0m\x1b[34m<main> \x1b[0m\x1b[31m{r:0x10b8fe,f:0x1bcfd8} "
+        b"\x1b[0m\x1b[33m[libkvmplat] \x1b[0m\x1b[36m<tscclock.c @  274> \x1b[0mClock source: TSC, frequency estimate is 1 Hz\r\n"
+    )
+    glued = b"Booting from ROM.." + line.replace(b"Info: ", b"CRIT: ").replace(b"1;32m", b"1;37;41m")
+    records = parse(line + glued)
+    assert [r.kind for r in records] == [Kind.PRINTK, Kind.FIRMWARE, Kind.PRINTK]
+    first = records[0]
+    assert (first.timestamp, first.level, first.thread, first.library, first.source, first.source_line) == (
+        0.104408,
+        "Info",
+        "main",
+        "libkvmplat",
+        "tscclock.c",
+        274,
+    )
+    assert first.caller == (0x10B8FE, 0x1BCFD8)
+    assert first.message == "Clock source: TSC, frequency estimate is 1 Hz"
+    assert records[1].text == "Booting from ROM.." and records[2].level == "CRIT"
+    assert b"".join(r.raw for r in records) == line + glued
