@@ -24,7 +24,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from parsers.phases import NESTED
-from uktrace.timeline import BootTimeline, Phase
+from uktrace.timeline import Phase
 
 from .palette import phase_colour
 
@@ -36,8 +36,6 @@ TICK_STEPS = (1.0, 2.0, 5.0)
 MIN_AXIS = 0.01
 """Seconds: the shortest axis (a fleet that has only just started)."""
 _EMPTY = -1
-HOST_PHASES = frozenset({"spawn", "gate"})
-"""Phases the engine closes before the next one is known: after them, the guest waits in `pending`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,20 +47,11 @@ class Span:
     end: float
 
 
-def pending_phase(timeline: BootTimeline) -> str:
-    """The host phase a guest is in once the timeline's last host phase closed and before the
-    guest's first line: waiting at the start gate (started paused, not yet released) or firmware."""
-    return "gate" if timeline.ready_ns is not None and timeline.release_ns is None else "firmware"
-
-
-def spans_of(
-    phases: Iterable[Phase], offset: float = 0.0, open_until: float | None = None, pending: str = "firmware"
-) -> list[Span]:
+def spans_of(phases: Iterable[Phase], offset: float = 0.0, open_until: float | None = None) -> list[Span]:
     """Top-level phases with a host clock, shifted by `offset` (the guest's spawn on the axis).
 
     `open_until` (seconds since spawn) is given while the guest is still booting or running: the
-    phase in progress grows until then. Before the VMM is up that is `spawn` itself; after a
-    closed host phase and before the guest's first line, `pending` (see `pending_phase`)."""
+    phase in progress (the engine leaves its end open, host phases included) grows until then."""
     spans: list[Span] = []
     for phase in phases:
         if phase.name in NESTED or phase.host_start is None:
@@ -71,11 +60,6 @@ def spans_of(
         if end is None:
             end = open_until if open_until is not None else phase.host_start
         spans.append(Span(phase.name, offset + phase.host_start, offset + max(end, phase.host_start)))
-    if open_until is not None:
-        if not spans:
-            spans.append(Span("spawn", offset, offset + open_until))
-        elif spans[-1].phase in HOST_PHASES and spans[-1].end < offset + open_until:
-            spans.append(Span(pending, spans[-1].end, offset + open_until))
     return spans
 
 

@@ -11,6 +11,7 @@ Phases are exclusive and sequential (a phase ends when the next one starts), exc
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -276,21 +277,9 @@ class BootTimeline:
     # -- reading -------------------------------------------------------------------------------
 
     def phases(self) -> list[Phase]:
-        """Every phase seen so far, in start order; a phase in progress has no end yet."""
-        result: list[Phase] = []
-        if self.spawn_ns is not None and self.ready_ns is not None:
-            # started paused: VMM start, then the wait at the start gate, then the firmware
-            result.append(self._host_phase("spawn", self.spawn_ns, self.ready_ns))
-            if self.release_ns is not None:
-                result.append(self._host_phase("gate", self.ready_ns, self.release_ns))
-                if self.first_guest_ns is not None:
-                    result.append(self._host_phase("firmware", self.release_ns, self.first_guest_ns))
-        else:
-            vmm_up = self.firmware_ns if self.firmware_ns is not None else self.first_byte_ns
-            if self.spawn_ns is not None and vmm_up is not None:
-                result.append(self._host_phase("spawn", self.spawn_ns, vmm_up))
-                if self.first_guest_ns is not None:
-                    result.append(self._host_phase("firmware", vmm_up, self.first_guest_ns))
+        """Every phase seen so far, in start order; a phase in progress has no end yet (host phases
+        included: a guest waiting at the gate is in an open `gate`)."""
+        result = self._host_phases()
         spans = list(self._spans.values())
         ninep = self._ninep_span()
         if ninep is not None:
@@ -314,8 +303,28 @@ class BootTimeline:
             return None
         return (host_ns - origin) / 1e9
 
-    def _host_phase(self, name: str, start_ns: int, end_ns: int) -> Phase:
-        return Phase(name, host_start=self._seconds(start_ns), host_end=self._seconds(end_ns))
+    def _host_phases(self) -> list[Phase]:
+        """spawn, gate (when started paused), firmware: each edge is a host event; the phase in
+        progress has no end until the next edge (or the process exit) comes."""
+        if self.spawn_ns is None:
+            return []
+        if self.ready_ns is not None:
+            # started paused: VMM start, then the wait at the start gate, then the firmware
+            edges = [("spawn", self.spawn_ns), ("gate", self.ready_ns), ("firmware", self.release_ns)]
+        else:
+            vmm_up = self.firmware_ns if self.firmware_ns is not None else self.first_byte_ns
+            edges = [("spawn", self.spawn_ns), ("firmware", vmm_up)]
+        edges.append(("", self.first_guest_ns))
+        phases = []
+        for (name, start), (_, end) in itertools.pairwise(edges):
+            if start is None:
+                break
+            if end is None and self.exit_ns is not None:
+                end = self.exit_ns  # the process ended in this phase
+            phases.append(Phase(name, host_start=self._seconds(start), host_end=self._seconds(end)))
+            if end is None:
+                break
+        return phases
 
     def _phase(self, span: _Span) -> Phase:
         end = span.end

@@ -7,6 +7,7 @@ import io
 from rich.console import Console, RenderableType
 from rich.segment import Segment
 
+from parsers import Kind, Record
 from parsers.phases import PHASES
 from tui.bar import (
     Span,
@@ -15,7 +16,6 @@ from tui.bar import (
     axis_segments,
     bar_segments,
     nice_axis,
-    pending_phase,
     spans_of,
     tick_label,
 )
@@ -84,12 +84,15 @@ def test_a_running_phase_grows_until_now() -> None:
     assert styled(bar_segments(later, 0.4, 8)) == [("██", SPAWN), ("██████", FIRMWARE)]
 
 
-def test_before_the_first_byte_the_bar_is_spawn_then_firmware() -> None:
-    assert spans_of([], offset=0.1, open_until=0.2) == [Span("spawn", 0.1, 0.30000000000000004)]
-    only_spawn = [Phase("spawn", host_start=0.0, host_end=0.05)]
-    assert spans_of(only_spawn, offset=0.0, open_until=0.2) == [Span("spawn", 0.0, 0.05), Span("firmware", 0.05, 0.2)]
+def test_before_the_first_guest_line_the_bar_is_spawn_then_firmware() -> None:
+    timeline = BootTimeline("g")
+    timeline.spawned(0)
+    assert spans_of(timeline.phases(), offset=0.1, open_until=0.2) == [Span("spawn", 0.1, 0.30000000000000004)]
+    timeline.consume(Record(0, Kind.FIRMWARE, "SeaBIOS (version 1.16.2)", b"", "", host_ns=50_000_000))
+    spans = spans_of(timeline.phases(), offset=0.0, open_until=0.2)
+    assert spans == [Span("spawn", 0.0, 0.05), Span("firmware", 0.05, 0.2)]
     # once finished nothing grows
-    assert spans_of(only_spawn, offset=0.0, open_until=None) == [Span("spawn", 0.0, 0.05)]
+    assert spans_of([Phase("spawn", host_start=0.0, host_end=0.05)], open_until=None) == [Span("spawn", 0.0, 0.05)]
 
 
 def test_nested_phases_and_phases_without_host_time_are_not_drawn() -> None:
@@ -162,12 +165,10 @@ def test_a_guest_paused_at_the_start_gate_waits_in_gate() -> None:
     timeline = BootTimeline("g")
     timeline.spawned(0)
     timeline.vmm_ready(50_000_000)
-    assert pending_phase(timeline) == "gate"
-    spans = spans_of(timeline.phases(), open_until=0.2, pending=pending_phase(timeline))
+    spans = spans_of(timeline.phases(), open_until=0.2)
     assert spans == [Span("spawn", 0.0, 0.05), Span("gate", 0.05, 0.2)]
     timeline.released(150_000_000)
-    assert pending_phase(timeline) == "firmware"
-    spans = spans_of(timeline.phases(), open_until=0.2, pending=pending_phase(timeline))
+    spans = spans_of(timeline.phases(), open_until=0.2)
     assert spans == [Span("spawn", 0.0, 0.05), Span("gate", 0.05, 0.15), Span("firmware", 0.15, 0.2)]
 
 

@@ -33,7 +33,7 @@ from uktrace.guest import FleetView, Guest
 from uktrace.report import format_seconds
 from uktrace.timeline import Phase, Status
 
-from ..bar import Span, axis_segments, bar_segments, nice_axis, pending_phase, spans_of
+from ..bar import Span, axis_segments, bar_segments, nice_axis, spans_of
 from ..palette import STATUS_BY_NAME, WAITING_STYLE
 
 SORT_KEYS: tuple[str, ...] = ("name", "status", "total", *PHASES)
@@ -139,7 +139,7 @@ class FleetTable(ScrollView, can_focus=True):
         self._axis = nice_axis(0)
         self._name_width = max(5, min(24, max((len(g.name) for g in fleet.guests), default=5)))
         self._drawn: dict[int, int] = {}
-        self._phases: dict[int, tuple[tuple[int, int | None], list[Phase]]] = {}
+        self._phases: dict[int, tuple[int, list[Phase]]] = {}
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self._cursor_guest: Guest | None = None
 
@@ -147,7 +147,7 @@ class FleetTable(ScrollView, can_focus=True):
 
     def phases(self, guest: Guest) -> list[Phase]:
         """`timeline.phases()`, recomputed only when the guest moved."""
-        key = (guest.changes, guest.timeline.firmware_ns)  # firmware_started() does not bump `changes`
+        key = guest.changes
         cached = self._phases.get(guest.index)
         if cached is None or cached[0] != key:
             cached = (key, guest.timeline.phases())
@@ -159,7 +159,7 @@ class FleetTable(ScrollView, can_focus=True):
             return []
         offset = (guest.spawn_ns - self._origin) / 1e9
         open_until = (self._now - guest.spawn_ns) / 1e9 if in_progress(guest) else None
-        return spans_of(self.phases(guest), offset, open_until, pending_phase(guest.timeline))
+        return spans_of(self.phases(guest), offset, open_until)
 
     def phase_seconds(self, guest: Guest, phase: str) -> float | None:
         """Duration of `phase` for this guest; a phase in progress counts until now."""
