@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"uktrace {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     parse = commands.add_parser("parse", help="boot timeline of saved console logs")
-    parse.add_argument("logs", nargs="+", metavar="LOG", help="serial console output saved to a file")
+    parse.add_argument("logs", nargs="+", metavar="LOG", help="serial console output saved to a file (- for stdin)")
     parse.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parse.add_argument("--kernel", type=Path, metavar="ELF", help="kernel image (or .dbg) to name crash addresses")
     parse.set_defaults(handler=_parse_command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from pathlib import Path
 
@@ -18,14 +19,15 @@ class LogError(Exception):
 
 
 def trace_log(path: Path, name: str | None = None, kernel: Path | None = None) -> BootTimeline:
-    """Parse a whole console log into a finished timeline (guest clock only); with the `kernel`
-    image, a crash is located by symbol."""
-    timeline = BootTimeline(name=name or path.name, source=str(path))
+    """Parse a whole console log into a finished timeline (guest clock only); `-` reads standard
+    input (`kraft run ... | uktrace parse -`); with the `kernel` image, a crash is located by symbol."""
+    stdin = str(path) == "-"
+    timeline = BootTimeline(name=name or ("stdin" if stdin else path.name), source=str(path))
     parser = ConsoleParser()
     critical: deque[Record] = deque(maxlen=64)  # a register dump is all a crash location needs
     try:
-        with path.open("rb") as log:
-            while chunk := log.read(CHUNK):
+        with open(sys.stdin.fileno(), "rb", closefd=False) if stdin else path.open("rb") as log:
+            while chunk := log.read1(CHUNK) if stdin else log.read(CHUNK):
                 for record in parser.feed(chunk):
                     timeline.consume(record)
                     if record.level == "CRIT":

@@ -43,6 +43,17 @@ def test_json_shape() -> None:
     assert guests[1]["crash"]["reason"].startswith("Cannot handle write page fault")
 
 
+def test_standard_input() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "uktrace", "parse", "--json", "-"],
+        input=log("016").read_bytes(),
+        capture_output=True,
+        timeout=60,
+    )
+    (guest,) = json.loads(result.stdout)["guests"]
+    assert (guest["name"], guest["status"], guest["unikraft"]["codename"]) == ("stdin", "crashed", "Calypso")
+
+
 def test_table_output() -> None:
     result = uktrace("parse", str(log("001")))
     assert result.returncode == 0
