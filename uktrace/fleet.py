@@ -45,6 +45,8 @@ from .symbols import locate_crash
 from .timeline import BootTimeline, Status
 
 STDERR_TAIL = 4096
+HALT_GRACE_S = 5.0
+"""How long QEMU may run on after its guest finished (halted, crashed, failed) before it is stopped."""
 COALESCE_S = 0.001
 """Pause after each console read. Reading every few bytes as they come costs a guest ~6% of its
 boot on 2 cores (1,800 wake-ups per boot of the test guest); 1 ms batches them, and host
@@ -67,6 +69,7 @@ class Fleet:
         start_gate: bool = True,
     ) -> None:
         self.coalesce_s = COALESCE_S
+        self.halt_grace_s = HALT_GRACE_S
         self.recording_errors: list[str] = []
         """Disk errors met while recording (the run goes on; the views say so at the end)."""
         self.firmware_console = firmware_console
@@ -121,6 +124,7 @@ class Fleet:
         guest.spawn_ns = guest.first_byte_ns = guest.exit_ns = guest.qemu_status = None
         guest.integrity = None
         guest.stop_requested = False
+        guest.lingered = False
         guest.changes += 1
         self._group.start_soon(self._trace, guest)
         return True
@@ -226,6 +230,7 @@ class Fleet:
             with anyio.move_on_after(self.timeout) as deadline:
                 async with anyio.create_task_group() as group:
                     group.start_soon(self._read_stderr, guest, process, recorder)
+                    group.start_soon(self._end_lingering, guest, process)
                     if firmware_fd is not None:
                         group.start_soon(self._read_firmware, guest, firmware_fd, recorder)
                     if qmp_socket is not None:
@@ -291,6 +296,17 @@ class Fleet:
             consume(record)
         guest.records.extend(records)
         guest.changes += 1
+
+    async def _end_lingering(self, guest: Guest, process: GuestProcess) -> None:
+        """Stop a QEMU that outlives its guest: Unikraft halts with an ACPI power-off and, when the
+        machine has none, spins in `hlt`; waiting for the timeout would add a minute per guest."""
+        while not guest.timeline.status.finished:
+            await anyio.sleep(0.1)
+        await anyio.sleep(self.halt_grace_s)
+        if process.poll() is None:
+            guest.lingered = True
+            process.signal(signal.SIGTERM)
+        await anyio.sleep_forever()
 
     async def _read_stderr(self, guest: Guest, process: GuestProcess, recorder: GuestRecorder) -> None:
         while data := await process.read_stderr():

@@ -42,6 +42,8 @@ class Guest:
     recording: Path | None = None
     process: GuestProcess | None = None
     stop_requested: bool = False
+    lingered: bool = False
+    """QEMU ran on after its guest had finished and was stopped (see `Fleet.halt_grace_s`)."""
     attempt: int = 1
     """1 for the first launch, +1 per relaunch (each attempt records into its own directory)."""
     changes: int = 0
@@ -81,6 +83,7 @@ class Guest:
             "qemu_status": self.qemu_status,
             "stderr_tail": self.stderr_tail.decode("utf-8", "replace")[-1000:],
             "integrity": self.integrity,
+            "lingered": self.lingered,
             "recording": str(self.recording) if self.recording else None,
         }
 

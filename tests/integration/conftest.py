@@ -35,19 +35,20 @@ def run_json(*args: str, timeout: float = 300) -> tuple[dict[str, Any], subproce
 
 
 def qemu_processes_mentioning(text: str) -> list[int]:
-    """PIDs of live QEMU processes whose command line or environment (UKTRACE_RECORDING) contains
-    `text`, e.g. a recording directory."""
+    """PIDs of live processes a run started (their environment's UKTRACE_RECORDING contains
+    `text`, e.g. the recording directory), or QEMUs whose command line mentions it."""
     pids = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            cmdline += (entry / "environ").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            environ = (entry / "environ").read_bytes().split(b"\0")
             state = (entry / "stat").read_text().split(")")[-1].split()[0]
         except OSError:
             continue
-        if text in cmdline and "qemu" in cmdline and state != "Z" and int(entry.name) != os.getpid():
+        marker = next((v.decode(errors="replace") for v in environ if v.startswith(b"UKTRACE_RECORDING=")), "")
+        if state != "Z" and (text in marker or (text in cmdline and "qemu" in cmdline)):
             pids.append(int(entry.name))
     return pids
 

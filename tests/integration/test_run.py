@@ -132,3 +132,18 @@ def test_kvm_boots_the_test_guest_too(tmp_path: Path) -> None:
     assert guest["host"]["accel"] == "kvm"
     assert phase_names(guest) == WITHOUT_FS
     assert guest["host"]["integrity"] == "ok"
+
+
+def test_a_vmm_that_outlives_its_halted_guest_is_stopped(tmp_path: Path) -> None:
+    # Unikraft halts with an ACPI power-off; where the machine has none it spins in hlt and the
+    # VMM never exits: the guest is done, so uktrace stops the VMM instead of waiting for --timeout
+    halted = (
+        "[    0.100000] Info: [libukboot] <boot.c @  148> main returned 0, halting system\\n"
+        "[    0.100100] Info: [libkvmplat] <shutdown.c @   35> Unikraft halted\\n"
+    )
+    command = f"sh -c 'printf \"{halted}\"; exec sleep 600'"
+    result, process = run_json("--cmd", command, "--timeout", "3600", "--record", str(tmp_path / "rec"), timeout=120)
+    (guest,) = result["guests"]
+    assert (guest["status"], guest["exit_code"], guest["host"]["lingered"]) == ("exited", 0, True)
+    assert process.returncode == 0  # and it returned well before --timeout (or run_json's 120 s) ran out
+    assert qemu_processes_mentioning(str(tmp_path)) == []  # the lingering `sleep` included
