@@ -93,6 +93,8 @@ class Fleet:
         self._scope: anyio.CancelScope | None = None
         self._group: anyio.abc.TaskGroup | None = None
         self._spawner: ThreadPoolExecutor | None = None
+        self._finished: dict[int, anyio.Event] = {}
+        """Per guest, set once its console says it is over (halted, crashed, failed)."""
         self._writer: RecordingWriter | None = None
         self._clock: Callable[[], int] = time.monotonic_ns
 
@@ -230,7 +232,8 @@ class Fleet:
             with anyio.move_on_after(self.timeout) as deadline:
                 async with anyio.create_task_group() as group:
                     group.start_soon(self._read_stderr, guest, process, recorder)
-                    group.start_soon(self._end_lingering, guest, process)
+                    finished = self._finished[guest.index] = anyio.Event()
+                    group.start_soon(self._end_lingering, guest, process, finished)
                     if firmware_fd is not None:
                         group.start_soon(self._read_firmware, guest, firmware_fd, recorder)
                     if qmp_socket is not None:
@@ -296,12 +299,13 @@ class Fleet:
             consume(record)
         guest.records.extend(records)
         guest.changes += 1
+        if guest.timeline.status.finished:
+            self._finished[guest.index].set()
 
-    async def _end_lingering(self, guest: Guest, process: GuestProcess) -> None:
+    async def _end_lingering(self, guest: Guest, process: GuestProcess, finished: anyio.Event) -> None:
         """Stop a QEMU that outlives its guest: Unikraft halts with an ACPI power-off and, when the
         machine has none, spins in `hlt`; waiting for the timeout would add a minute per guest."""
-        while not guest.timeline.status.finished:
-            await anyio.sleep(0.1)
+        await finished.wait()
         await anyio.sleep(self.halt_grace_s)
         if process.poll() is None:
             guest.lingered = True
