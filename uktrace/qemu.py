@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_QEMU = "qemu-system-x86_64"
-DEFAULT_CPU = {"tcg": "max", "kvm": "host", "n/a": "max"}
+DEFAULT_CPU = {"tcg": "max", "kvm": "host"}
 """kraft's choice per accelerator; `--cpu` overrides (nested KVM may need `--cpu qemu64`)."""
 MOUNT_TAG = "fs0"
 
@@ -23,7 +23,7 @@ class GuestSpec:
     name: str
     kernel: Path
     accel: str
-    """`tcg` or `kvm`, already resolved (never `auto`)."""
+    """`tcg` or `kvm`, already resolved (never `auto`); `n/a` for a `--cmd` launcher."""
     qemu: str = DEFAULT_QEMU
     memory: str = "64M"
     machine: str = "pc"
