@@ -4,8 +4,6 @@ a fake QEMU process for typing, and a way to wait for the app to settle."""
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -150,25 +148,3 @@ def screen_text(app: UktraceApp) -> str:
     console = Console(width=width, height=height, file=io.StringIO(), record=True, legacy_windows=False)
     console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
     return console.export_text()
-
-
-def qemu_processes_mentioning(text: str) -> list[int]:
-    """PIDs of live QEMU processes whose command line contains `text` (e.g. a recording directory)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (entry / "stat").read_text().split(")")[-1].split()[0]
-        except OSError:
-            continue
-        if text in cmdline and "qemu" in cmdline and state != "Z":
-            pids.append(int(entry.name))
-    return pids
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """The snapshot failure report goes to the temp dir, not into the working tree."""
-    if getattr(config.option, "snapshot_report", None) == "snapshot_report.html":
-        config.option.snapshot_report = str(Path(tempfile.gettempdir()) / "uktrace-snapshot-report.html")
