@@ -24,8 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from uktrace.kernels import TEST_GUEST  # noqa: E402
-from uktrace.qemu import GuestSpec, qemu_argv  # noqa: E402
+from uktrace.kernel.find import TEST_GUEST  # noqa: E402
+from uktrace.launch.qemu import qemu_argv  # noqa: E402
+from uktrace.model.spec import GuestSpec  # noqa: E402
 
 BARE = r"""
 start=$(date +%s%N)

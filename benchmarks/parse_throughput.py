@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from parsers import ConsoleParser  # noqa: E402
-from uktrace.timeline import BootTimeline  # noqa: E402
+from uktrace.model.timeline import BootTimeline  # noqa: E402
 
 CHUNK = 1 << 16
 GREP_PATTERN = r"^\[ *[0-9]+\.[0-9]{6}\] (dbg|Info|Warn|ERR|CRIT):"

@@ -35,11 +35,11 @@ from textual.screen import Screen
 
 from tui.app import UktraceApp
 from tui.widgets.fleet_table import FleetTable
-from uktrace.fleet import Fleet
-from uktrace.guest import FleetView
-from uktrace.launch import RunOptions, prepare
-from uktrace.replay import ReplayFleet
-from uktrace.stats import percentile
+from uktrace.analysis.stats import percentile
+from uktrace.launch.fleet import Fleet
+from uktrace.launch.options import RunOptions, prepare
+from uktrace.model.guest import FleetView
+from uktrace.recording.replay import ReplayFleet
 
 PROBE_S = 0.010
 DEFAULT_RECORDING = Path(tempfile.gettempdir()) / "uktrace-rec100-flood64"

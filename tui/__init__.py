@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from uktrace.guest import FleetView
+from uktrace.model.guest import FleetView
 
 
 def run_tui(fleet: FleetView, *, title: str) -> None:

@@ -22,7 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
-from uktrace.guest import FleetView
+from uktrace.model.guest import FleetView
 
 from .screens import LiveScreen
 from .screens.fleet import FleetScreen

@@ -24,7 +24,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from parsers.phases import NESTED
-from uktrace.timeline import Phase
+from uktrace.model.timeline import Phase
 
 from .palette import phase_colour
 

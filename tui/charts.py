@@ -12,7 +12,7 @@ from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import Style
 
-from uktrace.stats import Distribution
+from uktrace.analysis.stats import Distribution
 
 from .bar import axis_segments, nice_axis
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from uktrace.cli import main as engine_main
-from uktrace.guest import FleetView
+from uktrace.cli.main import main as engine_main
+from uktrace.model.guest import FleetView
 
 
 def show(fleet: FleetView, title: str) -> None:

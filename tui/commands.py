@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from textual.widget import Widget
 
-from uktrace.guest import FleetView, Guest
+from uktrace.model.guest import FleetView, Guest
 
 
 def stop_guest(node: Widget, fleet: FleetView, guest: Guest | None) -> bool:

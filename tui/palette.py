@@ -12,8 +12,8 @@ import zlib
 
 from rich.style import Style
 
-from uktrace.report import STATUS_STYLE
-from uktrace.timeline import Status
+from uktrace.cli.report import STATUS_STYLE
+from uktrace.model.timeline import Status
 
 PHASE_COLOURS: dict[str, str] = {
     "spawn": "#6b7280",

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from uktrace.kernels import TEST_GUEST
+from uktrace.kernel.find import TEST_GUEST
 
 if shutil.which("qemu-system-x86_64") is None or not TEST_GUEST.is_file():
     pytest.skip("needs qemu-system-x86_64 and the built test guest (make test does both)", allow_module_level=True)

@@ -45,7 +45,7 @@ def test_unreadable_kernel(tmp_path: Path) -> None:
 
 
 def test_kraft_project_directory_finds_the_kernel(tmp_path: Path) -> None:
-    from uktrace.kernels import TEST_GUEST
+    from uktrace.kernel.find import TEST_GUEST
 
     build = tmp_path / ".unikraft" / "build"
     build.mkdir(parents=True)
@@ -64,7 +64,7 @@ def test_missing_share_and_bad_options(tmp_path: Path) -> None:
 
 
 def test_kvm_missing_or_denied(tmp_path: Path) -> None:
-    from uktrace.accel import AccelError, choose_accel, kvm_problem
+    from uktrace.launch.accel import AccelError, choose_accel, kvm_problem
 
     assert "does not exist" in (kvm_problem(str(tmp_path / "kvm")) or "")
     with pytest.raises(AccelError, match="use --accel tcg"):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pexpect
 
 from tests.integration.conftest import qemu_processes_mentioning
-from uktrace.recording import read_guest
+from uktrace.recording.record import read_guest
 
 
 def wait_for_guests(directory: Path, count: int, timeout: float = 60) -> None:

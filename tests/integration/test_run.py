@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import qemu_processes_mentioning, run_json
-from uktrace.accel import kvm_problem
-from uktrace.recording import read_guest
+from uktrace.launch.accel import kvm_problem
+from uktrace.recording.record import read_guest
 
 FULL = [
     "spawn",
@@ -107,7 +107,7 @@ def test_every_era_parses_to_the_full_sequence(tmp_path: Path, share: Path, era:
 
 def test_cmd_traces_any_launcher(tmp_path: Path) -> None:
     # QEMU as a user would type it: -nographic puts SeaBIOS on the serial too, glued to the first line
-    from uktrace.kernels import TEST_GUEST
+    from uktrace.kernel.find import TEST_GUEST
 
     command = (
         f"qemu-system-x86_64 -nographic -no-reboot -m 64M -accel tcg -kernel {TEST_GUEST} "

@@ -14,9 +14,9 @@ from rich.console import Console
 from textual.pilot import Pilot
 
 from tui.app import UktraceApp
-from uktrace.guest import Guest
-from uktrace.replay import ReplayFleet
-from uktrace.timeline import Status
+from uktrace.model.guest import Guest
+from uktrace.model.timeline import Status
+from uktrace.recording.replay import ReplayFleet
 
 REPO = Path(__file__).resolve().parents[2]
 RECORDINGS = Path("tests/data/recordings")

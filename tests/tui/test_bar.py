@@ -21,8 +21,8 @@ from tui.bar import (
 )
 from tui.charts import BoxPlot, Histogram
 from tui.palette import PHASE_COLOURS
-from uktrace.stats import Distribution, distribution
-from uktrace.timeline import BootTimeline, Phase
+from uktrace.analysis.stats import Distribution, distribution
+from uktrace.model.timeline import BootTimeline, Phase
 
 SPAWN = PHASE_COLOURS["spawn"]
 FIRMWARE = PHASE_COLOURS["firmware"]

@@ -12,10 +12,10 @@ from tests.tui.conftest import SIZE, still
 from tui.app import UktraceApp
 from tui.screens.guest import GuestScreen
 from tui.widgets.fleet_table import FleetTable
-from uktrace.fleet import Fleet
-from uktrace.kernels import TEST_GUEST
-from uktrace.launch import RunOptions, prepare
-from uktrace.timeline import Status
+from uktrace.kernel.find import TEST_GUEST
+from uktrace.launch.fleet import Fleet
+from uktrace.launch.options import RunOptions, prepare
+from uktrace.model.timeline import Status
 
 if shutil.which("qemu-system-x86_64") is None or not TEST_GUEST.is_file():
     pytest.skip("needs qemu-system-x86_64 and the built test guest (make test does both)", allow_module_level=True)

@@ -6,7 +6,7 @@ import pytest
 
 from parsers import ConsoleParser, Kind
 from parsers.banner import UnikraftVersion, art_version, message_version, one_line_banner
-from uktrace.timeline import BootTimeline, Status
+from uktrace.model.timeline import BootTimeline, Status
 
 
 @pytest.mark.parametrize(

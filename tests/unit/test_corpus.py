@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.conftest import LOGS, log
-from uktrace.logs import trace_log
+from uktrace.recording.logs import trace_log
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("module", ["parsers", "uktrace", "uktrace.cli", "uktrace.timeline", "uktrace.report"])
+@pytest.mark.parametrize(
+    "module", ["parsers", "uktrace", "uktrace.cli.main", "uktrace.model.timeline", "uktrace.cli.report"]
+)
 def test_no_textual_in_a_fresh_interpreter(module: str) -> None:
     code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'tui')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 
-from uktrace.integrity import check_integrity, fnv1a32
+from uktrace.model.integrity import check_integrity, fnv1a32
 
 GUEST = b"[    0.000000] Info: [libkvmplat] <setup.c @  113> Entering from KVM (x86)...\nHello world!\n"
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from parsers import ConsoleParser, Record
 from tests.conftest import LOGS
-from uktrace.timeline import BootTimeline
+from uktrace.model.timeline import BootTimeline
 
 REAL = b"".join(path.read_bytes() for path in sorted(LOGS.glob("*.log")))
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from uktrace.kernels import TEST_GUEST
-from uktrace.symbols import RIP, Symbols, crash_location, load_symbols
+from uktrace.kernel.find import TEST_GUEST
+from uktrace.kernel.symbols import RIP, Symbols, crash_location, load_symbols
 
 
 def test_lookup_inside_at_and_outside_functions() -> None:

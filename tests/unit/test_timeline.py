@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from parsers import ConsoleParser
-from uktrace.timeline import BootTimeline, Status
+from uktrace.model.timeline import BootTimeline, Status
 
 MS = 1_000_000
 

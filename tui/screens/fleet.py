@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Input
 
-from uktrace.guest import FleetView, Guest
+from uktrace.model.guest import FleetView, Guest
 
 from ..commands import relaunch_guest, stop_guest
 from ..widgets.fleet_table import FleetTable, SortOrder

@@ -20,9 +20,9 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Input, Static
 
 from parsers.phases import NESTED
-from uktrace.guest import FleetView, Guest
-from uktrace.report import format_seconds, status_text
-from uktrace.timeline import Phase
+from uktrace.cli.report import format_seconds, status_text
+from uktrace.model.guest import FleetView, Guest
+from uktrace.model.timeline import Phase
 
 from ..bar import Span, TimeAxis, TimelineBar, nice_axis
 from ..commands import relaunch_guest, stop_guest

@@ -18,9 +18,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
-from uktrace.guest import FleetView, Guest
-from uktrace.report import format_seconds, status_text
-from uktrace.stats import Distribution, distribution, guest_times, phase_distributions
+from uktrace.analysis.stats import Distribution, distribution, guest_times, phase_distributions
+from uktrace.cli.report import format_seconds, status_text
+from uktrace.model.guest import FleetView, Guest
 
 from ..bar import TimeAxis, nice_axis
 from ..charts import BoxPlot, Histogram

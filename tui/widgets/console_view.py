@@ -22,8 +22,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from parsers import Kind, Record
-from uktrace.guest import Guest
-from uktrace.report import format_seconds
+from uktrace.cli.report import format_seconds
+from uktrace.model.guest import Guest
 
 from ..palette import (
     KIND_STYLES,

@@ -29,9 +29,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from parsers.phases import PHASES
-from uktrace.guest import FleetView, Guest
-from uktrace.report import format_seconds
-from uktrace.timeline import Phase, Status
+from uktrace.cli.report import format_seconds
+from uktrace.model.guest import FleetView, Guest
+from uktrace.model.timeline import Phase, Status
 
 from ..bar import Span, axis_segments, bar_segments, nice_axis, spans_of
 from ..palette import STATUS_BY_NAME, WAITING_STYLE

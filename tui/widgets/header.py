@@ -14,8 +14,8 @@ from rich.text import Text
 from textual.widget import Widget
 
 from parsers.phases import PHASES
-from uktrace.guest import FleetView
-from uktrace.report import format_seconds
+from uktrace.cli.report import format_seconds
+from uktrace.model.guest import FleetView
 
 from ..palette import STATUS_BY_NAME, WAITING_STYLE, phase_colour
 

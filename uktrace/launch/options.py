@@ -14,10 +14,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..kernel.find import TEST_GUEST, find_kernel
+from ..model.spec import DEFAULT_QEMU, GuestSpec
 from .accel import choose_accel
-from .fsshare import Shares, check_share
-from .kernels import TEST_GUEST, find_kernel
-from .qemu import DEFAULT_QEMU, GuestSpec
+from .shares import Shares, check_share
 
 FDS_PER_GUEST = 8
 """pty, stderr pipe, pidfd, three recording files, and QEMU's side while it starts."""

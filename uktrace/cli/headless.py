@@ -17,10 +17,10 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from .export import timeline_dict
-from .guest import FleetView, Guest
+from ..analysis.stats import distribution, guest_times, phase_distributions
+from ..model.guest import FleetView, Guest
+from ..model.json_shape import timeline_dict
 from .report import STATUS_STYLE, format_seconds, status_text
-from .stats import distribution, guest_times, phase_distributions
 
 DETAIL_LIMIT = 20
 REFRESH_HZ = 10

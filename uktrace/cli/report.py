@@ -6,7 +6,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from .timeline import BootTimeline, Status
+from ..model.timeline import BootTimeline, Status
 
 STATUS_STYLE = {
     Status.BOOTING: "yellow",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from parsers import Kind, Record
 
-from .timeline import BootTimeline, Status
+from ..model.timeline import BootTimeline, Status
 
 RIP = re.compile(r"\b(?:RIP|rip): (?:[0-9a-fA-F]{4}:)?([0-9a-fA-F]{8,16})\b")
 """The instruction pointer in a register dump: `RIP: 0000...` (trace.c) or `rip: 0008:...` (crash screens)."""

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from parsers import ConsoleParser, Record
 
-from .symbols import locate_crash
-from .timeline import BootTimeline
+from ..kernel.symbols import locate_crash
+from ..model.timeline import BootTimeline
 
 CHUNK = 1 << 16
 

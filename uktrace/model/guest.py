@@ -10,13 +10,15 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from parsers import Record
 
-from .guest_process import GuestProcess
-from .qemu import GuestSpec
+from .spec import GuestSpec
 from .timeline import BootTimeline, Status
+
+if TYPE_CHECKING:
+    from ..launch.process import GuestProcess
 
 CONSOLE_TAIL = 5000
 """Records kept in memory per guest for the views; the whole console is on disk."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from parsers.phases import PHASES
 
-from .timeline import BootTimeline
+from ..model.timeline import BootTimeline
 
 
 @dataclass(frozen=True, slots=True)

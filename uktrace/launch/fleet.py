@@ -34,15 +34,16 @@ import anyio.to_thread
 
 from parsers import ConsoleParser
 
-from .export import crash_dict
-from .guest import Guest, spawn_spread, status_counts
-from .guest_process import GuestProcess
-from .integrity import check_integrity
-from .qemu import GuestSpec, guest_exit_code, qemu_argv
+from ..kernel.symbols import locate_crash
+from ..model.guest import Guest, spawn_spread, status_counts
+from ..model.integrity import check_integrity
+from ..model.json_shape import crash_dict
+from ..model.spec import GuestSpec
+from ..model.timeline import BootTimeline, Status
+from ..recording.record import GuestRecorder, RecordingWriter
+from .process import GuestProcess
+from .qemu import guest_exit_code, qemu_argv
 from .qmp import Qmp, QmpError
-from .recording import GuestRecorder, RecordingWriter
-from .symbols import locate_crash
-from .timeline import BootTimeline, Status
 
 STDERR_TAIL = 4096
 HALT_GRACE_S = 5.0

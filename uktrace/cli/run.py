@@ -12,15 +12,15 @@ from pathlib import Path
 import anyio
 from rich.console import Console
 
-from .accel import AccelError
-from .fleet import Fleet
-from .fsshare import ShareError, Shares
-from .guest import FleetView
+from ..kernel.find import KernelError
+from ..launch.accel import AccelError
+from ..launch.fleet import Fleet
+from ..launch.options import LaunchError, RunOptions, prepare
+from ..launch.shares import ShareError, Shares
+from ..model.guest import FleetView
+from ..recording.record import RecordingError, default_run_dir, start_session
+from ..recording.replay import ReplayFleet
 from .headless import failed_guests, live_progress, run_footer, run_json, summary_tables
-from .kernels import KernelError
-from .launch import LaunchError, RunOptions, prepare
-from .recording import RecordingError, default_run_dir, start_session
-from .replay import ReplayFleet
 
 USER_ERRORS = (LaunchError, KernelError, AccelError, ShareError, RecordingError)
 

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from . import __version__
-from .export import timeline_dict
-from .logs import LogError, trace_log
+from .. import __version__
+from ..model.json_shape import timeline_dict
+from ..recording.logs import LogError, trace_log
 from .report import timeline_table
 
 if TYPE_CHECKING:
-    from .runner import TuiRunner
+    from .run import TuiRunner
 
 
 def _parse_command(args: argparse.Namespace) -> int:
@@ -49,7 +49,7 @@ def _parse_command(args: argparse.Namespace) -> int:
 
 
 def _run_command(args: argparse.Namespace) -> int:
-    from .runner import run_command
+    from .run import run_command
 
     return run_command(args)
 
@@ -58,7 +58,7 @@ def _demo_command(args: argparse.Namespace) -> int:
     """8 test guests sharing one 9P directory made for the occasion."""
     import tempfile
 
-    from .runner import run_command
+    from .run import run_command
 
     with tempfile.TemporaryDirectory(prefix="uktrace-demo-") as share:
         Path(share, "hello.txt").write_text("Hello from uktrace's demo share!\n")
@@ -68,7 +68,7 @@ def _demo_command(args: argparse.Namespace) -> int:
 
 
 def _replay_command(args: argparse.Namespace) -> int:
-    from .runner import replay_command
+    from .run import replay_command
 
     return replay_command(args)
 

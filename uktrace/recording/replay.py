@@ -16,12 +16,12 @@ import anyio
 
 from parsers import ConsoleParser
 
-from .guest import Guest, spawn_spread, status_counts
-from .integrity import check_integrity
-from .qemu import GuestSpec
-from .recording import RecordedGuest, RecordingError, read_guest
-from .symbols import locate_crash
-from .timeline import BootTimeline, Crash, Status
+from ..kernel.symbols import locate_crash
+from ..model.guest import Guest, spawn_spread, status_counts
+from ..model.integrity import check_integrity
+from ..model.spec import GuestSpec
+from ..model.timeline import BootTimeline, Crash, Status
+from .record import RecordedGuest, RecordingError, read_guest
 
 
 class ReplayFleet:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from . import __version__
+from .. import __version__
 
 
 def default_run_dir() -> Path:

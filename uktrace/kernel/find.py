@@ -10,7 +10,7 @@ import os
 import struct
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEST_GUEST = ROOT / "guest" / "build" / "uktrace-guest.elf"
 
 MULTIBOOT1 = 0x1BADB002

@@ -1,0 +1,1 @@
+"""Boot-time figures across guests and runs: distributions, the bench's statistics, comparisons."""

@@ -1,0 +1,1 @@
+"""The `uktrace` command line: subcommands, headless progress and tables, exit statuses."""

@@ -1,0 +1,35 @@
+"""What to launch: one guest's specification, as plain data the launcher, a replay and the views share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_QEMU = "qemu-system-x86_64"
+
+
+@dataclass(frozen=True, slots=True)
+class GuestSpec:
+    """Everything needed to start one guest; `uktrace run` options map onto these fields."""
+
+    name: str
+    kernel: Path
+    accel: str
+    """`tcg` or `kvm`, already resolved (never `auto`); `n/a` for a `--cmd` launcher."""
+    qemu: str = DEFAULT_QEMU
+    memory: str = "64M"
+    machine: str = "pc"
+    cpu: str | None = None
+    append: str = ""
+    fs: Path | None = None
+    """Directory shared over virtio-9p with mount tag `fs0`."""
+    debug_exit: bool = False
+    """Add isa-debug-exit (port 0xf4): the test guest exits QEMU with status (code << 1) | 1."""
+    extra: tuple[str, ...] = field(default_factory=tuple)
+    """Arguments after `--`, appended verbatim."""
+    firmware_pipe: Path | None = None
+    """A FIFO for SeaBIOS's debug console (port 0x402): its first byte marks firmware start."""
+    qmp_socket: Path | None = None
+    """Start paused (`-S`) with a QMP monitor here; the fleet releases the guest with `cont`."""
+    command: tuple[str, ...] | None = None
+    """`--cmd`: run this launcher (kraft, firecracker, a script) instead of building a QEMU line."""
