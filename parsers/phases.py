@@ -28,6 +28,8 @@ PHASES = (
     "main",
     "exit",
 )
+HOST_PHASES = frozenset({"spawn", "gate", "firmware"})
+"""Measured on the host only: the guest cannot see its own start."""
 NESTED = frozenset({"9p_handshake"})
 """Phases that run inside another one and do not end it (the 9P handshake happens in mount)."""
 

@@ -143,7 +143,7 @@ def test_a_failure_reason_follows_the_bar() -> None:
 
 
 def test_box_plot_and_histogram() -> None:
-    dist = Distribution(count=5, p50=0.3, p95=0.6, max=0.9, min=0.1, mean=0.4)
+    dist = Distribution(count=5, p50=0.3, p95=0.6, max=0.9, min=0.1, mean=0.4, stdev=0.3, p90=0.6, p99=0.9)
     assert render(BoxPlot(dist, 1.0, MAIN, 10), 10) == " ├─████──┤\n"
     same = distribution([0.5, 0.5])
     assert same is not None

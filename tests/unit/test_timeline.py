@@ -72,6 +72,36 @@ def test_host_phases_and_both_clocks() -> None:
     assert timeline.version is not None and timeline.version.codename == "Testguest"
 
 
+def test_each_phase_on_the_clock_that_saw_it() -> None:
+    """Console chunks arrive lumped under load: mount and main lasted 10 ms and 9 ms by the guest's
+    stamps but arrived in one chunk (0.0 ms on the host). Phases begun before the guest clock ran
+    (stamps 0.000000) and the exit (ended by the process, not a line) are left to the host clock."""
+    lumped = tuple((900 if host_ms >= 150 else host_ms, line) for host_ms, line in BOOT)
+    timeline = booted(*lumped)
+    timeline.process_exited(950 * MS)
+    phases = {phase.name: phase for phase in timeline.phases()}
+    assert phases["mount"].host_duration == 0.0
+    assert phases["bus_probe"].clock == "guest" and round(phases["bus_probe"].duration or 0, 6) == 0.009
+    assert phases["main"].clock == "guest" and round(phases["main"].duration or 0, 6) == 0.009
+    # the banner has no stamp: mount ends at the last stamp before it (a lower bound, never a guess)
+    assert phases["mount"].clock == "guest" and phases["mount"].duration == 0.0
+    # subsystems began at 0.000000 and ended at 0.05: the guest clock cannot time it
+    assert phases["subsystems"].clock == "host" and phases["subsystems"].duration == phases["subsystems"].host_duration
+    assert phases["spawn"].clock == phases["firmware"].clock == "host"
+    assert phases["exit"].clock == "host" and phases["exit"].guest_end is None
+
+
+def test_a_saved_log_keeps_the_guest_clock() -> None:
+    timeline = BootTimeline("log")
+    parser = ConsoleParser()
+    for record in parser.feed(b"".join(line for _, line in BOOT)):
+        timeline.consume(record)
+    timeline.finish()
+    phases = {phase.name: phase for phase in timeline.phases()}
+    assert all(phase.clock == "guest" for phase in phases.values())
+    assert round(phases["banner"].duration or 0, 6) == 0.011
+
+
 def test_status_moves_booting_running_exited() -> None:
     timeline = booted(*BOOT[:12])
     assert timeline.status is Status.BOOTING and timeline.current == "banner"

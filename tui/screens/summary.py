@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
-from uktrace.analysis.stats import Distribution, distribution, guest_times, phase_distributions
+from uktrace.analysis.stats import Distribution, figure_distributions, guest_times, phase_distributions
 from uktrace.cli.report import format_seconds, status_text
 from uktrace.model.guest import FleetView, Guest
 
@@ -51,13 +51,13 @@ def phase_stats(guests: Sequence[Guest], chart_width: int) -> RenderableType:
         return Text("no phase measured yet", style="dim")
     rows = [(Text.assemble(("■ ", phase_colour(name)), name), dist, phase_colour(name)) for name, dist in dists.items()]
     table = _distribution_table("phase", rows, chart_width)
-    return Group(_title("phases across guests (host clock)   ├ min  █ p50–p95  ┤ max"), table)
+    return Group(_title("phases across guests (each on the clock that saw it)   ├ min  █ p50–p95  ┤ max"), table)
 
 
 def times_stats(guests: Sequence[Guest], chart_width: int) -> RenderableType:
     """Boot (spawn to main), mount, main and total, with the same box plots."""
     times = [guest_times(g.timeline, g.wall_s) for g in guests]
-    dists = {label: distribution(getattr(t, label) for t in times) for label in TIMES}
+    dists = figure_distributions(times)
     known = {label: dist for label, dist in dists.items() if dist is not None}
     if not known:
         return Text("no guest has finished a boot yet", style="dim")
@@ -72,12 +72,14 @@ def _distribution_table(first: str, rows: list[tuple[Text, Distribution, str]], 
     table.add_column(first, no_wrap=True, min_width=LABEL)
     for column in ("guests", "p50", "p95", "max"):
         table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
+    table.add_column("clock", no_wrap=True)
     table.add_column(TimeAxis(axis, chart_width), width=chart_width, no_wrap=True)
     for label, dist, colour in rows:
         table.add_row(
             label,
             str(dist.count),
             *(format_seconds(v) for v in (dist.p50, dist.p95, dist.max)),
+            Text(dist.clock, style="dim"),
             BoxPlot(dist, axis, colour, chart_width),
         )
     return table

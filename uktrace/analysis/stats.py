@@ -1,19 +1,30 @@
-"""Boot-time statistics across guests: per phase and per guest, on the host clock where known."""
+"""Boot-time statistics across guests: per phase and for boot / mount / main / total, each figure
+on the clock that can see it (see `uktrace.model.timeline`), and saying which.
+
+Percentiles are nearest-rank (a value some guest actually had). The confidence interval of the
+median is distribution-free (order statistics of the binomial, scipy's `quantile_test`): boot
+times are skewed and often bimodal under load, so no normal approximation.
+"""
 
 from __future__ import annotations
 
 import math
+import statistics
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from parsers.phases import PHASES
 
 from ..model.timeline import BootTimeline
 
+FIGURES = ("boot", "mount", "main", "total")
+"""The four figures users compare per guest."""
+
 
 @dataclass(frozen=True, slots=True)
 class Distribution:
-    """Seconds across guests."""
+    """Seconds across guests (or boots), and the clock(s) they were read on."""
 
     count: int
     p50: float
@@ -21,19 +32,15 @@ class Distribution:
     max: float
     min: float
     mean: float
+    stdev: float
+    """Sample standard deviation; 0 for a single value."""
+    p90: float
+    p99: float
+    clock: str = "host"
+    """`host`, `guest`, or `guest+host` when guests differ (each figure used the clock that saw it)."""
 
-    def as_dict(self) -> dict[str, float | int]:
-        return {k: round(v, 6) if isinstance(v, float) else v for k, v in self._asdict().items()}
-
-    def _asdict(self) -> dict[str, float | int]:
-        return {
-            "count": self.count,
-            "p50": self.p50,
-            "p95": self.p95,
-            "max": self.max,
-            "min": self.min,
-            "mean": self.mean,
-        }
+    def as_dict(self) -> dict[str, float | int | str]:
+        return {k: round(v, 6) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
 def percentile(sorted_values: Sequence[float], fraction: float) -> float:
@@ -42,63 +49,121 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
     return sorted_values[rank - 1]
 
 
-def distribution(values: Iterable[float | None]) -> Distribution | None:
+def distribution(values: Iterable[float | None], clocks: Iterable[str] = ()) -> Distribution | None:
     known = sorted(v for v in values if v is not None)
     if not known:
         return None
     return Distribution(
-        len(known), percentile(known, 0.5), percentile(known, 0.95), known[-1], known[0], sum(known) / len(known)
+        count=len(known),
+        p50=percentile(known, 0.5),
+        p95=percentile(known, 0.95),
+        max=known[-1],
+        min=known[0],
+        mean=statistics.fmean(known),
+        stdev=statistics.stdev(known) if len(known) > 1 else 0.0,
+        p90=percentile(known, 0.90),
+        p99=percentile(known, 0.99),
+        clock=clock_label(clocks) or "host",
     )
+
+
+def clock_label(clocks: Iterable[str]) -> str | None:
+    """`guest`, `host`, `guest+host` (mixed), or None when nothing was measured."""
+    seen = sorted(set(clocks))
+    return "+".join(seen) if seen else None
+
+
+def median_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float] | None:
+    """A distribution-free confidence interval for the median; None with fewer than 6 values
+    (5 values cannot bound the median at 95 %)."""
+    if len(values) < 6:
+        return None
+    from scipy.stats import quantile_test
+
+    interval = quantile_test(sorted(values), q=statistics.median(values), p=0.5).confidence_interval(confidence)
+    low, high = float(interval.low), float(interval.high)
+    return None if math.isnan(low) or math.isnan(high) else (low, high)
 
 
 @dataclass(frozen=True, slots=True)
 class GuestTimes:
-    """The four figures users compare, per guest (seconds; host clock when there is one)."""
+    """The four figures users compare, per guest (seconds), each with its clock."""
 
     boot: float | None
-    """Spawn (or first line) until main starts, the wait at the start gate left out."""
+    """Spawn (or first line) until main starts, the wait at the start gate left out (host clock)."""
     mount: float | None
     main: float | None
     total: float | None
     """Spawn until the process exited, the gate wait left out (the log's span for a parsed log)."""
-    clock: str
+    clocks: dict[str, str]
+    """Per figure, the clock it was read on."""
+
+    def figure(self, name: str) -> float | None:
+        value: float | None = getattr(self, name)
+        return value
+
+    def as_dict(self) -> dict[str, object]:
+        return {name: self.figure(name) for name in FIGURES} | {"clocks": dict(self.clocks)}
 
 
 def guest_times(timeline: BootTimeline, wall: float | None = None) -> GuestTimes:
+    """boot and total on the host clock (what a user waits for; the guest clock starts late),
+    mount and main on their phase's clock."""
     phases = {phase.name: phase for phase in timeline.phases()}
     main = phases.get("main")
     mount = phases.get("mount")
-    clock = "host" if timeline.spawn_ns is not None else "guest"
+    host = timeline.spawn_ns is not None
+    wide = "host" if host else "guest"
     boot = None
     if main is not None:
-        boot = main.host_start if clock == "host" else main.guest_start
+        boot = main.host_start if host else main.guest_start
     total = wall
     if total is None and phases:
-        ends = [p.end for p in phases.values() if p.end is not None]
-        total = max(ends) if ends else None
+        ends = [p.host_end if host else p.guest_end for p in phases.values()]
+        known = [end for end in ends if end is not None]
+        total = max(known) if known else None
     gate = phases.get("gate")
-    waited = gate.duration if gate is not None and gate.duration is not None else 0.0
+    waited = gate.host_duration if gate is not None and gate.host_duration is not None else 0.0
     # waiting for the rest of the wave is the gate's doing, not the guest's boot
     boot = None if boot is None else boot - waited
     total = None if total is None else total - waited
+    clocks = {"boot": wide, "total": wide}
+    if mount is not None:
+        clocks["mount"] = mount.clock
+    if main is not None:
+        clocks["main"] = main.clock
     return GuestTimes(
         boot=boot,
         mount=mount.duration if mount else None,
         main=main.duration if main else None,
         total=total,
-        clock=clock,
+        clocks=clocks,
     )
 
 
 def phase_distributions(timelines: Iterable[BootTimeline]) -> dict[str, Distribution]:
-    """Per canonical phase, the distribution of its duration over the guests that had it."""
+    """Per canonical phase, the distribution of its duration (on its clock) over the guests that had it."""
     durations: dict[str, list[float | None]] = {name: [] for name in PHASES}
+    clocks: dict[str, Counter[str]] = {name: Counter() for name in PHASES}
     for timeline in timelines:
         for phase in timeline.phases():
-            durations[phase.name].append(phase.duration)
+            duration = phase.duration
+            durations[phase.name].append(duration)
+            if duration is not None:
+                clocks[phase.name][phase.clock] += 1
     result = {}
     for name in PHASES:
-        dist = distribution(durations[name])
+        dist = distribution(durations[name], clocks[name])
         if dist is not None:
             result[name] = dist
     return result
+
+
+def figure_distributions(times: Sequence[GuestTimes]) -> dict[str, Distribution | None]:
+    """boot / mount / main / total across guests."""
+    return {
+        name: distribution(
+            (t.figure(name) for t in times), (t.clocks[name] for t in times if t.figure(name) is not None)
+        )
+        for name in FIGURES
+    }

@@ -17,7 +17,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from ..analysis.stats import distribution, guest_times, phase_distributions
+from ..analysis.stats import figure_distributions, guest_times, phase_distributions
 from ..model.guest import FleetView, Guest
 from ..model.json_shape import timeline_dict
 from .report import STATUS_STYLE, format_seconds, status_text
@@ -65,19 +65,20 @@ async def live_progress(fleet: FleetView, console: Console) -> None:
 def summary_tables(fleet: FleetView) -> RenderableType:
     """Per-phase distribution, per-guest figures, failures with reasons."""
     guests = fleet.guests
-    phase_table = Table(title="phases across guests (host clock)", title_justify="left")
-    for column in ("phase", "guests", "p50", "p95", "max"):
-        phase_table.add_column(column, justify="left" if column == "phase" else "right")
+    phase_table = Table(title="phases across guests (each on the clock that saw it)", title_justify="left")
+    for column in ("phase", "guests", "p50", "p95", "max", "clock"):
+        phase_table.add_column(column, justify="left" if column in ("phase", "clock") else "right")
     for name, dist in phase_distributions(g.timeline for g in guests).items():
-        phase_table.add_row(name, str(dist.count), *(format_seconds(v) for v in (dist.p50, dist.p95, dist.max)))
+        phase_table.add_row(
+            name, str(dist.count), *(format_seconds(v) for v in (dist.p50, dist.p95, dist.max)), dist.clock
+        )
     times = [guest_times(g.timeline, g.wall_s) for g in guests]
     totals = Table(title="boot / mount / main / total", title_justify="left")
-    for column in ("", "p50", "p95", "max"):
-        totals.add_column(column, justify="right" if column else "left")
-    for label in ("boot", "mount", "main", "total"):
-        figures = distribution(getattr(t, label) for t in times)
+    for column in ("", "p50", "p95", "max", "clock"):
+        totals.add_column(column, justify="right" if column not in ("", "clock") else "left")
+    for label, figures in figure_distributions(times).items():
         if figures is not None:
-            totals.add_row(label, *(format_seconds(v) for v in (figures.p50, figures.p95, figures.max)))
+            totals.add_row(label, *(format_seconds(v) for v in (figures.p50, figures.p95, figures.max)), figures.clock)
     parts: list[RenderableType] = [phase_table, totals]
     if len(guests) <= 50:
         per_guest = Table(title="per guest", title_justify="left")
@@ -126,15 +127,11 @@ def run_json(fleet: FleetView) -> dict[str, Any]:
     for guest in fleet.guests:
         entry = timeline_dict(guest.timeline)
         entry["host"] = guest.host_dict()
-        times = guest_times(guest.timeline, guest.wall_s)
-        entry["times"] = {k: getattr(times, k) for k in ("boot", "mount", "main", "total", "clock")}
+        entry["times"] = guest_times(guest.timeline, guest.wall_s).as_dict()
         guests.append(entry)
     phases = {name: dist.as_dict() for name, dist in phase_distributions(g.timeline for g in fleet.guests).items()}
     all_times = [guest_times(g.timeline, g.wall_s) for g in fleet.guests]
-    figures = {}
-    for label in ("boot", "mount", "main", "total"):
-        dist = distribution(getattr(t, label) for t in all_times)
-        figures[label] = dist.as_dict() if dist else None
+    figures = {label: dist.as_dict() if dist else None for label, dist in figure_distributions(all_times).items()}
     summary = {
         "guests": len(fleet.guests),
         "jobs": fleet.jobs,

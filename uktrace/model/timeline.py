@@ -5,6 +5,11 @@ Two clocks, kept apart and always labelled:
   phases have no guest duration; made monotonic here (a reboot would reset it).
 * host: monotonic nanoseconds at which bytes arrived, relative to the process spawn. It sees what
   the guest cannot (spawn, firmware) and is what a user waits for.
+A phase's figure (`clock`, `start`, `end`, `duration`) comes from the clock that can see it: the
+guest's stamps for an in-guest phase that began once the guest clock ran (under load console
+chunks arrive lumped, and the host clock would say a 5 ms mount took 0.0 ms), else the host
+clock. Host phases and a phase ended by the process exit are host-only; a phase ended by a line
+without a stamp (the banner) ends at the last stamp before it, a lower bound rather than a guess.
 Phases are exclusive and sequential (a phase ends when the next one starts), except nested ones
 (the 9P handshake inside mount). A marker for a phase already seen belongs to the current phase.
 """
@@ -18,7 +23,7 @@ from enum import Enum
 from parsers import Kind, Record, UnikraftVersion
 from parsers.banner import art_version, message_version, one_line_banner
 from parsers.outcomes import exit_code_of, outcome_of
-from parsers.phases import NESTED, PHASES, marker_of, phase_of
+from parsers.phases import HOST_PHASES, NESTED, PHASES, marker_of, phase_of
 
 _SEVERE = frozenset({"Warn", "ERR", "CRIT"})
 """Levels that can carry a crash or failure marker (Info and dbg lines never do)."""
@@ -63,9 +68,30 @@ class Phase:
     host_end: float | None = None
 
     @property
+    def guest_running(self) -> bool:
+        """Both ends on the guest clock, which was already running at the start (Unikraft stamps
+        0.000000 until its timer is calibrated: a phase that began then has no guest duration)."""
+        return self.guest_start is not None and self.guest_end is not None and self.guest_start > 0
+
+    @property
     def clock(self) -> str:
-        """The clock `start`/`end` use: host when it has both ends, else guest."""
+        """The clock `start`/`end`/`duration` use: guest when it was running (see `guest_running`),
+        else host when it has both ends, else guest (a saved log has no host clock)."""
+        if self.name not in HOST_PHASES and self.guest_running:
+            return "guest"
         return "host" if self.host_start is not None and self.host_end is not None else "guest"
+
+    @property
+    def guest_duration(self) -> float | None:
+        if self.guest_start is None or self.guest_end is None:
+            return None
+        return self.guest_end - self.guest_start
+
+    @property
+    def host_duration(self) -> float | None:
+        if self.host_start is None or self.host_end is None:
+            return None
+        return self.host_end - self.host_start
 
     @property
     def start(self) -> float | None:
@@ -150,7 +176,8 @@ class BootTimeline:
         """The VMM process ended: closes the last phase on the host clock."""
         self.exit_ns = host_ns
         self._host_now = host_ns
-        self._close_current(_Edge(self._guest_now, host_ns, self.lines))
+        # no guest stamp marks a process exit: the phase it ends has a host end only
+        self._close_current(_Edge(None, host_ns, self.lines))
 
     def timed_out(self, host_ns: int, seconds: float) -> None:
         if not self.status.finished:
