@@ -40,6 +40,7 @@ static void run_inittab(void)
 	/* uktrace.fault=assert: corrupt an entry; the loop's check catches it */
 	if (knobs.fault == FAULT_ASSERT && uk_inittab_end - uk_inittab_start > 1)
 		uk_inittab_start[1] = NULL;
+	knobs_delay(DELAY_INIT_TABLE);  /* before the first init function */
 
 	for (itr = uk_inittab_start; itr < uk_inittab_end; itr++) {
 		UK_ASSERT(*itr);
@@ -80,6 +81,7 @@ static void call_main(int argc, char *argv[])
 	}
 	uk_pr_info("])\n");
 
+	knobs_delay(DELAY_MAIN);        /* main takes that much longer */
 	rc = (knobs.fault == FAULT_WEAKMAIN ? __uk_weak_main : main)(argc, argv);
 
 	if (era_at_least(ERA_0_17)) {
@@ -146,5 +148,6 @@ void ukplat_entry(int argc, char *argv[])
 		uk_pr_crit("Could not create main thread\n");
 		ukplat_crash();
 	}
+	knobs_delay(DELAY_SUBSYSTEMS);  /* after calibration: on the TSC */
 	uk_sched_start(main_thread);
 }

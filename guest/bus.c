@@ -3,6 +3,7 @@
 #include "bus.h"
 #include "boot.h"
 #include "print.h"
+#include "param.h"
 
 static struct uk_bus *buses;
 
@@ -33,6 +34,7 @@ static int uk_bus_init_all(void)
 		if (b->probe)
 			b->probe();
 	}
+	knobs_delay(DELAY_BUS_PROBE);
 	return 0;
 }
 uk_initcall_prio(uk_bus_init_all, 1);

@@ -3,7 +3,8 @@
 
 For each Unikraft era, the guest boots without a share and with a 9P share
 holding a fresh hello.txt (a random token proves the content came over 9P);
-then every uktrace.fault knob runs. Each boot is checked for its QEMU exit
+then every uktrace.fault knob runs, and uktrace.delay with good and bad
+values. Each boot is checked for its QEMU exit
 status, the integrity line (the N bytes before it must hash to the printed
 FNV-1a 32), the era's printk prefix on every log line, monotonic
 timestamps, and the key lines of that scenario. Prints one table row per
@@ -32,6 +33,7 @@ ERAS = ("0.4", "0.5", "0.10", "0.17")
 # isa-debug-exit: QEMU exits with (guest code << 1) | 1
 EXIT_OK, EXIT_FAILED, EXIT_CRASH = 1, 3, 5
 
+DELAY_RE = re.compile(r"uktrace\.delay: waited (\d+) ms in \w+$")
 INTEGRITY_RE = re.compile(rb"(?m)^uktrace-integrity: bytes=(\d+) crc32=([0-9a-f]{8})\n")
 _TS = r"\[\s*(\d+)\.(\d{6})\] (?:dbg|Info|Warn|ERR|CRIT):\s+"
 # the printk prefix of each era (lib/ukdebug/print.c)
@@ -52,6 +54,8 @@ class Case:
     expect: list[str] = field(default_factory=list)  # regexes that must match
     forbid: list[str] = field(default_factory=list)  # regexes that must not
     raw: bytes = b""  # bytes that must appear verbatim
+    extra: str = ""  # more kernel command line words (uktrace.delay=...)
+    name: str = ""  # shown instead of the knob in the table
 
 
 @dataclass
@@ -151,6 +155,9 @@ def share_lines(era: str) -> list[str]:
     if era in ("0.10", "0.17"):
         lines.append(r"Added virtio-pci subsystem_device_id 0009$")
     return lines
+
+
+DELAY_PHASES = ("constructors", "subsystems", "init_table", "bus_probe", "mount", "main")
 
 
 def cases(eras: tuple[str, ...]) -> list[Case]:
@@ -261,6 +268,41 @@ def cases(eras: tuple[str, ...]) -> list[Case]:
                 EXIT_OK,
                 [r"Warn: .*Ignoring invalid kernel parameter 'uktrace\.fault=bogus'", *main_lines(era)],
             ),
+            # every phase waits 5 ms (check_log checks the wait on the timestamps)
+            Case(
+                era,
+                True,
+                "",
+                EXIT_OK,
+                base
+                + share_lines(era)
+                + banner_lines(era)
+                + main_lines(era)
+                + [rf"dbg: .*\[libuklibparam\] .*uktrace\.delay: waited 5 ms in {p}$" for p in DELAY_PHASES],
+                extra="uktrace.delay=constructors:5,subsystems:5,init_table:5 "
+                "uktrace.delay=bus_probe:5,mount:5,main:2 uktrace.delay=main:3",
+                name="delay",
+            ),
+            Case(
+                era,
+                False,
+                "",
+                EXIT_OK,
+                [
+                    r"Warn: .*\[libuklibparam\] .*Ignoring invalid kernel parameter 'uktrace\.delay=nonsense:5' "
+                    r"\(unknown phase, expected constructors, subsystems, init_table, bus_probe, mount or main\)$",
+                    r"Warn: .*\[libuklibparam\] .*Ignoring invalid kernel parameter 'uktrace\.delay=main:5ms' "
+                    r"\(MS must be a number of milliseconds, 0-60000\)$",
+                    r"Warn: .*\[libuklibparam\] .*Ignoring invalid kernel parameter 'uktrace\.delay=main' "
+                    r"\(expected PHASE:MS\)$",
+                    r"Warn: .*\[libvfscore\] .*uktrace\.delay=mount:5 ignored: no 9P device to mount$",
+                    *main_lines(era),
+                    r"^Hello world!$",
+                ],
+                forbid=[r"uktrace\.delay: waited"],
+                extra="uktrace.delay=nonsense:5,main:5ms uktrace.delay=main uktrace.delay=mount:5",
+                name="delay=bad",
+            ),
         ]
     return out
 
@@ -337,6 +379,11 @@ def check_log(case: Case, text: str, data: bytes) -> list[str]:
             problems.append(f"time went back at {line[:40]!r}")
             break
         calibrated |= usec > 0
+        # uktrace.delay after calibration: the wait shows between two stamps
+        delay = DELAY_RE.search(line)
+        if delay and usec > 0 and usec - last < int(delay.group(1)) * 1000:
+            problems.append(f"waited only {usec - last} us: {line[m.end() :]!r}")
+            break
         last = usec
     if case.status is not None and not calibrated:
         problems.append("no timestamp after calibration")
@@ -346,11 +393,12 @@ def check_log(case: Case, text: str, data: bytes) -> list[str]:
 def run(case: Case, qemu: str, hang_timeout: float, workdir: Path) -> Result:
     share, token = None, ""
     if case.share:
-        share = workdir / f"share-{case.era}-{case.knob or 'boot'}"
+        share = workdir / f"share-{case.era}-{case.name or case.knob or 'boot'}"
         share.mkdir(exist_ok=True)
         token = secrets.token_hex(8)
         (share / "hello.txt").write_text(f"Hello from the 9P share, token {token}\n")
     append = f"uktrace.era={case.era}" + (f" uktrace.fault={case.knob}" if case.knob else "")
+    append += f" {case.extra}" if case.extra else ""
     t0 = time.monotonic()
     proc = subprocess.Popen(
         qemu_argv(qemu, append, share), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -410,7 +458,7 @@ def main() -> int:
             got = "hang" if r.status is None else str(r.status)
             keys = "OK" if not r.problems else f"FAIL ({len(r.problems)}): {r.problems[0]}"
             print(
-                f"{case.era:5} {'yes' if case.share else 'no':5} {case.knob or '-':10} "
+                f"{case.era:5} {'yes' if case.share else 'no':5} {case.name or case.knob or '-':10} "
                 f"{got + '/' + exp:>9} {len(r.data):7d} {r.integrity:9} {r.secs:5.2f}  {keys}",
                 flush=True,
             )

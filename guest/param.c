@@ -4,11 +4,15 @@
  * words after "--" become main()'s arguments. Parsing happens at entry
  * (the era picks the printk format); bad values are reported by a
  * constructor, where Unikraft's libparam reports its arguments.
+ * uktrace.delay=PHASE:MS[,PHASE:MS...] (repeatable) makes a boot phase
+ * busy-wait MS milliseconds longer; each phase calls knobs_delay() at
+ * one point between its first log line and the next phase's.
  */
 #define UK_LIBNAME "libuklibparam"
 #include "param.h"
 #include "print.h"
 #include "boot.h"
+#include "tscclock.h"
 
 #define CMDLINE_MAX 1024
 #define BAD_MAX 8
@@ -17,7 +21,11 @@ struct uk_knobs knobs = { .era = ERA_0_10, .fault = FAULT_NONE };
 
 static char cmdline_orig[CMDLINE_MAX];
 static char cmdline_words[CMDLINE_MAX];
-static const char *bad_words[BAD_MAX];
+static struct {
+	const char *prefix;     /* printed in front of word */
+	const char *word;
+	const char *why;
+} bad[BAD_MAX];
 static int bad_count;
 
 static const struct {
@@ -39,6 +47,15 @@ static const struct {
 	{ "hang", FAULT_HANG },           { "garbage", FAULT_GARBAGE },
 	{ "mountfail", FAULT_MOUNTFAIL }, { "weakmain", FAULT_WEAKMAIN },
 };
+
+/* uktrace.delay phase names: uktrace's names for these boot phases */
+static const char *const delay_phases[DELAY_PHASES] = {
+	[DELAY_CONSTRUCTORS] = "constructors", [DELAY_SUBSYSTEMS] = "subsystems",
+	[DELAY_INIT_TABLE] = "init_table",     [DELAY_BUS_PROBE] = "bus_probe",
+	[DELAY_MOUNT] = "mount",               [DELAY_MAIN] = "main",
+};
+
+#define DELAY_PREFIX "uktrace.delay="
 
 const char *era_version(void)
 {
@@ -89,7 +106,65 @@ static bool parse_era(const char *v)
 	return false;
 }
 
-static void parse_word(const char *w)
+static void add_bad(const char *prefix, const char *word, const char *why)
+{
+	if (bad_count < BAD_MAX) {
+		bad[bad_count].prefix = prefix;
+		bad[bad_count].word = word;
+		bad[bad_count].why = why;
+		bad_count++;
+	}
+}
+
+/* One PHASE:MS entry; returns why it is unusable, or NULL once applied. */
+static const char *parse_delay_entry(const char *e)
+{
+	const char *colon;
+	size_t len;
+	u32 ms;
+	int p;
+
+	for (colon = e; *colon && *colon != ':'; colon++)
+		;
+	if (!*colon)
+		return "expected PHASE:MS";
+	len = (size_t)(colon - e);
+	for (p = 0; p < DELAY_PHASES; p++)
+		if (strlen(delay_phases[p]) == len &&
+		    !strncmp(e, delay_phases[p], len))
+			break;
+	if (p == DELAY_PHASES)
+		return "unknown phase, expected constructors, subsystems, "
+		       "init_table, bus_probe, mount or main";
+	if (!parse_u32(colon + 1, &ms) || ms > DELAY_MAX_MS)
+		return "MS must be a number of milliseconds, 0-"
+		       STRINGIFY(DELAY_MAX_MS);
+	if (knobs.delay_ms[p] + ms > DELAY_MAX_MS)
+		return "more than " STRINGIFY(DELAY_MAX_MS)
+		       " ms in total for this phase";
+	knobs.delay_ms[p] += ms;        /* repeats add up */
+	return NULL;
+}
+
+/* Comma-separated entries; each bad one is reported on its own. */
+static void parse_delay(char *v)
+{
+	const char *why;
+	bool more = true;
+	char *e, *end;
+
+	for (e = v; more; e = end + 1) {
+		for (end = e; *end && *end != ','; end++)
+			;
+		more = *end == ',';
+		*end = '\0';
+		why = parse_delay_entry(e);
+		if (why)
+			add_bad(DELAY_PREFIX, e, why);
+	}
+}
+
+static void parse_word(char *w)
 {
 	bool ok = true;
 
@@ -97,11 +172,13 @@ static void parse_word(const char *w)
 		ok = parse_era(w + 12);
 	else if (!strncmp(w, "uktrace.fault=", 14))
 		ok = parse_fault(w + 14);
+	else if (!strncmp(w, DELAY_PREFIX, strlen(DELAY_PREFIX)))
+		parse_delay(w + strlen(DELAY_PREFIX));
 	else if (!strncmp(w, "uktrace.", 8))
 		ok = false;
 	/* anything else (the kernel path, foreign parameters) is not ours */
-	if (!ok && bad_count < BAD_MAX)
-		bad_words[bad_count++] = w;
+	if (!ok)
+		add_bad("", w, "using defaults");
 }
 
 void knobs_parse(const char *cmdline)
@@ -139,11 +216,31 @@ void knobs_parse(const char *cmdline)
 	knobs.argv[knobs.argc] = NULL;
 }
 
-/* Constructor: report what could not be used, then carry on with defaults. */
+void knobs_delay(enum uk_delay_phase phase)
+{
+	u32 ms = knobs.delay_ms[phase];
+
+	if (!ms)
+		return;
+	ukplat_delay_ms(ms);
+	/*
+	 * Logged after the wait: its timestamp is the phase's last one. The
+	 * banner, which follows mount, has none, so a comparison tool ends
+	 * the mount phase on the guest clock at this line.
+	 */
+	uk_pr_debug("uktrace.delay: waited %u ms in %s\n", ms,
+		    delay_phases[phase]);
+}
+
+/*
+ * Constructor: report what could not be used, then carry on with defaults.
+ * The first constructor, so uktrace.delay=constructors:MS waits here.
+ */
 static void uk_libparam_report(void)
 {
 	for (int i = 0; i < bad_count; i++)
-		uk_pr_warn("Ignoring invalid kernel parameter '%s' (using defaults)\n",
-			   bad_words[i]);
+		uk_pr_warn("Ignoring invalid kernel parameter '%s%s' (%s)\n",
+			   bad[i].prefix, bad[i].word, bad[i].why);
+	knobs_delay(DELAY_CONSTRUCTORS);
 }
 UK_CTOR_PRIO(uk_libparam_report, 0);

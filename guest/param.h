@@ -1,4 +1,7 @@
-/* param.h - knobs from the kernel command line (uktrace.era=, uktrace.fault=, -- args). */
+/*
+ * param.h - knobs from the kernel command line (uktrace.era=,
+ * uktrace.fault=, uktrace.delay=, -- args).
+ */
 #ifndef PARAM_H
 #define PARAM_H
 
@@ -12,12 +15,21 @@ enum uk_fault {
 	FAULT_FLOOD, FAULT_MOUNTFAIL, FAULT_WEAKMAIN,
 };
 
+/* Boot phases uktrace.delay=PHASE:MS can stretch, in boot order */
+enum uk_delay_phase {
+	DELAY_CONSTRUCTORS, DELAY_SUBSYSTEMS, DELAY_INIT_TABLE,
+	DELAY_BUS_PROBE, DELAY_MOUNT, DELAY_MAIN, DELAY_PHASES
+};
+
+#define DELAY_MAX_MS 60000      /* per phase, repeats added up */
+
 #define APP_ARGS_MAX 16
 
 struct uk_knobs {
 	enum uk_era era;
 	enum uk_fault fault;
 	u32 flood_kib;
+	u32 delay_ms[DELAY_PHASES];     /* uktrace.delay=PHASE:MS */
 	int argc;                       /* argv[0] is "uktrace-guest" */
 	char *argv[APP_ARGS_MAX + 1];
 	const char *cmdline;            /* untouched copy, as the loader passed it */
@@ -27,6 +39,12 @@ extern struct uk_knobs knobs;
 
 /* Parse before the first printk (the era selects the line format). */
 void knobs_parse(const char *cmdline);
+
+/*
+ * uktrace.delay: busy-wait the milliseconds asked for this phase (if any)
+ * on the calibrated TSC, or on the i8254 before calibration.
+ */
+void knobs_delay(enum uk_delay_phase phase);
 
 static inline bool era_at_least(enum uk_era e)
 {

@@ -5,6 +5,8 @@
  * uktrace.fault=mountfail makes the mount really fail: it asks for a
  * root directory that the share does not have (RERROR from the server),
  * or, without a 9P device, for a tag nobody exports.
+ * uktrace.delay=mount:MS waits after the mount, before the banner; with
+ * nothing to mount there is no mount phase to stretch, so it only warns.
  */
 #define UK_LIBNAME "libvfscore"
 #include "vfs.h"
@@ -22,12 +24,17 @@ static int vfscore_rootfs(void)
 	bool fail = knobs.fault == FAULT_MOUNTFAIL;
 	int rc;
 
-	if (!virtio_9p_present() && !fail)
+	if (!virtio_9p_present() && !fail) {
+		if (knobs.delay_ms[DELAY_MOUNT])
+			uk_pr_warn("uktrace.delay=mount:%u ignored: no 9P device to mount\n",
+				   knobs.delay_ms[DELAY_MOUNT]);
 		return 0;
+	}
 	/* 0.14+ automount no longer announces 9pfs root mounts */
 	if (!era_at_least(ERA_0_17))
 		uk_pr_info("Mount %s to /...\n", ROOTFS);
 	rc = mount(ROOTDEV, "/", ROOTFS, fail ? MISSING_ROOT : "");
+	knobs_delay(DELAY_MOUNT);
 	if (rc) {
 		if (era_at_least(ERA_0_10))     /* 0.4/0.5: "Failed to mount /" */
 			uk_pr_crit("Failed to mount %s (%s) at /: %d\n",

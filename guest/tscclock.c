@@ -4,6 +4,8 @@
  * mode at 100 Hz, poll its counter for a fixed delay, count TSC ticks),
  * but over 25 ms instead of 100 ms to keep TCG boots short. Time is
  * then measured from the TSC reading taken at kernel entry.
+ * ukplat_delay_ms() busy-waits for uktrace.delay: on the TSC once it is
+ * calibrated, before that by polling the i8254 as the calibration does.
  */
 #define UK_LIBNAME "libkvmplat"
 #include "tscclock.h"
@@ -62,14 +64,20 @@ static void i8254_delay(u32 us)
 	}
 }
 
+/* Channel 0 as a 100 Hz rate generator, the reload i8254_delay() expects */
+static void i8254_rategen(void)
+{
+	outb(TIMER_MODE, TIMER_SEL0 | TIMER_RATEGEN | TIMER_16BIT);
+	outb(TIMER_CNTR, TIMER_RELOAD & 0xff);
+	outb(TIMER_CNTR, TIMER_RELOAD >> 8);
+}
+
 int tscclock_init(void)
 {
 	u64 t0, ticks;
 
 	uk_pr_info("Calibrating TSC clock against i8254 timer\n");
-	outb(TIMER_MODE, TIMER_SEL0 | TIMER_RATEGEN | TIMER_16BIT);
-	outb(TIMER_CNTR, TIMER_RELOAD & 0xff);
-	outb(TIMER_CNTR, TIMER_RELOAD >> 8);
+	i8254_rategen();
 
 	t0 = rdtsc();
 	i8254_delay(CALIBRATE_US);
@@ -108,4 +116,22 @@ u32 ukplat_monotonic_ms(void)
 
 	ukplat_monotonic_split(&sec, &usec);
 	return sec * 1000u + usec / 1000u;
+}
+
+void ukplat_delay_ms(u32 ms)
+{
+	u64 t0 = rdtsc(), ticks;
+
+	if (!tsc_freq) {
+		/* not calibrated yet: the i8254, a second at a time */
+		i8254_rategen();
+		for (; ms > 1000u; ms -= 1000u)
+			i8254_delay(1000000u);
+		i8254_delay(ms * 1000u);
+		return;
+	}
+	/* two 32-bit factors: the product cannot overflow 64 bits */
+	ticks = udiv64_32((u64)ms * tsc_freq, 1000u, NULL) << tsc_shift;
+	while (rdtsc() - t0 < ticks)
+		cpu_relax();
 }

@@ -11,5 +11,7 @@ bool tscclock_ready(void);
 void ukplat_monotonic_split(u32 *sec, u32 *usec);
 /* milliseconds since boot (0 until calibrated) */
 u32 ukplat_monotonic_ms(void);
+/* busy-wait ms milliseconds: TSC once calibrated, i8254 before */
+void ukplat_delay_ms(u32 ms);
 
 #endif /* TSCCLOCK_H */
