@@ -3,7 +3,7 @@
     .venv/bin/python screenshots/make_screenshots.py [--out screenshots] [-n 10]
 
 The TUI runs headless (Textual's `run_test`) at a fixed terminal size; the fleet is the real one
-(`uktrace.launch.prepare` + `Fleet`, as `uktrace demo` builds it). Captured: the fleet view while
+(`uktrace.launch.options.prepare` + `Fleet`, as `uktrace demo` builds it). Captured: the fleet view while
 guests are mid-boot (the first moment one has exited while three still boot), the fleet
 view at the end, the guest view of the slowest guest and the summary view.
 """
@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from textual.pilot import Pilot
 
 from tui.app import UktraceApp
-from uktrace.fleet import Fleet
-from uktrace.launch import RunOptions, prepare
+from uktrace.launch.fleet import Fleet
+from uktrace.launch.options import RunOptions, prepare
 
 SIZE = (120, 34)
 MID_BOOT_RUNNING = 3

@@ -35,11 +35,12 @@ import anyio.to_thread
 from parsers import ConsoleParser
 
 from ..kernel.symbols import locate_crash
-from ..model.guest import Guest, spawn_spread, status_counts
+from ..model.guest import CpuMark, Guest, spawn_spread, status_counts
 from ..model.integrity import check_integrity
 from ..model.json_shape import crash_dict
 from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Status
+from ..recording.kernels import record_kernel
 from ..recording.record import GuestRecorder, RecordingWriter
 from .process import GuestProcess
 from .qemu import guest_exit_code, qemu_argv
@@ -97,6 +98,8 @@ class Fleet:
         self._finished: dict[int, anyio.Event] = {}
         """Per guest, set once its console says it is over (halted, crashed, failed)."""
         self._writer: RecordingWriter | None = None
+        self._kernel_images: dict[Path, dict[str, Any] | None] = {}
+        """Per kernel booted, its identity in the recording (filled on the recorder's thread)."""
         self._clock: Callable[[], int] = time.monotonic_ns
 
     def clock(self) -> int:
@@ -126,6 +129,8 @@ class Fleet:
         guest.received = 0
         guest.spawn_ns = guest.first_byte_ns = guest.exit_ns = guest.qemu_status = None
         guest.integrity = None
+        guest.cpu_marks.clear()
+        guest.cpu_total_ns = None
         guest.stop_requested = False
         guest.lingered = False
         guest.changes += 1
@@ -144,6 +149,8 @@ class Fleet:
         self._sockets = Path(tempfile.mkdtemp(prefix="uktrace-qmp-"))
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uktrace-spawner")
         self._writer = RecordingWriter()
+        # the writer's first job, so every guest.json written after it can name its kernel
+        self._writer.submit(self._record_kernels)
         self.started_ns = time.monotonic_ns()
         try:
             async with anyio.create_task_group() as group:
@@ -221,12 +228,13 @@ class Fleet:
         except OSError as error:
             timeline.fail(_spawn_failure(guest, error))
             guest.changes += 1
-            recorder.finish(self._meta(guest))
+            recorder.finish(lambda _directory: self._meta(guest))
             self._close_firmware_pipe(guest, firmware_fd)
             return
         guest.process = process
         guest.spawn_ns = process.spawn_ns
         timeline.spawned(process.spawn_ns)
+        _mark_cpu(guest, "spawn", process.spawn_ns)
         guest.changes += 1
         timed_out = False
         try:
@@ -274,11 +282,15 @@ class Fleet:
             if in_wave:
                 self._wave.arrive(guest)
         try:
-            guest.timeline.vmm_ready(time.monotonic_ns())
+            ready = time.monotonic_ns()
+            guest.timeline.vmm_ready(ready)
+            _mark_cpu(guest, "gate", ready)
             guest.changes += 1
             if in_wave:
                 await self._wave.released.wait()
-            guest.timeline.released(time.monotonic_ns())  # the moment we let go, not QEMU's answer
+            released = time.monotonic_ns()
+            guest.timeline.released(released)  # the moment we let go, not QEMU's answer
+            _mark_cpu(guest, "firmware", released)
             await qmp.execute("cont")
             guest.changes += 1
         except QmpError:
@@ -291,6 +303,8 @@ class Fleet:
         now = time.monotonic_ns()
         if guest.first_byte_ns is None:
             guest.first_byte_ns = now
+            if guest.timeline.release_ns is None and guest.timeline.firmware_ns is None:
+                _mark_cpu(guest, "firmware", now)  # no gate: the first byte ends the VMM's start
         guest.received += len(data)
         assert guest.spawn_ns is not None
         recorder.console(data, now - guest.spawn_ns)
@@ -300,6 +314,9 @@ class Fleet:
             consume(record)
         guest.records.extend(records)
         guest.changes += 1
+        current = guest.timeline.current
+        if current is not None and (not guest.cpu_marks or guest.cpu_marks[-1].phase != current):
+            _mark_cpu(guest, current, now)
         if guest.timeline.status.finished:
             self._finished[guest.index].set()
 
@@ -341,6 +358,8 @@ class Fleet:
                 data = os.read(fd, 1 << 16)
             except BlockingIOError:
                 continue
+            if guest.timeline.firmware_ns is None:
+                _mark_cpu(guest, "firmware", time.monotonic_ns())
             guest.timeline.firmware_started(time.monotonic_ns())
             recorder.firmware(data)
             guest.changes += 1
@@ -375,6 +394,7 @@ class Fleet:
             timeline.consume(record)
             guest.records.append(record)
         guest.qemu_status = status
+        guest.cpu_total_ns = process.cpu_total_ns
         timeline.process_exited(guest.exit_ns)
         self._judge(guest, status)
         if guest.spec.command is None and timeline.status is Status.CRASHED:
@@ -412,12 +432,24 @@ class Fleet:
             program = "QEMU" if guest.spec.command is None else Path(guest.argv[0]).name
             timeline.fail(_qemu_failure(program, status, guest.stderr_tail.decode("utf-8", "replace")))
 
+    def _record_kernels(self) -> None:
+        """On the recorder's thread: each kernel's identity and symbols into the recording."""
+        for kernel in dict.fromkeys(spec.kernel for spec in (g.spec for g in self.guests) if spec.command is None):
+            try:
+                self._kernel_images[kernel] = record_kernel(self.record_dir, kernel)
+            except OSError:
+                raise  # the writer reports disk errors
+            except Exception:  # a malformed image must not stop the recorder: it is only unnamed
+                self._kernel_images[kernel] = None
+
     def _meta(self, guest: Guest) -> dict[str, Any]:
+        """guest.json's content (on the recorder's thread, after `_record_kernels`)."""
         timeline = guest.timeline
         return {
             "name": guest.name,
             "argv": guest.argv,
             "kernel": str(guest.spec.kernel),
+            "kernel_image": self._kernel_images.get(guest.spec.kernel) if guest.spec.command is None else None,
             "fs": str(guest.spec.fs) if guest.spec.fs else None,
             "host": guest.host_dict(),
             "status": timeline.status.value,
@@ -456,6 +488,15 @@ class _Wave:
         self._arrived.add(guest.index)
         if self._open == 0 and len(self._arrived) >= self._members:
             self.released.set()
+
+
+def _mark_cpu(guest: Guest, phase: str, host_ns: int) -> None:
+    """Note QEMU's CPU accounting as `phase` begins (a few file reads: only at phase changes)."""
+    if guest.process is None:
+        return
+    sample = guest.process.cpu_sample()
+    if sample is not None:
+        guest.cpu_marks.append(CpuMark(phase, host_ns, *sample))
 
 
 def _buffered(read_nowait: Callable[[], bytes]) -> Iterator[bytes]:

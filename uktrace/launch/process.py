@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -68,6 +69,9 @@ class GuestProcess:
             os.set_blocking(fd, False)
         self._pidfd = os.pidfd_open(self.pid)
         self.returncode: int | None = None
+        self.cpu_total_ns: int | None = None
+        self._threads: dict[str, tuple[int, int]] = {}
+        """CPU time (user + system, every thread) once reaped."""
 
     async def read_console(self) -> bytes:
         """The next console bytes; b"" once QEMU closed the console (usually: it exited)."""
@@ -91,16 +95,39 @@ class GuestProcess:
         """QEMU's exit status (negative: killed by that signal)."""
         if self.returncode is None:
             await anyio.wait_readable(self._pidfd)
-            _, status = os.waitpid(self.pid, 0)
-            self.returncode = os.waitstatus_to_exitcode(status)
+            self._reaped(*os.wait4(self.pid, 0))
+        assert self.returncode is not None
         return self.returncode
 
     def poll(self) -> int | None:
         if self.returncode is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
+            self._reaped(*os.wait4(self.pid, os.WNOHANG))
         return self.returncode
+
+    def _reaped(self, pid: int, status: int, usage: resource.struct_rusage) -> None:
+        if pid:
+            self.returncode = os.waitstatus_to_exitcode(status)
+            self.cpu_total_ns = round((usage.ru_utime + usage.ru_stime) * 1e9)
+
+    def cpu_sample(self) -> tuple[int, int | None] | None:
+        """(ns on a CPU, ns waiting for one) summed over the process's threads, from the
+        scheduler's per-thread accounting (`/proc/PID/task/*/schedstat`, nanoseconds); without
+        schedstat, CPU time from `/proc/PID/stat` (clock ticks) and no wait. None once gone."""
+        if self.returncode is not None:
+            return None
+        try:
+            for task in os.scandir(f"/proc/{self.pid}/task"):
+                with open(f"{task.path}/schedstat", "rb") as schedstat:
+                    fields = schedstat.read().split()
+                # a thread that ends takes its counters with it: keep each thread's last reading,
+                # so the sums never go backwards (a thread's time since its last reading is lost)
+                self._threads[task.name] = (int(fields[0]), int(fields[1]))
+        except FileNotFoundError:
+            if not self._threads:
+                return _stat_cpu(self.pid)
+        except (OSError, ValueError, IndexError):
+            return None
+        return sum(cpu for cpu, _ in self._threads.values()), sum(wait for _, wait in self._threads.values())
 
     def signal(self, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -121,6 +148,17 @@ class GuestProcess:
                 os.close(fd)
         # Popen's own bookkeeping: it must not try to reap what we reaped
         self.popen.returncode = self.returncode if self.returncode is not None else -signal.SIGKILL
+
+
+def _stat_cpu(pid: int) -> tuple[int, int | None] | None:
+    """utime + stime from /proc/PID/stat (fields 14 and 15, after the parenthesised name)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK"), None
 
 
 def _read_nowait(fd: int) -> bytes:

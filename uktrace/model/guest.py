@@ -24,6 +24,18 @@ CONSOLE_TAIL = 5000
 """Records kept in memory per guest for the views; the whole console is on disk."""
 
 
+@dataclass(frozen=True, slots=True)
+class CpuMark:
+    """QEMU's CPU accounting when the tracer saw `phase` begin: per phase, the wall time can be split
+    into time on a CPU, time waiting for one, and the rest (paused, blocked)."""
+
+    phase: str
+    host_ns: int
+    on_cpu_ns: int
+    waiting_ns: int | None
+    """None where the kernel has no schedstat."""
+
+
 @dataclass(eq=False)
 class Guest:
     """One guest's live state; views read it, only the fleet writes it."""
@@ -50,6 +62,9 @@ class Guest:
     """1 for the first launch, +1 per relaunch (each attempt records into its own directory)."""
     changes: int = 0
     """Bumped on every change, so a view redraws only guests that moved."""
+    cpu_marks: list[CpuMark] = field(default_factory=list)
+    cpu_total_ns: int | None = None
+    """QEMU's CPU time over its whole life (user + system, from its exit status)."""
 
     @property
     def name(self) -> str:
@@ -74,9 +89,14 @@ class Guest:
         return self.process is not None
 
     def host_dict(self) -> dict[str, Any]:
+        """Host facts in monotonic ns: spawn, VMM ready and gate release (started paused), firmware's
+        first debug byte, first console byte, exit. A recording keeps them all, so a replay shows
+        the same phases."""
         return {
             "accel": self.spec.accel,
             "spawn_ns": self.spawn_ns,
+            "ready_ns": self.timeline.ready_ns,
+            "release_ns": self.timeline.release_ns,
             "firmware_ns": self.timeline.firmware_ns,
             "first_byte_ns": self.first_byte_ns,
             "exit_ns": self.exit_ns,
@@ -87,6 +107,8 @@ class Guest:
             "integrity": self.integrity,
             "lingered": self.lingered,
             "recording": str(self.recording) if self.recording else None,
+            "cpu_marks": [[m.phase, m.host_ns, m.on_cpu_ns, m.waiting_ns] for m in self.cpu_marks],
+            "cpu_total_ns": self.cpu_total_ns,
         }
 
     def send(self, data: bytes) -> bool:

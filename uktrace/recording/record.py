@@ -1,20 +1,24 @@
-"""Recording a run to disk, byte-exact, so it can be replayed and re-parsed later.
+"""Recording a run to disk, byte-exact, so it can be replayed and re-parsed later, anywhere.
 
-Layout of a recording directory:
-    session.json             uktrace version, command line, options, guest names
+Layout of a recording directory (README "Recordings" documents the fields):
+    session.json             format, uktrace and QEMU versions, host, command line, options, guest names
+    kernels/<sha256>.symbols the booted kernel's function symbols, once per distinct image
     <guest>/console.raw      every console byte, as received
     <guest>/chunks.tsv       one line per read: byte offset, host ns since spawn
     <guest>/stderr.log       QEMU's stderr
     <guest>/firmware.log     SeaBIOS's debug console (port 0x402), when QEMU was built here
-    <guest>/guest.json       argv, accelerator, host timings, exit status, final status
+    <guest>/guest.json       argv, kernel and its identity, host times, exit status, final status
 Every run writes one (a temporary directory unless `--record DIR`), so no console byte is lost.
+Files are appended as bytes arrive; guest.json comes last, so a killed run leaves every console.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import platform
 import queue
+import subprocess
 import tempfile
 import threading
 import time
@@ -24,6 +28,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from .. import __version__
+
+FORMAT = 2
+"""The recording layout's version: 2 added host ready/release times, the kernel's identity and
+symbols, and the session's host and QEMU; a recording without `format` is version 1."""
 
 
 def default_run_dir() -> Path:
@@ -36,15 +44,34 @@ class RecordingError(Exception):
 
 
 def start_session(directory: Path, command: list[str], options: dict[str, Any], names: list[str]) -> None:
-    """Create `directory` and write its session.json."""
+    """Create `directory` and write its session.json (with QEMU's version unless the run traces
+    a `--cmd` launcher, which never runs our QEMU)."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
         if any(directory.joinpath(name).exists() for name in names):
             raise RecordingError(f"{directory}: already holds a recording; choose an empty directory")
-        session = {"uktrace": __version__, "started": time.time(), "command": command, "options": options}
+        session = {
+            "format": FORMAT,
+            "uktrace": __version__,
+            "qemu": None if options.get("cmd") else qemu_version(options.get("qemu") or "qemu-system-x86_64"),
+            "host": {"cpus": os.cpu_count(), "kernel": platform.release()},
+            "started": time.time(),
+            "command": command,
+            "options": options,
+        }
         _write_json(directory / "session.json", session | {"guests": names})
     except OSError as error:
         raise RecordingError(f"{directory}: cannot write the recording ({error.strerror})") from None
+
+
+def qemu_version(qemu: str) -> str | None:
+    """The first line of `qemu --version` (`QEMU emulator version 7.2.22 (Debian ...)`), or None."""
+    try:
+        result = subprocess.run([qemu, "--version"], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = result.stdout.strip().splitlines()
+    return lines[0] if result.returncode == 0 and lines else None
 
 
 class RecordingWriter:

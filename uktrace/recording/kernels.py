@@ -1,0 +1,65 @@
+"""The kernel a recorded run booted, kept with the recording: its identity in each guest.json
+(`kernel_image`) and its function symbols once per run in `kernels/<sha256>.symbols`, so a copied
+recording still names its crashes after the kernel is rebuilt, moved or deleted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..kernel.identity import identify
+from ..kernel.symbols import Symbols, find_symbols, load_symbols, read_symbols, write_symbols
+
+KERNELS = "kernels"
+"""Directory of a recording holding one symbol table per distinct kernel image."""
+
+
+def record_kernel(run_dir: Path, kernel: Path) -> dict[str, Any] | None:
+    """Identify `kernel` and save its symbols into the recording unless a table of the same image is
+    already there; guest.json's `kernel_image`, or None when the kernel cannot be read.
+
+    Hashes the image and reads its symbol table: seconds for a large kernel, so never on the
+    event loop (the fleet runs it on the recorder's thread before any guest's metadata)."""
+    try:
+        image = identify(kernel)
+    except OSError:
+        return None
+    symbols = None
+    found = find_symbols(kernel)
+    if found is not None:
+        source, table = found
+        symbols = f"{KERNELS}/{image.sha256}.symbols"
+        path = run_dir / symbols
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_symbols(table, path, source=source.name)
+    return {
+        "sha256": image.sha256,
+        "size": image.size,
+        "unikraft": image.unikraft.as_dict() if image.unikraft else None,
+        "symbols": symbols,
+    }
+
+
+def recorded_symbols(run_dir: Path, meta: dict[str, Any]) -> Symbols | None:
+    """The symbols of the kernel a recorded guest booted: the recording's own table first, else the
+    kernel file if it is still there and still the same image. A recording from before kernels were
+    identified (no `kernel_image`) trusts any file at the recorded path, as it always did."""
+    image = meta.get("kernel_image")
+    if isinstance(image, dict) and image.get("symbols"):
+        symbols = read_symbols(run_dir / image["symbols"])
+        if symbols is not None:
+            return symbols
+    path = Path(meta["kernel"]) if meta.get("kernel") else None
+    if path is None or not path.is_file():
+        return None
+    if "kernel_image" in meta:
+        if not isinstance(image, dict):
+            return None  # unreadable when recorded: whatever is there now is not known to be it
+        try:
+            if identify(path).sha256 != image.get("sha256"):
+                return None  # rebuilt since: its addresses would name the wrong functions
+        except OSError:
+            return None
+    return load_symbols(path)
