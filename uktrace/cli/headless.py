@@ -6,10 +6,7 @@ guests, a compact summary (counts by status and by phase) above that.
 
 from __future__ import annotations
 
-import resource
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any
 
 import anyio
 from rich.console import Console, Group, RenderableType
@@ -18,8 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..analysis.stats import figure_distributions, guest_times, phase_distributions
-from ..model.guest import FleetView, Guest
-from ..model.json_shape import timeline_dict
+from ..model.guest import FleetView
 from .report import STATUS_STYLE, format_seconds, status_text
 
 DETAIL_LIMIT = 20
@@ -119,42 +115,3 @@ def run_footer(fleet: FleetView) -> Text:
         footer.append(f"   run took {format_seconds((fleet.finished_ns - fleet.started_ns) / 1e9)}")
     footer.append(f"\nconsoles recorded in {fleet.record_dir}")
     return footer
-
-
-def run_json(fleet: FleetView) -> dict[str, Any]:
-    """The parse JSON, plus per guest `host` and a top-level `summary`."""
-    guests = []
-    for guest in fleet.guests:
-        entry = timeline_dict(guest.timeline)
-        entry["host"] = guest.host_dict()
-        entry["times"] = guest_times(guest.timeline, guest.wall_s).as_dict()
-        guests.append(entry)
-    phases = {name: dist.as_dict() for name, dist in phase_distributions(g.timeline for g in fleet.guests).items()}
-    all_times = [guest_times(g.timeline, g.wall_s) for g in fleet.guests]
-    figures = {label: dist.as_dict() if dist else None for label, dist in figure_distributions(all_times).items()}
-    summary = {
-        "guests": len(fleet.guests),
-        "jobs": fleet.jobs,
-        "counts": fleet.counts(),
-        "spawn_spread_s": fleet.spawn_spread(),
-        "phases": phases,
-        "times": figures,
-        "record_dir": str(fleet.record_dir),
-        "interrupted_by": fleet.interrupted_by,
-        "tracer": tracer_usage(),
-    }
-    return {"guests": guests, "summary": summary}
-
-
-def tracer_usage() -> dict[str, float]:
-    """uktrace's own CPU time and peak memory (QEMU processes excluded)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {
-        "cpu_user_s": round(usage.ru_utime, 3),
-        "cpu_system_s": round(usage.ru_stime, 3),
-        "max_rss_mib": round(usage.ru_maxrss / 1024, 1),
-    }
-
-
-def failed_guests(guests: Sequence[Guest]) -> int:
-    return sum(1 for g in guests if g.timeline.status.value != "exited" or (g.timeline.exit_code or 0) != 0)

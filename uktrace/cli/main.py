@@ -17,9 +17,13 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from .. import __version__
+from ..kernel.symbols import SymbolsError
 from ..model.json_shape import timeline_dict
 from ..recording.logs import LogError, trace_log
+from .bench import add_bench_options, bench_command
+from .compare import add_compare_parser
 from .report import timeline_table
+from .symbols import add_symbol_options, symbols_option
 
 if TYPE_CHECKING:
     from .run import TuiRunner
@@ -30,13 +34,19 @@ def _parse_command(args: argparse.Namespace) -> int:
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     guests = []
     status = 0
+    try:
+        symbols = symbols_option(args)
+    except SymbolsError as error:
+        stderr.print(f"[red]uktrace parse:[/] {error}")
+        return 2
     for path in args.logs:
         try:
-            timeline = trace_log(Path(path), kernel=args.kernel)
+            timeline = trace_log(Path(path), kernel=args.kernel or args.symbols)
         except LogError as error:
             stderr.print(f"[red]uktrace parse:[/] {error}")
             status = 2
             continue
+        timeline.symbols = symbols
         if args.json:
             guests.append(timeline_dict(timeline))
         else:
@@ -73,13 +83,37 @@ def _replay_command(args: argparse.Namespace) -> int:
     return replay_command(args)
 
 
-def _add_run_options(run: argparse.ArgumentParser) -> None:
-    run.add_argument(
+def add_guest_options(parser: argparse.ArgumentParser) -> None:
+    """What each guest boots and how: shared by `run`, `demo` and `bench`."""
+    parser.add_argument(
         "kernel",
         nargs="?",
         metavar="KERNEL",
         help="Unikraft kernel image or kraft project directory (default: the built-in test guest)",
     )
+    parser.add_argument(
+        "--accel", choices=("tcg", "kvm", "auto"), default="tcg", help="accelerator (default tcg; auto = kvm if usable)"
+    )
+    parser.add_argument("--cpu", help="QEMU -cpu model (default: max with TCG, host with KVM)")
+    parser.add_argument("--mem", default="64M", help="guest memory (default 64M)")
+    parser.add_argument("--append", help="kernel command line (test guest default: uktrace.era=0.10)")
+    parser.add_argument("--qemu", default="qemu-system-x86_64", help="QEMU binary")
+    parser.add_argument("--machine", default="pc", help="QEMU machine (default pc)")
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, metavar="S", help="per-guest timeout in seconds (default 60)"
+    )
+    parser.add_argument(
+        "--cmd", metavar="COMMAND", help="trace the console of this command instead of QEMU ({name}, {index}, {fs})"
+    )
+    parser.add_argument(
+        "--no-gate",
+        action="store_true",
+        help="start each guest as soon as it is spawned (default: all start paused, released together)",
+    )
+
+
+def _add_run_options(run: argparse.ArgumentParser) -> None:
+    add_guest_options(run)
     run.add_argument("-n", "--count", type=int, default=1, metavar="N", help="number of guests (default 1)")
     run.add_argument("-j", "--jobs", type=int, metavar="J", help="at most J guests at once (default N)")
     run.add_argument("--fs", type=Path, metavar="DIR", help="share DIR over virtio-9p, mount tag fs0")
@@ -89,26 +123,7 @@ def _add_run_options(run: argparse.ArgumentParser) -> None:
         default="shared",
         help="shared: every guest uses DIR; independent: each gets its own copy (removed afterwards)",
     )
-    run.add_argument(
-        "--accel", choices=("tcg", "kvm", "auto"), default="tcg", help="accelerator (default tcg; auto = kvm if usable)"
-    )
-    run.add_argument("--cpu", help="QEMU -cpu model (default: max with TCG, host with KVM)")
-    run.add_argument("--mem", default="64M", help="guest memory (default 64M)")
-    run.add_argument("--append", help="kernel command line (test guest default: uktrace.era=0.10)")
-    run.add_argument("--qemu", default="qemu-system-x86_64", help="QEMU binary")
-    run.add_argument("--machine", default="pc", help="QEMU machine (default pc)")
-    run.add_argument(
-        "--timeout", type=float, default=60.0, metavar="S", help="per-guest timeout in seconds (default 60)"
-    )
     run.add_argument("--record", type=Path, metavar="DIR", help="record every console into DIR (default: a temp dir)")
-    run.add_argument(
-        "--cmd", metavar="COMMAND", help="trace the console of this command instead of QEMU ({name}, {index}, {fs})"
-    )
-    run.add_argument(
-        "--no-gate",
-        action="store_true",
-        help="start each guest as soon as it is spawned (default: all start paused, released together)",
-    )
     run.add_argument(
         "--firmware-timing",
         action="store_true",
@@ -125,13 +140,21 @@ def build_parser() -> argparse.ArgumentParser:
     parse = commands.add_parser("parse", help="boot timeline of saved console logs")
     parse.add_argument("logs", nargs="+", metavar="LOG", help="serial console output saved to a file (- for stdin)")
     parse.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    parse.add_argument("--kernel", type=Path, metavar="ELF", help="kernel image (or .dbg) to name crash addresses")
+    add_symbol_options(parse)
     parse.set_defaults(handler=_parse_command)
     run = commands.add_parser(
         "run", help="boot guests and trace them live", usage="uktrace run [KERNEL] [options] [-- EXTRA_QEMU_ARGS]"
     )
     _add_run_options(run)
     run.set_defaults(handler=_run_command)
+    bench = commands.add_parser(
+        "bench",
+        help="boot N guests at once for each N and fs mode, R rounds: figures, plots and a report",
+        usage="uktrace bench [KERNEL] [--concurrency 1,10,50,100] [--fs-mode independent,shared] [options]",
+    )
+    add_guest_options(bench)
+    add_bench_options(bench)
+    bench.set_defaults(handler=bench_command)
     demo = commands.add_parser("demo", help="8 test guests with a shared 9P directory, in the TUI")
     _add_run_options(demo)
     demo.set_defaults(handler=_demo_command, count=8, kernel=None)
@@ -141,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--headless", action="store_true", help="no TUI: tables at the end")
     replay.add_argument("--json", action="store_true", help="print the results as JSON")
     replay.set_defaults(handler=_replay_command)
+    add_compare_parser(commands)
     return parser
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import anyio
 from rich.console import Console
 
+from ..analysis.results import failed_guests, fleet_results
 from ..kernel.find import KernelError
 from ..launch.accel import AccelError
 from ..launch.fleet import Fleet
@@ -20,7 +21,7 @@ from ..launch.shares import ShareError, Shares
 from ..model.guest import FleetView
 from ..recording.record import RecordingError, default_run_dir, start_session
 from ..recording.replay import ReplayFleet
-from .headless import failed_guests, live_progress, run_footer, run_json, summary_tables
+from .headless import live_progress, run_footer, summary_tables
 
 USER_ERRORS = (LaunchError, KernelError, AccelError, ShareError, RecordingError)
 
@@ -140,7 +141,7 @@ def run_headless(args: argparse.Namespace, fleet: FleetView, shares: Shares | No
         if shares is not None:
             shares.cleanup()
     if args.json:
-        json.dump(run_json(fleet), sys.stdout, indent=2)
+        json.dump(fleet_results(fleet), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         stdout.print(summary_tables(fleet))

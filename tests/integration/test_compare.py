@@ -1,0 +1,94 @@
+"""`uktrace compare` on real recordings: two runs of the test guest are "no change" on every metric,
+and a run whose `main` the guest makes 30 ms longer (`uktrace.delay=main:30`) is "slower" in `main`
+and in nothing else on the guest clock.
+
+What is asserted on the host clock (`spawn`, `firmware`, `subsystems`, `boot`, `total`, ...): that a
+comparison of one run against one run gives them no interval and no verdict. The delayed run's
+`total` really is ~30 ms longer, but 8 guests on this 2-core host make the median `total` of a
+run vary by hundreds of milliseconds from one run of the same kernel to the next (every guest of
+a run with it), so a single run a side cannot say; asserting a direction would test the host's
+load, not uktrace.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import run_json, uktrace
+
+pytestmark = pytest.mark.qemu
+
+GUESTS = "8"
+DELAY = "uktrace.era=0.10 uktrace.delay=main:30"
+
+
+def record(directory: Path, *args: str) -> Path:
+    result, process = run_json("--headless", "-n", GUESTS, "--record", str(directory), *args)
+    assert process.returncode == 0, process.stderr
+    for guest in result["guests"]:
+        assert guest["status"] == "exited" and guest["exit_code"] == 0, guest["crash"]
+    return directory
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """Two plain runs and one with main 30 ms longer, 8 guests each, recorded."""
+    base = tmp_path_factory.mktemp("compare")
+    plain_1, plain_2 = record(base / "plain-1"), record(base / "plain-2")
+    delayed = record(base / "delayed", "--append", DELAY)
+    console = (delayed / "guest-1" / "console.raw").read_text(errors="replace")
+    assert "uktrace.delay: waited 30 ms in main" in console, "the test guest lacks uktrace.delay (see guest/README.md)"
+    return plain_1, plain_2, delayed
+
+
+def rows(comparison: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    (cell,) = comparison["cells"]
+    assert cell["cell"] == "run" and cell["a"]["guests"] == cell["b"]["guests"] == int(GUESTS)
+    return {row["metric"]: row for row in cell["metrics"]}
+
+
+@pytest.fixture(scope="module")
+def compared(runs: tuple[Path, Path, Path]) -> tuple[dict[str, Any], Any]:
+    """`uktrace compare --json plain-1 plain-2 delayed --fail-above 100`, once."""
+    process = uktrace("compare", "--json", *map(str, runs), "--fail-above", "100")
+    assert "Traceback" not in process.stderr, process.stderr
+    return json.loads(process.stdout), process
+
+
+def test_two_runs_of_one_kernel_are_no_change(compared: tuple[dict[str, Any], Any]) -> None:
+    result, _ = compared
+    plain = rows(result["comparisons"][0])
+    assert {"main", "bus_probe", "firmware", "boot", "total"} <= set(plain)
+    assert {name: row["verdict"] for name, row in plain.items()} == dict.fromkeys(plain, "no change")
+
+
+def test_a_longer_main_is_slower_and_nothing_else_on_the_guest_clock(compared: tuple[dict[str, Any], Any]) -> None:
+    result, _ = compared
+    delayed = rows(result["comparisons"][1])
+    main = delayed["main"]
+    assert (main["verdict"], main["clock"], main["unit"]) == ("slower", "guest", "guest")
+    assert 0.025 < main["difference"] < 0.050 and main["ci95"][0] > 0.020
+    on_guest_clock = {name: row["verdict"] for name, row in delayed.items() if row["clock"] == "guest"}
+    assert {"init_table", "bus_probe", "banner"} <= set(on_guest_clock)
+    assert on_guest_clock == {name: "slower" if name == "main" else "no change" for name in on_guest_clock}
+    on_host_clock = [row for row in delayed.values() if row["clock"] != "guest"]
+    assert {row["metric"] for row in on_host_clock} >= {"spawn", "firmware", "boot", "total"}
+    for row in on_host_clock:  # one run a side: no interval, no verdict (see the module docstring)
+        judged = (row["unit"], row["runs_a"], row["runs_b"], row["ci95"], row["verdict"])
+        assert judged == ("run", 1, 1, None, "no change"), row
+
+
+def test_fail_above_names_the_regression(compared: tuple[dict[str, Any], Any], runs: tuple[Path, Path, Path]) -> None:
+    result, process = compared
+    assert process.returncode == 1
+    (regression,) = result["regressions"]
+    assert (regression["b"], regression["metric"]) == (str(runs[2]), "main")
+    assert f"{runs[2]}: cell run: main (guest clock) slower by +" in process.stderr
+    plain = uktrace("compare", str(runs[0]), str(runs[1]), "--fail-above", "100")
+    assert (plain.returncode, plain.stderr) == (0, "")
+    table = [line for line in plain.stdout.splitlines() if line.startswith("│ ")]
+    assert len(table) >= 10 and all(line.rstrip(" │").endswith("no change") for line in table), plain.stdout

@@ -1,0 +1,130 @@
+"""The bench's plan, summary and findings on synthetic results (the real matrix is in integration)."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from uktrace.analysis.bench import BenchPlan, Cell, parse_concurrency, parse_fs_modes, summarise
+from uktrace.analysis.cpu import CpuMark, PhaseCpu, cpu_shares, marks_to_phases
+from uktrace.analysis.report import Pool, cpu_findings, mode_findings, render_report
+from uktrace.launch.options import LaunchError
+
+
+def test_order_is_interleaved_seeded_and_complete() -> None:
+    plan = BenchPlan(concurrency=(1, 10, 50), fs_modes=("independent", "shared"), repeat=3, seed=7)
+    order = plan.order()
+    assert len(order) == 18 and len(set(order)) == 18
+    for round_ in (1, 2, 3):  # every round holds every cell once, before the next round starts
+        block = order[(round_ - 1) * 6 : round_ * 6]
+        assert {cell.round for cell in block} == {round_}
+        assert {cell.key for cell in block} == {(n, m) for n in (1, 10, 50) for m in ("independent", "shared")}
+    assert plan.order() == order  # the seed fixes it
+    assert BenchPlan((1, 10, 50), ("independent", "shared"), 3, seed=8).order() != order
+    assert plan.warmup_cell() == Cell(1, "independent", 0)
+
+
+@pytest.mark.parametrize(("text", "expected"), [("1,10,50,100", (1, 10, 50, 100)), ("10, 1,10", (1, 10)), ("4", (4,))])
+def test_concurrency_lists(text: str, expected: tuple[int, ...]) -> None:
+    assert parse_concurrency(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "1,x", "0", "-3", "1,,a"])
+def test_bad_concurrency_lists(text: str) -> None:
+    with pytest.raises(LaunchError, match="--concurrency"):
+        parse_concurrency(text)
+
+
+def test_fs_modes() -> None:
+    assert parse_fs_modes("shared,independent,shared") == ("shared", "independent")
+    with pytest.raises(LaunchError, match="--fs-mode"):
+        parse_fs_modes("private")
+
+
+def test_cpu_marks_to_phases_and_shares() -> None:
+    ms = 1_000_000
+    marks = [
+        CpuMark("spawn", 0, 0, 0),
+        CpuMark("firmware", 100 * ms, 20 * ms, 60 * ms),
+        CpuMark("main", 300 * ms, 70 * ms, 160 * ms),
+    ]
+    phases = marks_to_phases(marks, exit_ns=350 * ms, total_ns=90 * ms)
+    assert phases["spawn"] == PhaseCpu(0.1, 0.02, 0.06)
+    assert phases["firmware"] == PhaseCpu(0.2, 0.05, 0.1)
+    assert phases["main"] == PhaseCpu(0.05, 0.02, None)  # the exit's CPU from the exit status, its wait unknown
+    share = cpu_shares([phases, phases])["firmware"]
+    assert share.guests == 2 and share.wait_share == pytest.approx(0.1 / 0.15)
+
+
+def guest(total: float, mount: float, status: str = "exited") -> dict[str, Any]:
+    phases = [
+        {"name": "spawn", "start": 0.0, "end": 0.1, "clock": "host", "guest": {"start": None, "end": None},
+         "host": {"start": 0.0, "end": 0.1}},
+        {"name": "firmware", "start": 0.1, "end": total - mount - 0.01, "clock": "host",
+         "guest": {"start": None, "end": None}, "host": {"start": 0.1, "end": total - mount - 0.01}},
+        {"name": "mount", "start": 0.5, "end": 0.5 + mount, "clock": "guest", "guest": {"start": 0.5, "end": 0.5 + mount},
+         "host": {"start": total - mount - 0.01, "end": total - 0.01}},
+    ]  # fmt: skip
+    return {
+        "name": "g",
+        "status": status,
+        "exit_code": 0 if status == "exited" else None,
+        "crash": None if status == "exited" else {"reason": "no exit after 5 s in mount", "line": "", "where": None},
+        "phases": phases,
+        "times": {"boot": total - 0.01, "mount": mount, "main": 0.001, "total": total,
+                  "clocks": {"boot": "host", "mount": "guest", "main": "guest", "total": "host"}},
+        "cpu": {"firmware": {"wall_s": 0.3, "cpu_s": 0.1, "wait_s": 0.2}},
+    }  # fmt: skip
+
+
+def results(mount_by_mode: dict[str, float], rounds: int = 2, n: int = 8) -> dict[str, Any]:
+    rng = random.Random(3)
+    cells = []
+    for round_ in range(1, rounds + 1):
+        for mode, mount in mount_by_mode.items():
+            guests = [guest(1.0 + rng.uniform(-0.05, 0.05), mount * rng.uniform(0.9, 1.1)) for _ in range(n)]
+            cells.append(
+                {"id": f"n{n}-{mode}-r{round_}", "concurrency": n, "fs_mode": mode, "round": round_, "wall_s": 1.0,
+                 "run": {"guests": guests, "summary": {}}}
+            )  # fmt: skip
+    return {"kind": "bench", "cells": cells, "summary": summarise(cells)}
+
+
+def test_summary_pools_rounds_and_counts_failures() -> None:
+    data = results({"independent": 0.03, "shared": 0.01})
+    data["cells"][0]["run"]["guests"][0] = guest(5.0, 0.02, status="timeout")
+    summary = summarise(data["cells"])
+    independent = next(c for c in summary["cells"] if c["fs_mode"] == "independent")
+    assert independent["rounds"] == 2 and independent["guests"] == 16
+    assert independent["statuses"] == {"exited": 15, "timeout": 1}
+    assert independent["failures"] == {"timeout: no exit after 5 s in mount": 1}
+    mount = independent["figures"]["mount"]
+    assert mount["clock"] == "guest" and mount["count"] == 16
+    assert mount["ci95"][0] <= mount["p50"] <= mount["ci95"][1]
+    assert independent["cpu"]["firmware"]["wait_share"] == pytest.approx(2 / 3, abs=1e-4)
+
+
+def test_a_real_difference_between_modes_is_found_and_noise_is_not() -> None:
+    differs = mode_findings(results({"independent": 0.03, "shared": 0.01}))
+    assert len(differs) == 1 and "beyond the noise: mount +" in differs[0] and "guest clock, per guest" in differs[0]
+    assert "total" not in differs[0]  # host-clock noise of ±50 ms over 2 rounds is not a finding
+    same = mode_findings(results({"independent": 0.02, "shared": 0.02}))
+    assert len(same) == 1 and same[0].startswith("**8 guests:** no figure differs")
+
+
+def test_report_quotes_the_data() -> None:
+    data = results({"independent": 0.03, "shared": 0.01})
+    data |= {
+        "plan": {"kernel": "k", "options": {"accel": "tcg", "mem": "64M"}, "concurrency": [8],
+                 "fs_modes": ["independent", "shared"], "repeat": 2, "seed": 1, "warmup": None},
+        "host": {"cpus": 2, "platform": "Linux", "qemu": None},
+        "wall_s": 9.0,
+    }  # fmt: skip
+    report = render_report(data, [])
+    p50 = data["summary"]["cells"][0]["figures"]["total"]["p50"]
+    shown = f"{p50 * 1000:.1f} ms" if p50 < 1 else f"{p50:.2f} s"
+    assert "| 8 independent | total | host | 16 |" in report and shown in report
+    assert "4 cells ran for 4.00 s" in report and "The bench took 9.00 s" in report
+    assert cpu_findings(Pool(data))[0].startswith("**8 guests, independent fs:** firmware took 300.0 ms")

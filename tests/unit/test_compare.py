@@ -1,0 +1,444 @@
+"""`uktrace compare`: samples from every input kind, the interval and verdict logic, the CLI's exit
+statuses. Synthetic data throughout (seeded), plus the bundled recordings."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import DATA
+from uktrace.analysis.compare import (
+    Method,
+    compare,
+    compare_metric,
+    guest_interval,
+    mann_whitney,
+    run_interval,
+    unit_of,
+    verdict,
+)
+from uktrace.analysis.samples import RUN_CELL, Cell, Samples, SamplesError, from_document, load
+from uktrace.cli.main import main
+
+RECORDINGS = DATA / "recordings"
+MS = 0.001
+
+
+# -- synthetic samples ---------------------------------------------------------------------------
+
+GUEST_METRICS = {"init_table": 0.3 * MS, "bus_probe": 3 * MS, "mount": 5 * MS, "main": 1 * MS}
+HOST_METRICS = {"firmware": 400 * MS, "total": 900 * MS}
+
+
+def synthetic(seed: int, runs: int = 3, guests: int = 10, slower: dict[str, float] | None = None) -> Samples:
+    """Guest-clock phases that jitter per guest (a few % plus scheduling gaps), host-clock figures
+    that also move per run (host load); `slower` adds seconds to a metric in every guest."""
+    rng = random.Random(seed)
+    cell = Cell()
+    for run in range(runs):
+        load = rng.uniform(0.9, 1.1)
+        for _ in range(guests):
+            for metric, base in GUEST_METRICS.items():
+                gap = rng.choice([0.0, 0.0, 0.0, rng.uniform(0, 1 * MS)])
+                cell.add(metric, base * rng.uniform(0.97, 1.03) + gap + (slower or {}).get(metric, 0.0), "guest", run)
+            for metric, base in HOST_METRICS.items():
+                cell.add(metric, base * load * rng.uniform(0.98, 1.02) + (slower or {}).get(metric, 0.0), "host", run)
+            cell.statuses["exited"] += 1
+    return Samples(f"synthetic-{seed}", "bench", {"n10-shared": cell})
+
+
+def verdicts(a: Samples, b: Samples) -> dict[str, str]:
+    (cell,) = compare(a, b).cells
+    return {m.metric: m.verdict for m in cell.metrics}
+
+
+def test_exactly_the_slower_metric_is_called_slower() -> None:
+    result = verdicts(synthetic(1), synthetic(2, slower={"main": 30 * MS}))
+    assert result == {m: "slower" if m == "main" else "no change" for m in result}
+    assert set(result) == set(GUEST_METRICS) | set(HOST_METRICS)
+
+
+def test_the_other_way_round_it_is_faster() -> None:
+    result = verdicts(synthetic(2, slower={"mount": 20 * MS}), synthetic(1))
+    assert result == {m: "faster" if m == "mount" else "no change" for m in result}
+
+
+@pytest.mark.parametrize("seeds", [(1, 2), (3, 4), (5, 6), (7, 8)])
+def test_identical_distributions_are_no_change(seeds: tuple[int, int]) -> None:
+    assert set(verdicts(synthetic(seeds[0]), synthetic(seeds[1])).values()) == {"no change"}
+
+
+def test_a_sample_against_itself_is_no_change_with_an_interval_around_zero() -> None:
+    samples = synthetic(9)
+    (cell,) = compare(samples, samples).cells
+    for metric in cell.metrics:
+        assert metric.verdict == "no change"
+        assert metric.difference == 0.0 and metric.ratio == 1.0
+        assert metric.interval is not None and metric.interval[0] <= 0.0 <= metric.interval[1]
+
+
+def test_host_clock_metrics_resample_runs() -> None:
+    """A shift of the host figures that all 3 runs of B share beyond all of A's is called; within
+    one run each the same shift is not (host load moves every guest of a run)."""
+    total = {"total": 300 * MS}
+    assert verdicts(synthetic(1), synthetic(2, slower=total))["total"] == "slower"
+    (cell,) = compare(synthetic(1, runs=1), synthetic(2, runs=1, slower=total)).cells
+    row = next(m for m in cell.metrics if m.metric == "total")
+    assert (row.unit, row.runs_a, row.runs_b, row.interval, row.verdict) == ("run", 1, 1, None, "no change")
+    assert row.difference is not None and row.difference > 200 * MS  # still shown
+    main = next(m for m in cell.metrics if m.metric == "main")
+    assert (main.unit, main.n_a, main.interval is not None) == ("guest", 10, True)
+
+
+def test_reproducible() -> None:
+    a, b = synthetic(1), synthetic(2, slower={"main": 2 * MS})
+    first, second = compare(a, b), compare(a, b)
+    assert [m.as_dict() for m in first.cells[0].metrics] == [m.as_dict() for m in second.cells[0].metrics]
+
+
+# -- the interval, the test and the verdict on tiny samples -------------------------------------
+
+
+def test_no_interval_with_fewer_than_two_on_a_side() -> None:
+    assert guest_interval([0.001], [0.002, 0.003]) is None
+    assert guest_interval([0.001, 0.002], []) is None
+    assert run_interval([[0.1, 0.2]], [[0.3], [0.4]]) is None
+    row = compare_metric("main", [[0.001]], [[0.050]], Counter(guest=2))
+    assert (row.interval, row.p_value, row.verdict) == (None, None, "no change")
+    assert row.difference == pytest.approx(0.049)
+
+
+def test_two_a_side_can_be_enough_when_far_apart() -> None:
+    row = compare_metric("main", [[0.010, 0.011]], [[0.050, 0.052]], Counter(guest=4))
+    assert row.interval is not None and row.interval[0] > 0.035
+    assert row.verdict == "slower"
+
+
+def test_all_equal_values() -> None:
+    row = compare_metric("stack_switch", [[0.0, 0.0, 0.0]], [[0.0, 0.0]], Counter(guest=5))
+    assert (row.interval, row.p_value, row.ratio, row.verdict) == ((0.0, 0.0), None, None, "no change")
+
+
+def test_one_side_never_measured_it() -> None:
+    row = compare_metric("mount", [[0.004, 0.005]], [], Counter(guest=2))
+    assert (row.verdict, row.median_b, row.n_b) == ("missing", None, 0)
+
+
+def test_mann_whitney() -> None:
+    assert mann_whitney([1.0, 2.0, 3.0], [4.0, 5.0, 6.0]) == pytest.approx(0.1)
+    assert mann_whitney([1.0], [2.0, 3.0]) is None
+
+
+def test_verdict_needs_the_whole_interval_beyond_the_minimum_effect() -> None:
+    method = Method(min_effect=0.05, floor_s=0.005)
+    assert verdict(1.0, (0.06, 0.08), method) == "slower"
+    assert verdict(1.0, (0.04, 0.08), method) == "no change"  # excludes 0, but could be a 4 % shift
+    assert verdict(1.0, (-0.08, -0.06), method) == "faster"
+    assert verdict(0.010, (0.004, 0.006), method) == "no change"  # +50 % of a 10 ms phase, under the floor
+    assert verdict(0.010, (0.006, 0.008), method) == "slower"
+    assert verdict(1.0, None, method) == "no change"
+
+
+def test_a_statistically_clear_sub_percent_shift_is_no_change() -> None:
+    rng = random.Random(4)
+    a = [[1.0 + rng.uniform(-0.002, 0.002) for _ in range(200)]]
+    b = [[1.008 + rng.uniform(-0.002, 0.002) for _ in range(200)]]
+    row = compare_metric("main", a, b, Counter(guest=400))
+    assert row.interval is not None and row.interval[0] > 0  # clear, and meaningless
+    assert row.verdict == "no change"
+    strict = compare_metric("main", a, b, Counter(guest=400), Method(min_effect=0.005, floor_s=0.0))
+    assert strict.verdict == "slower"
+
+
+def test_microsecond_phases_are_under_the_floor() -> None:
+    a, b = [[20e-6, 21e-6, 19e-6, 20e-6]], [[40e-6, 41e-6, 39e-6, 40e-6]]
+    assert compare_metric("init_table", a, b, Counter(guest=8)).verdict == "no change"
+    assert compare_metric("init_table", a, b, Counter(guest=8), Method(floor_s=0.0)).verdict == "slower"
+
+
+def test_units_by_clock() -> None:
+    assert [unit_of(c) for c in ("guest", "host", "guest+host")] == ["guest", "run", "run"]
+
+
+def test_slower_beyond_noise() -> None:
+    row = compare_metric("main", [[0.010, 0.011, 0.010]], [[0.030, 0.031, 0.030]], Counter(guest=6))
+    assert row.verdict == "slower" and row.interval is not None
+    assert row.slower_beyond_noise(1.5)  # at least +19 ms of 10 ms
+    assert not row.slower_beyond_noise(2.5)
+
+
+# -- loaders -------------------------------------------------------------------------------------
+
+
+def phase(name: str, start: float | None, end: float | None, clock: str = "guest") -> dict[str, Any]:
+    ends = {"start": start, "end": end}
+    none = {"start": None, "end": None}
+    return {
+        "name": name,
+        "start": start,
+        "end": end,
+        "clock": clock,
+        "guest": ends if clock == "guest" else none,
+        "host": ends if clock == "host" else none,
+    }
+
+
+def parsed_guest(name: str, main_ms: float = 1.0, status: str = "exited", exit_code: int | None = 0) -> dict[str, Any]:
+    """A `parse --json` guest: guest-clock phases only."""
+    main_end = 0.100 + main_ms / 1000
+    phases = [
+        phase("platform_entry", 0.0, 0.0),
+        phase("subsystems", 0.0, 0.090),
+        phase("bus_probe", 0.090, 0.095),
+        phase("banner", 0.095, 0.100),
+        phase("main", 0.100, main_end),
+    ]
+    if status == "exited":
+        phases.append(phase("exit", main_end, main_end + 0.001))
+    return {
+        "name": name,
+        "source": f"{name}.log",
+        "unikraft": None,
+        "status": status,
+        "exit_code": exit_code,
+        "crash": None if status == "exited" else {"reason": "Unhandled Trap 0", "line": "...", "where": None},
+        "phases": phases,
+        "lines": 40,
+        "unrecognised": 0,
+    }
+
+
+def run_guest(name: str, main_ms: float = 1.0, status: str = "exited") -> dict[str, Any]:
+    """A `run --json` guest: host phases first, `host`, `times`."""
+    guest = parsed_guest(name, main_ms, status, 0 if status == "exited" else None)
+    guest["phases"] = [phase("spawn", 0.0, 0.2, "host"), phase("firmware", 0.2, 0.5, "host"), *guest["phases"][2:]]
+    if status == "exited":
+        guest["phases"][-1] = phase("exit", 0.61, 0.62, "host")
+    guest["host"] = {"accel": "tcg", "spawn_ns": 1, "wall_s": 0.62}
+    guest["times"] = {
+        "boot": 0.6,
+        "mount": None,
+        "main": main_ms / 1000,
+        "total": 0.62 if status == "exited" else 0.7,
+        "clocks": {"boot": "host", "main": "guest", "total": "host"},
+    }
+    guest["cpu"] = {}
+    return guest
+
+
+def run_document(guests: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"guests": guests, "summary": {"guests": len(guests)}}
+
+
+def write(path: Path, document: Any) -> Path:
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_parse_json(tmp_path: Path) -> None:
+    samples = load(write(tmp_path / "parse.json", {"guests": [parsed_guest("a"), parsed_guest("b", 3.0)]}))
+    assert (samples.kind, list(samples.cells), samples.guests) == ("parse", [RUN_CELL], 2)
+    cell = samples.cells[RUN_CELL]
+    assert cell.values["main"] == pytest.approx([0.001, 0.003])
+    assert cell.values["bus_probe"] == pytest.approx([0.005, 0.005])
+    # no `times` in parse output: boot is main's start, total the last end, both on the guest clock
+    assert cell.values["boot"] == pytest.approx([0.100, 0.100])
+    assert cell.values["total"] == pytest.approx([0.102, 0.104])
+    assert cell.clocks["boot"] == Counter(guest=2)
+    assert cell.by_run("main") == [[pytest.approx(0.001)], [pytest.approx(0.003)]]  # each log its own boot
+
+
+def test_run_json_with_a_crashed_guest(tmp_path: Path) -> None:
+    guests = [run_guest("guest-1"), run_guest("guest-2", 2.0), run_guest("guest-3", status="crashed")]
+    samples = load(write(tmp_path / "run.json", run_document(guests)))
+    cell = samples.cells[RUN_CELL]
+    assert samples.kind == "run"
+    assert cell.statuses == Counter(exited=2, crashed=1)
+    assert cell.failures() == {"crashed": 1}
+    # the crashed guest's phases before the crash count; the one it crashed in and total do not
+    assert len(cell.values["bus_probe"]) == 3 and len(cell.values["boot"]) == 3
+    assert cell.values["main"] == pytest.approx([0.001, 0.002])
+    assert len(cell.values["total"]) == 2 and len(cell.values["exit"]) == 2
+    assert cell.clocks["firmware"] == Counter(host=3)
+    assert cell.clocks["total"] == Counter(host=2)
+    assert cell.by_run("main") == [[pytest.approx(0.001), pytest.approx(0.002)]]  # one run
+
+
+def test_a_non_zero_exit_is_its_own_status(tmp_path: Path) -> None:
+    samples = load(write(tmp_path / "p.json", {"guests": [parsed_guest("a", exit_code=3), parsed_guest("b")]}))
+    assert samples.cells[RUN_CELL].statuses == Counter({"exited (3)": 1, "exited": 1})
+    assert len(samples.cells[RUN_CELL].values["total"]) == 2  # it ran to its end
+
+
+def bench_document() -> dict[str, Any]:
+    cells = []
+    for position, (concurrency, fs_mode, round_) in enumerate(
+        [(1, "shared", 1), (2, "independent", 1), (1, "shared", 2), (2, "independent", 2)], start=1
+    ):
+        guests = [run_guest(f"guest-{i}", main_ms=1.0 + round_) for i in range(1, concurrency + 1)]
+        cells.append(
+            {
+                "id": f"n{concurrency}-{fs_mode}-r{round_}",
+                "concurrency": concurrency,
+                "fs_mode": fs_mode,
+                "round": round_,
+                "position": position,
+                "recording": f"cells/n{concurrency}-{fs_mode}-r{round_}",
+                "wall_s": 1.0,
+                "run": run_document(guests),
+            }
+        )
+    return {"format": 1, "kind": "bench", "plan": {}, "cells": cells, "summary": {"cells": []}}
+
+
+def test_bench_results(tmp_path: Path) -> None:
+    (tmp_path / "bench").mkdir()
+    write(tmp_path / "bench" / "results.json", bench_document())
+    for path in (tmp_path / "bench", tmp_path / "bench" / "results.json"):
+        samples = load(path)
+        assert (samples.kind, list(samples.cells), samples.guests) == ("bench", ["n1-shared", "n2-independent"], 6)
+        cell = samples.cells["n2-independent"]
+        assert cell.by_run("main") == [[pytest.approx(0.002)] * 2, [pytest.approx(0.003)] * 2]  # rounds are runs
+
+
+def test_a_recording_is_replayed() -> None:
+    samples = load(RECORDINGS / "shared-8")
+    assert (samples.kind, list(samples.cells), samples.guests) == ("recording", [RUN_CELL], 8)
+    cell = samples.cells[RUN_CELL]
+    assert len(cell.values["mount"]) == 8 and cell.clocks["mount"] == Counter(guest=8)
+    assert cell.clocks["total"] == Counter(host=8)
+    crashed = load(RECORDINGS / "crash-3").cells[RUN_CELL]
+    assert crashed.statuses == Counter(crashed=3)
+    assert "main" not in crashed.values and "total" not in crashed.values  # crashed in main
+    assert len(crashed.values["bus_probe"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file or directory"),
+        ("{not json", "not valid JSON"),
+        ('{"hello": 1}', "not uktrace's JSON"),
+        ('{"guests": []}', "no guests to compare"),
+        ('{"kind": "bench", "cells": []}', "no guests to compare"),
+    ],
+)
+def test_unusable_files(tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "input.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(SamplesError, match=message):
+        load(path)
+
+
+def test_unusable_directories(tmp_path: Path) -> None:
+    with pytest.raises(SamplesError, match="neither a bench"):
+        load(tmp_path)
+    write(tmp_path / "results.json", {"kind": "something else"})
+    with pytest.raises(SamplesError, match="not a uktrace bench's"):
+        load(tmp_path)
+    empty = tmp_path / "recording"
+    empty.mkdir()
+    write(empty / "session.json", {"guests": []})
+    with pytest.raises(SamplesError, match="holds no guest"):
+        load(empty)
+
+
+def test_from_document_rejects_other_json() -> None:
+    with pytest.raises(SamplesError):
+        from_document([1, 2, 3], "list.json")
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+
+def pair(tmp_path: Path, main_ms_b: float) -> tuple[str, str]:
+    """Two `run --json` files of 8 guests; B's main lasts `main_ms_b` instead of ~1 ms."""
+    a = [run_guest(f"guest-{i}", 1.0 + i / 10) for i in range(8)]
+    b = [run_guest(f"guest-{i}", main_ms_b + i / 10) for i in range(8)]
+    return str(write(tmp_path / "a.json", run_document(a))), str(write(tmp_path / "b.json", run_document(b)))
+
+
+def test_cli_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = pair(tmp_path, 31.0)
+    assert main(["compare", a, b]) == 0
+    out = capsys.readouterr().out
+    main_row = next(line for line in out.splitlines() if line.startswith("│ main "))
+    assert "guest" in main_row and "slower" in main_row and "+30.0 ms" in main_row
+    bus_row = next(line for line in out.splitlines() if line.startswith("│ bus_probe "))
+    assert "no change" in bus_row
+    assert "A: 8 guests; B: 8 guests" in out
+
+
+def test_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = pair(tmp_path, 31.0)
+    assert main(["compare", "--json", a, b, a]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["baseline"] == a and [i["kind"] for i in result["inputs"]] == ["run", "run", "run"]
+    against_b, against_a = result["comparisons"]
+    rows = {m["metric"]: m for m in against_b["cells"][0]["metrics"]}
+    assert {name for name, m in rows.items() if m["verdict"] != "no change"} == {"main"}
+    assert rows["main"]["clock"] == "guest" and rows["main"]["difference"] == pytest.approx(0.030)
+    assert rows["main"]["ci95"][0] > 0.025 and rows["main"]["p_value"] < 0.01
+    assert rows["total"]["unit"] == "run" and rows["total"]["ci95"] is None
+    assert all(m["verdict"] == "no change" for m in against_a["cells"][0]["metrics"])
+    assert result["regressions"] == [] and result["fail_above"] is None
+
+
+def test_cli_fail_above(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = pair(tmp_path, 31.0)  # main: ~1.35 ms -> ~31.35 ms, at least ~ +2000 %
+    assert main(["compare", a, b, "--fail-above", "100"]) == 1
+    err = capsys.readouterr().err
+    assert "main (guest clock) slower by +30.0 ms" in err and "1 metric(s) slower by more than 100 %" in err
+    assert main(["compare", a, b, "--fail-above", "100000"]) == 0
+    assert main(["compare", a, a, "--fail-above", "0"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["compare", "--json", a, b, "--fail-above", "100"]) == 1
+    (regression,) = json.loads(capsys.readouterr().out)["regressions"]
+    assert (regression["metric"], regression["cell"], regression["b"]) == ("main", RUN_CELL, b)
+
+
+def test_cli_min_effect_and_floor(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = pair(tmp_path, 4.0)  # +3 ms: under the default 5 ms floor
+    main(["compare", "--json", a, b])
+    rows = {m["metric"]: m for m in json.loads(capsys.readouterr().out)["comparisons"][0]["cells"][0]["metrics"]}
+    assert rows["main"]["verdict"] == "no change"
+    main(["compare", "--json", "--min-ms", "1", a, b])
+    rows = {m["metric"]: m for m in json.loads(capsys.readouterr().out)["comparisons"][0]["cells"][0]["metrics"]}
+    assert rows["main"]["verdict"] == "slower"
+    main(["compare", "--json", "--min-ms", "1", "--min-effect", "500", a, b])
+    rows = {m["metric"]: m for m in json.loads(capsys.readouterr().out)["comparisons"][0]["cells"][0]["metrics"]}
+    assert rows["main"]["verdict"] == "no change"
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str], *expected: str) -> None:
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("uktrace compare: "), captured.err
+    assert all(text in lines[0] for text in expected), lines[0]
+    assert "Traceback" not in captured.err
+
+
+def test_cli_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a, _ = pair(tmp_path, 31.0)
+    assert main(["compare", a, str(tmp_path / "missing.json")]) == 2
+    one_line_error(capsys, "missing.json", "no such file")
+    write(tmp_path / "empty.json", {"guests": []})
+    assert main(["compare", a, str(tmp_path / "empty.json")]) == 2
+    one_line_error(capsys, "empty.json", "no guests")
+    (tmp_path / "bench").mkdir()
+    write(tmp_path / "bench" / "results.json", bench_document())
+    assert main(["compare", a, str(tmp_path / "bench")]) == 2
+    one_line_error(capsys, "no cell in common", "run against n1-shared, n2-independent")
+    assert main(["compare", a]) == 2
+    one_line_error(capsys, "at least two inputs")
+    assert main(["compare", a, a, "--min-effect", "-5"]) == 2
+    one_line_error(capsys, "--min-effect")
+    (tmp_path / "unreadable.json").write_bytes(b"\xff\xfe\x00")
+    assert main(["compare", a, str(tmp_path / "unreadable.json")]) == 2
+    one_line_error(capsys, "unreadable.json")

@@ -1,0 +1,386 @@
+"""`uktrace bench`: the concurrency × filesystem-mode experiment as one command.
+
+Every cell (N guests at once, each with its own 9P directory or all sharing one) is a normal
+run of the fleet, recorded as `uktrace run --record` would, so each cell replays and compares
+like any run. Cells run R rounds in an interleaved order shuffled with a seed, after one
+unrecorded warm-up cell: slow drift of the host (caches, thermal, a neighbour) then hits every
+cell alike instead of the cells that happened to run last. `results.json` is rewritten after
+every cell, so an interrupted bench keeps what it measured.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..launch.fleet import Fleet
+from ..launch.options import LaunchError, RunOptions, prepare
+from ..model.guest import FleetView
+from ..recording.record import start_session
+from .cpu import PhaseCpu, cpu_shares
+from .results import fleet_results
+from .stats import FIGURES, Distribution, distribution, median_interval
+
+FS_MODES = ("independent", "shared")
+RESULTS_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """N guests at once in one filesystem mode, one round."""
+
+    concurrency: int
+    fs_mode: str
+    round: int
+
+    @property
+    def id(self) -> str:
+        return f"n{self.concurrency}-{self.fs_mode}-r{self.round}"
+
+    @property
+    def key(self) -> tuple[int, str]:
+        """The cell without its round: rounds of one key are pooled."""
+        return self.concurrency, self.fs_mode
+
+
+@dataclass(frozen=True)
+class BenchPlan:
+    concurrency: tuple[int, ...]
+    fs_modes: tuple[str, ...]
+    repeat: int
+    seed: int
+    warmup: bool = True
+    cooldown_s: float = 1.0
+    """Pause between cells, so the previous cell's QEMUs are gone and the host settles."""
+
+    def order(self) -> list[Cell]:
+        """Every round holds every cell once, each round shuffled with the seed."""
+        rng = random.Random(self.seed)
+        cells = []
+        for round_ in range(1, self.repeat + 1):
+            block = [Cell(n, mode, round_) for n in self.concurrency for mode in self.fs_modes]
+            rng.shuffle(block)
+            cells.extend(block)
+        return cells
+
+    def warmup_cell(self) -> Cell | None:
+        return Cell(min(self.concurrency), self.fs_modes[0], 0) if self.warmup else None
+
+    def as_dict(self) -> dict[str, Any]:
+        warmup = self.warmup_cell()
+        return {
+            "concurrency": list(self.concurrency),
+            "fs_modes": list(self.fs_modes),
+            "repeat": self.repeat,
+            "seed": self.seed,
+            "warmup": None if warmup is None else {"concurrency": warmup.concurrency, "fs_mode": warmup.fs_mode},
+            "cooldown_s": self.cooldown_s,
+            "order": [cell.id for cell in self.order()],
+        }
+
+
+def parse_concurrency(text: str) -> tuple[int, ...]:
+    """`1,10,50,100` → (1, 10, 50, 100); raises LaunchError for anything else."""
+    try:
+        values = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise LaunchError(f"--concurrency {text}: a comma-separated list of guest counts (e.g. 1,10,50,100)") from None
+    if not values or any(v < 1 for v in values):
+        raise LaunchError(f"--concurrency {text}: every count must be at least 1")
+    return tuple(sorted(set(values)))
+
+
+def parse_fs_modes(text: str) -> tuple[str, ...]:
+    modes = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [mode for mode in modes if mode not in FS_MODES]
+    if not modes or unknown:
+        raise LaunchError(f"--fs-mode {text}: choose from independent, shared (comma-separated)")
+    return modes
+
+
+@dataclass
+class CellResult:
+    cell: Cell
+    position: int
+    recording: str
+    wall_s: float
+    load_before: tuple[float, float, float]
+    load_after: tuple[float, float, float]
+    run: dict[str, Any]
+    interrupted_by: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.cell.id,
+            "concurrency": self.cell.concurrency,
+            "fs_mode": self.cell.fs_mode,
+            "round": self.cell.round,
+            "position": self.position,
+            "recording": self.recording,
+            "wall_s": round(self.wall_s, 6),
+            "load_before": [round(v, 2) for v in self.load_before],
+            "load_after": [round(v, 2) for v in self.load_after],
+            "interrupted_by": self.interrupted_by,
+            "run": self.run,
+        }
+
+
+@dataclass
+class Bench:
+    """A bench in progress or done; `results()` is results.json's content at any point."""
+
+    plan: BenchPlan
+    options: RunOptions
+    out: Path
+    command: list[str]
+    kernel: str
+    no_gate: bool = False
+    cells: list[CellResult] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
+    wall_s: float = 0.0
+    interrupted_by: int | None = None
+    current: tuple[int, Cell, FleetView] | None = None
+    """While a cell runs: its position (1-based), the cell, its fleet (for progress views)."""
+
+    def results(self) -> dict[str, Any]:
+        return {
+            "format": RESULTS_FORMAT,
+            "uktrace": __version__,
+            "kind": "bench",
+            "command": self.command,
+            "plan": self.plan.as_dict() | {"kernel": self.kernel, "options": _options_dict(self.options)},
+            "host": host_info(self.options.qemu if self.options.command is None else None),
+            "started": self.started,
+            "wall_s": round(self.wall_s, 3),
+            "interrupted_by": self.interrupted_by,
+            "cells": [cell.as_dict() for cell in self.cells],
+            "summary": summarise([cell.as_dict() for cell in self.cells]),
+        }
+
+
+def host_info(qemu: str | None) -> dict[str, Any]:
+    """What a reader of the figures needs to know about the machine that made them."""
+    info: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "qemu": None,
+    }
+    if qemu is not None:
+        try:
+            result = subprocess.run([qemu, "--version"], capture_output=True, text=True, timeout=10)
+            info["qemu"] = result.stdout.splitlines()[0] if result.stdout else None
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return info
+
+
+def _options_dict(options: RunOptions) -> dict[str, Any]:
+    return {
+        "accel": options.accel,
+        "cpu": options.cpu,
+        "mem": options.memory,
+        "append": options.append,
+        "machine": options.machine,
+        "timeout": options.timeout,
+        "cmd": options.command,
+        "fs": str(options.fs) if options.fs else None,
+        "extra": list(options.extra),
+    }
+
+
+Progress = Callable[[Bench], None]
+FleetRunner = Callable[[Fleet, str], None]
+"""Runs one cell's fleet to its end, showing it (the TUI, or the headless progress); gets the
+cell's caption (`cell 3/24: 10 guests, independent fs, round 1`)."""
+
+
+class BenchStopped(Exception):
+    """The user stopped the bench from its view (`q` in the TUI)."""
+
+
+def run_bench(bench: Bench, run_fleet: FleetRunner, on_cell_done: Progress | None = None) -> None:
+    """Every cell in the plan's order (after the warm-up), results written after each."""
+    begin = time.monotonic()
+    order = bench.plan.order()
+    warmup = bench.plan.warmup_cell()
+    try:
+        if warmup is not None:
+            with tempfile.TemporaryDirectory(prefix="uktrace-warmup-") as scratch:
+                result = _run_cell(bench, warmup, 0, Path(scratch) / "warmup", run_fleet, len(order))
+            if result.interrupted_by is not None:
+                bench.interrupted_by = result.interrupted_by
+                return
+        for position, cell in enumerate(order, start=1):
+            time.sleep(bench.plan.cooldown_s)
+            result = _run_cell(bench, cell, position, bench.out / "cells" / cell.id, run_fleet, len(order))
+            bench.cells.append(result)
+            bench.wall_s = time.monotonic() - begin
+            write_results(bench)
+            if on_cell_done is not None:
+                on_cell_done(bench)
+            if result.interrupted_by is not None:
+                bench.interrupted_by = result.interrupted_by
+                return
+    finally:
+        bench.current = None
+        bench.wall_s = time.monotonic() - begin
+        write_results(bench)
+
+
+def caption(cell: Cell, position: int, total: int) -> str:
+    guests = "1 guest" if cell.concurrency == 1 else f"{cell.concurrency} guests"
+    if position == 0:
+        return f"warm-up: {guests}, {cell.fs_mode} fs (not recorded)"
+    return f"cell {position}/{total}: {guests}, {cell.fs_mode} fs, round {cell.round}"
+
+
+def _run_cell(
+    bench: Bench, cell: Cell, position: int, record_dir: Path, run_fleet: FleetRunner, total: int
+) -> CellResult:
+    options = replace(bench.options, count=cell.concurrency, jobs=None, fs_mode=cell.fs_mode)
+    specs, shares = prepare(options)
+    try:
+        start_session(
+            record_dir,
+            bench.command,
+            {"bench_cell": cell.id, "count": cell.concurrency, "fs_mode": cell.fs_mode, "fs": str(options.fs)},
+            [spec.name for spec in specs],
+        )
+        fleet = Fleet(specs, timeout=options.timeout, record_dir=record_dir, start_gate=not bench.no_gate)
+        fleet.fs_mode = cell.fs_mode
+        bench.current = (position, cell, fleet)
+        load_before = os.getloadavg()
+        began = time.monotonic()
+        run_fleet(fleet, caption(cell, position, total))
+        wall = time.monotonic() - began
+        load_after = os.getloadavg()
+    finally:
+        shares.cleanup()
+    run = fleet_results(fleet)
+    run["summary"]["record_dir"] = os.path.relpath(record_dir, bench.out)
+    return CellResult(
+        cell,
+        position,
+        os.path.relpath(record_dir, bench.out),
+        wall,
+        load_before,
+        load_after,
+        run,
+        fleet.interrupted_by,
+    )
+
+
+def write_results(bench: Bench) -> None:
+    """results.json and results.csv, replaced atomically: readable at any moment of the bench."""
+    import json
+
+    from .tidy import write_csv
+
+    results = bench.results()
+    temporary = bench.out / "results.json.tmp"
+    temporary.write_text(json.dumps(results, indent=1) + "\n")
+    temporary.replace(bench.out / "results.json")
+    write_csv(results, bench.out / "results.csv")
+
+
+# -- the summary: rounds pooled per (concurrency, fs mode) --------------------------------------
+
+
+def summarise(cells: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Per (concurrency, fs mode): statuses, failures by reason, every phase and figure's
+    distribution with a 95 % interval for its median, and where the CPU went."""
+    pooled: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for cell in cells:
+        pooled.setdefault((cell["concurrency"], cell["fs_mode"]), []).append(cell)
+    summary = []
+    for (concurrency, fs_mode), group in sorted(pooled.items()):
+        guests = [guest for cell in group for guest in cell["run"]["guests"]]
+        reasons = [reason for reason in map(failure_reason, guests) if reason is not None]
+        per_guest_cpu = (
+            {phase: PhaseCpu(u["wall_s"], u["cpu_s"], u["wait_s"]) for phase, u in g.get("cpu", {}).items()}
+            for g in guests
+        )
+        summary.append(
+            {
+                "concurrency": concurrency,
+                "fs_mode": fs_mode,
+                "rounds": len(group),
+                "guests": len(guests),
+                "statuses": dict(Counter(guest["status"] for guest in guests)),
+                "failures": dict(Counter(reasons)),
+                "phases": {name: _with_interval(*stats) for name, stats in phase_stats(guests).items()},
+                "figures": {name: _with_interval(*stats) for name, stats in figure_stats(guests).items()},
+                "cpu": {name: share.as_dict() for name, share in cpu_shares(per_guest_cpu).items()},
+            }
+        )
+    return {"cells": summary}
+
+
+def failure_reason(guest: dict[str, Any]) -> str | None:
+    """None for a clean exit; else the status and its reason (`crashed: Unhandled Trap ...`)."""
+    if guest["status"] == "exited" and (guest.get("exit_code") or 0) == 0:
+        return None
+    crash = guest.get("crash") or {}
+    reason = crash.get("reason")
+    if guest["status"] == "exited":
+        return f"exited with code {guest.get('exit_code')}"
+    return f"{guest['status']}: {reason}" if reason else guest["status"]
+
+
+def phase_duration(phase: dict[str, Any]) -> float | None:
+    start, end = phase.get("start"), phase.get("end")
+    return None if start is None or end is None else end - start
+
+
+def phase_stats(guests: Sequence[dict[str, Any]]) -> dict[str, tuple[Distribution, list[float]]]:
+    """Per phase, over guests: the distribution of its duration on its own clock, and the values."""
+    values: dict[str, list[float]] = {}
+    clocks: dict[str, list[str]] = {}
+    for guest in guests:
+        for phase in guest["phases"]:
+            duration = phase_duration(phase)
+            if duration is not None:
+                values.setdefault(phase["name"], []).append(duration)
+                clocks.setdefault(phase["name"], []).append(phase["clock"])
+    result = {}
+    for name, known in values.items():
+        dist = distribution(known, clocks[name])
+        if dist is not None:
+            result[name] = (dist, known)
+    return result
+
+
+def figure_stats(guests: Sequence[dict[str, Any]]) -> dict[str, tuple[Distribution, list[float]]]:
+    result = {}
+    for name in FIGURES:
+        known = [g["times"][name] for g in guests if g.get("times", {}).get(name) is not None]
+        clocks = [g["times"]["clocks"][name] for g in guests if g.get("times", {}).get(name) is not None]
+        dist = distribution(known, clocks)
+        if dist is not None:
+            result[name] = (dist, known)
+    return result
+
+
+def _with_interval(dist: Distribution, values: list[float]) -> dict[str, Any]:
+    interval = median_interval(values)
+    return dist.as_dict() | {"ci95": None if interval is None else [round(v, 6) for v in interval]}
+
+
+def default_share(directory: Path) -> Path:
+    """A small directory to share when the user gives none: a few files, as an app's rootfs would."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "hello.txt").write_text("Hello from uktrace bench's share!\n")
+    (directory / "etc").mkdir(exist_ok=True)
+    (directory / "etc" / "motd").write_text("uktrace bench\n")
+    return directory

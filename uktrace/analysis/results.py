@@ -1,0 +1,56 @@
+"""A run's results as plain data: the `uktrace run --json` shape, which the bench keeps per cell
+and `compare` reads back."""
+
+from __future__ import annotations
+
+import resource
+from collections.abc import Sequence
+from typing import Any
+
+from ..model.guest import FleetView, Guest
+from ..model.json_shape import timeline_dict
+from .cpu import phase_cpu
+from .stats import figure_distributions, guest_times, phase_distributions
+
+
+def guest_results(guest: Guest) -> dict[str, Any]:
+    """One guest: the `parse` fields, `host`, `times` and `cpu` (per host-timed phase: wall, CPU, wait)."""
+    entry = timeline_dict(guest.timeline)
+    entry["host"] = guest.host_dict()
+    entry["times"] = guest_times(guest.timeline, guest.wall_s).as_dict()
+    entry["cpu"] = {name: usage.as_dict() for name, usage in phase_cpu(guest).items()}
+    return entry
+
+
+def fleet_results(fleet: FleetView) -> dict[str, Any]:
+    """The parse JSON, plus per guest `host` and a top-level `summary`."""
+    guests = [guest_results(guest) for guest in fleet.guests]
+    phases = {name: dist.as_dict() for name, dist in phase_distributions(g.timeline for g in fleet.guests).items()}
+    all_times = [guest_times(g.timeline, g.wall_s) for g in fleet.guests]
+    figures = {label: dist.as_dict() if dist else None for label, dist in figure_distributions(all_times).items()}
+    summary = {
+        "guests": len(fleet.guests),
+        "jobs": fleet.jobs,
+        "counts": fleet.counts(),
+        "spawn_spread_s": fleet.spawn_spread(),
+        "phases": phases,
+        "times": figures,
+        "record_dir": str(fleet.record_dir),
+        "interrupted_by": fleet.interrupted_by,
+        "tracer": tracer_usage(),
+    }
+    return {"guests": guests, "summary": summary}
+
+
+def tracer_usage() -> dict[str, float]:
+    """uktrace's own CPU time and peak memory (QEMU processes excluded)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "cpu_user_s": round(usage.ru_utime, 3),
+        "cpu_system_s": round(usage.ru_stime, 3),
+        "max_rss_mib": round(usage.ru_maxrss / 1024, 1),
+    }
+
+
+def failed_guests(guests: Sequence[Guest]) -> int:
+    return sum(1 for g in guests if g.timeline.status.value != "exited" or (g.timeline.exit_code or 0) != 0)

@@ -1,0 +1,224 @@
+"""Inputs of `uktrace compare` as samples: per cell (a bench's concurrency and fs mode, or one run),
+per metric, the seconds each guest took, and the clock(s) they were read on.
+
+Metrics are the phases (end - start on the phase's own clock, both ends known) and the figures
+`boot` and `total`. The figures `mount` and `main` are, by definition (`stats.guest_times`), the
+durations of the phases of the same name, so they are those phases' rows rather than copies.
+
+Failed guests (crashed, failed, timeout) are counted per status and still contribute what they
+measured before they stopped: every phase that the next phase ended. The phase a guest stopped in
+does not count (its end is the crash, the kill or the timeout, not the phase's own end: a hang
+in `main` would count as a 60 s `main`), nor do `exit` (from the failure to the process end) and
+`total` (time to failure, not to exit). `boot` counts once `main` began: the guest did boot.
+Dropping failed guests entirely would throw away good measurements of the phases before the
+failure, and hide a slower phase whose guests then failed more often.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from parsers.phases import NESTED, PHASES
+
+from ..recording.record import RecordingError
+from ..recording.replay import ReplayFleet
+from .results import fleet_results
+
+FIGURE_METRICS = ("boot", "total")
+"""The figures that are not a phase's duration (see the module docstring)."""
+
+METRICS = (*PHASES, *FIGURE_METRICS)
+"""Metrics in the order tables show them: the phases in boot order, then the figures."""
+
+RUN_CELL = "run"
+"""The cell of an input that is one run (a recording, `run --json`, `parse --json`)."""
+
+Guest = Mapping[str, Any]
+
+
+class SamplesError(Exception):
+    """An input compare cannot use (missing, unreadable, not uktrace's, no guest): one line for the user."""
+
+
+@dataclass
+class Cell:
+    """The guests of one cell: per metric their seconds, clocks and runs, and how many ended how."""
+
+    values: dict[str, list[float]] = field(default_factory=dict)
+    runs: dict[str, list[int]] = field(default_factory=dict)
+    """Per metric, the run each value came from (parallel to `values`): a bench's rounds are runs
+    of their own, a recording or `run --json` is one run, each log of `parse --json` is one."""
+    clocks: dict[str, Counter[str]] = field(default_factory=dict)
+    statuses: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def guests(self) -> int:
+        return sum(self.statuses.values())
+
+    def add(self, metric: str, seconds: float, clock: str, run: int = 0) -> None:
+        self.values.setdefault(metric, []).append(seconds)
+        self.runs.setdefault(metric, []).append(run)
+        self.clocks.setdefault(metric, Counter())[clock] += 1
+
+    def by_run(self, metric: str) -> list[list[float]]:
+        """The metric's values grouped by run, runs in order."""
+        groups: dict[int, list[float]] = {}
+        for value, run in zip(self.values.get(metric, []), self.runs.get(metric, []), strict=True):
+            groups.setdefault(run, []).append(value)
+        return [groups[run] for run in sorted(groups)]
+
+    def failures(self) -> dict[str, int]:
+        """Statuses other than a clean exit, with their counts."""
+        return {status: n for status, n in sorted(self.statuses.items()) if status != "exited"}
+
+
+@dataclass(frozen=True)
+class Samples:
+    """One input: where it came from, what it was, its cells by key."""
+
+    source: str
+    kind: str
+    """`bench`, `recording`, `run` (`uktrace run --json`) or `parse` (`uktrace parse --json`)."""
+    cells: dict[str, Cell]
+
+    @property
+    def guests(self) -> int:
+        return sum(cell.guests for cell in self.cells.values())
+
+
+def guest_status(guest: Guest) -> str:
+    """`exited`, `exited (N)` for a non-zero exit code, or the failure status."""
+    status = str(guest.get("status", "?"))
+    code = guest.get("exit_code")
+    return f"exited ({code})" if status == "exited" and code not in (None, 0) else status
+
+
+def _duration(start: Any, end: Any) -> float | None:
+    if isinstance(start, int | float) and isinstance(end, int | float):
+        return float(end) - float(start)
+    return None
+
+
+def _stopped_in(phases: Sequence[Guest]) -> set[str]:
+    """The phases a failed guest's failure ended rather than the boot: the last one before `exit`
+    (not nested), the ones nested in it, and `exit` (the failure until the process ended)."""
+    names = [str(p.get("name")) for p in phases]
+    outer = [i for i, name in enumerate(names) if name not in NESTED and name != "exit"]
+    if not outer:
+        return set(names)
+    last = outer[-1]
+    return {"exit", names[last]} | {name for name in names[last + 1 :] if name in NESTED}
+
+
+def _figures(guest: Guest, phases: Sequence[Guest]) -> dict[str, tuple[float | None, str]]:
+    """`boot` and `total` with their clocks: from `times` (run --json), else from the phases on the
+    guest clock as `stats.guest_times` does for a parsed log (main's start; the last end)."""
+    times = guest.get("times")
+    if isinstance(times, Mapping):
+        clocks = times.get("clocks") or {}
+        return {name: (times.get(name), str(clocks.get(name, "host"))) for name in FIGURE_METRICS}
+    main = next((p for p in phases if p.get("name") == "main"), None)
+    boot = (main.get("guest") or {}).get("start") if main else None
+    ends = [end for p in phases if isinstance(end := (p.get("guest") or {}).get("end"), int | float)]
+    return {"boot": (boot, "guest"), "total": (max(ends) if ends else None, "guest")}
+
+
+def add_guest(cell: Cell, guest: Guest, run: int = 0) -> None:
+    """One guest's phases and figures into `cell` (see the module docstring for failed guests)."""
+    status = guest_status(guest)
+    cell.statuses[status] += 1
+    phases = [p for p in guest.get("phases") or [] if isinstance(p, Mapping)]
+    finished = guest.get("status") == "exited"
+    skip = set() if finished else _stopped_in(phases)
+    for phase in phases:
+        name = str(phase.get("name"))
+        duration = _duration(phase.get("start"), phase.get("end"))
+        if duration is not None and name not in skip:
+            cell.add(name, duration, str(phase.get("clock", "host")), run)
+    for name, (value, clock) in _figures(guest, phases).items():
+        if isinstance(value, int | float) and (finished or name != "total"):
+            cell.add(name, float(value), clock, run)
+
+
+def cell_of(guests: Iterable[Guest], into: Cell | None = None, run: int = 0, run_each: bool = False) -> Cell:
+    """Guests into a cell, as run `run`, or each a run of its own (`run_each`: separate logs)."""
+    cell = into if into is not None else Cell()
+    for index, guest in enumerate(g for g in guests if isinstance(g, Mapping)):
+        add_guest(cell, guest, run + index if run_each else run)
+    return cell
+
+
+def bench_key(entry: Guest) -> str:
+    """`n10-independent`; `n10` when the bench shared no directory."""
+    fs_mode = entry.get("fs_mode")
+    return f"n{entry.get('concurrency')}" + (f"-{fs_mode}" if fs_mode else "")
+
+
+def from_document(document: Any, source: str) -> Samples:
+    """A parsed JSON input: a bench's results.json, `uktrace run --json` or `uktrace parse --json`."""
+    if isinstance(document, Mapping) and document.get("kind") == "bench":
+        cells: dict[str, Cell] = {}
+        for round_index, entry in enumerate(document.get("cells") or []):
+            results = entry.get("run") if isinstance(entry, Mapping) else None
+            guests = results.get("guests") if isinstance(results, Mapping) else None
+            if isinstance(guests, list) and guests:
+                cell_of(guests, cells.setdefault(bench_key(entry), Cell()), run=round_index)
+        return _checked(Samples(source, "bench", cells))
+    if isinstance(document, Mapping) and isinstance(document.get("guests"), list):
+        kind = "run" if "summary" in document else "parse"
+        guests = document["guests"]
+        # `parse` reads separate logs: separate boots, each a run of its own
+        cell = cell_of(guests, run_each=kind == "parse")
+        return _checked(Samples(source, kind, {RUN_CELL: cell} if guests else {}))
+    raise SamplesError(f"{source}: not uktrace's JSON (run --json, parse --json or a bench's results.json)")
+
+
+def _checked(samples: Samples) -> Samples:
+    if samples.guests == 0:
+        raise SamplesError(f"{samples.source}: no guests to compare")
+    return samples
+
+
+def read_json(path: Path, source: str) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise SamplesError(f"{source}: no such file or directory") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SamplesError(f"{source}: cannot read ({getattr(error, 'strerror', None) or error})") from None
+    except ValueError as error:
+        raise SamplesError(f"{source}: not valid JSON ({error})") from None
+
+
+def replay(directory: Path, source: str) -> Samples:
+    """A recording, replayed at once through today's parser: the `run --json` it would print."""
+    try:
+        fleet = ReplayFleet(directory, speed=0)
+        anyio.run(fleet.run)
+    except RecordingError as error:
+        raise SamplesError(str(error)) from None
+    except (OSError, ValueError, KeyError) as error:
+        raise SamplesError(f"{source}: unreadable recording ({error})") from None
+    return replace(from_document(fleet_results(fleet), source), kind="recording")
+
+
+def load(path: Path) -> Samples:
+    """A bench directory (results.json), a recording directory (session.json) or a JSON file."""
+    source = str(path)
+    if path.is_dir():
+        if (path / "results.json").is_file():
+            document = read_json(path / "results.json", source)
+            if not (isinstance(document, Mapping) and document.get("kind") == "bench"):
+                raise SamplesError(f"{source}: results.json is not a uktrace bench's")
+            return from_document(document, source)
+        if (path / "session.json").is_file():
+            return replay(path, source)
+        raise SamplesError(f"{source}: neither a bench (results.json) nor a recording (session.json)")
+    return from_document(read_json(path, source), source)

@@ -1,0 +1,263 @@
+"""`uktrace bench`: options, the progress view while cells run, and the files it leaves in `--out`."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import anyio
+from rich.console import Console
+from rich.live import Live
+from rich.markdown import Markdown
+from rich.text import Text
+
+from ..analysis.bench import (
+    Bench,
+    BenchPlan,
+    BenchStopped,
+    default_share,
+    parse_concurrency,
+    parse_fs_modes,
+    run_bench,
+)
+from ..analysis.report import write_report
+from ..kernel.find import KernelError, find_kernel
+from ..launch.fleet import Fleet
+from ..launch.options import LaunchError, RunOptions, prepare
+from ..launch.shares import ShareError
+from ..model.guest import Guest
+from ..recording.record import RecordingError
+from .report import format_seconds
+from .run import wants_tui
+
+USER_ERRORS = (LaunchError, KernelError, ShareError, RecordingError)
+
+
+def add_bench_options(bench: argparse.ArgumentParser) -> None:
+    bench.add_argument(
+        "--concurrency",
+        default="1,10,50,100",
+        metavar="N,N,...",
+        help="guests started at once, one cell per value (default 1,10,50,100)",
+    )
+    bench.add_argument(
+        "--fs-mode",
+        default="independent,shared",
+        metavar="MODE,...",
+        help="independent (each guest its own copy of the share), shared (one for all); default both",
+    )
+    bench.add_argument("--fs", type=Path, metavar="DIR", help="the 9P share (default: a small directory it creates)")
+    bench.add_argument("--repeat", type=int, default=3, metavar="R", help="rounds per cell (default 3)")
+    bench.add_argument("--seed", type=int, default=1, help="seed of the interleaved cell order (default 1)")
+    bench.add_argument("--no-warmup", action="store_true", help="skip the unrecorded warm-up cell")
+    bench.add_argument(
+        "--cooldown", type=float, default=1.0, metavar="S", help="pause between cells in seconds (default 1)"
+    )
+    bench.add_argument("--headless", action="store_true", help="no TUI: a progress line, then the findings")
+    bench.set_defaults(json=False)
+    bench.add_argument(
+        "--out", type=Path, metavar="DIR", help="results directory, new or empty (default ./uktrace-bench-DATE-TIME)"
+    )
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        plan = BenchPlan(
+            concurrency=parse_concurrency(args.concurrency),
+            fs_modes=parse_fs_modes(args.fs_mode),
+            repeat=args.repeat,
+            seed=args.seed,
+            warmup=not args.no_warmup,
+            cooldown_s=args.cooldown,
+        )
+        if plan.repeat < 1:
+            raise LaunchError("--repeat must be at least 1")
+        if plan.cooldown_s < 0:
+            raise LaunchError("--cooldown cannot be negative")
+        out = _out_dir(args.out)
+    except USER_ERRORS as error:
+        stderr.print(f"[red]uktrace bench:[/] {error}")
+        return 2
+    with tempfile.TemporaryDirectory(prefix="uktrace-bench-share-") as scratch:
+        share = args.fs if args.fs is not None else default_share(Path(scratch) / "share")
+        options = RunOptions(
+            kernel=args.kernel,
+            count=max(plan.concurrency),
+            fs=share,
+            accel=args.accel,
+            cpu=args.cpu,
+            memory=args.mem,
+            append=args.append,
+            qemu=args.qemu,
+            machine=args.machine,
+            timeout=args.timeout,
+            command=args.cmd,
+            extra=args.extra,
+        )
+        try:
+            # every check (QEMU, kernel, share, KVM, limits for the largest cell) before the first boot
+            _, shares = prepare(options)
+            shares.cleanup()
+            kernel = "--cmd " + args.cmd if args.cmd else str(find_kernel(args.kernel))
+            out.mkdir(parents=True, exist_ok=True)
+        except USER_ERRORS as error:
+            stderr.print(f"[red]uktrace bench:[/] {error}")
+            return 2
+        except OSError as error:
+            stderr.print(f"[red]uktrace bench:[/] {out}: cannot create ({error.strerror})")
+            return 2
+        bench = Bench(plan, options, out, ["uktrace", *sys.argv[1:]], kernel, no_gate=args.no_gate)
+        try:
+            _run(bench, args, stderr)
+        except BenchStopped:
+            stopped = True
+        else:
+            stopped = False
+    results = bench.results()
+    written = write_report(results, out)
+    stdout = Console(highlight=False)
+    report = out / "report.md"
+    if report.is_file():
+        stdout.print(Markdown(_findings(report.read_text())))
+    stdout.print(f"\n{len(bench.cells)} cells in {format_seconds(bench.wall_s)}; results in {out}/")
+    for path in written:
+        stdout.print(f"  {path.relative_to(out)}", style="dim")
+    if stopped:
+        stderr.print(
+            f"uktrace bench: stopped by the user; {len(bench.cells)} of {len(plan.order())} cells kept in {out}"
+        )
+        return 130
+    if bench.interrupted_by is not None:
+        stderr.print(
+            f"uktrace bench: interrupted by {signal.Signals(bench.interrupted_by).name}; "
+            f"{len(bench.cells)} of {len(plan.order())} cells done, kept in {out}"
+        )
+        return 128 + bench.interrupted_by
+    return 0
+
+
+def _out_dir(requested: Path | None) -> Path:
+    """A new or empty directory: a bench never writes over what is there."""
+    out = requested or Path(time.strftime("uktrace-bench-%Y%m%d-%H%M%S"))
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise RecordingError(f"--out {out}: exists and is not empty; choose a new directory")
+    return out
+
+
+def _run(bench: Bench, args: argparse.Namespace, stderr: Console) -> None:
+    """The cells: each in the TUI when there is one, else with a progress line on a terminal and
+    one line per cell otherwise."""
+    total = len(bench.plan.order())
+    tui = wants_tui(args)
+
+    def cell_done(bench: Bench) -> None:
+        if not stderr.is_terminal and not tui:
+            stderr.print(_cell_line(bench, total))
+
+    def headless(fleet: Fleet, caption: str) -> None:
+        async def main() -> None:
+            async with anyio.create_task_group() as group:
+                if stderr.is_terminal:
+                    group.start_soon(_live, bench, total, stderr)
+                await fleet.run()
+                group.cancel_scope.cancel()
+
+        anyio.run(main)
+
+    def in_tui(fleet: Fleet, caption: str) -> None:
+        view = CellView(fleet)
+        args.tui(view, f"uktrace bench · {caption}")
+        if view.stopped_by_user:
+            raise BenchStopped
+
+    run_bench(bench, in_tui if tui else headless, cell_done)
+
+
+class CellView:
+    """One bench cell for the TUI: the fleet's reading side, but the run ends with the cell (no
+    relaunch: the figures are the cell's), and `q` stops the whole bench."""
+
+    def __init__(self, fleet: Fleet) -> None:
+        self.fleet = fleet
+        self.stopped_by_user = False
+
+    guests = property(lambda self: self.fleet.guests)
+    jobs = property(lambda self: self.fleet.jobs)
+    record_dir = property(lambda self: self.fleet.record_dir)
+    fs_mode = property(lambda self: self.fleet.fs_mode)
+    started_ns = property(lambda self: self.fleet.started_ns)
+    finished_ns = property(lambda self: self.fleet.finished_ns)
+    interrupted_by = property(lambda self: self.fleet.interrupted_by)
+
+    def clock(self) -> int:
+        return self.fleet.clock()
+
+    def counts(self) -> dict[str, int]:
+        return self.fleet.counts()
+
+    def spawn_spread(self) -> float | None:
+        return self.fleet.spawn_spread()
+
+    def stop(self) -> None:
+        if self.fleet.finished_ns is None:
+            self.stopped_by_user = True
+        self.fleet.stop()
+
+    def stop_guest(self, guest: Guest) -> None:
+        self.fleet.stop_guest(guest)
+
+    def relaunch(self, guest: Guest) -> bool:
+        return False
+
+    async def run(self, keep_alive: bool = False) -> None:
+        await self.fleet.run(keep_alive=False)
+
+
+async def _live(bench: Bench, total: int, console: Console) -> None:
+    with Live(Text(""), console=console, auto_refresh=False, transient=True) as live:
+        while True:
+            live.update(_progress(bench, total), refresh=True)
+            await anyio.sleep(0.25)
+
+
+def _progress(bench: Bench, total: int) -> Text:
+    """`cell 3/24 n10-independent-r1: exited 7 booting 3 · 14.2 s elapsed, ETA 1 min 20 s`."""
+    done = len(bench.cells)
+    boots_total = sum(cell.concurrency for cell in bench.plan.order())
+    boots_done = sum(cell.cell.concurrency for cell in bench.cells)
+    elapsed = sum(cell.wall_s for cell in bench.cells)
+    text = Text.assemble(("uktrace bench ", "bold"), f"{done}/{total} cells  ")
+    width = 30
+    filled = round(width * boots_done / boots_total) if boots_total else 0
+    text.append("█" * filled + "░" * (width - filled), style="cyan")
+    if boots_done:
+        eta = elapsed / boots_done * (boots_total - boots_done)
+        text.append(f"  ETA {format_seconds(eta)}")
+    if bench.current is not None:
+        position, cell, fleet = bench.current
+        counts = "  ".join(f"{name} {n}" for name, n in fleet.counts().items() if n)
+        text.append(f"\nwarm-up, {cell.concurrency} guests" if position == 0 else f"\ncell {position}: {cell.id}")
+        text.append(f"  {counts}", style="dim")
+    return text
+
+
+def _cell_line(bench: Bench, total: int) -> str:
+    last = bench.cells[-1]
+    total_p50 = last.run["summary"]["times"].get("total")
+    figure = f"total p50 {format_seconds(total_p50['p50'])}" if total_p50 else "no total"
+    counts = ", ".join(f"{n} {name}" for name, n in last.run["summary"]["counts"].items() if n)
+    return f"[{len(bench.cells)}/{total}] {last.cell.id}: {counts}; {figure} (cell took {format_seconds(last.wall_s)})"
+
+
+def _findings(report: str) -> str:
+    """The report's findings section, for the terminal (the tables stay in the file)."""
+    start = report.find("## Findings")
+    if start < 0:
+        return report
+    end = report.find("\n## ", start + 1)
+    return report[start : end if end >= 0 else None]
