@@ -1,4 +1,4 @@
-"""The Textual TUI: a thin layer over uktrace's fleet model (`uktrace.fleet.FleetView`)."""
+"""The Textual TUI: a thin layer over uktrace's fleet model (`uktrace.model.guest.FleetView`)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Terminal charts for the summary view: a box plot per phase and a histogram, as Rich renderables.
 
-Pure Rich like the timeline bar (tested as strings); the statistics come from `uktrace.stats`.
+Pure Rich like the timeline bar (tested as strings); the statistics come from `uktrace.analysis.stats`.
 """
 
 from __future__ import annotations

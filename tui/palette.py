@@ -41,7 +41,7 @@ def phase_colour(name: str) -> str:
 
 
 STATUS_STYLES: dict[Status, str] = dict(STATUS_STYLE)
-"""Status colours: the engine's table (`uktrace.report.STATUS_STYLE`), so headless and TUI agree."""
+"""Status colours: the engine's table (`uktrace.cli.report.STATUS_STYLE`), so headless and TUI agree."""
 STATUS_BY_NAME: dict[str, str] = {status.value: style for status, style in STATUS_STYLES.items()}
 WAITING_STYLE = "dim"
 """A guest not yet spawned (held back by `-j`)."""

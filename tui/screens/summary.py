@@ -1,6 +1,6 @@
 """The summary view: where the time goes across guests, the slowest guests, and every failure's reason.
 
-Statistics come from the engine (`uktrace.stats`); this only lays them out. Recomputed when a
+Statistics come from the engine (`uktrace.analysis.stats`); this only lays them out. Recomputed when a
 guest moved, at most twice a second while guests run (a distribution over 100 guests is not
 worth 15 frames a second).
 """
