@@ -195,7 +195,7 @@ def cpu_findings(pool: Pool) -> list[str]:
     if n is None:
         return lines
     for mode in pool.modes:
-        best = None
+        best: tuple[str, float, float, float, int, int] | None = None
         all_cpu = all_wait = 0.0
         for phase in top_level_phases(pool):
             usage = [u for u in pool.cpu(n, mode, phase) if u[2] is not None]
@@ -207,14 +207,17 @@ def cpu_findings(pool: Pool) -> list[str]:
             all_cpu += sum(u[1] for u in usage)
             all_wait += sum(u[2] for u in usage if u[2] is not None)
             if wall is not None and cpu is not None and wait is not None and (best is None or wait > best[3]):
-                best = (phase, wall, cpu, wait)
+                best = (phase, wall, cpu, wait, len(usage), len(pool.cpu(n, mode, phase)))
         if best is None or all_cpu + all_wait <= 0:
             continue
-        phase, wall, cpu, wait = best
+        phase, wall, cpu, wait, known, timed = best
         share = wait / (cpu + wait) if cpu + wait > 0 else 0.0
+        # a phase the exit ended has no wait reading: say over how many guests the figures are
+        over = "" if known == timed else f" over the {known} of {timed} guests whose wait is known"
         lines.append(
-            f"**{_guests(n)}, {mode} fs:** {phase} took {_s(wall)} (p50, host clock), of which QEMU's threads ran "
-            f"{_s(cpu)} and waited {_s(wait)} for a CPU: {share * 100:.0f} % of their runnable time queued. "
+            f"**{_guests(n)}, {mode} fs:** {phase} took {_s(wall)}{over} (p50, host clock), "
+            f"of which QEMU's threads ran {_s(cpu)} and waited {_s(wait)} for a CPU: "
+            f"{share * 100:.0f} % of their runnable time queued. "
             f"Over all phases, {all_wait / (all_cpu + all_wait) * 100:.0f} % of QEMU's runnable time was spent "
             f"waiting for a CPU."
         )

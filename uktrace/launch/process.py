@@ -71,6 +71,7 @@ class GuestProcess:
         self.returncode: int | None = None
         self.cpu_total_ns: int | None = None
         self._threads: dict[str, tuple[int, int]] = {}
+        self._ended = (0, 0)
         """CPU time (user + system, every thread) once reaped."""
 
     async def read_console(self) -> bytes:
@@ -112,22 +113,33 @@ class GuestProcess:
     def cpu_sample(self) -> tuple[int, int | None] | None:
         """(ns on a CPU, ns waiting for one) summed over the process's threads, from the
         scheduler's per-thread accounting (`/proc/PID/task/*/schedstat`, nanoseconds); without
-        schedstat, CPU time from `/proc/PID/stat` (clock ticks) and no wait. None once gone."""
+        schedstat, CPU time from `/proc/PID/stat` (clock ticks) and no wait. A thread that ends
+        takes its counters with it (QEMU's vCPU thread ends before the process): the sample that
+        notices is None (its interval is unknowable), later ones add the thread's last reading.
+        The exit status has the whole process's CPU (`cpu_total_ns`)."""
         if self.returncode is not None:
             return None
+        readings: dict[str, tuple[int, int]] = {}
         try:
             for task in os.scandir(f"/proc/{self.pid}/task"):
                 with open(f"{task.path}/schedstat", "rb") as schedstat:
                     fields = schedstat.read().split()
-                # a thread that ends takes its counters with it: keep each thread's last reading,
-                # so the sums never go backwards (a thread's time since its last reading is lost)
-                self._threads[task.name] = (int(fields[0]), int(fields[1]))
+                readings[task.name] = (int(fields[0]), int(fields[1]))
         except FileNotFoundError:
-            if not self._threads:
-                return _stat_cpu(self.pid)
+            return _stat_cpu(self.pid) if not self._threads else None
         except (OSError, ValueError, IndexError):
             return None
-        return sum(cpu for cpu, _ in self._threads.values()), sum(wait for _, wait in self._threads.values())
+        if not readings:
+            return None
+        ended = [tid for tid in self._threads if tid not in readings]
+        for tid in ended:  # counted up to its last reading; what it did after is unknown
+            cpu, wait = self._threads[tid]
+            self._ended = (self._ended[0] + cpu, self._ended[1] + wait)
+        self._threads = readings
+        if ended:
+            return None  # this interval lost a thread's tail: no mark rather than a wrong one
+        cpu = self._ended[0] + sum(cpu for cpu, _ in readings.values())
+        return cpu, self._ended[1] + sum(wait for _, wait in readings.values())
 
     def signal(self, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError):
