@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SYSTEM_PACKAGES := qemu-system-x86 gcc make binutils
+SYSTEM_PACKAGES := qemu-system-x86 gcc make binutils asciinema
 GUEST := guest/build/uktrace-guest.elf
 
 .PHONY: demo test lint bench system guest clean
@@ -26,12 +26,14 @@ bench: $(BIN)/uktrace guest
 	$(BIN)/python benchmarks/launch_overhead.py
 	$(BIN)/python benchmarks/ui_lag.py
 
-# system packages: QEMU (Debian's qemu-system-x86) and the toolchain that builds the test guest
+# system packages: QEMU (Debian's qemu-system-x86), the toolchain that builds the test guest, and
+# asciinema (the export tests play the casts they write)
 system:
 	@missing=""; \
 	command -v qemu-system-x86_64 >/dev/null || missing="$$missing qemu-system-x86"; \
 	command -v gcc >/dev/null || missing="$$missing gcc"; \
 	command -v ld >/dev/null || missing="$$missing binutils"; \
+	command -v asciinema >/dev/null || missing="$$missing asciinema"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing system packages:$$missing"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing \

@@ -50,7 +50,10 @@ PHASE_RULES: tuple[PhaseRule, ...] = (
     PhaseRule("platform_entry", r"Failed to init bootstrap processor|Bootstrap processor init failed"),
     PhaseRule("stack_switch", r"Switch from bootstrap stack"),
     # uk_ctortab; libparam parses the command line from a constructor
-    PhaseRule("constructors", r"Unikraft constructor table at|Call constructor: |Found \d+ library args"),
+    # (0.2-0.3: `Unikraft constructors table at`, `Call constructor 0x..`; see calls.py for every call line)
+    PhaseRule(
+        "constructors", r"Unikraft constructors? table at|Call constructor:? (?:0x|\(nil\))|Found \d+ library args"
+    ),
     # memory, IRQ, timer calibration, scheduler (0.15+ says "the IRQ subsystem")
     PhaseRule("subsystems", r"Initiali[sz]e memory allocator|Try memory region|Initiali[sz]e binary buddy"),
     PhaseRule("subsystems", r"Initiali[sz]e (?:the )?IRQ subsystem|Initiali[sz]e platform time"),
@@ -65,6 +68,7 @@ PHASE_RULES: tuple[PhaseRule, ...] = (
     PhaseRule("mount", r"Mount \S+ to /|VFS: mounting |Mounting '|Extracting initrd|vfs\.fstab: Mounting"),
     PhaseRule("mount", r"Failed to mount "),
     PhaseRule("main", r"Pre-init table at|Constructor table at|Environment variables:|Calling main\("),
+    PhaseRule("main", r"Call pre-init constructor|Call constructor \(entry"),  # the application's, before main
     PhaseRule("exit", r"main returned |Halting system|Unikraft halted|Call term function"),
 )
 

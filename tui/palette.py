@@ -1,9 +1,8 @@
 """Every colour the TUI uses, as tables: phases, statuses, printk levels, record kinds, libraries.
 
 One place so the bar, the legend, the guest view and the summary always agree, and so a theme
-change is an edit here. Phase colours are fixed hex values (not theme variables) because a bar
-must look the same in a screenshot, a snapshot test and any terminal theme; neighbours in boot
-order get contrasting hues so a boundary between two phases is visible at a glance.
+change is an edit here. Phase colours come from the engine (`uktrace.model.palette`), which the
+bench's plots and the exported charts use too.
 """
 
 from __future__ import annotations
@@ -13,32 +12,10 @@ import zlib
 from rich.style import Style
 
 from uktrace.cli.report import STATUS_STYLE
+from uktrace.model.palette import PHASE_COLOURS as PHASE_COLOURS
+from uktrace.model.palette import UNKNOWN_PHASE as UNKNOWN_PHASE
+from uktrace.model.palette import phase_colour as phase_colour
 from uktrace.model.timeline import Status
-
-PHASE_COLOURS: dict[str, str] = {
-    "spawn": "#6b7280",
-    "gate": "#0e7490",
-    "firmware": "#a47148",
-    "platform_entry": "#3b82f6",
-    "stack_switch": "#06b6d4",
-    "constructors": "#a855f7",
-    "subsystems": "#14b8a6",
-    "init_table": "#f97316",
-    "bus_probe": "#eab308",
-    "mount": "#ec4899",
-    "9p_handshake": "#f9a8d4",
-    "banner": "#e5e7eb",
-    "main": "#22c55e",
-    "exit": "#94a3b8",
-}
-"""Colour of each canonical phase (`parsers.phases.PHASES`), in the bar, legend and tables.
-A phase added to the engine without a row here is drawn in UNKNOWN_PHASE (and a test fails)."""
-UNKNOWN_PHASE = "#9ca3af"
-
-
-def phase_colour(name: str) -> str:
-    return PHASE_COLOURS.get(name, UNKNOWN_PHASE)
-
 
 STATUS_STYLES: dict[Status, str] = dict(STATUS_STYLE)
 """Status colours: the engine's table (`uktrace.cli.report.STATUS_STYLE`), so headless and TUI agree."""

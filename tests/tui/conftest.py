@@ -142,6 +142,18 @@ async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+async def symbols_read(pilot: Pilot[Any]) -> None:
+    """Wait until the guest view has read its kernel's symbols (on a worker thread), then draw once more."""
+    app = pilot.app
+    pending = [worker for worker in app.workers if worker.group == "symbols"]
+    if pending:  # (none: already done; an empty list would wait for every worker, the fleet's too)
+        await app.workers.wait_for_complete(pending)
+    await pilot.pause()
+    assert isinstance(app, UktraceApp)
+    app.tick()
+    await pilot.pause()
+
+
 def screen_text(app: UktraceApp) -> str:
     """The screen as plain text (what a user reads), for assertions on content."""
     width, height = app.size

@@ -9,7 +9,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.tui.conftest import SIZE, replay_app, settle
+from tests.tui.conftest import SIZE, replay_app, settle, symbols_read
 
 TALL = (120, 50)
 
@@ -30,8 +30,24 @@ def test_fleet_view_sorted_by_a_phase(snap_compare: Any) -> None:
     assert snap_compare(replay_app("shared-8"), terminal_size=SIZE, run_before=sorted_by_subsystems)
 
 
+def open_guest(*keys: str) -> Any:
+    """Settle, open a guest with `keys`, and wait until its functions are named."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press(*keys)
+        await symbols_read(pilot)
+
+    return run_before
+
+
 def test_guest_view(snap_compare: Any) -> None:
     assert snap_compare(replay_app("shared-8"), press=["down", "down", "enter"], terminal_size=SIZE, run_before=settle)
+
+
+def test_guest_view_with_its_functions(snap_compare: Any) -> None:
+    run_before = open_guest("down", "down", "enter", "c")
+    assert snap_compare(replay_app("shared-8"), terminal_size=SIZE, run_before=run_before)
 
 
 def test_guest_view_of_a_crash(snap_compare: Any) -> None:

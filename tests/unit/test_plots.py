@@ -13,7 +13,6 @@ import pytest
 
 from parsers.phases import PHASES
 from uktrace.analysis.plots import (
-    PHASE_COLOURS,
     STACKED,
     phase_scaling_figure,
     pool,
@@ -22,6 +21,7 @@ from uktrace.analysis.plots import (
     write_plots,
 )
 from uktrace.analysis.stats import percentile
+from uktrace.model.palette import PHASE_COLOURS
 
 SVG = "{http://www.w3.org/2000/svg}"
 NAMES = ["phases_stacked.svg", "total_cdf.svg", "phase_scaling.svg", "cpu_wait.svg"]
@@ -285,7 +285,5 @@ def test_modes_follow_the_plan_then_cells() -> None:
     assert len({spawn[f"scaling-spawn-{mode}-p50"] for mode in cells.modes}) == 3
 
 
-def test_phase_colours_are_the_tuis() -> None:
-    from tui.palette import PHASE_COLOURS as TUI
-
-    assert PHASE_COLOURS == TUI
+def test_every_phase_has_a_colour() -> None:
+    assert set(PHASE_COLOURS) == set(PHASES)

@@ -1,4 +1,5 @@
-"""The guest view: status and failure, the phase breakdown on both clocks, QEMU's stderr, the console.
+"""The guest view: status and failure, the phase breakdown on both clocks (each boot table's
+functions nested under its phase with `c`: boot order, longest first), QEMU's stderr, the console.
 
 Typing (`i`) sends a line to the guest's serial console while it runs; the engine writes it to
 the pty (`Guest.send`). Enter sends CR, as a terminal in raw mode does: a serial console reads
@@ -20,7 +21,10 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Input, Static
 
 from parsers.phases import NESTED
+from uktrace.analysis.naming import guest_symbols
 from uktrace.cli.report import format_seconds, status_text
+from uktrace.kernel.symbols import Symbols
+from uktrace.model.calls import Call, sort_calls
 from uktrace.model.guest import FleetView, Guest
 from uktrace.model.timeline import Phase
 
@@ -36,6 +40,11 @@ PHASE_TABLE_TEXT = 78
 """Cells the phase table's text columns take; the bar column gets the rest of the width."""
 STDERR_LINES = 8
 """QEMU stderr lines shown (the tail; the whole of it is in the recording)."""
+NAME_WIDTH = 26
+"""Cells for a phase or function name; a longer function name ends in `…`."""
+CALL_ORDERS = ("hidden", "boot order", "longest first")
+"""What `c` cycles through for the nested functions: hidden first, so the console keeps its room
+(a real kernel runs dozens of constructors)."""
 
 
 def info_text(guest: Guest, now: int) -> Text:
@@ -60,48 +69,62 @@ def info_text(guest: Guest, now: int) -> Text:
     return text
 
 
-def phase_table(guest: Guest, phases: list[Phase], now: int, bar_width: int) -> Table:
-    """One row per phase: host start and duration, guest start and duration, and its span as a bar."""
+def phase_table(guest: Guest, phases: list[Phase], now: int, bar_width: int, calls: list[Call] | None = None) -> Table:
+    """One row per phase: host start and duration, guest start and duration, and its span as a bar;
+    under a boot table's phase, one row per function it ran (`calls`, in the order given)."""
     running = in_progress(guest)
     since_spawn = (now - guest.spawn_ns) / 1e9 if running and guest.spawn_ns is not None else None
     ends = [p.host_end for p in phases if p.host_end is not None]
     total = guest.elapsed_s(now) or (max(ends) if ends else 0.0)
     axis = nice_axis(total)
-    eighth = axis / (bar_width * 8)
     table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-    table.add_column("phase", no_wrap=True)
+    table.add_column("phase", no_wrap=True, max_width=NAME_WIDTH)
     for column in ("host start", "host time", "guest start", "guest time"):
         table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
     table.add_column(TimeAxis(axis, bar_width), no_wrap=True, width=bar_width)
+    nested: dict[str, list[Call]] = {}
+    for call in calls or []:
+        nested.setdefault(call.phase, []).append(call)
     for phase in phases:
         indent = "  " if phase.name in NESTED else ""
         name = Text.assemble(indent, ("■ ", phase_colour(phase.name)), phase.name)
-        host_time = None if phase.host_end is None or phase.host_start is None else phase.host_end - phase.host_start
-        host_label = format_seconds(host_time)
-        end = phase.host_end
-        if end is None and since_spawn is not None and phase.host_start is not None:
-            end = since_spawn
-            host_label = format_seconds(end - phase.host_start) + "…"
-        guest_time = (
-            None if phase.guest_end is None or phase.guest_start is None else phase.guest_end - phase.guest_start
-        )
-        # at least an eighth of a cell, so a phase that took no time still shows where it happened
-        spans = (
-            []
-            if phase.host_start is None or end is None
-            else [Span(phase.name, phase.host_start, max(end, phase.host_start + eighth))]
-        )
-        table.add_row(
-            name,
-            format_seconds(phase.host_start),
-            host_label,
-            format_seconds(phase.guest_start),
-            format_seconds(guest_time),
-            TimelineBar(spans, axis, bar_width),
-        )
+        table.add_row(name, *_timing(phase, phase.name, since_spawn, axis, bar_width))
+        functions = nested.pop(phase.name, [])
+        for index, call in enumerate(functions):
+            branch = "  └ " if index == len(functions) - 1 else "  ├ "
+            label = Text(call.label, style="" if call.name else "dim")
+            name = Text.assemble((branch, phase_colour(phase.name)), label)
+            table.add_row(name, *_timing(call, phase.name, since_spawn, axis, bar_width))
     if not phases:
         table.add_row(Text("no phase yet" if running or guest.spawn_ns is None else "no phase markers", "dim"))
     return table
+
+
+def _timing(
+    span: Phase | Call, phase: str, since_spawn: float | None, axis: float, bar_width: int
+) -> tuple[RenderableType, ...]:
+    """Host start and time (growing, with `…`, while open), guest start and time, and the bar."""
+    host_time = None if span.host_end is None or span.host_start is None else span.host_end - span.host_start
+    host_label = format_seconds(host_time)
+    end = span.host_end
+    if end is None and since_spawn is not None and span.host_start is not None:
+        end = since_spawn
+        host_label = format_seconds(end - span.host_start) + "…"
+    guest_time = None if span.guest_end is None or span.guest_start is None else span.guest_end - span.guest_start
+    # at least an eighth of a cell, so a span that took no time still shows where it happened
+    eighth = axis / (bar_width * 8)
+    bar = (
+        []
+        if span.host_start is None or end is None
+        else [Span(phase, span.host_start, max(end, span.host_start + eighth))]
+    )
+    return (
+        format_seconds(span.host_start),
+        host_label,
+        format_seconds(span.guest_start),
+        format_seconds(guest_time),
+        TimelineBar(bar, axis, bar_width),
+    )
 
 
 def stderr_panel(guest: Guest) -> RenderableType | None:
@@ -123,12 +146,16 @@ class GuestScreen(LiveScreen):
         Binding("b", "toggle_raw", "Raw"),
         Binding("i", "type", "Type"),
         Binding("p", "toggle_phases", "Phases", show=False),
+        Binding("c", "cycle_calls", "Calls", show=False),
         Binding("x", "stop_guest", "Stop"),
         Binding("r", "relaunch", "Relaunch"),
     ]
     DEFAULT_CSS = """
     GuestScreen #info { height: auto; padding: 0 1; background: $panel; }
-    GuestScreen #phases { height: auto; max-height: 18; padding: 0 1; border-bottom: solid $panel-lighten-2; }
+    GuestScreen #phases {
+        height: auto; max-height: 18; overflow-y: auto; padding: 0 1; border-bottom: solid $panel-lighten-2;
+    }
+    GuestScreen #phases.-functions { max-height: 70%; }
     GuestScreen #phases.-hidden { display: none; }
     GuestScreen #stderr { height: auto; display: none; }
     GuestScreen #stderr.-shown { display: block; }
@@ -145,6 +172,11 @@ class GuestScreen(LiveScreen):
         self.clock = clock
         self._seen: tuple[object, ...] = ()
         self._status = ""
+        self._symbols: Symbols | None = None
+        """The guest's kernel symbols, read off the event loop (`_load_symbols`) to name its calls."""
+        self._calls_order = 0
+        """Index into CALL_ORDERS."""
+        self._has_calls = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="info")
@@ -162,17 +194,34 @@ class GuestScreen(LiveScreen):
 
     def on_mount(self) -> None:
         self.console.focus()
+        self.run_worker(self._load_symbols, thread=True, exit_on_error=False, group="symbols")
         self.tick(self.clock())
+
+    def _load_symbols(self) -> None:
+        """On a worker thread: a large kernel's symbol table takes a while to read. The next tick
+        sees the table and redraws."""
+        self._symbols = guest_symbols(self.guest)
 
     def tick(self, now: int) -> None:
         guest = self.guest
         self.console.tick()
-        seen = (guest.attempt, guest.changes, guest.timeline.firmware_ns, self.size.width)
+        seen = (
+            guest.attempt,
+            guest.changes,
+            guest.timeline.firmware_ns,
+            self.size.width,
+            self._symbols is not None,
+            self._calls_order,
+        )
         if seen != self._seen or in_progress(guest):
             self._seen = seen
             bar_width = max(16, self.size.width - PHASE_TABLE_TEXT)
             self.query_one("#info", Static).update(info_text(guest, now))
-            self.query_one("#phases", Static).update(phase_table(guest, guest.timeline.phases(), now, bar_width))
+            calls = guest.timeline.calls(self._symbols)
+            self._has_calls = bool(calls)
+            order = CALL_ORDERS[self._calls_order]
+            shown = [] if order == "hidden" else sort_calls(calls, longest_first=order == "longest first")
+            self.query_one("#phases", Static).update(phase_table(guest, guest.timeline.phases(), now, bar_width, shown))
             panel = stderr_panel(guest)
             stderr = self.query_one("#stderr", Static)
             stderr.set_class(panel is not None, "-shown")
@@ -188,6 +237,8 @@ class GuestScreen(LiveScreen):
         ]
         if console.search:
             parts.append(Text(f"/{console.search}: {len(console.matches)} hits", style="yellow"))
+        if self._has_calls:
+            parts.append(Text(f"functions: {CALL_ORDERS[self._calls_order]} (c)", style="dim"))
         if not self.guest.running:
             parts.append(Text("not running: typing is off", style="dim"))
         line = Text("  ·  ").join(parts)
@@ -218,6 +269,12 @@ class GuestScreen(LiveScreen):
 
     def action_toggle_phases(self) -> None:
         self.query_one("#phases").toggle_class("-hidden")
+
+    def action_cycle_calls(self) -> None:
+        """The functions under each boot table's phase: boot order, longest first, hidden."""
+        self._calls_order = (self._calls_order + 1) % len(CALL_ORDERS)
+        self.query_one("#phases").set_class(CALL_ORDERS[self._calls_order] != "hidden", "-functions")
+        self.tick(self.clock())
 
     def action_search(self) -> None:
         self._show_prompt("search")

@@ -45,6 +45,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("b", "raw bytes, escaped, instead of parsed lines"),
             ("i", "type into the guest's console (enter sends the line)"),
             ("p", "show or hide the phase breakdown"),
+            ("c", "each constructor and init function under its phase: boot order, longest first, hidden again"),
             ("x, r", "stop, relaunch this guest"),
         ),
     ),

@@ -27,31 +27,12 @@ from matplotlib.typing import LineStyleType, RcKeyType
 
 from parsers.phases import NESTED, PHASES
 
+from ..model.palette import phase_colour
 from .cpu import PhaseCpu, cpu_shares
 from .stats import FIGURES, clock_label, percentile
 
 Guest = dict[str, Any]
 """One guest of `uktrace run --json`, as parsed."""
-
-PHASE_COLOURS: dict[str, str] = {
-    "spawn": "#6b7280",
-    "gate": "#0e7490",
-    "firmware": "#a47148",
-    "platform_entry": "#3b82f6",
-    "stack_switch": "#06b6d4",
-    "constructors": "#a855f7",
-    "subsystems": "#14b8a6",
-    "init_table": "#f97316",
-    "bus_probe": "#eab308",
-    "mount": "#ec4899",
-    "9p_handshake": "#f9a8d4",
-    "banner": "#e5e7eb",
-    "main": "#22c55e",
-    "exit": "#94a3b8",
-}
-"""The TUI's phase colours (`tui.palette`, copied: the engine never imports the TUI), so a bar in a
-figure reads like a bar in the fleet view."""
-UNKNOWN_PHASE = "#9ca3af"
 
 MODE_COLOURS: dict[str, str] = {"independent": "#2563eb", "shared": "#dc2626"}
 _MORE_MODE_COLOURS = ("#7c3aed", "#059669", "#d97706", "#0f172a")
@@ -186,10 +167,6 @@ def phase_order(names: Iterable[str]) -> list[str]:
     """Boot order; a name the engine does not know yet goes last."""
     known = set(names)
     return [n for n in PHASES if n in known] + sorted(known - set(PHASES))
-
-
-def phase_colour(name: str) -> str:
-    return PHASE_COLOURS.get(name, UNKNOWN_PHASE)
 
 
 def mode_colour(pool: Pool, mode: str) -> str:

@@ -17,11 +17,15 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from .. import __version__
+from ..kernel.symbols import SymbolsError
 from ..model.json_shape import timeline_dict
 from ..recording.logs import LogError, trace_log
 from .bench import add_bench_options, bench_command
+from .blame import add_blame_parser
 from .compare import add_compare_parser
+from .export import add_export_parser
 from .report import timeline_table
+from .symbols import add_symbol_options, symbols_option
 
 if TYPE_CHECKING:
     from .run import TuiRunner
@@ -32,13 +36,19 @@ def _parse_command(args: argparse.Namespace) -> int:
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     guests = []
     status = 0
+    try:
+        symbols = symbols_option(args)
+    except SymbolsError as error:
+        stderr.print(f"[red]uktrace parse:[/] {error}")
+        return 2
     for path in args.logs:
         try:
-            timeline = trace_log(Path(path), kernel=args.kernel)
+            timeline = trace_log(Path(path), kernel=args.kernel or args.symbols)
         except LogError as error:
             stderr.print(f"[red]uktrace parse:[/] {error}")
             status = 2
             continue
+        timeline.symbols = symbols
         if args.json:
             guests.append(timeline_dict(timeline))
         else:
@@ -132,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     parse = commands.add_parser("parse", help="boot timeline of saved console logs")
     parse.add_argument("logs", nargs="+", metavar="LOG", help="serial console output saved to a file (- for stdin)")
     parse.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    parse.add_argument("--kernel", type=Path, metavar="ELF", help="kernel image (or .dbg) to name crash addresses")
+    add_symbol_options(parse)
     parse.set_defaults(handler=_parse_command)
     run = commands.add_parser(
         "run", help="boot guests and trace them live", usage="uktrace run [KERNEL] [options] [-- EXTRA_QEMU_ARGS]"
@@ -157,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true", help="print the results as JSON")
     replay.set_defaults(handler=_replay_command)
     add_compare_parser(commands)
+    add_blame_parser(commands)
+    add_export_parser(commands)
     return parser
 
 

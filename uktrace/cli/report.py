@@ -6,6 +6,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from parsers.calls import debug_option
+
+from ..model.calls import Call
 from ..model.timeline import BootTimeline, Status
 
 STATUS_STYLE = {
@@ -37,23 +40,56 @@ def status_text(timeline: BootTimeline) -> Text:
     return text
 
 
+UNTIMED = "untimed"
+"""The clock cell of a call neither clock could time (a saved log's constructors)."""
+
+
+def calls_hint(timeline: BootTimeline) -> str:
+    """What to rebuild with when a console shows no call lines."""
+    version = timeline.version.version if timeline.version else None
+    return f"no constructor or init function lines: build with {debug_option(version)} to time each one"
+
+
 def timeline_table(timeline: BootTimeline) -> RenderableType:
-    """The phases of one guest with start, duration and the clock they are measured on."""
+    """The phases of one guest with start, duration and the clock they are measured on, each
+    table's functions nested under its phase."""
     version = timeline.version
     header = Text(timeline.name, style="bold")
     if version is not None:
         sha = f"~{version.sha}" if version.sha else ""
         header.append(f"  Unikraft {version.codename} {version.version}{sha}", style="cyan")
+    phases = timeline.phases()
+    calls = timeline.calls()
+    nested: dict[str, list[Call]] = {}
+    for call in calls:
+        nested.setdefault(call.phase, []).append(call)
     table = Table(expand=False)
     table.add_column("phase")
     table.add_column("start", justify="right")
     table.add_column("duration", justify="right")
     table.add_column("clock")
-    for phase in timeline.phases():
+    if calls:
+        table.add_column("library")
+    for phase in phases:
         table.add_row(phase.name, format_seconds(phase.start), format_seconds(phase.duration), phase.clock)
+        for call in nested.pop(phase.name, []):
+            _call_row(table, call)
+    for call in (call for rest in nested.values() for call in rest):
+        _call_row(table, call)  # a table whose phase marker the console lacks
     footer = Text.assemble(
         "status: ", status_text(timeline), f"   lines: {timeline.lines}", f"   unrecognised: {timeline.unrecognised}"
     )
-    if not timeline.phases():
+    if not phases:
         footer.append("\n(no boot phase markers: build with CONFIG_LIBUKDEBUG_PRINTK_INFO=y to see them)", style="dim")
+    if not calls:
+        footer.append(f"\n({calls_hint(timeline)})", style="dim")
+    elif any(call.clock is None for call in calls):
+        footer.append("\n(untimed: ran before the guest clock started, and a saved log has no host clock)", style="dim")
     return Group(header, table, footer)
+
+
+def _call_row(table: Table, call: Call) -> None:
+    name = Text("  " + call.label, style="" if call.name else "dim")
+    table.add_row(
+        name, format_seconds(call.start), format_seconds(call.duration), call.clock or UNTIMED, call.library or ""
+    )

@@ -34,7 +34,7 @@ import anyio.to_thread
 
 from parsers import ConsoleParser
 
-from ..kernel.symbols import locate_crash
+from ..kernel.symbols import Symbols, find_symbols, locate_crash
 from ..model.guest import CpuMark, Guest, spawn_spread, status_counts
 from ..model.integrity import check_integrity
 from ..model.json_shape import crash_dict
@@ -99,6 +99,7 @@ class Fleet:
         """Per guest, set once its console says it is over (halted, crashed, failed)."""
         self._writer: RecordingWriter | None = None
         self._kernel_images: dict[Path, dict[str, Any] | None] = {}
+        self._kernel_symbols: dict[Path, Symbols | None] = {}
         """Per kernel booted, its identity in the recording (filled on the recorder's thread)."""
         self._clock: Callable[[], int] = time.monotonic_ns
 
@@ -124,6 +125,7 @@ class Fleet:
             return False
         guest.attempt += 1
         guest.timeline = BootTimeline(guest.name, source=str(guest.spec.kernel))
+        guest.timeline.symbols = self._kernel_symbols.get(guest.spec.kernel)
         guest.records.clear()
         guest.stderr_tail.clear()
         guest.received = 0
@@ -443,6 +445,11 @@ class Fleet:
                 raise  # the writer reports disk errors
             except Exception:  # a malformed image must not stop the recorder: it is only unnamed
                 self._kernel_images[kernel] = None
+            found = find_symbols(kernel)  # cached: record_kernel has just read it
+            self._kernel_symbols[kernel] = found[1] if found else None
+            for guest in self.guests:
+                if guest.spec.kernel == kernel:
+                    guest.timeline.symbols = self._kernel_symbols[kernel]  # names its boot functions
 
     def _meta(self, guest: Guest) -> dict[str, Any]:
         """guest.json's content (on the recorder's thread, after `_record_kernels`)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .calls import Call
 from .timeline import BootTimeline, Phase
 
 
@@ -23,6 +24,24 @@ def phase_dict(phase: Phase) -> dict[str, Any]:
     }
 
 
+def call_dict(call: Call) -> dict[str, Any]:
+    """A call as a phase is written, plus what it ran: `clock` is None (and `start`/`end` with
+    it) when neither clock timed it."""
+    return {
+        "phase": call.phase,
+        "kind": call.kind,
+        "address": f"{call.address:#x}",
+        "name": call.name,
+        "library": call.library,
+        "library_from": call.library_from,
+        "start": _seconds(call.start),
+        "end": _seconds(call.end),
+        "clock": call.clock,
+        "guest": {"start": _seconds(call.guest_start), "end": _seconds(call.guest_end)},
+        "host": {"start": _seconds(call.host_start), "end": _seconds(call.host_end)},
+    }
+
+
 def crash_dict(timeline: BootTimeline) -> dict[str, Any] | None:
     crash = timeline.crash
     return None if crash is None else {"reason": crash.reason, "line": crash.line, "where": crash.where}
@@ -38,6 +57,7 @@ def timeline_dict(timeline: BootTimeline) -> dict[str, Any]:
         "exit_code": timeline.exit_code,
         "crash": crash_dict(timeline),
         "phases": [phase_dict(phase) for phase in timeline.phases()],
+        "calls": [call_dict(call) for call in timeline.calls()],
         "lines": timeline.lines,
         "unrecognised": timeline.unrecognised,
     }

@@ -12,6 +12,12 @@ clock. Host phases and a phase ended by the process exit are host-only; a phase 
 without a stamp (the banner) ends at the last stamp before it, a lower bound rather than a guess.
 Phases are exclusive and sequential (a phase ends when the next one starts), except nested ones
 (the 9P handshake inside mount). A marker for a phase already seen belongs to the current phase.
+
+Each `Call ...` debug line of a boot table opens a call span (`calls()`): it ends at the next call
+line, or when its table is done: any other marker of its own phase (boot.c's lines between the
+loops: `Found N library args`, `Constructor table at`, `Calling main(`), a marker of a later phase
+that no function of the table runs (init functions probe buses and mount the root: `bus_probe`,
+`mount` and the 9P handshake happen inside them), the init error line, or the end of the boot.
 """
 
 from __future__ import annotations
@@ -22,11 +28,21 @@ from enum import Enum
 
 from parsers import Kind, Record, UnikraftVersion
 from parsers.banner import art_version, message_version, one_line_banner
+from parsers.calls import call_of
 from parsers.outcomes import exit_code_of, outcome_of
 from parsers.phases import HOST_PHASES, NESTED, PHASES, marker_of, phase_of
 
+from .calls import Call, SymbolTable, named
+
 _SEVERE = frozenset({"Warn", "ERR", "CRIT"})
 """Levels that can carry a crash or failure marker (Info and dbg lines never do)."""
+_INSIDE_CALLS = {"init_table": frozenset({"bus_probe", "mount", "9p_handshake"})}
+"""Phases that run inside a function of a table: their markers do not end the call."""
+_NOTHING_INSIDE: frozenset[str] = frozenset()
+_PRINTED_PER_CALL = 16
+"""Caller addresses kept per call as library evidence (the first ones tell; a probe prints many)."""
+MAX_CALLS = 1024
+"""Calls kept per console: a large kernel runs a hundred; a reboot loop or garbage stops here."""
 
 
 class Status(str, Enum):
@@ -123,6 +139,16 @@ class _Span:
     end: _Edge | None = None
 
 
+@dataclass(slots=True)
+class _CallSpan:
+    phase: str
+    kind: str
+    address: int
+    start: _Edge
+    end: _Edge | None = None
+    printed: list[tuple[int, str | None]] = field(default_factory=list)
+
+
 @dataclass
 class BootTimeline:
     """State machine for one guest's boot. Feed it records in order; read phases and status."""
@@ -148,11 +174,21 @@ class BootTimeline:
     first_byte_ns: int | None = None
     first_guest_ns: int | None = None
     exit_ns: int | None = None
+    symbols: SymbolTable | None = field(default=None, repr=False, compare=False)
+    """The kernel's symbols, set by whoever knows the kernel: `calls()` names functions with them."""
+    libraries: set[str] = field(default_factory=set, repr=False)
+    """Every `[lib]` printed while a boot table ran: a symbol prefixed with one of them names its
+    library (collected only then, so the other lines, most of a console, cost nothing more)."""
     _spans: dict[str, _Span] = field(default_factory=dict)
     _ninep: dict[str, _Edge] = field(default_factory=dict)
     _guest_now: float | None = None
     _host_now: int | None = None
     _after_banner: bool = False
+    _calls: list[_CallSpan] = field(default_factory=list)
+    _call: _CallSpan | None = None
+    """The call in progress."""
+    _call_inside: frozenset[str] = _NOTHING_INSIDE
+    """The phases that run inside the call in progress (`_INSIDE_CALLS`)."""
 
     # -- host events ---------------------------------------------------------------------------
 
@@ -177,7 +213,9 @@ class BootTimeline:
         self.exit_ns = host_ns
         self._host_now = host_ns
         # no guest stamp marks a process exit: the phase it ends has a host end only
-        self._close_current(_Edge(None, host_ns, self.lines))
+        edge = _Edge(None, host_ns, self.lines)
+        self._close_current(edge)
+        self._end_call(edge)
 
     def timed_out(self, host_ns: int, seconds: float) -> None:
         if not self.status.finished:
@@ -241,6 +279,8 @@ class BootTimeline:
         message = record.message
         if self.version is None and message.startswith("Unikraft"):
             self.version = message_version(message)
+        if self._call is not None:
+            self._printed_during(self._call, record)
         marker = marker_of(message)
         if marker is not None:
             kind, name = marker
@@ -248,12 +288,47 @@ class BootTimeline:
                 self._ninep.setdefault(name, self._edge())
             else:
                 self._enter(name)
+                if message.startswith("Call "):  # every call line is a marker of its table's phase
+                    self._call_line(message)
+                elif self._call is not None and name not in self._call_inside:
+                    # boot.c's own line after a table, or a later phase no function of it runs
+                    self._end_call(self._edge())
                 if name == "main" and message.startswith("Calling main("):
                     self._run()
                 elif name == "exit":
                     self._exit(message)
         if level in _SEVERE:
+            if level == "ERR" and marker is None and self._call is not None:
+                self._call_line(message)  # `Init function at ... returned error`
             self._outcome(record)
+
+    def _printed_during(self, call: _CallSpan, record: Record) -> None:
+        """A line printed while `call` ran: its library, and its caller address as evidence."""
+        library = record.library
+        if library is not None:
+            self.libraries.add(library)
+        if record.caller is not None and len(call.printed) < _PRINTED_PER_CALL:
+            call.printed.append((record.caller[0], library))
+
+    def _call_line(self, message: str) -> None:
+        """Open (or, for the init error line, end) a call span when `message` is a call line."""
+        found = call_of(message)
+        if found is None:
+            return
+        rule, address = found
+        edge = self._edge()
+        self._end_call(edge)
+        if rule.kind != "returned" and len(self._calls) < MAX_CALLS:
+            # `Call constructor:` also runs the application's .init_array, in main
+            table = "main" if rule.kind == "constructor" and self.current == "main" else rule.phase
+            self._call = _CallSpan(table, rule.kind, address, edge)
+            self._call_inside = _INSIDE_CALLS.get(table, _NOTHING_INSIDE)
+            self._calls.append(self._call)
+
+    def _end_call(self, edge: _Edge) -> None:
+        if self._call is not None:
+            self._call.end = edge
+            self._call = None
 
     def _exit(self, message: str) -> None:
         code = exit_code_of(message)
@@ -292,6 +367,8 @@ class BootTimeline:
             self._close_current(edge)
             self.current = phase
         self._spans[phase] = _Span(phase, edge)
+        if self._call is not None and phase not in self._call_inside:
+            self._end_call(edge)
         if phase == "main":
             self._run()
 
@@ -366,6 +443,29 @@ class BootTimeline:
             host_end=self._seconds(end.host_ns) if end else None,
         )
 
+    def calls(self, symbols: SymbolTable | None = None) -> list[Call]:
+        """Every constructor, init and term function seen so far, in boot order, named from
+        `symbols` (default: the timeline's own); a call in progress has no end yet."""
+        symbols = symbols if symbols is not None else self.symbols
+        last = self._edge() if self.status.finished else None
+        result = []
+        for span in self._calls:
+            end = span.end if span.end is not None else last
+            call = Call(
+                span.phase,
+                span.kind,
+                span.address,
+                guest_start=span.start.guest,
+                guest_end=end.guest if end else None,
+                host_start=self._seconds(span.start.host_ns),
+                host_end=self._seconds(end.host_ns) if end else None,
+                printed=tuple(span.printed),
+            )
+            result.append(named(call, symbols, self.libraries))
+        return result
+
     def finish(self) -> None:
-        """The console ended (end of a log file): close the open phase at the last thing seen."""
-        self._close_current(self._edge())
+        """The console ended (end of a log file): close the open phase and call at the last thing seen."""
+        edge = self._edge()
+        self._close_current(edge)
+        self._end_call(edge)

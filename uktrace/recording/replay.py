@@ -131,6 +131,7 @@ class ReplayFleet:
                 await anyio.sleep(delay / 1e9)
 
     async def _play(self, guest: Guest, recorded: RecordedGuest, symbols: Symbols | None) -> None:
+        guest.timeline.symbols = symbols  # names its boot functions, as the live run did
         host = recorded.meta.get("host", {})
         spawn = host.get("spawn_ns")
         if spawn is None:

@@ -1,0 +1,71 @@
+"""Which boot functions cost the most across guests: per constructor, init or term function, how
+many guests ran it, and its p50 and p95 duration on the clock that timed it.
+
+A function is its name where symbols named it, else its address (the same address in two
+different kernels is two different functions: blame one kernel at a time, or name them).
+Every call is one sample; a call no clock could time (a saved log's constructors) counts as run
+but not as a duration. Percentiles are nearest-rank, as everywhere else (`stats.percentile`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+from ..model.calls import Call
+from .stats import clock_label, percentile
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionBlame:
+    """One function across guests (seconds)."""
+
+    function: str
+    """Its name, or its address (hex) where no symbols named it."""
+    named: bool
+    library: str | None
+    """The library most calls were attributed to, where any was (`model.calls`)."""
+    phase: str
+    kind: str
+    guests: int
+    """Guests that ran it."""
+    calls: int
+    timed: int
+    """Calls with a duration: the samples behind p50 and p95."""
+    p50: float | None
+    p95: float | None
+    clock: str | None
+    """`guest`, `host`, `guest+host` when guests differ, None when no call was timed."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: round(v, 6) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+def blame(guests: Iterable[Sequence[Call]]) -> list[FunctionBlame]:
+    """Per function, from each guest's calls; the slowest (p95) first, untimed ones last."""
+    groups: dict[tuple[str, str, str], list[tuple[int, Call]]] = {}
+    for index, calls in enumerate(guests):
+        for call in calls:
+            groups.setdefault((call.phase, call.kind, call.label), []).append((index, call))
+    rows = [_row(phase, kind, function, group) for (phase, kind, function), group in groups.items()]
+    return sorted(rows, key=lambda row: (row.p95 is None, -(row.p95 or 0.0), row.function))
+
+
+def _row(phase: str, kind: str, function: str, group: list[tuple[int, Call]]) -> FunctionBlame:
+    calls = [call for _, call in group]
+    durations = sorted(d for call in calls if (d := call.duration) is not None)
+    libraries = Counter(call.library for call in calls if call.library)
+    return FunctionBlame(
+        function=function,
+        named=calls[0].name is not None,
+        library=libraries.most_common(1)[0][0] if libraries else None,
+        phase=phase,
+        kind=kind,
+        guests=len({index for index, _ in group}),
+        calls=len(calls),
+        timed=len(durations),
+        p50=percentile(durations, 0.5) if durations else None,
+        p95=percentile(durations, 0.95) if durations else None,
+        clock=clock_label(call.clock for call in calls if call.clock is not None and call.duration is not None),
+    )
