@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 from uktrace.model.guest import FleetView
 
 from .screens import LiveScreen
+from .screens.blame import BlameScreen
 from .screens.fleet import FleetScreen
 from .screens.help import HelpScreen
 from .screens.summary import SummaryScreen
@@ -34,7 +35,7 @@ SCREENSHOT_DIR = Path("screenshots")
 
 
 class UktraceApp(App[None]):
-    """A live (or replayed) fleet of guests: fleet, guest and summary views."""
+    """A live (or replayed) fleet of guests: fleet, guest, summary and blame views."""
 
     TITLE = "uktrace"
     CSS_PATH = Path(__file__).with_name("app.tcss")
@@ -46,6 +47,7 @@ class UktraceApp(App[None]):
         Binding("ctrl+s", "save_svg", "SVG"),
         Binding("1", "view('fleet')", "Fleet", show=False),
         Binding("2", "view('summary')", "Summary", show=False),
+        Binding("3", "view('blame')", "Blame", show=False),
     ]
 
     def __init__(
@@ -133,7 +135,7 @@ class UktraceApp(App[None]):
 
     def _notice(self, message: str) -> None:
         for screen in self.screen_stack:
-            if isinstance(screen, FleetScreen | SummaryScreen):
+            if isinstance(screen, FleetScreen | SummaryScreen | BlameScreen):
                 for header in screen.query("FleetHeader"):
                     header.set_notice(message)  # type: ignore[attr-defined]
 
@@ -154,11 +156,13 @@ class UktraceApp(App[None]):
     # -- routing -----------------------------------------------------------------------------------
 
     def action_view(self, name: str) -> None:
-        """`fleet` or `summary`: the fleet stays at the bottom of the stack, one view above it."""
+        """`fleet`, `summary` or `blame`: the fleet stays at the bottom of the stack, one view above it."""
         while len(self.screen_stack) > 2 and not isinstance(self.screen, FleetScreen):
             self.pop_screen()
         if name == "summary":
             self.push_screen(SummaryScreen(self.fleet, self.clock, self.title))
+        elif name == "blame":
+            self.push_screen(BlameScreen(self.fleet, self.clock, self.title))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -60,3 +60,12 @@ def test_summary_view(snap_compare: Any) -> None:
 
 def test_summary_view_with_failures(snap_compare: Any) -> None:
     assert snap_compare(replay_app("crash-3"), press=["2"], terminal_size=TALL, run_before=settle)
+
+
+def test_blame_view(snap_compare: Any) -> None:
+    async def blame_named(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("3")
+        await symbols_read(pilot)  # every guest's functions named from the recording's table
+
+    assert snap_compare(replay_app("shared-8"), terminal_size=SIZE, run_before=blame_named)

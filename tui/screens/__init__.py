@@ -1,4 +1,4 @@
-"""Screens: the fleet (default), one guest, the summary, and the help and sort pickers on top."""
+"""Screens: the fleet (default), one guest, the summary, the blame table, and the help and sort pickers on top."""
 
 from __future__ import annotations
 

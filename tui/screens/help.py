@@ -22,7 +22,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("?", "this help"),
             ("q", "quit: stops every guest cleanly, then exits"),
             ("ctrl+s", "save an SVG screenshot"),
-            ("1 / 2, tab", "fleet view / summary view"),
+            ("1 / 2 / 3, tab", "fleet view / summary view / blame view (each function across guests)"),
             ("esc", "back (close a prompt first)"),
         ),
     ),
@@ -47,6 +47,13 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("p", "show or hide the phase breakdown"),
             ("c", "each constructor and init function under its phase: boot order, longest first, hidden again"),
             ("x, r", "stop, relaunch this guest"),
+        ),
+    ),
+    (
+        "blame",
+        (
+            ("s", "sort by p95, p50, guests, name"),
+            ("enter", "open the guest with the slowest run of the function under the cursor"),
         ),
     ),
 )

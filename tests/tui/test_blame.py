@@ -1,0 +1,109 @@
+"""The blame view (`3`): each boot function across the fleet's guests, the table `uktrace blame`
+prints, sortable, and enter opens the guest with the slowest run."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from textual.widgets import DataTable
+
+from tests.conftest import log
+from tests.tui.conftest import SIZE, many_guests, replay_app, screen_text, settle, still, symbols_read
+from tui.app import UktraceApp
+from tui.screens.blame import BlameScreen
+from tui.screens.fleet import FleetScreen
+from tui.screens.guest import GuestScreen
+from tui.screens.summary import SummaryScreen
+from uktrace.analysis.naming import guest_symbols
+from uktrace.recording.logs import trace_log
+
+pytestmark = pytest.mark.anyio
+
+BY_P95 = [
+    "vfscore_rootfs",
+    "uk_bus_init_all",
+    "virtio_9p_register",
+    "pci_bus_register",
+    "uk_libparam_report",
+    "virtio_pci_register",
+]
+"""shared-8's functions as `uktrace blame tests/data/recordings/shared-8` orders them."""
+
+
+def functions(app: UktraceApp) -> list[str]:
+    table = app.screen.query_one(DataTable)
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+async def test_3_opens_it_from_fleet_and_summary_and_s_cycles_the_order() -> None:
+    app = replay_app("shared-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await symbols_read(pilot)
+        assert isinstance(app.screen, BlameScreen)
+        assert functions(app) == BY_P95
+        text = screen_text(app)
+        assert "vfscore_rootfs       libvfscore  init_table         8  14.8 ms  35.9 ms  guest" in text
+        assert "6 functions across 8 guests" in text and "sorted by p95 (s)" in text
+        await pilot.press("s")
+        assert functions(app)[:2] == ["uk_bus_init_all", "vfscore_rootfs"]  # p50 16.8 ms, 14.8 ms
+        assert "sorted by p50 (s)" in screen_text(app)
+        await pilot.press("s")
+        assert "sorted by guests (s)" in screen_text(app)  # every function ran on all 8: by name
+        assert functions(app) == sorted(BY_P95)
+        await pilot.press("s")
+        assert "sorted by name (s)" in screen_text(app)
+        await pilot.press("s")
+        assert functions(app) == BY_P95
+        await pilot.press("tab")
+        assert isinstance(app.screen, FleetScreen)
+        await pilot.press("2", "3")
+        assert isinstance(app.screen, BlameScreen)
+        assert len(app.screen_stack) == 3  # default, fleet, blame: views never pile up
+
+
+async def test_enter_opens_the_guest_with_the_slowest_run() -> None:
+    app = replay_app("shared-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await symbols_read(pilot)
+        runs = {
+            guest.name: call.duration
+            for guest in app.fleet.guests
+            for call in guest.timeline.calls(guest_symbols(guest))
+            if call.name == "virtio_9p_register"
+        }
+        slowest = max(runs, key=lambda name: runs[name] or 0.0)
+        await pilot.press("down", "down", "enter")  # the third row: virtio_9p_register
+        assert isinstance(app.screen, GuestScreen)
+        assert app.screen.guest.name == slowest
+        await pilot.press("escape")
+        assert isinstance(app.screen, BlameScreen)
+        assert functions(app)[app.screen.query_one(DataTable).cursor_row] == "virtio_9p_register"
+
+
+async def test_guests_without_call_lines_get_the_clis_hint() -> None:
+    fleet = await many_guests("shared-8", 2)
+    silent = trace_log(log("016"))  # 0.17, no debug print: no call line
+    fleet.guests = [replace(g, timeline=silent) for g in fleet.guests]
+    app = still(UktraceApp(fleet, title="silent"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await symbols_read(pilot)
+        text = screen_text(app)
+        assert "0 functions across 2 guests" in text
+        assert "2 of 2 printed no call lines: guest-1, guest-2" in text
+        assert "build with CONFIG_LIBUKDEBUG_PRINTD=y" in text
+
+
+async def test_escape_from_it_goes_back_to_the_fleet() -> None:
+    app = replay_app("shared-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        assert isinstance(app.screen, SummaryScreen)
+        await pilot.press("3", "escape")
+        assert isinstance(app.screen, FleetScreen)
