@@ -186,15 +186,16 @@ def _checked(samples: Samples) -> Samples:
     return samples
 
 
-def read_json(path: Path, source: str) -> Any:
+def read_json(path: Path, source: str, error: type[Exception] = SamplesError) -> Any:
+    """A JSON input, or `error` with one line for the user (compare and export read the same files)."""
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise SamplesError(f"{source}: no such file or directory") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SamplesError(f"{source}: cannot read ({getattr(error, 'strerror', None) or error})") from None
-    except ValueError as error:
-        raise SamplesError(f"{source}: not valid JSON ({error})") from None
+        raise error(f"{source}: no such file or directory") from None
+    except (OSError, UnicodeDecodeError) as problem:
+        raise error(f"{source}: cannot read ({getattr(problem, 'strerror', None) or problem})") from None
+    except ValueError as problem:
+        raise error(f"{source}: not valid JSON ({problem})") from None
 
 
 def replay(directory: Path, source: str) -> Samples:

@@ -32,7 +32,7 @@ from ..launch.shares import ShareError
 from ..model.guest import Guest
 from ..recording.record import RecordingError
 from .report import format_seconds
-from .run import wants_tui
+from .run import guest_options, wants_tui
 
 USER_ERRORS = (LaunchError, KernelError, ShareError, RecordingError)
 
@@ -85,20 +85,7 @@ def bench_command(args: argparse.Namespace) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="uktrace-bench-share-") as scratch:
         share = args.fs if args.fs is not None else default_share(Path(scratch) / "share")
-        options = RunOptions(
-            kernel=args.kernel,
-            count=max(plan.concurrency),
-            fs=share,
-            accel=args.accel,
-            cpu=args.cpu,
-            memory=args.mem,
-            append=args.append,
-            qemu=args.qemu,
-            machine=args.machine,
-            timeout=args.timeout,
-            command=args.cmd,
-            extra=args.extra,
-        )
+        options = RunOptions(**guest_options(args), count=max(plan.concurrency), fs=share)
         try:
             # every check (QEMU, kernel, share, KVM, limits for the largest cell) before the first boot
             _, shares = prepare(options)

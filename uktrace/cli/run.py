@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import anyio
 from rich.console import Console
@@ -26,23 +27,24 @@ from .headless import live_progress, run_footer, summary_tables
 USER_ERRORS = (LaunchError, KernelError, AccelError, ShareError, RecordingError)
 
 
+def guest_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The `RunOptions` fields of `add_guest_options` (shared by run, demo and bench)."""
+    return {
+        "kernel": args.kernel,
+        "accel": args.accel,
+        "cpu": args.cpu,
+        "memory": args.mem,
+        "append": args.append,
+        "qemu": args.qemu,
+        "machine": args.machine,
+        "timeout": args.timeout,
+        "command": args.cmd,
+        "extra": args.extra,
+    }
+
+
 def options_from(args: argparse.Namespace) -> RunOptions:
-    return RunOptions(
-        kernel=args.kernel,
-        count=args.count,
-        jobs=args.jobs,
-        fs=args.fs,
-        fs_mode=args.fs_mode,
-        accel=args.accel,
-        cpu=args.cpu,
-        memory=args.mem,
-        append=args.append,
-        qemu=args.qemu,
-        machine=args.machine,
-        timeout=args.timeout,
-        command=args.cmd,
-        extra=args.extra,
-    )
+    return RunOptions(**guest_options(args), count=args.count, jobs=args.jobs, fs=args.fs, fs_mode=args.fs_mode)
 
 
 def make_fleet(args: argparse.Namespace) -> tuple[Fleet, Shares]:

@@ -17,6 +17,7 @@ from typing import Any
 import anyio
 
 from ..analysis.results import fleet_results
+from ..analysis.samples import read_json
 from ..model.json_shape import timeline_dict
 from ..recording.logs import LogError, trace_log
 from ..recording.record import RecordingError
@@ -153,14 +154,7 @@ def _looks_like_json(path: Path) -> bool:
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ExportError(f"{path}: no such file or directory") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ExportError(f"{path}: cannot read ({getattr(error, 'strerror', None) or error})") from None
-    except ValueError as error:
-        raise ExportError(f"{path}: not valid JSON ({error})") from None
+    return read_json(path, str(path), ExportError)
 
 
 def _name(directory: Path) -> str:
