@@ -43,6 +43,8 @@ class UktraceApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
+        # Textual's own Ctrl-C only says "press ctrl+q to quit": here it stops every guest, as at a shell
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help"),
         Binding("ctrl+s", "save_svg", "SVG"),
         Binding("1", "view('fleet')", "Fleet", show=False),
@@ -105,7 +107,7 @@ class UktraceApp(App[None]):
         """However the app ends (an uncaught error, a signal), the run ends first: no QEMU outlives it."""
         worker = self.fleet_worker
         if worker is not None and not worker.is_finished:
-            self.fleet.stop()
+            self.fleet.stop("run ended with the TUI")
             with contextlib.suppress(WorkerFailed, WorkerCancelled):
                 await worker.wait()
         gc.unfreeze()

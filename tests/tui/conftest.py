@@ -53,12 +53,14 @@ class RecordingFleet(ReplayFleet):
     def __init__(self, directory: Path) -> None:
         super().__init__(directory, speed=0)
         self.stopped = 0
+        self.stop_reasons: list[str] = []
         self.stopped_guests: list[Guest] = []
         self.relaunched: list[Guest] = []
 
-    def stop(self) -> None:
+    def stop(self, reason: str = "run stopped by the user") -> None:
         self.stopped += 1
-        super().stop()
+        self.stop_reasons.append(reason)
+        super().stop(reason)
 
     def stop_guest(self, guest: Guest) -> None:
         self.stopped_guests.append(guest)
@@ -94,7 +96,7 @@ class StaticFleet:
     def spawn_spread(self) -> float | None:
         return None
 
-    def stop(self) -> None:
+    def stop(self, reason: str = "run stopped by the user") -> None:
         self._stopped.set()
 
     def stop_guest(self, guest: Guest) -> None:

@@ -269,6 +269,16 @@ async def test_q_stops_the_fleet_and_waits_for_the_run() -> None:
         assert app.fleet_worker is not None and app.fleet_worker.is_finished
 
 
+async def test_ctrl_c_stops_the_fleet_like_q() -> None:
+    app = replay_app("shared-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+c")
+        await wait_for_exit(app)
+        assert fleet_of(app).stop_reasons == ["run stopped by the user"]
+        assert app.fleet_worker is not None and app.fleet_worker.is_finished
+
+
 async def test_an_engine_error_is_shown_not_raised() -> None:
     class Broken(RecordingFleet):
         async def run(self, keep_alive: bool = False) -> None:

@@ -12,10 +12,12 @@ from tests.tui.conftest import SIZE, still
 from tui.app import UktraceApp
 from tui.screens.guest import GuestScreen
 from tui.widgets.fleet_table import FleetTable
+from uktrace.cli.run import exit_status
 from uktrace.kernel.find import TEST_GUEST
 from uktrace.launch.fleet import Fleet
 from uktrace.launch.options import RunOptions, prepare
 from uktrace.model.timeline import Status
+from uktrace.recording.record import read_guest
 
 if shutil.which("qemu-system-x86_64") is None or not TEST_GUEST.is_file():
     pytest.skip("needs qemu-system-x86_64 and the built test guest (make test does both)", allow_module_level=True)
@@ -92,8 +94,8 @@ async def test_type_stop_and_quit_while_guests_hang(tmp_path: Path) -> None:
                 while fleet.guests[0].running:
                     await pilot.pause(0.02)
             first = fleet.guests[0].timeline
-            assert first.status is Status.FAILED and first.crash is not None
-            assert first.crash.reason == "stopped by the user"
+            assert first.status is Status.STOPPED and first.crash is not None
+            assert first.crash.reason == "stopped by the user in bus_probe"
             assert fleet.guests[0].received >= console_bytes
             assert fleet.guests[1].running
             await pilot.press("escape", "q")
@@ -101,7 +103,11 @@ async def test_type_stop_and_quit_while_guests_hang(tmp_path: Path) -> None:
     finally:
         shares.cleanup()
     assert not any(g.running for g in fleet.guests)
-    assert fleet.guests[1].timeline.status.finished
+    second = fleet.guests[1].timeline  # `q` while it ran: QEMU exits 0 on SIGTERM, the guest did not exit
+    assert second.status is Status.STOPPED and second.crash is not None
+    assert second.crash.reason == "run stopped by the user in bus_probe"
+    assert read_guest(tmp_path / "rec" / "guest-2").meta["status"] == "stopped"
+    assert exit_status(fleet) == 1
     assert len(pids) == 2 and not any(alive(pid) for pid in pids)
 
 
@@ -117,4 +123,30 @@ async def test_an_app_ending_any_other_way_still_stops_every_guest(tmp_path: Pat
     finally:
         shares.cleanup()
     assert not fleet.guests[0].running
+    assert fleet.guests[0].timeline.status is Status.STOPPED
     assert len(pids) == 1 and not any(alive(pid) for pid in pids)
+
+
+@pytest.mark.parametrize("key", ["q", "ctrl+q", "ctrl+c"])
+async def test_every_quit_key_stops_running_and_waiting_guests(tmp_path: Path, key: str) -> None:
+    # -j 1: guest-1 hangs in its PCI probe, guest-2 and guest-3 wait for its slot
+    specs, shares = prepare(RunOptions(count=3, append="uktrace.era=0.10 uktrace.fault=hang"))
+    fleet = Fleet(specs, jobs=1, record_dir=tmp_path / "rec")
+    app = still(UktraceApp(fleet, title="uktrace run -n 3 -j 1 (hang)", screenshot_dir=tmp_path))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            with anyio.fail_after(60):
+                while fleet.guests[0].timeline.current != "bus_probe":
+                    await anyio.sleep(0.02)
+            await pilot.press(key)
+            await quit_and_wait(app)
+    finally:
+        shares.cleanup()
+    statuses = [(g.timeline.status, g.timeline.crash.reason if g.timeline.crash else None) for g in fleet.guests]
+    assert statuses == [
+        (Status.STOPPED, "run stopped by the user in bus_probe"),
+        (Status.STOPPED, "run stopped by the user before it started"),
+        (Status.STOPPED, "run stopped by the user before it started"),
+    ]
+    assert fleet.counts()["stopped"] == 3 and fleet.counts()["exited"] == 0
+    assert exit_status(fleet) == 1

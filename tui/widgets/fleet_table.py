@@ -378,7 +378,7 @@ class FleetTable(ScrollView, can_focus=True):
         if waiting:
             status, status_style = "waiting", Style.parse(WAITING_STYLE)
         elif guest.stop_requested and guest.running:
-            status, status_style = "stopping", Style.parse(STATUS_BY_NAME["failed"])
+            status, status_style = "stopping", Style.parse(STATUS_BY_NAME["stopped"])
         else:
             status, status_style = timeline.status.value, Style.parse(STATUS_BY_NAME[timeline.status.value])
         phase = spans[-1].phase if spans else ("" if waiting else timeline.current or "")

@@ -190,10 +190,10 @@ class CellView:
     def spawn_spread(self) -> float | None:
         return self.fleet.spawn_spread()
 
-    def stop(self) -> None:
+    def stop(self, reason: str = "bench stopped by the user") -> None:
         if self.fleet.finished_ns is None:
             self.stopped_by_user = True
-        self.fleet.stop()
+        self.fleet.stop(reason)
 
     def stop_guest(self, guest: Guest) -> None:
         self.fleet.stop_guest(guest)

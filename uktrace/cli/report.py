@@ -18,6 +18,7 @@ STATUS_STYLE = {
     Status.CRASHED: "bold red",
     Status.FAILED: "red",
     Status.TIMEOUT: "magenta",
+    Status.STOPPED: "blue",
 }
 
 

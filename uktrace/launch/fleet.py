@@ -92,6 +92,8 @@ class Fleet:
         self.finished_ns: int | None = None
         self.interrupted_by: int | None = None
         """The signal that ended the run early, if one did."""
+        self.stopped_by: str | None = None
+        """Why the run was ended early by a view (`stop`), if it was."""
         self._scope: anyio.CancelScope | None = None
         self._group: anyio.abc.TaskGroup | None = None
         self._spawner: ThreadPoolExecutor | None = None
@@ -109,8 +111,10 @@ class Fleet:
 
     # -- control from views -----------------------------------------------------------------
 
-    def stop(self) -> None:
-        """End the whole run (views call this on quit)."""
+    def stop(self, reason: str = "run stopped by the user") -> None:
+        """End the whole run (views call this on quit); guests still going become `stopped`."""
+        if self.stopped_by is None:
+            self.stopped_by = reason
         if self._scope is not None:
             self._scope.cancel()
 
@@ -176,6 +180,10 @@ class Fleet:
                 await anyio.to_thread.run_sync(self._writer.close)  # every byte on disk before we return
             self.recording_errors = self._writer.errors
             self._writer = None
+            for guest in self.guests:  # held back by -j when the run ended: never started
+                if guest.spawn_ns is None and not guest.timeline.status.finished:
+                    guest.timeline.stop(f"{self._end_reason() or 'run ended'} before it started")
+                    guest.changes += 1
             shutil.rmtree(self._sockets, ignore_errors=True)
             if self.finished_ns is None:
                 self.finished_ns = time.monotonic_ns()
@@ -193,7 +201,8 @@ class Fleet:
             in_wave = self._wave.join()
             try:
                 if guest.stop_requested:
-                    guest.timeline.fail("stopped before it started")
+                    guest.timeline.stop("stopped by the user before it started")
+                    guest.changes += 1
                     return
                 await self._trace(guest, in_wave)
             finally:
@@ -400,7 +409,7 @@ class Fleet:
         guest.qemu_status = status
         guest.cpu_total_ns = process.cpu_total_ns
         timeline.process_exited(guest.exit_ns)
-        self._judge(guest, status)
+        self._judge(guest, status, process.signalled)
         if guest.spec.command is None and timeline.status is Status.CRASHED:
             # reading a large kernel's symbol table takes a while: not on the event loop
             records = list(guest.records)
@@ -416,7 +425,7 @@ class Fleet:
         guest.changes += 1
         return self._meta(guest)
 
-    def _judge(self, guest: Guest, status: int) -> None:
+    def _judge(self, guest: Guest, status: int, signalled: bool) -> None:
         """Settle the status from QEMU's exit when the console did not."""
         timeline = guest.timeline
         # isa-debug-exit's status 1 is also QEMU's error status: trust it only once the guest ran
@@ -425,16 +434,21 @@ class Fleet:
             if code is not None and timeline.exit_code is None and timeline.status is Status.EXITED:
                 timeline.exit_code = code
             return
-        if guest.stop_requested:
-            timeline.fail("stopped by the user")
-        elif self.interrupted_by is not None:
-            timeline.fail(f"run interrupted by {signal.Signals(self.interrupted_by).name}")
+        # QEMU exits 0 on SIGTERM: a guest we ended is `stopped`, whatever its status says
+        if signalled:
+            timeline.stop("stopped by the user" if guest.stop_requested else self._end_reason() or "stopped by uktrace")
         elif status == 0 or code is not None:
             timeline.status = Status.EXITED
             timeline.exit_code = code
         else:
             program = "QEMU" if guest.spec.command is None else Path(guest.argv[0]).name
             timeline.fail(_qemu_failure(program, status, guest.stderr_tail.decode("utf-8", "replace")))
+
+    def _end_reason(self) -> str | None:
+        """Why the whole run ended early: a signal, or a view's `stop`; None while it goes on."""
+        if self.interrupted_by is not None:
+            return f"run interrupted by {signal.Signals(self.interrupted_by).name}"
+        return self.stopped_by
 
     def _record_kernels(self) -> None:
         """On the recorder's thread: each kernel's identity and symbols into the recording."""

@@ -69,6 +69,8 @@ class GuestProcess:
             os.set_blocking(fd, False)
         self._pidfd = os.pidfd_open(self.pid)
         self.returncode: int | None = None
+        self.signalled = False
+        """uktrace sent it a signal while it ran: its exit status is then no verdict of the guest's."""
         self.cpu_total_ns: int | None = None
         self._threads: dict[str, tuple[int, int]] = {}
         self._ended = (0, 0)
@@ -96,7 +98,8 @@ class GuestProcess:
         """QEMU's exit status (negative: killed by that signal)."""
         if self.returncode is None:
             await anyio.wait_readable(self._pidfd)
-            self._reaped(*os.wait4(self.pid, 0))
+            if self.returncode is None:  # `poll` may have reaped it meanwhile
+                self._reaped(*os.wait4(self.pid, 0))
         assert self.returncode is not None
         return self.returncode
 
@@ -142,6 +145,8 @@ class GuestProcess:
         return cpu, self._ended[1] + sum(wait for _, wait in readings.values())
 
     def signal(self, signum: int) -> None:
+        if self.poll() is None:
+            self.signalled = True
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signum)
 

@@ -52,6 +52,8 @@ class Status(str, Enum):
     CRASHED = "crashed"
     FAILED = "failed"
     TIMEOUT = "timeout"
+    STOPPED = "stopped"
+    """uktrace or its user ended it (x, q, Ctrl-C, a signal) before it ended by itself."""
 
     def __str__(self) -> str:
         return self.value
@@ -223,6 +225,13 @@ class BootTimeline:
             where = f" in {self.current}" if self.current else " before the first guest line"
             self.crash = Crash(f"no exit after {seconds:g} s{where}", "")
         self._host_now = host_ns
+
+    def stop(self, reason: str) -> None:
+        """uktrace or its user ended the guest before it ended by itself (never `exited`)."""
+        if not self.status.finished:
+            self.status = Status.STOPPED
+            where = f" in {self.current}" if self.current else ""
+            self.crash = Crash(f"{reason}{where}", "")
 
     def fail(self, reason: str, line: str = "") -> None:
         """The launcher saw a failure (QEMU error, KVM internal error, bad exit status)."""

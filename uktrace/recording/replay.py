@@ -99,7 +99,8 @@ class ReplayFleet:
 
     # -- the control side views may call: a recording cannot be steered -----------------------
 
-    def stop(self) -> None:
+    def stop(self, reason: str = "replay stopped") -> None:
+        """End the replay; recorded guests keep the status they had (`reason` is for live runs)."""
         if self._scope is not None:
             self._scope.cancel()
 
