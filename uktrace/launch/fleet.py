@@ -35,7 +35,7 @@ import anyio.to_thread
 from parsers import ConsoleParser
 
 from ..kernel.symbols import Symbols, find_symbols, locate_crash
-from ..model.guest import CpuMark, Guest, spawn_spread, status_counts
+from ..model.guest import CpuMark, Guest, Stall, spawn_spread, status_counts
 from ..model.integrity import check_integrity
 from ..model.json_shape import crash_dict
 from ..model.spec import GuestSpec
@@ -53,6 +53,8 @@ COALESCE_S = 0.001
 """Pause after each console read. Reading every few bytes as they come costs a guest ~6% of its
 boot on 2 cores (1,800 wake-ups per boot of the test guest); 1 ms batches them, and host
 timestamps stay at most 1 ms late (never early: a chunk is stamped when it is read)."""
+STALL_POLL_S = 1.0
+"""How often quiet guests' QEMUs are looked at (a /proc read each, only while quiet)."""
 KVM_FAILURE = (b"KVM internal error", b"KVM: entry failed")
 FIRMWARE_FIFO = "firmware.fifo"
 
@@ -128,6 +130,8 @@ class Fleet:
         if guest.running or self._group is None or not guest.timeline.status.finished:
             return False
         guest.attempt += 1
+        if guest.first_start_ns is None:
+            guest.first_start_ns = guest.timeline.release_ns or guest.spawn_ns
         guest.timeline = BootTimeline(guest.name, source=str(guest.spec.kernel))
         guest.timeline.symbols = self._kernel_symbols.get(guest.spec.kernel)
         guest.records.clear()
@@ -137,6 +141,8 @@ class Fleet:
         guest.integrity = None
         guest.cpu_marks.clear()
         guest.cpu_total_ns = None
+        guest.last_output_ns = None
+        guest.stall = None
         guest.stop_requested = False
         guest.lingered = False
         guest.changes += 1
@@ -163,6 +169,7 @@ class Fleet:
                 self._scope = group.cancel_scope
                 self._group = group
                 group.start_soon(self._watch_signals, group.cancel_scope)
+                group.start_soon(self._watch_stalls)
                 async with anyio.create_task_group() as guests:
                     for guest in self.guests:
                         guests.start_soon(self._run_guest, guest, limiter, gate)
@@ -194,6 +201,28 @@ class Fleet:
                 self.interrupted_by = signum
                 scope.cancel()
                 return
+
+    async def _watch_stalls(self) -> None:
+        """About once a second, what each quiet QEMU is doing (alive? on a CPU?), for the views."""
+        previous: dict[int, tuple[int, int]] = {}
+        while True:
+            await anyio.sleep(STALL_POLL_S)
+            now = time.monotonic_ns()
+            for guest in self.guests:
+                process = guest.process
+                if process is None or not guest.stalled(now):
+                    previous.pop(guest.index, None)
+                    guest.stall = None
+                    continue
+                reading = process.state()
+                if reading is None:
+                    continue
+                state, cpu_ns = reading
+                last = previous.get(guest.index)
+                share = (cpu_ns - last[1]) / (now - last[0]) if last is not None and now > last[0] else None
+                previous[guest.index] = (now, cpu_ns)
+                guest.stall = Stall(share, state)
+                guest.changes += 1
 
     async def _run_guest(self, guest: Guest, limiter: anyio.CapacityLimiter, gate: anyio.Event) -> None:
         async with limiter:
@@ -314,6 +343,7 @@ class Fleet:
 
     def _console(self, guest: Guest, parser: ConsoleParser, recorder: GuestRecorder, data: bytes) -> None:
         now = time.monotonic_ns()
+        guest.last_output_ns = now
         if guest.first_byte_ns is None:
             guest.first_byte_ns = now
             if guest.timeline.release_ns is None and guest.timeline.firmware_ns is None:

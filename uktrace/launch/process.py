@@ -144,6 +144,19 @@ class GuestProcess:
         cpu = self._ended[0] + sum(cpu for cpu, _ in readings.values())
         return cpu, self._ended[1] + sum(wait for _, wait in readings.values())
 
+    def state(self) -> tuple[str, int] | None:
+        """(the kernel's state letter, CPU ns of the whole process) from `/proc/PID/stat`; the
+        process's own totals keep what ended threads spent, unlike the per-thread schedstat."""
+        if self.returncode is not None:
+            return None
+        try:
+            with open(f"/proc/{self.pid}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+            ticks = int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            return None
+        return fields[0].decode("ascii", "replace"), ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
     def signal(self, signum: int) -> None:
         if self.poll() is None:
             self.signalled = True

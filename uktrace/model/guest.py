@@ -20,6 +20,10 @@ from .timeline import BootTimeline, Status
 if TYPE_CHECKING:
     from ..launch.process import GuestProcess
 
+STALL_S = 3.0
+"""Seconds without console output after which a running guest is shown as stalled. The test guest
+prints every few milliseconds, and a TCG boot of a real kernel prints at least once a second even
+with a hundred guests on two cores; a server waiting for requests is quiet, and shown as such."""
 CONSOLE_TAIL = 5000
 """Records kept in memory per guest for the views; the whole console is on disk."""
 
@@ -34,6 +38,16 @@ class CpuMark:
     on_cpu_ns: int
     waiting_ns: int | None
     """None where the kernel has no schedstat."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stall:
+    """What a QEMU does while its console is quiet (read by the fleet about once a second)."""
+
+    cpu_share: float | None
+    """Share of one CPU its threads used over the last reading (>1: several threads); None at the first."""
+    state: str
+    """The kernel's process state letter: R running, S sleeping, D disk wait, T stopped."""
 
 
 @dataclass(eq=False)
@@ -60,11 +74,18 @@ class Guest:
     """QEMU ran on after its guest had finished and was stopped (see `Fleet.halt_grace_s`)."""
     attempt: int = 1
     """1 for the first launch, +1 per relaunch (each attempt records into its own directory)."""
+    first_start_ns: int | None = None
+    """The first attempt's start (gate release, else spawn), kept across relaunches: the run's
+    start spread and its axis are about the run's start, not about a relaunch minutes later."""
     changes: int = 0
     """Bumped on every change, so a view redraws only guests that moved."""
     cpu_marks: list[CpuMark] = field(default_factory=list)
     cpu_total_ns: int | None = None
     """QEMU's CPU time over its whole life (user + system, from its exit status)."""
+    last_output_ns: int | None = None
+    """Host time of the console's latest bytes (a partial line counts: output is output)."""
+    stall: Stall | None = None
+    """Set while the console has been quiet for `STALL_S` or more (live runs only)."""
 
     @property
     def name(self) -> str:
@@ -83,6 +104,23 @@ class Guest:
             return None
         end = self.exit_ns if self.exit_ns is not None else now_ns
         return (end - self.spawn_ns) / 1e9
+
+    def quiet_s(self, now_ns: int) -> float | None:
+        """Seconds since the console last printed (since the VMM started when it never did);
+        None unless the guest runs, or when it ended by itself and is only waiting for its QEMU."""
+        if self.spawn_ns is None or self.exit_ns is not None or self.timeline.status.finished:
+            return None
+        last = self.last_output_ns
+        if last is None and self.records:
+            last = self.records[-1].host_ns
+        if last is None:
+            last = self.timeline.release_ns or self.spawn_ns
+        return max(0.0, (now_ns - last) / 1e9)
+
+    def stalled(self, now_ns: int) -> bool:
+        """Quiet for `STALL_S` seconds or more: worth a marker in every view."""
+        quiet = self.quiet_s(now_ns)
+        return quiet is not None and quiet >= STALL_S
 
     @property
     def running(self) -> bool:
@@ -142,7 +180,7 @@ class FleetView(Protocol):
 def spawn_spread(guests: Sequence[Guest], jobs: int) -> float | None:
     """Seconds between the first and the last start in the first wave: the release by the start
     gate when guests were started paused, else the process spawn."""
-    starts = [g.timeline.release_ns or g.spawn_ns for g in guests]
+    starts = [g.first_start_ns or g.timeline.release_ns or g.spawn_ns for g in guests]
     wave = sorted(start for start in starts if start is not None)[:jobs]
     return (wave[-1] - wave[0]) / 1e9 if len(wave) > 1 else None
 

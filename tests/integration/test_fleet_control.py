@@ -1,0 +1,67 @@
+"""What views do to a live fleet, with real QEMU guests: relaunch after the run, stall watch."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import anyio
+import pytest
+
+from uktrace.launch.fleet import Fleet
+from uktrace.launch.options import RunOptions, prepare
+from uktrace.model.timeline import Status
+
+pytestmark = [pytest.mark.anyio, pytest.mark.qemu]
+
+
+async def wait_until(condition: object, seconds: float = 60) -> None:
+    with anyio.fail_after(seconds):
+        while not condition():  # type: ignore[operator]
+            await anyio.sleep(0.02)
+
+
+async def test_a_relaunch_after_the_run_keeps_the_start_spread_and_records_apart(tmp_path: Path) -> None:
+    specs, shares = prepare(RunOptions(count=3))
+    fleet = Fleet(specs, record_dir=tmp_path / "rec")
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(fleet.run, True)
+            await wait_until(lambda: fleet.finished_ns is not None)
+            spread = fleet.spawn_spread()
+            assert spread is not None and spread < 0.5
+            await anyio.sleep(1.5)  # the relaunch comes well after the first wave
+            first = fleet.guests[0]
+            assert fleet.relaunch(first)
+            await wait_until(lambda: first.attempt == 2 and first.timeline.status.finished and not first.running)
+            fleet.stop()
+    finally:
+        shares.cleanup()
+    assert fleet.spawn_spread() == spread  # the run's start, not the relaunch 1.5 s later
+    assert [g.timeline.status for g in fleet.guests] == [Status.EXITED] * 3
+    assert first.recording == tmp_path / "rec" / "guest-1.2"
+    assert (tmp_path / "rec" / "guest-1" / "guest.json").is_file()
+
+
+async def test_a_guest_that_never_prints_is_shown_stalled_with_what_its_qemu_does(tmp_path: Path) -> None:
+    # 1 MiB of RAM: SeaBIOS cannot even start the kernel, the console stays empty
+    specs, shares = prepare(RunOptions(count=1, memory="1", timeout=30))
+    fleet = Fleet(specs, record_dir=tmp_path / "rec")
+    guest = fleet.guests[0]
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(fleet.run, False)
+            await wait_until(lambda: guest.stall is not None and guest.stall.cpu_share is not None, 20)
+            assert guest.received == 0
+            assert guest.stalled(time.monotonic_ns())
+            quiet = guest.quiet_s(time.monotonic_ns())
+            assert quiet is not None and quiet >= 3.0
+            stall = guest.stall
+            assert stall is not None and stall.state in "RSD"
+            assert stall.cpu_share is not None and stall.cpu_share >= 0
+            fleet.stop()
+    finally:
+        shares.cleanup()
+    assert guest.timeline.status is Status.STOPPED
+    assert guest.stall is None or not guest.running
+    assert guest.quiet_s(time.monotonic_ns()) is None  # over: no longer quiet, only finished
