@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from pathlib import Path
 
@@ -65,3 +67,32 @@ async def test_a_guest_that_never_prints_is_shown_stalled_with_what_its_qemu_doe
     assert guest.timeline.status is Status.STOPPED
     assert guest.stall is None or not guest.running
     assert guest.quiet_s(time.monotonic_ns()) is None  # over: no longer quiet, only finished
+
+
+def autogroup_nice(pid: int) -> int:
+    """`/autogroup-123 nice 19` → 19."""
+    return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+
+
+@pytest.mark.skipif(
+    not Path("/proc/sys/kernel/sched_autogroup_enabled").is_file()
+    or Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() != "1",
+    reason="the kernel does not group processes per session",
+)
+@pytest.mark.parametrize(("nice", "expected"), [(19, 19), (None, 0)])
+async def test_guests_run_below_the_tracer_unless_asked_not_to(tmp_path: Path, nice: int | None, expected: int) -> None:
+    specs, shares = prepare(RunOptions(count=2, append="uktrace.fault=hang", timeout=30))
+    fleet = Fleet(specs, record_dir=tmp_path / "rec", guest_nice=nice)
+    own = autogroup_nice(os.getpid())
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(fleet.run, False)
+            await wait_until(lambda: all(g.first_byte_ns is not None for g in fleet.guests))
+            processes = [g.process for g in fleet.guests]
+            assert all(p is not None and autogroup_nice(p.pid) == expected for p in processes)
+            assert autogroup_nice(os.getpid()) == own  # uktrace's own group is untouched
+            fleet.stop()
+    finally:
+        shares.cleanup()
+    assert [g.nice for g in fleet.guests] == [nice, nice]
+    assert json.loads((tmp_path / "rec" / "guest-1" / "guest.json").read_text())["host"]["nice"] == nice

@@ -25,6 +25,7 @@ from typing import Any
 from .. import __version__
 from ..launch.fleet import Fleet
 from ..launch.options import LaunchError, RunOptions, prepare
+from ..launch.process import GUEST_NICE
 from ..model.guest import FleetView
 from ..recording.record import start_session
 from .cpu import PhaseCpu, cpu_shares
@@ -145,6 +146,8 @@ class Bench:
     command: list[str]
     kernel: str
     no_gate: bool = False
+    guest_nice: int | None = GUEST_NICE
+    """Each QEMU's priority below uktrace's (`--guest-priority`); None: the same."""
     cells: list[CellResult] = field(default_factory=list)
     started: float = field(default_factory=time.time)
     wall_s: float = 0.0
@@ -158,7 +161,8 @@ class Bench:
             "uktrace": __version__,
             "kind": "bench",
             "command": self.command,
-            "plan": self.plan.as_dict() | {"kernel": self.kernel, "options": _options_dict(self.options)},
+            "plan": self.plan.as_dict()
+            | {"kernel": self.kernel, "options": _options_dict(self.options), "guest_nice": self.guest_nice},
             "host": host_info(self.options.qemu if self.options.command is None else None),
             "started": self.started,
             "wall_s": round(self.wall_s, 3),
@@ -257,7 +261,13 @@ def _run_cell(
             {"bench_cell": cell.id, "count": cell.concurrency, "fs_mode": cell.fs_mode, "fs": str(options.fs)},
             [spec.name for spec in specs],
         )
-        fleet = Fleet(specs, timeout=options.timeout, record_dir=record_dir, start_gate=not bench.no_gate)
+        fleet = Fleet(
+            specs,
+            timeout=options.timeout,
+            record_dir=record_dir,
+            start_gate=not bench.no_gate,
+            guest_nice=bench.guest_nice,
+        )
         fleet.fs_mode = cell.fs_mode
         bench.current = (position, cell, fleet)
         load_before = os.getloadavg()

@@ -32,7 +32,7 @@ from ..launch.shares import ShareError
 from ..model.guest import Guest
 from ..recording.record import RecordingError
 from .report import format_seconds
-from .run import guest_options, wants_tui
+from .run import guest_nice, guest_options, wants_tui
 
 USER_ERRORS = (LaunchError, KernelError, ShareError, RecordingError)
 
@@ -98,7 +98,9 @@ def bench_command(args: argparse.Namespace) -> int:
         except OSError as error:
             stderr.print(f"[red]uktrace bench:[/] {out}: cannot create ({error.strerror})")
             return 2
-        bench = Bench(plan, options, out, ["uktrace", *sys.argv[1:]], kernel, no_gate=args.no_gate)
+        bench = Bench(
+            plan, options, out, ["uktrace", *sys.argv[1:]], kernel, no_gate=args.no_gate, guest_nice=guest_nice(args)
+        )
         try:
             _run(bench, args, stderr)
         except BenchStopped:

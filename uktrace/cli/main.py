@@ -108,6 +108,13 @@ def add_guest_options(parser: argparse.ArgumentParser) -> None:
         "--cmd", metavar="COMMAND", help="trace the console of this command instead of QEMU ({name}, {index}, {fs})"
     )
     parser.add_argument(
+        "--guest-priority",
+        choices=("low", "normal"),
+        default="low",
+        help="low (default): each QEMU's scheduling group at nice 19, so the tracer and its TUI stay "
+        "responsive however many guests run; normal: guests compete with uktrace as equals",
+    )
+    parser.add_argument(
         "--no-gate",
         action="store_true",
         help="start each guest as soon as it is spawned (default: all start paused, released together)",

@@ -18,6 +18,7 @@ from ..kernel.find import KernelError
 from ..launch.accel import AccelError
 from ..launch.fleet import Fleet
 from ..launch.options import LaunchError, RunOptions, prepare
+from ..launch.process import GUEST_NICE
 from ..launch.shares import ShareError, Shares
 from ..model.guest import FleetView
 from ..recording.record import RecordingError, default_run_dir, start_session
@@ -43,6 +44,11 @@ def guest_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def guest_nice(args: argparse.Namespace) -> int | None:
+    """`--guest-priority` as the nice value each QEMU's scheduling group gets (None: uktrace's own)."""
+    return GUEST_NICE if getattr(args, "guest_priority", "low") == "low" else None
+
+
 def options_from(args: argparse.Namespace) -> RunOptions:
     return RunOptions(**guest_options(args), count=args.count, jobs=args.jobs, fs=args.fs, fs_mode=args.fs_mode)
 
@@ -65,6 +71,7 @@ def make_fleet(args: argparse.Namespace) -> tuple[Fleet, Shares]:
         record_dir=record_dir,
         firmware_console=getattr(args, "firmware_timing", False),
         start_gate=not getattr(args, "no_gate", False),
+        guest_nice=guest_nice(args),
     )
     fleet.fs_mode = options.fs_mode if options.fs else None
     return fleet, shares

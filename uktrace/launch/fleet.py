@@ -42,7 +42,7 @@ from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Status
 from ..recording.kernels import record_kernel
 from ..recording.record import GuestRecorder, RecordingWriter
-from .process import GuestProcess
+from .process import GUEST_NICE, GuestProcess
 from .qemu import guest_exit_code, qemu_argv
 from .qmp import Qmp, QmpError
 
@@ -71,6 +71,7 @@ class Fleet:
         record_dir: Path,
         firmware_console: bool = False,
         start_gate: bool = True,
+        guest_nice: int | None = GUEST_NICE,
     ) -> None:
         self.coalesce_s = COALESCE_S
         self.halt_grace_s = HALT_GRACE_S
@@ -78,6 +79,8 @@ class Fleet:
         """Disk errors met while recording (the run goes on; the views say so at the end)."""
         self.firmware_console = firmware_console
         self.start_gate = start_gate
+        self.guest_nice = guest_nice
+        """Each QEMU's scheduling priority below the tracer's (None: the same as uktrace's)."""
         """Start QEMU paused and release each wave with QMP `cont`, all at once."""
         self._wave = _Wave(0)
         self._sockets: Path | None = None
@@ -272,6 +275,7 @@ class Fleet:
             self._close_firmware_pipe(guest, firmware_fd)
             return
         guest.process = process
+        guest.nice = process.nice
         guest.spawn_ns = process.spawn_ns
         timeline.spawned(process.spawn_ns)
         _mark_cpu(guest, "spawn", process.spawn_ns)
@@ -306,10 +310,11 @@ class Fleet:
         that took 0.1-0.2 s per spawn: the event loop (consoles, the TUI) must not wait for it.
         One thread, alive for the whole run, because the kernel's parent-death signal follows
         the thread that forked: a pool that retires idle threads would kill their guests."""
+        nice = self.guest_nice
         if self._spawner is None:
-            return GuestProcess(argv, env=env)
+            return GuestProcess(argv, env=env, nice=nice)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._spawner, lambda: GuestProcess(argv, env=env))
+        return await loop.run_in_executor(self._spawner, lambda: GuestProcess(argv, env=env, nice=nice))
 
     async def _pass_gate(self, guest: Guest, process: GuestProcess, socket: Path, in_wave: bool) -> None:
         """Wait until QEMU is ready and, in the first wave, until every guest of the wave is;

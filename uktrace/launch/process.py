@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import resource
 import shutil
@@ -21,18 +22,27 @@ import signal
 import subprocess
 import termios
 import time
+from pathlib import Path
 
 import anyio
 
+GUEST_NICE = 19
+"""Guests yield the CPU to the tracer: the lowest priority (see `GuestProcess`'s `nice`)."""
 READ_SIZE = 1 << 16
 PIPE_SIZE = 1 << 20
 SETPRIV = shutil.which("setpriv")
+NICE = shutil.which("nice")
 
 
 class GuestProcess:
     """A started QEMU: console and stderr reads, input, termination, exit status."""
 
-    def __init__(self, argv: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str] | None = None, nice: int | None = None) -> None:
+        """`nice`: the QEMU's priority below the tracer's. Each QEMU runs in its own session, and
+        with `kernel.sched_autogroup_enabled` (most distributions) each session is a scheduling
+        group of its own that competes with uktrace's group as an equal, whatever a process's nice
+        value: so the group's nice is set (`/proc/PID/autogroup`, allowed for one's own processes).
+        Without autogroup, QEMU starts under `nice` instead."""
         self.argv = argv
         master, slave = os.openpty()
         attributes = termios.tcgetattr(slave)
@@ -42,6 +52,8 @@ class GuestProcess:
         with contextlib.suppress(OSError):  # at most /proc/sys/fs/pipe-max-size; 64 KiB stays
             fcntl.fcntl(console_write, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         stderr_read, stderr_write = os.pipe()
+        if nice is not None and not _autogroups() and NICE:
+            argv = [NICE, "-n", str(nice), *argv]
         command = [SETPRIV, "--pdeathsig", "KILL", "--", *argv] if SETPRIV else argv
         try:
             self.spawn_ns = time.monotonic_ns()
@@ -62,6 +74,8 @@ class GuestProcess:
             for fd in (slave, console_write, stderr_write):
                 os.close(fd)
         self.pid = self.popen.pid
+        self.nice = _set_autogroup_nice(self.pid, nice) if nice is not None and _autogroups() else None
+        """The nice value its scheduling group got, when it got one."""
         self.input_fd = master
         self.console_fd = console_read
         self.stderr_fd = stderr_read
@@ -178,6 +192,26 @@ class GuestProcess:
                 os.close(fd)
         # Popen's own bookkeeping: it must not try to reap what we reaped
         self.popen.returncode = self.returncode if self.returncode is not None else -signal.SIGKILL
+
+
+@functools.cache
+def _autogroups() -> bool:
+    """Whether the scheduler groups processes per session (`kernel.sched_autogroup_enabled`)."""
+    try:
+        return Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
+    except OSError:
+        return False
+
+
+def _set_autogroup_nice(pid: int, nice: int) -> int | None:
+    """Lower the priority of `pid`'s session group; None where the kernel refuses (the guest
+    then runs at the tracer's priority, as before: no error, the figures stay valid)."""
+    try:
+        with open(f"/proc/{pid}/autogroup", "w") as autogroup:
+            autogroup.write(str(nice))
+    except OSError:
+        return None
+    return nice
 
 
 def _stat_cpu(pid: int) -> tuple[int, int | None] | None:

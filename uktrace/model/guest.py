@@ -82,6 +82,8 @@ class Guest:
     cpu_marks: list[CpuMark] = field(default_factory=list)
     cpu_total_ns: int | None = None
     """QEMU's CPU time over its whole life (user + system, from its exit status)."""
+    nice: int | None = None
+    """The nice value of its QEMU's scheduling group, when uktrace lowered it (`--guest-priority`)."""
     last_output_ns: int | None = None
     """Host time of the console's latest bytes (a partial line counts: output is output)."""
     stall: Stall | None = None
@@ -147,6 +149,7 @@ class Guest:
             "recording": str(self.recording) if self.recording else None,
             "cpu_marks": [[m.phase, m.host_ns, m.on_cpu_ns, m.waiting_ns] for m in self.cpu_marks],
             "cpu_total_ns": self.cpu_total_ns,
+            "nice": self.nice,
         }
 
     def send(self, data: bytes) -> bool:
