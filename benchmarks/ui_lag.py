@@ -252,7 +252,7 @@ async def measure(fleet: FleetView, args: argparse.Namespace) -> None:
         print(f"first paint: {app.first_paint * 1000:.0f} ms after the app started")
     print_keys(app)
     print(
-        f"redraws: {app.ticks / seconds:.1f} ticks/s (timer {app.refresh_hz:g} Hz), "
+        f"redraws: {app.ticks / seconds:.1f} ticks/s (at most {app.refresh_hz:g} Hz, {app.pace.hz:g} Hz at the end), "
         f"{app.frames / seconds:.1f} frames/s, {table_rows / seconds:.0f} fleet rows rendered/s, "
         f"{app.frame_bytes / seconds / 1e3:.0f} kB/s to the terminal"
     )

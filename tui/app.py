@@ -1,9 +1,10 @@
 """The uktrace app: runs the fleet in a worker, redraws from one timer, routes between views.
 
 The engine fills a plain model (`FleetView`); nothing is pushed per console line. The app's
-timer (15 Hz) reads the injected clock once and hands the time to the screen in view, which
-repaints only what moved. Quitting stops every guest through the engine and waits for the run
-to end before the app exits, so no QEMU outlives the TUI. Errors from the engine or from a
+timer (15 Hz, slower while the tracer's CPU is over budget: `tui.pace`) reads the injected clock
+once and hands the time to the screen in view, which repaints only what moved. Quitting stops
+every guest through the engine and waits for the run to end before the app exits, so no QEMU
+outlives the TUI. Errors from the engine or from a
 redraw are shown in the UI (a notification and the header), never as a crash of the app.
 """
 
@@ -24,6 +25,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from uktrace.model.guest import FleetView
 
+from .pace import RedrawPace
 from .screens import LiveScreen
 from .screens.blame import BlameScreen
 from .screens.fleet import FleetScreen
@@ -68,6 +70,8 @@ class UktraceApp(App[None]):
         """Host nanoseconds for every view; a test passes a fixed one."""
         self.screenshot_dir = screenshot_dir or SCREENSHOT_DIR
         self.refresh_hz = refresh_hz
+        self.pace = RedrawPace(ceiling_hz=refresh_hz, floor_hz=min(refresh_hz, RedrawPace.floor_hz))
+        """The redraw rate: `refresh_hz` unless the event loop's CPU is over its budget."""
         self.fleet_worker: Worker[None] | None = None
         self.quitting = False
         self.errors: list[str] = []
@@ -82,7 +86,7 @@ class UktraceApp(App[None]):
         moved out of the collector's sight until the app ends (`gc.unfreeze` on unmount)."""
         self.push_screen(FleetScreen(self.fleet, self.clock, self.title))
         self.fleet_worker = self.run_fleet()
-        self.set_interval(1 / self.refresh_hz, self.tick, name="redraw")
+        self.set_timer(self.pace.interval_s, self._redraw, name="redraw")
         self.call_after_refresh(gc.freeze)
 
     # -- the run -----------------------------------------------------------------------------------
@@ -142,6 +146,14 @@ class UktraceApp(App[None]):
                     header.set_notice(message)  # type: ignore[attr-defined]
 
     # -- drawing -----------------------------------------------------------------------------------
+
+    def _redraw(self) -> None:
+        """The redraw timer: draw, then schedule the next one at the pace the CPU budget allows."""
+        try:
+            self.tick()
+        finally:
+            self.pace.update(time.monotonic_ns(), time.thread_time_ns())
+            self.set_timer(self.pace.interval_s, self._redraw, name="redraw")
 
     def tick(self) -> None:
         """Hand the time to the screen in view (and to the one under a modal, still visible)."""
