@@ -47,7 +47,7 @@ async def test_a_relaunch_after_the_run_keeps_the_start_spread_and_records_apart
 
 async def test_a_guest_that_never_prints_is_shown_stalled_with_what_its_qemu_does(tmp_path: Path) -> None:
     # 1 MiB of RAM: SeaBIOS cannot even start the kernel, the console stays empty
-    specs, shares = prepare(RunOptions(count=1, memory="1", timeout=30))
+    specs, shares = prepare(RunOptions(count=1, memory="1"))
     fleet = Fleet(specs, record_dir=tmp_path / "rec")
     guest = fleet.guests[0]
     try:
@@ -81,7 +81,7 @@ def autogroup_nice(pid: int) -> int:
 )
 @pytest.mark.parametrize(("nice", "expected"), [(19, 19), (None, 0)])
 async def test_guests_run_below_the_tracer_unless_asked_not_to(tmp_path: Path, nice: int | None, expected: int) -> None:
-    specs, shares = prepare(RunOptions(count=2, append="uktrace.fault=hang", timeout=30))
+    specs, shares = prepare(RunOptions(count=2, append="uktrace.fault=hang"))
     fleet = Fleet(specs, record_dir=tmp_path / "rec", guest_nice=nice)
     own = autogroup_nice(os.getpid())
     try:
@@ -96,3 +96,16 @@ async def test_guests_run_below_the_tracer_unless_asked_not_to(tmp_path: Path, n
         shares.cleanup()
     assert [g.nice for g in fleet.guests] == [nice, nice]
     assert json.loads((tmp_path / "rec" / "guest-1" / "guest.json").read_text())["host"]["nice"] == nice
+
+
+async def test_a_timeout_says_what_the_quiet_qemu_was_doing(tmp_path: Path) -> None:
+    specs, shares = prepare(RunOptions(count=1, memory="1"))
+    fleet = Fleet(specs, timeout=5, record_dir=tmp_path / "rec")
+    try:
+        await fleet.run()
+    finally:
+        shares.cleanup()
+    timeline = fleet.guests[0].timeline
+    assert timeline.status is Status.TIMEOUT and timeline.crash is not None
+    assert timeline.crash.reason.startswith("no exit after 5 s before the first guest line; no output for the last ")
+    assert "QEMU busy" in timeline.crash.reason or "% CPU" in timeline.crash.reason

@@ -15,8 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..analysis.stats import figure_distributions, guest_times, phase_distributions
-from ..model.guest import FleetView
-from .report import STATUS_STYLE, format_seconds, status_text
+from ..model.guest import STALL_S, FleetView
+from .report import STATUS_STYLE, format_seconds, stall_note, status_text
 
 DETAIL_LIMIT = 20
 REFRESH_HZ = 10
@@ -33,8 +33,13 @@ def progress(fleet: FleetView) -> RenderableType:
     if len(fleet.guests) > DETAIL_LIMIT:
         phases = Counter(g.timeline.current or "spawn" for g in fleet.guests if not g.timeline.status.finished)
         line = Text("in progress: " + ", ".join(f"{p} {n}" for p, n in phases.most_common()) if phases else "")
+        now = fleet.clock()
+        stalled = sum(1 for g in fleet.guests if g.stalled(now))
+        if stalled:
+            line.append(f"\n{stalled} without console output for {STALL_S:g} s or more", style="yellow")
         return Group(header, line)
     table = Table.grid(padding=(0, 2))
+    now = fleet.clock()
     for guest in fleet.guests:
         timeline = guest.timeline
         table.add_row(
@@ -42,7 +47,8 @@ def progress(fleet: FleetView) -> RenderableType:
             guest.spec.accel,
             Text(timeline.status.value, style=STATUS_STYLE[timeline.status]),
             timeline.current or ("spawn" if guest.spawn_ns else "waiting"),
-            format_seconds(guest.elapsed_s(fleet.clock())),
+            format_seconds(guest.elapsed_s(now)),
+            Text(stall_note(guest, now) or "", style="yellow"),
         )
     return Group(header, table)
 

@@ -9,6 +9,7 @@ from rich.text import Text
 from parsers.calls import debug_option
 
 from ..model.calls import Call
+from ..model.guest import Guest
 from ..model.timeline import BootTimeline, Status
 
 STATUS_STYLE = {
@@ -39,6 +40,14 @@ def status_text(timeline: BootTimeline) -> Text:
         if timeline.crash.where:
             text.append(f" at {timeline.crash.where}", style="bold")
     return text
+
+
+def stall_note(guest: Guest, now_ns: int) -> str | None:
+    """`no output for 5.2 s; QEMU busy (98 % CPU)`: what a quiet guest's QEMU is doing, or None."""
+    if not guest.stalled(now_ns):
+        return None
+    quiet = guest.quiet_s(now_ns) or 0.0
+    return f"no output for {quiet:.0f} s; {guest.stall.describe() if guest.stall else 'QEMU alive'}"
 
 
 UNTIMED = "untimed"

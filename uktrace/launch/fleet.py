@@ -276,6 +276,7 @@ class Fleet:
             return
         guest.process = process
         guest.nice = process.nice
+        guest.gated = qmp_socket is not None
         guest.spawn_ns = process.spawn_ns
         timeline.spawned(process.spawn_ns)
         _mark_cpu(guest, "spawn", process.spawn_ns)
@@ -430,7 +431,11 @@ class Fleet:
         timeline = guest.timeline
         now = time.monotonic_ns()
         if timed_out and self.timeout is not None:
+            quiet = guest.quiet_s(now) or 0.0
             timeline.timed_out(now, self.timeout)
+            if guest.stall is not None and timeline.crash is not None:  # what it was doing meanwhile
+                reason = f"{timeline.crash.reason}; no output for the last {quiet:.0f} s, {guest.stall.describe()}"
+                timeline.crash = replace(timeline.crash, reason=reason)
         status = await process.stop()
         guest.exit_ns = time.monotonic_ns()
         # what is still buffered in the pty and the pipe

@@ -49,6 +49,17 @@ class Stall:
     state: str
     """The kernel's process state letter: R running, S sleeping, D disk wait, T stopped."""
 
+    def describe(self) -> str:
+        """`QEMU busy (98 % CPU): the guest runs and prints nothing`, and the like."""
+        if self.cpu_share is None:
+            return "QEMU alive"
+        share = self.cpu_share * 100
+        if share >= 20:
+            return f"QEMU busy ({share:.0f} % CPU): the guest runs and prints nothing"
+        if share < 5:
+            return f"QEMU idle ({share:.0f} % CPU): the guest waits (halted, or for input)"
+        return f"QEMU at {share:.0f} % CPU"
+
 
 @dataclass(eq=False)
 class Guest:
@@ -82,6 +93,8 @@ class Guest:
     cpu_marks: list[CpuMark] = field(default_factory=list)
     cpu_total_ns: int | None = None
     """QEMU's CPU time over its whole life (user + system, from its exit status)."""
+    gated: bool = False
+    """Started paused, to be released by the start gate (QMP `cont`)."""
     nice: int | None = None
     """The nice value of its QEMU's scheduling group, when uktrace lowered it (`--guest-priority`)."""
     last_output_ns: int | None = None
@@ -116,6 +129,8 @@ class Guest:
         if last is None and self.records:
             last = self.records[-1].host_ns
         if last is None:
+            if self.gated and self.timeline.release_ns is None:
+                return None  # held paused until its wave is ready: nothing to say yet
             last = self.timeline.release_ns or self.spawn_ns
         return max(0.0, (now_ns - last) / 1e9)
 
