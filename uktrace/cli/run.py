@@ -47,14 +47,25 @@ def options_from(args: argparse.Namespace) -> RunOptions:
     return RunOptions(**guest_options(args), count=args.count, jobs=args.jobs, fs=args.fs, fs_mode=args.fs_mode)
 
 
+NOT_OPTIONS = ("handler", "tui")
+"""What `main` adds to the parsed arguments to do its work: functions, not choices the user made."""
+
+
+def session_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options as session.json keeps them: what the user chose, as JSON values (paths as text)."""
+    options = {key: value for key, value in vars(args).items() if key not in NOT_OPTIONS}
+    return {key: str(value) if isinstance(value, Path) else value for key, value in options.items()} | {
+        "extra": list(args.extra)
+    }
+
+
 def make_fleet(args: argparse.Namespace) -> tuple[Fleet, Shares]:
     """Checked options to a ready fleet (raises one of USER_ERRORS)."""
     options = options_from(args)
     specs, shares = prepare(options)
     record_dir: Path = args.record or default_run_dir()
     try:
-        options_record = {k: v for k, v in vars(args).items() if k != "handler"} | {"extra": list(args.extra)}
-        start_session(record_dir, sys.argv, options_record, [s.name for s in specs])
+        start_session(record_dir, sys.argv, session_options(args), [s.name for s in specs])
     except BaseException:
         shares.cleanup()
         raise

@@ -59,7 +59,8 @@ def start_session(directory: Path, command: list[str], options: dict[str, Any], 
             "command": command,
             "options": options,
         }
-        _write_json(directory / "session.json", session | {"guests": names})
+        # strict: an option that is not a JSON value is a bug to see, not a repr to keep
+        _write_json(directory / "session.json", session | {"guests": names}, strict=True)
     except OSError as error:
         raise RecordingError(f"{directory}: cannot write the recording ({error.strerror})") from None
 
@@ -180,7 +181,8 @@ def read_guest(directory: Path) -> RecordedGuest:
     return RecordedGuest(directory.name, directory, chunks, meta)
 
 
-def _write_json(path: Path, value: dict[str, Any]) -> None:
+def _write_json(path: Path, value: dict[str, Any], strict: bool = False) -> None:
+    text = json.dumps(value, indent=2) if strict else json.dumps(value, indent=2, default=str)
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(value, indent=2, default=str) + "\n")
+    temporary.write_text(text + "\n")
     temporary.replace(path)
