@@ -67,15 +67,15 @@ def _run_command(args: argparse.Namespace) -> int:
 
 
 def _demo_command(args: argparse.Namespace) -> int:
-    """8 test guests sharing one 9P directory made for the occasion."""
+    """8 test guests sharing one 9P directory made for the occasion (or `--fs DIR`): `--fs-mode`
+    applies to it, as to a bench's share, so demo needs no `--fs` for it."""
     import tempfile
 
     from .run import run_command
 
     with tempfile.TemporaryDirectory(prefix="uktrace-demo-") as share:
         Path(share, "hello.txt").write_text("Hello from uktrace's demo share!\n")
-        args.fs = Path(share)
-        args.fs_mode = "shared"
+        args.fs = args.fs or Path(share)  # the user's --fs and --fs-mode, when given, apply
         return run_command(args, prog="uktrace demo")
 
 
@@ -122,8 +122,8 @@ def _add_run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--fs-mode",
         choices=("shared", "independent"),
-        default="shared",
-        help="shared: every guest uses DIR; independent: each gets its own copy (removed afterwards)",
+        help="needs --fs (demo: its own share); shared (default): every guest uses DIR;"
+        " independent: each gets its own copy (removed afterwards)",
     )
     run.add_argument("--record", type=Path, metavar="DIR", help="record every console into DIR (default: a temp dir)")
     run.add_argument(

@@ -44,7 +44,10 @@ def guest_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def options_from(args: argparse.Namespace) -> RunOptions:
-    return RunOptions(**guest_options(args), count=args.count, jobs=args.jobs, fs=args.fs, fs_mode=args.fs_mode)
+    if args.fs_mode is not None and args.fs is None:
+        raise LaunchError(f"--fs-mode {args.fs_mode} needs --fs DIR, the directory the guests share")
+    fs_mode = args.fs_mode or "shared"
+    return RunOptions(**guest_options(args), count=args.count, jobs=args.jobs, fs=args.fs, fs_mode=fs_mode)
 
 
 NOT_OPTIONS = ("handler", "tui")
@@ -65,7 +68,8 @@ def make_fleet(args: argparse.Namespace) -> tuple[Fleet, Shares]:
     specs, shares = prepare(options)
     record_dir: Path = args.record or default_run_dir()
     try:
-        start_session(record_dir, sys.argv, session_options(args), [s.name for s in specs])
+        fs_mode = options.fs_mode if options.fs else None
+        start_session(record_dir, sys.argv, session_options(args) | {"fs_mode": fs_mode}, [s.name for s in specs])
     except BaseException:
         shares.cleanup()
         raise
@@ -77,7 +81,7 @@ def make_fleet(args: argparse.Namespace) -> tuple[Fleet, Shares]:
         firmware_console=getattr(args, "firmware_timing", False),
         start_gate=not getattr(args, "no_gate", False),
     )
-    fleet.fs_mode = options.fs_mode if options.fs else None
+    fleet.fs_mode = fs_mode
     return fleet, shares
 
 
