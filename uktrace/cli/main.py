@@ -1,7 +1,8 @@
 """The `uktrace` command line: subcommands, argument checking, exit statuses.
 
-Exit statuses: 0 success, 1 a guest failed (run), 2 a usage error or an unreadable input,
-130 interrupted. A user mistake is one clear line on stderr, never a traceback.
+Exit statuses: 0 success, 1 a guest failed (run) or a log did not end cleanly (parse), 2 a usage
+error or an unreadable input, 130 interrupted. A user mistake is one clear line on stderr, never
+a traceback.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from .. import __version__
+from ..analysis.results import ended_cleanly
 from ..kernel.symbols import SymbolsError
 from ..model.json_shape import timeline_dict
 from ..recording.logs import LogError, trace_log
@@ -49,6 +51,8 @@ def _parse_command(args: argparse.Namespace) -> int:
             status = 2
             continue
         timeline.symbols = symbols
+        if status == 0 and not ended_cleanly(timeline):
+            status = 1  # an unreadable log (2) says more than a guest that did not end cleanly
         if args.json:
             guests.append(timeline_dict(timeline))
         else:
@@ -139,7 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="uktrace", description="Live boot tracer for Unikraft unikernels.")
     parser.add_argument("--version", action="version", version=f"uktrace {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    parse = commands.add_parser("parse", help="boot timeline of saved console logs")
+    parse = commands.add_parser(
+        "parse",
+        help="boot timeline of saved console logs",
+        epilog="exit status: 0 when every log shows its guest exit with code 0; 1 when one did not end"
+        " cleanly (crashed, failed, timed out, or no exit seen: cut short, still booting or running),"
+        " as `uktrace run` counts a guest failed; 2 when a log cannot be read. So"
+        " `kraft run ... | uktrace parse -` can gate a pipeline.",
+    )
     parse.add_argument("logs", nargs="+", metavar="LOG", help="serial console output saved to a file (- for stdin)")
     parse.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     add_symbol_options(parse)
