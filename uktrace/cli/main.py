@@ -26,6 +26,7 @@ from .bench import add_bench_options, bench_command
 from .blame import add_blame_parser
 from .compare import add_compare_parser
 from .export import add_export_parser
+from .recordings import add_recordings_parser
 from .report import timeline_table
 from .symbols import add_symbol_options, symbols_option
 
@@ -180,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_compare_parser(commands)
     add_blame_parser(commands)
     add_export_parser(commands)
+    add_recordings_parser(commands)
     return parser
 
 
