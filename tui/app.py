@@ -31,9 +31,9 @@ from .screens.blame import BlameScreen
 from .screens.fleet import FleetScreen
 from .screens.help import HelpScreen
 from .screens.summary import SummaryScreen
+from .screenshot import save_svg, screenshot_dirs
 
 REFRESH_HZ = 15
-SCREENSHOT_DIR = Path("screenshots")
 
 
 class UktraceApp(App[None]):
@@ -68,7 +68,8 @@ class UktraceApp(App[None]):
         self.title = title
         self.clock: Callable[[], int] = clock or fleet.clock
         """Host nanoseconds for every view; a test passes a fixed one."""
-        self.screenshot_dir = screenshot_dir or SCREENSHOT_DIR
+        self.screenshot_dir = screenshot_dir
+        """Where ctrl+s saves; None: the run's recording (tests and scripts choose their own)."""
         self.refresh_hz = refresh_hz
         self.pace = RedrawPace(ceiling_hz=refresh_hz, floor_hz=min(refresh_hz, RedrawPace.floor_hz))
         """The redraw rate: `refresh_hz` unless the event loop's CPU is over its budget."""
@@ -183,15 +184,13 @@ class UktraceApp(App[None]):
             self.push_screen(HelpScreen())
 
     def action_save_svg(self) -> Path | None:
-        """An SVG of the screen into `screenshot_dir` (`screenshots/` unless given)."""
+        """An SVG of the screen into the run's recording (tui/screenshot.py says where and why);
+        the toast gives the full path."""
         view = self.screen.name or "view"
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        try:
-            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
-            path = self.screenshot_dir / f"uktrace-{view}-{stamp}-{time.monotonic_ns() % 1000:03d}.svg"
-            path.write_text(self.export_screenshot(), encoding="utf-8")
-        except OSError as error:
-            self.report(f"screenshot not saved: {error}")
+        name = f"uktrace-{view}-{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 1000:03d}.svg"
+        path, problems = save_svg(self.export_screenshot(), name, screenshot_dirs(self.fleet, self.screenshot_dir))
+        if path is None:
+            self.report(f"screenshot not saved: {'; '.join(problems)}")
             return None
-        self.notify(f"saved {path}")
+        self.notify(f"screenshot saved to {path}", timeout=10)
         return path

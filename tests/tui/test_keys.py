@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import anyio
@@ -257,6 +258,31 @@ async def test_ctrl_s_saves_an_svg(tmp_path: Path) -> None:
         shots = sorted((tmp_path / "shots").glob("*.svg"))
         assert [p.name.split("-")[1] for p in shots] == ["fleet", "guest"]
         assert all(p.read_text().startswith("<svg") for p in shots)
+
+
+def toasts(app: UktraceApp) -> list[str]:
+    return [notification.message for notification in app._notifications]
+
+
+async def test_ctrl_s_saves_into_the_runs_recording_and_says_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recording = tmp_path / "rec"
+    shutil.copytree(RECORDINGS / "crash-3", recording)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    app = still(UktraceApp(RecordingFleet(recording), title="uktrace replay rec"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        (shot,) = (recording / "screenshots").glob("*.svg")
+        assert shot.read_text().startswith("<svg") and not list(Path("screenshots").glob("uktrace-*.svg"))
+        assert toasts(app) == [f"screenshot saved to {shot}"] and shot.is_absolute()
+        # a recording that cannot take it: the per-user place, named in the toast
+        shutil.rmtree(recording / "screenshots")
+        (recording / "screenshots").write_text("in the way\n")
+        await pilot.press("ctrl+s")
+        (fallback,) = (tmp_path / "data" / "uktrace" / "screenshots").glob("*.svg")
+        assert toasts(app)[-1] == f"screenshot saved to {fallback}" and not app.errors
 
 
 async def test_q_stops_the_fleet_and_waits_for_the_run() -> None:

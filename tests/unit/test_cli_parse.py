@@ -16,7 +16,7 @@ def uktrace(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_json_shape() -> None:
     result = uktrace("parse", "--json", str(log("001")), str(log("016")))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # 016 crashed
     guests = json.loads(result.stdout)["guests"]
     assert [g["status"] for g in guests] == ["exited", "crashed"]
     first = guests[0]
@@ -53,6 +53,24 @@ def test_standard_input() -> None:
     )
     (guest,) = json.loads(result.stdout)["guests"]
     assert (guest["name"], guest["status"], guest["unikraft"]["codename"]) == ("stdin", "crashed", "Calypso")
+    assert result.returncode == 1  # `kraft run ... | uktrace parse -` fails the pipeline
+
+
+def test_exit_status_says_whether_every_log_ended_cleanly() -> None:
+    """0 only when every guest exited with code 0, as `uktrace run` counts; 2 for an unreadable log."""
+    cases = {
+        ("001",): 0,  # exited (0)
+        ("016",): 1,  # crashed: write page fault
+        ("003",): 1,  # failed: rootfs mount failure
+        ("019",): 1,  # running: no exit seen
+        ("006",): 1,  # booting: the log was cut short
+        ("001", "016"): 1,
+    }
+    for numbers, expected in cases.items():
+        result = uktrace("parse", *(str(log(n)) for n in numbers))
+        assert result.returncode == expected, (numbers, result.stderr)
+    assert uktrace("parse", str(log("016")), "/nonexistent.log").returncode == 2
+    assert "when one did not end cleanly" in " ".join(uktrace("parse", "--help").stdout.split())
 
 
 def test_table_output() -> None:

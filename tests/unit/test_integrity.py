@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import zlib
+from pathlib import Path
 
 from uktrace.model.integrity import check_integrity, fnv1a32
 
@@ -33,3 +35,13 @@ def test_older_recordings_use_fnv1a32() -> None:
 
 def test_no_line_no_verdict() -> None:
     assert check_integrity(GUEST) is None
+
+
+def test_the_readmes_name_the_algorithm_the_guest_prints() -> None:
+    """The docs follow guest/shutdown.c: a reader checking a console by hand uses the right hash."""
+    repo = Path(__file__).resolve().parents[2]
+    printed = re.search(r'"uktrace-integrity: bytes=%u (\w+)=%08x', (repo / "guest/shutdown.c").read_text())
+    assert printed is not None and printed[1] == "crc32"
+    for readme in ("README.md", "guest/README.md"):
+        documented = re.findall(r"uktrace-integrity: bytes=\S+ (\w+)=", (repo / readme).read_text())
+        assert documented and set(documented) == {printed[1]}, readme

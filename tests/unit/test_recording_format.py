@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from parsers import UnikraftVersion
+from uktrace.cli.main import main
 from uktrace.kernel.find import TEST_GUEST
 from uktrace.kernel.identity import identify, libinfo_release, string_release
 from uktrace.kernel.symbols import Symbols, find_symbols, load_symbols, read_symbols, write_symbols
@@ -160,3 +161,26 @@ def test_a_launcher_run_names_no_qemu(tmp_path: Path) -> None:
     start_session(tmp_path / "b", ["uktrace"], {"qemu": str(tmp_path / "no-such-qemu"), "cmd": None}, ["guest-1"])
     assert json.loads((tmp_path / "a" / "session.json").read_text())["qemu"] is None
     assert json.loads((tmp_path / "b" / "session.json").read_text())["qemu"] is None
+
+
+def test_session_json_keeps_the_users_options_and_no_object(tmp_path: Path) -> None:
+    """The `uktrace` script hands `main` its TUI function; session.json must not keep its repr."""
+
+    def show(fleet: object, title: str) -> None:
+        raise AssertionError("no terminal here: headless")
+
+    share = tmp_path / "share"
+    share.mkdir()
+    argv = ["run", "--cmd", "true", "--fs", str(share), "--headless", "--record", str(tmp_path / "rec"), "--", "-x"]
+    main(argv, tui=show)
+    text = (tmp_path / "rec" / "session.json").read_text()
+    assert " at 0x" not in text and "<function" not in text
+    options = json.loads(text)["options"]
+    assert "tui" not in options and "handler" not in options
+    assert options["fs"] == str(share) and options["record"] == str(tmp_path / "rec")
+    assert options["command"] == "run" and options["cmd"] == "true" and options["extra"] == ["-x"]
+
+
+def test_an_option_that_is_not_json_is_refused_not_written_as_its_repr(tmp_path: Path) -> None:
+    with pytest.raises(TypeError):
+        start_session(tmp_path / "rec", ["uktrace"], {"cmd": "true", "tui": print}, ["guest-1"])

@@ -21,7 +21,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("?", "this help"),
             ("q", "quit: stops every guest cleanly, then exits"),
-            ("ctrl+s", "save an SVG screenshot"),
+            ("ctrl+s", "save an SVG screenshot into the run's recording (the toast says where)"),
             ("1 / 2 / 3, tab", "fleet view / summary view / blame view (each function across guests)"),
             ("esc", "back (close a prompt first)"),
         ),

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..model.guest import FleetView, Guest
 from ..model.json_shape import timeline_dict
+from ..model.timeline import BootTimeline
 from .cpu import phase_cpu
 from .stats import figure_distributions, guest_times, phase_distributions
 
@@ -52,5 +53,12 @@ def tracer_usage() -> dict[str, float]:
     }
 
 
+def ended_cleanly(timeline: BootTimeline) -> bool:
+    """The guest exited with code 0 (or an unstated code): the one ending a pipeline can trust.
+    Crashed, failed, timed out, or no exit seen (a log cut short, a guest still booting or
+    running) is not clean; `run`'s exit status and `parse`'s both follow this."""
+    return timeline.status.value == "exited" and (timeline.exit_code or 0) == 0
+
+
 def failed_guests(guests: Sequence[Guest]) -> int:
-    return sum(1 for g in guests if g.timeline.status.value != "exited" or (g.timeline.exit_code or 0) != 0)
+    return sum(1 for g in guests if not ended_cleanly(g.timeline))

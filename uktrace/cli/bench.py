@@ -48,7 +48,8 @@ def add_bench_options(bench: argparse.ArgumentParser) -> None:
         "--fs-mode",
         default="independent,shared",
         metavar="MODE,...",
-        help="independent (each guest its own copy of the share), shared (one for all); default both",
+        help="independent (each guest its own copy of the share), shared (one for all); default both."
+        " The share is --fs DIR, else a small directory the bench creates, so no --fs is needed",
     )
     bench.add_argument("--fs", type=Path, metavar="DIR", help="the 9P share (default: a small directory it creates)")
     bench.add_argument("--repeat", type=int, default=3, metavar="R", help="rounds per cell (default 3)")

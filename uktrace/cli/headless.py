@@ -16,6 +16,7 @@ from rich.text import Text
 
 from ..analysis.stats import figure_distributions, guest_times, phase_distributions
 from ..model.guest import STALL_S, FleetView
+from ..recording.record import recordings_base
 from .report import STATUS_STYLE, format_seconds, stall_note, status_text
 
 DETAIL_LIMIT = 20
@@ -120,4 +121,6 @@ def run_footer(fleet: FleetView) -> Text:
     if fleet.started_ns is not None and fleet.finished_ns is not None:
         footer.append(f"   run took {format_seconds((fleet.finished_ns - fleet.started_ns) / 1e9)}")
     footer.append(f"\nconsoles recorded in {fleet.record_dir}")
+    if fleet.record_dir.parent == recordings_base():
+        footer.append("\nlist kept runs: uktrace recordings; remove old ones: uktrace recordings prune --older-than 7d")
     return footer

@@ -1,7 +1,8 @@
 """The `uktrace` command line: subcommands, argument checking, exit statuses.
 
-Exit statuses: 0 success, 1 a guest failed (run), 2 a usage error or an unreadable input,
-130 interrupted. A user mistake is one clear line on stderr, never a traceback.
+Exit statuses: 0 success, 1 a guest failed (run) or a log did not end cleanly (parse), 2 a usage
+error or an unreadable input, 130 interrupted. A user mistake is one clear line on stderr, never
+a traceback.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from .. import __version__
+from ..analysis.results import ended_cleanly
 from ..kernel.symbols import SymbolsError
 from ..model.json_shape import timeline_dict
 from ..recording.logs import LogError, trace_log
@@ -24,6 +26,7 @@ from .bench import add_bench_options, bench_command
 from .blame import add_blame_parser
 from .compare import add_compare_parser
 from .export import add_export_parser
+from .recordings import add_recordings_parser
 from .report import timeline_table
 from .symbols import add_symbol_options, symbols_option
 
@@ -49,6 +52,8 @@ def _parse_command(args: argparse.Namespace) -> int:
             status = 2
             continue
         timeline.symbols = symbols
+        if status == 0 and not ended_cleanly(timeline):
+            status = 1  # an unreadable log (2) says more than a guest that did not end cleanly
         if args.json:
             guests.append(timeline_dict(timeline))
         else:
@@ -67,15 +72,15 @@ def _run_command(args: argparse.Namespace) -> int:
 
 
 def _demo_command(args: argparse.Namespace) -> int:
-    """8 test guests sharing one 9P directory made for the occasion."""
+    """8 test guests sharing one 9P directory made for the occasion (or `--fs DIR`): `--fs-mode`
+    applies to it, as to a bench's share, so demo needs no `--fs` for it."""
     import tempfile
 
     from .run import run_command
 
     with tempfile.TemporaryDirectory(prefix="uktrace-demo-") as share:
         Path(share, "hello.txt").write_text("Hello from uktrace's demo share!\n")
-        args.fs = Path(share)
-        args.fs_mode = "shared"
+        args.fs = args.fs or Path(share)  # the user's --fs and --fs-mode, when given, apply
         return run_command(args, prog="uktrace demo")
 
 
@@ -129,8 +134,8 @@ def _add_run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--fs-mode",
         choices=("shared", "independent"),
-        default="shared",
-        help="shared: every guest uses DIR; independent: each gets its own copy (removed afterwards)",
+        help="needs --fs (demo: its own share); shared (default): every guest uses DIR;"
+        " independent: each gets its own copy (removed afterwards)",
     )
     run.add_argument("--record", type=Path, metavar="DIR", help="record every console into DIR (default: a temp dir)")
     run.add_argument(
@@ -146,7 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="uktrace", description="Live boot tracer for Unikraft unikernels.")
     parser.add_argument("--version", action="version", version=f"uktrace {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    parse = commands.add_parser("parse", help="boot timeline of saved console logs")
+    parse = commands.add_parser(
+        "parse",
+        help="boot timeline of saved console logs",
+        epilog="exit status: 0 when every log shows its guest exit with code 0; 1 when one did not end"
+        " cleanly (crashed, failed, timed out, or no exit seen: cut short, still booting or running),"
+        " as `uktrace run` counts a guest failed; 2 when a log cannot be read. So"
+        " `kraft run ... | uktrace parse -` can gate a pipeline.",
+    )
     parse.add_argument("logs", nargs="+", metavar="LOG", help="serial console output saved to a file (- for stdin)")
     parse.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     add_symbol_options(parse)
@@ -176,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_compare_parser(commands)
     add_blame_parser(commands)
     add_export_parser(commands)
+    add_recordings_parser(commands)
     return parser
 
 

@@ -50,7 +50,22 @@ def guest_nice(args: argparse.Namespace) -> int | None:
 
 
 def options_from(args: argparse.Namespace) -> RunOptions:
-    return RunOptions(**guest_options(args), count=args.count, jobs=args.jobs, fs=args.fs, fs_mode=args.fs_mode)
+    if args.fs_mode is not None and args.fs is None:
+        raise LaunchError(f"--fs-mode {args.fs_mode} needs --fs DIR, the directory the guests share")
+    fs_mode = args.fs_mode or "shared"
+    return RunOptions(**guest_options(args), count=args.count, jobs=args.jobs, fs=args.fs, fs_mode=fs_mode)
+
+
+NOT_OPTIONS = ("handler", "tui")
+"""What `main` adds to the parsed arguments to do its work: functions, not choices the user made."""
+
+
+def session_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options as session.json keeps them: what the user chose, as JSON values (paths as text)."""
+    options = {key: value for key, value in vars(args).items() if key not in NOT_OPTIONS}
+    return {key: str(value) if isinstance(value, Path) else value for key, value in options.items()} | {
+        "extra": list(args.extra)
+    }
 
 
 def make_fleet(args: argparse.Namespace) -> tuple[Fleet, Shares]:
@@ -59,8 +74,8 @@ def make_fleet(args: argparse.Namespace) -> tuple[Fleet, Shares]:
     specs, shares = prepare(options)
     record_dir: Path = args.record or default_run_dir()
     try:
-        options_record = {k: v for k, v in vars(args).items() if k != "handler"} | {"extra": list(args.extra)}
-        start_session(record_dir, sys.argv, options_record, [s.name for s in specs])
+        fs_mode = options.fs_mode if options.fs else None
+        start_session(record_dir, sys.argv, session_options(args) | {"fs_mode": fs_mode}, [s.name for s in specs])
     except BaseException:
         shares.cleanup()
         raise
@@ -73,7 +88,7 @@ def make_fleet(args: argparse.Namespace) -> tuple[Fleet, Shares]:
         start_gate=not getattr(args, "no_gate", False),
         guest_nice=guest_nice(args),
     )
-    fleet.fs_mode = options.fs_mode if options.fs else None
+    fleet.fs_mode = fs_mode
     return fleet, shares
 
 

@@ -1,7 +1,8 @@
 """Recording a run to disk, byte-exact, so it can be replayed and re-parsed later, anywhere.
 
 Layout of a recording directory (README "Recordings" documents the fields):
-    session.json             format, uktrace and QEMU versions, host, command line, options, guest names
+    session.json             format, uktrace and QEMU versions, host, start, recorder (pid, boot),
+                             command line, options, guest names
     kernels/<sha256>.symbols the booted kernel's function symbols, once per distinct image
     <guest>/console.raw      every console byte, as received
     <guest>/chunks.tsv       one line per read: byte offset, host ns since spawn
@@ -34,9 +35,13 @@ FORMAT = 2
 symbols, and the session's host and QEMU; a recording without `format` is version 1."""
 
 
+def recordings_base() -> Path:
+    """Where runs without `--record` are kept (`$TMPDIR/uktrace`): `uktrace recordings` lists it."""
+    return Path(os.environ.get("TMPDIR", tempfile.gettempdir())) / "uktrace"
+
+
 def default_run_dir() -> Path:
-    base = Path(os.environ.get("TMPDIR", tempfile.gettempdir())) / "uktrace"
-    return base / time.strftime(f"run-%Y%m%d-%H%M%S-{os.getpid()}")
+    return recordings_base() / time.strftime(f"run-%Y%m%d-%H%M%S-{os.getpid()}")
 
 
 class RecordingError(Exception):
@@ -56,12 +61,23 @@ def start_session(directory: Path, command: list[str], options: dict[str, Any], 
             "qemu": None if options.get("cmd") else qemu_version(options.get("qemu") or "qemu-system-x86_64"),
             "host": {"cpus": os.cpu_count(), "kernel": platform.release()},
             "started": time.time(),
+            "recorder": {"pid": os.getpid(), "boot_id": boot_id()},
             "command": command,
             "options": options,
         }
-        _write_json(directory / "session.json", session | {"guests": names})
+        # strict: an option that is not a JSON value is a bug to see, not a repr to keep
+        _write_json(directory / "session.json", session | {"guests": names}, strict=True)
     except OSError as error:
         raise RecordingError(f"{directory}: cannot write the recording ({error.strerror})") from None
+
+
+def boot_id() -> str | None:
+    """This boot of the host's kernel: with a pid, names the process that records, on no other
+    machine or boot (a copied recording's pid is someone else's here)."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
+    except OSError:
+        return None
 
 
 def qemu_version(qemu: str) -> str | None:
@@ -180,7 +196,8 @@ def read_guest(directory: Path) -> RecordedGuest:
     return RecordedGuest(directory.name, directory, chunks, meta)
 
 
-def _write_json(path: Path, value: dict[str, Any]) -> None:
+def _write_json(path: Path, value: dict[str, Any], strict: bool = False) -> None:
+    text = json.dumps(value, indent=2) if strict else json.dumps(value, indent=2, default=str)
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(value, indent=2, default=str) + "\n")
+    temporary.write_text(text + "\n")
     temporary.replace(path)

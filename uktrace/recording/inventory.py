@@ -1,0 +1,250 @@
+"""Which recordings a directory holds, and what each is: the listing behind `uktrace recordings`.
+
+Every run records (`recordings_base()` unless `--record DIR`), so recordings pile up. A directory
+is taken for a recording only by its marker: a run's session.json (an object naming `uktrace` and
+its `guests`, in every format) or a bench's results.json (`"kind": "bench"`). Nothing else is
+listed as one, and no symbolic link is followed (a link is never a recording, sizes count links
+themselves), so pruning (prune.py) only ever reaches what uktrace wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..kernel.find import TEST_GUEST
+from .record import RecordingError, boot_id
+
+DEFAULT_NAME = re.compile(r"run-\d{8}-\d{6}-(\d+)")
+"""`default_run_dir`'s names carry the recording process's pid (recordings from before session.json had one)."""
+
+
+class NotARecording(RecordingError):
+    """The path is not a recording uktrace may list or delete; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """One recording, as a listing shows it."""
+
+    path: Path
+    kind: str
+    """`run`, `demo` or `bench`."""
+    started: float
+    """Epoch seconds (session.json's `started`, else the directory's modification time)."""
+    kernel: str
+    """The booted image's file name (a kraft project's too), or `--cmd` and the launcher."""
+    guests: int
+    """Guests in the run (a bench: boots over every cell)."""
+    statuses: Mapping[str, int]
+    """Guests per final status; `in progress` or `unfinished` for a guest without its guest.json."""
+    size: int
+    """Bytes on disk (allocated blocks, like `du`)."""
+    recorder: int | None
+    """The pid of the uktrace still writing it (or showing it, and able to relaunch a guest into
+    it); None once that process is gone."""
+
+    @property
+    def in_progress(self) -> bool:
+        return self.recorder is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "kind": self.kind,
+            "started": self.started,
+            "kernel": self.kernel,
+            "guests": self.guests,
+            "statuses": dict(self.statuses),
+            "bytes": self.size,
+            "in_progress": self.in_progress,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    base: Path
+    recordings: list[Recording]
+    """Newest first."""
+    others: list[Path]
+    """Entries of `base` that are not recordings: never listed, never touched."""
+
+
+def list_recordings(base: Path) -> Listing:
+    """Every recording directly in `base`, newest first (an absent `base` holds none)."""
+    recordings, others = [], []
+    try:
+        entries = sorted(base.iterdir())
+    except FileNotFoundError:
+        entries = []
+    except OSError as error:
+        raise RecordingError(f"{base}: cannot list ({error.strerror})") from None
+    for entry in entries:
+        try:
+            recordings.append(read_recording(entry))
+        except NotARecording:
+            others.append(entry)
+    recordings.sort(key=lambda r: r.started, reverse=True)
+    return Listing(base, recordings, others)
+
+
+def read_recording(path: Path) -> Recording:
+    """`path` as a recording, or NotARecording saying why it is not one."""
+    if path.is_symlink():
+        raise NotARecording(f"{path}: a symbolic link, not followed; give the recording's own directory")
+    if not path.is_dir():
+        raise NotARecording(f"{path}: not a directory" if path.exists() else f"{path}: no such directory")
+    session = _json_object(path / "session.json")
+    if session is not None and isinstance(session.get("uktrace"), str) and isinstance(session.get("guests"), list):
+        options = _mapping(session.get("options"))
+        if "bench_cell" in options:
+            raise NotARecording(f"{path}: one cell of the bench in {path.parent.parent}; give the bench's directory")
+        return _run(path, session, options)
+    results = _json_object(path / "results.json")
+    if results is not None and results.get("kind") == "bench" and isinstance(results.get("uktrace"), str):
+        return _bench(path, results)
+    raise NotARecording(f"{path}: not a uktrace recording (no session.json, no bench results.json)")
+
+
+def _run(path: Path, session: Mapping[str, Any], options: Mapping[str, Any]) -> Recording:
+    names = [n for n in session["guests"] if isinstance(n, str) and n not in ("", ".", "..") and "/" not in n]
+    metas = [_json_object(path / name / "guest.json") for name in names]
+    started = _started(path, session)
+    recorder = _recorder(session, path.name, started)
+    unfinished = "in progress" if recorder is not None else "unfinished"
+    statuses = Counter(str(meta.get("status", "?")) if meta is not None else unfinished for meta in metas)
+    first = next((meta for meta in metas if meta is not None), None)
+    kind = "demo" if options.get("command") == "demo" else "run"
+    return Recording(path, kind, started, _kernel(first, options), len(names), statuses, disk_usage(path), recorder)
+
+
+def _bench(path: Path, results: Mapping[str, Any]) -> Recording:
+    statuses: Counter[str] = Counter()
+    guests = 0
+    for cell in results.get("cells") or []:
+        summary = _mapping(_mapping(_mapping(cell).get("run")).get("summary"))
+        for status, count in _mapping(summary.get("counts")).items():
+            if isinstance(count, int) and count:
+                statuses[str(status)] += count
+        count = summary.get("guests")
+        guests += count if isinstance(count, int) else 0
+    started = _started(path, results)
+    # the bench's process writes every cell's session: the newest cell says whether it still runs
+    cells = [s for s in (_json_object(c / "session.json") for c in _subdirectories(path / "cells")) if s is not None]
+    newest = max(cells, key=lambda s: _epoch(s.get("started")) or 0.0, default=None)
+    recorder = _recorder(newest, "", started) if newest is not None else None
+    plan = _mapping(results.get("plan"))
+    kernel = plan.get("kernel")
+    name = kernel if isinstance(kernel, str) and kernel.startswith("--cmd") else Path(str(kernel or "?")).name
+    return Recording(path, "bench", started, name, guests, statuses, disk_usage(path), recorder)
+
+
+def _kernel(meta: Mapping[str, Any] | None, options: Mapping[str, Any]) -> str:
+    if options.get("cmd"):
+        return f"--cmd {options['cmd']}"
+    kernel = (meta or {}).get("kernel") or options.get("kernel") or str(TEST_GUEST)
+    return Path(kernel).name if isinstance(kernel, str) else "?"
+
+
+def _started(path: Path, document: Mapping[str, Any]) -> float:
+    started = _epoch(document.get("started"))
+    if started is not None:
+        return started
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _recorder(session: Mapping[str, Any], name: str, started: float) -> int | None:
+    """The pid of the uktrace process still recording: session.json's `recorder` if it ran in this
+    boot of this host, lives, and began before the recording did (a pid reused later is not it).
+    Recordings from before `recorder` have the pid in their default name only: that process must
+    also name uktrace on its command line."""
+    recorder = _mapping(session.get("recorder"))
+    pid = recorder.get("pid")
+    if isinstance(pid, int) and not isinstance(pid, bool):
+        if recorder.get("boot_id") != boot_id():
+            return None  # another machine or an earlier boot: its recorder is gone
+        must_name_uktrace = False
+    else:
+        match = DEFAULT_NAME.fullmatch(name)
+        if match is None:
+            return None
+        pid, must_name_uktrace = int(match[1]), True
+    began = process_start(pid)
+    if began is None or began > started + 1.0:
+        return None
+    if must_name_uktrace and b"uktrace" not in _command_line(pid):
+        return None
+    return pid
+
+
+def process_start(pid: int) -> float | None:
+    """When process `pid` started (epoch seconds), None when there is no such process."""
+    if pid <= 0:
+        return None
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        with open("/proc/stat") as system:
+            boot = next(float(line.split()[1]) for line in system if line.startswith("btime "))
+    except (OSError, StopIteration, ValueError):
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()
+    if fields[0] == "Z":
+        return None  # a zombie records nothing
+    return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+
+
+def _command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b"uktrace"  # unreadable: assume the worst, it may be recording
+
+
+def disk_usage(path: Path) -> int:
+    """Allocated bytes under `path`, links counted as themselves (never followed)."""
+    try:
+        total = os.lstat(path).st_blocks * 512
+    except OSError:
+        return 0
+    for root, directories, files in os.walk(path, followlinks=False):
+        for name in (*directories, *files):
+            try:
+                total += os.lstat(os.path.join(root, name)).st_blocks * 512
+            except OSError:
+                continue  # gone meanwhile
+    return total
+
+
+def _subdirectories(path: Path) -> list[Path]:
+    try:
+        return [p for p in path.iterdir() if p.is_dir() and not p.is_symlink()]
+    except OSError:
+        return []
+
+
+def _json_object(path: Path) -> dict[str, Any] | None:
+    """A regular file's JSON object; None for a link, a missing or unreadable file, or other JSON."""
+    if path.is_symlink() or not path.is_file():
+        return None
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _epoch(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else None

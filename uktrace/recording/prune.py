@@ -1,0 +1,63 @@
+"""Choosing which recordings go, and deleting them: `uktrace recordings prune`.
+
+Only explicit selectors choose (an age, a number of newest to keep, named paths): nothing is
+pruned by default. A recording still being written is never chosen, and each one is read again
+right before it is deleted, so what goes is a uktrace recording at that moment.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .inventory import Recording, read_recording
+from .record import RecordingError
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+AGE = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+
+
+class PruneError(RecordingError):
+    """A selector or a deletion a prune cannot do; the message is for the user."""
+
+
+def parse_age(text: str) -> float:
+    """`30m`, `12h`, `7d`, `2w` as seconds."""
+    match = AGE.fullmatch(text.strip().lower())
+    if match is None:
+        raise PruneError(f"--older-than {text}: not an age (examples: 30m, 12h, 7d, 2w)")
+    return float(match[1]) * UNITS[match[2]]
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    doomed: list[Recording]
+    """What goes, newest first."""
+    busy: list[Recording]
+    """Selected but still being recorded: left alone."""
+
+
+def choose(candidates: Sequence[Recording], *, older_than: float | None, keep: int | None, now: float) -> Choice:
+    """Of `candidates`, those older than `older_than` seconds and not among the `keep` newest:
+    each selector given narrows the choice (`--keep 5 --older-than 7d` keeps the 5 newest and
+    anything from the last week)."""
+    if keep is not None and keep < 0:
+        raise PruneError("--keep must be 0 or more")
+    newest_first = sorted(candidates, key=lambda r: r.started, reverse=True)
+    chosen = newest_first[keep:] if keep is not None else newest_first
+    if older_than is not None:
+        chosen = [r for r in chosen if r.started < now - older_than]
+    return Choice([r for r in chosen if not r.in_progress], [r for r in chosen if r.in_progress])
+
+
+def delete(recording: Recording) -> None:
+    """Delete one recording, after reading its marker again (links inside are removed, never followed)."""
+    again = read_recording(recording.path)
+    if again.in_progress:
+        raise PruneError(f"{recording.path}: still being recorded by uktrace (pid {again.recorder}); left alone")
+    try:
+        shutil.rmtree(recording.path)
+    except OSError as error:
+        raise PruneError(f"{recording.path}: not deleted ({error.strerror or error})") from None
