@@ -48,7 +48,6 @@ from tui.widgets.fleet_table import FleetTable
 from uktrace.analysis.stats import percentile
 from uktrace.launch.fleet import Fleet
 from uktrace.launch.options import RunOptions, prepare
-from uktrace.launch.process import GUEST_NICE
 from uktrace.model.guest import FleetView
 from uktrace.recording.replay import ReplayFleet
 
@@ -287,10 +286,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="uktrace-ui-lag-") as scratch:
             options = RunOptions(count=args.count, append=f"uktrace.era=0.10 uktrace.fault=flood={args.flood}")
             specs, shares = prepare(options)
-            nice = GUEST_NICE if args.guest_priority == "low" else None
-            print(f"guest priority: {args.guest_priority} (QEMU scheduling groups at nice {nice or 0})")
+            low = args.guest_priority == "low"
             try:
-                fleet = Fleet(specs, jobs=args.jobs, record_dir=Path(scratch), guest_nice=nice)
+                fleet = Fleet(specs, jobs=args.jobs, record_dir=Path(scratch), lower_guests=low)
+                print(f"guest priority: {args.guest_priority} (QEMU scheduling groups at nice {fleet.guest_nice or 0})")
                 anyio.run(baseline if args.no_ui else measure, fleet, args)
             finally:
                 shares.cleanup()

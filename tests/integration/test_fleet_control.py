@@ -79,10 +79,11 @@ def autogroup_nice(pid: int) -> int:
     or Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() != "1",
     reason="the kernel does not group processes per session",
 )
-@pytest.mark.parametrize(("nice", "expected"), [(19, 19), (None, 0)])
-async def test_guests_run_below_the_tracer_unless_asked_not_to(tmp_path: Path, nice: int | None, expected: int) -> None:
-    specs, shares = prepare(RunOptions(count=2, append="uktrace.fault=hang"))
-    fleet = Fleet(specs, record_dir=tmp_path / "rec", guest_nice=nice)
+@pytest.mark.parametrize(("lower", "nice"), [(True, 4), (False, None)])
+async def test_guests_run_below_the_tracer_unless_asked_not_to(tmp_path: Path, lower: bool, nice: int | None) -> None:
+    specs, shares = prepare(RunOptions(count=4, append="uktrace.fault=hang"))
+    fleet = Fleet(specs, record_dir=tmp_path / "rec", lower_guests=lower)
+    expected = nice or 0
     own = autogroup_nice(os.getpid())
     try:
         async with anyio.create_task_group() as group:
@@ -94,7 +95,7 @@ async def test_guests_run_below_the_tracer_unless_asked_not_to(tmp_path: Path, n
             fleet.stop()
     finally:
         shares.cleanup()
-    assert [g.nice for g in fleet.guests] == [nice, nice]
+    assert [g.nice for g in fleet.guests] == [nice] * 4
     assert json.loads((tmp_path / "rec" / "guest-1" / "guest.json").read_text())["host"]["nice"] == nice
 
 

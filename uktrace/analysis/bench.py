@@ -25,7 +25,6 @@ from typing import Any
 from .. import __version__
 from ..launch.fleet import Fleet
 from ..launch.options import LaunchError, RunOptions, prepare
-from ..launch.process import GUEST_NICE
 from ..model.guest import FleetView
 from ..recording.record import start_session
 from .cpu import PhaseCpu, cpu_shares
@@ -146,8 +145,8 @@ class Bench:
     command: list[str]
     kernel: str
     no_gate: bool = False
-    guest_nice: int | None = GUEST_NICE
-    """Each QEMU's priority below uktrace's (`--guest-priority`); None: the same."""
+    lower_guests: bool = True
+    """Guests below uktrace's priority (`--guest-priority low`, `launch.priority`)."""
     cells: list[CellResult] = field(default_factory=list)
     started: float = field(default_factory=time.time)
     wall_s: float = 0.0
@@ -162,7 +161,7 @@ class Bench:
             "kind": "bench",
             "command": self.command,
             "plan": self.plan.as_dict()
-            | {"kernel": self.kernel, "options": _options_dict(self.options), "guest_nice": self.guest_nice},
+            | {"kernel": self.kernel, "options": _options_dict(self.options), "lower_guests": self.lower_guests},
             "host": host_info(self.options.qemu if self.options.command is None else None),
             "started": self.started,
             "wall_s": round(self.wall_s, 3),
@@ -266,7 +265,7 @@ def _run_cell(
             timeout=options.timeout,
             record_dir=record_dir,
             start_gate=not bench.no_gate,
-            guest_nice=bench.guest_nice,
+            lower_guests=bench.lower_guests,
         )
         fleet.fs_mode = cell.fs_mode
         bench.current = (position, cell, fleet)

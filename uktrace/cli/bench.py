@@ -32,7 +32,7 @@ from ..launch.shares import ShareError
 from ..model.guest import Guest
 from ..recording.record import RecordingError
 from .report import format_seconds
-from .run import guest_nice, guest_options, wants_tui
+from .run import guest_options, lower_guests, wants_tui
 
 USER_ERRORS = (LaunchError, KernelError, ShareError, RecordingError)
 
@@ -100,7 +100,13 @@ def bench_command(args: argparse.Namespace) -> int:
             stderr.print(f"[red]uktrace bench:[/] {out}: cannot create ({error.strerror})")
             return 2
         bench = Bench(
-            plan, options, out, ["uktrace", *sys.argv[1:]], kernel, no_gate=args.no_gate, guest_nice=guest_nice(args)
+            plan,
+            options,
+            out,
+            ["uktrace", *sys.argv[1:]],
+            kernel,
+            no_gate=args.no_gate,
+            lower_guests=lower_guests(args),
         )
         try:
             _run(bench, args, stderr)

@@ -116,8 +116,9 @@ def add_guest_options(parser: argparse.ArgumentParser) -> None:
         "--guest-priority",
         choices=("low", "normal"),
         default="low",
-        help="low (default): each QEMU's scheduling group at nice 19, so the tracer and its TUI stay "
-        "responsive however many guests run; normal: guests compete with uktrace as equals",
+        help="low (default): the guests together weigh twice uktrace in the scheduler (nice 0 for 2 "
+        "guests, 18 for 100), so the tracer and its TUI stay responsive however many run; normal: "
+        "each guest competes with uktrace as an equal",
     )
     parser.add_argument(
         "--no-gate",

@@ -18,7 +18,6 @@ from ..kernel.find import KernelError
 from ..launch.accel import AccelError
 from ..launch.fleet import Fleet
 from ..launch.options import LaunchError, RunOptions, prepare
-from ..launch.process import GUEST_NICE
 from ..launch.shares import ShareError, Shares
 from ..model.guest import FleetView
 from ..recording.record import RecordingError, default_run_dir, start_session
@@ -44,9 +43,9 @@ def guest_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def guest_nice(args: argparse.Namespace) -> int | None:
-    """`--guest-priority` as the nice value each QEMU's scheduling group gets (None: uktrace's own)."""
-    return GUEST_NICE if getattr(args, "guest_priority", "low") == "low" else None
+def lower_guests(args: argparse.Namespace) -> bool:
+    """`--guest-priority low` (the default): guests below the tracer, see `launch.priority`."""
+    return bool(getattr(args, "guest_priority", "low") == "low")
 
 
 def options_from(args: argparse.Namespace) -> RunOptions:
@@ -86,7 +85,7 @@ def make_fleet(args: argparse.Namespace) -> tuple[Fleet, Shares]:
         record_dir=record_dir,
         firmware_console=getattr(args, "firmware_timing", False),
         start_gate=not getattr(args, "no_gate", False),
-        guest_nice=guest_nice(args),
+        lower_guests=lower_guests(args),
     )
     fleet.fs_mode = fs_mode
     return fleet, shares

@@ -42,7 +42,8 @@ from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Status
 from ..recording.kernels import record_kernel
 from ..recording.record import GuestRecorder, RecordingWriter
-from .process import GUEST_NICE, GuestProcess
+from .priority import guest_nice
+from .process import GuestProcess
 from .qemu import guest_exit_code, qemu_argv
 from .qmp import Qmp, QmpError
 
@@ -71,7 +72,7 @@ class Fleet:
         record_dir: Path,
         firmware_console: bool = False,
         start_gate: bool = True,
-        guest_nice: int | None = GUEST_NICE,
+        lower_guests: bool = True,
     ) -> None:
         self.coalesce_s = COALESCE_S
         self.halt_grace_s = HALT_GRACE_S
@@ -79,8 +80,8 @@ class Fleet:
         """Disk errors met while recording (the run goes on; the views say so at the end)."""
         self.firmware_console = firmware_console
         self.start_gate = start_gate
-        self.guest_nice = guest_nice
-        """Each QEMU's scheduling priority below the tracer's (None: the same as uktrace's)."""
+        self.guest_nice: int | None = None
+        """Each QEMU's nice below the tracer's (`launch.priority`); None: the same as uktrace's."""
         """Start QEMU paused and release each wave with QMP `cont`, all at once."""
         self._wave = _Wave(0)
         self._sockets: Path | None = None
@@ -91,6 +92,8 @@ class Fleet:
             for i, spec in enumerate(specs)
         ]
         self.jobs = max(1, min(jobs or len(specs), len(specs)))
+        if lower_guests:
+            self.guest_nice = guest_nice(self.jobs)
         self.timeout = timeout
         self.record_dir = record_dir
         self.started_ns: int | None = None

@@ -26,8 +26,6 @@ from pathlib import Path
 
 import anyio
 
-GUEST_NICE = 19
-"""Guests yield the CPU to the tracer: the lowest priority (see `GuestProcess`'s `nice`)."""
 READ_SIZE = 1 << 16
 PIPE_SIZE = 1 << 20
 SETPRIV = shutil.which("setpriv")
@@ -38,11 +36,9 @@ class GuestProcess:
     """A started QEMU: console and stderr reads, input, termination, exit status."""
 
     def __init__(self, argv: list[str], env: dict[str, str] | None = None, nice: int | None = None) -> None:
-        """`nice`: the QEMU's priority below the tracer's. Each QEMU runs in its own session, and
-        with `kernel.sched_autogroup_enabled` (most distributions) each session is a scheduling
-        group of its own that competes with uktrace's group as an equal, whatever a process's nice
-        value: so the group's nice is set (`/proc/PID/autogroup`, allowed for one's own processes).
-        Without autogroup, QEMU starts under `nice` instead."""
+        """`nice`: the QEMU's priority below the tracer's (`launch.priority`). With autogroups its
+        session's group gets it (`/proc/PID/autogroup`, allowed for one's own processes): a
+        process's own nice only ranks it inside its group. Without, QEMU starts under `nice`."""
         self.argv = argv
         master, slave = os.openpty()
         attributes = termios.tcgetattr(slave)
