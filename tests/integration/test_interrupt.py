@@ -86,3 +86,23 @@ def test_sigkill_of_uktrace_still_leaves_no_qemu(tmp_path: Path) -> None:
     while qemu_processes_mentioning(str(record)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert qemu_processes_mentioning(str(record)) == []
+
+
+def test_a_terminal_nobody_reads_does_not_stall_the_run(tmp_path: Path) -> None:
+    record = tmp_path / "rec"
+    # 20 guests, one line each in the live view at 10 Hz: far more than a pty buffers in 10 s
+    command = ["-m", "uktrace", "run", "--headless", "-n", "20", "--append", "uktrace.fault=hang"]
+    child = pexpect.spawn(sys.executable, [*command, "--record", str(record)], timeout=120, dimensions=(60, 200))
+    hung = b"PCI 00:01.00"  # the hanging guest's last line: its boot got as far as it goes
+    deadline = time.monotonic() + 60
+    consoles: list[Path] = []
+    while time.monotonic() < deadline:
+        time.sleep(0.2)  # not reading the terminal meanwhile
+        consoles = [path for path in record.glob("guest-*/console.raw") if hung in path.read_bytes()]
+        if len(consoles) == 20:
+            break
+    assert len(consoles) == 20, "the run stalled on a terminal nobody read"
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130

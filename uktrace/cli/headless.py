@@ -6,9 +6,11 @@ guests, a compact summary (counts by status and by phase) above that.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 
 import anyio
+import anyio.to_thread
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.table import Table
@@ -49,7 +51,7 @@ def progress(fleet: FleetView) -> RenderableType:
             Text(timeline.status.value, style=STATUS_STYLE[timeline.status]),
             timeline.current or ("spawn" if guest.spawn_ns else "waiting"),
             format_seconds(guest.elapsed_s(now)),
-            Text(stall_note(guest, now) or "", style="yellow"),
+            Text(stall_note(guest, now) or "", style="yellow") if guest.stall or guest.stalled(now) else "",
         )
     return Group(header, table)
 
@@ -58,11 +60,18 @@ STATUS_STYLE_BY_NAME = {status.value: style for status, style in STATUS_STYLE.it
 
 
 async def live_progress(fleet: FleetView, console: Console) -> None:
-    """Redraw `progress` until cancelled."""
+    """Redraw `progress` until cancelled.
+
+    The terminal is written from a thread: a terminal nobody reads (a paused pager, a pty whose
+    reader is busy) blocks the write once its buffer is full, and on the event loop that would
+    stop every console being read, so the guests being traced would stall on their UARTs. Frames
+    are skipped meanwhile; the run's own work never waits for the screen."""
     with Live(progress(fleet), console=console, auto_refresh=False, transient=True) as live:
         while True:
             await anyio.sleep(1 / REFRESH_HZ)
-            live.update(progress(fleet), refresh=True)
+            await anyio.to_thread.run_sync(
+                functools.partial(live.update, progress(fleet), refresh=True), abandon_on_cancel=True
+            )
 
 
 def summary_tables(fleet: FleetView) -> RenderableType:
