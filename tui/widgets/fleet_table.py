@@ -31,6 +31,7 @@ from textual.strip import Strip
 from parsers.phases import PHASES
 from uktrace.cli.report import format_seconds
 from uktrace.model.guest import FleetView, Guest
+from uktrace.model.palette import CURSOR, CURSOR_UNFOCUSED
 from uktrace.model.timeline import Phase, Status
 
 from ..bar import Span, axis_segments, bar_segments, nice_axis, spans_of
@@ -103,15 +104,13 @@ class FleetTable(ScrollView, can_focus=True):
         Binding("home,g", "cursor_to(0)", "First", show=False),
         Binding("end,G", "cursor_to(-1)", "Last", show=False),
     ]
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"fleet-table--header", "fleet-table--cursor", "fleet-table--empty"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"fleet-table--header", "fleet-table--empty"}
     DEFAULT_CSS = """
     FleetTable {
         overflow-x: hidden;
         overflow-y: auto;
         scrollbar-size-vertical: 1;
         & > .fleet-table--header { text-style: bold; color: $text-muted; }
-        & > .fleet-table--cursor { background: $boost 300%; }
-        &:focus > .fleet-table--cursor { background: $accent 30%; }
         & > .fleet-table--empty { color: $text-muted; text-style: italic; }
     }
     """
@@ -341,11 +340,16 @@ class FleetTable(ScrollView, can_focus=True):
         if strip is None:
             self.redraws += 1
             segments = self._row(guest, layout)
-            row_style = base + self.get_component_rich_style("fleet-table--cursor") if selected else base
+            row_style = base + self._cursor_style() if selected else base
             strip = Strip(Segment.apply_style(segments, style=row_style), width).adjust_cell_length(width, base)
             self._strips[key] = strip
         self._drawn[guest.index] = guest.changes
         return strip
+
+    def _cursor_style(self) -> Style:
+        """A neutral grey no phase uses (`uktrace.model.palette.CURSOR`), lighter while the table
+        has focus: a tinted highlight would read as a phase (an orange one looked like firmware)."""
+        return Style(bgcolor=CURSOR if self.has_focus else CURSOR_UNFOCUSED, bold=self.has_focus)
 
     def _header(self, layout: Layout, width: int, base: Style) -> Strip:
         style = base + self.get_component_rich_style("fleet-table--header")
