@@ -121,6 +121,9 @@ async def test_the_guest_view_opens_on_the_fleets_axis_and_keeps_its_own() -> No
         assert "■ firmware" not in text and "■ mount" in text  # the in-guest rows only
         await pilot.press("z")
         assert screen.zoom == Zoom("phase", "subsystems")  # this guest's longest in-guest phase
+        text = screen_text(app)
+        assert "■ subsystems" in text and "■ init_table" in text  # the window shows where it ends
+        assert "■ spawn" not in text and "■ main" not in text  # the rest would push it out of sight
         await pilot.press("a")
         assert "axis: host, since spawn" in screen_text(app)
         await pilot.press("escape")

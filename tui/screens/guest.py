@@ -137,8 +137,8 @@ def phase_table(guest: Guest, phases: list[Phase], now: int, axis: PhaseAxis, ca
     for call in calls or []:
         nested.setdefault(call.phase, []).append(call)
     for phase in phases:
-        if axis.zoom.preset == "guest" and phase.name in HOST_PHASES:
-            continue  # zoomed on the in-guest phases: the host's rows would only push them down
+        if not _in_view(phase, axis, where, window):
+            continue  # zoomed: rows the window does not show would only push its phases out of sight
         indent = "  " if phase.name in NESTED else ""
         name = Text.assemble(indent, ("■ ", phase_colour(phase.name)), phase.name)
         table.add_row(name, *_timing(phase, phase.name, where, window, axis))
@@ -151,6 +151,17 @@ def phase_table(guest: Guest, phases: list[Phase], now: int, axis: PhaseAxis, ca
     if not phases:
         table.add_row(Text("no phase yet" if running or guest.spawn_ns is None else "no phase markers", "dim"))
     return table
+
+
+def _in_view(phase: Phase, axis: PhaseAxis, where: Placement, window: Window) -> bool:
+    """Whether the table lists `phase`: every phase for the whole boot, the guest's own when zoomed
+    in guest, those the window shows when zoomed on one phase (itself and where it meets others)."""
+    if axis.zoom.preset == "guest":
+        return phase.name not in HOST_PHASES
+    if axis.zoom.preset == "phase":
+        span = place(phase.name, phase, axis.mode, where)
+        return span is not None and span.end >= window.start and span.start <= window.end
+    return True
 
 
 def _columns(axis: PhaseAxis) -> tuple[str, ...]:
