@@ -8,14 +8,15 @@ its 1/8-cell position. Where a bar starts inside a cell (a guest spawned a littl
 first one), the block is drawn reversed: its painted part shows the background, the rest the
 first phase's colour.
 
-Time is never read here: callers pass the spans (host seconds on a shared axis) and the axis.
+Time is never read here: callers pass the spans and the axis, both from the engine
+(`uktrace.model.axis`: spans per axis mode, the window a zoom fits). Tick labels are the axis's own
+seconds, so a zoomed window that starts at 750 ms is labelled from 750ms.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from functools import lru_cache
 
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -23,55 +24,15 @@ from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import Style
 
-from parsers.phases import NESTED
-from uktrace.model.timeline import Phase
+from uktrace.model.axis import Span as Span
+from uktrace.model.axis import nice_axis as nice_axis
 
 from .palette import phase_colour
 
 EIGHTHS = " ▏▎▍▌▋▊▉█"
 """EIGHTHS[k]: a block filling the left k/8 of a cell (0 = empty, 8 = full)."""
-NICE_STEPS = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
-"""Axis lengths per decade: the fleet axis snaps up to one of these, so it rescales rarely."""
 TICK_STEPS = (1.0, 2.0, 5.0)
-MIN_AXIS = 0.01
-"""Seconds: the shortest axis (a fleet that has only just started)."""
 _EMPTY = -1
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """One phase on the axis, in seconds since the axis origin."""
-
-    phase: str
-    start: float
-    end: float
-
-
-def spans_of(phases: Iterable[Phase], offset: float = 0.0, open_until: float | None = None) -> list[Span]:
-    """Top-level phases with a host clock, shifted by `offset` (the guest's spawn on the axis).
-
-    `open_until` (seconds since spawn) is given while the guest is still booting or running: the
-    phase in progress (the engine leaves its end open, host phases included) grows until then."""
-    spans: list[Span] = []
-    for phase in phases:
-        if phase.name in NESTED or phase.host_start is None:
-            continue
-        end = phase.host_end
-        if end is None:
-            end = open_until if open_until is not None else phase.host_start
-        spans.append(Span(phase.name, offset + phase.host_start, offset + max(end, phase.host_start)))
-    return spans
-
-
-def nice_axis(seconds: float) -> float:
-    """The smallest 'nice' axis length (1, 1.5, 2, 3, 4, 5, 6, 8 × 10^k) that holds `seconds`."""
-    seconds = max(seconds, MIN_AXIS)
-    decade = 10.0 ** math.floor(math.log10(seconds))
-    for step in (*NICE_STEPS, 10.0):
-        length = round(step * decade, 12)
-        if length >= seconds:
-            return length
-    return 10 * decade  # pragma: no cover - the loop ends at 10 × decade
 
 
 def tick_step(axis: float, width: int, min_gap: int = 14) -> float:
@@ -187,21 +148,28 @@ class _Segments:
             self.segments.append(Segment(text, style))
 
 
-def axis_segments(axis: float, width: int, style: Style | str = "dim") -> list[Segment]:
-    """Exactly `width` cells of tick labels (`0`, `200ms`, …) at their position on the axis."""
+def axis_segments(axis: float, width: int, style: Style | str = "dim", start: float = 0.0) -> list[Segment]:
+    """Exactly `width` cells of tick labels (`0`, `200ms`, …) at their position on an axis `axis`
+    seconds long from `start` (a zoomed window: its ticks are the multiples of the step in it)."""
     if width <= 0:
         return []
     chars = [" "] * width
     step = tick_step(axis, width)
     free_from = 0
-    count = int(axis / step + 1e-9) if step > 0 else 0
-    for n in range(count + 1):
-        label = tick_label(round(n * step, 12))
-        position = min(round(n * step / axis * width), width - len(label)) if axis > 0 else 0
+    first = math.ceil(start / step - 1e-9) if step > 0 else 0
+    last = math.floor((start + axis) / step + 1e-9) if step > 0 else 0
+    for n in range(first, last + 1):
+        value = round(n * step, 12)
+        label = tick_label(value)
+        position = min(round((value - start) / axis * width), width - len(label)) if axis > 0 else 0
         if position < free_from or position < 0:
             continue
         chars[position : position + len(label)] = label
         free_from = position + len(label) + 1
+    end = tick_label(round(start + axis, 12))
+    if axis > 0 and free_from <= width - len(end) - 1 and chars[-1] == " ":
+        # too narrow for a second tick: the axis's end, so the scale is never a lone `0`
+        chars[width - len(end) :] = end
     return [Segment("".join(chars), Style.parse(style) if isinstance(style, str) else style)]
 
 
@@ -226,12 +194,13 @@ class TimelineBar:
 class TimeAxis:
     """A Rich renderable: the tick labels under (or over) timeline bars of the same axis and width."""
 
-    def __init__(self, axis: float, width: int | None = None) -> None:
+    def __init__(self, axis: float, width: int | None = None, start: float = 0.0) -> None:
         self.axis = axis
         self.width = width
+        self.start = start
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield from axis_segments(self.axis, min(self.width or options.max_width, options.max_width))
+        yield from axis_segments(self.axis, min(self.width or options.max_width, options.max_width), start=self.start)
         yield Segment.line()
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:

@@ -6,6 +6,7 @@ import io
 
 from rich.console import Console, RenderableType
 from rich.segment import Segment
+from rich.text import Text
 
 from parsers import Kind, Record
 from parsers.phases import PHASES
@@ -16,12 +17,13 @@ from tui.bar import (
     axis_segments,
     bar_segments,
     nice_axis,
-    spans_of,
     tick_label,
 )
 from tui.charts import BoxPlot, Histogram
 from tui.palette import PHASE_COLOURS
+from tui.widgets.header import legend, title_lines
 from uktrace.analysis.stats import Distribution, distribution
+from uktrace.model.axis import AxisMode, Placement, spans_of
 from uktrace.model.timeline import BootTimeline, Phase
 
 SPAWN = PHASE_COLOURS["spawn"]
@@ -77,22 +79,26 @@ def test_a_bar_starting_inside_a_cell_is_drawn_reversed() -> None:
 
 def test_a_running_phase_grows_until_now() -> None:
     phases = [Phase("spawn", host_start=0.0, host_end=0.1), Phase("firmware", host_start=0.1)]
-    spans = spans_of(phases, offset=0.0, open_until=0.25)
+    spans = spans_of(phases, AxisMode.HOST, Placement(offset=0.0, host_now=0.25))
     assert spans == [Span("spawn", 0.0, 0.1), Span("firmware", 0.1, 0.25)]
     assert styled(bar_segments(spans, 0.4, 8)) == [("██", SPAWN), ("███", FIRMWARE), ("   ", "none")]
-    later = spans_of(phases, offset=0.0, open_until=0.4)
+    later = spans_of(phases, AxisMode.HOST, Placement(offset=0.0, host_now=0.4))
     assert styled(bar_segments(later, 0.4, 8)) == [("██", SPAWN), ("██████", FIRMWARE)]
 
 
 def test_before_the_first_guest_line_the_bar_is_spawn_then_firmware() -> None:
     timeline = BootTimeline("g")
     timeline.spawned(0)
-    assert spans_of(timeline.phases(), offset=0.1, open_until=0.2) == [Span("spawn", 0.1, 0.30000000000000004)]
+    assert spans_of(timeline.phases(), AxisMode.HOST, Placement(offset=0.1, host_now=0.2)) == [
+        Span("spawn", 0.1, 0.30000000000000004)
+    ]
     timeline.consume(Record(0, Kind.FIRMWARE, "SeaBIOS (version 1.16.2)", b"", "", host_ns=50_000_000))
-    spans = spans_of(timeline.phases(), offset=0.0, open_until=0.2)
+    spans = spans_of(timeline.phases(), AxisMode.HOST, Placement(offset=0.0, host_now=0.2))
     assert spans == [Span("spawn", 0.0, 0.05), Span("firmware", 0.05, 0.2)]
     # once finished nothing grows
-    assert spans_of([Phase("spawn", host_start=0.0, host_end=0.05)], open_until=None) == [Span("spawn", 0.0, 0.05)]
+    assert spans_of([Phase("spawn", host_start=0.0, host_end=0.05)], AxisMode.HOST, Placement(host_now=None)) == [
+        Span("spawn", 0.0, 0.05)
+    ]
 
 
 def test_nested_phases_and_phases_without_host_time_are_not_drawn() -> None:
@@ -135,6 +141,13 @@ def test_time_axis_labels() -> None:
     assert axis_segments(1.0, 0) == []
 
 
+def test_a_zoomed_axis_is_labelled_with_its_own_seconds() -> None:
+    # a window of 200 ms from 700 ms: ticks at the multiples of the step inside it
+    assert render(TimeAxis(0.2, 40, start=0.7), 40) == "700ms               800ms          900ms\n"
+    # 1.05 is not a multiple of the step (100 ms): the first tick is 1.1s, a third of the way
+    assert render(TimeAxis(0.15, 30, start=1.05), 30) == " " * 10 + "1.1s            1.2s\n"
+
+
 def test_a_failure_reason_follows_the_bar() -> None:
     bar = TimelineBar([Span("spawn", 0.0, 0.3)], 1.0, 20, note="divide error")
     assert render(bar, 20) == "██████ divide error \n"
@@ -150,7 +163,7 @@ def test_box_plot_and_histogram() -> None:
     assert render(BoxPlot(same, 1.0, MAIN, 10), 10) == "     █    \n"
     # one guest fills one cell of the two-cell-tall column of two: 8 of 16 eighths
     assert render(Histogram([0.1, 0.2, 0.2, 0.9], height=2, width=10), 10) == (
-        "  █       \n" + " ██      █\n" + "0         \n"
+        "  █       \n" + " ██      █\n" + "0       1s\n"  # too narrow for a second tick: the end
     )
     assert render(Histogram([0.1, 0.2, 0.2, 0.2, 0.9], height=1, width=10), 10).splitlines()[0] == " ▃█      ▃"
 
@@ -165,10 +178,10 @@ def test_a_guest_paused_at_the_start_gate_waits_in_gate() -> None:
     timeline = BootTimeline("g")
     timeline.spawned(0)
     timeline.vmm_ready(50_000_000)
-    spans = spans_of(timeline.phases(), open_until=0.2)
+    spans = spans_of(timeline.phases(), AxisMode.HOST, Placement(host_now=0.2))
     assert spans == [Span("spawn", 0.0, 0.05), Span("gate", 0.05, 0.2)]
     timeline.released(150_000_000)
-    spans = spans_of(timeline.phases(), open_until=0.2)
+    spans = spans_of(timeline.phases(), AxisMode.HOST, Placement(host_now=0.2))
     assert spans == [Span("spawn", 0.0, 0.05), Span("gate", 0.05, 0.15), Span("firmware", 0.15, 0.2)]
 
 
@@ -178,4 +191,33 @@ def test_a_span_shorter_than_a_cell_still_shows_where_it_starts() -> None:
         (" ", "none"),
         ("▋", f"reverse {PHASE_COLOURS['mount']}"),
         ("        ", "none"),
+    ]
+
+
+def test_the_header_breaks_between_items_never_inside_one() -> None:
+    counts = Text("exited 8")
+    details = ["8 guests", "jobs 8", "fs shared", "run 1.263 s"]
+    wide = title_lines("uktrace demo", details, counts, 80).plain
+    assert wide == "uktrace demo  8 guests · jobs 8 · fs shared · run 1.263 s" + " " * 15 + "exited 8"
+    narrow = title_lines("uktrace replay tests/data/recordings/shared-8", details, counts, 58).plain
+    assert narrow.splitlines() == [
+        "uktrace replay tests/data/recordings/shared-8  8 guests",
+        "jobs 8 · fs shared · run 1.263 s" + " " * 18 + "exited 8",
+    ]
+    # the counts on a line of their own when the last line has no room
+    busy = Text("booting 4  running 1  exited 3")
+    assert title_lines("uktrace demo", details, busy, 40).plain.splitlines() == [
+        "uktrace demo  8 guests · jobs 8",
+        "fs shared · run 1.263 s",
+        " " * 10 + "booting 4  running 1  exited 3",
+    ]
+    # a title too long for any detail beside it: the details start the next line
+    assert title_lines("x" * 20, details, Text(), 20).plain.splitlines()[1] == "8 guests · jobs 8"
+
+
+def test_the_legend_lists_the_phases_asked_for_one_space_apart_when_narrow() -> None:
+    assert legend(0, ("mount", "main")).plain == "■ mount  ■ main"
+    assert legend(30, ("spawn", "gate", "firmware", "mount", "main")).plain.splitlines() == [
+        "■ spawn ■ gate ■ firmware",
+        "■ mount ■ main",
     ]

@@ -69,3 +69,24 @@ def test_blame_view(snap_compare: Any) -> None:
         await symbols_read(pilot)  # every guest's functions named from the recording's table
 
     assert snap_compare(replay_app("shared-8"), terminal_size=SIZE, run_before=blame_named)
+
+
+SMALL = (60, 15)
+
+
+def test_fleet_view_at_60x15(snap_compare: Any) -> None:
+    assert snap_compare(replay_app("shared-8"), terminal_size=SMALL, run_before=settle)
+
+
+def test_guest_view_at_60x15(snap_compare: Any) -> None:
+    assert snap_compare(replay_app("shared-8"), terminal_size=SMALL, run_before=open_guest("enter"))
+
+
+def test_fleet_view_on_the_guest_clock_zoomed_in_guest(snap_compare: Any) -> None:
+    assert snap_compare(replay_app("shared-8"), press=["a", "a", "z"], terminal_size=SIZE, run_before=settle)
+
+
+def test_fleet_view_zoomed_on_mount(snap_compare: Any) -> None:
+    """The host axis from 950 ms: every guest's mount (and its neighbours) across the fleet."""
+    press = ["s", *["down"] * 12, "enter", "right_square_bracket"]  # sorted by mount, zoomed on it
+    assert snap_compare(replay_app("shared-8"), press=press, terminal_size=SIZE, run_before=settle)

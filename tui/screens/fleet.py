@@ -1,4 +1,5 @@
-"""The fleet view: header, one row per guest, a filter prompt; keys to open, sort, stop, relaunch."""
+"""The fleet view: header, one row per guest, a filter prompt; keys to open, sort, stop, relaunch,
+and to choose the bars' axis (`a`) and zoom (`z`, `[`/`]`)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ class FleetScreen(LiveScreen):
         Binding("s", "sort", "Sort"),
         Binding("x", "stop_guest", "Stop"),
         Binding("r", "relaunch", "Relaunch"),
+        Binding("a", "axis", "Axis"),
+        Binding("z", "zoom", "Zoom"),
+        Binding("left_square_bracket", "zoom_step(-1)", "Previous phase", show=False),
+        Binding("right_square_bracket", "zoom_step(1)", "Next phase", show=False),
         Binding("tab", "app.view('summary')", "Summary"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
@@ -98,6 +103,24 @@ class FleetScreen(LiveScreen):
 
         self.app.push_screen(SortPicker(self.table.order), chosen)
 
+    # -- axis and zoom -----------------------------------------------------------------------------
+
+    def action_axis(self) -> None:
+        """Host since the first spawn → host since each first console line → guest clock."""
+        mode = self.table.mode.next()
+        self.table.set_axis(mode=mode)
+        self.header.set_legend(mode.phases)
+
+    def action_zoom(self) -> None:
+        """Whole boot → in-guest phases → the phase under focus."""
+        table = self.table
+        table.set_axis(zoom=table.zoom.cycled(table.focus_phase()))
+
+    def action_zoom_step(self, delta: int) -> None:
+        """Zoom on the previous or next phase (from another zoom: on the phase under focus)."""
+        table = self.table
+        table.set_axis(zoom=table.zoom.stepped(delta, table.focus_phase()))
+
     # -- a guest ---------------------------------------------------------------------------------
 
     def action_open(self) -> None:
@@ -110,7 +133,8 @@ class FleetScreen(LiveScreen):
         self.open(event.guest)
 
     def open(self, guest: Guest) -> None:
-        self.app.push_screen(GuestScreen(self.fleet, guest, self.clock))
+        table = self.table
+        self.app.push_screen(GuestScreen(self.fleet, guest, self.clock, table.mode, table.zoom))
 
     def action_stop_guest(self) -> None:
         stop_guest(self, self.fleet, self.table.guest)

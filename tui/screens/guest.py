@@ -1,6 +1,10 @@
 """The guest view: status and failure, the phase breakdown on both clocks (each boot table's
 functions nested under its phase with `c`: boot order, longest first), QEMU's stderr, the console.
 
+The phase bars have the fleet's axis modes and zooms (`a`, `z`, `[`/`]`; `uktrace.model.axis`), for
+this guest alone: host time since its spawn or since its first console line, or its own clock. The
+view opens on the fleet's choice and keeps its own afterwards.
+
 Typing (`i`) sends a line to the guest's serial console while it runs; the engine writes it to
 the pty (`Guest.send`). Enter sends CR, as a terminal in raw mode does: a serial console reads
 what a user at a real terminal would type.
@@ -9,6 +13,7 @@ what a user at a real terminal would type.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.console import RenderableType
@@ -20,28 +25,45 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Input, Static
 
-from parsers.phases import NESTED
+from parsers.phases import HOST_PHASES, NESTED
 from uktrace.analysis.naming import guest_symbols
 from uktrace.cli.report import format_seconds, status_text
 from uktrace.kernel.symbols import Symbols
+from uktrace.model.axis import (
+    WHOLE_BOOT,
+    AxisMode,
+    Placement,
+    Span,
+    Window,
+    Zoom,
+    fit,
+    longest,
+    place,
+    placement,
+    spans_of,
+)
 from uktrace.model.calls import Call, sort_calls
 from uktrace.model.guest import FleetView, Guest
 from uktrace.model.timeline import Phase
 
-from ..bar import Span, TimeAxis, TimelineBar, nice_axis
+from ..bar import TimeAxis, TimelineBar, nice_axis
 from ..commands import relaunch_guest, stop_guest
 from ..palette import phase_colour
 from ..widgets.console_view import ConsoleView
-from ..widgets.fleet_table import in_progress
+from ..widgets.fleet_table import axis_caption, in_progress
 from . import LiveScreen
 
 ENTER = b"\r"
 PHASE_TABLE_TEXT = 78
 """Cells the phase table's text columns take; the bar column gets the rest of the width."""
+NARROW = 100
+"""Below this width the phase table keeps the two columns of the axis's clock, and shorter names."""
+NARROW_TEXT = 48
 STDERR_LINES = 8
 """QEMU stderr lines shown (the tail; the whole of it is in the recording)."""
 NAME_WIDTH = 26
 """Cells for a phase or function name; a longer function name ends in `…`."""
+NARROW_NAME = 16
 CALL_ORDERS = ("hidden", "boot order", "longest first")
 """What `c` cycles through for the nested functions: hidden first, so the console keeps its room
 (a real kernel runs dozens of constructors)."""
@@ -69,62 +91,107 @@ def info_text(guest: Guest, now: int) -> Text:
     return text
 
 
-def phase_table(guest: Guest, phases: list[Phase], now: int, bar_width: int, calls: list[Call] | None = None) -> Table:
-    """One row per phase: host start and duration, guest start and duration, and its span as a bar;
-    under a boot table's phase, one row per function it ran (`calls`, in the order given)."""
+@dataclass(frozen=True, slots=True)
+class PhaseAxis:
+    """How the phase table draws its bars: the axis mode, the zoom, and the table's width."""
+
+    mode: AxisMode = AxisMode.HOST
+    zoom: Zoom = WHOLE_BOOT
+    bar_width: int = 16
+    width: int = 0
+    """The table's whole width (the caption drops its key hints below what it needs)."""
+    narrow: bool = False
+    """Only the two columns of the axis's clock, and shorter names (a narrow terminal)."""
+
+
+def guest_window(guest: Guest, phases: list[Phase], now: int, axis: PhaseAxis) -> tuple[Window, bool]:
+    """The window `axis.zoom` fits over this guest's phases, and whether it found them (else the
+    whole boot is shown)."""
+    spans = [spans_of(phases, axis.mode, placement(guest, guest.spawn_ns, now))]
+    window = fit(spans, axis.zoom)
+    if window is None:
+        return fit(spans, WHOLE_BOOT) or Window(0.0, nice_axis(0)), False
+    return window, True
+
+
+def focus_phase(guest: Guest, now: int, mode: AxisMode) -> str | None:
+    """The phase to zoom on first: this guest's longest in-guest phase on the axis in use."""
+    return longest(spans_of(guest.timeline.phases(), mode, placement(guest, guest.spawn_ns, now)))
+
+
+def phase_table(guest: Guest, phases: list[Phase], now: int, axis: PhaseAxis, calls: list[Call] | None = None) -> Table:
+    """One row per phase: host start and duration, guest start and duration, and its span as a bar
+    on `axis` (its mode and zoom); under a boot table's phase, one row per function it ran (`calls`,
+    in the order given)."""
     running = in_progress(guest)
-    since_spawn = (now - guest.spawn_ns) / 1e9 if running and guest.spawn_ns is not None else None
-    ends = [p.host_end for p in phases if p.host_end is not None]
-    total = guest.elapsed_s(now) or (max(ends) if ends else 0.0)
-    axis = nice_axis(total)
-    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-    table.add_column("phase", no_wrap=True, max_width=NAME_WIDTH)
-    for column in ("host start", "host time", "guest start", "guest time"):
+    where = placement(guest, guest.spawn_ns, now)
+    window, fitted = guest_window(guest, phases, now, axis)
+    mode = axis.mode.label.replace("first spawn", "spawn")  # one guest: its own spawn
+    caption = axis_caption(mode, axis.zoom, fitted, axis.width)
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", title=caption, title_justify="left")
+    table.add_column("phase", no_wrap=True, max_width=NARROW_NAME if axis.narrow else NAME_WIDTH)
+    for column in _columns(axis):
         table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
-    table.add_column(TimeAxis(axis, bar_width), no_wrap=True, width=bar_width)
+    table.add_column(TimeAxis(window.length, axis.bar_width, window.start), no_wrap=True, width=axis.bar_width)
     nested: dict[str, list[Call]] = {}
     for call in calls or []:
         nested.setdefault(call.phase, []).append(call)
     for phase in phases:
+        if not _in_view(phase, axis, where, window):
+            continue  # zoomed: rows the window does not show would only push its phases out of sight
         indent = "  " if phase.name in NESTED else ""
         name = Text.assemble(indent, ("■ ", phase_colour(phase.name)), phase.name)
-        table.add_row(name, *_timing(phase, phase.name, since_spawn, axis, bar_width))
+        table.add_row(name, *_timing(phase, phase.name, where, window, axis))
         functions = nested.pop(phase.name, [])
         for index, call in enumerate(functions):
             branch = "  └ " if index == len(functions) - 1 else "  ├ "
             label = Text(call.label, style="" if call.name else "dim")
             name = Text.assemble((branch, phase_colour(phase.name)), label)
-            table.add_row(name, *_timing(call, phase.name, since_spawn, axis, bar_width))
+            table.add_row(name, *_timing(call, phase.name, where, window, axis))
     if not phases:
         table.add_row(Text("no phase yet" if running or guest.spawn_ns is None else "no phase markers", "dim"))
     return table
 
 
+def _in_view(phase: Phase, axis: PhaseAxis, where: Placement, window: Window) -> bool:
+    """Whether the table lists `phase`: every phase for the whole boot, the guest's own when zoomed
+    in guest, those the window shows when zoomed on one phase (itself and where it meets others)."""
+    if axis.zoom.preset == "guest":
+        return phase.name not in HOST_PHASES
+    if axis.zoom.preset == "phase":
+        span = place(phase.name, phase, axis.mode, where)
+        return span is not None and span.end >= window.start and span.start <= window.end
+    return True
+
+
+def _columns(axis: PhaseAxis) -> tuple[str, ...]:
+    if not axis.narrow:
+        return ("host start", "host time", "guest start", "guest time")
+    return ("guest start", "guest time") if axis.mode is AxisMode.GUEST else ("host start", "host time")
+
+
 def _timing(
-    span: Phase | Call, phase: str, since_spawn: float | None, axis: float, bar_width: int
+    span: Phase | Call, phase: str, where: Placement, window: Window, axis: PhaseAxis
 ) -> tuple[RenderableType, ...]:
     """Host start and time (growing, with `…`, while open), guest start and time, and the bar."""
     host_time = None if span.host_end is None or span.host_start is None else span.host_end - span.host_start
     host_label = format_seconds(host_time)
-    end = span.host_end
-    if end is None and since_spawn is not None and span.host_start is not None:
-        end = since_spawn
-        host_label = format_seconds(end - span.host_start) + "…"
+    if span.host_end is None and where.host_now is not None and span.host_start is not None:
+        host_label = format_seconds(where.host_now - span.host_start) + "…"
     guest_time = None if span.guest_end is None or span.guest_start is None else span.guest_end - span.guest_start
-    # at least an eighth of a cell, so a span that took no time still shows where it happened
-    eighth = axis / (bar_width * 8)
-    bar = (
-        []
-        if span.host_start is None or end is None
-        else [Span(phase, span.host_start, max(end, span.host_start + eighth))]
-    )
-    return (
-        format_seconds(span.host_start),
-        host_label,
-        format_seconds(span.guest_start),
-        format_seconds(guest_time),
-        TimelineBar(bar, axis, bar_width),
-    )
+    placed = place(phase, span, axis.mode, where)
+    bar = []
+    if placed is not None:
+        # at least an eighth of a cell, so a span that took no time still shows where it happened
+        eighth = window.length / (axis.bar_width * 8)
+        bar = window.shift([Span(phase, placed.start, max(placed.end, placed.start + eighth))])
+    cells = {
+        "host start": format_seconds(span.host_start),
+        "host time": host_label,
+        "guest start": format_seconds(span.guest_start),
+        "guest time": format_seconds(guest_time),
+    }
+    return (*(cells[column] for column in _columns(axis)), TimelineBar(bar, window.length, axis.bar_width))
 
 
 def stderr_panel(guest: Guest) -> RenderableType | None:
@@ -147,29 +214,43 @@ class GuestScreen(LiveScreen):
         Binding("i", "type", "Type"),
         Binding("p", "toggle_phases", "Phases", show=False),
         Binding("c", "cycle_calls", "Calls", show=False),
+        Binding("a", "axis", "Axis"),
+        Binding("z", "zoom", "Zoom"),
+        Binding("left_square_bracket", "zoom_step(-1)", "Previous phase", show=False),
+        Binding("right_square_bracket", "zoom_step(1)", "Next phase", show=False),
         Binding("x", "stop_guest", "Stop"),
         Binding("r", "relaunch", "Relaunch"),
     ]
     DEFAULT_CSS = """
-    GuestScreen #info { height: auto; padding: 0 1; background: $panel; }
+    GuestScreen #info { height: auto; max-height: 25%; padding: 0 1; background: $panel; }
     GuestScreen #phases {
-        height: auto; max-height: 18; overflow-y: auto; padding: 0 1; border-bottom: solid $panel-lighten-2;
+        height: auto; max-height: 50%; overflow-y: auto; padding: 0 1; border-bottom: solid $panel-lighten-2;
     }
     GuestScreen #phases.-functions { max-height: 70%; }
     GuestScreen #phases.-hidden { display: none; }
     GuestScreen #stderr { height: auto; display: none; }
     GuestScreen #stderr.-shown { display: block; }
-    GuestScreen ConsoleView { height: 1fr; min-height: 4; }
+    GuestScreen ConsoleView { height: 1fr; min-height: 3; }
     GuestScreen #status-line { height: 1; padding: 0 1; color: $text-muted; }
     GuestScreen Input { dock: bottom; display: none; border: tall $accent; }
     GuestScreen Input.-shown { display: block; }
     """
 
-    def __init__(self, fleet: FleetView, guest: Guest, clock: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        fleet: FleetView,
+        guest: Guest,
+        clock: Callable[[], int],
+        mode: AxisMode = AxisMode.HOST,
+        zoom: Zoom = WHOLE_BOOT,
+    ) -> None:
         super().__init__(name="guest")
         self.fleet = fleet
         self.guest = guest
         self.clock = clock
+        self.mode = mode
+        self.zoom = zoom
+        """The bars' axis mode and zoom: the fleet's when the view opened, then this view's own."""
         self._seen: tuple[object, ...] = ()
         self._status = ""
         self._symbols: Symbols | None = None
@@ -212,16 +293,20 @@ class GuestScreen(LiveScreen):
             self.size.width,
             self._symbols is not None,
             self._calls_order,
+            self.mode,
+            self.zoom,
         )
         if seen != self._seen or in_progress(guest):
             self._seen = seen
-            bar_width = max(16, self.size.width - PHASE_TABLE_TEXT)
+            narrow = self.size.width < NARROW
+            text = NARROW_TEXT if narrow else PHASE_TABLE_TEXT
+            axis = PhaseAxis(self.mode, self.zoom, max(16, self.size.width - text), self.size.width - 4, narrow)
             self.query_one("#info", Static).update(info_text(guest, now))
             calls = guest.timeline.calls(self._symbols)
             self._has_calls = bool(calls)
             order = CALL_ORDERS[self._calls_order]
             shown = [] if order == "hidden" else sort_calls(calls, longest_first=order == "longest first")
-            self.query_one("#phases", Static).update(phase_table(guest, guest.timeline.phases(), now, bar_width, shown))
+            self.query_one("#phases", Static).update(phase_table(guest, guest.timeline.phases(), now, axis, shown))
             panel = stderr_panel(guest)
             stderr = self.query_one("#stderr", Static)
             stderr.set_class(panel is not None, "-shown")
@@ -274,6 +359,20 @@ class GuestScreen(LiveScreen):
         """The functions under each boot table's phase: boot order, longest first, hidden."""
         self._calls_order = (self._calls_order + 1) % len(CALL_ORDERS)
         self.query_one("#phases").set_class(CALL_ORDERS[self._calls_order] != "hidden", "-functions")
+        self.tick(self.clock())
+
+    def action_axis(self) -> None:
+        """Host since spawn → host since the first console line → the guest's clock."""
+        self.mode = self.mode.next()
+        self.tick(self.clock())
+
+    def action_zoom(self) -> None:
+        """Whole boot → in-guest phases → this guest's longest in-guest phase."""
+        self.zoom = self.zoom.cycled(focus_phase(self.guest, self.clock(), self.mode))
+        self.tick(self.clock())
+
+    def action_zoom_step(self, delta: int) -> None:
+        self.zoom = self.zoom.stepped(delta, focus_phase(self.guest, self.clock(), self.mode))
         self.tick(self.clock())
 
     def action_search(self) -> None:

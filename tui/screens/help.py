@@ -12,8 +12,17 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from uktrace.model.axis import AxisMode
+
 from .. import bar
 from ..widgets.header import legend
+
+AXES = {
+    AxisMode.HOST: "each bar from its guest's spawn (what a user waits for)",
+    AxisMode.CONSOLE: "each bar from its guest's first console line; spawn, gate, firmware off the axis",
+    AxisMode.GUEST: "the guest's own stamps; a phase stamped 0.000000 before its timer ran has no width",
+}
+"""What each axis mode shows (`a`), in a sentence."""
 
 KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
@@ -35,6 +44,9 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("s", "sort by name, status, total or any phase (again: reverse)"),
             ("x", "stop the guest under the cursor"),
             ("r", "relaunch a finished guest"),
+            ("a", "axis: host since the first spawn, host since each first console line, guest clock"),
+            ("z", "zoom: whole boot, in-guest phases, the phase under focus (sorted by, else the longest)"),
+            ("[ ]", "zoom on the previous / next phase"),
         ),
     ),
     (
@@ -46,6 +58,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("i", "type into the guest's console (enter sends the line)"),
             ("p", "show or hide the phase breakdown"),
             ("c", "each constructor and init function under its phase: boot order, longest first, hidden again"),
+            ("a, z, [ ]", "the bars' axis and zoom, as in the fleet, for this guest"),
             ("x, r", "stop, relaunch this guest"),
         ),
     ),
@@ -69,7 +82,9 @@ def help_table() -> Table:
             table.add_row(key, what)
         table.add_row("", "")
     table.add_row(Text("bars", style="bold underline"), "")
-    table.add_row("", f"host time since the first spawn; one colour per phase; {bar.EIGHTHS[1:]} = eighths of a cell")
+    table.add_row("", f"one colour per phase; {bar.EIGHTHS[1:]} = eighths of a cell; the line above says the axis")
+    for mode, what in AXES.items():
+        table.add_row("", Text.assemble((mode.label, "bold"), ": ", what))
     table.add_row("", legend())
     return table
 

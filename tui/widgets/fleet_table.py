@@ -5,9 +5,11 @@ for a repaint of just the rows whose guest moved: its `changes` counter, or any 
 progress (its bar and elapsed time grow). No widget per guest, no message per console line, so a
 fleet of hundreds scrolls and sorts as smoothly as one of eight.
 
-The axis is host seconds since the first spawn; each bar starts at its guest's spawn offset. The
-axis length snaps to a nice value (`bar.nice_axis`), so bars rescale a few times per run rather
-than every frame.
+The axis has three modes (`a`: host since the first spawn, host since each guest's first console
+line, the guest clock) and a zoom (`z`: the whole boot, the in-guest phases, one phase, `[`/`]`
+to pick it) that fits its phases across the fleet; the engine places the spans and fits the window
+(`uktrace.model.axis`), snapped to nice values, so bars rescale a few times per run rather than
+every frame. A caption above the column titles says which axis and zoom are shown.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
@@ -28,12 +31,26 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from parsers.phases import PHASES
+from parsers.phases import NESTED, PHASES
 from uktrace.cli.report import format_seconds
+from uktrace.model.axis import (
+    TOP_LEVEL,
+    WHOLE_BOOT,
+    AxisMode,
+    Span,
+    Window,
+    Zoom,
+    fit,
+    longest,
+    nice_axis,
+    placement,
+    spans_of,
+)
 from uktrace.model.guest import FleetView, Guest
+from uktrace.model.palette import CURSOR, CURSOR_UNFOCUSED
 from uktrace.model.timeline import Phase, Status
 
-from ..bar import Span, axis_segments, bar_segments, nice_axis, spans_of
+from ..bar import axis_segments, bar_segments
 from ..palette import STATUS_BY_NAME, WAITING_STYLE
 
 SORT_KEYS: tuple[str, ...] = ("name", "status", "total", *PHASES)
@@ -41,6 +58,10 @@ SORT_KEYS: tuple[str, ...] = ("name", "status", "total", *PHASES)
 STATUS_ORDER = {status: n for n, status in enumerate(Status)}
 GAP = 1
 MIN_BAR = 10
+ROOMY_BAR = 30
+"""Below this many cells for the bar, the table drops the accelerator column and narrows the phase."""
+HEADER = 2
+"""Lines above the rows: the axis caption, the column titles with the ticks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,17 +84,41 @@ class Layout:
     extra: int
     """Width of the sort column (the sorted phase's duration), 0 when not sorting by a phase."""
     bar: int
+    accel: int = 4
+    """0 in a narrow terminal: the column goes, so the bar keeps room."""
+    phase: int = 14
 
-    ACCEL: ClassVar[int] = 4
     STATUS: ClassVar[int] = 8
-    PHASE: ClassVar[int] = 14
     ELAPSED: ClassVar[int] = 9
 
     @classmethod
     def fit(cls, width: int, name: int, extra: bool) -> Layout:
         extra_width = cls.ELAPSED if extra else 0
-        fixed = name + cls.ACCEL + cls.STATUS + cls.PHASE + cls.ELAPSED + 6 * GAP + (extra_width + GAP if extra else 0)
-        return cls(name, extra_width, max(MIN_BAR, width - fixed))
+        for accel, phase in ((4, 14), (0, 10)):
+            fixed = name + cls.STATUS + phase + cls.ELAPSED + 5 * GAP + (accel + GAP if accel else 0)
+            fixed += extra_width + GAP if extra else 0
+            if width - fixed >= ROOMY_BAR:
+                break
+        return cls(name, extra_width, max(MIN_BAR, width - fixed), accel, phase)
+
+
+def axis_caption(mode: AxisMode | str, zoom: Zoom, fitted: bool, width: int = 0) -> Text:
+    """`axis: guest clock (a) · zoom: whole boot (z [ ])`: the widest form that fits `width` (the
+    key hints go first, then the zoom's range; the footer and `?` list the keys), else cut with `…`."""
+    label = mode.label if isinstance(mode, AxisMode) else mode
+    text = Text()
+    for keys, zoom_label in ((True, zoom.label), (False, zoom.label), (False, zoom.short_label)):
+        # (spaces outside the styled words: an SVG viewer may squeeze a styled run's leading space)
+        text = Text.assemble(("axis:", "dim"), " ", (label, "bold"))
+        text.append_text(Text.assemble(" ", ("(a)", "dim")) if keys else Text())
+        text.append_text(Text.assemble(" ", ("·", "dim"), " ", ("zoom:", "dim"), " ", (zoom_label, "bold")))
+        if not fitted:
+            text.append_text(Text.assemble(" ", ("(none yet: whole boot)", "dim italic")))
+        text.append_text(Text.assemble(" ", ("(z [ ])", "dim")) if keys else Text())
+        if not width or text.cell_len <= width:
+            return text
+    text.truncate(width, overflow="ellipsis")
+    return text
 
 
 def natural_key(name: str) -> tuple[object, ...]:
@@ -103,15 +148,13 @@ class FleetTable(ScrollView, can_focus=True):
         Binding("home,g", "cursor_to(0)", "First", show=False),
         Binding("end,G", "cursor_to(-1)", "Last", show=False),
     ]
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"fleet-table--header", "fleet-table--cursor", "fleet-table--empty"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"fleet-table--header", "fleet-table--empty"}
     DEFAULT_CSS = """
     FleetTable {
         overflow-x: hidden;
         overflow-y: auto;
         scrollbar-size-vertical: 1;
         & > .fleet-table--header { text-style: bold; color: $text-muted; }
-        & > .fleet-table--cursor { background: $boost 300%; }
-        &:focus > .fleet-table--cursor { background: $accent 30%; }
         & > .fleet-table--empty { color: $text-muted; text-style: italic; }
     }
     """
@@ -135,8 +178,13 @@ class FleetTable(ScrollView, can_focus=True):
         self.redraws = 0
         """Rows rendered so far (benchmarks read it)."""
         self._now = clock()
+        self.mode = AxisMode.HOST
+        self.zoom = Zoom()
         self._origin = 0
-        self._axis = nice_axis(0)
+        self._window = Window(0.0, nice_axis(0))
+        self._fitted = True
+        """False while no guest has reached the zoomed phases (the window is the whole boot)."""
+        self._spans: dict[int, tuple[tuple[object, ...], list[Span]]] = {}
         self._name_width = max(5, min(24, max((len(g.name) for g in fleet.guests), default=5)))
         self._drawn: dict[int, int] = {}
         self._phases: dict[int, tuple[int, list[Phase]]] = {}
@@ -154,12 +202,18 @@ class FleetTable(ScrollView, can_focus=True):
             self._phases[guest.index] = cached
         return cached[1]
 
-    def spans(self, guest: Guest) -> list[Span]:
+    def spans(self, guest: Guest, origin: int | None = None) -> list[Span]:
+        """The guest's phases on the axis in use (`origin`: the first spawn, default the table's)."""
         if guest.spawn_ns is None:
             return []
-        offset = (guest.spawn_ns - self._origin) / 1e9
-        open_until = (self._now - guest.spawn_ns) / 1e9 if in_progress(guest) else None
-        return spans_of(self.phases(guest), offset, open_until)
+        origin = self._origin if origin is None else origin
+        key = (guest.changes, guest.timeline.firmware_ns, self.mode, origin, self._now if in_progress(guest) else None)
+        cached = self._spans.get(guest.index)
+        if cached is None or cached[0] != key:
+            where = placement(guest, origin, self._now)
+            cached = (key, spans_of(self.phases(guest), self.mode, where))
+            self._spans[guest.index] = cached
+        return cached[1]
 
     def phase_seconds(self, guest: Guest, phase: str) -> float | None:
         """Duration of `phase` for this guest; a phase in progress counts until now."""
@@ -206,14 +260,36 @@ class FleetTable(ScrollView, can_focus=True):
         unknown = [g for v, g in values if v is None]
         return [g for _, g in known] + unknown
 
-    def _fleet_axis(self) -> tuple[int, float]:
-        """The axis origin (the first spawn, host ns) and length (seconds, snapped to a nice value)."""
-        spawns = [(guest, guest.spawn_ns) for guest in self.fleet.guests if guest.spawn_ns is not None]
-        if not spawns:
-            return 0, nice_axis(0)
-        origin = min(spawn for _, spawn in spawns)
-        end = max((spawn - origin) / 1e9 + (guest.elapsed_s(self._now) or 0.0) for guest, spawn in spawns)
-        return origin, nice_axis(end)
+    def _fleet_axis(self) -> tuple[int, Window, bool]:
+        """The host origin (the first spawn, ns), the window the zoom fits across the fleet on the
+        axis in use, and whether the zoomed phases were found (else the whole boot is shown)."""
+        spawns = [guest.spawn_ns for guest in self.fleet.guests if guest.spawn_ns is not None]
+        origin = min(spawns, default=0)
+        spans = [self.spans(guest, origin) for guest in self.fleet.guests]
+        window = fit(spans, self.zoom)
+        if window is None:
+            return origin, fit(spans, WHOLE_BOOT) or Window(0.0, nice_axis(0)), False
+        return origin, window, True
+
+    def focus_phase(self) -> str | None:
+        """The phase under focus: the one the table is sorted by, else the cursor guest's longest
+        in-guest phase on the axis in use."""
+        if self.order.key in TOP_LEVEL:
+            return self.order.key
+        guest = self.guest
+        return longest(self.spans(guest)) if guest is not None else None
+
+    def caption(self, width: int = 0) -> Text:
+        """Which axis and zoom the bars show, with the keys that change them when `width` has room."""
+        return axis_caption(self.mode, self.zoom, self._fitted, width)
+
+    def set_axis(self, mode: AxisMode | None = None, zoom: Zoom | None = None) -> None:
+        """Show another axis mode or zoom; the window is fitted again at once."""
+        self.mode = mode if mode is not None else self.mode
+        self.zoom = zoom if zoom is not None else self.zoom
+        self._strips.clear()
+        self.tick(self._now)
+        self.refresh()
 
     # -- driving it --------------------------------------------------------------------------
 
@@ -221,9 +297,9 @@ class FleetTable(ScrollView, can_focus=True):
         """Take the model's news: reorder if needed, repaint the rows that moved."""
         self._now = self.clock() if now is None else now
         rows = self.ordered()
-        origin, axis = self._fleet_axis()
-        if rows != self.rows or (origin, axis) != (self._origin, self._axis):
-            self._origin, self._axis = origin, axis
+        origin, window, fitted = self._fleet_axis()
+        if rows != self.rows or (origin, window, fitted) != (self._origin, self._window, self._fitted):
+            self._origin, self._window, self._fitted = origin, window, fitted
             self._set_rows(rows)
             self.refresh()
             return
@@ -231,7 +307,7 @@ class FleetTable(ScrollView, can_focus=True):
         for index in range(top, min(len(rows), top + self._visible_rows())):
             guest = rows[index]
             if in_progress(guest) or self._drawn.get(guest.index) != guest.changes:
-                self.refresh_line(index + 1)
+                self.refresh_line(index + HEADER)
 
     def set_order(self, order: SortOrder) -> None:
         self.order = order
@@ -250,7 +326,7 @@ class FleetTable(ScrollView, can_focus=True):
 
     def _set_rows(self, rows: list[Guest]) -> None:
         self.rows = rows
-        self.virtual_size = Size(self.scrollable_content_region.width, len(rows) + 1)
+        self.virtual_size = Size(self.scrollable_content_region.width, len(rows) + HEADER)
         if self._cursor_guest in rows:
             self.cursor = rows.index(self._cursor_guest)
         else:
@@ -259,7 +335,7 @@ class FleetTable(ScrollView, can_focus=True):
         self._scroll_to_cursor()
 
     def _visible_rows(self) -> int:
-        return max(1, self.scrollable_content_region.height - 1)
+        return max(1, self.scrollable_content_region.height - HEADER)
 
     def _scroll_to_cursor(self) -> None:
         visible = self._visible_rows()
@@ -271,12 +347,12 @@ class FleetTable(ScrollView, can_focus=True):
 
     def watch_cursor(self, old: int, new: int) -> None:
         self._cursor_guest = self.guest
-        self.refresh_line(old + 1)
-        self.refresh_line(new + 1)
+        self.refresh_line(old + HEADER)
+        self.refresh_line(new + HEADER)
         self._scroll_to_cursor()
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows) + 1)
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows) + HEADER)
         self._scroll_to_cursor()
 
     def on_focus(self) -> None:
@@ -300,9 +376,9 @@ class FleetTable(ScrollView, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
-        if offset is None or offset.y == 0:
+        if offset is None or offset.y < HEADER:
             return
-        index = round(self.scroll_y) + offset.y - 1
+        index = round(self.scroll_y) + offset.y - HEADER
         if 0 <= index < len(self.rows):
             self.cursor = index
             if event.chain >= 2:
@@ -315,10 +391,14 @@ class FleetTable(ScrollView, can_focus=True):
         layout = Layout.fit(width, self._name_width, self.order.by_phase)
         base = self.rich_style
         if y == 0:
+            caption = self.caption(width)
+            segments = Segment.apply_style(list(caption.render(self.app.console)), style=base)
+            return Strip(segments).adjust_cell_length(width, base)  # (shorter than the width: padded)
+        if y == 1:
             return self._header(layout, width, base)
-        index = round(self.scroll_y) + y - 1
+        index = round(self.scroll_y) + y - HEADER
         if index >= len(self.rows):
-            if not self.rows and y == 1:
+            if not self.rows and y == HEADER:
                 text = f" no guest matches {self.filter_text!r}" if self.filter_text else " no guests"
                 style = base + self.get_component_rich_style("fleet-table--empty")
                 return Strip([_cell(text, width, style)], width)
@@ -331,8 +411,9 @@ class FleetTable(ScrollView, can_focus=True):
             guest.timeline.firmware_ns,
             self._now if in_progress(guest) else None,
             width,
-            self._axis,
+            self._window,
             self._origin,
+            self.mode,
             selected,
             self.has_focus,
             self.order.key,
@@ -341,11 +422,16 @@ class FleetTable(ScrollView, can_focus=True):
         if strip is None:
             self.redraws += 1
             segments = self._row(guest, layout)
-            row_style = base + self.get_component_rich_style("fleet-table--cursor") if selected else base
+            row_style = base + self._cursor_style() if selected else base
             strip = Strip(Segment.apply_style(segments, style=row_style), width).adjust_cell_length(width, base)
             self._strips[key] = strip
         self._drawn[guest.index] = guest.changes
         return strip
+
+    def _cursor_style(self) -> Style:
+        """A neutral grey no phase uses (`uktrace.model.palette.CURSOR`), lighter while the table
+        has focus: a tinted highlight would read as a phase (an orange one looked like firmware)."""
+        return Style(bgcolor=CURSOR if self.has_focus else CURSOR_UNFOCUSED, bold=self.has_focus)
 
     def _header(self, layout: Layout, width: int, base: Style) -> Strip:
         style = base + self.get_component_rich_style("fleet-table--header")
@@ -356,19 +442,18 @@ class FleetTable(ScrollView, can_focus=True):
 
         segments = [
             _cell(title("guest", "name"), layout.name, style),
-            Segment(" " * GAP),
-            _cell("acc", layout.ACCEL, style),
+            *([Segment(" " * GAP), _cell("acc", layout.accel, style)] if layout.accel else []),
             Segment(" " * GAP),
             _cell(title("status", "status"), layout.STATUS, style),
             Segment(" " * GAP),
-            _cell("phase", layout.PHASE, style),
+            _cell("phase", layout.phase, style),
             Segment(" " * GAP),
             _cell(title("elapsed", "total"), layout.ELAPSED, style, right=True),
         ]
         if layout.extra:
             segments += [Segment(" " * GAP), _cell(title(self.order.key, self.order.key), layout.extra, style, True)]
         segments.append(Segment(" " * (2 * GAP)))
-        segments += axis_segments(self._axis, layout.bar, style)
+        segments += axis_segments(self._window.length, layout.bar, style, start=self._window.start)
         return Strip(Segment.apply_style(segments, style=base), width).adjust_cell_length(width, base)
 
     def _row(self, guest: Guest, layout: Layout) -> list[Segment]:
@@ -381,16 +466,17 @@ class FleetTable(ScrollView, can_focus=True):
             status, status_style = "stopping", Style.parse(STATUS_BY_NAME["stopped"])
         else:
             status, status_style = timeline.status.value, Style.parse(STATUS_BY_NAME[timeline.status.value])
-        phase = spans[-1].phase if spans else ("" if waiting else timeline.current or "")
+        # where the guest is, whatever the axis shows: the last top-level phase it entered
+        entered = [p.name for p in self.phases(guest) if p.name not in NESTED and p.host_start is not None]
+        phase = entered[-1] if entered else ("" if waiting or guest.spawn_ns is None else timeline.current or "")
         dim = Style(dim=True)
         segments = [
             _cell(guest.name, layout.name, Style(bold=True)),
-            Segment(" " * GAP),
-            _cell(guest.spec.accel, layout.ACCEL, dim),
+            *([Segment(" " * GAP), _cell(guest.spec.accel, layout.accel, dim)] if layout.accel else []),
             Segment(" " * GAP),
             _cell(status, layout.STATUS, status_style),
             Segment(" " * GAP),
-            _cell(phase, layout.PHASE, Style()),
+            _cell(phase, layout.phase, Style()),
             Segment(" " * GAP),
             _cell("" if waiting else format_seconds(guest.elapsed_s(self._now)), layout.ELAPSED, Style(), True),
         ]
@@ -399,5 +485,6 @@ class FleetTable(ScrollView, can_focus=True):
             segments += [Segment(" " * GAP), _cell(format_seconds(value), layout.extra, Style(), right=True)]
         segments.append(Segment(" " * (2 * GAP)))
         note = timeline.crash.reason if timeline.crash is not None and timeline.status.finished else None
-        segments += bar_segments(spans, self._axis, layout.bar, note, Style(color="red", italic=True))
+        spans = self._window.shift(spans) if self._window.start else spans
+        segments += bar_segments(spans, self._window.length, layout.bar, note, Style(color="red", italic=True))
         return segments

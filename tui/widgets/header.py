@@ -1,15 +1,15 @@
 """The fleet header: what the run is (guests, concurrency, 9P mode), where it stands, the phase legend.
 
 Redrawn from the app's timer only when its text changes (counts move a handful of times per
-guest; the run clock once per frame while guests run).
+guest; the run clock once per frame while guests run). In a narrow terminal the details and the
+counts break between items, never inside one, and the header grows by whole lines.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
@@ -19,21 +19,51 @@ from uktrace.model.guest import FleetView
 
 from ..palette import STATUS_BY_NAME, WAITING_STYLE, phase_colour
 
+NARROW = 100
+"""Below this width the legend's entries are one space apart instead of two."""
 
-def legend(width: int = 0) -> Text:
+
+def legend(width: int = 0, names: Sequence[str] = PHASES) -> Text:
     """`■ spawn  ■ firmware …` in phase colours (the bars' table), broken into lines of `width` cells
     between entries, never inside one (0: one line)."""
+    gap = 1 if 0 < width < NARROW else 2
     text = Text()
     used = 0
-    for name in PHASES:
-        entry = len(name) + 4
-        if width and used and used + entry - 2 > width:
+    for name in names:
+        entry = len(name) + 2 + gap
+        if width and used and used + entry - gap > width:
+            text.rstrip()
             text.append("\n")
             used = 0
         text.append("■ ", style=phase_colour(name))
-        text.append(name + "  ", style="dim")
+        text.append(name + " " * gap, style="dim")
         used += entry
     text.rstrip()
+    return text
+
+
+def title_lines(title: str, details: Sequence[str], counts: Text, width: int) -> Text:
+    """The title, then the details (`·` between them), then the counts right-aligned: in as few lines
+    of `width` cells as they fit, breaking between items, never inside one."""
+    lines: list[list[str]] = [[]]
+    used = len(title) + 2
+    for item in details:
+        joint = 3 if lines[-1] else 0
+        if used + joint + len(item) > width and (lines[-1] or len(lines) == 1):  # never a line left empty
+            lines.append([])
+            used, joint = 0, 0
+        lines[-1].append(item)
+        used += joint + len(item)
+    text = Text.assemble((title, "bold"), "  ")
+    for n, items in enumerate(lines):
+        text.append(("\n" if n else "") + " · ".join(items), style="dim")
+    if counts.plain:
+        room = width - used - 2
+        if room >= len(counts.plain):
+            text.append(" " * (room - len(counts.plain) + 2))
+        else:
+            text.append("\n" + " " * max(0, width - len(counts.plain)))
+        text.append_text(counts)
     return text
 
 
@@ -64,20 +94,21 @@ class FleetHeader(Widget):
         self.title = title
         self.notice = ""
         """A run-wide message (stopping, an engine error), shown until replaced."""
+        self.legend_phases: tuple[str, ...] = PHASES
+        """The phases the legend lists: those the bars can show (`set_legend`)."""
         self._renderable: RenderableType = Text()
         self._key: tuple[object, ...] = ()
+        self._lines = 0
         self.tick()
 
-    def details(self, now: int) -> Text:
-        """Title, guests, concurrency, fs mode, run time."""
+    def details(self, now: int) -> list[str]:
+        """Guests, concurrency, fs mode, run time."""
         fleet = self.fleet
-        text = Text.assemble((self.title, "bold"), "  ")
         details = [f"{len(fleet.guests)} guests", f"jobs {fleet.jobs}", f"fs {fleet.fs_mode or 'none'}"]
         seconds = run_seconds(fleet, now)
         if seconds is not None:
             details.append(f"run {format_seconds(seconds)}")
-        text.append(" · ".join(details), style="dim")
-        return text
+        return details
 
     def counts(self) -> Text:
         """Guests per status (only those with guests, in a fixed order); `waiting` splits the
@@ -98,21 +129,25 @@ class FleetHeader(Widget):
     def tick(self, now: int | None = None) -> None:
         details = self.details(self.clock() if now is None else now)
         counts = self.counts()
-        key = (details.plain, counts.plain, self.notice, self.size.width)
+        key = (tuple(details), counts.plain, self.notice, self.size.width, self.legend_phases)
         if key != self._key:
-            # the run clock changes every frame; only a notice or a new width can change the height
-            layout = key[2:] != self._key[2:]
             self._key = key
-            grid = Table.grid(expand=True)
-            grid.add_column(ratio=1)
-            grid.add_column(justify="right", no_wrap=True)
-            grid.add_row(details, counts)
-            parts: list[RenderableType] = [grid]
+            width = self.size.width  # (the content's: the padding is outside)
+            title = title_lines(self.title, details, counts, width)
+            parts: list[Text] = [title]
             if self.notice:
                 parts.append(Text(self.notice, style="bold yellow"))
-            parts.append(legend(self.size.width - 2))
+            parts.append(legend(width, self.legend_phases))
+            # the run clock changes every frame, the height only when a line comes or goes
+            lines = sum(-(-len(line) // max(1, width)) or 1 for part in parts for line in part.plain.split("\n"))
             self._renderable = Group(*parts)
-            self.refresh(layout=layout)
+            self.refresh(layout=lines != self._lines)
+            self._lines = lines
+
+    def set_legend(self, names: Sequence[str]) -> None:
+        """List only `names` (the phases the bars can show on the axis in use)."""
+        self.legend_phases = tuple(names)
+        self.tick()
 
     def set_notice(self, notice: str) -> None:
         self.notice = notice

@@ -2,31 +2,47 @@
 the exported Gantt chart, so a phase looks the same wherever a user meets it.
 
 Fixed hex values (not theme variables): a bar must look the same in a screenshot, a snapshot
-test, an SVG and any terminal theme. Neighbours in boot order get contrasting hues, so a
-boundary between two phases is visible at a glance.
+test, an SVG and any terminal theme.
+
+Every colour comes from a palette designed for colour-blind readers: Okabe & Ito's (Color
+Universal Design, 2008; `oi`) and Paul Tol's qualitative schemes (personal.sron.nl/~pault, 2021:
+`bright`, `vibrant`, `muted`, `light`). Fourteen phases are more than any one of them holds (Tol's
+largest has nine), so fourteen of their colours were picked, and placed in boot order, for:
+* neighbours that contrast: every two phases that meet in a bar differ by at least 25 CIEDE2000
+  units for normal vision and under simulated deuteranopia and protanopia (the red-green
+  deficiencies, ~8 % of men); tritanopia (~0.01 %) keeps most boundaries, not all;
+* every phase distinct from every other (at least 10 units), so the legend identifies it;
+* no grey, black or red: grey is the interface's (the cursor row, `UNKNOWN_PHASE`), red its failures
+  (a crash note, the `failed` status); lightness between 40 and 90 L*, visible on a dark terminal
+  and on the plots' white.
+`tests/unit/test_palette.py` measures all of it.
 """
 
 from __future__ import annotations
 
 PHASE_COLOURS: dict[str, str] = {
-    "spawn": "#6b7280",
-    "gate": "#0e7490",
-    "firmware": "#a47148",
-    "platform_entry": "#3b82f6",
-    "stack_switch": "#06b6d4",
-    "constructors": "#a855f7",
-    "subsystems": "#14b8a6",
-    "init_table": "#f97316",
-    "bus_probe": "#eab308",
-    "mount": "#ec4899",
-    "9p_handshake": "#f9a8d4",
-    "banner": "#e5e7eb",
-    "main": "#22c55e",
-    "exit": "#94a3b8",
+    "spawn": "#999933",  # Tol muted olive
+    "gate": "#77aadd",  # Tol light blue
+    "firmware": "#e69f00",  # Okabe-Ito orange
+    "platform_entry": "#cc79a7",  # Okabe-Ito reddish purple
+    "stack_switch": "#eedd88",  # Tol light yellow
+    "constructors": "#117733",  # Tol muted green
+    "subsystems": "#ffaabb",  # Tol light pink
+    "init_table": "#aa4499",  # Tol muted purple
+    "bus_probe": "#bbcc33",  # Tol light pear
+    "mount": "#0077bb",  # Tol vibrant blue
+    "9p_handshake": "#d55e00",  # Okabe-Ito vermillion
+    "banner": "#99ddff",  # Tol light cyan
+    "main": "#009e73",  # Okabe-Ito bluish green
+    "exit": "#33bbee",  # Tol vibrant cyan
 }
 """Colour of each canonical phase (`parsers.phases.PHASES`). A phase added to the engine without a
 row here is drawn in UNKNOWN_PHASE (and a test fails)."""
-UNKNOWN_PHASE = "#9ca3af"
+UNKNOWN_PHASE = "#a0a0a0"
+CURSOR = "#3a3a3a"
+"""The fleet table's cursor row when focused: a neutral grey no phase uses, so the highlighted row
+never reads as a phase (the bars keep their colours on it)."""
+CURSOR_UNFOCUSED = "#262626"
 
 
 def phase_colour(name: str) -> str:

@@ -389,6 +389,11 @@ class BootTimeline:
 
     # -- reading -------------------------------------------------------------------------------
 
+    @property
+    def guest_now(self) -> float | None:
+        """The latest guest stamp seen: how far the guest's own clock has got (None before any)."""
+        return self._guest_now
+
     def phases(self) -> list[Phase]:
         """Every phase seen so far, in start order; a phase in progress has no end yet (host phases
         included: a guest waiting at the gate is in an open `gate`)."""
