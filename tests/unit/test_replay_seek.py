@@ -109,6 +109,7 @@ def test_steps_stop_at_each_phase_or_status_change_forwards_and_back() -> None:
     # each stop shows something new: the phases, a status or an exit moved since the instant before
     for stop in boundaries[1:]:
         assert straight_to("shared-8", stop) != straight_to("shared-8", stop - 1)
+        assert fleet.changed_at(stop) and not fleet.changed_at(stop - 1)
 
 
 def test_a_step_can_follow_one_guest() -> None:

@@ -143,6 +143,10 @@ class ReplayFleet:
         self._moved_by_user()
         return target
 
+    def changed_at(self, host_ns: int) -> list[Guest]:
+        """The guests whose phase, status or process changed at `host_ns` (where a step stopped)."""
+        return [tape.guest for tape in self.tapes if tape.changes_at(host_ns)]
+
     def _moved_by_user(self) -> None:
         """Bring the model to the clock now (the next frame shows it) and wake the player."""
         self._feed(self.playback.now())

@@ -9,6 +9,7 @@ an earlier instant: seeking back shows what playing straight there would have sh
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from pathlib import Path
 from typing import Any, Final
@@ -152,6 +153,12 @@ class GuestTape:
             self._boundaries = result
             self._integrity = scratch._integrity
         return self._boundaries
+
+    def changes_at(self, host_ns: int) -> bool:
+        """Whether a step stops at `host_ns` for this guest."""
+        boundaries = self.boundaries()
+        index = bisect.bisect_left(boundaries, host_ns)
+        return index < len(boundaries) and boundaries[index] == host_ns
 
     def stage(self) -> tuple[object, ...]:
         """What a step looks for a change of: the phases begun, the status, whether the process is over."""
