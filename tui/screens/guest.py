@@ -28,6 +28,7 @@ from uktrace.model.calls import Call, sort_calls
 from uktrace.model.guest import FleetView, Guest
 from uktrace.model.timeline import Phase
 
+from .. import playback
 from ..bar import Span, TimeAxis, TimelineBar, nice_axis
 from ..commands import relaunch_guest, stop_guest
 from ..palette import phase_colour
@@ -205,6 +206,7 @@ class GuestScreen(LiveScreen):
     def tick(self, now: int) -> None:
         guest = self.guest
         self.console.tick()
+        replay = playback.status(self.fleet, now)
         seen = (
             guest.attempt,
             guest.changes,
@@ -212,11 +214,15 @@ class GuestScreen(LiveScreen):
             self.size.width,
             self._symbols is not None,
             self._calls_order,
+            replay,
         )
         if seen != self._seen or in_progress(guest):
             self._seen = seen
             bar_width = max(16, self.size.width - PHASE_TABLE_TEXT)
-            self.query_one("#info", Static).update(info_text(guest, now))
+            info = info_text(guest, now)
+            if replay is not None:  # after `recorded in …`: where the replay stands
+                info.append("  ").append(replay, style="bold")
+            self.query_one("#info", Static).update(info)
             calls = guest.timeline.calls(self._symbols)
             self._has_calls = bool(calls)
             order = CALL_ORDERS[self._calls_order]

@@ -18,6 +18,7 @@ from uktrace.cli.report import format_seconds
 from uktrace.model.guest import FleetView
 
 from ..palette import STATUS_BY_NAME, WAITING_STYLE, phase_colour
+from ..playback import status as replay_status
 
 
 def legend(width: int = 0) -> Text:
@@ -69,12 +70,12 @@ class FleetHeader(Widget):
         self.tick()
 
     def details(self, now: int) -> Text:
-        """Title, guests, concurrency, fs mode, run time."""
+        """Title, guests, concurrency, fs mode, run time (a replay's is its position, on the right)."""
         fleet = self.fleet
         text = Text.assemble((self.title, "bold"), "  ")
         details = [f"{len(fleet.guests)} guests", f"jobs {fleet.jobs}", f"fs {fleet.fs_mode or 'none'}"]
         seconds = run_seconds(fleet, now)
-        if seconds is not None:
+        if seconds is not None and replay_status(fleet, now) is None:
             details.append(f"run {format_seconds(seconds)}")
         text.append(" · ".join(details), style="dim")
         return text
@@ -96,11 +97,16 @@ class FleetHeader(Widget):
         return text
 
     def tick(self, now: int | None = None) -> None:
-        details = self.details(self.clock() if now is None else now)
+        now = self.clock() if now is None else now
+        details = self.details(now)
         counts = self.counts()
-        key = (details.plain, counts.plain, self.notice, self.size.width)
+        replay = replay_status(self.fleet, now)
+        if replay is not None:  # in the column that never wraps: read whole, where it stood
+            counts = Text.assemble("  ", (replay, "bold"), "   ", counts)
+        key = (details.plain, counts.plain, self.notice, self.size.width, counts.cell_len)
         if key != self._key:
-            # the run clock changes every frame; only a notice or a new width can change the height
+            # the run clock changes every frame; only a notice, a new width or a wider right column
+            # (a replay paused or played) can change the height
             layout = key[2:] != self._key[2:]
             self._key = key
             grid = Table.grid(expand=True)
