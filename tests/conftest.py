@@ -1,4 +1,5 @@
-"""Shared helpers: the bundled real logs (tests/data/logs, sources in its SOURCES.md)."""
+"""Shared helpers: the bundled real logs (tests/data/logs, sources in its SOURCES.md), a wall clock
+moved by hand."""
 
 from __future__ import annotations
 
@@ -12,3 +13,16 @@ def log(number: str) -> Path:
     """A bundled real console log by its number prefix, e.g. `log("001")`."""
     (path,) = LOGS.glob(f"{number}-*.log")
     return path
+
+
+class Wall:
+    """A monotonic clock (ns) that moves only when told: a replay's clock runs on it in tests."""
+
+    def __init__(self) -> None:
+        self.ns = 5_000_000_000
+
+    def __call__(self) -> int:
+        return self.ns
+
+    def advance(self, ms: float) -> None:
+        self.ns += int(ms * 1_000_000)

@@ -25,10 +25,12 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from uktrace.model.guest import FleetView
 
+from . import playback
 from .pace import RedrawPace
 from .screens import LiveScreen
 from .screens.blame import BlameScreen
 from .screens.fleet import FleetScreen
+from .screens.guest import GuestScreen
 from .screens.help import HelpScreen
 from .screens.summary import SummaryScreen
 from .screenshot import save_svg, screenshot_dirs
@@ -52,6 +54,7 @@ class UktraceApp(App[None]):
         Binding("1", "view('fleet')", "Fleet", show=False),
         Binding("2", "view('summary')", "Summary", show=False),
         Binding("3", "view('blame')", "Blame", show=False),
+        *playback.BINDINGS,
     ]
 
     def __init__(
@@ -178,6 +181,15 @@ class UktraceApp(App[None]):
             self.push_screen(SummaryScreen(self.fleet, self.clock, self.title))
         elif name == "blame":
             self.push_screen(BlameScreen(self.fleet, self.clock, self.title))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The replay keys exist for a recording only (False: neither shown nor active)."""
+        return action != "replay" or playback.available(self.fleet)
+
+    def action_replay(self, name: str) -> None:
+        """A replay key (`playback`); in a guest's view, a step follows that guest."""
+        guest = self.screen.guest if isinstance(self.screen, GuestScreen) else None
+        playback.command(self, self.fleet, name, guest)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

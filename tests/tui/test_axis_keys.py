@@ -141,7 +141,9 @@ async def test_at_60x15_nothing_overlaps() -> None:
             caption = next(n for n, line in enumerate(lines) if line.startswith("axis: "))
             # the header's lines, whole: the title, the details, the counts, the legend above the caption
             header = "\n".join(lines[:caption])
-            assert "8 guests" in header and "exited 8" in header and "run 1.263 s" in header
+            assert (
+                "8 guests" in header and "exited 8" in header and "1.263 s / 1.263 s" in header
+            )  # a replay: its position
             assert "■ exit" in header  # the legend's last line is not cut off
             assert lines[caption + 1].startswith("guest ▲")
             assert lines[-1].lstrip().startswith("tab Summary")

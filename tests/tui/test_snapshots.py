@@ -9,7 +9,10 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.tui.conftest import SIZE, replay_app, settle, symbols_read
+from tests.conftest import Wall
+from tests.tui.conftest import RECORDINGS, SIZE, replay_app, settle, still, symbols_read
+from tui.app import UktraceApp
+from uktrace.recording.replay import ReplayFleet
 
 TALL = (120, 50)
 
@@ -90,3 +93,10 @@ def test_fleet_view_zoomed_on_mount(snap_compare: Any) -> None:
     """The host axis from 950 ms: every guest's mount (and its neighbours) across the fleet."""
     press = ["s", *["down"] * 12, "enter", "right_square_bracket"]  # sorted by mount, zoomed on it
     assert snap_compare(replay_app("shared-8"), press=press, terminal_size=SIZE, run_before=settle)
+
+
+def test_fleet_view_of_a_replay_paused_mid_boot(snap_compare: Any) -> None:
+    """Six tenths into the run, paused: the header says so, the rows stand where the boot stood."""
+    fleet = ReplayFleet(RECORDINGS / "shared-8", speed=1, wall=Wall())  # time moves only by the keys
+    app = still(UktraceApp(fleet, title="uktrace replay shared-8"))
+    assert snap_compare(app, press=["greater_than_sign"] * 6 + ["space"], terminal_size=SIZE)

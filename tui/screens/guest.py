@@ -46,6 +46,7 @@ from uktrace.model.calls import Call, sort_calls
 from uktrace.model.guest import FleetView, Guest
 from uktrace.model.timeline import Phase
 
+from .. import playback
 from ..bar import TimeAxis, TimelineBar, nice_axis
 from ..commands import relaunch_guest, stop_guest
 from ..palette import phase_colour
@@ -286,6 +287,7 @@ class GuestScreen(LiveScreen):
     def tick(self, now: int) -> None:
         guest = self.guest
         self.console.tick()
+        replay = playback.status(self.fleet, now)
         seen = (
             guest.attempt,
             guest.changes,
@@ -295,13 +297,17 @@ class GuestScreen(LiveScreen):
             self._calls_order,
             self.mode,
             self.zoom,
+            replay,
         )
         if seen != self._seen or in_progress(guest):
             self._seen = seen
             narrow = self.size.width < NARROW
             text = NARROW_TEXT if narrow else PHASE_TABLE_TEXT
             axis = PhaseAxis(self.mode, self.zoom, max(16, self.size.width - text), self.size.width - 4, narrow)
-            self.query_one("#info", Static).update(info_text(guest, now))
+            info = info_text(guest, now)
+            if replay is not None:  # after `recorded in …`: where the replay stands
+                info.append("  ").append(replay, style="bold")
+            self.query_one("#info", Static).update(info)
             calls = guest.timeline.calls(self._symbols)
             self._has_calls = bool(calls)
             order = CALL_ORDERS[self._calls_order]

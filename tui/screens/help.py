@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from uktrace.model.axis import AxisMode
+from uktrace.recording.clock import SPEEDS, speed_label
 
 from .. import bar
 from ..widgets.header import legend
@@ -67,6 +68,16 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("s", "sort by p95, p50, guests, name"),
             ("enter", "open the guest with the slowest run of the function under the cursor"),
+        ),
+    ),
+    (
+        "replay",
+        (
+            ("space", "pause, play; at the end, again from the start (these keys: uktrace replay only)"),
+            (", .", "step back, forward to a phase change of any guest (in the guest view: of that guest); pauses"),
+            ("< >", "seek back, forward by a tenth of the run"),
+            ("{ }", "the start, the end of the run"),
+            ("- +", "slower, faster: " + " ".join(speed_label(rate) for rate in SPEEDS)),
         ),
     ),
 )

@@ -122,10 +122,14 @@ class ConsoleView(ScrollView, can_focus=True):
         seen = (guest.attempt, guest.changes)
         if seen == self._seen:
             return
-        restarted = self._seen is None or self._seen[0] != guest.attempt
+        records = list(guest.records)
+        # a relaunch, or a replay sought back: the records start over (a record's seq names one
+        # record of one console, so the same seq is the same line)
+        rewound = bool(self.records) and (not records or records[-1].seq < self.records[-1].seq)
+        restarted = self._seen is None or self._seen[0] != guest.attempt or rewound
         self._seen = seen
         previous = self.records[-1].seq if self.records and not restarted else -1
-        self.records = list(guest.records)
+        self.records = records
         parsed, raw = (0, 0) if restarted else self._widths
         start = len(self.records)
         while start > 0 and self.records[start - 1].seq > previous:

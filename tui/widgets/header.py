@@ -18,6 +18,7 @@ from uktrace.cli.report import format_seconds
 from uktrace.model.guest import FleetView
 
 from ..palette import STATUS_BY_NAME, WAITING_STYLE, phase_colour
+from ..playback import status as replay_status
 
 NARROW = 100
 """Below this width the legend's entries are one space apart instead of two."""
@@ -102,11 +103,11 @@ class FleetHeader(Widget):
         self.tick()
 
     def details(self, now: int) -> list[str]:
-        """Guests, concurrency, fs mode, run time."""
+        """Guests, concurrency, fs mode, run time (a replay's is its position, with the counts)."""
         fleet = self.fleet
         details = [f"{len(fleet.guests)} guests", f"jobs {fleet.jobs}", f"fs {fleet.fs_mode or 'none'}"]
         seconds = run_seconds(fleet, now)
-        if seconds is not None:
+        if seconds is not None and replay_status(fleet, now) is None:
             details.append(f"run {format_seconds(seconds)}")
         return details
 
@@ -127,8 +128,12 @@ class FleetHeader(Widget):
         return text
 
     def tick(self, now: int | None = None) -> None:
-        details = self.details(self.clock() if now is None else now)
+        now = self.clock() if now is None else now
+        details = self.details(now)
         counts = self.counts()
+        replay = replay_status(self.fleet, now)
+        if replay is not None:  # with the counts, which are never broken: read whole, where it stood
+            counts = Text.assemble((replay, "bold"), "   ", counts)
         key = (tuple(details), counts.plain, self.notice, self.size.width, self.legend_phases)
         if key != self._key:
             self._key = key

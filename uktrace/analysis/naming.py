@@ -15,7 +15,7 @@ from typing import Any, TypeAlias
 from ..kernel.symbols import Symbols, load_symbols
 from ..model.guest import Guest
 from ..recording.kernels import recorded_symbols
-from ..recording.replay import COMMAND_ACCEL
+from ..recording.tape import COMMAND_ACCEL
 
 SymbolCache: TypeAlias = dict[str, Symbols | None]
 """Tables already read, by kernel identity: 100 guests of one kernel read it once."""

@@ -3,40 +3,41 @@
 The console bytes are fed to fresh parsers and timelines with their recorded host times, and the
 host events (spawn, VMM ready, gate release, firmware start, exit) at theirs, so a replay shows
 the run's phases on both clocks, statuses and figures, as the current parser makes of them. Host
-times stay the recorded monotonic nanoseconds; the replay's clock runs from the first spawn.
-Crashes are named from the recording's own symbol table. Older recordings (format 1: no gate
-times, no kernel identity) replay with what they have. `speed` scales time (2 = twice as fast);
-`speed=0` feeds everything at once, which makes replays deterministic for tests.
+times stay the recorded monotonic nanoseconds; the replay's clock (`ReplayClock`) runs from the
+first spawn to the last event. Crashes are named from the recording's own symbol table. Older
+recordings (format 1: no gate times, no kernel identity) replay with what they have. `speed`
+scales time (2 = twice as fast); `speed=0` feeds everything at once, which makes replays
+deterministic for tests.
+
+A replay can be steered where a live run cannot: paused, sped up or slowed down, sought to any
+instant (back: each guest that had gone past it is fed again from its start, see `GuestTape`)
+and stepped from one phase boundary to the next. The model at an instant is the same however the
+replay got there.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import anyio
 
-from parsers import ConsoleParser
-
-from ..kernel.symbols import Symbols, locate_crash
-from ..model.guest import CpuMark, Guest, spawn_spread, status_counts
-from ..model.integrity import check_integrity
-from ..model.spec import GuestSpec
-from ..model.timeline import BootTimeline, Crash, Status
+from ..kernel.symbols import Symbols
+from ..model.guest import Guest, spawn_spread, status_counts
+from .clock import INSTANT, ReplayClock
 from .kernels import recorded_symbols
 from .record import RecordedGuest, RecordingError, read_guest
-
-COMMAND_ACCEL = "n/a"
-"""`host.accel` of a guest a `--cmd` launcher started: not our QEMU line, so no crash is located."""
+from .tape import COMMAND_ACCEL, GuestTape
 
 
 class ReplayFleet:
-    """A recorded run, played back; offers the reading side of `Fleet` to views."""
+    """A recorded run, played back; offers the reading side of `Fleet` to views, and a replay's
+    own controls (pause, rate, seek, step) to whoever shows it."""
 
-    def __init__(self, directory: Path, speed: float = 1.0) -> None:
+    def __init__(self, directory: Path, speed: float = 1.0, *, wall: Callable[[], int] = time.monotonic_ns) -> None:
         try:
             session = json.loads((directory / "session.json").read_text())
         except FileNotFoundError:
@@ -44,7 +45,6 @@ class ReplayFleet:
         except (OSError, ValueError) as error:
             raise RecordingError(f"{directory}: unreadable session.json ({error})") from None
         self.record_dir = directory
-        self.speed = speed
         names = [name for name in session.get("guests", []) if (directory / name).is_dir()]
         self.recorded = [read_guest(directory / name) for name in names]
         if not self.recorded:
@@ -54,39 +54,30 @@ class ReplayFleet:
         self.fs_mode: str | None = options.get("fs_mode") if options.get("fs") else None
         spawns = [r.meta.get("host", {}).get("spawn_ns") for r in self.recorded]
         known = [s for s in spawns if s is not None]
-        self._origin = min(known) if known else 0
-        self.guests = [self._guest(i, r) for i, r in enumerate(self.recorded)]
+        origin = min(known) if known else 0
         # read before playing (the end of a guest's replay must not wait on a file), once per kernel
         tables: dict[str, Symbols | None] = {}
-        self._symbols = [self._symbols_of(r, tables) for r in self.recorded]
+        self.tapes = [GuestTape(i, r, self._symbols_of(r, tables), origin) for i, r in enumerate(self.recorded)]
+        self.guests: list[Guest] = [tape.guest for tape in self.tapes]
         self.started_ns: int | None = None
         self.finished_ns: int | None = None
         self.interrupted_by: int | None = None
-        self._start = time.monotonic_ns()
-        exits = [r.meta.get("host", {}).get("exit_ns") for r in self.recorded]
-        self._end = max((e for e in exits if e is not None), default=self._origin)
+        end = max(tape.events[-1][0] for tape in self.tapes)
+        self.playback = ReplayClock(origin, end, rate=speed if speed > 0 else INSTANT, wall=wall)
+        """Where the replay stands and how it moves; change it through the methods below."""
         self._scope: anyio.CancelScope | None = None
+        self._moved: anyio.Event | None = None
+        """Set when the user moved the clock: the player stops waiting for the next event."""
+
+    @property
+    def speed(self) -> float:
+        """The rate as `--speed` gives it: 0 for instant."""
+        rate = self.playback.rate
+        return 0 if math.isinf(rate) else rate
 
     def clock(self) -> int:
-        """Replay time, on the recorded host clock: the first spawn, plus what has been replayed."""
-        if self.speed <= 0:
-            return self._end
-        return self._origin + int((time.monotonic_ns() - self._start) * self.speed)
-
-    def _guest(self, index: int, recorded: RecordedGuest) -> Guest:
-        meta = recorded.meta
-        host = meta.get("host", {})
-        spec = GuestSpec(
-            name=recorded.name,
-            kernel=Path(meta.get("kernel", "?")),
-            accel=host.get("accel", "?"),
-            fs=Path(meta["fs"]) if meta.get("fs") else None,
-        )
-        # the source a live run gives its timelines: the kernel as it was named then
-        timeline = BootTimeline(recorded.name, source=meta.get("kernel", "?"))
-        guest = Guest(index, spec, list(meta.get("argv", [])), timeline)
-        guest.recording = recorded.directory
-        return guest
+        """Replay time, on the recorded host clock: the instant the model shows."""
+        return self.playback.now()
 
     def _symbols_of(self, recorded: RecordedGuest, tables: dict[str, Symbols | None]) -> Symbols | None:
         meta = recorded.meta
@@ -97,7 +88,7 @@ class ReplayFleet:
             tables[key] = recorded_symbols(self.record_dir, meta)
         return tables[key]
 
-    # -- the control side views may call: a recording cannot be steered -----------------------
+    # -- the control side views may call: a recorded guest cannot be stopped or relaunched -----
 
     def stop(self, reason: str = "replay stopped") -> None:
         """End the replay; recorded guests keep the status they had (`reason` is for live runs)."""
@@ -110,97 +101,83 @@ class ReplayFleet:
     def relaunch(self, guest: Guest) -> bool:
         return False
 
+    # -- a replay's own controls ---------------------------------------------------------------------
+
+    def play(self) -> None:
+        """Play on; from the start again when the replay is at its end."""
+        if self.playback.ended:
+            self.seek(self.playback.start)
+        self.playback.play()
+        self._moved_by_user()
+
+    def pause(self) -> None:
+        self.playback.pause()
+        self._moved_by_user()
+
+    def toggle(self) -> None:
+        if self.playback.paused:
+            self.play()
+        else:
+            self.pause()
+
+    def set_rate(self, rate: float) -> None:
+        self.playback.set_rate(rate)
+        self._moved_by_user()
+
+    def seek(self, host_ns: int) -> None:
+        """Show the run as it stood at `host_ns` (kept within the recording), at once."""
+        self.playback.seek(host_ns)
+        self._moved_by_user()
+
+    def step(self, direction: int, guest: Guest | None = None) -> int | None:
+        """Pause at the next (direction > 0) or previous phase boundary of any guest, or of `guest`
+        only; the instant stepped to, or None when there is none that way (nothing moves)."""
+        tapes = self.tapes if guest is None else [t for t in self.tapes if t.guest is guest]
+        here = self.playback.now()
+        if direction > 0:
+            target = min((b for t in tapes for b in t.boundaries() if b > here), default=None)
+        else:
+            target = max((b for t in tapes for b in t.boundaries() if b < here), default=None)
+        self.playback.pause()
+        if target is not None:
+            self.playback.seek(target)
+        self._moved_by_user()
+        return target
+
+    def changed_at(self, host_ns: int) -> list[Guest]:
+        """The guests whose phase, status or process changed at `host_ns` (where a step stopped)."""
+        return [tape.guest for tape in self.tapes if tape.changes_at(host_ns)]
+
+    def _moved_by_user(self) -> None:
+        """Bring the model to the clock now (the next frame shows it) and wake the player."""
+        self._feed(self.playback.now())
+        if self._moved is not None:
+            self._moved.set()
+
     # -- playing --------------------------------------------------------------------------------
 
     async def run(self, keep_alive: bool = False) -> None:
-        self._start = time.monotonic_ns()
-        self.started_ns = self._origin
+        """Play to the end (then, with `keep_alive`, wait for seeks and the stop)."""
+        self.started_ns = self.playback.start
+        self._moved = anyio.Event()
+        self.playback.play()
         with anyio.CancelScope() as scope:
             self._scope = scope
-            async with anyio.create_task_group() as group:
-                for guest, recorded, symbols in zip(self.guests, self.recorded, self._symbols, strict=True):
-                    group.start_soon(self._play, guest, recorded, symbols)
-            self.finished_ns = self._end
-            if keep_alive:
-                await anyio.sleep_forever()
+            while True:
+                self._feed(self.playback.now())
+                if self.finished_ns is not None and not keep_alive:
+                    return
+                upcoming = [at for tape in self.tapes if (at := tape.next_at) is not None]
+                delay = self.playback.wall_delay(min(upcoming)) if upcoming else None
+                with anyio.move_on_after(math.inf if delay is None else delay):
+                    await self._moved.wait()
+                self._moved = anyio.Event()
 
-    async def _until(self, host_ns: int) -> None:
-        """Wait until the replay reaches recorded host time `host_ns`."""
-        if self.speed > 0:
-            delay = (host_ns - self._origin) / self.speed - (time.monotonic_ns() - self._start)
-            if delay > 0:
-                await anyio.sleep(delay / 1e9)
-
-    async def _play(self, guest: Guest, recorded: RecordedGuest, symbols: Symbols | None) -> None:
-        guest.timeline.symbols = symbols  # names its boot functions, as the live run did
-        host = recorded.meta.get("host", {})
-        spawn = host.get("spawn_ns")
-        if spawn is None:
-            self._settle(guest, recorded)
-            guest.changes += 1
-            return
-        await self._until(spawn)
-        timeline = guest.timeline
-        guest.spawn_ns = spawn
-        timeline.spawned(spawn)
-        guest.changes += 1
-        parser = ConsoleParser()
-        for at, event in _events(timeline, recorded, spawn):
-            await self._until(at)
-            if isinstance(event, bytes):
-                if guest.first_byte_ns is None:
-                    guest.first_byte_ns = at
-                guest.received += len(event)
-                records = parser.feed(event, at)
-                for record in records:
-                    timeline.consume(record)
-                guest.records.extend(records)
-            else:
-                event(at)
-            guest.changes += 1
-        exit_ns = host.get("exit_ns")
-        if exit_ns is not None:
-            await self._until(exit_ns)
-        for record in parser.flush():
-            timeline.consume(record)
-            guest.records.append(record)
-        guest.exit_ns = exit_ns
-        guest.qemu_status = host.get("qemu_status")
-        guest.lingered = bool(host.get("lingered"))
-        guest.cpu_marks = [
-            CpuMark(str(phase), int(ns), int(cpu), None if wait is None else int(wait))
-            for phase, ns, cpu, wait in host.get("cpu_marks") or []
-        ]
-        guest.cpu_total_ns = host.get("cpu_total_ns")
-        stderr = recorded.directory / "stderr.log"
-        if stderr.is_file():
-            guest.stderr_tail = bytearray(stderr.read_bytes()[-4096:])
-        if exit_ns is not None:
-            timeline.process_exited(exit_ns)
-        self._settle(guest, recorded)
-        if host.get("accel") != COMMAND_ACCEL:
-            locate_crash(timeline, guest.records, symbols)
-        guest.integrity = check_integrity(b"".join(chunk for _, chunk in recorded.chunks))
-        guest.changes += 1
-
-    @staticmethod
-    def _settle(guest: Guest, recorded: RecordedGuest) -> None:
-        """What the console cannot tell (timeouts, QEMU errors, interruptions, an exit code only
-        QEMU's status carried) comes from the record."""
-        meta: dict[str, Any] = recorded.meta
-        timeline = guest.timeline
-        status = meta.get("status")
-        if status is None:
-            return
-        if timeline.status.finished:
-            if timeline.status.value == status and timeline.exit_code is None:
-                timeline.exit_code = meta.get("exit_code")
-            return
-        crash = meta.get("crash")
-        timeline.status = Status(status)
-        timeline.exit_code = meta.get("exit_code")
-        if crash:
-            timeline.crash = Crash(crash["reason"], crash["line"], crash.get("where"))
+    def _feed(self, host_ns: int) -> None:
+        """Every guest as it stood at `host_ns`."""
+        for tape in self.tapes:
+            tape.seek(host_ns)
+        self.finished_ns = self.playback.end if all(tape.done for tape in self.tapes) else None
 
     # -- reading, as Fleet offers it ---------------------------------------------------------------
 
@@ -209,20 +186,3 @@ class ReplayFleet:
 
     def counts(self) -> dict[str, int]:
         return status_counts(self.guests)
-
-
-def _events(
-    timeline: BootTimeline, recorded: RecordedGuest, spawn: int
-) -> list[tuple[int, bytes | Callable[[int], None]]]:
-    """Console chunks and host events (VMM ready, gate release, firmware start) in recorded order."""
-    host = recorded.meta.get("host", {})
-    marks: list[tuple[str, Callable[[int], None]]] = [
-        ("ready_ns", timeline.vmm_ready),
-        ("release_ns", timeline.released),
-        ("firmware_ns", timeline.firmware_started),
-    ]
-    events: list[tuple[int, bytes | Callable[[int], None]]] = [
-        (host[key], event) for key, event in marks if host.get(key) is not None
-    ]
-    events += [(spawn + since_spawn, data) for since_spawn, data in recorded.chunks]
-    return sorted(events, key=lambda event: event[0])  # stable: a host event before a chunk at the same ns
