@@ -144,8 +144,9 @@ class UktraceApp(App[None]):
         self._notice(message)
 
     def _notice(self, message: str) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, FleetScreen | SummaryScreen | BlameScreen):
+        kept = [self.get_screen(name) for name in ("summary", "blame") if self.is_screen_installed(name)]
+        for screen in dict.fromkeys([*self.screen_stack, *kept]):  # the views kept aside too
+            if isinstance(screen, FleetScreen | SummaryScreen | BlameScreen) and screen.is_mounted:
                 for header in screen.query("FleetHeader"):
                     header.set_notice(message)  # type: ignore[attr-defined]
 
@@ -177,10 +178,17 @@ class UktraceApp(App[None]):
         """`fleet`, `summary` or `blame`: the fleet stays at the bottom of the stack, one view above it."""
         while len(self.screen_stack) > 2 and not isinstance(self.screen, FleetScreen):
             self.pop_screen()
-        if name == "summary":
-            self.push_screen(SummaryScreen(self.fleet, self.clock, self.title))
-        elif name == "blame":
-            self.push_screen(BlameScreen(self.fleet, self.clock, self.title))
+        if name not in ("summary", "blame"):
+            return
+        # made once and kept (installed): building a screen and styling its widgets again on each
+        # switch cost ~100 ms of the event loop during a 100-guest boot storm
+        if not self.is_screen_installed(name):
+            view = SummaryScreen if name == "summary" else BlameScreen
+            self.install_screen(view(self.fleet, self.clock, self.title), name)
+        screen = self.get_screen(name)
+        if isinstance(screen, LiveScreen) and screen.is_mounted:
+            screen.tick(self.clock())  # current before it shows
+        self.push_screen(name)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The replay keys exist for a recording only (False: neither shown nor active)."""
