@@ -28,6 +28,8 @@ from tui.screens.sort import SortPicker
 from tui.screens.summary import SummaryScreen
 from tui.widgets.console_view import ConsoleView
 from tui.widgets.fleet_table import HEADER, FleetTable, SortOrder
+from uktrace.model.guest import Stall
+from uktrace.model.timeline import Status
 
 pytestmark = pytest.mark.anyio
 
@@ -333,3 +335,22 @@ async def test_a_large_fleet_renders_only_the_rows_in_view_and_scrolls() -> None
         assert "guest-160" in screen_text(app) and "guest-001" not in screen_text(app)
         await pilot.press("pageup", "slash", *"guest-15", "enter")
         assert [g.name for g in table.rows] == [f"guest-15{n}" for n in range(10)]
+
+
+async def test_a_quiet_running_guest_is_marked_stalled_in_its_row_and_its_view() -> None:
+    app = replay_app("shared-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        quiet = fleet_of(app).guest("guest-1")
+        quiet.process = FakeProcess()  # type: ignore[assignment]
+        quiet.exit_ns = None
+        quiet.timeline.status = Status.RUNNING
+        quiet.last_output_ns = app.clock() - 10_000_000_000
+        quiet.stall = Stall(0.99, "R")
+        quiet.changes += 1
+        app.tick()
+        await pilot.pause()
+        row = next(line for line in screen_text(app).splitlines() if line.startswith("guest-1 "))
+        assert "stalled" in row and "no output for 10 s" in row
+        await pilot.press("enter")
+        assert "no output for 10 s; QEMU busy (99 % CPU): the guest runs and prints nothing" in screen_text(app)

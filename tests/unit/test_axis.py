@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import anyio
 import pytest
 
@@ -23,7 +25,9 @@ from uktrace.model.axis import (
     spans_of,
 )
 from uktrace.model.calls import Call
-from uktrace.model.timeline import Phase
+from uktrace.model.guest import Guest
+from uktrace.model.spec import GuestSpec
+from uktrace.model.timeline import BootTimeline, Phase
 from uktrace.recording.replay import ReplayFleet
 
 HOST, CONSOLE, GUEST = AxisMode.HOST, AxisMode.CONSOLE, AxisMode.GUEST
@@ -179,3 +183,13 @@ def test_a_recorded_boot_makes_in_guest_phases_readable_on_the_guest_clock() -> 
     assert where.first_line is not None and where.guest_now == first.timeline.guest_now
     spans = spans_of(first.timeline.phases(), GUEST, where)
     assert [s.phase for s in spans] == list(IN_GUEST)
+
+
+def test_a_relaunched_guest_is_drawn_where_it_first_started() -> None:
+    guest = Guest(0, GuestSpec(name="guest-1", kernel=Path("k.elf"), accel="tcg"), [], BootTimeline("guest-1"))
+    origin = 1_000_000_000
+    guest.spawn_ns = origin + 185_000_000_000  # relaunched three minutes after the run began
+    guest.exit_ns = guest.spawn_ns + 100_000_000
+    assert placement(guest, origin, guest.exit_ns).offset == 185.0  # without its first start: minutes away
+    guest.first_spawn_ns = origin + 2_000_000  # its first attempt started 2 ms after the fleet's first
+    assert placement(guest, origin, guest.exit_ns).offset == 0.002

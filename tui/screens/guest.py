@@ -27,7 +27,7 @@ from textual.widgets import Footer, Input, Static
 
 from parsers.phases import HOST_PHASES, NESTED
 from uktrace.analysis.naming import guest_symbols
-from uktrace.cli.report import format_seconds, status_text
+from uktrace.cli.report import format_seconds, stall_note, status_text
 from uktrace.kernel.symbols import Symbols
 from uktrace.model.axis import (
     WHOLE_BOOT,
@@ -87,6 +87,9 @@ def info_text(guest: Guest, now: int) -> Text:
     if guest.attempt > 1:
         details.append(f"attempt {guest.attempt}")
     text.append("\n" + " · ".join(details), style="dim")
+    stall = stall_note(guest, now) if guest.running else None
+    if stall is not None:
+        text.append(f"\n{stall}", style="bold yellow")
     if guest.recording is not None:
         text.append(f"\nrecorded in {guest.recording}", style="dim")
     return text

@@ -32,7 +32,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from parsers.phases import NESTED, PHASES
-from uktrace.cli.report import format_seconds
+from uktrace.cli.report import format_seconds, stall_note
 from uktrace.model.axis import (
     TOP_LEVEL,
     WHOLE_BOOT,
@@ -263,7 +263,7 @@ class FleetTable(ScrollView, can_focus=True):
     def _fleet_axis(self) -> tuple[int, Window, bool]:
         """The host origin (the first spawn, ns), the window the zoom fits across the fleet on the
         axis in use, and whether the zoomed phases were found (else the whole boot is shown)."""
-        spawns = [guest.spawn_ns for guest in self.fleet.guests if guest.spawn_ns is not None]
+        spawns = [guest.axis_spawn_ns for guest in self.fleet.guests if guest.axis_spawn_ns is not None]
         origin = min(spawns, default=0)
         spans = [self.spans(guest, origin) for guest in self.fleet.guests]
         window = fit(spans, self.zoom)
@@ -464,6 +464,8 @@ class FleetTable(ScrollView, can_focus=True):
             status, status_style = "waiting", Style.parse(WAITING_STYLE)
         elif guest.stop_requested and guest.running:
             status, status_style = "stopping", Style.parse(STATUS_BY_NAME["stopped"])
+        elif guest.running and guest.stalled(self._now):
+            status, status_style = "stalled", Style(color="yellow", bold=True)
         else:
             status, status_style = timeline.status.value, Style.parse(STATUS_BY_NAME[timeline.status.value])
         # where the guest is, whatever the axis shows: the last top-level phase it entered
@@ -485,6 +487,9 @@ class FleetTable(ScrollView, can_focus=True):
             segments += [Segment(" " * GAP), _cell(format_seconds(value), layout.extra, Style(), right=True)]
         segments.append(Segment(" " * (2 * GAP)))
         note = timeline.crash.reason if timeline.crash is not None and timeline.status.finished else None
+        note_style = Style(color="red", italic=True)
+        if note is None and guest.running and (stall := stall_note(guest, self._now)) is not None:
+            note, note_style = stall, Style(color="yellow", italic=True)
         spans = self._window.shift(spans) if self._window.start else spans
-        segments += bar_segments(spans, self._window.length, layout.bar, note, Style(color="red", italic=True))
+        segments += bar_segments(spans, self._window.length, layout.bar, note, note_style)
         return segments

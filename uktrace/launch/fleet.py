@@ -138,6 +138,7 @@ class Fleet:
         guest.attempt += 1
         if guest.first_start_ns is None:
             guest.first_start_ns = guest.timeline.release_ns or guest.spawn_ns
+            guest.first_spawn_ns = guest.spawn_ns
         guest.timeline = BootTimeline(guest.name, source=str(guest.spec.kernel))
         guest.timeline.symbols = self._kernel_symbols.get(guest.spec.kernel)
         guest.records.clear()

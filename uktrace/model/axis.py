@@ -119,7 +119,7 @@ def placement(guest: Guest, origin_ns: int | None, now_ns: int) -> Placement:
         return Placement(guest_now=timeline.guest_now)
     first = timeline.first_guest_ns if timeline.first_guest_ns is not None else timeline.first_byte_ns
     return Placement(
-        offset=(spawn - (origin_ns if origin_ns is not None else spawn)) / 1e9,
+        offset=((guest.axis_spawn_ns or spawn) - (origin_ns if origin_ns is not None else spawn)) / 1e9,
         first_line=None if first is None else (first - spawn) / 1e9,
         host_now=(now_ns - spawn) / 1e9 if guest.exit_ns is None else None,
         guest_now=timeline.guest_now,

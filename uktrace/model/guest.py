@@ -85,6 +85,8 @@ class Guest:
     """QEMU ran on after its guest had finished and was stopped (see `Fleet.halt_grace_s`)."""
     attempt: int = 1
     """1 for the first launch, +1 per relaunch (each attempt records into its own directory)."""
+    first_spawn_ns: int | None = None
+    """The first attempt's spawn, kept across relaunches (see `axis_spawn_ns`)."""
     first_start_ns: int | None = None
     """The first attempt's start (gate release, else spawn), kept across relaunches: the run's
     start spread and its axis are about the run's start, not about a relaunch minutes later."""
@@ -119,6 +121,12 @@ class Guest:
             return None
         end = self.exit_ns if self.exit_ns is not None else now_ns
         return (end - self.spawn_ns) / 1e9
+
+    @property
+    def axis_spawn_ns(self) -> int | None:
+        """Where the guest's bar starts on a host axis shared with the fleet: its first attempt's
+        spawn, so an attempt relaunched minutes later is drawn in its row, not minutes away."""
+        return self.first_spawn_ns if self.first_spawn_ns is not None else self.spawn_ns
 
     def quiet_s(self, now_ns: int) -> float | None:
         """Seconds since the console last printed (since the VMM started when it never did);
