@@ -15,8 +15,8 @@ The TUI runs headless (Textual's `run_test`) at a fixed size; it composes every 
 terminal and the ANSI output is encoded too (then dropped), so drawing costs what it would.
 - loop lag: a probe task sleeps 10 ms in a loop and records how late it wakes;
 - key-to-screen: every 0.25 s during the storm a key is posted as the terminal would deliver it
-  (cursor down/up, then a switch to the summary and back), and the latency runs until a frame
-  that shows its effect has been written;
+  (cursor down/up, then a switch to the summary and back; `--keys cursor`: cursor moves only),
+  and the latency runs until a frame that shows its effect has been written;
 - first paint: from the app's start to the first frame with the fleet table.
 Goals on the 2-core reference machine: loop lag p99 <= 50 ms, key-to-screen p99 <= 150 ms.
 """
@@ -154,7 +154,7 @@ def print_lag(lags: list[float]) -> None:
     )
 
 
-async def press_keys(app: MeasuredApp, done: anyio.Event) -> None:
+async def press_keys(app: MeasuredApp, done: anyio.Event, switch_views: bool = True) -> None:
     """Keys a user presses while the guests boot, one every KEY_INTERVAL_S, each waited for."""
 
     def table() -> FleetTable | None:
@@ -170,6 +170,8 @@ async def press_keys(app: MeasuredApp, done: anyio.Event) -> None:
         ("2", lambda: isinstance(app.screen, SummaryScreen)),
         ("1", lambda: isinstance(app.screen, FleetScreen)),
     ]
+    if not switch_views:
+        plan = plan[:2]
     step = 0
     while not done.is_set():
         await anyio.sleep(KEY_INTERVAL_S)
@@ -223,8 +225,8 @@ async def measure(fleet: FleetView, args: argparse.Namespace) -> None:
     done = anyio.Event()
     async with app.run_test(size=(width, height)) as pilot, anyio.create_task_group() as group:
         group.start_soon(probe, lags, done)
-        if not args.no_keys:
-            group.start_soon(press_keys, app, done)
+        if args.keys != "none":
+            group.start_soon(press_keys, app, done, args.keys == "all")
         if args.view == "guest":
             await pilot.press("enter")
         elif args.view == "summary":
@@ -271,7 +273,12 @@ def main() -> None:
     parser.add_argument(
         "--guest-priority", choices=("low", "normal"), default="low", help="as uktrace's option (default low)"
     )
-    parser.add_argument("--no-keys", action="store_true", help="press no keys meanwhile")
+    parser.add_argument(
+        "--keys",
+        choices=("all", "cursor", "none"),
+        default="all",
+        help="keys pressed meanwhile: cursor moves and view switches (default), cursor moves only, none",
+    )
     parser.add_argument("-n", "--count", type=int, default=100, help="guests (default 100)")
     parser.add_argument("-j", "--jobs", type=int, help="at most J guests at once (default all)")
     parser.add_argument("--flood", type=int, default=64, metavar="KIB", help="debug KiB per guest (default 64)")
