@@ -1,8 +1,9 @@
 """Where `ctrl+s` puts its SVG: with the run it shows, not in whatever directory uktrace started in.
 
-First `<recording>/screenshots/` (the run's recording directory, which `uktrace recordings` lists
-and prunes with the run); when that cannot be written (a replayed recording on read-only media),
-the per-user `$XDG_DATA_HOME/uktrace/screenshots` (`~/.local/share/uktrace/screenshots`).
+A live run's go to `<recording>/screenshots/` (the run's recording directory, which `uktrace
+recordings` lists and prunes with the run); a replay's, and any that cannot be written there, to
+the per-user `$XDG_DATA_HOME/uktrace/screenshots` (`~/.local/share/uktrace/screenshots`): replaying
+a recording (someone else's, one in a repository) reads it and never writes into it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 from pathlib import Path
 
 from uktrace.model.guest import FleetView
+from uktrace.recording.replay import ReplayFleet
 
 
 def user_screenshot_dir() -> Path:
@@ -22,6 +24,8 @@ def screenshot_dirs(fleet: FleetView, chosen: Path | None = None) -> list[Path]:
     """Where to try, in order: `chosen` alone when given (tests, the README's screenshots script)."""
     if chosen is not None:
         return [chosen]
+    if isinstance(fleet, ReplayFleet):
+        return [user_screenshot_dir()]
     return [fleet.record_dir / "screenshots", user_screenshot_dir()]
 
 

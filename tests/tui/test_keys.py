@@ -26,8 +26,10 @@ from tui.screens.guest import GuestScreen
 from tui.screens.help import HelpScreen
 from tui.screens.sort import SortPicker
 from tui.screens.summary import SummaryScreen
+from tui.screenshot import save_svg, screenshot_dirs
 from tui.widgets.console_view import ConsoleView
 from tui.widgets.fleet_table import HEADER, FleetTable, SortOrder
+from uktrace.launch.fleet import Fleet
 from uktrace.model.guest import Stall
 from uktrace.model.timeline import Status
 
@@ -266,25 +268,35 @@ def toasts(app: UktraceApp) -> list[str]:
     return [notification.message for notification in app._notifications]
 
 
-async def test_ctrl_s_saves_into_the_runs_recording_and_says_where(
+async def test_ctrl_s_in_a_replay_saves_per_user_never_into_the_recording(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     recording = tmp_path / "rec"
     shutil.copytree(RECORDINGS / "crash-3", recording)
+    before = sorted(path.relative_to(recording) for path in recording.rglob("*"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     app = still(UktraceApp(RecordingFleet(recording), title="uktrace replay rec"))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+s")
-        (shot,) = (recording / "screenshots").glob("*.svg")
+        (shot,) = (tmp_path / "data" / "uktrace" / "screenshots").glob("*.svg")
         assert shot.read_text().startswith("<svg") and not list(Path("screenshots").glob("uktrace-*.svg"))
         assert toasts(app) == [f"screenshot saved to {shot}"] and shot.is_absolute()
-        # a recording that cannot take it: the per-user place, named in the toast
-        shutil.rmtree(recording / "screenshots")
-        (recording / "screenshots").write_text("in the way\n")
-        await pilot.press("ctrl+s")
-        (fallback,) = (tmp_path / "data" / "uktrace" / "screenshots").glob("*.svg")
-        assert toasts(app)[-1] == f"screenshot saved to {fallback}" and not app.errors
+    assert sorted(path.relative_to(recording) for path in recording.rglob("*")) == before
+
+
+def test_a_live_runs_screenshots_go_with_its_recording_else_per_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    fleet = Fleet([], record_dir=tmp_path / "rec")
+    directories = screenshot_dirs(fleet)
+    assert directories == [tmp_path / "rec" / "screenshots", tmp_path / "data" / "uktrace" / "screenshots"]
+    (tmp_path / "rec").mkdir()
+    (tmp_path / "rec" / "screenshots").write_text("in the way\n")  # the recording cannot take it
+    path, problems = save_svg("<svg/>", "shot.svg", directories)
+    assert path == tmp_path / "data" / "uktrace" / "screenshots" / "shot.svg" and path.read_text() == "<svg/>"
+    assert len(problems) == 1 and problems[0].startswith(str(tmp_path / "rec" / "screenshots"))
 
 
 async def test_q_stops_the_fleet_and_waits_for_the_run() -> None:
