@@ -13,6 +13,7 @@ import pexpect
 import pytest
 
 from tests.integration.conftest import qemu_processes_mentioning
+from uktrace.kernel.find import TEST_GUEST
 from uktrace.recording.record import read_guest
 
 
@@ -106,3 +107,23 @@ def test_a_terminal_nobody_reads_does_not_stall_the_run(tmp_path: Path) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130
+
+
+def test_a_launchers_qemu_ends_with_its_guest(tmp_path: Path) -> None:
+    """`--cmd` runs QEMU under a shell: stopping the guest must stop the QEMU the shell started."""
+    record = tmp_path / "rec"
+    qemu = (
+        "qemu-system-x86_64 -accel tcg -m 64M -display none -vga none -serial stdio -monitor none"
+        f" -kernel {TEST_GUEST} -append uktrace.fault=hang"
+    )
+    command = ["-m", "uktrace", "run", "-n", "3", "--timeout", "4", "--headless", "--record", str(record)]
+    result = subprocess.run(
+        [sys.executable, *command, "--cmd", f"sh -c '{qemu}; true'"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert "Traceback" not in result.stderr and result.returncode == 1
+    assert qemu_processes_mentioning(str(record)) == []  # not one QEMU left at 65 % CPU
+    assert "still run" not in result.stderr

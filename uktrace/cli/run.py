@@ -168,6 +168,11 @@ def run_headless(args: argparse.Namespace, fleet: FleetView, shares: Shares | No
         sys.stdout.write("\n")
     else:
         stdout.print(summary_tables(fleet))
+    survivors: list[int] = getattr(fleet, "survivors", [])
+    if survivors:
+        groups = ", ".join(str(pid) for pid in survivors)
+        stderr.print(f"[red]uktrace run:[/] processes of process group {groups} still run (they left it); kill them")
     if fleet.interrupted_by is not None:
-        stderr.print(f"uktrace run: interrupted by {signal.Signals(fleet.interrupted_by).name}; every QEMU stopped")
+        stopped = "every QEMU stopped" if not survivors else "the other QEMUs stopped"
+        stderr.print(f"uktrace run: interrupted by {signal.Signals(fleet.interrupted_by).name}; {stopped}")
     return exit_status(fleet)

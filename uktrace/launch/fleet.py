@@ -100,6 +100,8 @@ class Fleet:
         self.finished_ns: int | None = None
         self.interrupted_by: int | None = None
         """The signal that ended the run early, if one did."""
+        self.survivors: list[int] = []
+        """Process groups still alive after their guest was stopped (checked, not assumed)."""
         self.stopped_by: str | None = None
         """Why the run was ended early by a view (`stop`), if it was."""
         self._scope: anyio.CancelScope | None = None
@@ -442,6 +444,8 @@ class Fleet:
                 timeline.crash = replace(timeline.crash, reason=reason)
         status = await process.stop()
         guest.exit_ns = time.monotonic_ns()
+        if process.group_alive():  # a process that left the group's session cannot be reached
+            self.survivors.append(process.pid)
         # what is still buffered in the pty and the pipe
         for data in _buffered(process.console_read_nowait):
             self._console(guest, parser, recorder, data)

@@ -168,19 +168,43 @@ class GuestProcess:
         return fields[0].decode("ascii", "replace"), ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
 
     def signal(self, signum: int) -> None:
+        """Signal the whole process group: a `--cmd` launcher or a wrapper script forks the QEMU,
+        and signalling only the launcher would leave that QEMU running."""
         if self.poll() is None:
             self.signalled = True
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signum)
+        try:
+            os.killpg(self.pid, signum)  # started in its own session: its pid is the group's
+        except ProcessLookupError:
+            pass
+        except PermissionError:  # a member changed its credentials: at least the launcher
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signum)
+
+    def group_alive(self) -> bool:
+        """Whether any process of its group is left (the launcher's children included)."""
+        try:
+            os.killpg(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
 
     async def stop(self, grace: float = 1.0) -> int:
-        """Terminate, then kill after `grace` seconds; always reaps. Call shielded."""
-        if self.poll() is None:
+        """Terminate the group, then kill it after `grace` seconds; always reaps. Call shielded."""
+        if self.poll() is None or self.group_alive():
             self.signal(signal.SIGTERM)
             with anyio.move_on_after(grace):
-                return await self.wait()
-            self.signal(signal.SIGKILL)
-        return await self.wait()
+                await self.wait()
+                while self.group_alive():  # a launcher's QEMU may outlive the launcher
+                    await anyio.sleep(0.02)
+            if self.poll() is None or self.group_alive():
+                self.signal(signal.SIGKILL)
+        status = await self.wait()
+        with anyio.move_on_after(grace):
+            while self.group_alive():  # SIGKILL takes effect at once; the kernel reaps orphans
+                await anyio.sleep(0.02)
+        return status
 
     def close(self) -> None:
         for fd in (self.input_fd, self.console_fd, self.stderr_fd, self._pidfd):
