@@ -87,6 +87,16 @@ def test_sigkill_of_uktrace_still_leaves_no_qemu(tmp_path: Path) -> None:
     while qemu_processes_mentioning(str(record)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert qemu_processes_mentioning(str(record)) == []
+    # what reached uktrace before it died is on disk (flushed every 0.2 s) and replays
+    replayed = subprocess.run(
+        [sys.executable, "-m", "uktrace", "replay", str(record), "--speed", "0", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in replayed.stderr and "partial, replayed as far as it goes" in replayed.stderr
+    guests = json.loads(replayed.stdout)["guests"]
+    assert len(guests) == 3 and all(g["phases"] for g in guests)
 
 
 def test_a_terminal_nobody_reads_does_not_stall_the_run(tmp_path: Path) -> None:

@@ -100,8 +100,23 @@ def replay_command(args: argparse.Namespace) -> int:
         return 2
     if wants_tui(args):
         args.tui(fleet, f"uktrace replay {args.directory}")
-        return exit_status(fleet)
-    return run_headless(args, fleet, None)
+        status = exit_status(fleet)
+    else:
+        status = run_headless(args, fleet, None)
+    say_missing(fleet)
+    return status
+
+
+def say_missing(fleet: ReplayFleet) -> None:
+    """A partial recording was replayed as far as it goes: say, per guest, what was not there."""
+    if not fleet.missing:
+        return
+    stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    count = len(fleet.missing)
+    whose = "1 guest's recording is" if count == 1 else f"{count} guests' recordings are"
+    stderr.print(f"[yellow]uktrace replay:[/] {whose} partial, replayed as far as it goes:")
+    for name, missing in fleet.missing.items():
+        stderr.print(f"  {name}: missing {'; '.join(missing)}")
 
 
 def exit_status(fleet: FleetView) -> int:

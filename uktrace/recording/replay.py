@@ -45,10 +45,14 @@ class ReplayFleet:
         except (OSError, ValueError) as error:
             raise RecordingError(f"{directory}: unreadable session.json ({error})") from None
         self.record_dir = directory
-        names = [name for name in session.get("guests", []) if (directory / name).is_dir()]
+        listed = [name for name in session.get("guests", []) if isinstance(name, str)]
+        names = [name for name in listed if (directory / name).is_dir()]
         self.recorded = [read_guest(directory / name) for name in names]
         if not self.recorded:
             raise RecordingError(f"{directory}: the recording holds no guest")
+        self.missing: dict[str, tuple[str, ...]] = {r.name: r.missing for r in self.recorded if r.missing}
+        """Per guest, what its partial recording lacks (replayed as far as it goes)."""
+        self.missing |= {name: ("its directory",) for name in listed if name not in names}
         options = session.get("options", {})
         self.jobs = min(int(options.get("jobs") or len(self.recorded)), len(self.recorded))
         self.fs_mode: str | None = options.get("fs_mode") if options.get("fs") else None

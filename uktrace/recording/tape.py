@@ -61,6 +61,8 @@ def tape_events(recorded: RecordedGuest, origin: int) -> list[Event]:
     """Spawn, host events and console chunks in recorded order, then the end."""
     host = recorded.meta.get("host", {})
     spawn = host.get("spawn_ns")
+    if spawn is None and recorded.chunks:
+        spawn = origin  # no guest.json (uktrace was killed): its console, from the run's start
     if spawn is None:
         return [(origin, SETTLE)]
     events: list[Event] = [(host[key], name) for key, name in HOST_EVENTS if host.get(key) is not None]
