@@ -163,6 +163,9 @@ class UktraceApp(App[None]):
     def tick(self) -> None:
         """Hand the time to the screen in view (and to the one under a modal, still visible)."""
         now = self.clock()
+        errors = self.fleet.recording_errors
+        if errors:  # the run goes on from memory; the user must know the disk copy is not whole
+            self.report(f"recording incomplete: {errors[0]}")
         for screen in reversed(self.screen_stack):
             try:
                 if isinstance(screen, LiveScreen):

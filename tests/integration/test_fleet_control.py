@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import time
@@ -10,9 +11,13 @@ from pathlib import Path
 import anyio
 import pytest
 
+from uktrace.analysis.results import fleet_results
+from uktrace.cli.headless import run_footer
+from uktrace.cli.run import exit_status
 from uktrace.launch.fleet import Fleet
 from uktrace.launch.options import RunOptions, prepare
 from uktrace.model.timeline import Status
+from uktrace.recording.record import GuestRecorder
 
 pytestmark = [pytest.mark.anyio, pytest.mark.qemu]
 
@@ -110,3 +115,36 @@ async def test_a_timeout_says_what_the_quiet_qemu_was_doing(tmp_path: Path) -> N
     assert timeline.status is Status.TIMEOUT and timeline.crash is not None
     assert timeline.crash.reason.startswith("no exit after 7 s before the first guest line; no output for the last ")
     assert "QEMU busy" in timeline.crash.reason or "% CPU" in timeline.crash.reason
+
+
+class FullDisk:
+    """A file on a disk with no space left: every write fails, as on a full tmpfs."""
+
+    closed = False
+
+    def write(self, data: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def flush(self) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+async def test_a_full_disk_loses_no_verdict_and_is_said_loudly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(GuestRecorder, "_file", lambda self, name, text=False: FullDisk())
+    specs, shares = prepare(RunOptions(count=2, append="uktrace.fault=flood=64"))
+    fleet = Fleet(specs, record_dir=tmp_path / "rec")
+    try:
+        await fleet.run()
+    finally:
+        shares.cleanup()
+    # tracing went on from memory: every guest exited, its integrity judged on what was received
+    assert [(g.timeline.status, g.integrity) for g in fleet.guests] == [(Status.EXITED, "ok")] * 2
+    assert all(g.received > 64 * 1024 for g in fleet.guests)
+    assert fleet.recording_errors and "No space left on device" in fleet.recording_errors[0]
+    assert str(tmp_path / "rec" / "guest-") in fleet.recording_errors[0]  # which recording
+    assert fleet_results(fleet)["summary"]["recording_errors"] == fleet.recording_errors
+    assert exit_status(fleet) == 1
+    assert "NOT fully recorded" in run_footer(fleet).plain

@@ -84,6 +84,7 @@ class StaticFleet:
         self.started_ns = like.started_ns
         self.finished_ns = like.finished_ns
         self.interrupted_by: int | None = None
+        self.recording_errors: list[str] = []
         self._like = like
         self._stopped = anyio.Event()
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import random
 import re
 import zlib
 from pathlib import Path
 
-from uktrace.model.integrity import check_integrity, fnv1a32
+from uktrace.model.integrity import IntegrityWatch, check_integrity, crc32_combine, fnv1a32
 
 GUEST = b"[    0.000000] Info: [libkvmplat] <setup.c @  113> Entering from KVM (x86)...\nHello world!\n"
 
@@ -45,3 +47,26 @@ def test_the_readmes_name_the_algorithm_the_guest_prints() -> None:
     for readme in ("README.md", "guest/README.md"):
         documented = re.findall(r"uktrace-integrity: bytes=\S+ (\w+)=", (repo / readme).read_text())
         assert documented and set(documented) == {printed[1]}, readme
+
+
+def test_the_watch_judges_the_bytes_as_they_come_like_the_whole_console() -> None:
+    rng = random.Random(7)
+    for _ in range(20):
+        a, b = os.urandom(rng.randint(0, 3000)), os.urandom(rng.randint(0, 3000))
+        assert crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+    for before in (b"", b"SeaBIOS (version 1.16)\n" * 8):  # others' bytes before the guest's own
+        for size in (0, 10, 5000, 200_000):
+            body = bytes(rng.randrange(256) for _ in range(size)).replace(b"u", b"x")
+            line = b"uktrace-integrity: bytes=%d crc32=%08x\n" % (len(body), zlib.crc32(body))
+            good = before + body + line + b"after\n"
+            bad = bytearray(good)
+            if size:
+                bad[len(before) + size // 2] ^= 1
+            for console in (good, bytes(bad)):
+                watch, at = IntegrityWatch(), 0
+                while at < len(console):  # in reads of any size: the line is split across some
+                    step = rng.randint(1, 700)
+                    watch.feed(console[at : at + step])
+                    at += step
+                assert watch.verdict == check_integrity(console)
+            assert check_integrity(good) == "ok"

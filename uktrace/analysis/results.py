@@ -38,6 +38,7 @@ def fleet_results(fleet: FleetView) -> dict[str, Any]:
         "times": figures,
         "record_dir": str(fleet.record_dir),
         "interrupted_by": fleet.interrupted_by,
+        "recording_errors": list(fleet.recording_errors),
         "tracer": tracer_usage(),
     }
     return {"guests": guests, "summary": summary}

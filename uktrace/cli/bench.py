@@ -189,6 +189,7 @@ class CellView:
     started_ns = property(lambda self: self.fleet.started_ns)
     finished_ns = property(lambda self: self.fleet.finished_ns)
     interrupted_by = property(lambda self: self.fleet.interrupted_by)
+    recording_errors = property(lambda self: self.fleet.recording_errors)
 
     def clock(self) -> int:
         return self.fleet.clock()

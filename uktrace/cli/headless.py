@@ -129,7 +129,11 @@ def run_footer(fleet: FleetView) -> Text:
         footer.append(f"   first wave of {fleet.jobs} started within {format_seconds(spread)}")
     if fleet.started_ns is not None and fleet.finished_ns is not None:
         footer.append(f"   run took {format_seconds((fleet.finished_ns - fleet.started_ns) / 1e9)}")
-    footer.append(f"\nconsoles recorded in {fleet.record_dir}")
+    if fleet.recording_errors:
+        footer.append(f"\nconsoles NOT fully recorded in {fleet.record_dir}: ", style="bold red")
+        footer.append(fleet.recording_errors[0], style="red")
+    else:
+        footer.append(f"\nconsoles recorded in {fleet.record_dir}")
     if fleet.record_dir.parent == recordings_base():
         footer.append("\nlist kept runs: uktrace recordings; remove old ones: uktrace recordings prune --older-than 7d")
     return footer

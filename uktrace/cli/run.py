@@ -114,15 +114,30 @@ def say_missing(fleet: ReplayFleet) -> None:
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     count = len(fleet.missing)
     whose = "1 guest's recording is" if count == 1 else f"{count} guests' recordings are"
-    stderr.print(f"[yellow]uktrace replay:[/] {whose} partial, replayed as far as it goes:")
+    stderr.print(
+        f"[yellow]uktrace replay:[/] {whose} partial, replayed as far as {'it goes' if count == 1 else 'they go'}:"
+    )
     for name, missing in fleet.missing.items():
         stderr.print(f"  {name}: missing {'; '.join(missing)}")
 
 
 def exit_status(fleet: FleetView) -> int:
+    """128 + the signal that ended the run; else 1 when a guest did not end cleanly or the
+    recording lost bytes; else 0."""
     if fleet.interrupted_by is not None:
         return 128 + fleet.interrupted_by
-    return 1 if failed_guests(fleet.guests) else 0
+    return 1 if failed_guests(fleet.guests) or fleet.recording_errors else 0
+
+
+def say_recording_errors(fleet: FleetView, stderr: Console) -> None:
+    """A recording that failed is said on stderr, whatever else the run printed."""
+    errors = fleet.recording_errors
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        stderr.print(
+            f"[bold red]uktrace:[/] the recording in {fleet.record_dir} is incomplete: {errors[0]}{more}; "
+            "the tables and the JSON come from what was received, every byte of it"
+        )
 
 
 TuiRunner = Callable[[FleetView, str], None]
@@ -154,6 +169,7 @@ def run_command(args: argparse.Namespace, prog: str = "uktrace run") -> int:
         finally:
             shares.cleanup()
         Console(highlight=False).print(run_footer(fleet))
+        say_recording_errors(fleet, stderr)
         return exit_status(fleet)
     return run_headless(args, fleet, shares)
 
@@ -183,6 +199,7 @@ def run_headless(args: argparse.Namespace, fleet: FleetView, shares: Shares | No
         sys.stdout.write("\n")
     else:
         stdout.print(summary_tables(fleet))
+    say_recording_errors(fleet, stderr)
     survivors: list[int] = getattr(fleet, "survivors", [])
     if survivors:
         groups = ", ".join(str(pid) for pid in survivors)

@@ -36,7 +36,7 @@ from parsers import ConsoleParser
 
 from ..kernel.symbols import Symbols, find_symbols, locate_crash
 from ..model.guest import CpuMark, Guest, Stall, spawn_spread, status_counts
-from ..model.integrity import check_integrity
+from ..model.integrity import IntegrityWatch, check_integrity
 from ..model.json_shape import crash_dict
 from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Status
@@ -76,8 +76,7 @@ class Fleet:
     ) -> None:
         self.coalesce_s = COALESCE_S
         self.halt_grace_s = HALT_GRACE_S
-        self.recording_errors: list[str] = []
-        """Disk errors met while recording (the run goes on; the views say so at the end)."""
+        self._recording_errors: list[str] = []
         self.firmware_console = firmware_console
         self.start_gate = start_gate
         self.guest_nice: int | None = None
@@ -115,6 +114,12 @@ class Fleet:
         """Per kernel booted, its identity in the recording (filled on the recorder's thread)."""
         self._clock: Callable[[], int] = time.monotonic_ns
 
+    @property
+    def recording_errors(self) -> list[str]:
+        """Disk errors met while recording, as they happen (the run goes on from memory; every
+        view says so: stderr, the JSON, the TUI's header, the exit status)."""
+        return self._writer.errors if self._writer is not None else self._recording_errors
+
     def clock(self) -> int:
         """Host clock for views (a replay or a snapshot test has its own)."""
         return self._clock()
@@ -148,6 +153,7 @@ class Fleet:
         guest.received = 0
         guest.spawn_ns = guest.first_byte_ns = guest.exit_ns = guest.qemu_status = None
         guest.integrity = None
+        guest.watch = IntegrityWatch()
         guest.cpu_marks.clear()
         guest.cpu_total_ns = None
         guest.last_output_ns = None
@@ -194,7 +200,7 @@ class Fleet:
             self._spawner = None
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(self._writer.close)  # every byte on disk before we return
-            self.recording_errors = self._writer.errors
+            self._recording_errors = self._writer.errors
             self._writer = None
             for guest in self.guests:  # held back by -j when the run ended: never started
                 if guest.spawn_ns is None and not guest.timeline.status.finished:
@@ -361,6 +367,7 @@ class Fleet:
             if guest.timeline.release_ns is None and guest.timeline.firmware_ns is None:
                 _mark_cpu(guest, "firmware", now)  # no gate: the first byte ends the VMM's start
         guest.received += len(data)
+        guest.watch.feed(data)
         assert guest.spawn_ns is not None
         recorder.console(data, now - guest.spawn_ns)
         records = parser.feed(data, now)
@@ -464,14 +471,21 @@ class Fleet:
             await anyio.to_thread.run_sync(locate_crash, timeline, records, guest.spec.kernel)
         process.close()
         guest.process = None
+        guest.integrity = guest.watch.verdict
         recorder.finish(lambda directory: self._check_integrity(guest, directory))
         guest.changes += 1
 
     def _check_integrity(self, guest: Guest, directory: Path) -> dict[str, Any]:
-        """On the writer's thread, once the console file is complete; guest.json's content."""
-        guest.integrity = check_integrity((directory / "console.raw").read_bytes())
-        guest.changes += 1
-        return self._meta(guest)
+        """On the writer's thread, once the console file is complete; guest.json's content. The
+        verdict is the received bytes' (judged as they came); the disk's copy is checked apart."""
+        meta = self._meta(guest)
+        try:
+            stored = (directory / "console.raw").stat().st_size
+        except OSError:
+            stored = 0
+        if stored != guest.received:  # a full disk: say what is not there, and the stored verdict
+            meta["host"] |= {"stored_bytes": stored, "stored_integrity": check_integrity_file(directory)}
+        return meta
 
     def _judge(self, guest: Guest, status: int, signalled: bool) -> None:
         """Settle the status from QEMU's exit when the console did not."""
@@ -559,6 +573,13 @@ class _Wave:
         self._arrived.add(guest.index)
         if self._open == 0 and len(self._arrived) >= self._members:
             self.released.set()
+
+
+def check_integrity_file(directory: Path) -> str | None:
+    try:
+        return check_integrity((directory / "console.raw").read_bytes())
+    except OSError:
+        return None
 
 
 def _mark_cpu(guest: Guest, phase: str, host_ns: int) -> None:

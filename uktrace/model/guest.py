@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from parsers import Record
 
+from .integrity import IntegrityWatch
 from .spec import GuestSpec
 from .timeline import BootTimeline, Status
 
@@ -78,6 +79,8 @@ class Guest:
     exit_ns: int | None = None
     qemu_status: int | None = None
     integrity: str | None = None
+    """The integrity check on the bytes received (`IntegrityWatch`), whatever reached the disk."""
+    watch: IntegrityWatch = field(default_factory=IntegrityWatch)
     recording: Path | None = None
     process: GuestProcess | None = None
     stop_requested: bool = False
@@ -193,6 +196,11 @@ class FleetView(Protocol):
     started_ns: int | None
     finished_ns: int | None
     interrupted_by: int | None
+
+    @property
+    def recording_errors(self) -> list[str]:
+        """Disk errors met while recording (a replay's: none)."""
+        ...
 
     def clock(self) -> int: ...
     def counts(self) -> dict[str, int]: ...

@@ -15,6 +15,7 @@ Files are appended as bytes arrive; guest.json comes last, so a killed run leave
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -90,6 +91,8 @@ def qemu_version(qemu: str) -> str | None:
     return lines[0] if result.returncode == 0 and lines else None
 
 
+MAX_ERRORS = 20
+"""Distinct disk errors kept (a full disk fails every write after the first)."""
 FLUSH_S = 0.2
 """At most this long between a console chunk's arrival and its bytes reaching the kernel."""
 
@@ -106,6 +109,9 @@ class RecordingWriter:
     def __init__(self) -> None:
         self._jobs: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
         self.errors: list[str] = []
+        """The distinct disk errors met (the first few), appended from the writer's thread."""
+        self.failures = 0
+        """Jobs that failed, all told."""
         self._open: dict[int, GuestRecorder] = {}
         """Recorders with files open (on the writer's thread only)."""
         self._thread = threading.Thread(target=self._work, name="uktrace-recorder", daemon=True)
@@ -137,8 +143,11 @@ class RecordingWriter:
     def _run(self, job: Callable[[], object]) -> None:
         try:
             job()
-        except OSError as error:  # a full disk must not kill the run; said at the end
-            self.errors.append(f"{error.filename or ''}: {error.strerror}")
+        except OSError as error:  # a full disk must not kill the run: the views say so, loudly
+            self.failures += 1
+            message = f"{error.filename or ''}: {error.strerror}"
+            if message not in self.errors and len(self.errors) < MAX_ERRORS:
+                self.errors.append(message)
 
     def opened(self, recorder: GuestRecorder) -> None:
         self._open[id(recorder)] = recorder
@@ -196,7 +205,7 @@ class GuestRecorder:
         if self._writer is None:
             job()
         else:
-            self._writer.submit(job)
+            self._writer.submit(functools.partial(_naming, self.directory, job))
 
     def _file(self, name: str, text: bool = False) -> IO[Any]:
         file = self._files.get(name)
@@ -207,6 +216,16 @@ class GuestRecorder:
             if self._writer is not None:
                 self._writer.opened(self)
         return file
+
+
+def _naming(directory: Path, job: Callable[[], object]) -> None:
+    """Run `job`; a write error that names no file (a full disk) names the guest's directory."""
+    try:
+        job()
+    except OSError as error:
+        if error.filename is None:
+            error.filename = str(directory)
+        raise
 
 
 def _flush_only() -> None:

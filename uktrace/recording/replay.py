@@ -66,6 +66,7 @@ class ReplayFleet:
         self.started_ns: int | None = None
         self.finished_ns: int | None = None
         self.interrupted_by: int | None = None
+        self.recording_errors: list[str] = []
         end = max(tape.events[-1][0] for tape in self.tapes)
         self.playback = ReplayClock(origin, end, rate=speed if speed > 0 else INSTANT, wall=wall)
         """Where the replay stands and how it moves; change it through the methods below."""
