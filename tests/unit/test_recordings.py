@@ -26,7 +26,7 @@ RECORDINGS = Path(__file__).resolve().parents[1] / "data" / "recordings"
 @pytest.fixture
 def base(tmp_path: Path) -> Path:
     """A recordings directory as runs leave it: three real recordings, and things that are not."""
-    base = tmp_path / "uktrace"
+    base = tmp_path / f"uktrace-{os.getuid()}"
     for name in ("crash-3", "shared-8", "format-1-crash-3"):
         shutil.copytree(RECORDINGS / name, base / name)
     (base / "notes").mkdir()

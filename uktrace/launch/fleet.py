@@ -173,7 +173,7 @@ class Fleet:
         limiter = anyio.CapacityLimiter(self.jobs)
         gate = anyio.Event()
         self._wave = _Wave(self.jobs)
-        self._sockets = Path(tempfile.mkdtemp(prefix="uktrace-qmp-"))
+        self._sockets = socket_directory()
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uktrace-spawner")
         self._writer = RecordingWriter()
         # the writer's first job, so every guest.json written after it can name its kernel
@@ -573,6 +573,20 @@ class _Wave:
         self._arrived.add(guest.index)
         if self._open == 0 and len(self._arrived) >= self._members:
             self.released.set()
+
+
+SOCKET_PATH_MAX = 107
+"""Bytes in a Unix socket's path (`sun_path` is 108 with its NUL)."""
+
+
+def socket_directory() -> Path:
+    """A new 0700 directory for the QMP sockets, in $TMPDIR unless its path is too long for a
+    socket's (a long TMPDIR made every run fail with `AF_UNIX path too long`), then in /tmp."""
+    longest = len("/uktrace-qmp-xxxxxxxx/100000.100.sock")
+    for base in (tempfile.gettempdir(), "/tmp"):
+        if len(os.fsencode(base)) + longest <= SOCKET_PATH_MAX:
+            return Path(tempfile.mkdtemp(prefix="uktrace-qmp-", dir=base))
+    raise OSError(errno.ENAMETOOLONG, "no directory short enough for a QMP socket")
 
 
 def check_integrity_file(directory: Path) -> str | None:

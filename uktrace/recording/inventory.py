@@ -21,7 +21,7 @@ from typing import Any
 from ..kernel.find import TEST_GUEST
 from .record import RecordingError, boot_id
 
-DEFAULT_NAME = re.compile(r"run-\d{8}-\d{6}-(\d+)")
+DEFAULT_NAME = re.compile(r"run-\d{8}-\d{6}-(\d+)(?:-\w+)?")
 """`default_run_dir`'s names carry the recording process's pid (recordings from before session.json had one)."""
 
 

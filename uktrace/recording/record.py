@@ -15,11 +15,13 @@ Files are appended as bytes arrive; guest.json comes last, so a killed run leave
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import platform
 import queue
+import stat
 import subprocess
 import tempfile
 import threading
@@ -37,12 +39,39 @@ symbols, and the session's host and QEMU; a recording without `format` is versio
 
 
 def recordings_base() -> Path:
-    """Where runs without `--record` are kept (`$TMPDIR/uktrace`): `uktrace recordings` lists it."""
-    return Path(os.environ.get("TMPDIR", tempfile.gettempdir())) / "uktrace"
+    """Where runs without `--record` are kept: `$TMPDIR/uktrace-UID`, the user's own, mode 0700
+    (one base for all users would let one plant links for another, or lock the others out)."""
+    return Path(os.environ.get("TMPDIR", tempfile.gettempdir())) / f"uktrace-{os.getuid()}"
+
+
+def own_directory(path: Path) -> Path:
+    """`path` made (0700), or checked when it exists: a real directory, the user's, that nobody
+    else can write into; refused otherwise, never followed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise RecordingError(f"{path}: cannot create ({error.strerror})") from None
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode):
+        raise RecordingError(f"{path}: not a directory (a link or a file someone left): refusing to record there")
+    if info.st_uid != os.getuid():
+        raise RecordingError(f"{path}: belongs to another user (uid {info.st_uid}): refusing; use --record DIR")
+    if info.st_mode & 0o077:
+        os.chmod(path, 0o700, follow_symlinks=False)
+    return path
 
 
 def default_run_dir() -> Path:
-    return recordings_base() / time.strftime(f"run-%Y%m%d-%H%M%S-{os.getpid()}")
+    """A new run directory in the user's base: an unpredictable name (made like `mkdtemp`, 0700)
+    that still says when and by which process it was recorded."""
+    prefix = time.strftime(f"run-%Y%m%d-%H%M%S-{os.getpid()}-")
+    try:
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=own_directory(recordings_base())))
+    except OSError as error:
+        raise RecordingError(f"{recordings_base()}: cannot create a run directory ({error.strerror})") from None
 
 
 class RecordingError(Exception):
@@ -53,7 +82,7 @@ def start_session(directory: Path, command: list[str], options: dict[str, Any], 
     """Create `directory` and write its session.json (with QEMU's version unless the run traces
     a `--cmd` launcher, which never runs our QEMU)."""
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         if any(directory.joinpath(name).exists() for name in names):
             raise RecordingError(f"{directory}: already holds a recording; choose an empty directory")
         session = {
@@ -166,7 +195,7 @@ class GuestRecorder:
         self._writer = writer
         self._offset = 0
         self._files: dict[str, IO[Any]] = {}
-        directory.mkdir(parents=True, exist_ok=True)  # needed before QEMU starts (firmware FIFO)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # before QEMU starts (firmware FIFO)
 
     def console(self, data: bytes, since_spawn_ns: int) -> None:
         line = f"{self._offset}\t{since_spawn_ns}\n"
@@ -211,7 +240,9 @@ class GuestRecorder:
         file = self._files.get(name)
         if file is None:
             path = self.directory / name
-            file = path.open("w", encoding="ascii") if text else path.open("wb")
+            # 0600, never through a link: a console holds whatever the guest printed
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            file = os.fdopen(fd, "w", encoding="ascii") if text else os.fdopen(fd, "wb")
             self._files[name] = file
             if self._writer is not None:
                 self._writer.opened(self)
@@ -306,7 +337,15 @@ def _read_index(path: Path, missing: list[str]) -> list[tuple[int, int]]:
 
 
 def _write_json(path: Path, value: dict[str, Any], strict: bool = False) -> None:
+    """Whole or not at all (a temporary file renamed over it); the temporary is made like `mkstemp`
+    (a new name, 0600, never an existing file or link someone planted)."""
     text = json.dumps(value, indent=2) if strict else json.dumps(value, indent=2, default=str)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(text + "\n")
-    temporary.replace(path)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(text + "\n")
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
