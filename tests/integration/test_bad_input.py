@@ -60,7 +60,7 @@ def test_missing_share_and_bad_options(tmp_path: Path) -> None:
     assert_user_error(uktrace("run", "--fs", str(tmp_path / "nope")), "no such directory")
     assert_user_error(uktrace("run", "-n", "0"), "-n must be at least 1")
     assert_user_error(uktrace("run", "--mem", "lots"), "not a size")
-    assert_user_error(uktrace("run", "--timeout", "0"), "--timeout must be positive")
+    assert_user_error(uktrace("run", "--timeout", "0"), "--timeout 0: must be a positive number of seconds")
 
 
 def test_kvm_missing_or_denied(tmp_path: Path) -> None:
@@ -148,3 +148,33 @@ def test_cmd_that_does_not_exist_or_fails() -> None:
     result, process = run_json("--cmd", "sh -c 'echo boom >&2; exit 3'")
     assert result["guests"][0]["crash"]["reason"] == "sh exited with status 3: boom"
     assert process.returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--timeout", "nan"], "--timeout nan: must be a positive number of seconds"),
+        (["--timeout", "inf"], "--timeout inf: must be a positive number of seconds"),
+        (["-n", "100000000"], "-n 100000000: at most 10,000 guests"),  # refused before any memory goes
+    ],
+)
+def test_numbers_no_run_can_use(args: list[str], said: str) -> None:
+    result = uktrace("run", "--headless", *args, timeout=30)
+    assert result.returncode == 2 and said in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_fifo_as_kernel_is_refused_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "kernel"
+    os.mkfifo(fifo)
+    result = uktrace("run", str(fifo), "--headless", timeout=30)
+    assert result.returncode == 2 and "not a regular file, not a kernel" in result.stderr
+
+
+def test_output_nobody_can_take_is_said_not_a_traceback() -> None:
+    log = Path(__file__).parents[1] / "data" / "logs" / "001-v0.5-kvm-x86-helloworld-fulldebug.log"
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "uktrace", "parse", str(log)], stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    assert result.returncode == 1 and "cannot write the output (No space left on device)" in result.stderr
+    assert "Traceback" not in result.stderr

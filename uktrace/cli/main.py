@@ -8,6 +8,8 @@ a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import os
 import sys
@@ -193,6 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG})
+"""Errors of writing the output that are the environment's, not uktrace's."""
+
+
 def main(argv: Sequence[str] | None = None, tui: TuiRunner | None = None) -> int:
     """The command line; `tui` shows a fleet in the TUI (the `uktrace` script passes it,
     `python -m uktrace` has none and always runs headless)."""
@@ -216,6 +222,16 @@ def main(argv: Sequence[str] | None = None, tui: TuiRunner | None = None) -> int
         # the reader (`| head`) went away: not an error worth a traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as error:
+        if error.errno not in OUTPUT_ERRNOS:
+            raise
+        # the output cannot be written (/dev/full, a full disk, a terminal closed): say so where
+        # it still can be said, and drop what is still buffered rather than fail again at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        with contextlib.suppress(OSError):
+            sys.stderr.write(f"uktrace: cannot write the output ({error.strerror})\n")
+            sys.stderr.flush()
+        return 1
 
 
 if __name__ == "__main__":

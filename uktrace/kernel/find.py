@@ -34,6 +34,8 @@ def find_kernel(argument: str | None) -> Path:
         return _kernel_in_project(path)
     if not path.exists():
         raise KernelError(f"{path}: no such kernel file or kraft project directory")
+    if not path.is_file():  # a FIFO or a device would block the read forever
+        raise KernelError(f"{path}: not a regular file, not a kernel")
     check_bootable(path)
     return path
 

@@ -7,6 +7,7 @@ processes, memory) that hundreds of guests would hit.
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 import shlex
@@ -71,14 +72,21 @@ def memory_mib(memory: str) -> int:
         raise LaunchError(f"--mem {memory}: not a size (examples: 64M, 1G)") from None
 
 
+MAX_GUESTS = 10_000
+"""More guests than any host runs at once (a 2-core host tops out near 200): a typo, refused before
+anything is allocated for them."""
+
+
 def prepare(options: RunOptions) -> tuple[list[GuestSpec], Shares]:
     """Checked specifications for every guest, and the shares they use."""
     if options.count < 1:
         raise LaunchError("-n must be at least 1")
+    if options.count > MAX_GUESTS:
+        raise LaunchError(f"-n {options.count}: at most {MAX_GUESTS:,} guests (each one is a QEMU process)")
     if options.jobs is not None and options.jobs < 1:
         raise LaunchError("-j must be at least 1")
-    if options.timeout is not None and options.timeout <= 0:
-        raise LaunchError("--timeout must be positive")
+    if options.timeout is not None and not (math.isfinite(options.timeout) and options.timeout > 0):
+        raise LaunchError(f"--timeout {options.timeout:g}: must be a positive number of seconds")
     jobs = min(options.jobs or options.count, options.count)
     memory = memory_mib(options.memory)
     share = check_share(options.fs) if options.fs is not None else None
