@@ -137,3 +137,18 @@ def test_a_launchers_qemu_ends_with_its_guest(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr and result.returncode == 1
     assert qemu_processes_mentioning(str(record)) == []  # not one QEMU left at 65 % CPU
     assert "still run" not in result.stderr
+
+
+@pytest.mark.parametrize("gap", [0.02, 0.1])
+def test_a_second_ctrl_c_during_the_clean_up_loses_nothing(tmp_path: Path, gap: float) -> None:
+    record = tmp_path / "rec"
+    process = start_hanging_run(record, 10, subprocess.PIPE)
+    wait_for_guests(record, 10)
+    process.send_signal(signal.SIGINT)
+    time.sleep(gap)
+    process.send_signal(signal.SIGINT)  # impatient: again, while every QEMU is being stopped
+    stdout, stderr = process.communicate(timeout=60)
+    assert "Traceback" not in stderr and process.returncode == 130
+    assert {guest["status"] for guest in json.loads(stdout)["guests"]} == {"stopped"}
+    assert all(read_guest(record / f"guest-{n:02d}").meta["status"] == "stopped" for n in range(1, 11))
+    assert qemu_processes_mentioning(str(record)) == []

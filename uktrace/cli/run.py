@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,27 @@ def say_missing(fleet: ReplayFleet) -> None:
         stderr.print(f"  {name}: missing {'; '.join(missing)}")
 
 
+@contextlib.contextmanager
+def signals_held() -> Iterator[Callable[[], None]]:
+    """SIGINT, SIGTERM and SIGHUP do nothing until the block ends (the fleet's own watcher takes
+    them while it runs): an impatient second Ctrl-C must not cut the results or the guests'
+    copies' removal in half. The run already ends on the first. Gives a function that holds
+    them again (after an event loop put the defaults back)."""
+    held = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {signum: signal.getsignal(signum) for signum in held}
+
+    def hold() -> None:
+        for signum in held:
+            signal.signal(signum, lambda *_: None)
+
+    hold()
+    try:
+        yield hold
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+
 def exit_status(fleet: FleetView) -> int:
     """128 + the signal that ended the run; else 1 when a guest did not end cleanly or the
     recording lost bytes; else 0."""
@@ -189,16 +211,18 @@ def run_headless(args: argparse.Namespace, fleet: FleetView, shares: Shares | No
             await fleet.run()
             group.cancel_scope.cancel()
 
-    try:
-        anyio.run(main)
-    finally:
-        if shares is not None:
-            shares.cleanup()
-    if args.json:
-        json.dump(fleet_results(fleet), sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        stdout.print(summary_tables(fleet))
+    with signals_held() as hold:  # the run takes them while it goes; the clean-up and the output finish
+        try:
+            anyio.run(main)
+        finally:
+            hold()  # asyncio leaves Python's defaults behind when its handlers go, not ours
+            if shares is not None:
+                shares.cleanup()
+        if args.json:
+            json.dump(fleet_results(fleet), sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        else:
+            stdout.print(summary_tables(fleet))
     say_recording_errors(fleet, stderr)
     survivors: list[int] = getattr(fleet, "survivors", [])
     if survivors:

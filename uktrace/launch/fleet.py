@@ -179,43 +179,59 @@ class Fleet:
         # the writer's first job, so every guest.json written after it can name its kernel
         self._writer.submit(self._record_kernels)
         self.started_ns = time.monotonic_ns()
-        try:
-            async with anyio.create_task_group() as group:
-                self._scope = group.cancel_scope
-                self._group = group
-                group.start_soon(self._watch_signals, group.cancel_scope)
-                group.start_soon(self._watch_stalls)
-                async with anyio.create_task_group() as guests:
-                    for guest in self.guests:
-                        guests.start_soon(self._run_guest, guest, limiter, gate)
-                    await anyio.sleep(0)  # let every task reach the limiter first
-                    gate.set()
-                self.finished_ns = time.monotonic_ns()
-                if keep_alive:
-                    await anyio.sleep_forever()
-                group.cancel_scope.cancel()  # all guests done: stop watching signals
-        finally:
-            self._group = None
+        # signals are watched from outside the run's scope, so that a second Ctrl-C (or a SIGTERM
+        # after it) during the shielded clean-up is taken too, instead of Python's default
+        # KeyboardInterrupt tearing through it and losing the JSON and the guests' metadata
+        async with anyio.create_task_group() as watching:
+            watching.start_soon(self._watch_signals)
+            try:
+                async with anyio.create_task_group() as group:
+                    self._scope = group.cancel_scope
+                    self._group = group
+                    if self.interrupted_by is not None:  # a signal came before the scope existed
+                        group.cancel_scope.cancel()
+                    group.start_soon(self._watch_stalls)
+                    async with anyio.create_task_group() as guests:
+                        for guest in self.guests:
+                            guests.start_soon(self._run_guest, guest, limiter, gate)
+                        await anyio.sleep(0)  # let every task reach the limiter first
+                        gate.set()
+                    self.finished_ns = time.monotonic_ns()
+                    if keep_alive:
+                        await anyio.sleep_forever()
+                    group.cancel_scope.cancel()  # all guests done: stop watching stalls
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await self._clean_up()
+                watching.cancel_scope.cancel()
+
+    async def _clean_up(self) -> None:
+        """After the run, however it ended: the spawner, every byte on disk, the never-started."""
+        self._group = None
+        if self._spawner is not None:
             self._spawner.shutdown(wait=True)  # every guest is over: the thread may go
             self._spawner = None
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(self._writer.close)  # every byte on disk before we return
+        if self._writer is not None:
+            await anyio.to_thread.run_sync(self._writer.close)  # every byte on disk before we return
             self._recording_errors = self._writer.errors
             self._writer = None
-            for guest in self.guests:  # held back by -j when the run ended: never started
-                if guest.spawn_ns is None and not guest.timeline.status.finished:
-                    guest.timeline.stop(f"{self._end_reason() or 'run ended'} before it started")
-                    guest.changes += 1
+        for guest in self.guests:  # held back by -j when the run ended: never started
+            if guest.spawn_ns is None and not guest.timeline.status.finished:
+                guest.timeline.stop(f"{self._end_reason() or 'run ended'} before it started")
+                guest.changes += 1
+        if self._sockets is not None:
             shutil.rmtree(self._sockets, ignore_errors=True)
-            if self.finished_ns is None:
-                self.finished_ns = time.monotonic_ns()
+        if self.finished_ns is None:
+            self.finished_ns = time.monotonic_ns()
 
-    async def _watch_signals(self, scope: anyio.CancelScope) -> None:
+    async def _watch_signals(self) -> None:
+        """The first SIGINT, SIGTERM or SIGHUP ends the run; later ones find it ending already."""
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
             async for signum in signals:
-                self.interrupted_by = signum
-                scope.cancel()
-                return
+                if self.interrupted_by is None:
+                    self.interrupted_by = signum
+                    if self._scope is not None:
+                        self._scope.cancel()
 
     async def _watch_stalls(self) -> None:
         """About once a second, what each quiet QEMU is doing (alive? on a CPU?), for the views."""
