@@ -12,7 +12,7 @@
 enum {
 	P9_RLERROR = 7, P9_TLOPEN = 12, P9_TVERSION = 100, P9_TATTACH = 104,
 	P9_RERROR = 107, P9_TWALK = 110, P9_TOPEN = 112, P9_TREAD = 116,
-	P9_TCLUNK = 120,
+	P9_TWRITE = 118, P9_TCLUNK = 120, P9_TREMOVE = 122,
 };
 
 #define P9_HDR 7                /* size[4] type[1] tag[2] */
@@ -84,6 +84,7 @@ static const char *strerror(u32 e)
 	case 20: return "Not a directory";
 	case 21: return "Is a directory";
 	case 22: return "Invalid argument";
+	case 30: return "Read-only file system";
 	case 95: return "Operation not supported";
 	default: return "Unknown error";
 	}
@@ -285,5 +286,43 @@ int uk_9p_clunk(struct uk_9pdev *d, u32 fid)
 	if (rc)
 		return rc;
 	uk_pr_debug("RCLUNK\n");
+	return 0;
+}
+
+s32 uk_9p_write(struct uk_9pdev *d, u32 fid, u64 offset, u32 count,
+		const char *buf)
+{
+	u32 done;
+	int rc;
+
+	count = MIN(count, d->msize - 23);      /* 23 = Twrite header */
+	count = MIN(count, d->tx_cap - 23);
+	uk_pr_debug("TWRITE fid %u offset %llu count %u\n", fid, offset, count);
+	begin(d, P9_TWRITE, 0);
+	put(d, fid, 4);
+	put(d, offset, 8);
+	put(d, count, 4);
+	for (u32 i = 0; i < count; i++)
+		put(d, (u8)buf[i], 1);
+	rc = send(d);
+	if (rc)
+		return rc;
+	done = (u32)get(d, 4);
+	uk_pr_debug("RWRITE count %u\n", done);
+	return done > count ? -EIO : (s32)done;
+}
+
+/* Tremove exists in both dialects; the server clunks the fid even when it refuses */
+int uk_9p_remove(struct uk_9pdev *d, u32 fid)
+{
+	int rc;
+
+	uk_pr_debug("TREMOVE fid %u\n", fid);
+	begin(d, P9_TREMOVE, 0);
+	put(d, fid, 4);
+	rc = send(d);
+	if (rc)
+		return rc;
+	uk_pr_debug("RREMOVE\n");
 	return 0;
 }

@@ -26,5 +26,8 @@ int uk_9p_open(struct uk_9pdev *dev, u32 fid, u32 mode, u32 *iounit);
 s32 uk_9p_read(struct uk_9pdev *dev, u32 fid, u64 offset, u32 count,
 	       char *buf);
 int uk_9p_clunk(struct uk_9pdev *dev, u32 fid);
+s32 uk_9p_write(struct uk_9pdev *dev, u32 fid, u64 offset, u32 count,
+		const char *buf);
+int uk_9p_remove(struct uk_9pdev *dev, u32 fid);
 
 #endif /* UK_9P_H */

@@ -2,7 +2,8 @@
  * 9pfs.c - the 9P filesystem (lib/9pfs): mounting = connect to the
  * tagged device, negotiate the version, attach (and walk into a
  * subdirectory if one was asked for); reading a file = walk, open,
- * read until EOF, clunk.
+ * read until EOF, clunk; writing = walk, open write-only with truncate,
+ * write, clunk; removing = walk, remove.
  */
 #define UK_LIBNAME "lib9pfs"
 #include "9pfs.h"
@@ -12,6 +13,8 @@
 
 #define MSIZE 65536             /* > 8192, or QEMU warns about performance */
 #define O_RDONLY 0
+#define P9_OWRITE_TRUNC 0x11    /* 9P2000.u Topen: OWRITE | OTRUNC */
+#define L_OWRONLY_TRUNC 0x201   /* 9P2000.L Tlopen: Linux O_WRONLY | O_TRUNC */
 
 static struct uk_9pdev dev;
 static bool mounted;
@@ -85,4 +88,46 @@ s32 uk_9pfs_read_file(const char *name, char *buf, u32 cap)
 out:
 	uk_9p_clunk(&dev, fid);
 	return rc ? rc : (s32)total;
+}
+
+s32 uk_9pfs_write_file(const char *name, const char *data, u32 len)
+{
+	struct uk_9p_qid qid;
+	u32 fid = next_fid++, iounit;
+	s32 n;
+	int rc;
+
+	if (!mounted)
+		return -ENODEV;
+	rc = uk_9p_walk(&dev, root_fid, fid, name, &qid);
+	if (rc)
+		return rc;
+	rc = uk_9p_open(&dev, fid,
+			dev.dotl ? L_OWRONLY_TRUNC : P9_OWRITE_TRUNC, &iounit);
+	n = rc ? rc : uk_9p_write(&dev, fid, 0, len, data);
+	uk_9p_clunk(&dev, fid);
+	return n;
+}
+
+int uk_9pfs_remove(const char *name)
+{
+	struct uk_9p_qid qid;
+	u32 fid = next_fid++;
+	int rc;
+
+	if (!mounted)
+		return -ENODEV;
+	rc = uk_9p_walk(&dev, root_fid, fid, name, &qid);
+	if (rc)
+		return rc;
+	rc = uk_9p_remove(&dev, fid);
+	/*
+	 * The protocol clunks the fid even when the remove fails, but QEMU
+	 * refuses every write request on a readonly=on export before looking
+	 * at it, so the fid is still open there: clunk it (elsewhere this
+	 * gets an error, which does not matter).
+	 */
+	if (rc)
+		uk_9p_clunk(&dev, fid);
+	return rc;
 }

@@ -7,4 +7,7 @@
 /* print at least kib KiB of debug printk lines, as fast as possible */
 void app_flood(u32 kib);
 
+/* uktrace.fs_write=1: overwrite hello.txt, remove victim.txt, log each outcome */
+void app_fs_write(void);
+
 #endif /* APP_H */

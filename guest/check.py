@@ -3,8 +3,8 @@
 
 For each Unikraft era, the guest boots without a share and with a 9P share
 holding a fresh hello.txt (a random token proves the content came over 9P);
-then every uktrace.fault knob runs, and uktrace.delay with good and bad
-values. Each boot is checked for its QEMU exit
+then every uktrace.fault knob runs, uktrace.delay with good and bad
+values, and uktrace.fs_write on a writable share. Each boot is checked for its QEMU exit
 status, the integrity line (the N bytes before it must hash to the printed
 FNV-1a 32), the era's printk prefix on every log line, monotonic
 timestamps, and the key lines of that scenario. Prints one table row per
@@ -282,6 +282,23 @@ def cases(eras: tuple[str, ...]) -> list[Case]:
                 extra="uktrace.delay=constructors:5,subsystems:5,init_table:5 "
                 "uktrace.delay=bus_probe:5,mount:5,main:2 uktrace.delay=main:3",
                 name="delay",
+            ),
+            # writes over 9P (check's share is writable and has no victim.txt: the remove's error path)
+            Case(
+                era,
+                True,
+                "",
+                EXIT_OK,
+                base
+                + share_lines(era)
+                + main_lines(era)
+                + [
+                    r"Info: .*\[appfswrite\] .*uktrace\.fs_write: write hello\.txt: written 12 bytes$",
+                    r"Info: .*\[appfswrite\] .*uktrace\.fs_write: remove victim\.txt: failed \(errno 2\)$",
+                ],
+                forbid=[r"Ignoring invalid kernel parameter"],
+                extra="uktrace.fs_write=1",
+                name="fs_write",
             ),
             Case(
                 era,

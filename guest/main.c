@@ -1,7 +1,7 @@
 /*
  * main.c - the application. Prints hello.txt from the 9P root (really
  * read over virtio) or "Hello world!" without a share, then runs the
- * uktrace.fault knob that belongs to the application.
+ * uktrace.fs_write and uktrace.fault knobs that belong to the application.
  */
 #define UK_LIBNAME "apphello"
 #include "9pfs.h"
@@ -60,6 +60,8 @@ int main(int argc, char *argv[])
 			uk_printf(" \"%s\"", argv[i]);
 		uk_printf("\n");
 	}
+	if (knobs.fs_write)
+		app_fs_write();
 
 	switch (knobs.fault) {
 	case FAULT_GARBAGE:

@@ -7,6 +7,7 @@
  * uktrace.delay=PHASE:MS[,PHASE:MS...] (repeatable) makes a boot phase
  * busy-wait MS milliseconds longer; each phase calls knobs_delay() at
  * one point between its first log line and the next phase's.
+ * uktrace.fs_write=1 makes main try to change the share (see fswrite.c).
  */
 #define UK_LIBNAME "libuklibparam"
 #include "param.h"
@@ -174,6 +175,8 @@ static void parse_word(char *w)
 		ok = parse_fault(w + 14);
 	else if (!strncmp(w, DELAY_PREFIX, strlen(DELAY_PREFIX)))
 		parse_delay(w + strlen(DELAY_PREFIX));
+	else if (!strcmp(w, "uktrace.fs_write=1") || !strcmp(w, "uktrace.fs_write=0"))
+		knobs.fs_write = w[17] == '1';
 	else if (!strncmp(w, "uktrace.", 8))
 		ok = false;
 	/* anything else (the kernel path, foreign parameters) is not ours */

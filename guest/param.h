@@ -1,6 +1,6 @@
 /*
  * param.h - knobs from the kernel command line (uktrace.era=,
- * uktrace.fault=, uktrace.delay=, -- args).
+ * uktrace.fault=, uktrace.delay=, uktrace.fs_write=, -- args).
  */
 #ifndef PARAM_H
 #define PARAM_H
@@ -30,6 +30,7 @@ struct uk_knobs {
 	enum uk_fault fault;
 	u32 flood_kib;
 	u32 delay_ms[DELAY_PHASES];     /* uktrace.delay=PHASE:MS */
+	bool fs_write;                  /* uktrace.fs_write=1: main writes to the share */
 	int argc;                       /* argv[0] is "uktrace-guest" */
 	char *argv[APP_ARGS_MAX + 1];
 	const char *cmdline;            /* untouched copy, as the loader passed it */

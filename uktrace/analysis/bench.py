@@ -198,6 +198,7 @@ def _options_dict(options: RunOptions) -> dict[str, Any]:
         "timeout": options.timeout,
         "cmd": options.command,
         "fs": str(options.fs) if options.fs else None,
+        "fs_rw": options.fs_writable,
         "extra": list(options.extra),
     }
 

@@ -52,6 +52,7 @@ def add_bench_options(bench: argparse.ArgumentParser) -> None:
         " The share is --fs DIR, else a small directory the bench creates, so no --fs is needed",
     )
     bench.add_argument("--fs", type=Path, metavar="DIR", help="the 9P share (default: a small directory it creates)")
+    bench.add_argument("--fs-rw", action="store_true", help="let the guests write to the share (default: read-only)")
     bench.add_argument("--repeat", type=int, default=3, metavar="R", help="rounds per cell (default 3)")
     bench.add_argument("--seed", type=int, default=1, help="seed of the interleaved cell order (default 1)")
     bench.add_argument("--no-warmup", action="store_true", help="skip the unrecorded warm-up cell")

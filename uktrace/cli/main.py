@@ -133,7 +133,8 @@ def _add_run_options(run: argparse.ArgumentParser) -> None:
     add_guest_options(run)
     run.add_argument("-n", "--count", type=int, default=1, metavar="N", help="number of guests (default 1)")
     run.add_argument("-j", "--jobs", type=int, metavar="J", help="at most J guests at once (default N)")
-    run.add_argument("--fs", type=Path, metavar="DIR", help="share DIR over virtio-9p, mount tag fs0")
+    run.add_argument("--fs", type=Path, metavar="DIR", help="share DIR over virtio-9p, mount tag fs0, read-only")
+    run.add_argument("--fs-rw", action="store_true", help="let the guests write to the --fs share (default: read-only)")
     run.add_argument(
         "--fs-mode",
         choices=("shared", "independent"),

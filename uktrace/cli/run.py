@@ -29,7 +29,8 @@ USER_ERRORS = (LaunchError, KernelError, AccelError, ShareError, RecordingError)
 
 
 def guest_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The `RunOptions` fields of `add_guest_options` (shared by run, demo and bench)."""
+    """The `RunOptions` fields of `add_guest_options` (shared by run, demo and bench), and
+    `--fs-rw`, which each of them defines beside its `--fs`."""
     return {
         "kernel": args.kernel,
         "accel": args.accel,
@@ -41,6 +42,7 @@ def guest_options(args: argparse.Namespace) -> dict[str, Any]:
         "timeout": args.timeout,
         "command": args.cmd,
         "extra": args.extra,
+        "fs_writable": args.fs_rw,
     }
 
 
@@ -52,6 +54,8 @@ def lower_guests(args: argparse.Namespace) -> bool:
 def options_from(args: argparse.Namespace) -> RunOptions:
     if args.fs_mode is not None and args.fs is None:
         raise LaunchError(f"--fs-mode {args.fs_mode} needs --fs DIR, the directory the guests share")
+    if args.fs_rw and args.fs is None:
+        raise LaunchError("--fs-rw needs --fs DIR, the directory the guests may write to")
     fs_mode = args.fs_mode or "shared"
     return RunOptions(**guest_options(args), count=args.count, jobs=args.jobs, fs=args.fs, fs_mode=fs_mode)
 

@@ -38,6 +38,8 @@ class RunOptions:
     jobs: int | None = None
     fs: Path | None = None
     fs_mode: str = "shared"
+    fs_writable: bool = False
+    """`--fs-rw`; independent copies stay read-only without it too, so one rule covers both modes."""
     accel: str = "tcg"
     cpu: str | None = None
     memory: str = "64M"
@@ -93,6 +95,8 @@ def prepare(options: RunOptions) -> tuple[list[GuestSpec], Shares]:
     width = len(str(options.count))
     names = [f"guest-{i + 1:0{width}d}" for i in range(options.count)]
     if options.command is not None:
+        if options.fs_writable:
+            raise LaunchError("--fs-rw does nothing with --cmd: the launcher decides whether {fs} is writable")
         check_limits(jobs, 0)
         template = shlex.split(options.command)
         if not template:
@@ -123,6 +127,7 @@ def prepare(options: RunOptions) -> tuple[list[GuestSpec], Shares]:
             cpu=options.cpu,
             append=append,
             fs=shares.for_guest(i),
+            fs_writable=options.fs_writable,
             debug_exit=test_guest,
             extra=options.extra,
         )

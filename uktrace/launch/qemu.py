@@ -2,7 +2,9 @@
 
 The command line follows kraft's conventions (`-fsdev local,...,security_model=none -device
 virtio-9p-pci,...,mount_tag=fs0`, `-machine pc`, `-no-reboot`) with the serial console on the
-process's stdio, which uktrace reads on a pty.
+process's stdio, which uktrace reads on a pty. Unlike kraft, the share is read-only
+(`readonly=on`) unless the spec asks for writes: a tracer should not let a guest change the
+user's files as a side effect of watching it boot.
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ def qemu_argv(spec: GuestSpec) -> list[str]:
     if spec.append:
         argv += ["-append", spec.append]
     if spec.fs is not None:
+        readonly = "" if spec.fs_writable else ",readonly=on"
         argv += [
-            "-fsdev", f"local,id=hvirtio0,path={spec.fs},security_model=none",
+            "-fsdev", f"local,id=hvirtio0,path={spec.fs},security_model=none{readonly}",
             "-device", f"virtio-9p-pci,fsdev=hvirtio0,mount_tag={MOUNT_TAG}",
         ]  # fmt: skip
     if spec.firmware_pipe is not None:

@@ -23,6 +23,9 @@ class GuestSpec:
     append: str = ""
     fs: Path | None = None
     """Directory shared over virtio-9p with mount tag `fs0`."""
+    fs_writable: bool = False
+    """`--fs-rw`: let the guest change `fs`; otherwise QEMU exports it read-only (`readonly=on`),
+    so a guest cannot overwrite or delete the user's files."""
     debug_exit: bool = False
     """Add isa-debug-exit (port 0xf4): the test guest exits QEMU with status (code << 1) | 1."""
     extra: tuple[str, ...] = field(default_factory=tuple)
