@@ -178,3 +178,17 @@ def test_output_nobody_can_take_is_said_not_a_traceback() -> None:
         )
     assert result.returncode == 1 and "cannot write the output (No space left on device)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_reader_that_goes_away_ends_parse_as_sigpipe_would() -> None:
+    log = Path(__file__).parents[1] / "data" / "logs" / "001-v0.5-kvm-x86-helloworld-fulldebug.log"
+    parse = subprocess.Popen(
+        [sys.executable, "-m", "uktrace", "parse", *[str(log)] * 8],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert parse.stdout is not None and parse.stderr is not None
+    parse.stdout.read(10)
+    parse.stdout.close()  # `| head -c 10`
+    stderr = parse.stderr.read().decode()
+    assert parse.wait(timeout=30) == 141 and "Traceback" not in stderr

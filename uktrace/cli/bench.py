@@ -31,6 +31,7 @@ from ..launch.options import LaunchError, RunOptions, prepare
 from ..launch.shares import ShareError
 from ..model.guest import Guest
 from ..recording.record import RecordingError
+from .output import Output
 from .report import format_seconds
 from .run import guest_options, lower_guests, wants_tui
 
@@ -117,7 +118,7 @@ def bench_command(args: argparse.Namespace) -> int:
             stopped = False
     results = bench.results()
     written = write_report(results, out)
-    stdout = Console(highlight=False)
+    stdout = Output()
     report = out / "report.md"
     if report.is_file():
         stdout.print(Markdown(_findings(report.read_text())))

@@ -22,6 +22,7 @@ from ..model.timeline import BootTimeline
 from ..recording.logs import LogError, trace_log
 from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet
+from .output import Output
 from .report import UNTIMED, calls_hint, format_seconds
 from .symbols import add_symbol_options, symbols_option
 
@@ -70,11 +71,11 @@ def blame_command(args: argparse.Namespace) -> int:
         json.dump(result, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        stdout = Console(highlight=False)
+        stdout = Output()
         report = blame_report(rows, len(guests), [name for name, _ in silent], hints)
         if not stdout.is_terminal:  # a terminal wraps to its width; a file or pipe gets every name whole
             unbounded = Measurement.get(stdout, stdout.options.update_width(1 << 12), report).maximum
-            stdout = Console(highlight=False, width=max(stdout.width, unbounded))
+            stdout = Output(width=max(stdout.width, unbounded))
         stdout.print(report)
     return 0
 

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from ..analysis.compare import FLOOR_S, MIN_EFFECT, CellComparison, Comparison, Method, MetricComparison, compare
 from ..analysis.samples import Cell, Samples, SamplesError, load
+from .output import Output
 from .report import format_seconds
 
 PROG = "uktrace compare"
@@ -96,9 +97,9 @@ def compare_command(args: argparse.Namespace) -> int:
         json.dump(comparison_json(inputs, comparisons, method, args.fail_above, regressions), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        stdout = Console(highlight=False)
+        stdout = Output()
         if not stdout.is_terminal:
-            stdout = Console(highlight=False, width=150)  # files and pipes get the whole table
+            stdout = Output(width=150)  # files and pipes get the whole table
         stdout.print(comparison_tables(inputs, comparisons, method))
     if regressions:
         for comparison, key, metric in regressions:

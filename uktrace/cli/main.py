@@ -28,6 +28,7 @@ from .bench import add_bench_options, bench_command
 from .blame import add_blame_parser
 from .compare import add_compare_parser
 from .export import add_export_parser
+from .output import Output
 from .recordings import add_recordings_parser
 from .report import timeline_table
 from .symbols import add_symbol_options, symbols_option
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 
 def _parse_command(args: argparse.Namespace) -> int:
-    stdout = Console(highlight=False)
+    stdout = Output()
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     guests = []
     status = 0

@@ -21,6 +21,7 @@ from rich.text import Text
 from ..recording.inventory import Listing, Recording, list_recordings, read_recording
 from ..recording.prune import Choice, choose, delete, parse_age
 from ..recording.record import RecordingError, recordings_base
+from .output import Output
 
 PRUNE_HINT = "uktrace recordings prune --older-than 7d"
 
@@ -205,5 +206,5 @@ def format_size(size: int) -> str:
 
 
 def _stdout() -> Console:
-    stdout = Console(highlight=False)
-    return stdout if stdout.is_terminal else Console(highlight=False, width=200)
+    stdout = Output()
+    return stdout if stdout.is_terminal else Output(width=200)

@@ -24,6 +24,7 @@ from ..model.guest import FleetView
 from ..recording.record import RecordingError, default_run_dir, start_session
 from ..recording.replay import ReplayFleet
 from .headless import live_progress, run_footer, summary_tables
+from .output import Output
 
 USER_ERRORS = (LaunchError, KernelError, AccelError, ShareError, RecordingError)
 
@@ -194,7 +195,7 @@ def run_command(args: argparse.Namespace, prog: str = "uktrace run") -> int:
             args.tui(fleet, prog)
         finally:
             shares.cleanup()
-        Console(highlight=False).print(run_footer(fleet))
+        Output().print(run_footer(fleet))
         say_recording_errors(fleet, stderr)
         return exit_status(fleet)
     return run_headless(args, fleet, shares)
@@ -202,9 +203,9 @@ def run_command(args: argparse.Namespace, prog: str = "uktrace run") -> int:
 
 def run_headless(args: argparse.Namespace, fleet: FleetView, shares: Shares | None) -> int:
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
-    stdout = Console(highlight=False)
+    stdout = Output()
     if not stdout.is_terminal:
-        stdout = Console(highlight=False, width=120)  # files and pipes get the whole table
+        stdout = Output(width=120)  # files and pipes get the whole table
     live_console = stderr if args.json else stdout
     show_live = live_console.is_terminal
 
