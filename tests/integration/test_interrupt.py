@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -152,3 +153,28 @@ def test_a_second_ctrl_c_during_the_clean_up_loses_nothing(tmp_path: Path, gap: 
     assert {guest["status"] for guest in json.loads(stdout)["guests"]} == {"stopped"}
     assert all(read_guest(record / f"guest-{n:02d}").meta["status"] == "stopped" for n in range(1, 11))
     assert qemu_processes_mentioning(str(record)) == []
+
+
+def test_sigterm_while_copying_the_share_removes_the_copies(tmp_path: Path) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    source = tmp_path / "share"
+    source.mkdir()
+    for n in range(2000):
+        (source / f"f{n}").write_text("x")
+    command = ["-m", "uktrace", "run", "-n", "40", "--fs", str(source), "--fs-mode", "independent", "--headless"]
+    process = subprocess.Popen(
+        [sys.executable, *command, "--record", str(tmp_path / "rec")],
+        env=os.environ | {"TMPDIR": str(scratch)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not list(scratch.glob("uktrace-fs-*/guest-1")) and time.monotonic() < deadline:
+        time.sleep(0.02)  # until the copies are being made
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert "Traceback" not in stderr and "the copies made are removed" in stderr
+    assert list(scratch.glob("uktrace-fs-*")) == []

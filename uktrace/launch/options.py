@@ -18,7 +18,7 @@ from pathlib import Path
 from ..kernel.find import TEST_GUEST, find_kernel
 from ..model.spec import DEFAULT_QEMU, GuestSpec
 from .accel import choose_accel
-from .shares import Shares, check_share
+from .shares import Progress, Shares, check_share
 
 FDS_PER_GUEST = 8
 """pty, stderr pipe, pidfd, three recording files, and QEMU's side while it starts."""
@@ -79,8 +79,9 @@ MAX_GUESTS = 10_000
 anything is allocated for them."""
 
 
-def prepare(options: RunOptions) -> tuple[list[GuestSpec], Shares]:
-    """Checked specifications for every guest, and the shares they use."""
+def prepare(options: RunOptions, progress: Progress | None = None) -> tuple[list[GuestSpec], Shares]:
+    """Checked specifications for every guest, and the shares they use (independent copies made
+    now, `progress` told after each)."""
     if options.count < 1:
         raise LaunchError("-n must be at least 1")
     if options.count > MAX_GUESTS:
@@ -104,6 +105,7 @@ def prepare(options: RunOptions) -> tuple[list[GuestSpec], Shares]:
         if shutil.which(template[0]) is None:
             raise LaunchError(f"--cmd: {template[0]}: no such program")
         shares = Shares(share, options.fs_mode)
+        shares.prepare(options.count, progress)
         specs = []
         for i, name in enumerate(names):
             argv = tuple(arg.format(index=i + 1, name=name, fs=shares.for_guest(i) or "") for arg in template)
@@ -116,6 +118,7 @@ def prepare(options: RunOptions) -> tuple[list[GuestSpec], Shares]:
     test_guest = kernel == TEST_GUEST
     append = options.append if options.append is not None else (TEST_GUEST_APPEND if test_guest else "")
     shares = Shares(share, options.fs_mode)
+    shares.prepare(options.count, progress)
     specs = [
         GuestSpec(
             name=name,
