@@ -24,6 +24,7 @@ Goals on the 2-core reference machine: loop lag p99 <= 50 ms, key-to-screen p99 
 from __future__ import annotations
 
 import argparse
+import gc
 import subprocess
 import sys
 import tempfile
@@ -55,6 +56,20 @@ PROBE_S = 0.010
 KEY_INTERVAL_S = 0.25
 DEFAULT_RECORDING = Path(tempfile.gettempdir()) / "uktrace-rec100-flood64"
 
+
+GC_PAUSES: list[tuple[int, float]] = []
+"""(generation, seconds) of every garbage collection: a full one stops the event loop meanwhile."""
+_gc_started = [0.0]
+
+
+def _time_gc(phase: str, info: dict[str, Any]) -> None:
+    if phase == "start":
+        _gc_started[0] = time.perf_counter()
+    else:
+        GC_PAUSES.append((info["generation"], time.perf_counter() - _gc_started[0]))
+
+
+gc.callbacks.append(_time_gc)
 
 FRAME_SECONDS: list[float] = []
 """Time of every screen update: layout, rendering the dirty regions, encoding the frame."""
@@ -263,6 +278,11 @@ async def measure(fleet: FleetView, args: argparse.Namespace) -> None:
         f"p99 {percentile(ticks_ms, 0.99):.2f} ms; frame (layout, render, encode) "
         f"p50 {percentile(frames_ms, 0.5):.2f} ms  p99 {percentile(frames_ms, 0.99):.2f} ms  max {frames_ms[-1]:.1f} ms"
     )
+    for generation in (1, 2):
+        pauses = sorted((ms * 1000 for g, ms in GC_PAUSES if g == generation), reverse=True)
+        if pauses:
+            slowest = ", ".join(f"{ms:.0f}" for ms in pauses[:3])
+            print(f"garbage collections of generation {generation}: {len(pauses)}, slowest {slowest} ms")
     busy = (sum(app.tick_seconds) + sum(FRAME_SECONDS)) / seconds
     print(f"the UI's share of the event loop: {busy * 100:.1f} % (the rest: parsing consoles, the engine, idle)")
 
