@@ -58,11 +58,11 @@ async def test_a_guest_that_never_prints_is_shown_stalled_with_what_its_qemu_doe
     try:
         async with anyio.create_task_group() as group:
             group.start_soon(fleet.run, False)
-            await wait_until(lambda: guest.stall is not None and guest.stall.cpu_share is not None, 20)
+            await wait_until(lambda: guest.stall is not None and guest.stall.cpu_share is not None, 40)
             assert guest.received == 0
             assert guest.stalled(time.monotonic_ns())
             quiet = guest.quiet_s(time.monotonic_ns())
-            assert quiet is not None and quiet >= 3.0
+            assert quiet is not None and quiet >= 15.0  # no first line: the firmware's longer allowance
             stall = guest.stall
             assert stall is not None and stall.state in "RSD"
             assert stall.cpu_share is not None and stall.cpu_share >= 0
@@ -106,14 +106,14 @@ async def test_guests_run_below_the_tracer_unless_asked_not_to(tmp_path: Path, l
 
 async def test_a_timeout_says_what_the_quiet_qemu_was_doing(tmp_path: Path) -> None:
     specs, shares = prepare(RunOptions(count=1, memory="1"))
-    fleet = Fleet(specs, timeout=7, record_dir=tmp_path / "rec")  # quiet from 3 s, read each second
+    fleet = Fleet(specs, timeout=18, record_dir=tmp_path / "rec")  # stalled from 15 s, read each second
     try:
         await fleet.run()
     finally:
         shares.cleanup()
     timeline = fleet.guests[0].timeline
     assert timeline.status is Status.TIMEOUT and timeline.crash is not None
-    assert timeline.crash.reason.startswith("no exit after 7 s before the first guest line; no output for the last ")
+    assert timeline.crash.reason.startswith("no exit after 18 s before the first guest line; no output for the last ")
     assert "QEMU busy" in timeline.crash.reason or "% CPU" in timeline.crash.reason
 
 

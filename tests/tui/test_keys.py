@@ -357,7 +357,7 @@ async def test_a_quiet_running_guest_is_marked_stalled_in_its_row_and_its_view()
         quiet.process = FakeProcess()  # type: ignore[assignment]
         quiet.exit_ns = None
         quiet.timeline.status = Status.RUNNING
-        quiet.last_output_ns = app.clock() - 10_000_000_000
+        quiet.last_output_ns = app.clock() - 10_000_000_000  # printed, then nothing for 10 s
         quiet.stall = Stall(0.99, "R")
         quiet.changes += 1
         app.tick()

@@ -7,7 +7,7 @@ from pathlib import Path
 from parsers import Record
 from uktrace.cli.report import stall_note
 from uktrace.launch.priority import FLEET_WEIGHT, WEIGHTS, guest_nice
-from uktrace.model.guest import STALL_S, Guest, Stall
+from uktrace.model.guest import STALL_FIRST_S, STALL_S, Guest, Stall
 from uktrace.model.spec import GuestSpec
 from uktrace.model.timeline import BootTimeline, Status
 
@@ -46,8 +46,15 @@ def test_the_last_record_stands_in_for_the_last_output_in_a_replay() -> None:
 
 def test_stalled_from_the_threshold_on() -> None:
     quiet = guest(last_output_ns=0)
+    quiet.first_byte_ns = 0
     assert not quiet.stalled(int((STALL_S - 0.1) * SECOND))
     assert quiet.stalled(int(STALL_S * SECOND))
+
+
+def test_before_its_first_line_the_silent_firmware_gets_longer() -> None:
+    silent = guest(release_ns=0)  # released, nothing printed yet: SeaBIOS runs
+    assert not silent.stalled(int(STALL_S * SECOND)) and not silent.stalled(int((STALL_FIRST_S - 0.1) * SECOND))
+    assert silent.stalled(int(STALL_FIRST_S * SECOND))
 
 
 def test_what_the_qemu_does_in_words() -> None:
@@ -56,6 +63,7 @@ def test_what_the_qemu_does_in_words() -> None:
     assert Stall(0.0, "S").describe() == "QEMU idle (0 % CPU): the guest waits (halted, or for input)"
     assert Stall(0.1, "S").describe() == "QEMU at 10 % CPU"
     quiet = guest(last_output_ns=0)
+    quiet.first_byte_ns = 0
     quiet.stall = Stall(0.98, "R")
     assert stall_note(quiet, 7 * SECOND) == "no output for 7 s; QEMU busy (98 % CPU): the guest runs and prints nothing"
     assert stall_note(guest(last_output_ns=6 * SECOND), 7 * SECOND) is None

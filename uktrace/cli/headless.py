@@ -39,7 +39,7 @@ def progress(fleet: FleetView) -> RenderableType:
         now = fleet.clock()
         stalled = sum(1 for g in fleet.guests if g.stalled(now))
         if stalled:
-            line.append(f"\n{stalled} without console output for {STALL_S:g} s or more", style="yellow")
+            line.append(f"\n{stalled} stalled: no console output for {STALL_S:g} s or more", style="yellow")
         return Group(header, line)
     table = Table.grid(padding=(0, 2))
     now = fleet.clock()

@@ -25,6 +25,10 @@ STALL_S = 3.0
 """Seconds without console output after which a running guest is shown as stalled. The test guest
 prints every few milliseconds, and a TCG boot of a real kernel prints at least once a second even
 with a hundred guests on two cores; a server waiting for requests is quiet, and shown as such."""
+STALL_FIRST_S = 15.0
+"""Before a guest's first console line the firmware runs, silent on the serial console: measured
+here at up to ~8 s per guest when 100 boot at once on 2 cores, so only a longer silence is a stall
+(`--mem 1`: SeaBIOS never starts the kernel)."""
 CONSOLE_TAIL = 5000
 """Records kept in memory per guest for the views; the whole console is on disk."""
 
@@ -146,9 +150,12 @@ class Guest:
         return max(0.0, (now_ns - last) / 1e9)
 
     def stalled(self, now_ns: int) -> bool:
-        """Quiet for `STALL_S` seconds or more: worth a marker in every view."""
+        """Quiet for `STALL_S` seconds or more (`STALL_FIRST_S` before its first console line,
+        while the firmware runs): worth a marker in every view."""
         quiet = self.quiet_s(now_ns)
-        return quiet is not None and quiet >= STALL_S
+        if quiet is None:
+            return False
+        return quiet >= (STALL_S if self.first_byte_ns is not None else STALL_FIRST_S)
 
     @property
     def running(self) -> bool:
