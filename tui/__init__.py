@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from uktrace.model.guest import FleetView
 
 
-def run_tui(fleet: FleetView, *, title: str) -> None:
-    """Run the app until the user quits; the fleet is stopped cleanly before this returns."""
+def run_tui(fleet: FleetView, *, title: str, cleanup: Callable[[], None] | None = None) -> None:
+    """Run the app until the user quits; the fleet is stopped cleanly before this returns.
+    `cleanup` (the run's shares) is run by the app itself if its terminal goes away."""
     from .app import UktraceApp
 
-    UktraceApp(fleet, title=title).run()
+    UktraceApp(fleet, title=title, cleanup=cleanup).run()

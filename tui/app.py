@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -65,6 +67,7 @@ class UktraceApp(App[None]):
         clock: Callable[[], int] | None = None,
         screenshot_dir: Path | None = None,
         refresh_hz: float = REFRESH_HZ,
+        cleanup: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self.fleet = fleet
@@ -74,6 +77,8 @@ class UktraceApp(App[None]):
         self.screenshot_dir = screenshot_dir
         """Where ctrl+s saves; None: the run's recording (tests and scripts choose their own)."""
         self.refresh_hz = refresh_hz
+        self.cleanup = cleanup
+        """What the caller does after the app (removing shares): run here if the terminal goes away."""
         self.pace = RedrawPace(ceiling_hz=refresh_hz, floor_hz=min(refresh_hz, RedrawPace.floor_hz))
         """The redraw rate: `refresh_hz` unless the event loop's CPU is over its budget."""
         self.fleet_worker: Worker[None] | None = None
@@ -133,7 +138,19 @@ class UktraceApp(App[None]):
                 self.exit()
         elif event.state is WorkerState.SUCCESS and worker is self.fleet_worker and not self.quitting:
             # the run ended without `q`: SIGTERM/SIGHUP to uktrace, the engine cancelled itself
+            if self.fleet.interrupted_by == signal.SIGHUP:
+                self.hang_up()
             self.exit()
+
+    def hang_up(self) -> None:
+        """The terminal is gone (SIGHUP) and the run is over: every guest stopped, the recording
+        flushed and closed. Textual would now wait forever to restore a terminal nobody can read
+        (its writer thread died on the first write after the hang-up), so the process ends here,
+        after the caller's clean-up, with the status a hang-up gives."""
+        if self.cleanup is not None:
+            with contextlib.suppress(Exception):
+                self.cleanup()
+        os._exit(128 + signal.SIGHUP)
 
     def report(self, message: str) -> None:
         """The one place errors go: a notification, the header, and `errors`."""

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from uktrace.cli.main import main as engine_main
 from uktrace.model.guest import FleetView
 
 
-def show(fleet: FleetView, title: str) -> None:
+def show(fleet: FleetView, title: str, cleanup: Callable[[], None] | None = None) -> None:
     from . import run_tui
 
-    run_tui(fleet, title=title)
+    run_tui(fleet, title=title, cleanup=cleanup)
 
 
 def main() -> int:

@@ -178,3 +178,27 @@ def test_sigterm_while_copying_the_share_removes_the_copies(tmp_path: Path) -> N
     assert process.returncode == 128 + signal.SIGTERM, stderr
     assert "Traceback" not in stderr and "the copies made are removed" in stderr
     assert list(scratch.glob("uktrace-fs-*")) == []
+
+
+def test_the_tui_ends_when_its_terminal_goes_away(tmp_path: Path) -> None:
+    """Closing the terminal (SIGHUP): every guest stopped and recorded, and uktrace itself ends
+    instead of waiting forever to restore a terminal that is gone."""
+    record = tmp_path / "rec"
+    script = Path(sys.executable).with_name("uktrace")  # the console script: the one with the TUI
+    command = ["run", "-n", "2", "--append", "uktrace.fault=hang", "--record", str(record)]
+    child = pexpect.spawn(str(script), command, timeout=60, dimensions=(30, 120))
+    wait_for_guests(record, 2)
+    os.close(child.child_fd)  # the terminal window closes: the kernel hangs the session up
+    deadline = time.monotonic() + 30
+    status = None
+    while time.monotonic() < deadline:
+        pid, status = os.waitpid(child.pid, os.WNOHANG)
+        if pid:
+            break
+        time.sleep(0.1)
+    else:
+        child.kill(signal.SIGKILL)
+        raise AssertionError("uktrace did not end after its terminal went away")
+    assert os.waitstatus_to_exitcode(status) == 128 + signal.SIGHUP
+    assert qemu_processes_mentioning(str(record)) == []
+    assert [read_guest(record / f"guest-{n}").meta["status"] for n in (1, 2)] == ["stopped", "stopped"]

@@ -166,7 +166,7 @@ def test_a_launcher_run_names_no_qemu(tmp_path: Path) -> None:
 def test_session_json_keeps_the_users_options_and_no_object(tmp_path: Path) -> None:
     """The `uktrace` script hands `main` its TUI function; session.json must not keep its repr."""
 
-    def show(fleet: object, title: str) -> None:
+    def show(fleet: object, title: str, cleanup: object = None) -> None:
         raise AssertionError("no terminal here: headless")
 
     share = tmp_path / "share"

@@ -169,7 +169,7 @@ def _run(bench: Bench, args: argparse.Namespace, stderr: Console) -> None:
 
     def in_tui(fleet: Fleet, caption: str) -> None:
         view = CellView(fleet)
-        args.tui(view, f"uktrace bench · {caption}")
+        args.tui(view, f"uktrace bench · {caption}", None)
         if view.stopped_by_user:
             raise BenchStopped
 

@@ -106,7 +106,7 @@ def replay_command(args: argparse.Namespace) -> int:
         Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]uktrace replay:[/] {error}")
         return 2
     if wants_tui(args):
-        args.tui(fleet, f"uktrace replay {args.directory}")
+        args.tui(fleet, f"uktrace replay {args.directory}", None)
         status = exit_status(fleet)
     else:
         status = run_headless(args, fleet, None)
@@ -199,7 +199,7 @@ def say_recording_errors(fleet: FleetView, stderr: Console) -> None:
         )
 
 
-TuiRunner = Callable[[FleetView, str], None]
+TuiRunner = Callable[[FleetView, str, Callable[[], None] | None], None]
 """Shows a fleet in the TUI until the user quits. Injected by the `uktrace` entry point
 (tui/cli.py), so the engine never imports the TUI."""
 
@@ -227,7 +227,7 @@ def run_command(args: argparse.Namespace, prog: str = "uktrace run") -> int:
         return 128 + interrupted.signum
     if wants_tui(args):
         try:
-            args.tui(fleet, prog)
+            args.tui(fleet, prog, shares.cleanup)
         finally:
             shares.cleanup()
         Output().print(run_footer(fleet))
