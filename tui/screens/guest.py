@@ -327,7 +327,12 @@ class GuestScreen(LiveScreen):
         parts = [
             Text("follow", style="bold green" if console.follow else "dim strike"),
             Text("raw bytes" if console.raw else "parsed", style="bold magenta" if console.raw else "dim"),
-            Text(f"{len(console.records)} lines (tail in memory)", style="dim"),
+            Text(
+                f"{len(console.records)} lines (the last ones; the whole console is in the recording)"
+                if console.records and console.records[0].seq > 0
+                else f"{len(console.records)} lines",
+                style="dim",
+            ),
         ]
         if console.search:
             parts.append(Text(f"/{console.search}: {len(console.matches)} hits", style="yellow"))

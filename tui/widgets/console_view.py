@@ -1,6 +1,6 @@
 """One guest's console, as parsed records (highlighted by level and library) or as escaped raw bytes.
 
-A Line API view over the guest's in-memory tail (`Guest.records`, the last few thousand lines;
+A Line API view over the guest's in-memory tail (`Guest.records`, the last 1,000 lines;
 the whole console is on disk in the recording): only visible lines are styled, the record list
 is re-read only when the guest's `changes` counter moved. Follow mode keeps the end in view
 until the user scrolls up; search highlights every hit and `n`/`N` step through them.

@@ -29,8 +29,11 @@ STALL_FIRST_S = 15.0
 """Before a guest's first console line the firmware runs, silent on the serial console: measured
 here at up to ~8 s per guest when 100 boot at once on 2 cores, so only a longer silence is a stall
 (`--mem 1`: SeaBIOS never starts the kernel)."""
-CONSOLE_TAIL = 5000
-"""Records kept in memory per guest for the views; the whole console is on disk."""
+CONSOLE_TAIL = 1000
+"""Records kept in memory per guest for the views; the whole console is on disk. They are most of
+what a chatty guest costs the tracer (a parsed line holds its text three ways): 50 guests flooding
+1 MiB each took 315 MiB of RSS with 5,000, 102 MiB with 1,000, 49 MiB with none
+(`benchmarks/memory.py`)."""
 
 
 @dataclass(frozen=True, slots=True)
