@@ -202,3 +202,26 @@ def test_the_tui_ends_when_its_terminal_goes_away(tmp_path: Path) -> None:
     assert os.waitstatus_to_exitcode(status) == 128 + signal.SIGHUP
     assert qemu_processes_mentioning(str(record)) == []
     assert [read_guest(record / f"guest-{n}").meta["status"] for n in (1, 2)] == ["stopped", "stopped"]
+
+
+def test_sigkill_of_uktrace_leaves_no_qemu_a_launcher_forked(tmp_path: Path) -> None:
+    record = tmp_path / "rec"
+    qemu = (
+        "qemu-system-x86_64 -accel tcg -m 64M -display none -vga none -serial stdio -monitor none"
+        f" -kernel {TEST_GUEST} -append uktrace.fault=hang"
+    )
+    command = ["-m", "uktrace", "run", "-n", "3", "--headless", "--record", str(record)]
+    process = subprocess.Popen(
+        [sys.executable, *command, "--cmd", f"sh -c '{qemu}; true'"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    wait_for_guests(record, 3)
+    assert len(qemu_processes_mentioning(str(record))) >= 3  # the shells and their QEMUs
+    process.kill()  # no clean-up runs: the parent-death signal reaches only the shells
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while qemu_processes_mentioning(str(record)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert qemu_processes_mentioning(str(record)) == []

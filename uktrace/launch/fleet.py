@@ -46,6 +46,7 @@ from .priority import guest_nice
 from .process import GuestProcess
 from .qemu import guest_exit_code, qemu_argv
 from .qmp import Qmp, QmpError
+from .watchdog import GroupWatchdog
 
 STDERR_TAIL = 4096
 HALT_GRACE_S = 5.0
@@ -99,6 +100,7 @@ class Fleet:
         self.finished_ns: int | None = None
         self.interrupted_by: int | None = None
         """The signal that ended the run early, if one did."""
+        self._watchdog: GroupWatchdog | None = None
         self.survivors: list[int] = []
         """Process groups still alive after their guest was stopped (checked, not assumed)."""
         self.stopped_by: str | None = None
@@ -176,6 +178,8 @@ class Fleet:
         self._sockets = socket_directory()
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uktrace-spawner")
         self._writer = RecordingWriter()
+        if any(guest.spec.command is not None for guest in self.guests):
+            self._watchdog = GroupWatchdog()  # a launcher's QEMU must not outlive a killed uktrace
         # the writer's first job, so every guest.json written after it can name its kernel
         self._writer.submit(self._record_kernels)
         self.started_ns = time.monotonic_ns()
@@ -221,6 +225,9 @@ class Fleet:
                 guest.changes += 1
         if self._sockets is not None:
             shutil.rmtree(self._sockets, ignore_errors=True)
+        if self._watchdog is not None:
+            await anyio.to_thread.run_sync(self._watchdog.close)
+            self._watchdog = None
         if self.finished_ns is None:
             self.finished_ns = time.monotonic_ns()
 
@@ -303,6 +310,8 @@ class Fleet:
             self._close_firmware_pipe(guest, firmware_fd)
             return
         guest.process = process
+        if self._watchdog is not None:
+            self._watchdog.add(process.pid)
         guest.nice = process.nice
         guest.gated = qmp_socket is not None
         guest.spawn_ns = process.spawn_ns
@@ -469,6 +478,8 @@ class Fleet:
         guest.exit_ns = time.monotonic_ns()
         if process.group_alive():  # a process that left the group's session cannot be reached
             self.survivors.append(process.pid)
+        elif self._watchdog is not None:
+            self._watchdog.remove(process.pid)
         # what is still buffered in the pty and the pipe
         for data in _buffered(process.console_read_nowait):
             self._console(guest, parser, recorder, data)
