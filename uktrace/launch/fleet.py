@@ -316,6 +316,7 @@ class Fleet:
         guest.gated = qmp_socket is not None
         guest.spawn_ns = process.spawn_ns
         timeline.spawned(process.spawn_ns)
+        recorder.started(lambda: self._meta(guest))
         _mark_cpu(guest, "spawn", process.spawn_ns)
         guest.changes += 1
         timed_out = False

@@ -208,6 +208,11 @@ class GuestRecorder:
     def firmware(self, data: bytes) -> None:
         self._do(lambda: self._file("firmware.log").write(data))
 
+    def started(self, meta: Callable[[], dict[str, Any]]) -> None:
+        """guest.json as the guest starts (its command line, kernel, spawn time, `booting`): a
+        uktrace killed before the guest ends still leaves what it was; `finish` replaces it."""
+        self._do(lambda: _write_json(self.directory / "guest.json", meta()))
+
     def finish(self, meta: dict[str, Any] | Callable[[Path], dict[str, Any]]) -> None:
         """Close every file, then write guest.json: `meta`, or what `meta(directory)` returns once
         the files are complete (on the writer's thread: it may read them)."""
