@@ -26,6 +26,7 @@ bench: $(BIN)/uktrace guest
 	$(BIN)/python benchmarks/launch_overhead.py
 	$(BIN)/python benchmarks/ui_lag.py
 	$(BIN)/python benchmarks/memory.py
+	$(BIN)/python benchmarks/crash_loss.py
 
 # system packages: QEMU (Debian's qemu-system-x86), the toolchain that builds the test guest, and
 # asciinema (the export tests play the casts they write)
