@@ -228,3 +228,20 @@ def test_sigkill_of_uktrace_leaves_no_qemu_a_launcher_forked(tmp_path: Path) -> 
     while qemu_processes_mentioning(str(record)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert qemu_processes_mentioning(str(record)) == []
+
+
+def test_ctrl_c_during_the_start_gate_records_every_guest_as_stopped(tmp_path: Path) -> None:
+    record = tmp_path / "rec"
+    process = start_hanging_run(record, 30, subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not list(record.glob("guest-*")) and time.monotonic() < deadline:
+        time.sleep(0.01)  # the first QEMUs are being spawned: the wave is still held at the gate
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Traceback" not in stderr
+    guests = json.loads(stdout)["guests"]
+    assert len(guests) == 30 and {guest["status"] for guest in guests} == {"stopped"}
+    for directory in record.glob("guest-*"):  # every one started is recorded, files and verdict
+        assert (directory / "console.raw").is_file() and (directory / "chunks.tsv").is_file()
+        assert read_guest(directory).meta["status"] == "stopped"
+    assert qemu_processes_mentioning(str(record)) == []

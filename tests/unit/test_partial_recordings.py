@@ -80,3 +80,10 @@ def test_uktrace_replay_says_what_is_missing_and_no_traceback(
     err = capsys.readouterr().err
     assert status == 0 and "Traceback" not in err
     assert "1 guest's recording is partial" in err and "guest-2: missing the chunks' times" in err
+
+
+def test_a_guest_that_printed_nothing_reads_as_no_chunks(tmp_path: Path) -> None:
+    """A QEMU that never started, or one stopped at the gate: empty console, empty index."""
+    recording = damaged(tmp_path, lambda g: ((g / "console.raw").write_bytes(b""), (g / "chunks.tsv").write_text("")))
+    assert read_guest(recording / "guest-2").chunks == []
+    assert replay(recording).guests[1].received == 0

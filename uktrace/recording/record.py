@@ -309,7 +309,7 @@ def read_guest(directory: Path) -> RecordedGuest:
     elif index and index[0][0] > 0:
         index[0] = (0, index[0][1])  # bytes before the first indexed chunk arrived with it
     ends = [offset for offset, _ in index[1:]] + [len(data)]
-    chunks = [(ns, data[offset:end]) for (offset, ns), end in zip(index, ends, strict=True)]
+    chunks = [(ns, data[offset:end]) for (offset, ns), end in zip(index, ends[: len(index)], strict=True)]
     return RecordedGuest(directory.name, directory, chunks, meta, tuple(missing))
 
 
