@@ -58,16 +58,24 @@ bool uk_9pfs_mounted(void)
 	return mounted;
 }
 
-s32 uk_9pfs_read_file(const char *name, char *buf, u32 cap)
+/* A new fid for `name` in the share's root: what reading, writing and removing begin with */
+static int walk_to(const char *name, u32 *fid)
 {
 	struct uk_9p_qid qid;
-	u32 fid = next_fid++, iounit, total = 0;
-	s32 n;
-	int rc;
 
 	if (!mounted)
 		return -ENODEV;
-	rc = uk_9p_walk(&dev, root_fid, fid, name, &qid);
+	*fid = next_fid++;
+	return uk_9p_walk(&dev, root_fid, *fid, name, &qid);
+}
+
+s32 uk_9pfs_read_file(const char *name, char *buf, u32 cap)
+{
+	u32 fid, iounit, total = 0;
+	s32 n;
+	int rc;
+
+	rc = walk_to(name, &fid);
 	if (rc)
 		return rc;
 	rc = uk_9p_open(&dev, fid, O_RDONLY, &iounit);
@@ -92,14 +100,11 @@ out:
 
 s32 uk_9pfs_write_file(const char *name, const char *data, u32 len)
 {
-	struct uk_9p_qid qid;
-	u32 fid = next_fid++, iounit;
+	u32 fid, iounit;
 	s32 n;
 	int rc;
 
-	if (!mounted)
-		return -ENODEV;
-	rc = uk_9p_walk(&dev, root_fid, fid, name, &qid);
+	rc = walk_to(name, &fid);
 	if (rc)
 		return rc;
 	rc = uk_9p_open(&dev, fid,
@@ -111,13 +116,10 @@ s32 uk_9pfs_write_file(const char *name, const char *data, u32 len)
 
 int uk_9pfs_remove(const char *name)
 {
-	struct uk_9p_qid qid;
-	u32 fid = next_fid++;
+	u32 fid;
 	int rc;
 
-	if (!mounted)
-		return -ENODEV;
-	rc = uk_9p_walk(&dev, root_fid, fid, name, &qid);
+	rc = walk_to(name, &fid);
 	if (rc)
 		return rc;
 	rc = uk_9p_remove(&dev, fid);
