@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ..recording.inventory import process_start
+
 FS_MODES = ("shared", "independent")
 COPIES = re.compile(r"uktrace-fs-(\d+)-\w+")
 """The copies' directory: the pid of the run that made it, then mkdtemp's random part."""
@@ -121,23 +123,16 @@ def remove_abandoned_copies(base: Path | None = None) -> list[Path]:
         if match is None or not entry.is_dir(follow_symlinks=False):
             continue
         try:
-            if entry.stat(follow_symlinks=False).st_uid != os.getuid() or _alive(int(match[1])):
-                continue
+            info = entry.stat(follow_symlinks=False)
         except OSError:
+            continue
+        started = process_start(int(match[1]))
+        # still its run's: that process lives and began before the copies (a reused pid did not)
+        if info.st_uid != os.getuid() or (started is not None and started <= info.st_mtime + 1):
             continue
         shutil.rmtree(entry.path, ignore_errors=True)
         removed.append(Path(entry.path))
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _first(error: shutil.Error) -> str:
