@@ -76,7 +76,8 @@ def session_options(args: argparse.Namespace) -> dict[str, Any]:
 def make_fleet(args: argparse.Namespace) -> tuple[Fleet, Shares]:
     """Checked options to a ready fleet (raises one of USER_ERRORS)."""
     options = options_from(args)
-    with signals_raise():  # a copy interrupted is a copy removed: `prepare` cleans up on the way out
+    # SIGTERM and SIGHUP raise as SIGINT does: a copy interrupted is a copy `prepare` removes
+    with signals_handled((signal.SIGTERM, signal.SIGHUP), _raise_interrupted):
         specs, shares = prepare(options, copy_progress if sys.stderr.isatty() else None)
     record_dir: Path = args.record or default_run_dir()
     try:
@@ -136,20 +137,32 @@ class Interrupted(Exception):
         self.signum = signum
 
 
+def _raise_interrupted(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
+
+
+def _ignore(_signum: int, _frame: object) -> None:
+    """The run already ends on the first signal: later ones must not cut its end in half."""
+
+
 @contextlib.contextmanager
-def signals_raise() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise `Interrupted` in the block (SIGINT already raises), so that what
-    it was making is undone instead of the process dying with it half made."""
+def signals_handled(
+    signums: tuple[signal.Signals, ...], handler: Callable[[int, object], None]
+) -> Iterator[Callable[[], None]]:
+    """`handler` for `signums` in the block, the previous handlers after it. Gives a function that
+    installs `handler` again: an event loop puts Python's defaults back when its own handlers go."""
+    previous = {signum: signal.getsignal(signum) for signum in signums}
 
-    def interrupt(signum: int, _frame: object) -> None:
-        raise Interrupted(signum)
-
-    previous = {signum: signal.signal(signum, interrupt) for signum in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
+    def install() -> None:
+        for signum in signums:
             signal.signal(signum, handler)
+
+    install()
+    try:
+        yield install
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old if old is not None else signal.SIG_DFL)
 
 
 def copy_progress(done: int, total: int, seconds: float) -> None:
@@ -157,27 +170,6 @@ def copy_progress(done: int, total: int, seconds: float) -> None:
     end = "\n" if done == total else ""
     sys.stderr.write(f"\rcopying the share: {done}/{total} guests, {seconds:.1f} s{end}")
     sys.stderr.flush()
-
-
-@contextlib.contextmanager
-def signals_held() -> Iterator[Callable[[], None]]:
-    """SIGINT, SIGTERM and SIGHUP do nothing until the block ends (the fleet's own watcher takes
-    them while it runs): an impatient second Ctrl-C must not cut the results or the guests'
-    copies' removal in half. The run already ends on the first. Gives a function that holds
-    them again (after an event loop put the defaults back)."""
-    held = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    previous = {signum: signal.getsignal(signum) for signum in held}
-
-    def hold() -> None:
-        for signum in held:
-            signal.signal(signum, lambda *_: None)
-
-    hold()
-    try:
-        yield hold
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 
 
 def exit_status(fleet: FleetView) -> int:
@@ -251,7 +243,8 @@ def run_headless(args: argparse.Namespace, fleet: FleetView, shares: Shares | No
             await fleet.run()
             group.cancel_scope.cancel()
 
-    with signals_held() as hold:  # the run takes them while it goes; the clean-up and the output finish
+    # the fleet takes signals while it runs; then its clean-up and the output finish whatever comes
+    with signals_handled((signal.SIGINT, signal.SIGTERM, signal.SIGHUP), _ignore) as hold:
         try:
             anyio.run(main)
         finally:
