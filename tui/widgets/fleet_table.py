@@ -460,11 +460,12 @@ class FleetTable(ScrollView, can_focus=True):
         timeline = guest.timeline
         spans = self.spans(guest)
         waiting = guest.spawn_ns is None and not timeline.status.finished
+        stall = stall_note(guest, self._now) if guest.running else None
         if waiting:
             status, status_style = "waiting", Style.parse(WAITING_STYLE)
         elif guest.stop_requested and guest.running:
             status, status_style = "stopping", Style.parse(STATUS_BY_NAME["stopped"])
-        elif guest.running and guest.stalled(self._now):
+        elif stall is not None:
             status, status_style = "stalled", Style(color="yellow", bold=True)
         else:
             status, status_style = timeline.status.value, Style.parse(STATUS_BY_NAME[timeline.status.value])
@@ -488,7 +489,7 @@ class FleetTable(ScrollView, can_focus=True):
         segments.append(Segment(" " * (2 * GAP)))
         note = timeline.crash.reason if timeline.crash is not None and timeline.status.finished else None
         note_style = Style(color="red", italic=True)
-        if note is None and guest.running and (stall := stall_note(guest, self._now)) is not None:
+        if note is None and stall is not None:
             note, note_style = stall, Style(color="yellow", italic=True)
         spans = self._window.shift(spans) if self._window.start else spans
         segments += bar_segments(spans, self._window.length, layout.bar, note, note_style)

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..analysis.stats import figure_distributions, guest_times, phase_distributions
-from ..model.guest import STALL_S, FleetView
+from ..model.guest import STALL_FIRST_S, STALL_S, FleetView
 from ..recording.record import recordings_base
 from .report import STATUS_STYLE, format_seconds, stall_note, status_text
 
@@ -39,7 +39,8 @@ def progress(fleet: FleetView) -> RenderableType:
         now = fleet.clock()
         stalled = sum(1 for g in fleet.guests if g.stalled(now))
         if stalled:
-            line.append(f"\n{stalled} stalled: no console output for {STALL_S:g} s or more", style="yellow")
+            quiet = f"{STALL_S:g} s, {STALL_FIRST_S:g} s before the first line"
+            line.append(f"\n{stalled} stalled: no console output for {quiet}", style="yellow")
         return Group(header, line)
     table = Table.grid(padding=(0, 2))
     now = fleet.clock()
@@ -51,7 +52,7 @@ def progress(fleet: FleetView) -> RenderableType:
             Text(timeline.status.value, style=STATUS_STYLE[timeline.status]),
             timeline.current or ("spawn" if guest.spawn_ns else "waiting"),
             format_seconds(guest.elapsed_s(now)),
-            Text(stall_note(guest, now) or "", style="yellow") if guest.stall or guest.stalled(now) else "",
+            Text(note, style="yellow") if (note := stall_note(guest, now)) else "",
         )
     return Group(header, table)
 
