@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 DATA = Path(__file__).parent / "data"
 LOGS = DATA / "logs"
 
@@ -26,3 +28,13 @@ class Wall:
 
     def advance(self, ms: float) -> None:
         self.ns += int(ms * 1_000_000)
+
+
+@pytest.fixture
+def tmpdir_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh `$TMPDIR` (tempfile reads it again): where uktrace's runs, copies and sockets go."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    return scratch

@@ -123,16 +123,19 @@ def test_a_terminal_nobody_reads_does_not_stall_the_run(tmp_path: Path) -> None:
     assert child.exitstatus == 130
 
 
+LAUNCHER = (
+    "sh -c 'qemu-system-x86_64 -accel tcg -m 64M -display none -vga none -serial stdio -monitor none"
+    f" -kernel {TEST_GUEST} -append uktrace.fault=hang; true'"
+)
+"""A `--cmd` launcher that forks its QEMU (a shell that waits for it), whose guest hangs."""
+
+
 def test_a_launchers_qemu_ends_with_its_guest(tmp_path: Path) -> None:
     """`--cmd` runs QEMU under a shell: stopping the guest must stop the QEMU the shell started."""
     record = tmp_path / "rec"
-    qemu = (
-        "qemu-system-x86_64 -accel tcg -m 64M -display none -vga none -serial stdio -monitor none"
-        f" -kernel {TEST_GUEST} -append uktrace.fault=hang"
-    )
     command = ["-m", "uktrace", "run", "-n", "3", "--timeout", "4", "--headless", "--record", str(record)]
     result = subprocess.run(
-        [sys.executable, *command, "--cmd", f"sh -c '{qemu}; true'"],
+        [sys.executable, *command, "--cmd", LAUNCHER],
         capture_output=True,
         text=True,
         timeout=60,
@@ -209,13 +212,9 @@ def test_the_tui_ends_when_its_terminal_goes_away(tmp_path: Path) -> None:
 
 def test_sigkill_of_uktrace_leaves_no_qemu_a_launcher_forked(tmp_path: Path) -> None:
     record = tmp_path / "rec"
-    qemu = (
-        "qemu-system-x86_64 -accel tcg -m 64M -display none -vga none -serial stdio -monitor none"
-        f" -kernel {TEST_GUEST} -append uktrace.fault=hang"
-    )
     command = ["-m", "uktrace", "run", "-n", "3", "--headless", "--record", str(record)]
     process = subprocess.Popen(
-        [sys.executable, *command, "--cmd", f"sh -c '{qemu}; true'"],
+        [sys.executable, *command, "--cmd", LAUNCHER],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,

@@ -15,15 +15,6 @@ import pytest
 from uktrace.launch.shares import ShareError, Shares, remove_abandoned_copies, tree_size
 
 
-@pytest.fixture
-def tmpdir_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    monkeypatch.setenv("TMPDIR", str(scratch))
-    monkeypatch.setattr("tempfile.tempdir", None)
-    return scratch
-
-
 def share(tmp_path: Path, files: int = 3) -> Path:
     source = tmp_path / "share"
     source.mkdir()
