@@ -36,9 +36,12 @@ class GuestProcess:
     """A started QEMU: console and stderr reads, input, termination, exit status."""
 
     def __init__(self, argv: list[str], env: dict[str, str] | None = None, nice: int | None = None) -> None:
-        """`nice`: the QEMU's priority below the tracer's (`launch.priority`). With autogroups its
-        session's group gets it (`/proc/PID/autogroup`, allowed for one's own processes): a
-        process's own nice only ranks it inside its group. Without, QEMU starts under `nice`."""
+        """`nice`: the QEMU's priority below the tracer's (`launch.priority`), set on both levers
+        the kernel may use: the QEMU starts under `nice` (what ranks it where autogroups do not
+        apply: a tracer in its own CPU cgroup, a container), and its session's group gets the same
+        (`/proc/PID/autogroup`, allowed for one's own processes: with autogroups, a process's own
+        nice only ranks it inside its group). Which one the kernel heeds cannot be read from
+        /proc inside a cgroup namespace; the unused one changes nothing."""
         self.argv = argv
         master, slave = os.openpty()
         attributes = termios.tcgetattr(slave)
@@ -48,7 +51,7 @@ class GuestProcess:
         with contextlib.suppress(OSError):  # at most /proc/sys/fs/pipe-max-size; 64 KiB stays
             fcntl.fcntl(console_write, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         stderr_read, stderr_write = os.pipe()
-        if nice is not None and not _autogroups() and NICE:
+        if nice is not None and NICE:
             argv = [NICE, "-n", str(nice), *argv]
         command = [SETPRIV, "--pdeathsig", "KILL", "--", *argv] if SETPRIV else argv
         try:
@@ -70,8 +73,9 @@ class GuestProcess:
             for fd in (slave, console_write, stderr_write):
                 os.close(fd)
         self.pid = self.popen.pid
-        self.nice = _set_autogroup_nice(self.pid, nice) if nice is not None and _autogroups() else None
-        """The nice value its scheduling group got, when it got one."""
+        grouped = nice is not None and _autogroups() and _set_autogroup_nice(self.pid, nice)
+        self.nice = nice if nice is not None and (NICE or grouped) else None
+        """The nice value the QEMU (and its scheduling group) got, when it got one."""
         self.input_fd = master
         self.console_fd = console_read
         self.stderr_fd = stderr_read
@@ -223,15 +227,15 @@ def _autogroups() -> bool:
         return False
 
 
-def _set_autogroup_nice(pid: int, nice: int) -> int | None:
-    """Lower the priority of `pid`'s session group; None where the kernel refuses (the guest
+def _set_autogroup_nice(pid: int, nice: int) -> bool:
+    """Lower the priority of `pid`'s session group; False where the kernel refuses (the guest
     then runs at the tracer's priority, as before: no error, the figures stay valid)."""
     try:
         with open(f"/proc/{pid}/autogroup", "w") as autogroup:
             autogroup.write(str(nice))
     except OSError:
-        return None
-    return nice
+        return False
+    return True
 
 
 def _stat_cpu(pid: int) -> tuple[int, int | None] | None:
