@@ -26,6 +26,7 @@ from ..model.json_shape import timeline_dict
 from ..recording.logs import LogError, trace_log
 from .bench import add_bench_options, bench_command
 from .blame import add_blame_parser
+from .cluster import add_cluster_parser
 from .compare import add_compare_parser
 from .export import add_export_parser
 from .output import Output
@@ -124,6 +125,19 @@ def add_guest_options(parser: argparse.ArgumentParser) -> None:
         "each guest competes with uktrace as an equal",
     )
     parser.add_argument(
+        "--cluster",
+        default="local",
+        metavar="WHERE",
+        help="local (default): guests run here; ray:auto or ray:HOST:PORT: on that Ray cluster's nodes"
+        " (those started with --resources '{\"uktrace_slots\": N}'), consoles streamed back here",
+    )
+    parser.add_argument(
+        "--per-node",
+        type=int,
+        metavar="K",
+        help="with --cluster ray:...: at most K guests per node, filling nodes in order (default: spread evenly)",
+    )
+    parser.add_argument(
         "--no-gate",
         action="store_true",
         help="start each guest as soon as it is spawned (default: all start paused, released together)",
@@ -194,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_blame_parser(commands)
     add_export_parser(commands)
     add_recordings_parser(commands)
+    add_cluster_parser(commands)
     return parser
 
 

@@ -20,6 +20,7 @@ STATUS_STYLE = {
     Status.FAILED: "red",
     Status.TIMEOUT: "magenta",
     Status.STOPPED: "blue",
+    Status.LOST: "bold magenta",
 }
 
 

@@ -17,16 +17,18 @@ from rich.console import Console
 from ..analysis.results import failed_guests, fleet_results
 from ..kernel.find import KernelError
 from ..launch.accel import AccelError
+from ..launch.cluster.address import ClusterError
 from ..launch.fleet import Fleet
 from ..launch.options import LaunchError, RunOptions, prepare
 from ..launch.shares import ShareError, Shares
 from ..model.guest import FleetView
 from ..recording.record import RecordingError, default_run_dir, start_session
 from ..recording.replay import ReplayFleet
+from .cluster import close_launcher, launcher_for, remote
 from .headless import live_progress, run_footer, summary_tables
 from .output import Output
 
-USER_ERRORS = (LaunchError, KernelError, AccelError, ShareError, RecordingError)
+USER_ERRORS = (LaunchError, KernelError, AccelError, ShareError, RecordingError, ClusterError)
 
 
 def guest_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -58,7 +60,9 @@ def options_from(args: argparse.Namespace) -> RunOptions:
     if args.fs_rw and args.fs is None:
         raise LaunchError("--fs-rw needs --fs DIR, the directory the guests may write to")
     fs_mode = args.fs_mode or "shared"
-    return RunOptions(**guest_options(args), count=args.count, jobs=args.jobs, fs=args.fs, fs_mode=fs_mode)
+    return RunOptions(
+        **guest_options(args), count=args.count, jobs=args.jobs, fs=args.fs, fs_mode=fs_mode, remote=remote(args)
+    )
 
 
 NOT_OPTIONS = ("handler", "tui")
@@ -80,11 +84,15 @@ def make_fleet(args: argparse.Namespace) -> tuple[Fleet, Shares]:
     with signals_handled((signal.SIGTERM, signal.SIGHUP), _raise_interrupted):
         specs, shares = prepare(options, copy_progress if sys.stderr.isatty() else None)
     record_dir: Path = args.record or default_run_dir()
+    launcher = None
     try:
+        launcher = launcher_for(args, specs, options.jobs)  # Ray's signal handlers first, uktrace's after
         fs_mode = options.fs_mode if options.fs else None
         start_session(record_dir, sys.argv, session_options(args) | {"fs_mode": fs_mode}, [s.name for s in specs])
     except BaseException:
         shares.cleanup()
+        if launcher is not None:
+            launcher.close()
         raise
     fleet = Fleet(
         specs,
@@ -94,6 +102,7 @@ def make_fleet(args: argparse.Namespace) -> tuple[Fleet, Shares]:
         firmware_console=getattr(args, "firmware_timing", False),
         start_gate=not getattr(args, "no_gate", False),
         lower_guests=lower_guests(args),
+        launcher=launcher,
     )
     fleet.fs_mode = fs_mode
     return fleet, shares
@@ -217,15 +226,18 @@ def run_command(args: argparse.Namespace, prog: str = "uktrace run") -> int:
     except Interrupted as interrupted:
         stderr.print(f"{prog}: interrupted by {interrupted} before the run started; the copies made are removed")
         return 128 + interrupted.signum
-    if wants_tui(args):
-        try:
-            args.tui(fleet, prog, shares.cleanup)
-        finally:
-            shares.cleanup()
-        Output().print(run_footer(fleet))
-        say_recording_errors(fleet, stderr)
-        return exit_status(fleet)
-    return run_headless(args, fleet, shares)
+    try:
+        if wants_tui(args):
+            try:
+                args.tui(fleet, prog, shares.cleanup)
+            finally:
+                shares.cleanup()
+            Output().print(run_footer(fleet))
+            say_recording_errors(fleet, stderr)
+            return exit_status(fleet)
+        return run_headless(args, fleet, shares)
+    finally:
+        close_launcher(fleet)
 
 
 def run_headless(args: argparse.Namespace, fleet: FleetView, shares: Shares | None) -> int:

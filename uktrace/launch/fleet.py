@@ -42,10 +42,12 @@ from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Status
 from ..recording.kernels import record_kernel
 from ..recording.record import GuestRecorder, RecordingWriter
+from .cluster.remote import Launcher, RemoteGuestProcess, RemoteMonitor
 from .priority import guest_nice
 from .process import GuestProcess
 from .qemu import guest_exit_code, qemu_argv
 from .qmp import Qmp, QmpError
+from .started import StartedGuest
 from .watchdog import GroupWatchdog
 
 STDERR_TAIL = 4096
@@ -74,7 +76,10 @@ class Fleet:
         firmware_console: bool = False,
         start_gate: bool = True,
         lower_guests: bool = True,
+        launcher: Launcher | None = None,
     ) -> None:
+        self.launcher = launcher
+        """Where guests start when not on this host (`--cluster ray:...`); None: here."""
         self.coalesce_s = COALESCE_S
         self.halt_grace_s = HALT_GRACE_S
         self._recording_errors: list[str] = []
@@ -302,7 +307,7 @@ class Fleet:
             # UKTRACE_RECORDING tells which run a QEMU belongs to (`ps eww`, the tests)
             env = os.environ | {"UKTRACE_RECORDING": str(guest.recording)}
             with anyio.CancelScope(shield=True):  # a QEMU started is a QEMU owned: see it through
-                process = await self._spawn(guest.argv, env)
+                process = await self._start(guest, env, gated=qmp_socket is not None)
         except OSError as error:
             timeline.fail(_spawn_failure(guest, error))
             guest.changes += 1
@@ -331,7 +336,7 @@ class Fleet:
                     if qmp_socket is not None:
                         await self._pass_gate(guest, process, qmp_socket, in_wave)
                     while data := await process.read_console():
-                        self._console(guest, parser, recorder, data)
+                        self._console(guest, parser, recorder, data, _stamp(process))
                         # a UART delivers a few bytes per write: let a line gather before waking again
                         await anyio.sleep(self.coalesce_s)
                     await process.wait()
@@ -341,6 +346,20 @@ class Fleet:
             with anyio.CancelScope(shield=True):
                 await self._finish(guest, process, parser, recorder, timed_out)
                 self._close_firmware_pipe(guest, firmware_fd)
+
+    async def _start(self, guest: Guest, env: dict[str, str], gated: bool) -> StartedGuest:
+        """Here (`_spawn`), or on a cluster node: raises OSError when the node cannot start it."""
+        if self.launcher is None:
+            return await self._spawn(guest.argv, env)
+        key = f"{guest.index}.{guest.attempt}"
+        process = await self.launcher.spawn(key, guest.spec, str(guest.recording), self.guest_nice, gated)
+        guest.node = process.node
+        failure = process.error or process.lost
+        if failure is not None:
+            process.close()
+            raise OSError(errno.EHOSTDOWN, failure)
+        guest.argv = process.argv
+        return process
 
     async def _spawn(self, argv: list[str], env: dict[str, str]) -> GuestProcess:
         """Start QEMU from the fleet's spawner thread.
@@ -355,11 +374,15 @@ class Fleet:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._spawner, lambda: GuestProcess(argv, env=env, nice=nice))
 
-    async def _pass_gate(self, guest: Guest, process: GuestProcess, socket: Path, in_wave: bool) -> None:
+    async def _pass_gate(self, guest: Guest, process: StartedGuest, socket: Path, in_wave: bool) -> None:
         """Wait until QEMU is ready and, in the first wave, until every guest of the wave is;
         then `cont`. A QEMU that dies on the way is left to the console loop to report."""
+        qmp: Qmp | RemoteMonitor
         try:
-            qmp = await Qmp.connect(socket, alive=lambda: process.poll() is None)
+            if isinstance(process, RemoteGuestProcess):
+                qmp = await process.monitor()
+            else:
+                qmp = await Qmp.connect(socket, alive=lambda: process.poll() is None)
         except QmpError:
             return
         finally:
@@ -375,6 +398,8 @@ class Fleet:
             released = time.monotonic_ns()
             guest.timeline.released(released)  # the moment we let go, not QEMU's answer
             await qmp.execute("cont")
+            if isinstance(process, RemoteGuestProcess) and process.release_ns is not None:
+                guest.timeline.released(process.release_ns)  # when its node let it go
             # read after `cont`: reading /proc for each guest before it would delay the rest of the
             # wave (100 guests: ~12 ms of spread instead of ~1 ms); a paused QEMU barely ran meanwhile
             _mark_cpu(guest, "firmware", released)
@@ -385,8 +410,11 @@ class Fleet:
             with anyio.CancelScope(shield=True):
                 await qmp.close()
 
-    def _console(self, guest: Guest, parser: ConsoleParser, recorder: GuestRecorder, data: bytes) -> None:
-        now = time.monotonic_ns()
+    def _console(
+        self, guest: Guest, parser: ConsoleParser, recorder: GuestRecorder, data: bytes, stamp: int | None = None
+    ) -> None:
+        """`stamp`: when a cluster node read the bytes (on this host's clock); else now."""
+        now = time.monotonic_ns() if stamp is None else stamp
         guest.last_output_ns = now
         if guest.first_byte_ns is None:
             guest.first_byte_ns = now
@@ -408,7 +436,7 @@ class Fleet:
         if guest.timeline.status.finished:
             self._finished[guest.index].set()
 
-    async def _end_lingering(self, guest: Guest, process: GuestProcess, finished: anyio.Event) -> None:
+    async def _end_lingering(self, guest: Guest, process: StartedGuest, finished: anyio.Event) -> None:
         """Stop a QEMU that outlives its guest: Unikraft halts with an ACPI power-off and, when the
         machine has none, spins in `hlt`; waiting for the timeout would add a minute per guest."""
         await finished.wait()
@@ -418,7 +446,7 @@ class Fleet:
             process.signal(signal.SIGTERM)
         await anyio.sleep_forever()
 
-    async def _read_stderr(self, guest: Guest, process: GuestProcess, recorder: GuestRecorder) -> None:
+    async def _read_stderr(self, guest: Guest, process: StartedGuest, recorder: GuestRecorder) -> None:
         while data := await process.read_stderr():
             self._stderr(guest, process, recorder, data)
         await anyio.sleep_forever()  # keep the group open until the console ends
@@ -452,7 +480,7 @@ class Fleet:
             recorder.firmware(data)
             guest.changes += 1
 
-    def _stderr(self, guest: Guest, process: GuestProcess, recorder: GuestRecorder, data: bytes) -> None:
+    def _stderr(self, guest: Guest, process: StartedGuest, recorder: GuestRecorder, data: bytes) -> None:
         recorder.stderr(data)
         guest.stderr_tail += data
         del guest.stderr_tail[:-STDERR_TAIL]
@@ -465,7 +493,7 @@ class Fleet:
         guest.changes += 1
 
     async def _finish(
-        self, guest: Guest, process: GuestProcess, parser: ConsoleParser, recorder: GuestRecorder, timed_out: bool
+        self, guest: Guest, process: StartedGuest, parser: ConsoleParser, recorder: GuestRecorder, timed_out: bool
     ) -> None:
         timeline = guest.timeline
         now = time.monotonic_ns()
@@ -483,7 +511,7 @@ class Fleet:
             self._watchdog.remove(process.pid)
         # what is still buffered in the pty and the pipe
         for data in _buffered(process.console_read_nowait):
-            self._console(guest, parser, recorder, data)
+            self._console(guest, parser, recorder, data, _stamp(process))
         for data in _buffered(process.stderr_read_nowait):
             self._stderr(guest, process, recorder, data)
         for record in parser.flush():
@@ -492,7 +520,12 @@ class Fleet:
         guest.qemu_status = status
         guest.cpu_total_ns = process.cpu_total_ns
         timeline.process_exited(guest.exit_ns)
-        self._judge(guest, status, process.signalled)
+        if isinstance(process, RemoteGuestProcess):
+            guest.stream = process.summary()
+        if isinstance(process, RemoteGuestProcess) and process.lost is not None:
+            timeline.lose(process.lost)
+        else:
+            self._judge(guest, status, process.signalled)
         if guest.spec.command is None and timeline.status is Status.CRASHED:
             # reading a large kernel's symbol table takes a while: not on the event loop
             records = list(guest.records)
@@ -631,6 +664,11 @@ def _mark_cpu(guest: Guest, phase: str, host_ns: int) -> None:
     sample = guest.process.cpu_sample()
     if sample is not None:
         guest.cpu_marks.append(CpuMark(phase, host_ns, *sample))
+
+
+def _stamp(process: StartedGuest) -> int | None:
+    """A remote chunk's time on its node (converted); None: a local chunk is stamped on arrival."""
+    return process.stamp_ns if isinstance(process, RemoteGuestProcess) else None
 
 
 def _buffered(read_nowait: Callable[[], bytes]) -> Iterator[bytes]:

@@ -49,6 +49,8 @@ class RunOptions:
     timeout: float | None = 60.0
     command: str | None = None
     extra: tuple[str, ...] = field(default_factory=tuple)
+    remote: bool = False
+    """Guests run on cluster nodes: QEMU and memory are the nodes' (checked there), not this host's."""
 
 
 def find_qemu(qemu: str) -> str:
@@ -111,10 +113,11 @@ def prepare(options: RunOptions, progress: Progress | None = None) -> tuple[list
             argv = tuple(arg.format(index=i + 1, name=name, fs=shares.for_guest(i) or "") for arg in template)
             specs.append(GuestSpec(name, Path(argv[0]), "n/a", command=argv))
         return specs, shares
-    qemu = find_qemu(options.qemu)
+    qemu = options.qemu if options.remote else find_qemu(options.qemu)
     kernel = find_kernel(options.kernel)
-    accel = choose_accel(options.accel)
-    check_limits(jobs, memory)
+    # on a cluster, KVM is the nodes' to have: auto means TCG, which every node can run
+    accel = ("tcg" if options.accel == "auto" else options.accel) if options.remote else choose_accel(options.accel)
+    check_limits(jobs, 0 if options.remote else memory)
     test_guest = kernel == TEST_GUEST
     append = options.append if options.append is not None else (TEST_GUEST_APPEND if test_guest else "")
     shares = Shares(share, options.fs_mode)

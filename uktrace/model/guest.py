@@ -19,7 +19,7 @@ from .spec import GuestSpec
 from .timeline import BootTimeline, Status
 
 if TYPE_CHECKING:
-    from ..launch.process import GuestProcess
+    from ..launch.started import StartedGuest
 
 STALL_S = 3.0
 """Seconds without console output after which a running guest is shown as stalled. The test guest
@@ -89,7 +89,7 @@ class Guest:
     """The integrity check on the bytes received (`IntegrityWatch`), whatever reached the disk."""
     watch: IntegrityWatch = field(default_factory=IntegrityWatch)
     recording: Path | None = None
-    process: GuestProcess | None = None
+    process: StartedGuest | None = None
     stop_requested: bool = False
     lingered: bool = False
     """QEMU ran on after its guest had finished and was stopped (see `Fleet.halt_grace_s`)."""
@@ -113,6 +113,10 @@ class Guest:
     """Host time of the console's latest bytes (a partial line counts: output is output)."""
     stall: Stall | None = None
     """Set while the console has been quiet for `STALL_S` or more (live runs only)."""
+    node: str | None = None
+    """The cluster node it runs on (`--cluster ray:...`); None on this host."""
+    stream: dict[str, Any] | None = None
+    """On a cluster: what its node's stream proved (events, numbers missing, why it was lost)."""
 
     @property
     def name(self) -> str:
@@ -186,6 +190,8 @@ class Guest:
             "cpu_marks": [[m.phase, m.host_ns, m.on_cpu_ns, m.waiting_ns] for m in self.cpu_marks],
             "cpu_total_ns": self.cpu_total_ns,
             "nice": self.nice,
+            "node": self.node,
+            "stream": self.stream,
         }
 
     def send(self, data: bytes) -> bool:

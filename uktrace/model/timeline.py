@@ -54,6 +54,8 @@ class Status(str, Enum):
     TIMEOUT = "timeout"
     STOPPED = "stopped"
     """uktrace or its user ended it (x, q, Ctrl-C, a signal) before it ended by itself."""
+    LOST = "lost"
+    """Its cluster node (or the actor there) died: the QEMU died with it, its end is unknown."""
 
     def __str__(self) -> str:
         return self.value
@@ -230,6 +232,13 @@ class BootTimeline:
         """uktrace or its user ended the guest before it ended by itself (never `exited`)."""
         if not self.status.finished:
             self.status = Status.STOPPED
+            where = f" in {self.current}" if self.current else ""
+            self.crash = Crash(f"{reason}{where}", "")
+
+    def lose(self, reason: str) -> None:
+        """The node it ran on was lost before it ended by itself."""
+        if not self.status.finished:
+            self.status = Status.LOST
             where = f" in {self.current}" if self.current else ""
             self.crash = Crash(f"{reason}{where}", "")
 
