@@ -66,15 +66,25 @@ class LocalRayCluster:
         try:
             self.nodes.append(self._start_node("head", "127.0.0.2", ["--head", f"--port={self.port}"]))
             self._wait_started(self.nodes[0])
-            for i in range(self.workers):
-                ip = f"127.0.0.{3 + i}"
-                self.nodes.append(self._start_node(f"worker{i + 1}", ip, [f"--address={self.address}"]))
-            for node in self.nodes[1:]:
+            added = [self._add_worker() for _ in range(self.workers)]
+            for node in added:
                 self._wait_started(node)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def add_worker(self) -> RayNode:
+        """One more worker node, started and registered."""
+        node = self._add_worker()
+        self._wait_started(node)
+        return node
+
+    def _add_worker(self) -> RayNode:
+        number = len(self.nodes)
+        node = self._start_node(f"worker{number}", f"127.0.0.{2 + number}", [f"--address={self.address}"])
+        self.nodes.append(node)
+        return node
 
     def _start_node(self, name: str, ip: str, role: list[str]) -> RayNode:
         directory = self.root / name
@@ -109,8 +119,9 @@ class LocalRayCluster:
         raise ClusterStartError(f"ray start ({node.name}) did not start within {START_TIMEOUT_S:g} s")
 
     def node_pids(self, node: RayNode) -> list[int]:
-        """Every live process of the node: its `ray start`, daemons, workers and their QEMUs."""
-        return marked_pids(node.marker)
+        """Every live process of the node: its `ray start`, daemons, workers and their QEMUs (the
+        raylet starts its agents with an environment of its own: those are found by their session)."""
+        return marked_pids(node.marker, node.process.pid)
 
     def kill_node(self, node: RayNode) -> None:
         """As if the machine died: SIGKILL to every process of the node at once."""
@@ -134,21 +145,21 @@ class LocalRayCluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def marked_pids(marker: str) -> list[int]:
-    """Live (not zombie) processes whose environment carries `MARKER=marker`."""
+def marked_pids(marker: str, session: int) -> list[int]:
+    """Live (not zombie) processes whose environment carries `MARKER=marker`, or in `session`."""
     wanted = f"{MARKER}={marker}".encode()
     pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if wanted not in (entry / "environ").read_bytes().split(b"\0"):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
+            if fields[0] == "Z":
                 continue
-            state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
-        except OSError:
+            if int(fields[3]) == session or wanted in (entry / "environ").read_bytes().split(b"\0"):
+                pids.append(int(entry.name))
+        except (OSError, IndexError, ValueError):
             continue
-        if state != "Z":
-            pids.append(int(entry.name))
     return pids
 
 

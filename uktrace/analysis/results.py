@@ -41,6 +41,9 @@ def fleet_results(fleet: FleetView) -> dict[str, Any]:
         "recording_errors": list(fleet.recording_errors),
         "tracer": tracer_usage(),
     }
+    figures_of = getattr(getattr(fleet, "launcher", None), "figures", None)
+    if figures_of is not None:  # a cluster run: its nodes, start spread and console latency
+        summary["cluster"] = figures_of()
     return {"guests": guests, "summary": summary}
 
 

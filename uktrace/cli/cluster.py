@@ -104,7 +104,7 @@ def _check(where: str) -> int:
         for what in ("python", "ray", "uktrace"):
             if facts.get(what) is not None and facts[what] != mine[what]:
                 problems.append(f"node {node['address']}: {what} {facts[what]}, this host {mine[what]}")
-        qemu = facts.get("qemu_version") or ("missing" if facts else "?")
+        qemu = (facts.get("qemu_version") or ("missing" if facts else "?")).split(" (")[0]
         offset = f"{node['offset_ns'] / 1e6:+.3f} ms" if node.get("offset_ns") is not None else "?"
         rtt = f"{node['rtt_ns'] / 1e6:.3f} ms" if node.get("rtt_ns") is not None else "?"
         table.add_row(
@@ -118,6 +118,8 @@ def _check(where: str) -> int:
             facts.get("uktrace", "?"),
         )
     output = Output()
+    if not output.is_terminal:
+        output = Output(width=120)  # files and pipes get the whole table
     output.print(table)
     output.print(f"this host: python {mine['python']}, ray {mine['ray']}, uktrace {mine['uktrace']}")
     without = report["without_slots"]

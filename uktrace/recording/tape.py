@@ -54,6 +54,8 @@ def new_guest(index: int, recorded: RecordedGuest, symbols: Symbols | None) -> G
     timeline.symbols = symbols  # names its boot functions, as the live run did
     guest = Guest(index, spec, list(meta.get("argv", [])), timeline)
     guest.recording = recorded.directory
+    guest.node = host.get("node")  # a cluster run's: where it ran
+    guest.stream = host.get("stream")
     return guest
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy
+
 from ...model.spec import GuestSpec
 from .address import ClusterAddress, ClusterError, check_reachable
 from .host import GuestHost
@@ -282,6 +284,26 @@ class RayLauncher:
 
     # -- figures ------------------------------------------------------------------------------------------
 
+    def figures(self) -> dict[str, Any]:
+        """The run's cluster figures: nodes, start spread across them, console latency, losses."""
+        latencies = [ns for process in self.processes for ns in process.latencies_ns]
+        return {
+            "cluster": str(self.address),
+            "nodes": {
+                node.address: {
+                    "slots": node.slots,
+                    "clock_offset_ms": round(node.offset_ns / 1e6, 3),
+                    "rtt_ms": round(node.rtt_ns / 1e6, 3),
+                    "lost": node.lost,
+                }
+                for node in self.nodes
+            },
+            "start_spread_s": self.start_spread_s(),
+            "console_latency_ms": latency_figures(latencies),
+            "events": sum(process.events for process in self.processes),
+            "lost_events": sum(process.lost_events for process in self.processes),
+        }
+
     def start_spread_s(self) -> float | None:
         """First to last `cont` of the gated guests, across nodes, on this host's clock."""
         if len(self.released) < 2:
@@ -309,6 +331,20 @@ def place(jobs: int, free: Sequence[int], per_node: int | None) -> list[int]:
             shares[i] += 1
             left -= 1
     return shares
+
+
+def latency_figures(latencies_ns: Sequence[int]) -> dict[str, Any] | None:
+    """Node read → here, per console chunk: n, p50, p99, max in ms (numpy's percentiles)."""
+    if not latencies_ns:
+        return None
+    values = numpy.asarray(latencies_ns, dtype=float) / 1e6
+    p50, p99 = numpy.percentile(values, [50, 99])
+    return {
+        "n": len(values),
+        "p50": round(float(p50), 3),
+        "p99": round(float(p99), 3),
+        "max": round(float(values.max()), 3),
+    }
 
 
 def measure_offset(ray: Any, actor: Any) -> tuple[int, int]:

@@ -1,0 +1,143 @@
+"""`uktrace run --cluster ray:HOST:PORT` on a real 3-node Ray cluster with real QEMU guests."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from tests.integration.conftest import qemu_processes_mentioning, run_json, uktrace
+from tests.ray_cluster import LocalRayCluster
+
+
+def test_twelve_guests_land_on_every_node_with_complete_timelines(ray_cluster: LocalRayCluster, tmp_path: Path) -> None:
+    record = tmp_path / "run"
+    result, process = run_json("--cluster", f"ray:{ray_cluster.address}", "-n", "12", "--record", str(record))
+    assert process.returncode == 0, process.stderr
+    guests = result["guests"]
+    nodes = Counter(guest["host"]["node"] for guest in guests)
+    assert nodes == {node.ip: 4 for node in ray_cluster.nodes}  # spread: 4 on each of the 3 nodes
+    for guest in guests:
+        assert guest["status"] == "exited", guest
+        stream = guest["host"]["stream"]
+        assert stream["lost_events"] == 0 and stream["events"] > 2 and stream["lost"] is None
+        phases = [phase["name"] for phase in guest["phases"]]
+        assert phases[:3] == ["spawn", "gate", "firmware"] and "main" in phases and phases[-1] == "exit"
+        directory = Path(guest["host"]["recording"])
+        assert (directory / "console.raw").stat().st_size == guest["host"]["bytes"] > 0
+        assert json.loads((directory / "guest.json").read_text())["host"]["node"] == guest["host"]["node"]
+    cluster = result["summary"]["cluster"]
+    assert cluster["lost_events"] == 0 and cluster["start_spread_s"] is not None
+    assert sorted(cluster["nodes"]) == sorted(node.ip for node in ray_cluster.nodes)
+    # the recording is an ordinary one: a replay tells the same story
+    replay = uktrace("replay", str(record), "--speed", "0", "--json")
+    replayed = json.loads(replay.stdout)["guests"]
+    assert [g["status"] for g in replayed] == [g["status"] for g in guests]
+    assert [g["host"]["node"] for g in replayed] == [g["host"]["node"] for g in guests]
+
+
+def _start_hanging_run(address: str, record: Path, count: int) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "uktrace", "run", "--headless", "--cluster", f"ray:{address}"]
+    command += ["-n", str(count), "--append", "uktrace.fault=hang", "--record", str(record)]
+    return subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _wait_for(count: int, record: Path, seconds: float) -> list[int]:
+    """The run's live QEMUs (on any node) once there are `count`, or whatever there is at the deadline."""
+    deadline = time.monotonic() + seconds
+    while len(pids := qemu_processes_mentioning(str(record))) != count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return pids
+
+
+def test_a_run_cancelled_mid_boot_leaves_no_qemu_on_any_node(ray_cluster: LocalRayCluster, tmp_path: Path) -> None:
+    record = tmp_path / "run"
+    run = _start_hanging_run(ray_cluster.address, record, 6)
+    assert len(_wait_for(6, record, 60)) == 6
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=30)
+    assert run.returncode == 128 + signal.SIGINT, stderr
+    assert "Traceback" not in stderr
+    assert _wait_for(0, record, 5) == []
+    statuses = {json.loads(p.read_text())["status"] for p in record.glob("guest-*/guest.json")}
+    assert statuses == {"stopped"}
+
+
+def test_kill_9_of_the_client_leaves_no_qemu(ray_cluster: LocalRayCluster, tmp_path: Path) -> None:
+    record = tmp_path / "run"
+    run = _start_hanging_run(ray_cluster.address, record, 6)
+    assert len(_wait_for(6, record, 60)) == 6
+    run.kill()
+    run.communicate(timeout=10)
+    assert _wait_for(0, record, 15) == []
+
+
+def test_per_node_fills_nodes_in_order(ray_cluster: LocalRayCluster, tmp_path: Path) -> None:
+    result, process = run_json(
+        "--cluster", f"ray:{ray_cluster.address}", "-n", "4", "--per-node", "2", "--record", str(tmp_path / "run")
+    )
+    assert process.returncode == 0, process.stderr
+    nodes = Counter(guest["host"]["node"] for guest in result["guests"])
+    assert sorted(nodes.values()) == [2, 2] and len(nodes) == 2
+
+
+def test_cluster_check_lists_every_node_with_its_qemu(ray_cluster: LocalRayCluster) -> None:
+    result = uktrace("cluster", "check", f"ray:{ray_cluster.address}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for node in ray_cluster.nodes:
+        line = next(line for line in result.stdout.splitlines() if line.startswith(f"│ {node.ip} "))
+        assert "8/8" in line and "ms" in line
+    assert "ok: 3 node(s), 24 free slots" in result.stdout
+
+
+def test_no_cluster_at_the_address_is_one_line_and_status_2(tmp_path: Path) -> None:
+    for command in (
+        ["run", "--cluster", "ray:127.0.0.2:1", "--record", str(tmp_path / "run")],
+        ["cluster", "check", "ray:127.0.0.2:1"],
+        ["run", "--cluster", "ray:nowhere"],
+    ):
+        result = uktrace(*command)
+        assert result.returncode == 2, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_a_lost_worker_marks_its_guests_lost(ray_cluster: LocalRayCluster, tmp_path: Path) -> None:
+    """Its own extra worker, so the session's cluster stays whole for the other tests."""
+    extra = ray_cluster.add_worker()
+    record = tmp_path / "run"
+    run = _start_hanging_run(ray_cluster.address, record, 8)  # 2 per node, the extra one included
+    try:
+        assert len(_wait_for(8, record, 60)) == 8
+        ray_cluster.kill_node(extra)
+        deadline = time.monotonic() + 60
+        lost: list[str] = []
+        while time.monotonic() < deadline and len(lost) < 2:
+            lost = [p.parent.name for p in record.glob("guest-*/guest.json") if _status(p) == "lost"]
+            time.sleep(0.2)
+        assert len(lost) == 2
+        run.send_signal(signal.SIGINT)
+        _, stderr = run.communicate(timeout=30)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    guests = {p.parent.name: json.loads(p.read_text()) for p in record.glob("guest-*/guest.json")}
+    by_status = Counter(guest["status"] for guest in guests.values())
+    assert by_status == {"lost": 2, "stopped": 6}, stderr
+    for name in lost:
+        assert guests[name]["host"]["node"] == extra.ip
+        assert guests[name]["crash"]["reason"].startswith(f"node {extra.ip} lost")
+    assert _wait_for(0, record, 5) == []
+
+
+def _status(path: Path) -> str | None:
+    try:
+        status: str = json.loads(path.read_text())["status"]
+    except (OSError, ValueError):  # being written
+        return None
+    return status
