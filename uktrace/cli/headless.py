@@ -7,7 +7,9 @@ guests, a compact summary (counts by status and by phase) above that.
 from __future__ import annotations
 
 import functools
+import statistics
 from collections import Counter
+from collections.abc import Sequence
 
 import anyio
 import anyio.to_thread
@@ -16,8 +18,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from ..analysis.stats import figure_distributions, guest_times, phase_distributions
-from ..model.guest import STALL_FIRST_S, STALL_S, FleetView
+from ..analysis.stats import GuestTimes, figure_distributions, guest_times, phase_distributions
+from ..model.guest import STALL_FIRST_S, STALL_S, FleetView, Guest
 from ..recording.record import recordings_base
 from .report import STATUS_STYLE, format_seconds, stall_note, status_text
 
@@ -36,6 +38,9 @@ def progress(fleet: FleetView) -> RenderableType:
     if len(fleet.guests) > DETAIL_LIMIT:
         phases = Counter(g.timeline.current or "spawn" for g in fleet.guests if not g.timeline.status.finished)
         line = Text("in progress: " + ", ".join(f"{p} {n}" for p, n in phases.most_common()) if phases else "")
+        nodes = Counter(g.node for g in fleet.guests if g.node is not None and g.running)
+        if nodes:
+            line.append("\nrunning per node: " + ", ".join(f"{node} {n}" for node, n in sorted(nodes.items())))
         now = fleet.clock()
         stalled = sum(1 for g in fleet.guests if g.stalled(now))
         if stalled:
@@ -44,10 +49,12 @@ def progress(fleet: FleetView) -> RenderableType:
         return Group(header, line)
     table = Table.grid(padding=(0, 2))
     now = fleet.clock()
+    on_nodes = any(guest.node is not None for guest in fleet.guests)
     for guest in fleet.guests:
         timeline = guest.timeline
         table.add_row(
             guest.name,
+            *([guest.node or "…"] if on_nodes else []),
             guest.spec.accel,
             Text(timeline.status.value, style=STATUS_STYLE[timeline.status]),
             timeline.current or ("spawn" if guest.spawn_ns else "waiting"),
@@ -93,15 +100,20 @@ def summary_tables(fleet: FleetView) -> RenderableType:
         if figures is not None:
             totals.add_row(label, *(format_seconds(v) for v in (figures.p50, figures.p95, figures.max)), figures.clock)
     parts: list[RenderableType] = [phase_table, totals]
+    on_nodes = any(guest.node is not None for guest in guests)
+    if on_nodes:
+        parts.append(node_table(guests, times))
     if len(guests) <= 50:
         per_guest = Table(title="per guest", title_justify="left")
-        for column in ("guest", "accel", "status", "boot", "mount", "main", "total", "bytes", "integrity"):
+        columns = ("guest", *(("node",) if on_nodes else ()), "accel", "status", "boot", "mount", "main", "total")
+        for column in (*columns, "bytes", "integrity"):
             per_guest.add_column(
-                column, justify="left" if column in ("guest", "accel", "status", "integrity") else "right"
+                column, justify="left" if column in ("guest", "node", "accel", "status", "integrity") else "right"
             )
         for guest, t in zip(guests, times, strict=True):
             per_guest.add_row(
                 guest.name,
+                *([guest.node or "-"] if on_nodes else []),
                 guest.spec.accel,
                 Text(guest.timeline.status.value, style=STATUS_STYLE[guest.timeline.status]),
                 *(format_seconds(v) for v in (t.boot, t.mount, t.main, t.total)),
@@ -121,6 +133,47 @@ def summary_tables(fleet: FleetView) -> RenderableType:
     return Group(*parts)
 
 
+def node_table(guests: Sequence[Guest], times: Sequence[GuestTimes]) -> Table:
+    """A cluster run per node: guests, how they ended, median boot and total (host clock)."""
+    table = Table(title="per node (medians on this host's clock)", title_justify="left")
+    for column in ("node", "guests", "statuses", "boot p50", "total p50"):
+        table.add_column(column, justify="left" if column in ("node", "statuses") else "right")
+    by_node: dict[str, list[tuple[Guest, GuestTimes]]] = {}
+    for guest, t in zip(guests, times, strict=True):
+        by_node.setdefault(guest.node or "not started", []).append((guest, t))
+    for node, members in sorted(by_node.items()):
+        statuses = Counter(guest.timeline.status.value for guest, _ in members)
+        boots = [t.boot for _, t in members if t.boot is not None]
+        totals = [t.total for _, t in members if t.total is not None]
+        table.add_row(
+            node,
+            str(len(members)),
+            ", ".join(f"{n} {status}" for status, n in statuses.most_common()),
+            format_seconds(statistics.median(boots) if boots else None),
+            format_seconds(statistics.median(totals) if totals else None),
+        )
+    return table
+
+
+def cluster_line(fleet: FleetView) -> Text | None:
+    """`on ray:...: 3 nodes, start spread across nodes 4.1 ms, console latency p50 ... p99 ...`."""
+    figures_of = getattr(getattr(fleet, "launcher", None), "figures", None)
+    if figures_of is None:
+        return None
+    figures = figures_of()
+    text = Text(f"on {figures['cluster']}: {len(figures['nodes'])} nodes")
+    if figures["start_spread_s"] is not None:
+        text.append(f", gate released across nodes within {format_seconds(figures['start_spread_s'])}")
+    latency = figures["console_latency_ms"]
+    if latency is not None:
+        text.append(f", console node → here p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms")
+    text.append(f", {figures['lost_events']} of {figures['events']} stream events missing")
+    lost = [f"{node}: {facts['lost']}" for node, facts in figures["nodes"].items() if facts["lost"]]
+    if lost:
+        text.append("\nlost " + "; ".join(lost), style="bold magenta")
+    return text
+
+
 def run_footer(fleet: FleetView) -> Text:
     counts = fleet.counts()
     footer = Text()
@@ -130,6 +183,10 @@ def run_footer(fleet: FleetView) -> Text:
         footer.append(f"   first wave of {fleet.jobs} started within {format_seconds(spread)}")
     if fleet.started_ns is not None and fleet.finished_ns is not None:
         footer.append(f"   run took {format_seconds((fleet.finished_ns - fleet.started_ns) / 1e9)}")
+    cluster = cluster_line(fleet)
+    if cluster is not None:
+        footer.append("\n")
+        footer.append_text(cluster)
     if fleet.recording_errors:
         footer.append(f"\nconsoles NOT fully recorded in {fleet.record_dir}: ", style="bold red")
         footer.append(fleet.recording_errors[0], style="red")
