@@ -87,19 +87,22 @@ class Layout:
     accel: int = 4
     """0 in a narrow terminal: the column goes, so the bar keeps room."""
     phase: int = 14
+    node: int = 0
+    """Width of the node column: 0 unless guests run on a cluster (`--cluster ray:...`)."""
 
     STATUS: ClassVar[int] = 8
     ELAPSED: ClassVar[int] = 9
 
     @classmethod
-    def fit(cls, width: int, name: int, extra: bool) -> Layout:
+    def fit(cls, width: int, name: int, extra: bool, node: int = 0) -> Layout:
         extra_width = cls.ELAPSED if extra else 0
         for accel, phase in ((4, 14), (0, 10)):
             fixed = name + cls.STATUS + phase + cls.ELAPSED + 5 * GAP + (accel + GAP if accel else 0)
             fixed += extra_width + GAP if extra else 0
+            fixed += node + GAP if node else 0
             if width - fixed >= ROOMY_BAR:
                 break
-        return cls(name, extra_width, max(MIN_BAR, width - fixed), accel, phase)
+        return cls(name, extra_width, max(MIN_BAR, width - fixed), accel, phase, node)
 
 
 def axis_caption(mode: AxisMode | str, zoom: Zoom, fitted: bool, width: int = 0) -> Text:
@@ -186,6 +189,7 @@ class FleetTable(ScrollView, can_focus=True):
         """False while no guest has reached the zoomed phases (the window is the whole boot)."""
         self._spans: dict[int, tuple[tuple[object, ...], list[Span]]] = {}
         self._name_width = max(5, min(24, max((len(g.name) for g in fleet.guests), default=5)))
+        self._node_cells = self._node_width()
         self._drawn: dict[int, int] = {}
         self._phases: dict[int, tuple[int, list[Phase]]] = {}
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
@@ -296,6 +300,10 @@ class FleetTable(ScrollView, can_focus=True):
     def tick(self, now: int | None = None) -> None:
         """Take the model's news: reorder if needed, repaint the rows that moved."""
         self._now = self.clock() if now is None else now
+        if (node_cells := self._node_width()) != self._node_cells:  # a cluster run's first guest placed
+            self._node_cells = node_cells
+            self._strips.clear()
+            self.refresh()
         rows = self.ordered()
         origin, window, fitted = self._fleet_axis()
         if rows != self.rows or (origin, window, fitted) != (self._origin, self._window, self._fitted):
@@ -388,7 +396,7 @@ class FleetTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        layout = Layout.fit(width, self._name_width, self.order.by_phase)
+        layout = Layout.fit(width, self._name_width, self.order.by_phase, self._node_cells)
         base = self.rich_style
         if y == 0:
             caption = self.caption(width)
@@ -428,6 +436,11 @@ class FleetTable(ScrollView, can_focus=True):
         self._drawn[guest.index] = guest.changes
         return strip
 
+    def _node_width(self) -> int:
+        """The longest node name of a cluster run (at most 15 cells); 0 on this host."""
+        nodes = [len(guest.node) for guest in self.fleet.guests if guest.node is not None]
+        return min(15, max(4, *nodes)) if nodes else 0
+
     def _cursor_style(self) -> Style:
         """A neutral grey no phase uses (`uktrace.model.palette.CURSOR`), lighter while the table
         has focus: a tinted highlight would read as a phase (an orange one looked like firmware)."""
@@ -443,6 +456,7 @@ class FleetTable(ScrollView, can_focus=True):
         segments = [
             _cell(title("guest", "name"), layout.name, style),
             *([Segment(" " * GAP), _cell("acc", layout.accel, style)] if layout.accel else []),
+            *([Segment(" " * GAP), _cell("node", layout.node, style)] if layout.node else []),
             Segment(" " * GAP),
             _cell(title("status", "status"), layout.STATUS, style),
             Segment(" " * GAP),
@@ -476,6 +490,7 @@ class FleetTable(ScrollView, can_focus=True):
         segments = [
             _cell(guest.name, layout.name, Style(bold=True)),
             *([Segment(" " * GAP), _cell(guest.spec.accel, layout.accel, dim)] if layout.accel else []),
+            *([Segment(" " * GAP), _cell(guest.node or "", layout.node, dim)] if layout.node else []),
             Segment(" " * GAP),
             _cell(status, layout.STATUS, status_style),
             Segment(" " * GAP),
