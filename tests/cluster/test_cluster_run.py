@@ -141,3 +141,17 @@ def _status(path: Path) -> str | None:
     except (OSError, ValueError):  # being written
         return None
     return status
+
+
+def test_bench_runs_its_cells_across_the_cluster(ray_cluster: LocalRayCluster, tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    command = ["bench", "--cluster", f"ray:{ray_cluster.address}", "--concurrency", "3,6", "--repeat", "1"]
+    result = uktrace(*command, "--fs-mode", "shared", "--no-warmup", "--cooldown", "0", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    cells = json.loads((out / "results.json").read_text())["cells"]
+    assert [cell["run"]["summary"]["counts"]["exited"] for cell in cells] == [3, 6]
+    for cell in cells:
+        cluster = cell["run"]["summary"]["cluster"]
+        nodes = {guest["host"]["node"] for guest in cell["run"]["guests"]}
+        assert nodes == {node.ip for node in ray_cluster.nodes[:3]}
+        assert cluster["lost_events"] == 0 and cluster["console_latency_ms"]["n"] > 0

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..launch.cluster.remote import Launcher
 from ..launch.fleet import Fleet
 from ..launch.options import LaunchError, RunOptions, prepare
 from ..model.guest import FleetView
@@ -153,6 +154,8 @@ class Bench:
     interrupted_by: int | None = None
     current: tuple[int, Cell, FleetView] | None = None
     """While a cell runs: its position (1-based), the cell, its fleet (for progress views)."""
+    launcher: Launcher | None = None
+    """Where every cell's guests start when on a cluster (`--cluster ray:...`); None: here."""
 
     def results(self) -> dict[str, Any]:
         return {
@@ -267,6 +270,7 @@ def _run_cell(
             record_dir=record_dir,
             start_gate=not bench.no_gate,
             lower_guests=bench.lower_guests,
+            launcher=bench.launcher,
         )
         fleet.fs_mode = cell.fs_mode
         bench.current = (position, cell, fleet)

@@ -43,7 +43,7 @@ def fleet_results(fleet: FleetView) -> dict[str, Any]:
     }
     figures_of = getattr(getattr(fleet, "launcher", None), "figures", None)
     if figures_of is not None:  # a cluster run: its nodes, start spread and console latency
-        summary["cluster"] = figures_of()
+        summary["cluster"] = figures_of(fleet.started_ns)
     return {"guests": guests, "summary": summary}
 
 

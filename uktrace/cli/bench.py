@@ -26,16 +26,18 @@ from ..analysis.bench import (
 )
 from ..analysis.report import write_report
 from ..kernel.find import KernelError, find_kernel
+from ..launch.cluster.address import ClusterError
 from ..launch.fleet import Fleet
 from ..launch.options import LaunchError, RunOptions, prepare
 from ..launch.shares import ShareError
 from ..model.guest import Guest
 from ..recording.record import RecordingError
+from .cluster import launcher_for, remote
 from .output import Output
 from .report import format_seconds
 from .run import guest_options, lower_guests, wants_tui
 
-USER_ERRORS = (LaunchError, KernelError, ShareError, RecordingError)
+USER_ERRORS = (LaunchError, KernelError, ShareError, RecordingError, ClusterError)
 
 
 def add_bench_options(bench: argparse.ArgumentParser) -> None:
@@ -88,13 +90,15 @@ def bench_command(args: argparse.Namespace) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="uktrace-bench-share-") as scratch:
         share = args.fs if args.fs is not None else default_share(Path(scratch) / "share")
-        options = RunOptions(**guest_options(args), count=max(plan.concurrency), fs=share)
+        launcher = None
         try:
+            options = RunOptions(**guest_options(args), count=max(plan.concurrency), fs=share, remote=remote(args))
             # every check (QEMU, kernel, share, KVM, limits for the largest cell) before the first boot
-            _, shares = prepare(options)
+            specs, shares = prepare(options)
             shares.cleanup()
             kernel = "--cmd " + args.cmd if args.cmd else str(find_kernel(args.kernel))
             out.mkdir(parents=True, exist_ok=True)
+            launcher = launcher_for(args, specs, options.count)  # one for every cell: nodes joined once
         except USER_ERRORS as error:
             stderr.print(f"[red]uktrace bench:[/] {error}")
             return 2
@@ -109,6 +113,7 @@ def bench_command(args: argparse.Namespace) -> int:
             kernel,
             no_gate=args.no_gate,
             lower_guests=lower_guests(args),
+            launcher=launcher,
         )
         try:
             _run(bench, args, stderr)
@@ -116,6 +121,9 @@ def bench_command(args: argparse.Namespace) -> int:
             stopped = True
         else:
             stopped = False
+        finally:
+            if launcher is not None:
+                launcher.close()
     results = bench.results()
     written = write_report(results, out)
     stdout = Output()

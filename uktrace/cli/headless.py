@@ -160,7 +160,7 @@ def cluster_line(fleet: FleetView) -> Text | None:
     figures_of = getattr(getattr(fleet, "launcher", None), "figures", None)
     if figures_of is None:
         return None
-    figures = figures_of()
+    figures = figures_of(fleet.started_ns)
     text = Text(f"on {figures['cluster']}: {len(figures['nodes'])} nodes")
     if figures["start_spread_s"] is not None:
         text.append(f", gate released across nodes within {format_seconds(figures['start_spread_s'])}")

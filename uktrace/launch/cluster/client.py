@@ -284,9 +284,11 @@ class RayLauncher:
 
     # -- figures ------------------------------------------------------------------------------------------
 
-    def figures(self) -> dict[str, Any]:
-        """The run's cluster figures: nodes, start spread across them, console latency, losses."""
-        latencies = [ns for process in self.processes for ns in process.latencies_ns]
+    def figures(self, since_ns: int | None = None) -> dict[str, Any]:
+        """The cluster figures of the guests started since `since_ns` (a bench cell's; None: all):
+        nodes, start spread across them, console latency, losses."""
+        processes = [p for p in self.processes if since_ns is None or p.spawn_ns >= since_ns]
+        latencies = [ns for process in processes for ns in process.latencies_ns]
         return {
             "cluster": str(self.address),
             "nodes": {
@@ -298,17 +300,20 @@ class RayLauncher:
                 }
                 for node in self.nodes
             },
-            "start_spread_s": self.start_spread_s(),
+            "start_spread_s": self.start_spread_s(since_ns),
             "console_latency_ms": latency_figures(latencies),
-            "events": sum(process.events for process in self.processes),
-            "lost_events": sum(process.lost_events for process in self.processes),
+            "events": sum(process.events for process in processes),
+            "lost_events": sum(process.lost_events for process in processes),
         }
 
-    def start_spread_s(self) -> float | None:
-        """First to last `cont` of the gated guests, across nodes, on this host's clock."""
-        if len(self.released) < 2:
+    def start_spread_s(self, since_ns: int | None = None) -> float | None:
+        """First to last `cont` of the first wave of gated guests (a relaunch is no part of it),
+        across nodes, on this host's clock."""
+        wave = sum(node.slots for node in self.nodes)  # as many as run at once
+        released = [ns for ns in self.released if since_ns is None or ns >= since_ns][:wave]
+        if len(released) < 2:
             return None
-        return (max(self.released) - min(self.released)) / 1e9
+        return (max(released) - min(released)) / 1e9
 
 
 def place(jobs: int, free: Sequence[int], per_node: int | None) -> list[int]:
