@@ -65,9 +65,8 @@ class LocalRayCluster:
     def start(self) -> LocalRayCluster:
         try:
             self.nodes.append(self._start_node("head", "127.0.0.2", ["--head", f"--port={self.port}"]))
-            self._wait_started(self.nodes[0])
-            added = [self._add_worker() for _ in range(self.workers)]
-            for node in added:
+            added = [self._add_worker() for _ in range(self.workers)]  # they wait for the head's GCS
+            for node in [self.nodes[0], *added]:
                 self._wait_started(node)
         except BaseException:
             self.stop()

@@ -107,6 +107,28 @@ def test_no_cluster_at_the_address_is_one_line_and_status_2(tmp_path: Path) -> N
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
+def _status(path: Path) -> str | None:
+    try:
+        status: str = json.loads(path.read_text())["status"]
+    except (OSError, ValueError):  # being written
+        return None
+    return status
+
+
+def test_bench_runs_its_cells_across_the_cluster(ray_cluster: LocalRayCluster, tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    command = ["bench", "--cluster", f"ray:{ray_cluster.address}", "--concurrency", "3,6", "--repeat", "1"]
+    result = uktrace(*command, "--fs-mode", "shared", "--no-warmup", "--cooldown", "0", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    cells = json.loads((out / "results.json").read_text())["cells"]
+    assert sorted(cell["run"]["summary"]["counts"]["exited"] for cell in cells) == [3, 6]  # cells interleave
+    for cell in cells:
+        cluster = cell["run"]["summary"]["cluster"]
+        nodes = {guest["host"]["node"] for guest in cell["run"]["guests"]}
+        assert nodes == {node.ip for node in ray_cluster.nodes[:3]}
+        assert cluster["lost_events"] == 0 and cluster["console_latency_ms"]["n"] > 0
+
+
 def test_a_lost_worker_marks_its_guests_lost(ray_cluster: LocalRayCluster, tmp_path: Path) -> None:
     """Its own extra worker, so the session's cluster stays whole for the other tests."""
     extra = ray_cluster.add_worker()
@@ -133,25 +155,3 @@ def test_a_lost_worker_marks_its_guests_lost(ray_cluster: LocalRayCluster, tmp_p
         assert guests[name]["host"]["node"] == extra.ip
         assert guests[name]["crash"]["reason"].startswith(f"node {extra.ip} lost")
     assert _wait_for(0, record, 5) == []
-
-
-def _status(path: Path) -> str | None:
-    try:
-        status: str = json.loads(path.read_text())["status"]
-    except (OSError, ValueError):  # being written
-        return None
-    return status
-
-
-def test_bench_runs_its_cells_across_the_cluster(ray_cluster: LocalRayCluster, tmp_path: Path) -> None:
-    out = tmp_path / "bench"
-    command = ["bench", "--cluster", f"ray:{ray_cluster.address}", "--concurrency", "3,6", "--repeat", "1"]
-    result = uktrace(*command, "--fs-mode", "shared", "--no-warmup", "--cooldown", "0", "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    cells = json.loads((out / "results.json").read_text())["cells"]
-    assert [cell["run"]["summary"]["counts"]["exited"] for cell in cells] == [3, 6]
-    for cell in cells:
-        cluster = cell["run"]["summary"]["cluster"]
-        nodes = {guest["host"]["node"] for guest in cell["run"]["guests"]}
-        assert nodes == {node.ip for node in ray_cluster.nodes[:3]}
-        assert cluster["lost_events"] == 0 and cluster["console_latency_ms"]["n"] > 0
