@@ -122,10 +122,21 @@ class LocalRayCluster:
         raylet starts its agents with an environment of its own: those are found by their session)."""
         return marked_pids(node.marker, node.process.pid)
 
-    def kill_node(self, node: RayNode) -> None:
-        """As if the machine died: SIGKILL to every process of the node at once."""
+    def actor_pids(self, node: RayNode, name: str = "GuestHost") -> list[int]:
+        """The node's worker processes that run an actor of class `name` (Ray titles them `ray::NAME`)."""
+        title = f"ray::{name}".encode()
+        pids = []
+        for pid in self.node_pids(node):
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(title):
+                    pids.append(pid)
+        return pids
+
+    def kill_node(self, node: RayNode, spare_guests: bool = False) -> None:
+        """As if the machine died: SIGKILL to every process of the node at once; `spare_guests`
+        leaves its QEMUs to the kernel's parent-death signal (what the test is about)."""
         for _ in range(3):  # a worker being forked meanwhile is caught by the next pass
-            pids = self.node_pids(node)
+            pids = [pid for pid in self.node_pids(node) if not (spare_guests and _is_qemu(pid))]
             if not pids:
                 break
             for pid in pids:
@@ -160,6 +171,13 @@ def marked_pids(marker: str, session: int) -> list[int]:
         except (OSError, IndexError, ValueError):
             continue
     return pids
+
+
+def _is_qemu(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().startswith("qemu-system")
+    except OSError:
+        return False
 
 
 def _free_port(host: str) -> int:

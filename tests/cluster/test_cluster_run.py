@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -129,29 +130,67 @@ def test_bench_runs_its_cells_across_the_cluster(ray_cluster: LocalRayCluster, t
         assert cluster["lost_events"] == 0 and cluster["console_latency_ms"]["n"] > 0
 
 
+def _lost_guests(record: Path, expected: int, seconds: float) -> list[str]:
+    deadline = time.monotonic() + seconds
+    lost: list[str] = []
+    while time.monotonic() < deadline and len(lost) < expected:
+        lost = [p.parent.name for p in record.glob("guest-*/guest.json") if _status(p) == "lost"]
+        time.sleep(0.2)
+    return lost
+
+
+def _end_run(run: subprocess.Popen[str]) -> str:
+    run.send_signal(signal.SIGINT)
+    stdout, stderr = run.communicate(timeout=30)
+    assert "Traceback" not in stderr, stderr
+    assert "(raylet)" not in stdout + stderr  # Ray's own error printer is kept off the output
+    return stderr
+
+
+def test_kill_9_of_a_nodes_actor_kills_its_qemus_and_marks_its_guests_lost(
+    ray_cluster: LocalRayCluster, tmp_path: Path
+) -> None:
+    record = tmp_path / "run"
+    run = _start_hanging_run(ray_cluster.address, record, 6)  # 2 per node
+    try:
+        assert len(_wait_for(6, record, 60)) == 6
+        node = ray_cluster.nodes[1]
+        (actor,) = ray_cluster.actor_pids(node)
+        os.kill(actor, signal.SIGKILL)  # its QEMUs are left to the parent-death signal
+        lost = _lost_guests(record, 2, 30)
+        assert len(lost) == 2
+        assert len(_wait_for(4, record, 5)) == 4  # the lost node's QEMUs died with the actor; the rest run
+        _end_run(run)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    guests = {p.parent.name: json.loads(p.read_text()) for p in record.glob("guest-*/guest.json")}
+    assert Counter(guest["status"] for guest in guests.values()) == {"lost": 2, "stopped": 4}
+    for name in lost:
+        assert guests[name]["host"]["node"] == node.ip
+        assert guests[name]["crash"]["reason"].startswith(f"node {node.ip}: uktrace's actor there died")
+    assert _wait_for(0, record, 5) == []
+
+
 def test_a_lost_worker_marks_its_guests_lost(ray_cluster: LocalRayCluster, tmp_path: Path) -> None:
-    """Its own extra worker, so the session's cluster stays whole for the other tests."""
+    """Its own extra worker (killed: the session's cluster stays whole); its QEMUs are spared by the
+    kill, as a machine's would not be, to show they do not outlive their node's Ray."""
     extra = ray_cluster.add_worker()
     record = tmp_path / "run"
     run = _start_hanging_run(ray_cluster.address, record, 8)  # 2 per node, the extra one included
     try:
         assert len(_wait_for(8, record, 60)) == 8
-        ray_cluster.kill_node(extra)
-        deadline = time.monotonic() + 60
-        lost: list[str] = []
-        while time.monotonic() < deadline and len(lost) < 2:
-            lost = [p.parent.name for p in record.glob("guest-*/guest.json") if _status(p) == "lost"]
-            time.sleep(0.2)
+        ray_cluster.kill_node(extra, spare_guests=True)
+        lost = _lost_guests(record, 2, 60)
         assert len(lost) == 2
-        run.send_signal(signal.SIGINT)
-        _, stderr = run.communicate(timeout=30)
+        assert len(_wait_for(6, record, 5)) == 6
+        _end_run(run)
     finally:
         if run.poll() is None:
             run.kill()
     guests = {p.parent.name: json.loads(p.read_text()) for p in record.glob("guest-*/guest.json")}
-    by_status = Counter(guest["status"] for guest in guests.values())
-    assert by_status == {"lost": 2, "stopped": 6}, stderr
+    assert Counter(guest["status"] for guest in guests.values()) == {"lost": 2, "stopped": 6}
     for name in lost:
         assert guests[name]["host"]["node"] == extra.ip
-        assert guests[name]["crash"]["reason"].startswith(f"node {extra.ip} lost")
+        assert guests[name]["crash"]["reason"].startswith(f"node {extra.ip}: ")
     assert _wait_for(0, record, 5) == []

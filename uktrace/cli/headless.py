@@ -168,7 +168,7 @@ def cluster_line(fleet: FleetView) -> Text | None:
     if latency is not None:
         text.append(f", console node → here p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms")
     text.append(f", {figures['lost_events']} of {figures['events']} stream events missing")
-    lost = [f"{node}: {facts['lost']}" for node, facts in figures["nodes"].items() if facts["lost"]]
+    lost = [facts["lost"] for facts in figures["nodes"].values() if facts["lost"]]
     if lost:
         text.append("\nlost " + "; ".join(lost), style="bold magenta")
     return text

@@ -17,6 +17,7 @@ import hashlib
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,9 +91,24 @@ def cluster_nodes(ray: Any) -> list[dict[str, Any]]:
     return sorted(nodes, key=lambda n: (n["address"], n["node_id"]))
 
 
+RAY_MESSAGES: deque[str] = deque(maxlen=200)
+"""What Ray's driver would have printed on stdout (a dead worker, a dead raylet's log tail)."""
+
+
+def _keep_ray_message(data: dict[str, Any], ignore_prefix: bool = False) -> None:
+    RAY_MESSAGES.extend(str(line) for line in data.get("lines", []))
+
+
 def connect_ray(address: ClusterAddress) -> Any:
-    """`ray.init` as a native driver, quietly; ClusterError when there is no cluster there."""
+    """`ray.init` as a native driver, quietly; ClusterError when there is no cluster there.
+
+    Even with log forwarding off, Ray's driver prints the cluster's error messages (a worker that
+    died, the last lines of a dead raylet's log) straight onto stdout, which would corrupt `--json`
+    and the TUI: its printer is replaced by one that keeps them in `RAY_MESSAGES`."""
     ray = import_ray()
+    import ray._private.worker as ray_worker
+
+    ray_worker.print_to_stdstream = _keep_ray_message
     assert address.ray is not None
     if address.ray == "auto":
         if not os.environ.get("RAY_ADDRESS") and not Path("/tmp/ray/ray_current_cluster").exists():
@@ -366,10 +382,18 @@ def measure_offset(ray: Any, actor: Any) -> tuple[int, int]:
     return best
 
 
+LOSSES = {
+    "ActorDiedError": "uktrace's actor there died",
+    "ActorUnavailableError": "uktrace's actor there cannot be reached",
+    "NodeDiedError": "the node died",
+}
+
+
 def describe_loss(node: Node, error: Exception) -> str:
-    """One line on why a node's guests are gone: the node, and Ray's first line."""
-    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return f"node {node.address} lost ({type(error).__name__}: {first[:160]})"
+    """One line on why a node's guests are gone: the node, what happened, Ray's error's name."""
+    kind = type(error).__name__
+    what = LOSSES.get(kind) or (str(error).strip().splitlines() or [kind])[0][:120]
+    return f"node {node.address}: {what} ({kind})"
 
 
 def cluster_check(address: ClusterAddress) -> dict[str, Any]:
