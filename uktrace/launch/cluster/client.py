@@ -27,7 +27,7 @@ import numpy
 
 from ...model.spec import GuestSpec
 from .address import ClusterAddress, ClusterError, check_reachable
-from .host import GuestHost
+from .host import ARRIVED, GuestHost
 from .remote import RemoteGuestProcess
 
 SLOT = "uktrace_slots"
@@ -35,6 +35,9 @@ SLOT = "uktrace_slots"
 ACTOR_START_S = 60.0
 """How long the actors may take to start (a new worker process imports Ray and uktrace)."""
 CLOCK_SAMPLES = 15
+RELEASE_LEAD_S = 0.05
+"""The start gate's release happens this long after it is sent: every node gets the instant ahead
+(measured on this 2-core host under load: a call reaches one node up to 30 ms after another)."""
 SLOTS_EXAMPLE = '{"uktrace_slots": 64}'
 
 
@@ -62,6 +65,8 @@ class Node:
     rtt_ns: int = 0
     running: int = 0
     lost: str | None = None
+    release_lateness_ns: list[int] = field(default_factory=list)
+    """Per gate release: when the call reached the node minus the instant it was for (<0: in time)."""
 
     @property
     def free(self) -> int:
@@ -239,22 +244,33 @@ class RayLauncher:
         """`cont` for the guest, sent in one call per node with every other release of this turn."""
         node, _ = self._guests[process.key]
         future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        pending = self._releases.setdefault(node.node_id, [])
-        pending.append((process, future))
-        if len(pending) == 1:
-            asyncio.get_running_loop().call_soon(self._send_releases, node)
+        if not self._releases:
+            asyncio.get_running_loop().call_soon(self._send_releases)
+        self._releases.setdefault(node.node_id, []).append((process, future))
         return await future
 
-    def _send_releases(self, node: Node) -> None:
-        pending = self._releases.pop(node.node_id, [])
+    def _send_releases(self) -> None:
+        """One instant for every node: `RELEASE_LEAD_S` from now on this host's clock, each node
+        given it on its own clock, so the wave starts together however late each call arrives."""
+        at = time.monotonic_ns() + int(RELEASE_LEAD_S * 1e9)
+        releases, self._releases = self._releases, {}
+        for node in self.nodes:
+            if node.node_id in releases:
+                self._send_release(node, releases[node.node_id], at + node.offset_ns)
+
+    def _send_release(
+        self, node: Node, pending: list[tuple[RemoteGuestProcess, asyncio.Future[int | None]]], at: int
+    ) -> None:
         keys = [process.key for process, _ in pending]
-        call = node.actor.release.remote(keys)
+        call = node.actor.release.remote(keys, at)
 
         async def answer() -> None:
             try:
                 stamps: dict[str, int] = await call
             except Exception:
                 stamps = {}
+            if (arrived := stamps.get(ARRIVED)) is not None:
+                node.release_lateness_ns.append(arrived - at)
             for process, future in pending:
                 stamp = stamps.get(process.key)
                 if stamp is not None:
@@ -313,6 +329,7 @@ class RayLauncher:
                     "clock_offset_ms": round(node.offset_ns / 1e6, 3),
                     "rtt_ms": round(node.rtt_ns / 1e6, 3),
                     "lost": node.lost,
+                    "release_arrived_ms": [round(-ns / 1e6, 3) for ns in node.release_lateness_ns],
                 }
                 for node in self.nodes
             },

@@ -38,6 +38,8 @@ from ..qmp import Qmp, QmpError
 from . import wire
 
 STOP_GRACE_S = 1.0
+ARRIVED = "arrived"
+"""In `release`'s answer: when the call reached the node (no guest key has this form)."""
 
 
 @dataclass
@@ -171,10 +173,14 @@ class GuestHost:
                 task.cancel()
             await asyncio.gather(*others, return_exceptions=True)
 
-    async def release(self, keys: list[str]) -> dict[str, int]:
-        """The start gate: `cont` to every guest at once (each on its own monitor, none waits for
-        another's answer); the node's time of each."""
-        released: dict[str, int] = {}
+    async def release(self, keys: list[str], at_ns: int | None = None) -> dict[str, int]:
+        """The start gate: at `at_ns` on this node's clock (at once when that has passed), `cont` to
+        every guest together (each on its own monitor, none waits for another's answer); the node's
+        time of each."""
+        arrived = time.monotonic_ns()
+        if at_ns is not None:
+            await _until(at_ns)
+        released: dict[str, int] = {ARRIVED: arrived}
 
         async def cont(key: str, qmp: Qmp) -> None:
             released[key] = time.monotonic_ns()
@@ -185,7 +191,7 @@ class GuestHost:
 
         monitors = {key: hosted.qmp for key in keys if (hosted := self._guests.get(key)) and hosted.qmp}
         await asyncio.gather(*(cont(key, qmp) for key, qmp in monitors.items()))
-        for key in released:  # closed after every `cont`: the wave is not held up by closes
+        for key in [key for key in released if key != ARRIVED]:  # closed after every `cont`: the wave first
             qmp, self._guests[key].qmp = self._guests[key].qmp, None
             if qmp is not None:
                 with contextlib.suppress(QmpError, OSError):
@@ -257,6 +263,19 @@ async def _batch(queue: asyncio.Queue[wire.Event]) -> list[wire.Event]:
             break
         size += len(item.payload) if isinstance(item.payload, bytes) else 0
     return batch
+
+
+SPIN_S = 0.002
+"""The last stretch before a timed release is waited for by spinning: a sleep wakes late."""
+
+
+async def _until(at_ns: int) -> None:
+    """Until this node's monotonic clock reads `at_ns`, to a few microseconds."""
+    left = (at_ns - time.monotonic_ns()) / 1e9
+    if left > SPIN_S:
+        await asyncio.sleep(left - SPIN_S)
+    while time.monotonic_ns() < at_ns:
+        pass
 
 
 async def _reap(hosted: _Hosted) -> None:
