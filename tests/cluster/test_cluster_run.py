@@ -116,6 +116,29 @@ def _status(path: Path) -> str | None:
     return status
 
 
+def test_ray_auto_finds_the_cluster_ray_address_names(ray_cluster: LocalRayCluster, tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "uktrace", "run", "--json", "--cluster", "ray:auto", "-n", "3"]
+    result = subprocess.run(
+        [*command, "--record", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        env=os.environ | {"RAY_ADDRESS": ray_cluster.address},
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["summary"]["counts"]["exited"] == 3
+
+
+def test_more_guests_at_once_than_free_slots_is_refused_before_anything_starts(
+    ray_cluster: LocalRayCluster, tmp_path: Path
+) -> None:
+    result = uktrace("run", "--cluster", f"ray:{ray_cluster.address}", "-n", "30", "--record", str(tmp_path / "run"))
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith("30 guests at once need 30 uktrace_slots; the cluster has 24 free: lower -j")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_bench_runs_its_cells_across_the_cluster(ray_cluster: LocalRayCluster, tmp_path: Path) -> None:
     out = tmp_path / "bench"
     command = ["bench", "--cluster", f"ray:{ray_cluster.address}", "--concurrency", "3,6", "--repeat", "1"]
