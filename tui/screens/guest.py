@@ -71,11 +71,11 @@ CALL_ORDERS = ("hidden", "boot order", "longest first")
 
 
 def info_text(guest: Guest, now: int) -> Text:
-    """Name, status (with the failure reason), accelerator, version, counts, where it is recorded."""
+    """Name, status (with the failure reason), accelerator, cluster node, version, counts, where it is recorded."""
     timeline = guest.timeline
     text = Text.assemble((guest.name, "bold"), "  ", status_text(timeline))
     elapsed = guest.elapsed_s(now)
-    details = [guest.spec.accel]
+    details = [guest.spec.accel] + ([f"on node {guest.node}"] if guest.node is not None else [])
     if elapsed is not None:
         details.append(format_seconds(elapsed))
     if timeline.version is not None:
