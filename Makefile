@@ -27,6 +27,7 @@ bench: $(BIN)/uktrace guest
 	$(BIN)/python benchmarks/ui_lag.py
 	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/crash_loss.py
+	$(BIN)/python benchmarks/cluster.py
 
 # system packages: QEMU (Debian's qemu-system-x86), the toolchain that builds the test guest, and
 # asciinema (the export tests play the casts they write)

@@ -102,6 +102,8 @@ def main() -> None:
     p50s: list[float] = []
     p99s: list[float] = []
     lost = events = 0
+    arrived: list[float] = []
+    late: list[float] = []
     rss: list[float] = []
     busy_pss = 0.0
     try:
@@ -123,6 +125,9 @@ def main() -> None:
                     if figures["console_latency_ms"] is not None:
                         p50s.append(figures["console_latency_ms"]["p50"])
                         p99s.append(figures["console_latency_ms"]["p99"])
+                    for facts in figures["nodes"].values():
+                        arrived.extend(facts["release_arrived_ms"])
+                        late.extend(facts["cont_late_ms"])
                     lost += figures["lost_events"]
                     events += figures["events"]
                     rss.append(results["summary"]["tracer"]["max_rss_mib"])
@@ -138,6 +143,8 @@ def main() -> None:
     print(f"                                            ray   {percentiles(walls['ray'])}")
     print(f"start skew across nodes, ms (per guest):    {percentiles(skews)}   goal p99 <= 5")
     print(f"start spread per run, ms (first to last):   {percentiles(spreads)}")
+    print(f"  release call reached its node ahead, ms:   {percentiles(arrived)}")
+    print(f"  node's first cont after the instant, ms:   {percentiles(late)}   (the node's wake-up)")
     print(f"console latency node -> client, ms:         per-run p50s {p50s}, p99s {p99s}   goal p50 <= 15, p99 <= 50")
     per_guest = (max(rss) - few_rss) / (args.guests - FEW) if rss and args.guests > FEW else float("nan")
     print(f"client peak RSS: {FEW} guests {few_rss:.0f} MiB, {args.guests} guests {max(rss, default=0):.0f} MiB")

@@ -67,6 +67,8 @@ class Node:
     lost: str | None = None
     release_lateness_ns: list[int] = field(default_factory=list)
     """Per gate release: when the call reached the node minus the instant it was for (<0: in time)."""
+    cont_lateness_ns: list[int] = field(default_factory=list)
+    """Per gate release: the node's first `cont` minus the instant (its wake-up, on a busy host)."""
 
     @property
     def free(self) -> int:
@@ -271,6 +273,9 @@ class RayLauncher:
                 stamps = {}
             if (arrived := stamps.get(ARRIVED)) is not None:
                 node.release_lateness_ns.append(arrived - at)
+            conts = [stamp for key, stamp in stamps.items() if key != ARRIVED]
+            if conts:
+                node.cont_lateness_ns.append(min(conts) - at)
             for process, future in pending:
                 stamp = stamps.get(process.key)
                 if stamp is not None:
@@ -330,6 +335,7 @@ class RayLauncher:
                     "rtt_ms": round(node.rtt_ns / 1e6, 3),
                     "lost": node.lost,
                     "release_arrived_ms": [round(-ns / 1e6, 3) for ns in node.release_lateness_ns],
+                    "cont_late_ms": [round(ns / 1e6, 3) for ns in node.cont_lateness_ns],
                 }
                 for node in self.nodes
             },
