@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -179,6 +180,7 @@ def test_kill_9_of_a_nodes_actor_kills_its_qemus_and_marks_its_guests_lost(
         assert len(_wait_for(6, record, 60)) == 6
         node = ray_cluster.nodes[1]
         (actor,) = ray_cluster.actor_pids(node)
+        (scratch,) = [d for d in Path(tempfile.gettempdir()).glob("uktrace-node-*") if _owner(d) == actor]
         os.kill(actor, signal.SIGKILL)  # its QEMUs are left to the parent-death signal
         lost = _lost_guests(record, 2, 30)
         assert len(lost) == 2
@@ -193,6 +195,17 @@ def test_kill_9_of_a_nodes_actor_kills_its_qemus_and_marks_its_guests_lost(
         assert guests[name]["host"]["node"] == node.ip
         assert guests[name]["crash"]["reason"].startswith(f"node {node.ip}: uktrace's actor there died")
     assert _wait_for(0, record, 5) == []
+    # what the killed actor could not remove, the next actor on the machine does
+    assert scratch.exists()
+    assert uktrace("cluster", "check", f"ray:{ray_cluster.address}").returncode == 0
+    assert not scratch.exists()
+
+
+def _owner(directory: Path) -> int | None:
+    try:
+        return int((directory / "actor.pid").read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def test_a_lost_worker_marks_its_guests_lost(ray_cluster: LocalRayCluster, tmp_path: Path) -> None:

@@ -35,6 +35,8 @@ SLOT = "uktrace_slots"
 ACTOR_START_S = 60.0
 """How long the actors may take to start (a new worker process imports Ray and uktrace)."""
 CLOCK_SAMPLES = 15
+SPAWN_ANSWER_S = 120.0
+"""How long a node may take to start a guest (fetch the kernel, fork QEMU) before it is given up."""
 RELEASE_LEAD_S = 0.05
 """The start gate's release happens this long after it is sent: every node gets the instant ahead
 (measured on this 2-core host under load: a call reaches one node up to 30 ms after another)."""
@@ -216,7 +218,11 @@ class RayLauncher:
         kernel = self._kernels.get(spec.kernel, ("", []))
         stream = node.actor.run_guest.options(num_returns="streaming").remote(key, spec, kernel, marker, nice, gated)
         process.pump = asyncio.ensure_future(self._pump(node, process, stream))
-        await process.spawned()
+        try:  # the fleet waits shielded for a spawn: a node that never answers must not hold the run
+            await asyncio.wait_for(process.spawned(), SPAWN_ANSWER_S)
+        except asyncio.TimeoutError:
+            process.ended(f"node {node.address}: no answer to the spawn within {SPAWN_ANSWER_S:g} s")
+            self.stop(process, 0)
         return process
 
     def _choose(self) -> Node:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hashlib
 import itertools
 import os
@@ -22,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +33,7 @@ from typing import Any
 
 from ... import __version__
 from ...model.spec import GuestSpec
-from ..fleet import COALESCE_S, socket_directory
+from ..fleet import COALESCE_S, SOCKET_PATH_MAX
 from ..process import SETPRIV, GuestProcess
 from ..qemu import qemu_argv
 from ..qmp import Qmp, QmpError
@@ -58,7 +60,7 @@ class GuestHost:
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uktrace-spawner")
         self._guests: dict[str, _Hosted] = {}
         self._kernels: dict[str, asyncio.Task[Path]] = {}
-        self._dir = socket_directory()
+        self._dir = scratch_directory()
         """Kernels shipped from the client and QMP sockets: short enough for a socket's path."""
 
     async def hello(self) -> dict[str, Any]:
@@ -289,6 +291,35 @@ async def _reap(hosted: _Hosted) -> None:
         with contextlib.suppress(QmpError, OSError):
             await hosted.qmp.close()
     process.close()
+
+
+SCRATCH_PREFIX = "uktrace-node-"
+OWNER = "actor.pid"
+
+
+def scratch_directory() -> Path:
+    """A new 0700 directory for this actor's kernels and QMP sockets, in $TMPDIR unless its path is
+    too long for a socket's, then in /tmp. Directories left by actors that were killed (their
+    owner's pid is gone) are removed first: a killed actor cannot clean up after itself."""
+    longest = len(f"/{SCRATCH_PREFIX}xxxxxxxx/100000.100.sock")
+    for base in (tempfile.gettempdir(), "/tmp"):
+        if len(os.fsencode(base)) + longest <= SOCKET_PATH_MAX:
+            _remove_stale(Path(base))
+            directory = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=base))
+            (directory / OWNER).write_text(str(os.getpid()))
+            return directory
+    raise OSError(errno.ENAMETOOLONG, "no directory short enough for a QMP socket")
+
+
+def _remove_stale(base: Path) -> None:
+    for directory in base.glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            owner = int((directory / OWNER).read_text())
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            shutil.rmtree(directory, ignore_errors=True)
+        except (OSError, ValueError):
+            continue  # not ours to judge (another user's, or being made right now)
 
 
 def _qemu_version(qemu: str) -> str | None:
