@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -152,6 +153,8 @@ def test_bench_runs_its_cells_across_the_cluster(ray_cluster: LocalRayCluster, t
         nodes = {guest["host"]["node"] for guest in cell["run"]["guests"]}
         assert nodes == {node.ip for node in ray_cluster.nodes[:3]}
         assert cluster["lost_events"] == 0 and cluster["console_latency_ms"]["n"] > 0
+    with (out / "results.csv").open() as table:  # the tidy table groups by node too
+        assert {row["node"] for row in csv.DictReader(table)} == {node.ip for node in ray_cluster.nodes[:3]}
 
 
 def _lost_guests(record: Path, expected: int, seconds: float) -> list[str]:

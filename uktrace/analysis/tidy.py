@@ -14,6 +14,7 @@ COLUMNS = (
     "fs_mode",
     "round",
     "guest",
+    "node",
     "status",
     "kind",
     "name",
@@ -28,14 +29,16 @@ COLUMNS = (
     "cpu_seconds",
     "cpu_wait_seconds",
 )
-"""`kind` is `phase` or `figure` (boot / mount / main / total); `seconds` is on `clock`."""
+"""`kind` is `phase` or `figure` (boot / mount / main / total); `seconds` is on `clock`; `node` is the
+cluster node a guest ran on (`--cluster ray:...`; empty on this host), to group by."""
 
 
 def rows(results: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for cell in results["cells"]:
         common = {k: cell[k] for k in ("concurrency", "fs_mode", "round")} | {"cell": cell["id"]}
         for guest in cell["run"]["guests"]:
-            base = common | {"guest": guest["name"], "status": guest["status"]}
+            node = guest.get("host", {}).get("node")
+            base = common | {"guest": guest["name"], "node": node, "status": guest["status"]}
             cpu = guest.get("cpu", {})
             for phase in guest["phases"]:
                 g, h = phase["guest"], phase["host"]
