@@ -106,6 +106,9 @@ class FleetHeader(Widget):
         """Guests, concurrency, fs mode, run time (a replay's is its position, with the counts)."""
         fleet = self.fleet
         details = [f"{len(fleet.guests)} guests", f"jobs {fleet.jobs}", f"fs {fleet.fs_mode or 'none'}"]
+        nodes = len({guest.node for guest in fleet.guests if guest.node is not None})
+        if nodes:  # a cluster run (or its replay)
+            details.append(f"{nodes} node{'s' if nodes > 1 else ''}")
         seconds = run_seconds(fleet, now)
         if seconds is not None and replay_status(fleet, now) is None:
             details.append(f"run {format_seconds(seconds)}")
