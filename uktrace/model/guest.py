@@ -6,14 +6,12 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from parsers import Record
-
+from .console_tail import ConsoleTail
 from .integrity import IntegrityWatch
 from .spec import GuestSpec
 from .timeline import BootTimeline, Status
@@ -77,7 +75,7 @@ class Guest:
     spec: GuestSpec
     argv: list[str]
     timeline: BootTimeline
-    records: deque[Record] = field(default_factory=lambda: deque(maxlen=CONSOLE_TAIL))
+    records: ConsoleTail = field(default_factory=lambda: ConsoleTail(CONSOLE_TAIL))
     received: int = 0
     """Console bytes received."""
     stderr_tail: bytearray = field(default_factory=bytearray)
