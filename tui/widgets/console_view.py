@@ -36,6 +36,9 @@ from ..palette import (
 )
 
 GUTTER = 10
+LINE_CACHE = 256
+"""Drawn lines kept for scrolling back and forth: a few screens' worth. Each is a dozen objects
+the garbage collector walks, so not the whole tail's."""
 """Cells for the host time of each line (since spawn) on the left."""
 _CONTROL = {code: 0x2400 + code for code in range(0x20) if code != 0x09} | {0x7F: 0x2421}
 """C0 controls left in a decoded line become their visible pictures (␁), never terminal input."""
@@ -112,7 +115,7 @@ class ConsoleView(ScrollView, can_focus=True):
         self.current_match: int | None = None
         self._seen: tuple[int, int] | None = None
         self._widths = (0, 0)
-        self._lines: LRUCache[tuple[object, ...], Strip] = LRUCache(2048)
+        self._lines: LRUCache[tuple[object, ...], Strip] = LRUCache(LINE_CACHE)
 
     # -- the model ---------------------------------------------------------------------------
 
@@ -248,7 +251,7 @@ class ConsoleView(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         record = self.records[index]
         current = index == self.current_match
-        key = (record.seq, self.raw, self.search, current, scroll_x, width, self._seen)
+        key = (record.seq, self.raw, self.search, current, scroll_x, width)
         strip = self._lines.get(key)
         if strip is None:
             strip = self._line_strip(record, current, scroll_x, width, base)

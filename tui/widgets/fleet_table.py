@@ -24,7 +24,6 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -188,7 +187,10 @@ class FleetTable(ScrollView, can_focus=True):
         self._name_width = max(5, min(24, max((len(g.name) for g in fleet.guests), default=5)))
         self._drawn: dict[int, int] = {}
         self._phases: dict[int, tuple[int, list[Phase]]] = {}
-        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
+        self._strips: dict[int, tuple[tuple[object, ...], Strip]] = {}
+        """Each guest's row as last drawn, and what it was drawn from: one strip per guest. (Kept
+        for every state seen, a storm's rows filled a cache with stale strips, each a dozen
+        objects the garbage collector walks.)"""
         self._cursor_guest: Guest | None = None
 
     # -- the model ---------------------------------------------------------------------------
@@ -406,7 +408,6 @@ class FleetTable(ScrollView, can_focus=True):
         guest = self.rows[index]
         selected = index == self.cursor
         key = (
-            guest.index,
             guest.changes,
             guest.timeline.firmware_ns,
             self._now if in_progress(guest) else None,
@@ -418,13 +419,15 @@ class FleetTable(ScrollView, can_focus=True):
             self.has_focus,
             self.order.key,
         )
-        strip = self._strips.get(key)
-        if strip is None:
+        cached = self._strips.get(guest.index)
+        if cached is not None and cached[0] == key:
+            strip = cached[1]
+        else:
             self.redraws += 1
             segments = self._row(guest, layout)
             row_style = base + self._cursor_style() if selected else base
             strip = Strip(Segment.apply_style(segments, style=row_style), width).adjust_cell_length(width, base)
-            self._strips[key] = strip
+            self._strips[guest.index] = (key, strip)
         self._drawn[guest.index] = guest.changes
         return strip
 
