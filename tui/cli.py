@@ -15,7 +15,17 @@ def show(fleet: FleetView, title: str, cleanup: Callable[[], None] | None = None
     run_tui(fleet, title=title, cleanup=cleanup)
 
 
+def wants_home(argv: list[str]) -> bool:
+    """`uktrace` alone on a terminal opens the home screen; without one it is the usage error it
+    always was (exit 2), so scripts are unaffected."""
+    return not argv and sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def main() -> int:
+    if wants_home(sys.argv[1:]):
+        from .home_app import run_home
+
+        return run_home()
     return engine_main(tui=show)
 
 
