@@ -101,11 +101,11 @@ class HomeScreen(Screen[None]):
         recordings = listing.recordings
         self.runs.busy = {r.path for r in recordings if busy(r, closed)}
         self.runs.set_recordings(recordings)
-        size = sum(r.size for r in recordings)
         title = Text.assemble(
             ("uktrace", "bold"),
-            f"  {len(recordings)} recording{'s' if len(recordings) != 1 else ''}, {format_size(size)} in ",
+            f"  {len(recordings)} recording{'s' if len(recordings) != 1 else ''} in ",
             (str(self.base), "cyan"),
+            ("   enter replay · space mark · c compare · d delete · n new run · / filter · ? help", "dim"),
         )
         self.query_one("#home-title", Static).update(title)
         empty = self.query_one("#runs-empty", Static)
@@ -193,7 +193,8 @@ class HomeScreen(Screen[None]):
             return
         question = Text.assemble(
             ("Delete this recording?\n\n", "bold"),
-            (str(recording.path), "cyan"),
+            (recording.path.name, "bold cyan"),
+            f"\nin {recording.path.parent}",
             f"\n{recording.kind}, {recording.guests} guests, {format_size(recording.size)}; this cannot be undone.",
         )
 

@@ -25,21 +25,32 @@ from uktrace.launch.options import LaunchError
 
 TEST_GUEST = ""
 """The kernel Select's value for the built-in test guest (`uktrace run` without KERNEL)."""
-FIELDS = (
-    ("guests", "guests (-n)", "1"),
-    ("jobs", "at once (-j)", "all"),
-    ("fs", "9P share (--fs)", "a directory (none)"),
-    ("memory", "memory (--mem)", "64M"),
-    ("append", "kernel args (--append)", "e.g. uktrace.era=0.17"),
-    ("timeout", "timeout s", "60"),
-    ("more", "other options", "e.g. --no-gate --cpu max"),
-)
+FIELDS = {
+    "guests": ("guests -n", "1"),
+    "jobs": ("at once -j", "all"),
+    "fs": ("9P share --fs", "a directory (none)"),
+    "memory": ("memory --mem", "64M"),
+    "append": ("--append", "e.g. uktrace.era=0.17"),
+    "timeout": ("timeout (s)", "60"),
+    "more": ("other options", "e.g. --no-gate --cpu max"),
+}
 """Text fields: the LaunchChoice field, its label, its placeholder."""
+RUN_OR_BENCH = [("run", "run"), ("bench", "bench")]
+FS_MODES = [("shared", "shared"), ("independent", "independent"), ("both (bench)", "independent,shared")]
+ACCELS = [("tcg", "tcg"), ("kvm", "kvm"), ("auto", "auto")]
+
+
+def kernel_label(kernel: NearbyKernel) -> str:
+    """`./app  (kraft project, 0.17.0 (Calypso))`; the test guest by its name alone."""
+    if kernel.argument is None:
+        return kernel.label
+    return f"{kernel.label}  ({', '.join(p for p in (kernel.kind, kernel.unikraft) if p)})"
 
 
 class LaunchForm(ModalScreen[LaunchChoice | None]):
     """Kernel, guests, jobs, fs and fs mode, accelerator, memory, append, timeout, other options."""
 
+    AUTO_FOCUS = "#guests"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss(None)", "Cancel"),
         Binding("ctrl+r", "launch", "Launch"),
@@ -50,9 +61,10 @@ class LaunchForm(ModalScreen[LaunchChoice | None]):
         width: 100; max-width: 98%; height: auto; max-height: 98%;
         border: round $accent; background: $surface; padding: 0 1;
     }
-    LaunchForm Grid { grid-size: 2; grid-columns: 24 1fr; grid-rows: 3; height: auto; }
-    LaunchForm Grid > Label { padding: 1 0 0 1; }
+    LaunchForm Grid { grid-size: 4; grid-columns: 14 1fr 14 1fr; grid-rows: 1; grid-gutter: 1 1; height: auto; }
+    LaunchForm Grid > Label { color: $text-muted; }
     LaunchForm #command { margin: 1 0 0 0; color: $text; }
+    LaunchForm #header { margin-bottom: 1; color: $text-muted; }
     LaunchForm #problem { color: $error; height: auto; }
     LaunchForm Horizontal { height: auto; align-horizontal: right; }
     LaunchForm Button { margin-left: 2; }
@@ -70,52 +82,54 @@ class LaunchForm(ModalScreen[LaunchChoice | None]):
         return self.kernels[0].argument if self.kernels else None
 
     def compose(self) -> ComposeResult:
-        choice = self.choice
         kernel_options = [
-            (f"{k.label}  ({k.kind}{', ' + k.unikraft if k.unikraft else ''})", k.argument or TEST_GUEST)
+            (
+                k.label + (f"  ({', '.join(p for p in (k.kind, k.unikraft) if p)})" if k.argument else ""),
+                k.argument or TEST_GUEST,
+            )
             for k in self.kernels
         ]
-        known = {value for _, value in kernel_options}
         with Vertical() as box:
             box.border_title = "launch"
+            yield Static("tab moves between fields · enter launches · esc cancels", id="header")
             with Grid():
-                yield Label("what")
-                yield Select([("run", "run"), ("bench", "bench")], value=choice.mode, allow_blank=False, id="mode")
-                yield Label("kernel")
-                yield Select(
-                    kernel_options,
-                    value=(choice.kernel or TEST_GUEST) if (choice.kernel or TEST_GUEST) in known else Select.BLANK,
-                    prompt="a kernel found here",
-                    id="kernel",
-                )
-                yield Label("or a path")
-                yield Input(
-                    "" if (choice.kernel or TEST_GUEST) in known else choice.kernel or "",
-                    placeholder="kernel file or kraft project directory",
-                    id="kernel-path",
-                )
-                for name, label, placeholder in FIELDS:
-                    yield Label(label, id=f"label-{name}")
-                    yield Input(str(getattr(choice, name)), placeholder=placeholder, id=name)
-                yield Label("fs mode")
-                yield Select(
-                    [("shared", "shared"), ("independent", "independent"), ("both (bench)", "independent,shared")],
-                    value=choice.fs_mode or Select.BLANK,
-                    prompt="default",
-                    id="fs_mode",
-                )
-                yield Label("accelerator")
-                yield Select(
-                    [("tcg", "tcg"), ("kvm", "kvm"), ("auto", "auto")],
-                    value=choice.accel,
-                    allow_blank=False,
-                    id="accel",
-                )
+                for name in ("mode", "kernel", "kernel-path", "guests", "jobs", "timeout", "fs", "fs_mode", "accel"):
+                    yield from self._field(name, kernel_options)
+                for name in ("memory", "append", "more"):
+                    yield from self._field(name, kernel_options)
             yield Static(id="command")
             yield Static(self.problem or "", id="problem")
             with Horizontal():
-                yield Button("Cancel (esc)", id="cancel")
-                yield Button("Launch (enter)", id="launch", variant="success")
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+                yield Button("Launch (enter)", id="launch", variant="success", compact=True)
+
+    def _field(self, name: str, kernel_options: list[tuple[str, str]]) -> ComposeResult:
+        """A label and its field, two to a row of the grid."""
+        choice = self.choice
+        known = {value for _, value in kernel_options}
+        kernel = choice.kernel or TEST_GUEST
+        if name == "mode":
+            yield Label("what")
+            yield Select(RUN_OR_BENCH, value=choice.mode, allow_blank=False, id="mode", compact=True)
+        elif name == "kernel":
+            yield Label("kernel")
+            value = kernel if kernel in known else Select.NULL
+            yield Select(kernel_options, value=value, prompt="a kernel found here", id="kernel", compact=True)
+        elif name == "kernel-path":
+            yield Label("or a path")
+            path = "" if kernel in known else choice.kernel or ""
+            yield Input(path, placeholder="kernel file or kraft project", id="kernel-path", compact=True)
+        elif name == "fs_mode":
+            yield Label("fs mode")
+            value = choice.fs_mode or Select.NULL
+            yield Select(FS_MODES, value=value, prompt="default", id="fs_mode", compact=True)
+        elif name == "accel":
+            yield Label("accelerator")
+            yield Select(ACCELS, value=choice.accel, allow_blank=False, id="accel", compact=True)
+        else:
+            label, placeholder = FIELDS[name]
+            yield Label(label, id=f"label-{name}")
+            yield Input(str(getattr(choice, name)), placeholder=placeholder, id=name, compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#guests", Input).focus()

@@ -48,7 +48,7 @@ def total_text(recording: Recording, digest: Digest | None) -> Text:
 
 
 def when_text(recording: Recording) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(recording.started))
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(recording.started))
 
 
 class RunList(DataTable[Text | str]):
