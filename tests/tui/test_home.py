@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +175,15 @@ async def test_uktrace_alone_without_a_terminal_is_still_a_usage_error() -> None
     process = await anyio.run_process([str(script)], check=False, stdin=subprocess.DEVNULL)
     assert process.returncode == 2
     assert b"usage: uktrace" in process.stdout
+
+
+def test_home_screen_snapshot(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bundled recordings as the home screen lists them (relative paths, UTC: the same on every machine)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        app = home_app(RECORDINGS, Path("tests/data"))
+        assert snap_compare(app, terminal_size=SIZE, run_before=read_through)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -8,6 +8,8 @@ on workers, each recording read through (`analysis.overview`) and the kernels ne
 
 from __future__ import annotations
 
+import json
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -48,6 +50,7 @@ class HomeScreen(Screen[None]):
     HomeScreen #home-title { height: 1; padding: 0 1; background: $panel; }
     HomeScreen #runs-empty { display: none; padding: 1 2; color: $text-muted; }
     HomeScreen #runs-empty.-shown { display: block; }
+    HomeScreen #details { height: auto; max-height: 6; padding: 0 1; border-top: solid $panel-lighten-2; }
     HomeScreen #kernels { height: auto; max-height: 8; padding: 0 1; border-top: solid $panel-lighten-2; }
     HomeScreen #filter { dock: bottom; display: none; border: tall $accent; }
     HomeScreen #filter.-shown { display: block; }
@@ -75,6 +78,7 @@ class HomeScreen(Screen[None]):
         yield Static(id="home-title")
         yield RunList(id="runs")
         yield Static(id="runs-empty")
+        yield Static(id="details")
         yield Static(Text("kernels here: looking…", style="dim"), id="kernels")
         yield Input(placeholder="filter: any words of a row (kernel, status, kind, date, release)", id="filter")
         yield Footer()
@@ -105,7 +109,6 @@ class HomeScreen(Screen[None]):
             ("uktrace", "bold"),
             f"  {len(recordings)} recording{'s' if len(recordings) != 1 else ''} in ",
             (str(self.base), "cyan"),
-            ("   enter replay · space mark · c compare · d delete · n new run · / filter · ? help", "dim"),
         )
         self.query_one("#home-title", Static).update(title)
         empty = self.query_one("#runs-empty", Static)
@@ -128,6 +131,9 @@ class HomeScreen(Screen[None]):
     def _digested(self, recording: Recording, result: Digest) -> None:
         self.read[recording.path] = _signature(recording)
         self.runs.set_digest(recording, result)
+        current = self.runs.current
+        if current is not None and current.path == recording.path:
+            self.show_details()
 
     @work(thread=True, exclusive=True, group="kernels", exit_on_error=False)
     def find_kernels(self) -> None:
@@ -151,6 +157,27 @@ class HomeScreen(Screen[None]):
         self.query_one("#kernels", Static).update(text)
 
     # -- keys --------------------------------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#runs")
+    def highlighted(self) -> None:
+        self.show_details()
+
+    def show_details(self) -> None:
+        """The run under the cursor: where it is, what ran it, what it takes on disk."""
+        recording = self.runs.current
+        details = self.query_one("#details", Static)
+        if recording is None:
+            details.update("")
+            return
+        text = Text(str(recording.path), style="cyan")
+        command = _command(recording.path)
+        if command:
+            text.append("\n$ ", style="dim")
+            text.append(command, style="bold")
+        problem = self.runs.digests.get(str(recording.path))
+        if problem is not None and problem.problem:
+            text.append(f"\n{problem.problem}", style="yellow")
+        details.update(text)
 
     @on(DataTable.RowSelected, "#runs")
     def chosen(self, event: DataTable.RowSelected) -> None:
@@ -244,6 +271,20 @@ class HomeScreen(Screen[None]):
         prompt.remove_class("-shown")
         self.runs.set_filter("")
         self.runs.focus()
+
+
+def _command(path: Path) -> str | None:
+    """The command line that made a recording (session.json's `command`; a bench's in results.json)."""
+    for name in ("session.json", "results.json"):
+        try:
+            document = json.loads((path / name).read_text())
+        except (OSError, ValueError):
+            continue
+        command = document.get("command") if isinstance(document, dict) else None
+        if isinstance(command, list) and all(isinstance(word, str) for word in command):
+            words = ["uktrace", *command[1:]] if command and "uktrace" in command[0] else command
+            return shlex.join(words)
+    return None
 
 
 def _signature(recording: Recording) -> tuple[tuple[str, int], ...]:
