@@ -12,12 +12,15 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
 from textual import events, work
+from textual.app import SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
@@ -150,8 +153,8 @@ class HomeApp(UktraceApp):
         try:
             argv = choice.argv()
             args = parse_launch(argv, build_parser())
-            if args.command != "run":
-                return f"uktrace {args.command}: launched from a shell only, for now: {shell_line(argv)}"
+            if args.command == "bench":
+                return self.bench(argv)
             fleet, shares = make_fleet(args, command=["uktrace", *argv])
         except LaunchError as error:
             return f"cannot launch: {error}"
@@ -163,6 +166,26 @@ class HomeApp(UktraceApp):
         self.launched.append(line)
         self.open_fleet(fleet, line, shares.cleanup)
         self.notify(f"the same from a shell: {line}", timeout=8)
+        return None
+
+    def bench(self, argv: list[str]) -> str | None:
+        """A bench runs as `uktrace bench` itself on the terminal, the home screen suspended: its
+        cells in the same views, then its findings, which stay until a key is pressed; then home,
+        the bench listed (its --out is in the recordings directory)."""
+        line = shell_line(argv)
+        command = [sys.executable, "-m", "tui", *argv]
+        prompt = "\n[uktrace bench ended: press enter to go back home] "
+        try:
+            with self.suspend():
+                status = subprocess.call(command)
+                with contextlib.suppress(EOFError, OSError):
+                    input(prompt)
+        except SuspendNotSupported:
+            return f"a bench needs a terminal to run in: {line}"
+        self.launched.append(line)
+        self.home.reload()
+        if status:
+            self.notify(f"{line} ended with status {status}", severity="warning", timeout=10)
         return None
 
     # -- back home ---------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from uktrace.cli.launch_line import LaunchChoice, shell_line
+from uktrace.cli.launch_line import LaunchChoice, default_bench_out, shell_line
 from uktrace.kernel.nearby import NearbyKernel
 from uktrace.launch.options import LaunchError
 
@@ -75,7 +75,8 @@ class LaunchForm(ModalScreen[LaunchChoice | None]):
     ) -> None:
         super().__init__()
         self.kernels = list(kernels)
-        self.choice = choice or LaunchChoice(kernel=self._first_kernel())
+        self.choice = choice or LaunchChoice(kernel=self._first_kernel(), out=str(default_bench_out()))
+        """The fields as the form opens (a bench's --out named once, so the line shown is the line run)."""
         self.problem = problem
 
     def _first_kernel(self) -> str | None:
@@ -139,7 +140,7 @@ class LaunchForm(ModalScreen[LaunchChoice | None]):
         """The fields as a LaunchChoice."""
         values: dict[str, str | None] = {}
         for field in fields(LaunchChoice):
-            if field.name in ("kernel", "mode", "fs_mode", "accel"):
+            if field.name in ("kernel", "mode", "fs_mode", "accel", "out"):
                 continue
             values[field.name] = self.query_one(f"#{field.name}", Input).value
         path = self.query_one("#kernel-path", Input).value.strip()
@@ -151,6 +152,7 @@ class LaunchForm(ModalScreen[LaunchChoice | None]):
         return replace(
             LaunchChoice(**values),  # type: ignore[arg-type]
             mode=mode if isinstance(mode, str) else "run",
+            out=self.choice.out,
             kernel=kernel,
             fs_mode=fs_mode if isinstance(fs_mode, str) else "",
             accel=accel if isinstance(accel, str) else "tcg",

@@ -35,10 +35,12 @@ class LaunchChoice:
     memory: str = "64M"
     append: str = ""
     timeout: str = "60"
+    out: str = ""
+    """A bench's `--out`; empty: a new directory in the recordings directory, named by the time."""
     more: str = ""
     """Any other options, as typed on a shell (`--no-gate --cpu max`): room for what the form has no field for."""
 
-    def argv(self, bench_out: Path | None = None) -> list[str]:
+    def argv(self) -> list[str]:
         """The arguments after `uktrace`, defaults left out; raises LaunchError for text that is
         not a command line (an unclosed quote in `more`)."""
         argv = [self.mode]
@@ -64,7 +66,7 @@ class LaunchChoice:
         if self.timeout.strip() and self.timeout.strip() not in ("60", "60.0"):
             argv += ["--timeout", self.timeout.strip()]
         if self.mode == "bench":
-            argv += ["--out", str(bench_out or default_bench_out())]
+            argv += ["--out", self.out or str(default_bench_out())]
         try:
             argv += shlex.split(self.more)
         except ValueError as error:
