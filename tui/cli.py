@@ -10,9 +10,10 @@ from uktrace.model.guest import FleetView
 
 
 def show(fleet: FleetView, title: str, cleanup: Callable[[], None] | None = None) -> None:
-    from . import run_tui
+    """The run views, `h` included (`tui.run_app`); `run_tui` is the same without it."""
+    from .run_app import RunApp
 
-    run_tui(fleet, title=title, cleanup=cleanup)
+    RunApp(fleet, title=title, cleanup=cleanup).run()
 
 
 def wants_home(argv: list[str]) -> bool:
@@ -26,7 +27,14 @@ def main() -> int:
         from .home_app import run_home
 
         return run_home()
-    return engine_main(tui=show)
+    status = engine_main(tui=show)
+    from .run_app import RunApp
+
+    if RunApp.home_requested and sys.stdin.isatty() and sys.stdout.isatty():
+        from .home_app import run_home
+
+        return run_home()
+    return status
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 
 from tests.tui.conftest import RECORDINGS, SIZE, screen_text, still
 from tui.home_app import NO_RUN, HomeApp
+from tui.run_app import RunApp
 from tui.screens.compare import CompareScreen
 from tui.screens.confirm import Confirm
 from tui.screens.fleet import FleetScreen
@@ -82,9 +83,10 @@ async def test_lists_the_runs_newest_first_with_their_release_and_total(base: Pa
         text = screen_text(app)
         for recording in list_recordings(base).recordings:
             known = await anyio.to_thread.run_sync(digest, recording)
-            assert known.unikraft and known.unikraft in text
+            assert known.unikraft and known.unikraft.split(" (")[0] in text  # the version; the details say more
             assert known.total_p50 is not None and format_seconds(known.total_p50) in text
         assert "8 exited" in text and "3 crashed" in text
+        assert "Unikraft 0.10.0 (Testguest)" in text  # the run under the cursor, in full
         assert "notes.txt" not in text
 
 
@@ -187,3 +189,18 @@ def test_home_screen_snapshot(snap_compare: Any, monkeypatch: pytest.MonkeyPatch
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+async def test_h_in_a_run_opened_from_the_command_line_stops_it_and_asks_for_home(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(RunApp, "home_requested", False)
+    fleet = ReplayFleet(RECORDINGS / "crash-3", speed=0)
+    app = still(RunApp(fleet, title="uktrace replay crash-3"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("h")
+        with anyio.fail_after(10):
+            while app.return_code is None:
+                await pilot.pause(0.02)
+    assert RunApp.home_requested  # tui.cli opens the home screen once the command has printed its tables
+    assert app.fleet_worker is not None and app.fleet_worker.is_finished

@@ -169,14 +169,15 @@ class HomeScreen(Screen[None]):
         if recording is None:
             details.update("")
             return
-        text = Text(str(recording.path), style="cyan")
+        known = self.runs.digests.get(str(recording.path))
+        text = Text(f"Unikraft {known.unikraft} · " if known is not None and known.unikraft else "")
+        text.append(str(recording.path), style="cyan")
         command = _command(recording.path)
         if command:
             text.append("\n$ ", style="dim")
             text.append(command, style="bold")
-        problem = self.runs.digests.get(str(recording.path))
-        if problem is not None and problem.problem:
-            text.append(f"\n{problem.problem}", style="yellow")
+        if known is not None and known.problem:
+            text.append(f"\n{known.problem}", style="yellow")
         details.update(text)
 
     @on(DataTable.RowSelected, "#runs")

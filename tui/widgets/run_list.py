@@ -146,7 +146,10 @@ class RunList(DataTable[Text | str]):
         digest = self.digests.get(key)
         if digest is None:
             return Text(READING, style="dim")
-        return Text(digest.unikraft or "–", style="" if digest.unikraft else "dim")
+        if not digest.unikraft:
+            return Text("–", style="dim")
+        # the versions only (`0.17.0 (Calypso)` → `0.17.0`): the codename adds width, not news
+        return Text(", ".join(part.split(" (")[0] for part in digest.unikraft.split(", ")))
 
     # -- cursor and marks --------------------------------------------------------------------------
 
