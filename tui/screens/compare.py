@@ -121,7 +121,7 @@ def box_plots(inputs: Sequence[Samples], comparisons: Sequence[Comparison], widt
             table.title = f"cell {cell.key}"
         table.add_column("metric", no_wrap=True, width=16)
         table.add_column("run", no_wrap=True, width=3)
-        table.add_column("p50", justify="right", no_wrap=True, width=9)
+        table.add_column("median", justify="right", no_wrap=True, width=9)
         table.add_column("distribution", no_wrap=True, width=width)
         table.add_column("axis", justify="right", no_wrap=True, width=8)
         table.add_column("vs A", no_wrap=True, width=10)
@@ -143,10 +143,12 @@ def box_plots(inputs: Sequence[Samples], comparisons: Sequence[Comparison], widt
                     continue
                 versus = verdicts.get((index, metric.metric))
                 verdict = Text(versus.verdict, style=VERDICT_STYLE.get(versus.verdict, "")) if versus else Text("")
+                # compare's own median (what its verdict and table use), not the box's nearest-rank p50
+                median = metric.median_a if index == 0 else versus.median_b if versus else None
                 table.add_row(
                     name,
                     label,
-                    seconds_text(dist.p50),
+                    seconds_text(median),
                     BoxPlot(dist, axis, colour, width),
                     Text(seconds_text(axis), style="dim") if index == 0 else "",
                     verdict,
