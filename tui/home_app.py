@@ -154,7 +154,7 @@ class HomeApp(UktraceApp):
             argv = choice.argv()
             args = parse_launch(argv, build_parser())
             if args.command == "bench":
-                return self.bench(argv)
+                return self.bench(argv, args.out)
             fleet, shares = make_fleet(args, command=["uktrace", *argv])
         except LaunchError as error:
             return f"cannot launch: {error}"
@@ -168,7 +168,7 @@ class HomeApp(UktraceApp):
         self.notify(f"the same from a shell: {line}", timeout=8)
         return None
 
-    def bench(self, argv: list[str]) -> str | None:
+    def bench(self, argv: list[str], out: Path | None) -> str | None:
         """A bench runs as `uktrace bench` itself on the terminal, the home screen suspended: its
         cells in the same views, then its findings, which stay until a key is pressed; then home,
         the bench listed (its --out is in the recordings directory)."""
@@ -183,7 +183,7 @@ class HomeApp(UktraceApp):
         except SuspendNotSupported:
             return f"a bench needs a terminal to run in: {line}"
         self.launched.append(line)
-        self.home.reload()
+        self.home.reload(select=out)
         if status:
             self.notify(f"{line} ended with status {status}", severity="warning", timeout=10)
         return None
@@ -212,7 +212,7 @@ class HomeApp(UktraceApp):
                 self.pop_screen()
             self.fleet, self.fleet_worker, self.cleanup = NO_RUN, None, None
             self.clock, self.title = NO_RUN.clock, "uktrace"
-            self.home.reload()
+            self.home.reload(select=fleet.record_dir)
         finally:
             self.going_home = False
 

@@ -12,7 +12,7 @@ import anyio
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.conftest import screen_text, still
+from tests.tui.conftest import RECORDINGS, screen_text, still
 from tui.home_app import NO_RUN, HomeApp
 from tui.screens.fleet import FleetScreen
 from tui.screens.home import HomeScreen
@@ -64,6 +64,9 @@ async def test_a_mistake_in_the_form_is_said_in_the_form(tmpdir_env: Path, tmp_p
     reason="needs qemu-system-x86_64 and the built test guest (make test does both)",
 )
 async def test_a_run_launched_from_the_form_shows_live_then_is_listed_at_home(tmpdir_env: Path, tmp_path: Path) -> None:
+    older = recordings_base() / "crash-3"  # a run from before: the new one goes above it
+    shutil.copytree(RECORDINGS / "crash-3", older)
+    older.parent.chmod(0o700)
     app = still(HomeApp(where=tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await open_form(pilot)
@@ -86,8 +89,10 @@ async def test_a_run_launched_from_the_form_shows_live_then_is_listed_at_home(tm
         await pilot.press("h")
         await until(pilot, lambda: isinstance(app.screen, HomeScreen) and app.fleet is NO_RUN)
         runs = app.screen.query_one(RunList)
-        await until(pilot, lambda: len(runs.digests) == len(runs.recordings) == 1, 20)
-        (recording,) = runs.recordings
+        await until(pilot, lambda: len(runs.digests) == len(runs.recordings) == 2, 20)
+        recording, before = runs.recordings
+        assert before.path == older
+        assert runs.current == recording  # the cursor on the run just left
         assert recording.path == fleet.record_dir and dict(recording.statuses) == {"exited": 2}
         await pilot.pause(0.1)
         text = screen_text(app)

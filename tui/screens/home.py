@@ -94,8 +94,9 @@ class HomeScreen(Screen[None]):
 
     # -- the list ----------------------------------------------------------------------------------
 
-    def reload(self) -> None:
-        """List the recordings again (a run just ended, one was deleted) and read the new ones through."""
+    def reload(self, select: Path | None = None) -> None:
+        """List the recordings again (a run just ended, one was deleted) and read the new ones
+        through; `select`: put the cursor on that recording (the run the user just left)."""
         try:
             listing = list_recordings(self.base)
         except RecordingError as error:
@@ -105,6 +106,8 @@ class HomeScreen(Screen[None]):
         recordings = listing.recordings
         self.runs.busy = {r.path for r in recordings if busy(r, closed)}
         self.runs.set_recordings(recordings)
+        if select is not None:
+            self.runs.select(select)
         title = Text.assemble(
             ("uktrace", "bold"),
             f"  {len(recordings)} recording{'s' if len(recordings) != 1 else ''} in ",
@@ -166,8 +169,8 @@ class HomeScreen(Screen[None]):
         """The run under the cursor: where it is, what ran it, what it takes on disk."""
         recording = self.runs.current
         details = self.query_one("#details", Static)
+        details.display = recording is not None
         if recording is None:
-            details.update("")
             return
         known = self.runs.digests.get(str(recording.path))
         text = Text(f"Unikraft {known.unikraft} · " if known is not None and known.unikraft else "")

@@ -163,6 +163,11 @@ class RunList(DataTable[Text | str]):
             return None
         return next((r for r in self.recordings if str(r.path) == key), None)
 
+    def select(self, path: Path) -> None:
+        """The cursor on `path`'s row, if it is shown."""
+        if str(path) in self.rows:
+            self.move_cursor(row=self.get_row_index(str(path)), animate=False)
+
     def toggle_mark(self) -> None:
         recording = self.current
         if recording is None:
