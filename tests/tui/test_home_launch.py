@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 
 from tests.tui.conftest import RECORDINGS, screen_text, still
 from tui.home_app import NO_RUN, HomeApp
+from tui.screens.confirm import Confirm
 from tui.screens.fleet import FleetScreen
 from tui.screens.home import HomeScreen
 from tui.screens.launch_form import LaunchForm
@@ -91,13 +92,19 @@ async def test_a_run_launched_from_the_form_shows_live_then_is_listed_at_home(tm
         runs = app.screen.query_one(RunList)
         await until(pilot, lambda: len(runs.digests) == len(runs.recordings) == 2, 20)
         recording, before = runs.recordings
+        session = json.loads((recording.path / "session.json").read_text())
+        assert session["command"] == line.split()  # what the form showed is what the recording names
         assert before.path == older
         assert runs.current == recording  # the cursor on the run just left
         assert recording.path == fleet.record_dir and dict(recording.statuses) == {"exited": 2}
         await pilot.pause(0.1)
         text = screen_text(app)
         assert "2 exited" in text and recording.path.name[:16] in text
-    session = json.loads((fleet.record_dir / "session.json").read_text())
-    assert session["command"] == line.split()
+        # made by this very process, whose pid lives on: once home, its run is over and it may go
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await until(pilot, lambda: not recording.path.exists(), 10)
+        assert [r.path for r in runs.recordings] == [older]
     assert all(g.timeline.exit_code == 0 for g in fleet.guests)
     assert not any(g.running for g in fleet.guests)
