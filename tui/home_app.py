@@ -77,7 +77,11 @@ NO_RUN = NoRun()
 class HomeApp(UktraceApp):
     """The home screen, and one run at a time opened from it."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("h", "home", "Home")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # the footer is full at 120 columns: `h` takes the place of ctrl+s there (`?` lists both)
+        Binding("ctrl+s", "save_svg", "SVG", show=False),
+        Binding("h", "home", "Home"),
+    ]
 
     def __init__(self, base: Path | None = None, where: Path | None = None, **kwargs: object) -> None:
         super().__init__(NO_RUN, title="uktrace", **kwargs)  # type: ignore[arg-type]

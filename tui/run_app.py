@@ -12,7 +12,11 @@ from .app import UktraceApp
 
 
 class RunApp(UktraceApp):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("h", "home", "Home")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # the footer is full at 120 columns: `h` takes the place of ctrl+s there (`?` lists both)
+        Binding("ctrl+s", "save_svg", "SVG", show=False),
+        Binding("h", "home", "Home"),
+    ]
 
     home_requested = False
     """Set by `h`: the command line opens the home screen once this run has ended."""

@@ -204,3 +204,14 @@ async def test_h_in_a_run_opened_from_the_command_line_stops_it_and_asks_for_hom
                 await pilot.pause(0.02)
     assert RunApp.home_requested  # tui.cli opens the home screen once the command has printed its tables
     assert app.fleet_worker is not None and app.fleet_worker.is_finished
+
+
+async def test_a_run_recorded_elsewhere_shows_up_without_a_key(base: Path, tmp_path: Path) -> None:
+    app = home_app(base, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await read_through(pilot)
+        shutil.copytree(RECORDINGS / "format-1-crash-3", base / "from-a-shell")  # as another uktrace would
+        with anyio.fail_after(10):
+            while "from-a-shell" not in rows(app):
+                await pilot.pause(0.1)
+        assert rows(app) == ["shared-8", "crash-3", "from-a-shell"]  # newest first: it is the oldest

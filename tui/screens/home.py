@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from ..home_app import HomeApp
 
 
+POLL_S = 2.0
+"""How often the recordings directory is looked at for runs recorded elsewhere."""
+
+
 class HomeScreen(Screen[None]):
     """Recent runs, newest first; the kernels found where uktrace was started."""
 
@@ -64,6 +68,8 @@ class HomeScreen(Screen[None]):
         """Where kernels are looked for: the directory uktrace was started in."""
         self.kernels: list[NearbyKernel] | None = None
         """The kernels nearby; None until the worker has looked."""
+        self.seen: int | None = None
+        """The recordings directory's modification time when it was last listed."""
         self.read: dict[Path, tuple[tuple[str, int], ...]] = {}
         """What each digest was made from (statuses): a recording that moved on is read again."""
 
@@ -91,12 +97,23 @@ class HomeScreen(Screen[None]):
         self.runs.focus()
         self.reload()
         self.find_kernels()
+        self.set_interval(POLL_S, self._poll)
+
+    def _poll(self) -> None:
+        """Runs another uktrace records (a shell beside this one) show up, and their statuses move,
+        without a key: the directory is listed again when it changed or while one is being recorded."""
+        if not self.is_current:
+            return
+        seen = _mtime(self.base)
+        if seen != self.seen or self.runs.busy:
+            self.reload()
 
     # -- the list ----------------------------------------------------------------------------------
 
     def reload(self, select: Path | None = None) -> None:
         """List the recordings again (a run just ended, one was deleted) and read the new ones
         through; `select`: put the cursor on that recording (the run the user just left)."""
+        self.seen = _mtime(self.base)
         try:
             listing = list_recordings(self.base)
         except RecordingError as error:
@@ -275,6 +292,13 @@ class HomeScreen(Screen[None]):
         prompt.remove_class("-shown")
         self.runs.set_filter("")
         self.runs.focus()
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 def _command(path: Path) -> str | None:
