@@ -33,7 +33,7 @@ def main() -> int:
     if RunApp.home_requested and sys.stdin.isatty() and sys.stdout.isatty():
         from .home_app import run_home
 
-        return run_home()
+        run_home()  # the run's own status stands: it is what the command line did
     return status
 
 

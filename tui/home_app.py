@@ -87,8 +87,6 @@ class HomeApp(UktraceApp):
         super().__init__(NO_RUN, title="uktrace", **kwargs)  # type: ignore[arg-type]
         self.base = base or recordings_base()
         self.where = where or Path.cwd()
-        self.closed: set[Path] = set()
-        """Recordings this process made whose run is over: deletable although our pid lives on."""
         self.launched: list[str] = []
         """The command line of each run launched from the form, oldest first (the user repeats them in scripts)."""
         self.going_home = False
@@ -210,8 +208,6 @@ class HomeApp(UktraceApp):
                     await worker.wait()
             if self.cleanup is not None:
                 self.cleanup()
-            if not isinstance(fleet, ReplayFleet):
-                self.closed.add(fleet.record_dir)
             while not isinstance(self.screen, HomeScreen) and len(self.screen_stack) > 2:
                 self.pop_screen()
             self.fleet, self.fleet_worker, self.cleanup = NO_RUN, None, None

@@ -9,6 +9,7 @@ on workers, each recording read through (`analysis.overview`) and the kernels ne
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -119,9 +120,8 @@ class HomeScreen(Screen[None]):
         except RecordingError as error:
             self.notify(str(error), severity="error", timeout=10)
             return
-        closed = self.home_app.closed
         recordings = listing.recordings
-        self.runs.busy = {r.path for r in recordings if busy(r, closed)}
+        self.runs.busy = {r.path for r in recordings if busy(r, ours(recordings))}
         self.runs.set_recordings(recordings)
         if select is not None:
             self.runs.select(select)
@@ -254,7 +254,7 @@ class HomeScreen(Screen[None]):
 
     def _delete(self, recording: Recording) -> None:
         try:
-            delete(recording, self.home_app.closed)
+            delete(recording, ours([recording]))
         except (PruneError, RecordingError) as error:
             self.notify(str(error), severity="error", timeout=10)
         else:
@@ -292,6 +292,12 @@ class HomeScreen(Screen[None]):
         prompt.remove_class("-shown")
         self.runs.set_filter("")
         self.runs.focus()
+
+
+def ours(recordings: list[Recording]) -> set[Path]:
+    """The recordings this very process made (`uktrace run` then `h`, or launched from the form):
+    the home screen shows only when no run is open, so each of them is over, though our pid lives."""
+    return {r.path for r in recordings if r.recorder == os.getpid()}
 
 
 def _mtime(path: Path) -> int | None:
