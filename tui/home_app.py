@@ -87,8 +87,6 @@ class HomeApp(UktraceApp):
         super().__init__(NO_RUN, title="uktrace", **kwargs)  # type: ignore[arg-type]
         self.base = base or recordings_base()
         self.where = where or Path.cwd()
-        self.launched: list[str] = []
-        """The command line of each run launched from the form, oldest first (the user repeats them in scripts)."""
         self.going_home = False
 
     @property
@@ -165,7 +163,6 @@ class HomeApp(UktraceApp):
         except Interrupted as interrupted:
             return f"uktrace run: interrupted by {interrupted} before the run started"
         line = shell_line(argv)
-        self.launched.append(line)
         self.open_fleet(fleet, line, shares.cleanup)
         self.notify(f"the same from a shell: {line}", timeout=8)
         return None
@@ -184,7 +181,6 @@ class HomeApp(UktraceApp):
                     input(prompt)
         except SuspendNotSupported:
             return f"a bench needs a terminal to run in: {line}"
-        self.launched.append(line)
         self.home.reload(select=out)
         if status:
             self.notify(f"{line} ended with status {status}", severity="warning", timeout=10)

@@ -15,6 +15,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist
 
 from uktrace.analysis.overview import Digest
 from uktrace.cli.report import format_seconds
@@ -159,7 +160,7 @@ class RunList(DataTable[Text | str]):
             return None
         try:
             key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:  # no row under the cursor (an empty table after a filter)
+        except CellDoesNotExist:  # no row under the cursor (an empty table after a filter)
             return None
         return next((r for r in self.recordings if str(r.path) == key), None)
 
