@@ -215,3 +215,31 @@ async def test_a_run_recorded_elsewhere_shows_up_without_a_key(base: Path, tmp_p
             while "from-a-shell" not in rows(app):
                 await pilot.pause(0.1)
         assert rows(app) == ["shared-8", "crash-3", "from-a-shell"]  # newest first: it is the oldest
+
+
+def test_compare_screen_snapshot(snap_compare: Any) -> None:
+    """Two bundled recordings marked and compared: box plots on one axis per phase, verdicts, tables."""
+
+    async def compared(pilot: Pilot[Any]) -> None:
+        await read_through(pilot)
+        await pilot.press("space", "down", "space", "c")
+        screen = pilot.app.screen
+        assert isinstance(screen, CompareScreen)
+        with anyio.fail_after(20):
+            while screen.inputs is None:
+                await pilot.pause(0.02)
+        await pilot.pause()
+
+    app = home_app(RECORDINGS, Path("tests/data"))
+    assert snap_compare(app, terminal_size=(120, 50), run_before=compared)
+
+
+def test_launch_form_snapshot(snap_compare: Any) -> None:
+    async def form(pilot: Pilot[Any]) -> None:
+        home = await read_through(pilot)
+        assert home.kernels is not None
+        await pilot.press("n", *"4")
+        await pilot.pause()
+
+    app = home_app(RECORDINGS, Path("tests/data"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=form)

@@ -134,6 +134,7 @@ def box_plots(inputs: Sequence[Samples], comparisons: Sequence[Comparison], widt
             if not known:
                 continue
             axis = nice_axis(max(d.max for d in known)) or 1e-6
+            axis_said = False  # the axis's length on the phase's first plotted row
             for index, dist in enumerate(dists):
                 name = Text.assemble(("■ ", phase_colour(metric.metric)), metric.metric) if index == 0 else Text("")
                 colour = RUN_COLOURS[index % len(RUN_COLOURS)]
@@ -145,12 +146,13 @@ def box_plots(inputs: Sequence[Samples], comparisons: Sequence[Comparison], widt
                 verdict = Text(versus.verdict, style=VERDICT_STYLE.get(versus.verdict, "")) if versus else Text("")
                 # compare's own median (what its verdict and table use), not the box's nearest-rank p50
                 median = metric.median_a if index == 0 else versus.median_b if versus else None
+                axis_said, said = True, axis_said
                 table.add_row(
                     name,
                     label,
                     seconds_text(median),
                     BoxPlot(dist, axis, colour, width),
-                    Text(seconds_text(axis), style="dim") if index == 0 else "",
+                    "" if said else Text(seconds_text(axis), style="dim"),
                     verdict,
                 )
         parts.append(table)
