@@ -9,6 +9,7 @@ quits from anywhere, stopping every guest first, as in any run view.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -103,6 +104,22 @@ class HomeApp(UktraceApp):
         event.prevent_default()
         self.push_screen(HomeScreen(self.base, self.where))
         self.set_timer(self.pace.interval_s, self._redraw, name="redraw")
+        self.catch_signals()
+
+    def catch_signals(self) -> None:
+        """SIGTERM and SIGHUP at home end the app as they end a run: cleanly, with 128 + the signal
+        (Python's default would leave the terminal in the app's mode). While a run is open its
+        fleet takes them (and gives them back to the default when it ends: `go_home` calls this again)."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, self.signalled, signum)
+
+    def signalled(self, signum: int) -> None:
+        if signum == signal.SIGHUP:
+            self.hang_up()  # the terminal is gone: nothing to restore
+        else:
+            self.fleet.stop(f"run interrupted by {signal.Signals(signum).name}")
+            self.exit(return_code=128 + signum)
 
     def tick(self) -> None:
         if self.in_run:
@@ -209,6 +226,7 @@ class HomeApp(UktraceApp):
             self.fleet, self.fleet_worker, self.cleanup = NO_RUN, None, None
             self.clock, self.title = NO_RUN.clock, "uktrace"
             self.home.reload(select=fleet.record_dir)
+            self.catch_signals()
         finally:
             self.going_home = False
 

@@ -3,7 +3,9 @@ filter, replay and back home, delete after asking, compare marked runs."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -243,3 +245,14 @@ def test_launch_form_snapshot(snap_compare: Any) -> None:
 
     app = home_app(RECORDINGS, Path("tests/data"))
     assert snap_compare(app, terminal_size=SIZE, run_before=form)
+
+
+async def test_sigterm_at_home_ends_the_app_cleanly(base: Path, tmp_path: Path) -> None:
+    app = home_app(base, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await read_through(pilot)
+        os.kill(os.getpid(), signal.SIGTERM)  # the app's handler, not Python's default, takes it
+        with anyio.fail_after(10):
+            while app.return_code is None:
+                await pilot.pause(0.02)
+    assert app.return_code == 128 + signal.SIGTERM
