@@ -20,6 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import get_current_worker
 
 from uktrace.analysis.overview import Digest, digest
 from uktrace.cli.recordings import format_size
@@ -144,7 +145,10 @@ class HomeScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="digests", exit_on_error=False)
     def read_through(self, recordings: list[Recording]) -> None:
         """Each recording read through, newest first, its row filled in as soon as it is."""
+        worker = get_current_worker()
         for recording in recordings:
+            if worker.is_cancelled:  # a newer listing took over (exclusive): it reads what is left
+                return
             result = digest(recording)
             self.app.call_from_thread(self._digested, recording, result)
 
