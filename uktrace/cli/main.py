@@ -153,7 +153,11 @@ def _add_run_options(run: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="uktrace", description="Live boot tracer for Unikraft unikernels.")
+    parser = argparse.ArgumentParser(
+        prog="uktrace",
+        description="Live boot tracer for Unikraft unikernels.",
+        epilog="On a terminal, `uktrace` alone opens the home screen: recorded runs, kernels at hand, launch, compare.",
+    )
     parser.add_argument("--version", action="version", version=f"uktrace {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     parse = commands.add_parser(

@@ -73,8 +73,9 @@ def session_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def make_fleet(args: argparse.Namespace) -> tuple[Fleet, Shares]:
-    """Checked options to a ready fleet (raises one of USER_ERRORS)."""
+def make_fleet(args: argparse.Namespace, command: list[str] | None = None) -> tuple[Fleet, Shares]:
+    """Checked options to a ready fleet (raises one of USER_ERRORS). `command`: the command line
+    the recording names (default this process's; the home screen's launch form passes its own)."""
     options = options_from(args)
     # SIGTERM and SIGHUP raise as SIGINT does: a copy interrupted is a copy `prepare` removes
     with signals_handled((signal.SIGTERM, signal.SIGHUP), _raise_interrupted):
@@ -82,7 +83,9 @@ def make_fleet(args: argparse.Namespace) -> tuple[Fleet, Shares]:
     record_dir: Path = args.record or default_run_dir()
     try:
         fs_mode = options.fs_mode if options.fs else None
-        start_session(record_dir, sys.argv, session_options(args) | {"fs_mode": fs_mode}, [s.name for s in specs])
+        start_session(
+            record_dir, command or sys.argv, session_options(args) | {"fs_mode": fs_mode}, [s.name for s in specs]
+        )
     except BaseException:
         shares.cleanup()
         raise
