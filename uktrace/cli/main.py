@@ -22,6 +22,7 @@ from rich.console import Console
 from .. import __version__
 from ..analysis.results import ended_cleanly
 from ..kernel.symbols import SymbolsError
+from ..launch.options import LaunchError, check_regex
 from ..model.json_shape import timeline_dict
 from ..recording.logs import LogError, trace_log
 from .bench import add_bench_options, bench_command
@@ -44,12 +45,13 @@ def _parse_command(args: argparse.Namespace) -> int:
     status = 0
     try:
         symbols = symbols_option(args)
-    except SymbolsError as error:
+        ready = check_regex("--ready", args.ready) if args.ready is not None else None
+    except (SymbolsError, LaunchError) as error:
         stderr.print(f"[red]uktrace parse:[/] {error}")
         return 2
     for path in args.logs:
         try:
-            timeline = trace_log(Path(path), kernel=args.kernel or args.symbols)
+            timeline = trace_log(Path(path), kernel=args.kernel or args.symbols, ready=ready)
         except LogError as error:
             stderr.print(f"[red]uktrace parse:[/] {error}")
             status = 2
@@ -116,6 +118,12 @@ def add_guest_options(parser: argparse.ArgumentParser) -> None:
         "--cmd", metavar="COMMAND", help="trace the console of this command instead of QEMU ({name}, {index}, {fs})"
     )
     parser.add_argument(
+        "--ready",
+        metavar="REGEX",
+        help="the application's ready line (e.g. 'Listening on'): times the `ready` phase, main's start to the"
+        " first console line matching REGEX",
+    )
+    parser.add_argument(
         "--guest-priority",
         choices=("low", "normal"),
         default="low",
@@ -166,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parse.add_argument("logs", nargs="+", metavar="LOG", help="serial console output saved to a file (- for stdin)")
     parse.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parse.add_argument(
+        "--ready", metavar="REGEX", help="the application's ready line: times the `ready` phase (main's start to it)"
+    )
     add_symbol_options(parse)
     parse.set_defaults(handler=_parse_command)
     run = commands.add_parser(

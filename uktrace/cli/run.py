@@ -44,6 +44,7 @@ def guest_options(args: argparse.Namespace) -> dict[str, Any]:
         "command": args.cmd,
         "extra": args.extra,
         "fs_writable": args.fs_rw,
+        "ready": args.ready,
     }
 
 

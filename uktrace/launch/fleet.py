@@ -88,7 +88,7 @@ class Fleet:
         self.fs_mode: str | None = None
         """`shared`/`independent` when guests share a 9P directory (for views)."""
         self.guests = [
-            Guest(i, spec, qemu_argv(spec), BootTimeline(spec.name, source=str(spec.kernel)))
+            Guest(i, spec, qemu_argv(spec), BootTimeline(spec.name, source=str(spec.kernel), ready=spec.ready))
             for i, spec in enumerate(specs)
         ]
         self.jobs = max(1, min(jobs or len(specs), len(specs)))
@@ -148,7 +148,7 @@ class Fleet:
         if guest.first_start_ns is None:
             guest.first_start_ns = guest.timeline.release_ns or guest.spawn_ns
             guest.first_spawn_ns = guest.spawn_ns
-        guest.timeline = BootTimeline(guest.name, source=str(guest.spec.kernel))
+        guest.timeline = BootTimeline(guest.name, source=str(guest.spec.kernel), ready=guest.spec.ready)
         guest.timeline.symbols = self._kernel_symbols.get(guest.spec.kernel)
         guest.records.clear()
         guest.stderr_tail.clear()
@@ -568,6 +568,7 @@ class Fleet:
             "status": timeline.status.value,
             "exit_code": timeline.exit_code,
             "crash": crash_dict(timeline),
+            "ready": guest.spec.ready,
         }
 
     # -- reading ----------------------------------------------------------------------------

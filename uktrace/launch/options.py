@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import resource
 import shlex
 import shutil
@@ -49,6 +50,17 @@ class RunOptions:
     timeout: float | None = 60.0
     command: str | None = None
     extra: tuple[str, ...] = field(default_factory=tuple)
+    ready: str | None = None
+    """`--ready REGEX`: each guest's ready line (see `BootTimeline`)."""
+
+
+def check_regex(option: str, pattern: str) -> str:
+    """`pattern` when Python's `re` compiles it; else the user's mistake, said in one line."""
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise LaunchError(f"{option} {pattern!r}: not a regular expression ({error})") from None
+    return pattern
 
 
 def find_qemu(qemu: str) -> str:
@@ -91,6 +103,7 @@ def prepare(options: RunOptions, progress: Progress | None = None) -> tuple[list
     if options.timeout is not None and not (math.isfinite(options.timeout) and options.timeout > 0):
         raise LaunchError(f"--timeout {options.timeout:g}: must be a positive number of seconds")
     jobs = min(options.jobs or options.count, options.count)
+    ready = check_regex("--ready", options.ready) if options.ready is not None else None
     memory = memory_mib(options.memory)
     share = check_share(options.fs) if options.fs is not None else None
     width = len(str(options.count))
@@ -109,7 +122,7 @@ def prepare(options: RunOptions, progress: Progress | None = None) -> tuple[list
         specs = []
         for i, name in enumerate(names):
             argv = tuple(arg.format(index=i + 1, name=name, fs=shares.for_guest(i) or "") for arg in template)
-            specs.append(GuestSpec(name, Path(argv[0]), "n/a", command=argv))
+            specs.append(GuestSpec(name, Path(argv[0]), "n/a", command=argv, ready=ready))
         return specs, shares
     qemu = find_qemu(options.qemu)
     kernel = find_kernel(options.kernel)
@@ -133,6 +146,7 @@ def prepare(options: RunOptions, progress: Progress | None = None) -> tuple[list
             fs_writable=options.fs_writable,
             debug_exit=test_guest,
             extra=options.extra,
+            ready=ready,
         )
         for i, name in enumerate(names)
     ]

@@ -36,3 +36,5 @@ class GuestSpec:
     """Start paused (`-S`) with a QMP monitor here; the fleet releases the guest with `cont`."""
     command: tuple[str, ...] | None = None
     """`--cmd`: run this launcher (kraft, firecracker, a script) instead of building a QEMU line."""
+    ready: str | None = None
+    """`--ready REGEX`: the application's ready line, which ends the `ready` phase."""

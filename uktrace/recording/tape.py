@@ -43,14 +43,16 @@ def new_guest(index: int, recorded: RecordedGuest, symbols: Symbols | None) -> G
     """The guest as a live run starts it, before anything happened."""
     meta = recorded.meta
     host = meta.get("host", {})
+    ready = meta.get("ready") if isinstance(meta.get("ready"), str) else None  # `--ready`, as the run had it
     spec = GuestSpec(
         name=recorded.name,
         kernel=Path(meta.get("kernel", "?")),
         accel=host.get("accel", "?"),
         fs=Path(meta["fs"]) if meta.get("fs") else None,
+        ready=ready,
     )
     # the source a live run gives its timelines: the kernel as it was named then
-    timeline = BootTimeline(recorded.name, source=meta.get("kernel", "?"))
+    timeline = BootTimeline(recorded.name, source=meta.get("kernel", "?"), ready=ready)
     timeline.symbols = symbols  # names its boot functions, as the live run did
     guest = Guest(index, spec, list(meta.get("argv", [])), timeline)
     guest.recording = recorded.directory
