@@ -20,6 +20,7 @@ def guest_results(guest: Guest) -> dict[str, Any]:
     entry["host"] = guest.host_dict()
     entry["times"] = guest_times(guest.timeline, guest.wall_s).as_dict()
     entry["cpu"] = {name: usage.as_dict() for name, usage in phase_cpu(guest).items()}
+    entry["script"] = [run.as_dict(guest.spawn_ns) for run in guest.script]
     return entry
 
 

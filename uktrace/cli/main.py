@@ -24,6 +24,7 @@ from ..analysis.results import ended_cleanly
 from ..kernel.symbols import SymbolsError
 from ..launch.options import LaunchError, check_regex
 from ..model.json_shape import timeline_dict
+from ..model.script import STEP_TIMEOUT_S
 from ..recording.logs import LogError, trace_log
 from .bench import add_bench_options, bench_command
 from .blame import add_blame_parser
@@ -95,6 +96,45 @@ def _replay_command(args: argparse.Namespace) -> int:
     return replay_command(args)
 
 
+class _Conversation(argparse.Action):
+    """`--expect` and `--send` into one list, in the order given (`model.script.steps_from_options`)."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, option: str | None = None
+    ) -> None:
+        namespace.conversation = [*(namespace.conversation or []), (self.dest, str(values))]
+
+
+def add_script_options(parser: argparse.ArgumentParser) -> None:
+    """A conversation with each guest's console (`uktrace.launch.script`)."""
+    parser.set_defaults(conversation=None)
+    parser.add_argument(
+        "--expect",
+        action=_Conversation,
+        metavar="REGEX",
+        help="wait for console output matching REGEX (repeatable, in order with --send)",
+    )
+    parser.add_argument(
+        "--send",
+        action=_Conversation,
+        metavar="TEXT",
+        help="then type TEXT and Enter into the console (after the --expect before it)",
+    )
+    parser.add_argument(
+        "--script",
+        type=Path,
+        metavar="FILE",
+        help="a longer conversation: lines `expect REGEX`, `send TEXT`, `timeout S`, # comments",
+    )
+    parser.add_argument(
+        "--step-timeout",
+        type=float,
+        default=STEP_TIMEOUT_S,
+        metavar="S",
+        help=f"seconds each --expect may wait; past them the guest fails, the step named (default {STEP_TIMEOUT_S:g})",
+    )
+
+
 def add_guest_options(parser: argparse.ArgumentParser) -> None:
     """What each guest boots and how: shared by `run`, `demo` and `bench`."""
     parser.add_argument(
@@ -123,6 +163,7 @@ def add_guest_options(parser: argparse.ArgumentParser) -> None:
         help="the application's ready line (e.g. 'Listening on'): times the `ready` phase, main's start to the"
         " first console line matching REGEX",
     )
+    add_script_options(parser)
     parser.add_argument(
         "--guest-priority",
         choices=("low", "normal"),

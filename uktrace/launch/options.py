@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..kernel.find import TEST_GUEST, find_kernel
+from ..model.script import Step
 from ..model.spec import DEFAULT_QEMU, GuestSpec
 from .accel import choose_accel
 from .shares import Progress, Shares, check_share
@@ -52,6 +53,8 @@ class RunOptions:
     extra: tuple[str, ...] = field(default_factory=tuple)
     ready: str | None = None
     """`--ready REGEX`: each guest's ready line (see `BootTimeline`)."""
+    script: tuple[Step, ...] = ()
+    """`--expect/--send`, `--script`: each guest's console conversation."""
 
 
 def check_regex(option: str, pattern: str) -> str:
@@ -122,7 +125,7 @@ def prepare(options: RunOptions, progress: Progress | None = None) -> tuple[list
         specs = []
         for i, name in enumerate(names):
             argv = tuple(arg.format(index=i + 1, name=name, fs=shares.for_guest(i) or "") for arg in template)
-            specs.append(GuestSpec(name, Path(argv[0]), "n/a", command=argv, ready=ready))
+            specs.append(GuestSpec(name, Path(argv[0]), "n/a", command=argv, ready=ready, script=options.script))
         return specs, shares
     qemu = find_qemu(options.qemu)
     kernel = find_kernel(options.kernel)
@@ -147,6 +150,7 @@ def prepare(options: RunOptions, progress: Progress | None = None) -> tuple[list
             debug_exit=test_guest,
             extra=options.extra,
             ready=ready,
+            script=options.script,
         )
         for i, name in enumerate(names)
     ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .script import Step
+
 DEFAULT_QEMU = "qemu-system-x86_64"
 
 
@@ -38,3 +40,5 @@ class GuestSpec:
     """`--cmd`: run this launcher (kraft, firecracker, a script) instead of building a QEMU line."""
     ready: str | None = None
     """`--ready REGEX`: the application's ready line, which ends the `ready` phase."""
+    script: tuple[Step, ...] = ()
+    """`--expect/--send`, `--script FILE`: a conversation with the console (`launch.script`)."""

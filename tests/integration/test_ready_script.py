@@ -1,0 +1,151 @@
+"""`--ready`, `--expect/--send` and `--script` on the test guest's server mode (`uktrace.serve=MS`),
+under real QEMU: the ready phase on both clocks, conversations that end each guest, wrong scripts
+that fail the right step, Ctrl-C mid-script, and a saved console parsed with `--ready`."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import qemu_processes_mentioning, run_json, uktrace
+
+pytestmark = pytest.mark.qemu
+
+SERVE_MS = 150
+SERVER = ("--append", f"uktrace.era=0.10 uktrace.serve={SERVE_MS}")
+"""The test guest as a server: `Listening on port 8080` after SERVE_MS ms of main, then commands."""
+
+
+def phases(guest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {phase["name"]: phase for phase in guest["phases"]}
+
+
+def test_ready_phase_and_a_conversation_end_every_guest(tmp_path: Path) -> None:
+    record = tmp_path / "rec"
+    result, process = run_json(
+        "-n", "3", *SERVER, "--ready", "Listening on",
+        "--expect", "Listening", "--send", "hello there",
+        "--expect", "echo: hello there", "--send", "quit",
+        "--record", str(record),
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    for guest in result["guests"]:
+        assert guest["status"] == "exited" and guest["exit_code"] == 0, guest["crash"]
+        assert guest["host"]["integrity"] == "ok"  # the echoes and the bye are the guest's bytes too
+        ready, main = phases(guest)["ready"], phases(guest)["main"]
+        # from main's start to the ready line, inside main, on both clocks
+        assert ready["guest"]["start"] == main["guest"]["start"] and ready["host"]["start"] == main["host"]["start"]
+        assert ready["guest"]["end"] is not None and ready["host"]["end"] is not None
+        assert ready["host"]["end"] <= main["host"]["end"]
+        # the guest busy-waits SERVE_MS on its own clock, whose stamp (the `waited` line) ends the phase
+        assert ready["clock"] == "guest" and ready["end"] - ready["start"] >= SERVE_MS / 1000
+        assert guest["times"]["ready"] == pytest.approx(ready["end"] - ready["start"])
+        assert guest["times"]["clocks"]["ready"] == "guest"
+        assert guest["ready"] == {"regex": "Listening on", "line": "Listening on port 8080", "not_ready": None}
+        first, second = guest["script"]
+        assert first["outcome"] == second["outcome"] == "matched, sent"
+        assert first["matched"] == "Listening" and second["matched"] == "echo: hello there"
+        assert first["clock"] == "host" and 0 <= first["start"] <= first["end"] <= second["start"] <= second["end"]
+        assert first["wait"] == pytest.approx(first["end"] - first["start"], abs=1e-5)
+        console = (record / guest["name"] / "console.raw").read_bytes()
+        assert b"echo: hello there\nBye (exit code 0)\n" in console
+    summary = result["summary"]["times"]["ready"]
+    assert summary["count"] == 3 and summary["clock"] == "guest"
+    assert qemu_processes_mentioning(str(record)) == []
+    # a replay makes the same ready phase from the recording (the regex is recorded with each guest)
+    replay = uktrace("replay", str(record), "--speed", "0", "--json")
+    assert replay.returncode == 0, replay.stderr
+    replayed = {g["name"]: phases(g)["ready"] for g in json.loads(replay.stdout)["guests"]}
+    assert replayed == {g["name"]: phases(g)["ready"] for g in result["guests"]}
+
+
+def test_quit_with_a_code_is_the_guests_exit_code(tmp_path: Path) -> None:
+    script = tmp_path / "conversation"
+    script.write_text("# a longer conversation, from a file\ntimeout 60\nexpect Listening on port \\d+\nsend quit 3\n")
+    result, process = run_json(*SERVER, "--script", str(script))
+    assert process.returncode == 1  # exited, but not with 0
+    (guest,) = result["guests"]
+    assert guest["status"] == "exited" and guest["exit_code"] == 3
+    assert guest["script"][0]["timeout"] == 60 and guest["script"][0]["matched"] == "Listening on port 8080"
+
+
+def test_a_wrong_script_fails_the_step_that_did_not_match(tmp_path: Path) -> None:
+    record = tmp_path / "rec"
+    result, process = run_json(
+        *SERVER, "--ready", "Listening on",
+        "--expect", "Listening", "--send", "hello",
+        "--expect", "no such line", "--send", "quit",
+        "--step-timeout", "2", "--record", str(record),
+    )  # fmt: skip
+    assert process.returncode == 1
+    (guest,) = result["guests"]
+    assert guest["status"] == "failed"
+    assert guest["crash"]["reason"] == "script step 2 (expect 'no such line' → send 'quit'): no match in 2 s"
+    assert [step["outcome"] for step in guest["script"]] == ["matched, sent", "timeout"]
+    assert guest["script"][1]["wait"] >= 2
+    assert guest["ready"]["not_ready"] is None  # it was ready; the script failed later
+    assert qemu_processes_mentioning(str(record)) == []
+
+
+def test_a_guest_that_exits_before_its_ready_line_says_so(tmp_path: Path) -> None:
+    result, process = run_json("-n", "2", "--ready", "Listening on", "--record", str(tmp_path / "rec"))
+    assert process.returncode == 1  # asked to be ready, never was: not a clean end
+    for guest in result["guests"]:
+        assert guest["status"] == "exited" and guest["exit_code"] == 0
+        assert guest["ready"]["not_ready"] == "not ready: exited first"
+        assert "ready" not in phases(guest) and guest["times"]["ready"] is None
+    assert result["summary"]["times"]["ready"] is None
+    table = uktrace("replay", str(tmp_path / "rec"), "--speed", "0", "--headless")
+    assert "not ready: exited first" in table.stdout
+
+
+def test_ctrl_c_mid_script_leaves_nothing_behind(tmp_path: Path) -> None:
+    record = tmp_path / "rec"
+    command = ["-m", "uktrace", "run", "--headless", "-n", "2", *SERVER, "--record", str(record)]
+    process = subprocess.Popen(
+        [sys.executable, *command, "--expect", "Listening", "--send", "hi", "--expect", "never printed"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # both guests answered the first step: mid-script
+        consoles = [path.read_bytes() for path in record.glob("guest-*/console.raw")]
+        if len(consoles) == 2 and all(b"echo: hi" in console for console in consoles):
+            break
+        time.sleep(0.1)
+    else:
+        process.kill()
+        raise AssertionError("the guests did not answer the first step")
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Traceback" not in stderr
+    assert "interrupted by SIGINT; every QEMU stopped" in stderr
+    assert qemu_processes_mentioning(str(record)) == []
+    for name in ("guest-1", "guest-2"):
+        meta = json.loads((record / name / "guest.json").read_text())
+        assert meta["status"] == "stopped"
+        assert [step["outcome"] for step in meta["script"]] == ["matched, sent", "waiting"]
+
+
+def test_parse_times_the_ready_phase_of_a_saved_console(tmp_path: Path) -> None:
+    record = tmp_path / "rec"
+    _, process = run_json(*SERVER, "--expect", "Listening", "--send", "quit", "--record", str(record))
+    assert process.returncode == 0, process.stderr
+    log = record / "guest-1" / "console.raw"
+    parsed = uktrace("parse", "--json", "--ready", "Listening on", str(log))
+    assert parsed.returncode == 0, parsed.stderr
+    (guest,) = json.loads(parsed.stdout)["guests"]
+    ready = phases(guest)["ready"]
+    assert ready["clock"] == "guest" and ready["end"] - ready["start"] >= SERVE_MS / 1000
+    assert ready["host"] == {"start": None, "end": None}  # a saved log has no host clock
+    table = uktrace("parse", "--ready", "never", str(log))
+    assert table.returncode == 1 and "not ready: exited first" in table.stdout
