@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import qemu_processes_mentioning, run_json, uktrace
+from uktrace.kernel.find import TEST_GUEST
 
 pytestmark = pytest.mark.qemu
 
@@ -149,3 +150,66 @@ def test_parse_times_the_ready_phase_of_a_saved_console(tmp_path: Path) -> None:
     assert ready["host"] == {"start": None, "end": None}  # a saved log has no host clock
     table = uktrace("parse", "--ready", "never", str(log))
     assert table.returncode == 1 and "not ready: exited first" in table.stdout
+
+
+KRAFTISH = """#!/bin/sh
+# a kraft-style launcher: refuses to run unless stdin and stdout are a terminal
+if [ ! -t 0 ] || [ ! -t 1 ]; then
+    echo "kraftish: needs a terminal" >&2
+    exit 1
+fi
+echo "kraftish: launching $1"
+qemu-system-x86_64 -accel tcg -m 64M -display none -vga none -serial stdio -monitor none \\
+    -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel {kernel} -append "uktrace.serve={serve}"
+echo "kraftish: done"
+"""
+"""It forks its QEMU (not `exec`): the process group, not the launcher alone, must end with the guest."""
+
+
+def kraftish(tmp_path: Path, serve_ms: int = SERVE_MS) -> str:
+    launcher = tmp_path / "kraftish"
+    launcher.write_text(KRAFTISH.format(kernel=TEST_GUEST, serve=serve_ms))
+    launcher.chmod(0o755)
+    return f"{launcher} {{name}}"
+
+
+def test_a_launcher_that_needs_a_terminal_runs_with_tty(tmp_path: Path) -> None:
+    command = kraftish(tmp_path)
+    refused, process = run_json("--cmd", command, "--record", str(tmp_path / "plain"))
+    assert process.returncode == 1
+    assert "kraftish: needs a terminal" in refused["guests"][0]["crash"]["reason"]
+    record = tmp_path / "rec"
+    result, process = run_json(
+        "-n", "2", "--cmd", command, "--tty", "--ready", "Listening on",
+        "--expect", "Listening", "--send", "quit", "--record", str(record),
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    for guest in result["guests"]:
+        assert guest["status"] == "exited" and guest["exit_code"] == 0, guest["crash"]
+        assert guest["host"]["integrity"] == "ok"  # no `\r\n` translation: the guest's bytes
+        assert phases(guest)["ready"]["clock"] == "guest"
+        assert guest["script"][0]["outcome"] == "matched, sent"
+        console = (record / guest["name"] / "console.raw").read_bytes()
+        assert console.startswith(f"kraftish: launching {guest['name']}\n".encode())
+        assert console.rstrip().endswith(b"kraftish: done")  # the launcher's own bytes, after the guest's
+    assert qemu_processes_mentioning(str(record)) == []
+
+
+def test_a_tty_launchers_whole_group_ends_with_its_guest(tmp_path: Path) -> None:
+    record = tmp_path / "rec"
+    result, process = run_json(
+        "--cmd", kraftish(tmp_path), "--tty", "--expect", "no such line", "--step-timeout", "3",
+        "--record", str(record),
+    )  # fmt: skip
+    assert process.returncode == 1
+    assert result["guests"][0]["crash"]["reason"].startswith("script step 1 (expect 'no such line')")
+    assert qemu_processes_mentioning(str(record)) == []  # the QEMU the shell forked too
+    assert "still run" not in process.stderr
+
+
+def test_tty_without_cmd_is_refused() -> None:
+    result = uktrace("run", "--tty")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "uktrace run: --tty is for --cmd launchers: uktrace's own QEMU already has its console on a terminal"
+    )

@@ -158,6 +158,11 @@ def add_guest_options(parser: argparse.ArgumentParser) -> None:
         "--cmd", metavar="COMMAND", help="trace the console of this command instead of QEMU ({name}, {index}, {fs})"
     )
     parser.add_argument(
+        "--tty",
+        action="store_true",
+        help="start each --cmd launcher on a terminal of its own (kraft run, scripts that check isatty)",
+    )
+    parser.add_argument(
         "--ready",
         metavar="REGEX",
         help="the application's ready line (e.g. 'Listening on'): times the `ready` phase, main's start to the"

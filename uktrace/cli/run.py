@@ -48,6 +48,7 @@ def guest_options(args: argparse.Namespace) -> dict[str, Any]:
         "fs_writable": args.fs_rw,
         "ready": args.ready,
         "script": script_steps(args),
+        "tty": getattr(args, "tty", False),
     }
 
 

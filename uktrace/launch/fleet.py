@@ -306,7 +306,7 @@ class Fleet:
             # UKTRACE_RECORDING tells which run a QEMU belongs to (`ps eww`, the tests)
             env = os.environ | {"UKTRACE_RECORDING": str(guest.recording)}
             with anyio.CancelScope(shield=True):  # a QEMU started is a QEMU owned: see it through
-                process = await self._spawn(guest.argv, env)
+                process = await self._spawn(guest.argv, env, tty=guest.spec.tty)
         except OSError as error:
             timeline.fail(_spawn_failure(guest, error))
             guest.changes += 1
@@ -362,7 +362,7 @@ class Fleet:
 
         group.start_soon(script.run, timed_out)
 
-    async def _spawn(self, argv: list[str], env: dict[str, str]) -> GuestProcess:
+    async def _spawn(self, argv: list[str], env: dict[str, str], tty: bool = False) -> GuestProcess:
         """Start QEMU from the fleet's spawner thread.
 
         fork/exec blocks the caller until the child runs, and on a host busy with a hundred QEMUs
@@ -371,9 +371,9 @@ class Fleet:
         the thread that forked: a pool that retires idle threads would kill their guests."""
         nice = self.guest_nice
         if self._spawner is None:
-            return GuestProcess(argv, env=env, nice=nice)
+            return GuestProcess(argv, env=env, nice=nice, tty=tty)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._spawner, lambda: GuestProcess(argv, env=env, nice=nice))
+        return await loop.run_in_executor(self._spawner, lambda: GuestProcess(argv, env=env, nice=nice, tty=tty))
 
     async def _pass_gate(self, guest: Guest, process: GuestProcess, socket: Path, in_wave: bool) -> None:
         """Wait until QEMU is ready and, in the first wave, until every guest of the wave is;

@@ -55,6 +55,8 @@ class RunOptions:
     """`--ready REGEX`: each guest's ready line (see `BootTimeline`)."""
     script: tuple[Step, ...] = ()
     """`--expect/--send`, `--script`: each guest's console conversation."""
+    tty: bool = False
+    """`--tty`: each `--cmd` launcher on a terminal of its own."""
 
 
 def check_regex(option: str, pattern: str) -> str:
@@ -125,8 +127,12 @@ def prepare(options: RunOptions, progress: Progress | None = None) -> tuple[list
         specs = []
         for i, name in enumerate(names):
             argv = tuple(arg.format(index=i + 1, name=name, fs=shares.for_guest(i) or "") for arg in template)
-            specs.append(GuestSpec(name, Path(argv[0]), "n/a", command=argv, ready=ready, script=options.script))
+            specs.append(
+                GuestSpec(name, Path(argv[0]), "n/a", command=argv, ready=ready, script=options.script, tty=options.tty)
+            )
         return specs, shares
+    if options.tty:
+        raise LaunchError("--tty is for --cmd launchers: uktrace's own QEMU already has its console on a terminal")
     qemu = find_qemu(options.qemu)
     kernel = find_kernel(options.kernel)
     accel = choose_accel(options.accel)

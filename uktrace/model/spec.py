@@ -40,5 +40,7 @@ class GuestSpec:
     """`--cmd`: run this launcher (kraft, firecracker, a script) instead of building a QEMU line."""
     ready: str | None = None
     """`--ready REGEX`: the application's ready line, which ends the `ready` phase."""
+    tty: bool = False
+    """`--tty`: start the `--cmd` launcher on a terminal (`launch.process`), for launchers that need one."""
     script: tuple[Step, ...] = ()
     """`--expect/--send`, `--script FILE`: a conversation with the console (`launch.script`)."""
