@@ -63,8 +63,11 @@ def test_ready_phase_and_a_conversation_end_every_guest(tmp_path: Path) -> None:
     # a replay makes the same ready phase from the recording (the regex is recorded with each guest)
     replay = uktrace("replay", str(record), "--speed", "0", "--json")
     assert replay.returncode == 0, replay.stderr
-    replayed = {g["name"]: phases(g)["ready"] for g in json.loads(replay.stdout)["guests"]}
-    assert replayed == {g["name"]: phases(g)["ready"] for g in result["guests"]}
+    replayed = json.loads(replay.stdout)["guests"]
+    assert {g["name"]: phases(g)["ready"] for g in replayed} == {
+        g["name"]: phases(g)["ready"] for g in result["guests"]
+    }
+    assert [g["script"] for g in replayed] == [g["script"] for g in result["guests"]]  # the steps, as they went
 
 
 def test_quit_with_a_code_is_the_guests_exit_code(tmp_path: Path) -> None:

@@ -81,6 +81,38 @@ class StepRun:
         }
 
 
+def recorded_runs(entries: object, spawn_ns: int | None) -> list[StepRun]:
+    """The steps a recording kept (`guest.json`'s `script`, `StepRun.as_dict`) back as runs, for a
+    replay; what is malformed is left out."""
+    runs = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        timeout = entry.get("timeout")
+        step = Step(
+            entry.get("expect") if isinstance(entry.get("expect"), str) else None,
+            entry.get("send") if isinstance(entry.get("send"), str) else None,
+            float(timeout) if isinstance(timeout, int | float) else STEP_TIMEOUT_S,
+        )
+
+        def ns(seconds: object) -> int | None:
+            if spawn_ns is None or not isinstance(seconds, int | float):
+                return None
+            return spawn_ns + round(seconds * 1e9)
+
+        matched = entry.get("matched")
+        runs.append(
+            StepRun(
+                step,
+                ns(entry.get("start")),
+                ns(entry.get("end")),
+                str(entry.get("outcome", "pending")),
+                matched if isinstance(matched, str) else None,
+            )
+        )
+    return runs
+
+
 def steps_from_options(ordered: Iterable[tuple[str, str]], timeout: float = STEP_TIMEOUT_S) -> tuple[Step, ...]:
     """`--expect`/`--send` in the order given: each `--expect` opens a step, a `--send` after it
     completes that step; a `--send` with no `--expect` before it is a step of its own (typed when the

@@ -19,6 +19,7 @@ from parsers import ConsoleParser
 from ..kernel.symbols import Symbols, locate_crash
 from ..model.guest import CpuMark, Guest
 from ..model.integrity import check_integrity
+from ..model.script import recorded_runs
 from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Crash, Status
 from .record import RecordedGuest
@@ -211,6 +212,7 @@ class GuestTape:
         ]
         guest.cpu_total_ns = host.get("cpu_total_ns")
         guest.stderr_tail = bytearray(self._stderr)
+        guest.script = recorded_runs(self.recorded.meta.get("script"), guest.spawn_ns)  # how the live run's went
         if exit_ns is not None:
             timeline.process_exited(exit_ns)
         settle(guest, self.recorded.meta)
