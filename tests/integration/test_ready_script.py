@@ -5,6 +5,7 @@ that fail the right step, Ctrl-C mid-script, and a saved console parsed with `--
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -216,3 +217,40 @@ def test_tty_without_cmd_is_refused() -> None:
     assert result.stderr.strip() == (
         "uktrace run: --tty is for --cmd launchers: uktrace's own QEMU already has its console on a terminal"
     )
+
+
+def test_the_bench_reports_the_ready_figure(tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    process = uktrace(
+        "bench", "--concurrency", "1,2", "--fs-mode", "shared", "--repeat", "1", "--cooldown", "0", *SERVER,
+        "--ready", "Listening on", "--expect", "Listening", "--send", "quit", "--out", str(out), "--headless",
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    results = json.loads((out / "results.json").read_text())
+    for cell in results["summary"]["cells"]:
+        assert cell["statuses"] == {"exited": cell["concurrency"]}  # every guest left through its script
+        ready = cell["figures"]["ready"]
+        assert ready["count"] == cell["concurrency"] and ready["clock"] == "guest" and ready["p50"] >= SERVE_MS / 1000
+        assert cell["phases"]["ready"]["p50"] == ready["p50"]
+    report = (out / "report.md").read_text()
+    assert re.search(r"^\| 2 shared \| ready \| guest \| 2 \|", report, re.MULTILINE)
+    assert re.search(r"^\| ready \| .* \(guest\) \| .* \(guest\) \|$", report, re.MULTILINE)
+
+
+def test_compare_calls_a_server_that_listens_later_slower_in_ready(tmp_path: Path) -> None:
+    inputs = []
+    for serve_ms in (100, 400):
+        result, process = run_json(
+            "-n", "6", "--append", f"uktrace.era=0.10 uktrace.serve={serve_ms}", "--ready", "Listening on",
+            "--expect", "Listening", "--send", "quit",
+        )  # fmt: skip
+        assert process.returncode == 0, process.stderr
+        path = tmp_path / f"serve-{serve_ms}.json"
+        path.write_text(json.dumps(result))
+        inputs.append(str(path))
+    compared = uktrace("compare", *inputs, "--json")
+    assert compared.returncode == 0, compared.stderr
+    (cell,) = json.loads(compared.stdout)["comparisons"][0]["cells"]
+    ready = next(metric for metric in cell["metrics"] if metric["metric"] == "ready")
+    assert ready["clock"] == "guest" and ready["n_a"] == ready["n_b"] == 6
+    assert ready["verdict"] == "slower" and ready["ci95"][0] > 0.2  # 300 ms more busy-waiting, on its own clock
