@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..analysis.stats import FIGURES, GuestTimes, figure_distributions, guest_times, phase_distributions
-from ..model.guest import STALL_FIRST_S, STALL_S, FleetView
+from ..model.guest import STALL_FIRST_S, STALL_S, FleetView, Guest
 from ..model.timeline import BootTimeline
 from ..recording.record import recordings_base
 from .report import STATUS_STYLE, format_seconds, stall_note, status_text
@@ -54,6 +54,7 @@ def progress(fleet: FleetView) -> RenderableType:
             timeline.current or ("spawn" if guest.spawn_ns else "waiting"),
             format_seconds(guest.elapsed_s(now)),
             ready_note(timeline),
+            script_note(guest),
             Text(note, style="yellow") if (note := stall_note(guest, now)) else "",
         )
     return Group(header, table)
@@ -139,6 +140,21 @@ def ready_note(timeline: BootTimeline) -> Text | str:
     if phase is None:
         return ""
     return Text(f"ready in {format_seconds(phase.duration)} ({phase.clock})", style="green")
+
+
+def script_note(guest: Guest) -> Text | str:
+    """`script 1/2: waiting for 'echo: hi'` while a console script runs; how it ended once it did."""
+    runs = guest.script
+    if not runs:
+        return ""
+    done = sum(1 for run in runs if run.outcome in ("matched", "matched, sent", "sent"))
+    current = next((run for run in runs if run.outcome not in ("matched", "matched, sent", "sent")), None)
+    if current is None:
+        return Text(f"script {done}/{len(runs)} done", style="green")
+    if current.outcome == "waiting" and current.step.expect is not None:
+        return Text(f"script {done}/{len(runs)}: waiting for {current.step.expect!r}")
+    style = "red" if current.outcome == "timeout" else "dim"
+    return Text(f"script {done}/{len(runs)}: step {done + 1} {current.outcome}", style=style)
 
 
 def figure_cell(timeline: BootTimeline, times: GuestTimes, name: str) -> Text | str:
