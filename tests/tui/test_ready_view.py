@@ -1,18 +1,29 @@
-"""`--ready` and console scripts in the TUI, over a real recording (`serve-3`: three test guests in
-server mode, `--ready 'Listening on' --expect Listening --send hello --expect 'echo: hello' --send quit`)."""
+"""`--ready` and console scripts in the TUI, over a real recording (`tests/data/servers/serve-3`: three
+test guests in server mode, `uktrace run -n 3 --append "uktrace.era=0.10 uktrace.serve=100" --ready
+'Listening on' --expect Listening --send hello --expect 'echo: hello' --send quit`; kept apart from
+`tests/data/recordings`, whose listing other tests count)."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from tests.tui.conftest import SIZE, FakeProcess, replay_app, screen_text, settle
+from tests.tui.conftest import SIZE, FakeProcess, RecordingFleet, screen_text, settle, still
+from tui.app import UktraceApp
 from tui.screens.guest import GuestScreen
 from tui.screens.summary import SummaryScreen
 from tui.widgets.fleet_table import FleetTable, SortOrder
 
 pytestmark = pytest.mark.anyio
+
+SERVE_3 = Path("tests/data/servers/serve-3")
+"""Relative to the repository root, where the TUI tests run."""
+
+
+def replay_app(name: str) -> UktraceApp:
+    return still(UktraceApp(RecordingFleet(SERVE_3), title=f"uktrace replay {name}"))
 
 
 async def test_the_fleet_shows_each_guests_time_to_ready_and_sorts_by_it() -> None:
