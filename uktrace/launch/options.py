@@ -122,13 +122,14 @@ def prepare(options: RunOptions, progress: Progress | None = None) -> tuple[list
             raise LaunchError("--cmd is empty")
         if shutil.which(template[0]) is None:
             raise LaunchError(f"--cmd: {template[0]}: no such program")
+        tty = options.tty or wants_terminal(template)
         shares = Shares(share, options.fs_mode)
         shares.prepare(options.count, progress)
         specs = []
         for i, name in enumerate(names):
             argv = tuple(arg.format(index=i + 1, name=name, fs=shares.for_guest(i) or "") for arg in template)
             specs.append(
-                GuestSpec(name, Path(argv[0]), "n/a", command=argv, ready=ready, script=options.script, tty=options.tty)
+                GuestSpec(name, Path(argv[0]), "n/a", command=argv, ready=ready, script=options.script, tty=tty)
             )
         return specs, shares
     if options.tty:
@@ -161,6 +162,25 @@ def prepare(options: RunOptions, progress: Progress | None = None) -> tuple[list
         for i, name in enumerate(names)
     ]
     return specs, shares
+
+
+TERMINAL_LAUNCHERS = frozenset({"kraft"})
+"""Launchers known to behave differently without a terminal (`kraft run` draws its progress and
+attaches the console only on one): they get `--tty` without asking."""
+
+
+def wants_terminal(command: list[str]) -> bool:
+    """Whether `command` runs a launcher that needs a terminal (`TERMINAL_LAUNCHERS`), also behind
+    `env`, `nice` or `sudo`: `kraft run .`, `env KRAFTKIT_NO_CHECK_UPDATES=1 kraft run .`."""
+    for word in command:
+        if "=" in word and not word.startswith("-"):
+            continue  # env's assignments
+        name = Path(word).name
+        if name in TERMINAL_LAUNCHERS:
+            return True
+        if name not in ("env", "sudo", "nice", "setsid"):
+            return False
+    return False
 
 
 def check_limits(jobs: int, memory: int) -> None:
