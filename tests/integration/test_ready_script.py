@@ -142,7 +142,7 @@ def test_ctrl_c_mid_script_leaves_nothing_behind(tmp_path: Path) -> None:
     for name in ("guest-1", "guest-2"):
         meta = json.loads((record / name / "guest.json").read_text())
         assert meta["status"] == "stopped"
-        assert [step["outcome"] for step in meta["script"]] == ["matched, sent", "waiting"]
+        assert [step["outcome"] for step in meta["script"]] == ["matched, sent", "stopped"]
 
 
 def test_parse_times_the_ready_phase_of_a_saved_console(tmp_path: Path) -> None:

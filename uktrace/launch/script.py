@@ -91,7 +91,18 @@ class ConsoleScript:
 
     async def run(self, on_timeout: Callable[[int, StepRun], None]) -> None:
         """Every step in order; a step whose regex does not match in time calls `on_timeout` with
-        its number (1-based) and run, and the script stops there."""
+        its number (1-based) and run, and the script stops there. Cancelled (the guest ended, was
+        stopped or timed out), the step waiting is `stopped`."""
+        try:
+            await self._run(on_timeout)
+        finally:
+            for run in self.runs:
+                if run.outcome == "waiting":
+                    run.outcome = "stopped"
+                    run.ended_ns = time.monotonic_ns()
+            self._expecter = None
+
+    async def _run(self, on_timeout: Callable[[int, StepRun], None]) -> None:
         for index, run in enumerate(self.runs):
             run.started_ns = time.monotonic_ns()
             if run.step.expect is not None:

@@ -51,7 +51,8 @@ class StepRun:
     ended_ns: int | None = None
     """When its regex matched (or it timed out, or the console ended)."""
     outcome: str = "pending"
-    """`pending`, `waiting`, `matched` (then sent, if it sends), `timeout`, `ended` (the console ended first)."""
+    """`pending`, `waiting`, `matched` (`matched, sent` once it typed), `sent` (no regex), `timeout`,
+    `ended` (the console ended first), `stopped` (the guest was ended while it waited)."""
     matched: str | None = None
     """The text the regex matched."""
 
