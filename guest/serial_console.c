@@ -55,7 +55,7 @@ void serial_putc(char c)
 
 void serial_rx_enable(void)
 {
-	outb(COM1 + UART_FCR, 0x07);    /* FIFO on, cleared, interrupt per byte */
+	outb(COM1 + UART_FCR, 0x01);    /* FIFO on, interrupt per byte; what came early stays */
 	outb(COM1 + UART_MCR, 0x0b);    /* DTR + RTS + OUT2 */
 	outb(COM1 + UART_IER, IER_RDI);
 	irq_unmask(COM1_IRQ);
