@@ -126,3 +126,14 @@ async def test_a_step_that_never_matches_times_out_and_the_script_stops() -> Non
 async def test_a_console_that_ends_first_is_not_a_timeout() -> None:
     runs, _, timeouts = await run_script([Step("never", None, timeout=30)], [b"bye\n"])
     assert [run.outcome for run in runs] == ["ended"] and timeouts == []
+
+
+async def test_a_step_that_begins_after_the_console_ended_ends_at_once() -> None:
+    runs: list[StepRun] = []
+    typed: list[bytes] = []
+    script = ConsoleScript([Step("first", "go"), Step("second", None, timeout=30)], typed.append, runs)
+    script.feed(b"first\n", 1)
+    script.ended()
+    with anyio.fail_after(5):  # not the second step's 30 s
+        await script.run(lambda number, run: None)
+    assert [run.outcome for run in runs] == ["matched, sent", "ended"] and typed == [b"go\r"]

@@ -109,6 +109,8 @@ class ConsoleScript:
                 run.outcome = "waiting"
                 self._matched = anyio.Event()
                 self._start_expecting(run.step.expect)
+                if self._ended:  # the console is over: what it printed was searched just now
+                    self._matched.set()
                 with anyio.move_on_after(run.step.timeout):
                     await self._matched.wait()
                 self._expecter = None
