@@ -47,10 +47,10 @@ from uktrace.model.axis import (
 )
 from uktrace.model.guest import FleetView, Guest
 from uktrace.model.palette import CURSOR, CURSOR_UNFOCUSED
-from uktrace.model.timeline import Phase, Status
+from uktrace.model.timeline import BootTimeline, Phase, Status
 
 from ..bar import axis_segments, bar_segments
-from ..palette import STATUS_BY_NAME, WAITING_STYLE
+from ..palette import STATUS_BY_NAME, WAITING_STYLE, phase_colour
 
 SORT_KEYS: tuple[str, ...] = ("name", "status", "total", *PHASES)
 """What the fleet can be sorted by: name, status, elapsed total, or the duration of any phase."""
@@ -118,6 +118,16 @@ def axis_caption(mode: AxisMode | str, zoom: Zoom, fitted: bool, width: int = 0)
             return text
     text.truncate(width, overflow="ellipsis")
     return text
+
+
+def ready_note(timeline: BootTimeline, phases: Sequence[Phase]) -> tuple[str | None, Style]:
+    """`ready 105.6 ms` (in the phase's colour) once the ready line came, `not ready: exited first`."""
+    if timeline.not_ready is not None:
+        return timeline.not_ready, Style(color="yellow", italic=True)
+    ready = next((phase for phase in phases if phase.name == "ready"), None)
+    if ready is None or ready.duration is None:
+        return None, Style()
+    return f"ready {format_seconds(ready.duration)}", Style(color=phase_colour("ready"), bold=True)
 
 
 def natural_key(name: str) -> tuple[object, ...]:
@@ -494,6 +504,8 @@ class FleetTable(ScrollView, can_focus=True):
         note_style = Style(color="red", italic=True)
         if note is None and stall is not None:
             note, note_style = stall, Style(color="yellow", italic=True)
+        if note is None and timeline.ready is not None:  # `--ready`: the time to it, after the bar
+            note, note_style = ready_note(timeline, self.phases(guest))
         spans = self._window.shift(spans) if self._window.start else spans
         segments += bar_segments(spans, self._window.length, layout.bar, note, note_style)
         return segments

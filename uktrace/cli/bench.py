@@ -88,8 +88,8 @@ def bench_command(args: argparse.Namespace) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="uktrace-bench-share-") as scratch:
         share = args.fs if args.fs is not None else default_share(Path(scratch) / "share")
-        options = RunOptions(**guest_options(args), count=max(plan.concurrency), fs=share)
         try:
+            options = RunOptions(**guest_options(args), count=max(plan.concurrency), fs=share)
             # every check (QEMU, kernel, share, KVM, limits for the largest cell) before the first boot
             _, shares = prepare(options)
             shares.cleanup()

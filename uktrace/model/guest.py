@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .console_tail import ConsoleTail
 from .integrity import IntegrityWatch
+from .script import StepRun
 from .spec import GuestSpec
 from .timeline import BootTimeline, Status
 
@@ -111,6 +112,8 @@ class Guest:
     """Host time of the console's latest bytes (a partial line counts: output is output)."""
     stall: Stall | None = None
     """Set while the console has been quiet for `STALL_S` or more (live runs only)."""
+    script: list[StepRun] = field(default_factory=list)
+    """The console script's steps and what each did (`--expect/--send`), in order."""
 
     @property
     def name(self) -> str:
