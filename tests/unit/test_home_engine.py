@@ -25,14 +25,16 @@ needs_guest = pytest.mark.skipif(not TEST_GUEST.is_file(), reason="needs the bui
 
 def test_the_form_defaults_are_left_out_of_the_command_line() -> None:
     assert LaunchChoice().argv() == ["run"]
-    choice = LaunchChoice(guests="4", jobs="2", fs="share dir", fs_mode="independent", append="uktrace.era=0.17")
+    choice = LaunchChoice(
+        guests="4", jobs="2", fs="share dir", fs_mode="independent", append="uktrace.era=0.17", ready="Listening on"
+    )
     argv = choice.argv()
     assert shell_line(argv) == (
-        "uktrace run -n 4 -j 2 --fs 'share dir' --fs-mode independent --append uktrace.era=0.17"
+        "uktrace run -n 4 -j 2 --fs 'share dir' --fs-mode independent --append uktrace.era=0.17 --ready 'Listening on'"
     )
     options = options_from(parse_launch(argv, build_parser()))  # what `uktrace run` would boot
     assert (options.count, options.jobs, options.fs, options.fs_mode) == (4, 2, Path("share dir"), "independent")
-    assert options.append == "uktrace.era=0.17"
+    assert options.append == "uktrace.era=0.17" and options.ready == "Listening on"
 
 
 def test_a_bench_takes_a_concurrency_list_and_writes_where_told() -> None:

@@ -31,6 +31,7 @@ FIELDS = {
     "fs": ("9P share --fs", "a directory (none)"),
     "memory": ("memory --mem", "64M"),
     "append": ("--append", "e.g. uktrace.era=0.17"),
+    "ready": ("ready --ready", "a regex, e.g. Listening on"),
     "timeout": ("timeout (s)", "60"),
     "more": ("other options", "e.g. --no-gate --cpu max"),
 }
@@ -48,7 +49,8 @@ def kernel_label(kernel: NearbyKernel) -> str:
 
 
 class LaunchForm(ModalScreen[LaunchChoice | None]):
-    """Kernel, guests, jobs, fs and fs mode, accelerator, memory, append, timeout, other options."""
+    """Kernel, guests, jobs, fs and fs mode, accelerator, memory, append, ready regex, timeout, other
+    options."""
 
     AUTO_FOCUS = "#guests"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -96,7 +98,7 @@ class LaunchForm(ModalScreen[LaunchChoice | None]):
             with Grid():
                 for name in ("mode", "kernel", "kernel-path", "guests", "jobs", "timeout", "fs", "fs_mode", "accel"):
                     yield from self._field(name, kernel_options)
-                for name in ("memory", "append", "more"):
+                for name in ("memory", "append", "ready", "more"):
                     yield from self._field(name, kernel_options)
             yield Static(id="command")
             yield Static(self.problem or "", id="problem")

@@ -34,6 +34,8 @@ class LaunchChoice:
     accel: str = "tcg"
     memory: str = "64M"
     append: str = ""
+    ready: str = ""
+    """`--ready REGEX`: the application's ready line (empty: boot ends at main)."""
     timeout: str = "60"
     out: str = ""
     """A bench's `--out`; empty: a new directory in the recordings directory, named by the time."""
@@ -63,6 +65,8 @@ class LaunchChoice:
             argv += ["--mem", self.memory.strip()]
         if self.append.strip():
             argv += ["--append", self.append.strip()]
+        if self.ready.strip():
+            argv += ["--ready", self.ready.strip()]
         if self.timeout.strip() and self.timeout.strip() not in ("60", "60.0"):
             argv += ["--timeout", self.timeout.strip()]
         if self.mode == "bench":
