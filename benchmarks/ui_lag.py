@@ -254,6 +254,7 @@ async def measure(fleet: FleetView, args: argparse.Namespace) -> None:
                 await anyio.sleep(0.05)
         seconds = time.perf_counter() - start
         done.set()
+        walked, frozen = len(gc.get_objects()), gc.get_freeze_count()
         table_rows = sum(table.redraws for screen in app.screen_stack for table in screen.query(FleetTable))
         await pilot.press("q")
         while app.return_code is None:
@@ -283,6 +284,7 @@ async def measure(fleet: FleetView, args: argparse.Namespace) -> None:
         if pauses:
             slowest = ", ".join(f"{ms:.0f}" for ms in pauses[:3])
             print(f"garbage collections of generation {generation}: {len(pauses)}, slowest {slowest} ms")
+    print(f"objects a full collection walks at the end: {walked:,} (frozen at first paint: {frozen:,})")
     busy = (sum(app.tick_seconds) + sum(FRAME_SECONDS)) / seconds
     print(f"the UI's share of the event loop: {busy * 100:.1f} % (the rest: parsing consoles, the engine, idle)")
 

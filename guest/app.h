@@ -10,4 +10,10 @@ void app_flood(u32 kib);
 /* uktrace.fs_write=1: overwrite hello.txt, remove victim.txt, log each outcome */
 void app_fs_write(void);
 
+/*
+ * uktrace.serve: wait delay_ms, print `Listening on port N`, then take
+ * console commands until `quit [CODE]`; returns CODE
+ */
+int app_serve(u32 delay_ms, u32 port);
+
 #endif /* APP_H */

@@ -16,8 +16,10 @@ boot; exits 1 if any row failed. Standard library only.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import secrets
+import select
 import subprocess
 import sys
 import tempfile
@@ -56,6 +58,7 @@ class Case:
     raw: bytes = b""  # bytes that must appear verbatim
     extra: str = ""  # more kernel command line words (uktrace.delay=...)
     name: str = ""  # shown instead of the knob in the table
+    stdin: bytes = b""  # typed into the console (uktrace.serve)
 
 
 @dataclass
@@ -320,6 +323,39 @@ def cases(eras: tuple[str, ...]) -> list[Case]:
                 extra="uktrace.delay=nonsense:5,main:5ms uktrace.delay=main uktrace.delay=mount:5",
                 name="delay=bad",
             ),
+            # a server: listens after 20 ms of main, echoes, quits with the code asked for
+            Case(
+                era,
+                False,
+                "",
+                EXIT_FAILED,
+                [
+                    *main_lines(era, 3),
+                    r"dbg: .*\[appserve\] .*uktrace\.serve: waited 20 ms before listening$",
+                    r"^Listening on port 8081$",
+                    r"^echo: hello there$",
+                    r"^Bye \(exit code 3\)$",
+                ],
+                extra="uktrace.serve=20:8081",
+                stdin=b"hello there\r\n\nquit 3\r",
+                name="serve",
+            ),
+            Case(
+                era,
+                False,
+                "",
+                EXIT_OK,
+                [
+                    r"Warn: .*\[libuklibparam\] .*Ignoring invalid kernel parameter 'uktrace\.serve=soon' "
+                    r"\(MS must be a number of milliseconds, 0-60000\)$",
+                    r"Warn: .*\[libuklibparam\] .*Ignoring invalid kernel parameter 'uktrace\.serve=5:99999' "
+                    r"\(PORT must be a number, 1-65535\)$",
+                    *main_lines(era),
+                ],
+                forbid=[r"Listening on"],
+                extra="uktrace.serve=soon uktrace.serve=5:99999",
+                name="serve=bad",
+            ),
         ]
     return out
 
@@ -407,6 +443,24 @@ def check_log(case: Case, text: str, data: bytes) -> list[str]:
     return problems
 
 
+def type_when_listening(proc: subprocess.Popen[bytes], typed: bytes, timeout: float = 30) -> bytes:
+    """Read the console until the server's `Listening on port` line, then type `typed` (as a person
+    would: what reaches a UART before its driver starts is gone); returns what was read."""
+    assert proc.stdout is not None and proc.stdin is not None
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while b"Listening on port" not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.1)
+        if ready:
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            seen += chunk
+    proc.stdin.write(typed)
+    proc.stdin.flush()
+    return seen
+
+
 def run(case: Case, qemu: str, hang_timeout: float, workdir: Path) -> Result:
     share, token = None, ""
     if case.share:
@@ -418,10 +472,15 @@ def run(case: Case, qemu: str, hang_timeout: float, workdir: Path) -> Result:
     append += f" {case.extra}" if case.extra else ""
     t0 = time.monotonic()
     proc = subprocess.Popen(
-        qemu_argv(qemu, append, share), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        qemu_argv(qemu, append, share),
+        stdin=subprocess.PIPE if case.stdin else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
+        early = type_when_listening(proc, case.stdin) if case.stdin else b""
         data, err = proc.communicate(timeout=hang_timeout if case.status is None else 30)
+        data = early + data
         status: int | None = proc.returncode
     except subprocess.TimeoutExpired:
         proc.kill()

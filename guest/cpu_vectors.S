@@ -64,6 +64,21 @@ trap_common:
 	iret
 	.size trap_common, . - trap_common
 
+	/*
+	 * IRQ 0-15 (vectors 0x20-0x2f): acknowledge and return. A halted CPU
+	 * wakes up on the interrupt and then looks at the device itself.
+	 */
+	.globl irq_ack
+	.type irq_ack, @function
+irq_ack:
+	pushl %eax
+	movb $0x20, %al                 /* non-specific EOI */
+	outb %al, $0xa0                 /* slave (harmless for a master IRQ) */
+	outb %al, $0x20                 /* master */
+	popl %eax
+	iret
+	.size irq_ack, . - irq_ack
+
 	.section .rodata
 	.align 4
 	.globl trap_vectors

@@ -1,7 +1,8 @@
 /*
  * main.c - the application. Prints hello.txt from the 9P root (really
  * read over virtio) or "Hello world!" without a share, then runs the
- * uktrace.fs_write and uktrace.fault knobs that belong to the application.
+ * uktrace.fs_write and uktrace.fault knobs that belong to the application,
+ * and serves console commands with uktrace.serve.
  */
 #define UK_LIBNAME "apphello"
 #include "9pfs.h"
@@ -76,5 +77,7 @@ int main(int argc, char *argv[])
 	default:
 		break;
 	}
+	if (knobs.serve && rc == 0)
+		rc = app_serve(knobs.serve_delay_ms, knobs.serve_port);
 	return rc;
 }

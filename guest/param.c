@@ -8,6 +8,8 @@
  * busy-wait MS milliseconds longer; each phase calls knobs_delay() at
  * one point between its first log line and the next phase's.
  * uktrace.fs_write=1 makes main try to change the share (see fswrite.c).
+ * uktrace.serve=MS[:PORT] makes main a server after its greeting (see
+ * serve.c): `Listening on port PORT` after MS ms, then console commands.
  */
 #define UK_LIBNAME "libuklibparam"
 #include "param.h"
@@ -57,6 +59,7 @@ static const char *const delay_phases[DELAY_PHASES] = {
 };
 
 #define DELAY_PREFIX "uktrace.delay="
+#define SERVE_PREFIX "uktrace.serve="
 
 const char *era_version(void)
 {
@@ -165,6 +168,35 @@ static void parse_delay(char *v)
 	}
 }
 
+/* MS or MS:PORT; returns why it is unusable, or NULL once applied. */
+static const char *parse_serve(char *v)
+{
+	const char *why = NULL;
+	char *colon;
+	bool has_port;
+	u32 ms = 0, port = SERVE_PORT_DEFAULT;
+
+	for (colon = v; *colon && *colon != ':'; colon++)
+		;
+	has_port = *colon == ':';
+	if (has_port) {
+		*colon = '\0';         /* put back below: the word is reported whole */
+		if (!parse_u32(colon + 1, &port) || port < 1 || port > 65535)
+			why = "PORT must be a number, 1-65535";
+	}
+	if (!why && (!parse_u32(v, &ms) || ms > DELAY_MAX_MS))
+		why = "MS must be a number of milliseconds, 0-"
+		      STRINGIFY(DELAY_MAX_MS);
+	if (has_port)
+		*colon = ':';
+	if (why)
+		return why;
+	knobs.serve = true;
+	knobs.serve_delay_ms = ms;
+	knobs.serve_port = port;
+	return NULL;
+}
+
 static void parse_word(char *w)
 {
 	bool ok = true;
@@ -175,7 +207,12 @@ static void parse_word(char *w)
 		ok = parse_fault(w + 14);
 	else if (!strncmp(w, DELAY_PREFIX, strlen(DELAY_PREFIX)))
 		parse_delay(w + strlen(DELAY_PREFIX));
-	else if (!strcmp(w, "uktrace.fs_write=1") || !strcmp(w, "uktrace.fs_write=0"))
+	else if (!strncmp(w, SERVE_PREFIX, strlen(SERVE_PREFIX))) {
+		const char *why = parse_serve(w + strlen(SERVE_PREFIX));
+
+		if (why)
+			add_bad(SERVE_PREFIX, w + strlen(SERVE_PREFIX), why);
+	} else if (!strcmp(w, "uktrace.fs_write=1") || !strcmp(w, "uktrace.fs_write=0"))
 		knobs.fs_write = w[17] == '1';
 	else if (!strncmp(w, "uktrace.", 8))
 		ok = false;

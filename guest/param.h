@@ -1,6 +1,6 @@
 /*
  * param.h - knobs from the kernel command line (uktrace.era=,
- * uktrace.fault=, uktrace.delay=, uktrace.fs_write=, -- args).
+ * uktrace.fault=, uktrace.delay=, uktrace.fs_write=, uktrace.serve=, -- args).
  */
 #ifndef PARAM_H
 #define PARAM_H
@@ -24,6 +24,7 @@ enum uk_delay_phase {
 #define DELAY_MAX_MS 60000      /* per phase, repeats added up */
 
 #define APP_ARGS_MAX 16
+#define SERVE_PORT_DEFAULT 8080
 
 struct uk_knobs {
 	enum uk_era era;
@@ -31,6 +32,9 @@ struct uk_knobs {
 	u32 flood_kib;
 	u32 delay_ms[DELAY_PHASES];     /* uktrace.delay=PHASE:MS */
 	bool fs_write;                  /* uktrace.fs_write=1: main writes to the share */
+	bool serve;                     /* uktrace.serve=MS[:PORT]: main acts as a server */
+	u32 serve_delay_ms;             /* before `Listening on port N` */
+	u32 serve_port;
 	int argc;                       /* argv[0] is "uktrace-guest" */
 	char *argv[APP_ARGS_MAX + 1];
 	const char *cmdline;            /* untouched copy, as the loader passed it */

@@ -1,8 +1,9 @@
 /*
  * pic.c - the IRQ subsystem of a polled guest: remap the two 8259 PICs
  * away from the CPU exception vectors (to 0x20-0x2f) and mask every
- * line. Nothing here takes interrupts; this keeps a stray IRQ from ever
- * looking like an exception.
+ * line. Nothing here takes interrupts until uktrace.serve unmasks the
+ * UART's line (irq_unmask); this keeps a stray IRQ from ever looking
+ * like an exception.
  */
 #define UK_LIBNAME "libkvmplat"
 #include "io.h"
@@ -29,4 +30,13 @@ int ukplat_irq_init(void)
 	outb(PIC1_DATA, 0xff);          /* mask all */
 	outb(PIC2_DATA, 0xff);
 	return (inb(PIC1_DATA) == 0xff && inb(PIC2_DATA) == 0xff) ? 0 : -EIO;
+}
+
+void irq_unmask(int irq)
+{
+	u16 port = irq < 8 ? PIC1_DATA : PIC2_DATA;
+
+	if (irq >= 8)
+		outb(PIC1_DATA, inb(PIC1_DATA) & (u8)~(1u << 2));   /* the cascade */
+	outb(port, inb(port) & (u8)~(1u << (irq & 7)));
 }

@@ -6,6 +6,7 @@
  */
 #include "console.h"
 #include "io.h"
+#include "irq.h"
 
 #define COM1        0x3f8
 #define UART_THR    0       /* transmit holding register (DLAB=0) */
@@ -16,7 +17,11 @@
 #define UART_LCR    3
 #define UART_MCR    4
 #define UART_LSR    5
+#define LSR_DR      0x01    /* a received byte waits in RBR */
 #define LSR_THRE    0x20    /* transmit holding register empty */
+#define IER_RDI     0x01    /* interrupt on received data */
+#define MCR_OUT2    0x08    /* gates the UART's IRQ line on a PC */
+#define COM1_IRQ    4
 
 #define CRC32_POLY 0xedb88320u   /* reflected IEEE 802.3, as zlib.crc32 */
 
@@ -46,6 +51,26 @@ void serial_putc(char c)
 	for (int bit = 0; bit < 8; bit++)
 		tx_crc = (tx_crc >> 1) ^ (CRC32_POLY & -(tx_crc & 1));
 	tx_at_bol = (c == '\n');
+}
+
+void serial_rx_enable(void)
+{
+	outb(COM1 + UART_FCR, 0x01);    /* FIFO on, interrupt per byte; what came early stays */
+	outb(COM1 + UART_MCR, 0x0b);    /* DTR + RTS + OUT2 */
+	outb(COM1 + UART_IER, IER_RDI);
+	irq_unmask(COM1_IRQ);
+}
+
+char serial_getc(void)
+{
+	char c;
+
+	/* check with interrupts off; `sti; hlt` halts before any can be taken */
+	__asm__ __volatile__("cli");
+	while (!(inb(COM1 + UART_LSR) & LSR_DR))
+		__asm__ __volatile__("sti; hlt; cli" ::: "memory");
+	c = (char)inb(COM1 + UART_THR);       /* RBR: same offset, read */
+	return c;
 }
 
 bool serial_at_line_start(void)

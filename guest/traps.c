@@ -27,8 +27,10 @@ static const u64 gdt[] __align(8) = {
 	0x00cf9a000000ffffull,  /* 0x08: code, base 0, 4 GiB, 32-bit */
 	0x00cf92000000ffffull,  /* 0x10: data, base 0, 4 GiB */
 };
-static struct idt_entry idt[32] __align(8);
+#define IRQ_VECTORS 16          /* 0x20-0x2f: the remapped 8259 lines */
+static struct idt_entry idt[32 + IRQ_VECTORS] __align(8);
 extern const u32 trap_vectors[32];
+extern char irq_ack[];
 
 static const char *const trap_names[32] = {
 	"divide error", "debug", "nmi", "int3", "overflow", "bounds",
@@ -57,9 +59,11 @@ void traps_init(void)
 		"movw %%ax, %%ss\n\t"
 		: : "m"(gp), "i"(GDT_CODE_SEL), "i"(GDT_DATA_SEL) : "eax", "memory");
 
-	for (int v = 0; v < 32; v++) {
-		idt[v].off_lo = trap_vectors[v] & 0xffff;
-		idt[v].off_hi = trap_vectors[v] >> 16;
+	for (int v = 0; v < 32 + IRQ_VECTORS; v++) {
+		u32 handler = v < 32 ? trap_vectors[v] : (u32)irq_ack;
+
+		idt[v].off_lo = handler & 0xffff;
+		idt[v].off_hi = handler >> 16;
 		idt[v].sel = GDT_CODE_SEL;
 		idt[v].zero = 0;
 		idt[v].type = IDT_INTR_GATE32;

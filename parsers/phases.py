@@ -26,12 +26,18 @@ PHASES = (
     "9p_handshake",
     "banner",
     "main",
+    "ready",
     "exit",
 )
 HOST_PHASES = frozenset({"spawn", "gate", "firmware"})
 """Measured on the host only: the guest cannot see its own start."""
-NESTED = frozenset({"9p_handshake"})
-"""Phases that run inside another one and do not end it (the 9P handshake happens in mount)."""
+NESTED = frozenset({"9p_handshake", "ready"})
+"""Phases that run inside another one and do not end it (the 9P handshake happens in mount; `ready`,
+from main's start to the application's ready line, in main)."""
+OVERLAID = frozenset({"ready"})
+"""Nested phases a bar draws over the phase they run in: `ready` is the first part of main, and
+where it ends is what a user waits for. No console marker starts it: the user's `--ready REGEX`
+ends it (`uktrace.model.timeline`)."""
 
 
 class PhaseRule(NamedTuple):

@@ -30,6 +30,7 @@ from tui.screenshot import save_svg, screenshot_dirs
 from tui.widgets.console_view import ConsoleView
 from tui.widgets.fleet_table import HEADER, FleetTable, SortOrder
 from uktrace.launch.fleet import Fleet
+from uktrace.model.console_tail import ConsoleTail
 from uktrace.model.guest import Stall
 from uktrace.model.timeline import Status
 
@@ -366,3 +367,24 @@ async def test_a_quiet_running_guest_is_marked_stalled_in_its_row_and_its_view()
         assert "stalled" in row and "no output for 10 s" in row
         await pilot.press("enter")
         assert "no output for 10 s; QEMU busy (99 % CPU): the guest runs and prints nothing" in screen_text(app)
+
+
+async def test_search_hits_follow_their_lines_when_the_oldest_lines_go() -> None:
+    app = replay_app("crash-3")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter", "slash", *"crit", "enter")
+        console = app.screen.query_one(ConsoleView)
+        guest = console.guest
+        hits = [console.records[i].seq for i in console.matches]
+        kept = ConsoleTail(len(guest.records))  # full: each new line pushes the oldest out
+        kept.extend(guest.records)
+        guest.records = kept
+        last = guest.records[-1]
+        more = [last._replace(seq=last.seq + n, text=f"crit {n}", raw=b"crit\n") for n in (1, 2, 3)]
+        guest.records.extend(more)
+        guest.changes += 1
+        console.tick()
+        assert [r.seq for r in console.records] == [r.seq for r in guest.records]
+        assert [console.records[i].seq for i in console.matches] == [s for s in hits if s > 2] + [m.seq for m in more]
+        assert all("crit" in console.records[i].text.lower() for i in console.matches)

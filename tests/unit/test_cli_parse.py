@@ -31,6 +31,7 @@ def test_json_shape() -> None:
         "calls",
         "lines",
         "unrecognised",
+        "ready",
     }
     assert first["unikraft"] == {"version": "0.5.0", "codename": "Tethys", "sha": "b8be82b-custom"}
     assert first["phases"][3] == {

@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from parsers.phases import NESTED, PHASES
+from parsers.phases import NESTED, OVERLAID, PHASES
 from uktrace.model.palette import CURSOR, CURSOR_UNFOCUSED, PHASE_COLOURS, UNKNOWN_PHASE
 
 Lab = tuple[float, float, float]
@@ -105,9 +105,17 @@ def chroma(hex_colour: str) -> float:
 
 def meeting() -> set[tuple[str, str]]:
     """Phases that meet in a bar: neighbours in boot order, and around a nested phase (the fleet's
-    bars leave the 9P handshake out, so mount meets banner)."""
+    bars leave the 9P handshake out, so mount meets banner); an overlaid phase (`ready`) covers the
+    start of the phase it runs in, so it meets the one before that, the one it covers, and the one
+    after when it lasts as long."""
     top = [name for name in PHASES if name not in NESTED]
-    return set(itertools.pairwise(PHASES)) | set(itertools.pairwise(top))
+    plain = [name for name in PHASES if name not in OVERLAID]
+    pairs = set(itertools.pairwise(plain)) | set(itertools.pairwise(top))
+    for name in OVERLAID:
+        covered = "main"
+        before, after = top[top.index(covered) - 1], top[top.index(covered) + 1]
+        pairs |= {(before, name), (name, covered), (name, after)}
+    return pairs
 
 
 def test_ciede2000_matches_the_published_test_data() -> None:

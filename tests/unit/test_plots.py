@@ -82,18 +82,24 @@ def make_guest(index: int, concurrency: int, mode: str, round_: int) -> dict[str
             phases.append(
                 {"name": "9p_handshake", **guest_inner, "clock": "guest", "guest": guest_inner, "host": inner}
             )
+        if name == "main":  # `--ready`: the first half of main
+            assert guest_zero is not None
+            inner = {"start": round(start, 6), "end": round(start + (end - start) / 2, 6)}
+            guest_inner = {k: round((v - guest_zero) * 0.9, 6) for k, v in inner.items()}
+            phases.append({"name": "ready", **guest_inner, "clock": "guest", "guest": guest_inner, "host": inner})
     by_name = {p["name"]: p for p in phases}
     gate = by_name["gate"]["host"]["end"] - by_name["gate"]["host"]["start"]
     times = {
         "boot": by_name["main"]["host"]["start"] - gate,
         "mount": by_name["mount"]["end"] - by_name["mount"]["start"],
         "main": by_name["main"]["end"] - by_name["main"]["start"],
+        "ready": by_name["ready"]["end"] - by_name["ready"]["start"],
         "total": host - gate,
-        "clocks": {"boot": "host", "total": "host", "mount": "guest", "main": "guest"},
+        "clocks": {"boot": "host", "total": "host", "mount": "guest", "main": "guest", "ready": "guest"},
     }
     cpu = {}
     for p in phases:
-        if p["name"] == "9p_handshake":
+        if p["name"] in ("9p_handshake", "ready"):
             continue
         wall = p["host"]["end"] - p["host"]["start"]
         waiting = p["name"] != "gate"
@@ -202,7 +208,7 @@ def test_cdf_one_line_per_concurrency_per_mode(written: dict[str, ET.Element]) -
 
 def test_scaling_panels_say_their_clock(written: dict[str, ET.Element]) -> None:
     root = written["phase_scaling.svg"]
-    panels = len(PHASES) + 4
+    panels = len(PHASES) + 5
     assert len(ids(root, "scaling-")) == panels * 2 * 2
     assert "scaling-gate-shared-p95" in ids(root, "scaling-")
     words = texts(root)
@@ -213,9 +219,9 @@ def test_scaling_panels_say_their_clock(written: dict[str, ET.Element]) -> None:
 def test_cpu_wait_one_line_per_mode_for_phases_with_a_wait(written: dict[str, ET.Element]) -> None:
     root = written["cpu_wait.svg"]
     phases = {line.split("-")[1] for line in ids(root, "cpuwait-")}
-    # not the gate (QEMU paused), the nested handshake (no CPU mark), exit (the process exit ends
-    # it: wait unknown), nor stack_switch (no wall time here, so no share)
-    assert phases == set(PHASES) - {"gate", "9p_handshake", "exit", "stack_switch"}
+    # not the gate (QEMU paused), the nested handshake and ready (no CPU mark), exit (the process
+    # exit ends it: wait unknown), nor stack_switch (no wall time here, so no share)
+    assert phases == set(PHASES) - {"gate", "9p_handshake", "ready", "exit", "stack_switch"}
     assert len(ids(root, "cpuwait-")) == len(phases) * 2
     assert {"firmware", "CPU wait share = wait / (CPU + wait)"} <= texts(root)
 
@@ -268,7 +274,7 @@ def test_one_concurrency_one_mode_still_plots(tmp_path: Path) -> None:
     roots = {p.name: svg(p) for p in write_plots(results, tmp_path)}
     assert list(roots) == NAMES
     assert len(ids(roots["total_cdf.svg"], "cdf-")) == 1
-    assert len(ids(roots["phase_scaling.svg"], "scaling-")) == (len(PHASES) + 4) * 2
+    assert len(ids(roots["phase_scaling.svg"], "scaling-")) == (len(PHASES) + 5) * 2
 
 
 def test_modes_follow_the_plan_then_cells() -> None:

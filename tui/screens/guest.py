@@ -51,6 +51,7 @@ from ..bar import TimeAxis, TimelineBar, nice_axis
 from ..commands import relaunch_guest, stop_guest
 from ..palette import phase_colour
 from ..widgets.console_view import ConsoleView
+from ..widgets.conversation import ready_text, script_lines
 from ..widgets.fleet_table import axis_caption, in_progress
 from . import LiveScreen
 
@@ -87,6 +88,11 @@ def info_text(guest: Guest, now: int) -> Text:
     if guest.attempt > 1:
         details.append(f"attempt {guest.attempt}")
     text.append("\n" + " · ".join(details), style="dim")
+    ready = ready_text(timeline)
+    if ready is not None:
+        text.append("\n").append(ready)
+    for line in script_lines(guest, now):
+        text.append("\n").append(line)
     stall = stall_note(guest, now) if guest.running else None
     if stall is not None:
         text.append(f"\n{stall}", style="bold yellow")

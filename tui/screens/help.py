@@ -34,6 +34,18 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("ctrl+s", "save an SVG screenshot into the run's recording (the toast says where)"),
             ("1 / 2 / 3, tab", "fleet view / summary view / blame view (each function across guests)"),
             ("esc", "back (close a prompt first)"),
+            ("h", "home (`uktrace` alone): stops the run, back to the list of runs"),
+        ),
+    ),
+    (
+        "home",
+        (
+            ("enter", "replay the run under the cursor"),
+            ("space, c", "mark runs (two or more), compare them: the oldest marked is the baseline A"),
+            ("d", "delete the run under the cursor (asks first)"),
+            ("n", "launch a run from a form; the command line it shows does the same from a shell"),
+            ("/, esc", "filter by any words of a row; clear the filter"),
+            ("r", "read the recordings directory again"),
         ),
     ),
     (

@@ -36,8 +36,14 @@ LABEL = 16
 """The first column of both statistics tables, so their box plots line up."""
 STATS_TEXT = 66
 """Cells the statistics tables' text columns take; the box plots get the rest of the width."""
-TIMES = ("boot", "mount", "main", "total")
-TIMES_COLOUR = {"boot": "#60a5fa", "mount": phase_colour("mount"), "main": phase_colour("main"), "total": "#e5e7eb"}
+TIMES = ("boot", "mount", "main", "ready", "total")
+TIMES_COLOUR = {
+    "boot": "#60a5fa",
+    "mount": phase_colour("mount"),
+    "main": phase_colour("main"),
+    "ready": phase_colour("ready"),
+    "total": "#e5e7eb",
+}
 
 
 def _title(text: str) -> Text:
@@ -62,7 +68,8 @@ def times_stats(guests: Sequence[Guest], chart_width: int) -> RenderableType:
     if not known:
         return Text("no guest has finished a boot yet", style="dim")
     rows = [(Text(label), dist, TIMES_COLOUR[label]) for label, dist in known.items()]
-    return Group(_title("boot / mount / main / total"), _distribution_table("", rows, chart_width))
+    title = " / ".join(name for name in TIMES if name != "ready" or name in known)
+    return Group(_title(title), _distribution_table("", rows, chart_width))
 
 
 def _distribution_table(first: str, rows: list[tuple[Text, Distribution, str]], chart_width: int) -> Table:

@@ -36,6 +36,9 @@ from ..palette import (
 )
 
 GUTTER = 10
+LINE_CACHE = 256
+"""Drawn lines kept for scrolling back and forth: a few screens' worth. Each is a dozen objects
+the garbage collector walks, so not the whole tail's."""
 """Cells for the host time of each line (since spawn) on the left."""
 _CONTROL = {code: 0x2400 + code for code in range(0x20) if code != 0x09} | {0x7F: 0x2421}
 """C0 controls left in a decoded line become their visible pictures (␁), never terminal input."""
@@ -112,7 +115,7 @@ class ConsoleView(ScrollView, can_focus=True):
         self.current_match: int | None = None
         self._seen: tuple[int, int] | None = None
         self._widths = (0, 0)
-        self._lines: LRUCache[tuple[object, ...], Strip] = LRUCache(2048)
+        self._lines: LRUCache[tuple[object, ...], Strip] = LRUCache(LINE_CACHE)
 
     # -- the model ---------------------------------------------------------------------------
 
@@ -122,19 +125,26 @@ class ConsoleView(ScrollView, can_focus=True):
         seen = (guest.attempt, guest.changes)
         if seen == self._seen:
             return
-        records = list(guest.records)
+        tail = guest.records
+        newest = tail[-1].seq if tail else None
         # a relaunch, or a replay sought back: the records start over (a record's seq names one
         # record of one console, so the same seq is the same line)
-        rewound = bool(self.records) and (not records or records[-1].seq < self.records[-1].seq)
+        rewound = bool(self.records) and (newest is None or newest < self.records[-1].seq)
         restarted = self._seen is None or self._seen[0] != guest.attempt or rewound
         self._seen = seen
         previous = self.records[-1].seq if self.records and not restarted else -1
-        self.records = records
+        new = tail.after(previous)
+        if restarted:
+            self.records = new
+        else:
+            self.records += new
+        dropped = len(self.records) - len(tail)  # what the tail let go of meanwhile
+        if dropped > 0:
+            del self.records[:dropped]
+            self._shift_matches(dropped)
+        start = len(self.records) - len(new)
         parsed, raw = (0, 0) if restarted else self._widths
-        start = len(self.records)
-        while start > 0 and self.records[start - 1].seq > previous:
-            start -= 1
-        for record in self.records[start:]:
+        for record in new:
             parsed = max(parsed, cell_len(record.text) + 8)
             raw = max(raw, 4 * len(record.raw))
         self._widths = (parsed, raw)
@@ -144,6 +154,12 @@ class ConsoleView(ScrollView, can_focus=True):
         self._resize()
         if self.follow:
             self._scroll_end()
+
+    def _shift_matches(self, dropped: int) -> None:
+        """The first `dropped` records are gone: the search hits move up with the rest."""
+        self.matches = [index - dropped for index in self.matches if index >= dropped]
+        if self.current_match is not None:
+            self.current_match = self.current_match - dropped if self.current_match >= dropped else None
 
     def _resize(self) -> None:
         width = GUTTER + (self._widths[1] if self.raw else self._widths[0])
@@ -235,7 +251,7 @@ class ConsoleView(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         record = self.records[index]
         current = index == self.current_match
-        key = (record.seq, self.raw, self.search, current, scroll_x, width, self._seen)
+        key = (record.seq, self.raw, self.search, current, scroll_x, width)
         strip = self._lines.get(key)
         if strip is None:
             strip = self._line_strip(record, current, scroll_x, width, base)

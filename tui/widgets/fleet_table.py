@@ -24,7 +24,6 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -48,10 +47,10 @@ from uktrace.model.axis import (
 )
 from uktrace.model.guest import FleetView, Guest
 from uktrace.model.palette import CURSOR, CURSOR_UNFOCUSED
-from uktrace.model.timeline import Phase, Status
+from uktrace.model.timeline import BootTimeline, Phase, Status
 
 from ..bar import axis_segments, bar_segments
-from ..palette import STATUS_BY_NAME, WAITING_STYLE
+from ..palette import STATUS_BY_NAME, WAITING_STYLE, phase_colour
 
 SORT_KEYS: tuple[str, ...] = ("name", "status", "total", *PHASES)
 """What the fleet can be sorted by: name, status, elapsed total, or the duration of any phase."""
@@ -124,6 +123,16 @@ def axis_caption(mode: AxisMode | str, zoom: Zoom, fitted: bool, width: int = 0)
     return text
 
 
+def ready_note(timeline: BootTimeline, phases: Sequence[Phase]) -> tuple[str | None, Style]:
+    """`ready 105.6 ms` (in the phase's colour) once the ready line came, `not ready: exited first`."""
+    if timeline.not_ready is not None:
+        return timeline.not_ready, Style(color="yellow", italic=True)
+    ready = next((phase for phase in phases if phase.name == "ready"), None)
+    if ready is None or ready.duration is None:
+        return None, Style()
+    return f"ready {format_seconds(ready.duration)}", Style(color=phase_colour("ready"), bold=True)
+
+
 def natural_key(name: str) -> tuple[object, ...]:
     """`guest-2` before `guest-10`."""
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
@@ -192,7 +201,10 @@ class FleetTable(ScrollView, can_focus=True):
         self._node_cells = self._node_width()
         self._drawn: dict[int, int] = {}
         self._phases: dict[int, tuple[int, list[Phase]]] = {}
-        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
+        self._strips: dict[int, tuple[tuple[object, ...], Strip]] = {}
+        """Each guest's row as last drawn, and what it was drawn from: one strip per guest. (Kept
+        for every state seen, a storm's rows filled a cache with stale strips, each a dozen
+        objects the garbage collector walks.)"""
         self._cursor_guest: Guest | None = None
 
     # -- the model ---------------------------------------------------------------------------
@@ -414,7 +426,6 @@ class FleetTable(ScrollView, can_focus=True):
         guest = self.rows[index]
         selected = index == self.cursor
         key = (
-            guest.index,
             guest.changes,
             guest.timeline.firmware_ns,
             self._now if in_progress(guest) else None,
@@ -426,13 +437,15 @@ class FleetTable(ScrollView, can_focus=True):
             self.has_focus,
             self.order.key,
         )
-        strip = self._strips.get(key)
-        if strip is None:
+        cached = self._strips.get(guest.index)
+        if cached is not None and cached[0] == key:
+            strip = cached[1]
+        else:
             self.redraws += 1
             segments = self._row(guest, layout)
             row_style = base + self._cursor_style() if selected else base
             strip = Strip(Segment.apply_style(segments, style=row_style), width).adjust_cell_length(width, base)
-            self._strips[key] = strip
+            self._strips[guest.index] = (key, strip)
         self._drawn[guest.index] = guest.changes
         return strip
 
@@ -506,6 +519,8 @@ class FleetTable(ScrollView, can_focus=True):
         note_style = Style(color="red", italic=True)
         if note is None and stall is not None:
             note, note_style = stall, Style(color="yellow", italic=True)
+        if note is None and timeline.ready is not None:  # `--ready`: the time to it, after the bar
+            note, note_style = ready_note(timeline, self.phases(guest))
         spans = self._window.shift(spans) if self._window.start else spans
         segments += bar_segments(spans, self._window.length, layout.bar, note, note_style)
         return segments

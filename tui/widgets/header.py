@@ -13,7 +13,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
-from parsers.phases import PHASES
+from parsers.phases import OVERLAID, PHASES
 from uktrace.cli.report import format_seconds
 from uktrace.model.guest import FleetView
 
@@ -95,7 +95,7 @@ class FleetHeader(Widget):
         self.title = title
         self.notice = ""
         """A run-wide message (stopping, an engine error), shown until replaced."""
-        self.legend_phases: tuple[str, ...] = PHASES
+        self.legend_phases: tuple[str, ...] = self._drawn(PHASES)
         """The phases the legend lists: those the bars can show (`set_legend`)."""
         self._renderable: RenderableType = Text()
         self._key: tuple[object, ...] = ()
@@ -154,8 +154,13 @@ class FleetHeader(Widget):
 
     def set_legend(self, names: Sequence[str]) -> None:
         """List only `names` (the phases the bars can show on the axis in use)."""
-        self.legend_phases = tuple(names)
+        self.legend_phases = self._drawn(names)
         self.tick()
+
+    def _drawn(self, names: Sequence[str]) -> tuple[str, ...]:
+        """`names` without `ready` unless a guest looks for a ready line (`--ready`)."""
+        readying = any(guest.spec.ready is not None for guest in self.fleet.guests)
+        return tuple(name for name in names if readying or name not in OVERLAID)
 
     def set_notice(self, notice: str) -> None:
         self.notice = notice

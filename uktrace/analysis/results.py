@@ -20,6 +20,7 @@ def guest_results(guest: Guest) -> dict[str, Any]:
     entry["host"] = guest.host_dict()
     entry["times"] = guest_times(guest.timeline, guest.wall_s).as_dict()
     entry["cpu"] = {name: usage.as_dict() for name, usage in phase_cpu(guest).items()}
+    entry["script"] = [run.as_dict(guest.spawn_ns) for run in guest.script]
     return entry
 
 
@@ -58,10 +59,11 @@ def tracer_usage() -> dict[str, float]:
 
 
 def ended_cleanly(timeline: BootTimeline) -> bool:
-    """The guest exited with code 0 (or an unstated code): the one ending a pipeline can trust.
-    Crashed, failed, timed out, or no exit seen (a log cut short, a guest still booting or
-    running) is not clean; `run`'s exit status and `parse`'s both follow this."""
-    return timeline.status.value == "exited" and (timeline.exit_code or 0) == 0
+    """The guest exited with code 0 (or an unstated code), and was ready first when `--ready` asked
+    for a ready line: the one ending a pipeline can trust. Crashed, failed, timed out, no exit seen
+    (a log cut short, a guest still booting or running), or never ready is not clean; `run`'s exit
+    status and `parse`'s both follow this."""
+    return timeline.status.value == "exited" and (timeline.exit_code or 0) == 0 and timeline.not_ready is None
 
 
 def failed_guests(guests: Sequence[Guest]) -> int:

@@ -1,4 +1,4 @@
-"""Boot-time statistics across guests: per phase and for boot / mount / main / total, each figure
+"""Boot-time statistics across guests: per phase and for boot / mount / main / ready / total, each figure
 on the clock that can see it (see `uktrace.model.timeline`), and saying which.
 
 Percentiles are nearest-rank (a value some guest actually had). The confidence interval of the
@@ -18,8 +18,8 @@ from parsers.phases import PHASES
 
 from ..model.timeline import BootTimeline
 
-FIGURES = ("boot", "mount", "main", "total")
-"""The four figures users compare per guest."""
+FIGURES = ("boot", "mount", "main", "ready", "total")
+"""The figures users compare per guest (`ready` only with `--ready REGEX`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ def median_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[
 
 @dataclass(frozen=True, slots=True)
 class GuestTimes:
-    """The four figures users compare, per guest (seconds), each with its clock."""
+    """The figures users compare, per guest (seconds), each with its clock."""
 
     boot: float | None
     """Spawn (or first line) until main starts, the wait at the start gate left out (host clock)."""
@@ -97,6 +97,8 @@ class GuestTimes:
     """Spawn until the process exited, the gate wait left out (the log's span for a parsed log)."""
     clocks: dict[str, str]
     """Per figure, the clock it was read on."""
+    ready: float | None = None
+    """Main's start until the application's ready line (`--ready REGEX`): the `ready` phase."""
 
     def figure(self, name: str) -> float | None:
         value: float | None = getattr(self, name)
@@ -108,10 +110,11 @@ class GuestTimes:
 
 def guest_times(timeline: BootTimeline, wall: float | None = None) -> GuestTimes:
     """boot and total on the host clock (what a user waits for; the guest clock starts late),
-    mount and main on their phase's clock."""
+    mount, main and ready on their phase's clock."""
     phases = {phase.name: phase for phase in timeline.phases()}
     main = phases.get("main")
     mount = phases.get("mount")
+    ready = phases.get("ready")
     host = timeline.spawn_ns is not None
     wide = "host" if host else "guest"
     boot = None
@@ -132,12 +135,15 @@ def guest_times(timeline: BootTimeline, wall: float | None = None) -> GuestTimes
         clocks["mount"] = mount.clock
     if main is not None:
         clocks["main"] = main.clock
+    if ready is not None:
+        clocks["ready"] = ready.clock
     return GuestTimes(
         boot=boot,
         mount=mount.duration if mount else None,
         main=main.duration if main else None,
         total=total,
         clocks=clocks,
+        ready=ready.duration if ready else None,
     )
 
 
@@ -160,7 +166,7 @@ def phase_distributions(timelines: Iterable[BootTimeline]) -> dict[str, Distribu
 
 
 def figure_distributions(times: Sequence[GuestTimes]) -> dict[str, Distribution | None]:
-    """boot / mount / main / total across guests."""
+    """boot / mount / main / ready / total across guests."""
     return {
         name: distribution(
             (t.figure(name) for t in times), (t.clocks[name] for t in times if t.figure(name) is not None)

@@ -18,8 +18,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from ..analysis.stats import GuestTimes, figure_distributions, guest_times, phase_distributions
+from ..analysis.stats import FIGURES, GuestTimes, figure_distributions, guest_times, phase_distributions
 from ..model.guest import STALL_FIRST_S, STALL_S, FleetView, Guest
+from ..model.timeline import BootTimeline
 from ..recording.record import recordings_base
 from .report import STATUS_STYLE, format_seconds, stall_note, status_text
 
@@ -59,6 +60,8 @@ def progress(fleet: FleetView) -> RenderableType:
             Text(timeline.status.value, style=STATUS_STYLE[timeline.status]),
             timeline.current or ("spawn" if guest.spawn_ns else "waiting"),
             format_seconds(guest.elapsed_s(now)),
+            ready_note(timeline),
+            script_note(guest),
             Text(note, style="yellow") if (note := stall_note(guest, now)) else "",
         )
     return Group(header, table)
@@ -93,7 +96,8 @@ def summary_tables(fleet: FleetView) -> RenderableType:
             name, str(dist.count), *(format_seconds(v) for v in (dist.p50, dist.p95, dist.max)), dist.clock
         )
     times = [guest_times(g.timeline, g.wall_s) for g in guests]
-    totals = Table(title="boot / mount / main / total", title_justify="left")
+    readying = any(g.timeline.ready is not None for g in guests)
+    totals = Table(title=f"boot / mount / main / {'ready / ' if readying else ''}total", title_justify="left")
     for column in ("", "p50", "p95", "max", "clock"):
         totals.add_column(column, justify="right" if column not in ("", "clock") else "left")
     for label, figures in figure_distributions(times).items():
@@ -105,8 +109,8 @@ def summary_tables(fleet: FleetView) -> RenderableType:
         parts.append(node_table(guests, times))
     if len(guests) <= 50:
         per_guest = Table(title="per guest", title_justify="left")
-        columns = ("guest", *(("node",) if on_nodes else ()), "accel", "status", "boot", "mount", "main", "total")
-        for column in (*columns, "bytes", "integrity"):
+        shown = FIGURES if readying else tuple(name for name in FIGURES if name != "ready")
+        for column in ("guest", *(("node",) if on_nodes else ()), "accel", "status", *shown, "bytes", "integrity"):
             per_guest.add_column(
                 column, justify="left" if column in ("guest", "node", "accel", "status", "integrity") else "right"
             )
@@ -116,12 +120,16 @@ def summary_tables(fleet: FleetView) -> RenderableType:
                 *([guest.node or "-"] if on_nodes else []),
                 guest.spec.accel,
                 Text(guest.timeline.status.value, style=STATUS_STYLE[guest.timeline.status]),
-                *(format_seconds(v) for v in (t.boot, t.mount, t.main, t.total)),
+                *(figure_cell(guest.timeline, t, name) for name in shown),
                 str(guest.received),
                 guest.integrity or "-",
             )
         parts.append(per_guest)
-    failures = [g for g in guests if g.timeline.crash is not None or g.timeline.status.value in ("failed", "timeout")]
+    failures = [
+        g
+        for g in guests
+        if g.timeline.crash is not None or g.timeline.status.value in ("failed", "timeout") or g.timeline.not_ready
+    ]
     if failures:
         failed = Table(title="failures", title_justify="left")
         failed.add_column("guest")
@@ -172,6 +180,40 @@ def cluster_line(fleet: FleetView) -> Text | None:
     if lost:
         text.append("\nlost " + "; ".join(lost), style="bold magenta")
     return text
+
+
+def ready_note(timeline: BootTimeline) -> Text | str:
+    """`ready in 212.4 ms (host)` once the ready line came, `not ready: exited first`, else nothing."""
+    if timeline.ready is None:
+        return ""
+    if timeline.not_ready is not None:
+        return Text(timeline.not_ready, style="yellow")
+    phase = timeline.phase("ready") if timeline.ready_line is not None else None
+    if phase is None:
+        return ""
+    return Text(f"ready in {format_seconds(phase.duration)} ({phase.clock})", style="green")
+
+
+def script_note(guest: Guest) -> Text | str:
+    """`script 1/2: waiting for 'echo: hi'` while a console script runs; how it ended once it did."""
+    runs = guest.script
+    if not runs:
+        return ""
+    done = sum(1 for run in runs if run.outcome in ("matched", "matched, sent", "sent"))
+    current = next((run for run in runs if run.outcome not in ("matched", "matched, sent", "sent")), None)
+    if current is None:
+        return Text(f"script {done}/{len(runs)} done", style="green")
+    if current.outcome == "waiting" and current.step.expect is not None:
+        return Text(f"script {done}/{len(runs)}: waiting for {current.step.expect!r}")
+    style = "red" if current.outcome == "timeout" else "dim"
+    return Text(f"script {done}/{len(runs)}: step {done + 1} {current.outcome}", style=style)
+
+
+def figure_cell(timeline: BootTimeline, times: GuestTimes, name: str) -> Text | str:
+    """A figure; for `ready` without one, why (`not ready: exited first`), or `…` while it may come."""
+    if name == "ready" and timeline.not_ready is not None and times.ready is None:
+        return Text(timeline.not_ready, style="yellow")
+    return format_seconds(times.figure(name))
 
 
 def run_footer(fleet: FleetView) -> Text:

@@ -22,7 +22,9 @@ from rich.console import Console
 from .. import __version__
 from ..analysis.results import ended_cleanly
 from ..kernel.symbols import SymbolsError
+from ..launch.options import LaunchError, check_regex
 from ..model.json_shape import timeline_dict
+from ..model.script import STEP_TIMEOUT_S
 from ..recording.logs import LogError, trace_log
 from .bench import add_bench_options, bench_command
 from .blame import add_blame_parser
@@ -45,12 +47,13 @@ def _parse_command(args: argparse.Namespace) -> int:
     status = 0
     try:
         symbols = symbols_option(args)
-    except SymbolsError as error:
+        ready = check_regex("--ready", args.ready) if args.ready is not None else None
+    except (SymbolsError, LaunchError) as error:
         stderr.print(f"[red]uktrace parse:[/] {error}")
         return 2
     for path in args.logs:
         try:
-            timeline = trace_log(Path(path), kernel=args.kernel or args.symbols)
+            timeline = trace_log(Path(path), kernel=args.kernel or args.symbols, ready=ready)
         except LogError as error:
             stderr.print(f"[red]uktrace parse:[/] {error}")
             status = 2
@@ -94,6 +97,45 @@ def _replay_command(args: argparse.Namespace) -> int:
     return replay_command(args)
 
 
+class _Conversation(argparse.Action):
+    """`--expect` and `--send` into one list, in the order given (`model.script.steps_from_options`)."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, option: str | None = None
+    ) -> None:
+        namespace.conversation = [*(namespace.conversation or []), (self.dest, str(values))]
+
+
+def add_script_options(parser: argparse.ArgumentParser) -> None:
+    """A conversation with each guest's console (`uktrace.launch.script`)."""
+    parser.set_defaults(conversation=None)
+    parser.add_argument(
+        "--expect",
+        action=_Conversation,
+        metavar="REGEX",
+        help="wait for console output matching REGEX (repeatable, in order with --send)",
+    )
+    parser.add_argument(
+        "--send",
+        action=_Conversation,
+        metavar="TEXT",
+        help="then type TEXT and Enter into the console (after the --expect before it)",
+    )
+    parser.add_argument(
+        "--script",
+        type=Path,
+        metavar="FILE",
+        help="a longer conversation: lines `expect REGEX`, `send TEXT`, `timeout S`, # comments",
+    )
+    parser.add_argument(
+        "--step-timeout",
+        type=float,
+        default=STEP_TIMEOUT_S,
+        metavar="S",
+        help=f"seconds each --expect may wait; past them the guest fails, the step named (default {STEP_TIMEOUT_S:g})",
+    )
+
+
 def add_guest_options(parser: argparse.ArgumentParser) -> None:
     """What each guest boots and how: shared by `run`, `demo` and `bench`."""
     parser.add_argument(
@@ -116,6 +158,18 @@ def add_guest_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cmd", metavar="COMMAND", help="trace the console of this command instead of QEMU ({name}, {index}, {fs})"
     )
+    parser.add_argument(
+        "--tty",
+        action="store_true",
+        help="start each --cmd launcher on a terminal of its own (kraft run, scripts that check isatty)",
+    )
+    parser.add_argument(
+        "--ready",
+        metavar="REGEX",
+        help="the application's ready line (e.g. 'Listening on'): times the `ready` phase, main's start to the"
+        " first console line matching REGEX",
+    )
+    add_script_options(parser)
     parser.add_argument(
         "--guest-priority",
         choices=("low", "normal"),
@@ -167,7 +221,11 @@ def _add_run_options(run: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="uktrace", description="Live boot tracer for Unikraft unikernels.")
+    parser = argparse.ArgumentParser(
+        prog="uktrace",
+        description="Live boot tracer for Unikraft unikernels.",
+        epilog="On a terminal, `uktrace` alone opens the home screen: recorded runs, kernels at hand, launch, compare.",
+    )
     parser.add_argument("--version", action="version", version=f"uktrace {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     parse = commands.add_parser(
@@ -180,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parse.add_argument("logs", nargs="+", metavar="LOG", help="serial console output saved to a file (- for stdin)")
     parse.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parse.add_argument(
+        "--ready", metavar="REGEX", help="the application's ready line: times the `ready` phase (main's start to it)"
+    )
     add_symbol_options(parse)
     parse.set_defaults(handler=_parse_command)
     run = commands.add_parser(

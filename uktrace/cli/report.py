@@ -40,6 +40,8 @@ def status_text(timeline: BootTimeline) -> Text:
         text.append(f": {timeline.crash.reason}")
         if timeline.crash.where:
             text.append(f" at {timeline.crash.where}", style="bold")
+    if timeline.not_ready is not None:
+        text.append(f"; {timeline.not_ready}", style="yellow")
     return text
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from ..launch.fleet import Fleet
 from ..launch.options import LaunchError, RunOptions, prepare
 from ..launch.shares import ShareError, Shares
 from ..model.guest import FleetView
+from ..model.script import STEP_TIMEOUT_S, ScriptError, Step, parse_script, steps_from_options
 from ..recording.record import RecordingError, default_run_dir, start_session
 from ..recording.replay import ReplayFleet
 from .cluster import close_launcher, launcher_for, remote
@@ -46,7 +48,32 @@ def guest_options(args: argparse.Namespace) -> dict[str, Any]:
         "command": args.cmd,
         "extra": args.extra,
         "fs_writable": args.fs_rw,
+        "ready": args.ready,
+        "script": script_steps(args),
+        "tty": getattr(args, "tty", False),
     }
+
+
+def script_steps(args: argparse.Namespace) -> tuple[Step, ...]:
+    """`--script FILE`, or `--expect`/`--send` in order, each step with `--step-timeout`; raises
+    LaunchError for a script that cannot run."""
+    timeout = getattr(args, "step_timeout", STEP_TIMEOUT_S)
+    conversation = getattr(args, "conversation", None) or []
+    script: Path | None = getattr(args, "script", None)
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise LaunchError(f"--step-timeout {timeout:g}: must be a positive number of seconds")
+    try:
+        if script is not None:
+            if conversation:
+                raise LaunchError("--script or --expect/--send, not both: put the steps in the file")
+            try:
+                text = script.read_text(encoding="utf-8", errors="replace")
+            except OSError as error:
+                raise LaunchError(f"--script {script}: cannot read ({error.strerror or error})") from None
+            return parse_script(text, str(script), timeout)
+        return steps_from_options(conversation, timeout)
+    except ScriptError as error:
+        raise LaunchError(str(error)) from None
 
 
 def lower_guests(args: argparse.Namespace) -> bool:
@@ -55,6 +82,7 @@ def lower_guests(args: argparse.Namespace) -> bool:
 
 
 def options_from(args: argparse.Namespace) -> RunOptions:
+    """Checked options (raises LaunchError)."""
     if args.fs_mode is not None and args.fs is None:
         raise LaunchError(f"--fs-mode {args.fs_mode} needs --fs DIR, the directory the guests share")
     if args.fs_rw and args.fs is None:
@@ -77,8 +105,9 @@ def session_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def make_fleet(args: argparse.Namespace) -> tuple[Fleet, Shares]:
-    """Checked options to a ready fleet (raises one of USER_ERRORS)."""
+def make_fleet(args: argparse.Namespace, command: list[str] | None = None) -> tuple[Fleet, Shares]:
+    """Checked options to a ready fleet (raises one of USER_ERRORS). `command`: the command line
+    the recording names (default this process's; the home screen's launch form passes its own)."""
     options = options_from(args)
     # SIGTERM and SIGHUP raise as SIGINT does: a copy interrupted is a copy `prepare` removes
     with signals_handled((signal.SIGTERM, signal.SIGHUP), _raise_interrupted):
@@ -88,7 +117,9 @@ def make_fleet(args: argparse.Namespace) -> tuple[Fleet, Shares]:
     try:
         launcher = launcher_for(args, specs, options.jobs)  # Ray's signal handlers first, uktrace's after
         fs_mode = options.fs_mode if options.fs else None
-        start_session(record_dir, sys.argv, session_options(args) | {"fs_mode": fs_mode}, [s.name for s in specs])
+        start_session(
+            record_dir, command or sys.argv, session_options(args) | {"fs_mode": fs_mode}, [s.name for s in specs]
+        )
     except BaseException:
         shares.cleanup()
         if launcher is not None:

@@ -6,7 +6,8 @@ mount), and an instant event (`ph: i`, thread scope) where a crashed, failed or 
 stopped, with the reason. A guest whose JSON has `calls` gets a second thread right below its
 own, `<guest> calls`: per boot table a `table` slice named after its phase, the calls inside it
 (an init function runs the bus probe and the mount, so calls cannot nest in the phase slices
-without overlapping them; see `uktrace.export.spans.call_spans`). `ts` and `dur` are integer
+without overlapping them; see `uktrace.export.spans.call_spans`); one with a console script
+(`--expect/--send`) gets `<guest> script` too: a slice per step's wait. `ts` and `dur` are integer
 microseconds.
 
 On the host clock (the default) `ts` counts from the first spawn of the run, so the guests of a
@@ -24,7 +25,17 @@ from typing import Any
 
 from .. import __version__
 from .runs import Run
-from .spans import Span, call_spans, guest_spans, host_offset, microseconds, pick_clock, run_origin, stopped_at
+from .spans import (
+    Span,
+    call_spans,
+    guest_spans,
+    host_offset,
+    microseconds,
+    pick_clock,
+    run_origin,
+    script_spans,
+    stopped_at,
+)
 
 Event = dict[str, Any]
 
@@ -50,6 +61,10 @@ def trace(runs: Sequence[Run], clock: str | None = None) -> dict[str, Any]:
             calls = call_spans(guest, placed_on, offset)
             if calls:  # right below the guest's own track
                 events += _thread(pid, len(run.guests) + index, f"{name} calls", 2 * index + 1, calls, placed_on)
+            steps = script_spans(guest, placed_on, offset)
+            if steps:  # below it too: the console script's waits (`--expect/--send`)
+                tid = 2 * len(run.guests) + index
+                events += _thread(pid, tid, f"{name} script", 2 * index + 1, steps, placed_on)
     other = {"uktrace": __version__, "clocks": sorted(set(clocks)), "runs": [run.name for run in runs]}
     return {"traceEvents": events, "displayTimeUnit": "ms", "otherData": other}
 
@@ -71,6 +86,9 @@ def _complete(pid: int, tid: int, span: Span, clock: str) -> Event:
         args["phase_clock"] = source.get("clock")
     elif span.category == "table":
         args |= {"phase": span.name, "calls": source.get("calls")}
+    elif span.category == "step":
+        keys = ("expect", "send", "outcome", "matched", "wait", "timeout")
+        args |= {key: source[key] for key in keys if source.get(key) is not None}
     else:
         keys = ("phase", "kind", "address", "library", "library_from", "clock")
         args |= {("call_clock" if k == "clock" else k): source[k] for k in keys if source.get(k) is not None}

@@ -31,7 +31,7 @@ class Span:
 
     name: str
     category: str
-    """`phase`, `call`, or `table` (the calls of one phase, see `call_spans`)."""
+    """`phase`, `call`, `table` (the calls of one phase, see `call_spans`) or `step` (`script_spans`)."""
     start: int
     end: int
     source: Mapping[str, Any]
@@ -131,6 +131,23 @@ def call_spans(guest: Mapping[str, Any], clock: str, offset_us: int = 0) -> list
             _adopt(table, span)
         _siblings(table.children, table)
     return list(_walk(top))
+
+
+def script_spans(guest: Mapping[str, Any], clock: str, offset_us: int = 0) -> list[Span]:
+    """The console script's steps (`--expect/--send`), each from the start of its wait to its match
+    (or timeout), in order; none on the guest clock: the tracer timed them on the host's."""
+    if clock != "host":
+        return []
+    spans = []
+    for number, step in enumerate(_dicts(guest.get("script")), 1):
+        start, end = _number(step.get("start")), _number(step.get("end"))
+        if start is None or end is None:
+            continue
+        wanted = step.get("expect")
+        name = f"step {number}: " + (f"expect {wanted!r}" if isinstance(wanted, str) else f"send {step.get('send')!r}")
+        first = microseconds(start) + offset_us
+        spans.append(Span(name, "step", first, max(first, microseconds(end) + offset_us), step))
+    return spans
 
 
 def stopped_at(spans: Sequence[Span]) -> int | None:

@@ -38,6 +38,7 @@ from ..kernel.symbols import Symbols, find_symbols, locate_crash
 from ..model.guest import CpuMark, Guest, Stall, spawn_spread, status_counts
 from ..model.integrity import IntegrityWatch, check_integrity
 from ..model.json_shape import crash_dict
+from ..model.script import StepRun
 from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Status
 from ..recording.kernels import record_kernel
@@ -47,6 +48,7 @@ from .priority import guest_nice
 from .process import GuestProcess
 from .qemu import guest_exit_code, qemu_argv
 from .qmp import Qmp, QmpError
+from .script import ConsoleScript
 from .started import StartedGuest
 from .watchdog import GroupWatchdog
 
@@ -93,7 +95,7 @@ class Fleet:
         self.fs_mode: str | None = None
         """`shared`/`independent` when guests share a 9P directory (for views)."""
         self.guests = [
-            Guest(i, spec, qemu_argv(spec), BootTimeline(spec.name, source=str(spec.kernel)))
+            Guest(i, spec, qemu_argv(spec), BootTimeline(spec.name, source=str(spec.kernel), ready=spec.ready))
             for i, spec in enumerate(specs)
         ]
         self.jobs = max(1, min(jobs or len(specs), len(specs)))
@@ -120,6 +122,8 @@ class Fleet:
         self._kernel_symbols: dict[Path, Symbols | None] = {}
         """Per kernel booted, its identity in the recording (filled on the recorder's thread)."""
         self._clock: Callable[[], int] = time.monotonic_ns
+        self._scripts: dict[int, ConsoleScript] = {}
+        """Per guest running a console script (`--expect/--send`), its runner, fed every console chunk."""
 
     @property
     def recording_errors(self) -> list[str]:
@@ -153,7 +157,7 @@ class Fleet:
         if guest.first_start_ns is None:
             guest.first_start_ns = guest.timeline.release_ns or guest.spawn_ns
             guest.first_spawn_ns = guest.spawn_ns
-        guest.timeline = BootTimeline(guest.name, source=str(guest.spec.kernel))
+        guest.timeline = BootTimeline(guest.name, source=str(guest.spec.kernel), ready=guest.spec.ready)
         guest.timeline.symbols = self._kernel_symbols.get(guest.spec.kernel)
         guest.records.clear()
         guest.stderr_tail.clear()
@@ -333,12 +337,16 @@ class Fleet:
                     group.start_soon(self._end_lingering, guest, process, finished)
                     if firmware_fd is not None:
                         group.start_soon(self._read_firmware, guest, firmware_fd, recorder)
+                    if guest.spec.script:
+                        self._start_script(guest, process, group)
                     if qmp_socket is not None:
                         await self._pass_gate(guest, process, qmp_socket, in_wave)
                     while data := await process.read_console():
                         self._console(guest, parser, recorder, data, _stamp(process))
                         # a UART delivers a few bytes per write: let a line gather before waking again
                         await anyio.sleep(self.coalesce_s)
+                    if (script := self._scripts.get(guest.index)) is not None:
+                        script.ended()
                     await process.wait()
                     group.cancel_scope.cancel()  # the firmware FIFO never ends by itself
             timed_out = deadline.cancelled_caught
@@ -346,11 +354,12 @@ class Fleet:
             with anyio.CancelScope(shield=True):
                 await self._finish(guest, process, parser, recorder, timed_out)
                 self._close_firmware_pipe(guest, firmware_fd)
+                self._scripts.pop(guest.index, None)
 
     async def _start(self, guest: Guest, env: dict[str, str], gated: bool) -> StartedGuest:
         """Here (`_spawn`), or on a cluster node: raises OSError when the node cannot start it."""
         if self.launcher is None:
-            return await self._spawn(guest.argv, env)
+            return await self._spawn(guest.argv, env, tty=guest.spec.tty)
         key = f"{guest.index}.{guest.attempt}"
         process = await self.launcher.spawn(key, guest.spec, str(guest.recording), self.guest_nice, gated)
         guest.node = process.node
@@ -361,7 +370,18 @@ class Fleet:
         guest.argv = process.argv
         return process
 
-    async def _spawn(self, argv: list[str], env: dict[str, str]) -> GuestProcess:
+    def _start_script(self, guest: Guest, process: StartedGuest, group: anyio.abc.TaskGroup) -> None:
+        """The guest's console script, in its task group: it ends with the guest."""
+        script = self._scripts[guest.index] = ConsoleScript(guest.spec.script, process.write, guest.script)
+
+        def timed_out(number: int, run: StepRun) -> None:
+            guest.timeline.fail(f"script step {number} ({run.step.describe()}): no match in {run.step.timeout:g} s")
+            guest.changes += 1
+            process.signal(signal.SIGTERM)
+
+        group.start_soon(script.run, timed_out)
+
+    async def _spawn(self, argv: list[str], env: dict[str, str], tty: bool = False) -> GuestProcess:
         """Start QEMU from the fleet's spawner thread.
 
         fork/exec blocks the caller until the child runs, and on a host busy with a hundred QEMUs
@@ -370,9 +390,9 @@ class Fleet:
         the thread that forked: a pool that retires idle threads would kill their guests."""
         nice = self.guest_nice
         if self._spawner is None:
-            return GuestProcess(argv, env=env, nice=nice)
+            return GuestProcess(argv, env=env, nice=nice, tty=tty)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._spawner, lambda: GuestProcess(argv, env=env, nice=nice))
+        return await loop.run_in_executor(self._spawner, lambda: GuestProcess(argv, env=env, nice=nice, tty=tty))
 
     async def _pass_gate(self, guest: Guest, process: StartedGuest, socket: Path, in_wave: bool) -> None:
         """Wait until QEMU is ready and, in the first wave, until every guest of the wave is;
@@ -422,6 +442,8 @@ class Fleet:
                 _mark_cpu(guest, "firmware", now)  # no gate: the first byte ends the VMM's start
         guest.received += len(data)
         guest.watch.feed(data)
+        if (script := self._scripts.get(guest.index)) is not None:
+            script.feed(data, now)
         assert guest.spawn_ns is not None
         recorder.console(data, now - guest.spawn_ns)
         records = parser.feed(data, now)
@@ -601,6 +623,8 @@ class Fleet:
             "status": timeline.status.value,
             "exit_code": timeline.exit_code,
             "crash": crash_dict(timeline),
+            "ready": guest.spec.ready,
+            "script": [run.as_dict(guest.spawn_ns) for run in guest.script],
         }
 
     # -- reading ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import resource
 import shlex
 import shutil
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..kernel.find import TEST_GUEST, find_kernel
+from ..model.script import Step
 from ..model.spec import DEFAULT_QEMU, GuestSpec
 from .accel import choose_accel
 from .shares import Progress, Shares, check_share
@@ -49,8 +51,23 @@ class RunOptions:
     timeout: float | None = 60.0
     command: str | None = None
     extra: tuple[str, ...] = field(default_factory=tuple)
+    ready: str | None = None
+    """`--ready REGEX`: each guest's ready line (see `BootTimeline`)."""
+    script: tuple[Step, ...] = ()
+    """`--expect/--send`, `--script`: each guest's console conversation."""
+    tty: bool = False
+    """`--tty`: each `--cmd` launcher on a terminal of its own."""
     remote: bool = False
     """Guests run on cluster nodes: QEMU and memory are the nodes' (checked there), not this host's."""
+
+
+def check_regex(option: str, pattern: str) -> str:
+    """`pattern` when Python's `re` compiles it; else the user's mistake, said in one line."""
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise LaunchError(f"{option} {pattern!r}: not a regular expression ({error})") from None
+    return pattern
 
 
 def find_qemu(qemu: str) -> str:
@@ -93,6 +110,7 @@ def prepare(options: RunOptions, progress: Progress | None = None) -> tuple[list
     if options.timeout is not None and not (math.isfinite(options.timeout) and options.timeout > 0):
         raise LaunchError(f"--timeout {options.timeout:g}: must be a positive number of seconds")
     jobs = min(options.jobs or options.count, options.count)
+    ready = check_regex("--ready", options.ready) if options.ready is not None else None
     memory = memory_mib(options.memory)
     share = check_share(options.fs) if options.fs is not None else None
     width = len(str(options.count))
@@ -106,13 +124,18 @@ def prepare(options: RunOptions, progress: Progress | None = None) -> tuple[list
             raise LaunchError("--cmd is empty")
         if shutil.which(template[0]) is None:
             raise LaunchError(f"--cmd: {template[0]}: no such program")
+        tty = options.tty or wants_terminal(template)
         shares = Shares(share, options.fs_mode)
         shares.prepare(options.count, progress)
         specs = []
         for i, name in enumerate(names):
             argv = tuple(arg.format(index=i + 1, name=name, fs=shares.for_guest(i) or "") for arg in template)
-            specs.append(GuestSpec(name, Path(argv[0]), "n/a", command=argv))
+            specs.append(
+                GuestSpec(name, Path(argv[0]), "n/a", command=argv, ready=ready, script=options.script, tty=tty)
+            )
         return specs, shares
+    if options.tty:
+        raise LaunchError("--tty is for --cmd launchers: uktrace's own QEMU already has its console on a terminal")
     qemu = options.qemu if options.remote else find_qemu(options.qemu)
     kernel = find_kernel(options.kernel)
     # on a cluster, KVM is the nodes' to have: auto means TCG, which every node can run
@@ -136,10 +159,31 @@ def prepare(options: RunOptions, progress: Progress | None = None) -> tuple[list
             fs_writable=options.fs_writable,
             debug_exit=test_guest,
             extra=options.extra,
+            ready=ready,
+            script=options.script,
         )
         for i, name in enumerate(names)
     ]
     return specs, shares
+
+
+TERMINAL_LAUNCHERS = frozenset({"kraft"})
+"""Launchers known to behave differently without a terminal (`kraft run` draws its progress and
+attaches the console only on one): they get `--tty` without asking."""
+
+
+def wants_terminal(command: list[str]) -> bool:
+    """Whether `command` runs a launcher that needs a terminal (`TERMINAL_LAUNCHERS`), also behind
+    `env`, `nice` or `sudo`: `kraft run .`, `env KRAFTKIT_NO_CHECK_UPDATES=1 kraft run .`."""
+    for word in command:
+        if "=" in word and not word.startswith("-"):
+            continue  # env's assignments
+        name = Path(word).name
+        if name in TERMINAL_LAUNCHERS:
+            return True
+        if name not in ("env", "sudo", "nice", "setsid"):
+            return False
+    return False
 
 
 def check_limits(jobs: int, memory: int) -> None:

@@ -8,6 +8,15 @@ warnings never mix into the console (pexpect.spawn puts everything on one pty an
 extra descriptor before exec; it drives `uktrace` itself in the tests instead). Each QEMU runs
 under `setpriv --pdeathsig KILL`: if uktrace dies without cleaning up, the kernel kills the
 guests. Exit is awaited on a pidfd, so nothing polls.
+
+With `tty` (`--tty`, for `--cmd` launchers that want a terminal: `kraft run`, scripts that check
+`isatty`), the launcher starts as pexpect starts its children (`ptyprocess`, pexpect's pty layer):
+its own session with the pty as controlling terminal, stdin and stdout on it, a person's terminal
+settings (echo, 24×80) until the launcher's QEMU makes it raw, but for one: no `\n` to `\r\n`
+output translation (`ONLCR`, which QEMU's stdio console leaves on), so the bytes recorded are the
+guest's and its integrity line still checks. The console is then read from the pty's master, as
+pexpect would read it, and typing goes there too; stderr stays a pipe of its own, so the
+launcher's warnings still stay out of the console. The price: a pty holds 4 KiB, not 1 MiB.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import time
 from pathlib import Path
 
 import anyio
+from ptyprocess import PtyProcess
 
 READ_SIZE = 1 << 16
 PIPE_SIZE = 1 << 20
@@ -35,7 +45,9 @@ NICE = shutil.which("nice")
 class GuestProcess:
     """A started QEMU: console and stderr reads, input, termination, exit status."""
 
-    def __init__(self, argv: list[str], env: dict[str, str] | None = None, nice: int | None = None) -> None:
+    def __init__(
+        self, argv: list[str], env: dict[str, str] | None = None, nice: int | None = None, tty: bool = False
+    ) -> None:
         """`nice`: the QEMU's priority below the tracer's (`launch.priority`), set on both levers
         the kernel may use: the QEMU starts under `nice` (what ranks it where autogroups do not
         apply: a tracer in its own CPU cgroup, a container), and its session's group gets the same
@@ -43,6 +55,35 @@ class GuestProcess:
         nice only ranks it inside its group). Which one the kernel heeds cannot be read from
         /proc inside a cgroup namespace; the unused one changes nothing."""
         self.argv = argv
+        self.popen: subprocess.Popen[bytes] | None = None
+        if nice is not None and NICE:
+            argv = [NICE, "-n", str(nice), *argv]
+        command = [SETPRIV, "--pdeathsig", "KILL", "--", *argv] if SETPRIV else argv
+        if tty:
+            self.spawn_ns = time.monotonic_ns()
+            self.pid, master, stderr_read = _spawn_on_pty(command, env)
+            console_read = os.dup(master)  # one descriptor each to read and to type, closed apart
+        else:
+            self.pid, master, console_read, stderr_read = self._spawn_on_pipes(command, env)
+        grouped = nice is not None and _autogroups() and _set_autogroup_nice(self.pid, nice)
+        self.nice = nice if nice is not None and (NICE or grouped) else None
+        """The nice value the QEMU (and its scheduling group) got, when it got one."""
+        self.input_fd = master
+        self.console_fd = console_read
+        self.stderr_fd = stderr_read
+        for fd in (master, console_read, stderr_read):
+            os.set_blocking(fd, False)
+        self._pidfd = os.pidfd_open(self.pid)
+        self.returncode: int | None = None
+        self.signalled = False
+        """uktrace sent it a signal while it ran: its exit status is then no verdict of the guest's."""
+        self.cpu_total_ns: int | None = None
+        self._threads: dict[str, tuple[int, int]] = {}
+        self._ended = (0, 0)
+        """CPU time (user + system, every thread) once reaped."""
+
+    def _spawn_on_pipes(self, command: list[str], env: dict[str, str] | None) -> tuple[int, int, int, int]:
+        """QEMU with stdin on a pty (raw), stdout and stderr on pipes: (pid, pty master, console, stderr)."""
         master, slave = os.openpty()
         attributes = termios.tcgetattr(slave)
         attributes[3] &= ~(termios.ECHO | termios.ICANON)  # lflag: QEMU's raw mode from the start
@@ -51,9 +92,6 @@ class GuestProcess:
         with contextlib.suppress(OSError):  # at most /proc/sys/fs/pipe-max-size; 64 KiB stays
             fcntl.fcntl(console_write, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         stderr_read, stderr_write = os.pipe()
-        if nice is not None and NICE:
-            argv = [NICE, "-n", str(nice), *argv]
-        command = [SETPRIV, "--pdeathsig", "KILL", "--", *argv] if SETPRIV else argv
         try:
             self.spawn_ns = time.monotonic_ns()
             self.popen = subprocess.Popen(
@@ -72,23 +110,7 @@ class GuestProcess:
         finally:
             for fd in (slave, console_write, stderr_write):
                 os.close(fd)
-        self.pid = self.popen.pid
-        grouped = nice is not None and _autogroups() and _set_autogroup_nice(self.pid, nice)
-        self.nice = nice if nice is not None and (NICE or grouped) else None
-        """The nice value the QEMU (and its scheduling group) got, when it got one."""
-        self.input_fd = master
-        self.console_fd = console_read
-        self.stderr_fd = stderr_read
-        for fd in (master, console_read, stderr_read):
-            os.set_blocking(fd, False)
-        self._pidfd = os.pidfd_open(self.pid)
-        self.returncode: int | None = None
-        self.signalled = False
-        """uktrace sent it a signal while it ran: its exit status is then no verdict of the guest's."""
-        self.cpu_total_ns: int | None = None
-        self._threads: dict[str, tuple[int, int]] = {}
-        self._ended = (0, 0)
-        """CPU time (user + system, every thread) once reaped."""
+        return self.popen.pid, master, console_read, stderr_read
 
     async def read_console(self) -> bytes:
         """The next console bytes; b"" once QEMU closed the console (usually: it exited)."""
@@ -214,8 +236,35 @@ class GuestProcess:
         for fd in (self.input_fd, self.console_fd, self.stderr_fd, self._pidfd):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        # Popen's own bookkeeping: it must not try to reap what we reaped
-        self.popen.returncode = self.returncode if self.returncode is not None else -signal.SIGKILL
+        if self.popen is not None:  # Popen's own bookkeeping: it must not try to reap what we reaped
+            self.popen.returncode = self.returncode if self.returncode is not None else -signal.SIGKILL
+
+
+def _spawn_on_pty(command: list[str], env: dict[str, str] | None) -> tuple[int, int, int]:
+    """`command` on a new pty, as pexpect spawns (`ptyprocess`): (pid, pty master, stderr pipe).
+
+    ptyprocess's object is let go at once, its descriptor kept: left alive it would reap the
+    process itself (`isalive`) and kill it when collected, and both are the fleet's to do."""
+    stderr_read, stderr_write = os.pipe()
+
+    def prepare_child() -> None:  # in the child, after ptyprocess put the pty on 0, 1 and 2
+        os.dup2(stderr_write, 2)
+        os.close(stderr_write)
+        attributes = termios.tcgetattr(0)
+        attributes[1] &= ~termios.ONLCR  # oflag: `\n` stays `\n` (QEMU keeps OPOST on for a terminal)
+        termios.tcsetattr(0, termios.TCSANOW, attributes)
+
+    try:
+        process = PtyProcess.spawn(command, env=env, preexec_fn=prepare_child, pass_fds=(stderr_write,))
+    except BaseException:
+        os.close(stderr_read)
+        raise
+    finally:
+        os.close(stderr_write)
+    master = os.dup(process.fd)
+    process.fileobj.close()
+    process.closed = True  # its `__del__` must neither close nor terminate what the fleet owns
+    return process.pid, master, stderr_read
 
 
 @functools.cache

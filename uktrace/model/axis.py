@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from parsers.phases import HOST_PHASES, NESTED, PHASES
+from parsers.phases import HOST_PHASES, NESTED, OVERLAID, PHASES
 
 from .guest import Guest
 from .timeline import Phase
@@ -150,10 +150,13 @@ def place(name: str, span: Clocked, mode: AxisMode, where: Placement) -> Span | 
 
 
 def spans_of(phases: Iterable[Phase], mode: AxisMode = AxisMode.HOST, where: Placement = Placement()) -> list[Span]:
-    """Every top-level phase the axis of `mode` can show, in the order given."""
+    """Every top-level phase the axis of `mode` can show, in the order given, and the overlaid ones
+    (`ready`) after the phase they run in, so a bar paints them over its start."""
     result = []
     for phase in phases:
-        if phase.name not in NESTED:
+        if phase.name in OVERLAID and mode is AxisMode.GUEST and phase.guest_end is None:
+            continue  # ended by an unstamped line with no stamp since main began: no guest end to draw
+        if phase.name not in NESTED or phase.name in OVERLAID:
             span = place(phase.name, phase, mode, where)
             if span is not None:
                 result.append(span)

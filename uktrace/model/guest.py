@@ -6,15 +6,14 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from parsers import Record
-
+from .console_tail import ConsoleTail
 from .integrity import IntegrityWatch
+from .script import StepRun
 from .spec import GuestSpec
 from .timeline import BootTimeline, Status
 
@@ -77,7 +76,7 @@ class Guest:
     spec: GuestSpec
     argv: list[str]
     timeline: BootTimeline
-    records: deque[Record] = field(default_factory=lambda: deque(maxlen=CONSOLE_TAIL))
+    records: ConsoleTail = field(default_factory=lambda: ConsoleTail(CONSOLE_TAIL))
     received: int = 0
     """Console bytes received."""
     stderr_tail: bytearray = field(default_factory=bytearray)
@@ -117,6 +116,8 @@ class Guest:
     """The cluster node it runs on (`--cluster ray:...`); None on this host."""
     stream: dict[str, Any] | None = None
     """On a cluster: what its node's stream proved (events, numbers missing, why it was lost)."""
+    script: list[StepRun] = field(default_factory=list)
+    """The console script's steps and what each did (`--expect/--send`), in order."""
 
     @property
     def name(self) -> str:

@@ -60,4 +60,13 @@ def timeline_dict(timeline: BootTimeline) -> dict[str, Any]:
         "calls": [call_dict(call) for call in timeline.calls()],
         "lines": timeline.lines,
         "unrecognised": timeline.unrecognised,
+        "ready": ready_dict(timeline),
     }
+
+
+def ready_dict(timeline: BootTimeline) -> dict[str, Any] | None:
+    """`--ready REGEX`: the pattern, the line that matched (the phase `ready` has the times), and
+    why there is none (`not ready: exited first`); None without a pattern."""
+    if timeline.ready is None:
+        return None
+    return {"regex": timeline.ready, "line": timeline.ready_line, "not_ready": timeline.not_ready}

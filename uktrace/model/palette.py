@@ -7,7 +7,9 @@ test, an SVG and any terminal theme.
 Every colour comes from a palette designed for colour-blind readers: Okabe & Ito's (Color
 Universal Design, 2008; `oi`) and Paul Tol's qualitative schemes (personal.sron.nl/~pault, 2021:
 `bright`, `vibrant`, `muted`, `light`). Fourteen phases are more than any one of them holds (Tol's
-largest has nine), so fourteen of their colours were picked, and placed in boot order, for:
+largest has nine), so fourteen of their colours were picked, and placed in boot order (`ready`, drawn
+over the start of main, is the one colour searched for in the sRGB cube: none of theirs left
+passed), for:
 * neighbours that contrast: every two phases that meet in a bar differ by at least 25 CIEDE2000
   units for normal vision and under simulated deuteranopia and protanopia (the red-green
   deficiencies, ~8 % of men); tritanopia (~0.01 %) keeps most boundaries, not all;
@@ -34,6 +36,7 @@ PHASE_COLOURS: dict[str, str] = {
     "9p_handshake": "#d55e00",  # Okabe-Ito vermillion
     "banner": "#99ddff",  # Tol light cyan
     "main": "#009e73",  # Okabe-Ito bluish green
+    "ready": "#5555bb",  # blue-violet, found by search: no palette colour met the measures over main
     "exit": "#33bbee",  # Tol vibrant cyan
 }
 """Colour of each canonical phase (`parsers.phases.PHASES`). A phase added to the engine without a

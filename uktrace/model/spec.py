@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .script import Step
+
 DEFAULT_QEMU = "qemu-system-x86_64"
 
 
@@ -36,3 +38,9 @@ class GuestSpec:
     """Start paused (`-S`) with a QMP monitor here; the fleet releases the guest with `cont`."""
     command: tuple[str, ...] | None = None
     """`--cmd`: run this launcher (kraft, firecracker, a script) instead of building a QEMU line."""
+    ready: str | None = None
+    """`--ready REGEX`: the application's ready line, which ends the `ready` phase."""
+    tty: bool = False
+    """`--tty`: start the `--cmd` launcher on a terminal (`launch.process`), for launchers that need one."""
+    script: tuple[Step, ...] = ()
+    """`--expect/--send`, `--script FILE`: a conversation with the console (`launch.script`)."""

@@ -18,11 +18,19 @@ line, or when its table is done: any other marker of its own phase (boot.c's lin
 loops: `Found N library args`, `Constructor table at`, `Calling main(`), a marker of a later phase
 that no function of the table runs (init functions probe buses and mount the root: `bus_probe`,
 `mount` and the 9P handshake happen inside them), the init error line, or the end of the boot.
+
+With a `ready` pattern (`--ready REGEX`), the `ready` phase runs inside main: from main's start
+(`Calling main(`, or the end of the banner) to the first guest line after it that the pattern finds
+(`re.search` on the decoded line). Its guest end is that line's own stamp; an application's line has
+none, so then the latest stamp, if one came after main started (a lower bound, as for the banner),
+else no guest end and the phase is read on the host clock: never a 0 ms that only means "no stamp".
+A guest that ends before the line is `not_ready` (`not ready: exited first`).
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -39,6 +47,8 @@ _SEVERE = frozenset({"Warn", "ERR", "CRIT"})
 _INSIDE_CALLS = {"init_table": frozenset({"bus_probe", "mount", "9p_handshake"})}
 """Phases that run inside a function of a table: their markers do not end the call."""
 _NOTHING_INSIDE: frozenset[str] = frozenset()
+_READY_KINDS = frozenset({Kind.PRINTK, Kind.BANNER, Kind.APP, Kind.OTHER})
+"""Lines the guest printed (not the firmware's, not the launcher's): where a ready line can be."""
 _PRINTED_PER_CALL = 16
 """Caller addresses kept per call as library evidence (the first ones tell; a probe prints many)."""
 MAX_CALLS = 1024
@@ -63,6 +73,15 @@ class Status(str, Enum):
     @property
     def finished(self) -> bool:
         return self not in (Status.BOOTING, Status.RUNNING)
+
+
+_NOT_READY = {
+    Status.EXITED: "exited first",
+    Status.CRASHED: "crashed first",
+    Status.FAILED: "failed first",
+    Status.TIMEOUT: "timed out first",
+    Status.STOPPED: "stopped first",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +197,10 @@ class BootTimeline:
     first_byte_ns: int | None = None
     first_guest_ns: int | None = None
     exit_ns: int | None = None
+    ready: str | None = None
+    """`--ready REGEX`: the application's ready line ends the `ready` phase (see the module docstring)."""
+    ready_line: str | None = None
+    """The line that made the guest ready, once one did."""
     symbols: SymbolTable | None = field(default=None, repr=False, compare=False)
     """The kernel's symbols, set by whoever knows the kernel: `calls()` names functions with them."""
     libraries: set[str] = field(default_factory=set, repr=False)
@@ -193,6 +216,12 @@ class BootTimeline:
     """The call in progress."""
     _call_inside: frozenset[str] = _NOTHING_INSIDE
     """The phases that run inside the call in progress (`_INSIDE_CALLS`)."""
+    _ready_re: re.Pattern[str] | None = field(default=None, repr=False)
+    _stamped_seq: int = -1
+    """`lines` when the latest guest stamp was read."""
+
+    def __post_init__(self) -> None:
+        self._ready_re = re.compile(self.ready) if self.ready is not None else None
 
     # -- host events ---------------------------------------------------------------------------
 
@@ -264,6 +293,8 @@ class BootTimeline:
         if record.timestamp is not None and (self._guest_now is None or record.timestamp > self._guest_now):
             # monotonic guest clock: a reboot (or a glued second boot) cannot move time back
             self._guest_now = record.timestamp
+        if record.timestamp is not None:
+            self._stamped_seq = self.lines
         if self._after_banner and kind != Kind.BANNER:
             # Unikraft prints the banner right before main: without Info lines, what follows is main
             self._after_banner = False
@@ -289,6 +320,30 @@ class BootTimeline:
                 self._outcome(record)
         elif kind == Kind.VMM:
             self._outcome(record)
+        if self._ready_re is not None and self.ready_line is None and kind in _READY_KINDS:
+            self._look_for_ready(self._ready_re, record)
+
+    def _look_for_ready(self, pattern: re.Pattern[str], record: Record) -> None:
+        """At the ready line, the `ready` phase spans main's start to here (see the module docstring)."""
+        if "main" not in self._spans or not pattern.search(record.text):
+            return
+        start = self._spans["main"].start
+        if record.timestamp is not None:
+            guest = self._guest_now
+        elif self._stamped_seq > start.seq:
+            guest = self._guest_now  # a later stamp than main's start: a lower bound
+        else:
+            guest = None
+        self.ready_line = record.text
+        self._spans["ready"] = _Span("ready", start, _Edge(guest, self._host_now, self.lines))
+
+    @property
+    def not_ready(self) -> str | None:
+        """`not ready: exited first` (crashed, failed, timed out, stopped) for a guest that was to
+        print a ready line and ended without one; None otherwise."""
+        if self._ready_re is None or self.ready_line is not None or not self.status.finished:
+            return None
+        return f"not ready: {_NOT_READY.get(self.status, 'ended first')}"
 
     def _printk(self, record: Record) -> None:
         level = record.level or ""

@@ -18,11 +18,14 @@ class LogError(Exception):
     """A log that cannot be read; the message is meant for the user."""
 
 
-def trace_log(path: Path, name: str | None = None, kernel: Path | None = None) -> BootTimeline:
+def trace_log(
+    path: Path, name: str | None = None, kernel: Path | None = None, ready: str | None = None
+) -> BootTimeline:
     """Parse a whole console log into a finished timeline (guest clock only); `-` reads standard
-    input (`kraft run ... | uktrace parse -`); with the `kernel` image, a crash is located by symbol."""
+    input (`kraft run ... | uktrace parse -`); with the `kernel` image, a crash is located by symbol;
+    with `ready` (a checked regex), the `ready` phase ends at the first line after main it finds."""
     stdin = str(path) == "-"
-    timeline = BootTimeline(name=name or ("stdin" if stdin else path.name), source=str(path))
+    timeline = BootTimeline(name=name or ("stdin" if stdin else path.name), source=str(path), ready=ready)
     parser = ConsoleParser()
     critical: deque[Record] = deque(maxlen=64)  # a register dump is all a crash location needs
     try:

@@ -7,10 +7,12 @@ right before it is deleted, so what goes is a uktrace recording at that moment.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from .inventory import Recording, read_recording
 from .record import RecordingError
@@ -52,10 +54,18 @@ def choose(candidates: Sequence[Recording], *, older_than: float | None, keep: i
     return Choice([r for r in chosen if not r.in_progress], [r for r in chosen if r.in_progress])
 
 
-def delete(recording: Recording) -> None:
-    """Delete one recording, after reading its marker again (links inside are removed, never followed)."""
+def busy(recording: Recording, closed: Collection[Path] = ()) -> bool:
+    """Whether a uktrace still records (or shows) it. `closed`: recordings this very process
+    recorded and has finished with (the home screen's runs, once it is back home): its pid
+    lives on, but nothing writes there any more."""
+    return recording.in_progress and not (recording.recorder == os.getpid() and recording.path in closed)
+
+
+def delete(recording: Recording, closed: Collection[Path] = ()) -> None:
+    """Delete one recording, after reading its marker again (links inside are removed, never
+    followed); `closed` as for `busy`."""
     again = read_recording(recording.path)
-    if again.in_progress:
+    if busy(again, closed):
         raise PruneError(f"{recording.path}: still being recorded by uktrace (pid {again.recorder}); left alone")
     try:
         shutil.rmtree(recording.path)

@@ -19,6 +19,7 @@ from parsers import ConsoleParser
 from ..kernel.symbols import Symbols, locate_crash
 from ..model.guest import CpuMark, Guest
 from ..model.integrity import check_integrity
+from ..model.script import recorded_runs
 from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Crash, Status
 from .record import RecordedGuest
@@ -43,14 +44,16 @@ def new_guest(index: int, recorded: RecordedGuest, symbols: Symbols | None) -> G
     """The guest as a live run starts it, before anything happened."""
     meta = recorded.meta
     host = meta.get("host", {})
+    ready = meta.get("ready") if isinstance(meta.get("ready"), str) else None  # `--ready`, as the run had it
     spec = GuestSpec(
         name=recorded.name,
         kernel=Path(meta.get("kernel", "?")),
         accel=host.get("accel", "?"),
         fs=Path(meta["fs"]) if meta.get("fs") else None,
+        ready=ready,
     )
     # the source a live run gives its timelines: the kernel as it was named then
-    timeline = BootTimeline(recorded.name, source=meta.get("kernel", "?"))
+    timeline = BootTimeline(recorded.name, source=meta.get("kernel", "?"), ready=ready)
     timeline.symbols = symbols  # names its boot functions, as the live run did
     guest = Guest(index, spec, list(meta.get("argv", [])), timeline)
     guest.recording = recorded.directory
@@ -211,6 +214,7 @@ class GuestTape:
         ]
         guest.cpu_total_ns = host.get("cpu_total_ns")
         guest.stderr_tail = bytearray(self._stderr)
+        guest.script = recorded_runs(self.recorded.meta.get("script"), guest.spawn_ns)  # how the live run's went
         if exit_ns is not None:
             timeline.process_exited(exit_ns)
         settle(guest, self.recorded.meta)

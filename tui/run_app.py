@@ -1,0 +1,26 @@
+"""The run views as `uktrace run`, `demo`, `replay` and `bench` open them, with `h` for home:
+the run is stopped as `q` stops it, its tables are printed as usual, then the home screen opens
+(`tui.cli`), so a run started from a shell leads to the same place as `uktrace` alone."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+
+from .app import UktraceApp
+
+
+class RunApp(UktraceApp):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # the footer is full at 120 columns: `h` takes the place of ctrl+s there (`?` lists both)
+        Binding("ctrl+s", "save_svg", "SVG", show=False),
+        Binding("h", "home", "Home"),
+    ]
+
+    home_requested = False
+    """Set by `h`: the command line opens the home screen once this run has ended."""
+
+    async def action_home(self) -> None:
+        type(self).home_requested = True  # outlives the app: the command line reads it after the run
+        await self.action_quit()  # a bench's cell: `q` stops the whole bench, so does `h`

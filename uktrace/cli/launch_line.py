@@ -1,0 +1,107 @@
+"""The home screen's launch form as a command line: what the user chose, the `uktrace run` (or
+`bench`) argv it means, shown so it can be repeated in a script, and parsed by the very parser
+the command line uses, so the form and the shell accept and refuse the same things.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import shlex
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..launch.options import LaunchError
+from ..recording.record import recordings_base
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchChoice:
+    """The form's fields, as typed (text), before any check."""
+
+    mode: str = "run"
+    """`run` or `bench`."""
+    kernel: str | None = None
+    """A kernel file or kraft project directory; None: the built-in test guest."""
+    guests: str = "1"
+    """`run`: how many guests (`-n`); `bench`: the concurrency list (`--concurrency 1,4`)."""
+    jobs: str = ""
+    fs: str = ""
+    fs_mode: str = ""
+    """`shared` or `independent` (run); both, comma-separated, for a bench; empty: the default."""
+    accel: str = "tcg"
+    memory: str = "64M"
+    append: str = ""
+    ready: str = ""
+    """`--ready REGEX`: the application's ready line (empty: boot ends at main)."""
+    timeout: str = "60"
+    out: str = ""
+    """A bench's `--out`; empty: a new directory in the recordings directory, named by the time."""
+    more: str = ""
+    """Any other options, as typed on a shell (`--no-gate --cpu max`): room for what the form has no field for."""
+
+    def argv(self) -> list[str]:
+        """The arguments after `uktrace`, defaults left out; raises LaunchError for text that is
+        not a command line (an unclosed quote in `more`)."""
+        argv = [self.mode]
+        if self.kernel:
+            argv.append(self.kernel)
+        guests = self.guests.strip()
+        if self.mode == "bench":
+            argv += ["--concurrency", guests or "1"]
+        elif guests and guests != "1":
+            argv += ["-n", guests]
+        if self.mode == "run" and self.jobs.strip():
+            argv += ["-j", self.jobs.strip()]
+        if self.fs.strip():
+            argv += ["--fs", self.fs.strip()]
+        if self.fs_mode.strip():
+            argv += ["--fs-mode", self.fs_mode.strip()]
+        if self.accel and self.accel != "tcg":
+            argv += ["--accel", self.accel]
+        if self.memory.strip() and self.memory.strip() != "64M":
+            argv += ["--mem", self.memory.strip()]
+        if self.append.strip():
+            argv += ["--append", self.append.strip()]
+        if self.ready.strip():
+            argv += ["--ready", self.ready.strip()]
+        if self.timeout.strip() and self.timeout.strip() not in ("60", "60.0"):
+            argv += ["--timeout", self.timeout.strip()]
+        if self.mode == "bench":
+            argv += ["--out", self.out or str(default_bench_out())]
+        try:
+            argv += shlex.split(self.more)
+        except ValueError as error:
+            raise LaunchError(f"other options: {error}") from None
+        return argv
+
+
+def default_bench_out() -> Path:
+    """A bench launched from home writes beside the runs, so the home screen lists it too."""
+    return recordings_base() / time.strftime("bench-%Y%m%d-%H%M%S")
+
+
+def shell_line(argv: list[str]) -> str:
+    """`uktrace run -n 4 --append 'uktrace.era=0.17'`: ready to paste into a shell."""
+    return shlex.join(["uktrace", *argv])
+
+
+def parse_launch(argv: list[str], parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """`argv` through the command line's own parser (`main.build_parser()`); a mistake becomes
+    LaunchError with argparse's message instead of an exit."""
+    errors = io.StringIO()
+    extra: list[str] = []
+    if "--" in argv:
+        split = argv.index("--")
+        argv, extra = argv[:split], argv[split + 1 :]
+    try:
+        with contextlib.redirect_stderr(errors), contextlib.redirect_stdout(io.StringIO()):
+            args = parser.parse_args(argv)
+    except SystemExit:
+        lines = [line for line in errors.getvalue().splitlines() if line.strip()]
+        message = lines[-1] if lines else "not a valid command line"
+        raise LaunchError(message.split(": error: ", 1)[-1]) from None
+    args.extra = tuple(extra)
+    return args
