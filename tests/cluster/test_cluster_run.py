@@ -81,6 +81,22 @@ def test_kill_9_of_the_client_leaves_no_qemu(ray_cluster: LocalRayCluster, tmp_p
     assert _wait_for(0, record, 15) == []
 
 
+def test_a_console_conversation_and_ready_line_across_the_cluster(ray_cluster: LocalRayCluster, tmp_path: Path) -> None:
+    """`--expect/--send` types into QEMUs on other nodes; `--ready` reads their streamed consoles."""
+    result, process = run_json(
+        "--cluster", f"ray:{ray_cluster.address}", "-n", "3",
+        "--append", "uktrace.era=0.10 uktrace.serve=150", "--ready", "Listening on",
+        "--expect", "Listening", "--send", "hello there", "--expect", "echo: hello there", "--send", "quit",
+        "--record", str(tmp_path / "run"),
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    assert {guest["host"]["node"] for guest in result["guests"]} == {node.ip for node in ray_cluster.nodes[:3]}
+    for guest in result["guests"]:
+        assert guest["status"] == "exited" and guest["exit_code"] == 0, guest["crash"]
+        assert [step["outcome"] for step in guest["script"]] == ["matched, sent", "matched, sent"]
+        assert guest["ready"]["line"] == "Listening on port 8080" and guest["times"]["ready"] is not None
+
+
 def test_per_node_fills_nodes_in_order(ray_cluster: LocalRayCluster, tmp_path: Path) -> None:
     result, process = run_json(
         "--cluster", f"ray:{ray_cluster.address}", "-n", "4", "--per-node", "2", "--record", str(tmp_path / "run")
