@@ -152,8 +152,9 @@ class RayLauncher:
         self.released: list[int] = []
         """Each gated guest's `cont` on its node, on this host's clock: the start spread across nodes."""
         self.processes: list[RemoteGuestProcess] = []
-        self._tasks: set[asyncio.Future[None]] = set()
         """Every guest started (for latency and loss figures)."""
+        self._tasks: set[asyncio.Future[None]] = set()
+        """Answers to gate releases being awaited (kept referenced until done)."""
 
     # -- set-up -----------------------------------------------------------------------------------------
 
