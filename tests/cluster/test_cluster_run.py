@@ -115,11 +115,14 @@ def test_cluster_check_lists_every_node_with_its_qemu(ray_cluster: LocalRayClust
     assert "ok: 3 node(s), 24 free slots" in result.stdout
 
 
-def test_no_cluster_at_the_address_is_one_line_and_status_2(tmp_path: Path) -> None:
+def test_no_cluster_at_the_address_or_no_qemu_on_a_node_is_one_line_and_status_2(
+    ray_cluster: LocalRayCluster, tmp_path: Path
+) -> None:
     for command in (
         ["run", "--cluster", "ray:127.0.0.2:1", "--record", str(tmp_path / "run")],
         ["cluster", "check", "ray:127.0.0.2:1"],
         ["run", "--cluster", "ray:nowhere"],
+        ["run", "--cluster", f"ray:{ray_cluster.address}", "--qemu", "no-such-qemu", "--record", str(tmp_path / "q")],
     ):
         result = uktrace(*command)
         assert result.returncode == 2, result.stderr

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy
 
-from ...model.spec import GuestSpec
+from ...model.spec import DEFAULT_QEMU, GuestSpec
 from .address import ClusterAddress, ClusterError, check_reachable
 from .host import ARRIVED, GuestHost
 from .remote import RemoteGuestProcess
@@ -175,13 +175,13 @@ class RayLauncher:
             for node, share in zip(available, shares, strict=True)
             if share > 0
         ]
-        self._start_actors()
+        self._start_actors(next((spec.qemu for spec in specs if spec.command is None), DEFAULT_QEMU))
         for spec in specs:
             if spec.command is None and spec.kernel not in self._kernels:
                 data = spec.kernel.read_bytes()
                 self._kernels[spec.kernel] = (hashlib.sha256(data).hexdigest(), [ray.put(data)])
 
-    def _start_actors(self) -> None:
+    def _start_actors(self, qemu: str) -> None:
         ray = self._ray
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
@@ -193,7 +193,7 @@ class RayLauncher:
                 scheduling_strategy=NodeAffinitySchedulingStrategy(node.node_id, soft=False),
                 max_concurrency=100_000,
             ).remote()
-        hellos = [node.actor.hello.remote() for node in self.nodes]
+        hellos = [node.actor.hello.remote(qemu) for node in self.nodes]
         ready, _ = ray.wait(hellos, num_returns=len(hellos), timeout=ACTOR_START_S)
         if len(ready) < len(hellos):
             stuck = [node.address for node, ref in zip(self.nodes, hellos, strict=True) if ref not in ready]
@@ -204,7 +204,7 @@ class RayLauncher:
         for node, facts in zip(self.nodes, ray.get(hellos), strict=True):
             node.facts = facts
             if facts["qemu"] is None:
-                raise ClusterError(f"node {node.address}: qemu-system-x86_64 not found (install qemu-system-x86)")
+                raise ClusterError(f"node {node.address}: {Path(qemu).name} not found there (install qemu-system-x86)")
             node.offset_ns, node.rtt_ns = measure_offset(ray, node.actor)
 
     # -- running ----------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ... import __version__
-from ...model.spec import GuestSpec
+from ...model.spec import DEFAULT_QEMU, GuestSpec
 from ..fleet import COALESCE_S, SOCKET_PATH_MAX
 from ..process import SETPRIV, GuestProcess
 from ..qemu import qemu_argv
@@ -63,9 +63,10 @@ class GuestHost:
         self._dir = scratch_directory()
         """Kernels shipped from the client and QMP sockets: short enough for a socket's path."""
 
-    async def hello(self) -> dict[str, Any]:
-        """What `cluster check` and the client's start-up check need to know about this node."""
-        qemu = shutil.which("qemu-system-x86_64")
+    async def hello(self, qemu_name: str = DEFAULT_QEMU) -> dict[str, Any]:
+        """What `cluster check` and the client's start-up check need to know about this node
+        (`qemu_name`: the `--qemu` asked for; as a path, or by its name on this node's PATH)."""
+        qemu = shutil.which(qemu_name) or shutil.which(Path(qemu_name).name)
         version = None
         if qemu is not None:
             loop = asyncio.get_running_loop()
