@@ -310,7 +310,8 @@ def test_a_recording_is_replayed() -> None:
     samples = load(RECORDINGS / "shared-8")
     assert (samples.kind, list(samples.cells), samples.guests) == ("recording", [RUN_CELL], 8)
     cell = samples.cells[RUN_CELL]
-    assert len(cell.values["mount"]) == 8 and cell.clocks["mount"] == Counter(guest=8)
+    # 5 of its 8 guests calibrated their TSC 1.4-1.7x too high (`frequency estimate is`): corrected
+    assert len(cell.values["mount"]) == 8 and cell.clocks["mount"] == Counter({"guest": 3, "guest (corrected)": 5})
     assert cell.clocks["total"] == Counter(host=8)
     crashed = load(RECORDINGS / "crash-3").cells[RUN_CELL]
     assert crashed.statuses == Counter(crashed=3)

@@ -16,8 +16,11 @@ from dataclasses import asdict, dataclass
 
 from parsers.phases import PHASES
 
+from ..model.clock_rate import CORRECTED
 from ..model.timeline import BootTimeline
 
+PART_CORRECTED = "guest (part corrected)"
+"""A distribution over guests of which some had a skewed clock, corrected, and some not."""
 FIGURES = ("boot", "mount", "main", "ready", "total")
 """The figures users compare per guest (`ready` only with `--ready REGEX`)."""
 
@@ -68,9 +71,14 @@ def distribution(values: Iterable[float | None], clocks: Iterable[str] = ()) -> 
 
 
 def clock_label(clocks: Iterable[str]) -> str | None:
-    """`guest`, `host`, `guest+host` (mixed), or None when nothing was measured."""
-    seen = sorted(set(clocks))
-    return "+".join(seen) if seen else None
+    """`guest`, `host`, `guest+host` (mixed), `guest (corrected)` (every guest clock was skewed and
+    its figures divided by its rate, `model.clock_rate`), `guest (part corrected)` (some were), or
+    None when nothing was measured."""
+    seen = set(clocks)
+    if "guest" in seen and CORRECTED in seen:
+        seen -= {"guest", CORRECTED}
+        seen.add(PART_CORRECTED)
+    return "+".join(sorted(seen)) if seen else None
 
 
 def median_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float] | None:

@@ -1,0 +1,164 @@
+"""The guest clock's rate against the host's, on the bundled recordings (real test guests on this
+2-core machine, TCG): which guests calibrated their TSC wrong, by how much, and how their
+guest-clock figures are corrected. The estimates each guest printed are in its console
+(`grep -ah "frequency estimate" tests/data/recordings/*/guest-*/console.raw`)."""
+
+from __future__ import annotations
+
+import random
+
+import anyio
+import pytest
+
+from parsers import ConsoleParser
+from parsers.clock import tsc_estimate_hz
+from tests.conftest import DATA, log
+from uktrace.model.clock_rate import (
+    CORRECTED,
+    MAX_POINTS,
+    ClockReference,
+    ClockSamples,
+    RateFit,
+    assess,
+    fit_rate,
+    slowdown_text,
+)
+from uktrace.model.json_shape import timeline_dict
+from uktrace.model.timeline import BootTimeline
+from uktrace.recording.logs import trace_log
+from uktrace.recording.replay import ReplayFleet
+
+RECORDINGS = DATA / "recordings"
+
+
+def replayed(name: str) -> ReplayFleet:
+    fleet = ReplayFleet(RECORDINGS / name, speed=0)
+    anyio.run(fleet.run)
+    return fleet
+
+
+def test_the_calibration_line_gives_the_estimate() -> None:
+    assert tsc_estimate_hz("Clock source: TSC, frequency estimate is 3880527560 Hz") == 3880527560
+    assert tsc_estimate_hz("Clock source: TSC, frequency estimate is 0 Hz") is None
+    assert tsc_estimate_hz("Calibrating TSC clock against i8254 timer") is None
+
+
+def test_shared_8_five_guests_calibrated_their_tsc_too_high_and_are_corrected() -> None:
+    fleet = replayed("shared-8")
+    clocks = {g.name: g.timeline.guest_clock() for g in fleet.guests}
+    estimates = {name: clock.tsc_estimate_hz for name, clock in clocks.items()}
+    # what the consoles printed: three near the host's TSC, five 1.4-1.6x above it
+    assert sorted(e for e in estimates.values() if e is not None)[:3] == [2456867840, 2462624360, 2464852880]
+    reference = next(iter(clocks.values())).reference
+    assert reference is not None and reference.guests == 8
+    # every guest's fit times its estimate gives one frequency: the host's TSC, which none printed
+    assert 2.40e9 < reference.low_hz <= reference.hz <= reference.high_hz < 2.50e9
+    skewed = sorted(name for name, clock in clocks.items() if clock.skewed)
+    assert skewed == ["guest-1", "guest-2", "guest-5", "guest-6", "guest-7"]
+    for clock in clocks.values():
+        assert clock.source == "tsc" and clock.rate is not None and clock.tsc_estimate_hz is not None
+        assert clock.rate == pytest.approx(reference.hz / clock.tsc_estimate_hz)
+        if clock.skewed:
+            assert 0.55 < clock.rate < 0.75 and clock.tsc_estimate_hz > 3.4e9
+        else:  # within 10 %: left as printed, never relabelled
+            assert abs(clock.rate - 1) <= 0.10 and clock.correction is None
+        # each guest's own stamps against the host's say the same within 10 %
+        assert clock.fit is not None and clock.fit.rate == pytest.approx(clock.rate, rel=0.10)
+
+
+def test_a_skewed_guest_s_figures_are_divided_by_its_rate_and_say_so() -> None:
+    fleet = replayed("shared-8")
+    guest = next(g for g in fleet.guests if g.name == "guest-1")
+    clock = guest.timeline.guest_clock()
+    assert clock.correction is not None
+    mount = guest.timeline.phase("mount")
+    assert mount is not None and mount.guest_duration is not None and mount.duration is not None
+    assert mount.clock == CORRECTED
+    assert mount.duration == pytest.approx(mount.guest_duration / clock.correction)
+    calls = [c for c in guest.timeline.calls() if c.clock == CORRECTED]
+    assert calls and all(
+        c.duration == pytest.approx((c.guest_end - c.guest_start) / clock.correction)  # type: ignore[operator]
+        for c in calls
+    )
+    entry = timeline_dict(guest.timeline)
+    assert entry["guest_clock"]["skewed"] is True and entry["guest_clock"]["corrected"] is True
+    # the stamps as printed stay in `guest`; start/end are on the corrected clock
+    json_mount = next(p for p in entry["phases"] if p["name"] == "mount")
+    assert json_mount["guest"]["start"] == round(mount.guest_start or 0, 6)
+    assert json_mount["start"] == pytest.approx((mount.guest_start or 0) / clock.correction, abs=1e-6)
+
+
+def test_crash_3_without_a_precise_fit_a_guest_s_own_fit_still_finds_its_skew() -> None:
+    fleet = replayed("crash-3")
+    clocks = {g.name: g.timeline.guest_clock() for g in fleet.guests}
+    # three short boots (10-26 ms stamped): no fit within 5 %, so no pooled frequency
+    assert all(clock.reference is None for clock in clocks.values())
+    slow = clocks["guest-3"]  # printed 2.91 GHz where its neighbours printed 2.46
+    assert slow.source == "fit" and slow.skewed and slow.rate is not None and slow.rate < 0.9
+    assert slow.high is not None and slow.high < 1
+    assert not clocks["guest-1"].skewed  # 2.46 GHz: right
+    assert clocks["guest-2"].rate is None and clocks["guest-2"].skewed is None  # its fit is too loose
+
+
+def test_reading_order_never_changes_a_guest_s_clock() -> None:
+    forwards = [timeline_dict(g.timeline)["guest_clock"] for g in replayed("shared-8").guests]
+    backwards = [timeline_dict(g.timeline)["guest_clock"] for g in reversed(replayed("shared-8").guests)]
+    assert forwards == list(reversed(backwards))
+
+
+def test_seeking_back_and_forth_ends_where_playing_straight_does() -> None:
+    straight = [timeline_dict(g.timeline)["guest_clock"] for g in replayed("shared-8").guests]
+    fleet = ReplayFleet(RECORDINGS / "shared-8", speed=0)
+    end = fleet.playback.end
+    fleet.seek(end)
+    assert [timeline_dict(g.timeline)["guest_clock"] for g in fleet.guests] == straight
+    fleet.seek(fleet.playback.start + (end - fleet.playback.start) // 3)
+    assert [timeline_dict(g.timeline)["guest_clock"] for g in fleet.guests] != straight
+    fleet.seek(end)
+    assert [timeline_dict(g.timeline)["guest_clock"] for g in fleet.guests] == straight
+
+
+def test_a_saved_log_has_an_estimate_but_no_rate() -> None:
+    timeline = trace_log(log("001"))
+    clock = timeline.guest_clock()
+    assert clock.rate is None and clock.skewed is None and clock.correction is None
+    assert all(p.clock != CORRECTED for p in timeline.phases())
+
+
+def test_a_console_without_host_times_fits_nothing() -> None:
+    raw = (RECORDINGS / "shared-8" / "guest-1" / "console.raw").read_bytes()
+    timeline = BootTimeline("g")
+    for record in ConsoleParser().feed(raw):
+        timeline.consume(record)
+    timeline.finish()
+    assert timeline.tsc_estimate_hz == 3880527560
+    assert timeline.clock_fit() is None and timeline.guest_clock().rate is None
+
+
+def test_the_fit_sees_through_one_sided_lag_and_lumped_reads() -> None:
+    rng = random.Random(7)
+    samples = ClockSamples()
+    rate = 0.05  # 20x slow
+    host_ns = 0
+    for line in range(2000):
+        emitted_ns = line * 2_000_000  # a line every 2 ms of host time
+        host_ns = max(host_ns, emitted_ns + int(rng.expovariate(1 / 50e6)))  # read up to ~0.2 s late, lumped
+        samples.add(host_ns - host_ns % 20_000_000, emitted_ns / 1e9 * rate)
+    assert len(samples.points) <= MAX_POINTS + 1
+    fit = fit_rate(samples.points)
+    assert fit is not None and fit.low <= fit.rate <= fit.high
+    assert fit.rate == pytest.approx(rate, rel=0.05)
+    clock = assess(None, fit, None)
+    assert clock.skewed and slowdown_text(clock.rate or 1) == "20.0x slow"
+
+
+def test_a_clock_within_ten_percent_or_with_1_in_its_interval_is_not_skewed() -> None:
+    def fit(rate: float, low: float, high: float) -> RateFit:
+        return RateFit(rate, low, high, 10, 1.0)
+
+    assert assess(None, fit(0.95, 0.94, 0.96), None).skewed is False
+    assert assess(None, fit(0.85, 0.84, 0.86), None).skewed is True
+    assert assess(None, fit(0.85, 0.80, 0.90), None).skewed is True
+    assert assess(None, fit(0.5, 0.1, 0.9), None).rate is None  # too loose to say anything
+    reference = ClockReference()
+    assert reference.reference() is None
