@@ -27,7 +27,7 @@ from textual.widgets import Footer, Input, Static
 
 from parsers.phases import HOST_PHASES, NESTED
 from uktrace.analysis.naming import guest_symbols
-from uktrace.cli.report import format_seconds, stall_note, status_text
+from uktrace.cli.report import format_seconds, guest_clock_line, stall_note, status_text
 from uktrace.kernel.symbols import Symbols
 from uktrace.model.axis import (
     WHOLE_BOOT,
@@ -91,6 +91,10 @@ def info_text(guest: Guest, now: int) -> Text:
     ready = ready_text(timeline)
     if ready is not None:
         text.append("\n").append(ready)
+    if timeline.guest_clock().skewed:  # a clock within 10 % of the host's is not worth a line here
+        clock = guest_clock_line(timeline)
+        if clock is not None:
+            text.append("\n").append(clock)
     for line in script_lines(guest, now):
         text.append("\n").append(line)
     stall = stall_note(guest, now) if guest.running else None
