@@ -21,6 +21,8 @@ from uktrace.model.clock_rate import (
     RateFit,
     assess,
     fit_rate,
+    median_bounds,
+    pooled,
     slowdown_text,
 )
 from uktrace.model.json_shape import timeline_dict
@@ -52,7 +54,9 @@ def test_shared_8_five_guests_calibrated_their_tsc_too_high_and_are_corrected() 
     reference = next(iter(clocks.values())).reference
     assert reference is not None and reference.guests == 8
     # every guest's fit times its estimate gives one frequency: the host's TSC, which none printed
-    assert 2.40e9 < reference.low_hz <= reference.hz <= reference.high_hz < 2.50e9
+    # (2.444 GHz; 8 guests: the median's interval is their whole range, 2.38-2.45 GHz)
+    assert 2.35e9 < reference.low_hz <= reference.hz <= reference.high_hz < 2.50e9
+    assert reference.hz == pytest.approx(2.444e9, rel=0.005)
     skewed = sorted(name for name, clock in clocks.items() if clock.skewed)
     assert skewed == ["guest-1", "guest-2", "guest-5", "guest-6", "guest-7"]
     for clock in clocks.values():
@@ -60,8 +64,8 @@ def test_shared_8_five_guests_calibrated_their_tsc_too_high_and_are_corrected() 
         assert clock.rate == pytest.approx(reference.hz / clock.tsc_estimate_hz)
         if clock.skewed:
             assert 0.55 < clock.rate < 0.75 and clock.tsc_estimate_hz > 3.4e9
-        else:  # within 10 %: left as printed, never relabelled
-            assert abs(clock.rate - 1) <= 0.10 and clock.correction is None
+        else:  # within 5 % (2.46 GHz estimates: 0.6 % off): left as printed, never relabelled
+            assert abs(clock.rate - 1) <= 0.05 and clock.correction is None
         # each guest's own stamps against the host's say the same within 10 %
         assert clock.fit is not None and clock.fit.rate == pytest.approx(clock.rate, rel=0.10)
 
@@ -152,13 +156,27 @@ def test_the_fit_sees_through_one_sided_lag_and_lumped_reads() -> None:
     assert clock.skewed and slowdown_text(clock.rate or 1) == "20.0x slow"
 
 
-def test_a_clock_within_ten_percent_or_with_1_in_its_interval_is_not_skewed() -> None:
+def test_a_clock_within_five_percent_or_with_1_in_its_interval_is_not_skewed() -> None:
     def fit(rate: float, low: float, high: float) -> RateFit:
         return RateFit(rate, low, high, 10, 1.0)
 
-    assert assess(None, fit(0.95, 0.94, 0.96), None).skewed is False
-    assert assess(None, fit(0.85, 0.84, 0.86), None).skewed is True
-    assert assess(None, fit(0.85, 0.80, 0.90), None).skewed is True
+    assert assess(None, fit(0.97, 0.96, 0.98), None).skewed is False
+    assert assess(None, fit(0.92, 0.91, 0.93), None).skewed is True
+    assert assess(None, fit(0.92, 0.85, 0.99), None).skewed is True
+    assert assess(None, fit(0.93, 0.86, 1.00), None).skewed is False  # 1 is in its interval
     assert assess(None, fit(0.5, 0.1, 0.9), None).rate is None  # too loose to say anything
     reference = ClockReference()
     assert reference.reference() is None
+
+
+def test_five_loose_fits_pool_into_a_tight_frequency() -> None:
+    # the products of 10 server-mode guests (uktrace.serve=200, 10 at once): each fit's interval
+    # spanned up to ±30 %, their point estimates times the estimates 2.567-2.602 GHz
+    estimates = [3643120000, 8838981840, 3647510880, 7802241200, 7040559760, 2608329360]
+    rates = [0.711293, 0.29364, 0.703752, 0.333496, 0.366663, 0.993681]
+    fits = [(e, RateFit(r, r * 0.8, r * 1.2, 5, 0.3)) for e, r in zip(estimates, rates, strict=True)]
+    found = pooled(fits)
+    assert found is not None and found.guests == 6
+    assert 2.56e9 < found.low_hz <= found.hz <= found.high_hz < 2.61e9
+    assert pooled(fits[:4]) is None  # too few, and none within 5 % on its own
+    assert median_bounds([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]) == (2.0, 9.0)

@@ -51,9 +51,8 @@ class ClockSummary:
         if not self.known:
             return None
         if not self.skewed:
-            return f"guest clock within {TOLERANCE:.0%} of the host's on {self.known} of {self.guests} guests" + (
-                "" if self.known == self.guests else " (the others' rate unknown: figures as printed)"
-            )
+            within = f"guest clock within {TOLERANCE * 100:.0f} % of the host's on {self.known} of {self.guests} guests"
+            return within + ("" if self.known == self.guests else " (the others' rate unknown: figures as printed)")
         slow = [rate for rate in self.rates if rate < 1]
         if len(slow) == len(self.rates):
             low, high = 1 / self.rates[-1], 1 / self.rates[0]

@@ -126,7 +126,7 @@ def guest_clock_line(timeline: BootTimeline) -> Text | None:
             f"guest-clock figures corrected",
             style="yellow",
         )
-    return Text(f"guest clock: right within {TOLERANCE:.0%} ({rate})", style="dim")
+    return Text(f"guest clock: right within {TOLERANCE * 100:.0f} % ({rate})", style="dim")
 
 
 def _call_row(table: Table, call: Call) -> None:
