@@ -15,7 +15,8 @@ run line up as they really ran. A phase whose figure is on the guest clock (`arg
 is still placed there by its host edges, so the track nests and tiles; the figure the tables give
 is in `args.figure_us` (the stamps' own difference in `args.guest.duration_us`: they differ for a
 `guest (corrected)` phase, whose clock ran at a skewed rate). On the guest clock (`--clock guest`, and
-always for console logs, which have no host clock) `ts` is the printk stamp and host-only phases
+always for console logs, which have no host clock) `ts` is the printk stamp (divided by the clock's
+rate where it ran skewed, `guest_clock.corrected`) and host-only phases
 are left out. Every slice and instant names the clock of its `ts`/`dur` in `args.clock`.
 """
 
