@@ -117,14 +117,17 @@ class GuestTimes:
 
 
 def guest_times(timeline: BootTimeline, wall: float | None = None) -> GuestTimes:
-    """boot and total on the host clock (what a user waits for; the guest clock starts late),
-    mount, main and ready on their phase's clock."""
+    """boot and total on the host clock (what a user waits for; the guest clock starts late; a log
+    without a spawn: the guest's, corrected where it ran skewed), mount, main and ready on their
+    phase's clock."""
     phases = {phase.name: phase for phase in timeline.phases()}
     main = phases.get("main")
     mount = phases.get("mount")
     ready = phases.get("ready")
     host = timeline.spawn_ns is not None
-    wide = "host" if host else "guest"
+    # a log without a spawn: its own clock, divided by its rate where it ran skewed
+    rate = None if host or not phases else timeline.guest_clock().correction
+    wide = "host" if host else "guest" if rate is None else CORRECTED
     boot = None
     if main is not None:
         boot = main.host_start if host else main.guest_start
@@ -133,6 +136,9 @@ def guest_times(timeline: BootTimeline, wall: float | None = None) -> GuestTimes
         ends = [p.host_end if host else p.guest_end for p in phases.values()]
         known = [end for end in ends if end is not None]
         total = max(known) if known else None
+    if rate is not None:
+        boot = None if boot is None else boot / rate
+        total = None if total is None else total / rate
     gate = phases.get("gate")
     waited = gate.host_duration if gate is not None and gate.host_duration is not None else 0.0
     # waiting for the rest of the wave is the gate's doing, not the guest's boot
