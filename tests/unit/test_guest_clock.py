@@ -180,3 +180,12 @@ def test_five_loose_fits_pool_into_a_tight_frequency() -> None:
     assert 2.56e9 < found.low_hz <= found.hz <= found.high_hz < 2.61e9
     assert pooled(fits[:4]) is None  # too few, and none within 5 % on its own
     assert median_bounds([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]) == (2.0, 9.0)
+
+
+def test_clock_labels_read_as_words() -> None:
+    from uktrace.analysis.stats import clock_label, clock_words
+
+    assert clock_words("host") == "host clock" and clock_words("guest+host") == "guest+host clocks"
+    assert clock_words(clock_label(["guest (corrected)"]) or "") == "guest clock, corrected"
+    assert clock_label(["guest", "guest (corrected)", "host"]) == "guest (part corrected)+host"
+    assert clock_words("guest (part corrected)") == "guest clock, part corrected"

@@ -5,18 +5,12 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from uktrace.analysis.stats import clock_words
 from uktrace.cli.report import format_seconds
-from uktrace.model.clock_rate import CORRECTED
 from uktrace.model.guest import Guest
 from uktrace.model.timeline import BootTimeline
 
 from ..palette import phase_colour
-
-
-def clock_words(clock: str) -> str:
-    """`guest clock`, `host clock`, or `guest clock, corrected` for a skewed guest clock's figure
-    divided by its rate (`uktrace.model.clock_rate`)."""
-    return "guest clock, corrected" if clock == CORRECTED else f"{clock} clock"
 
 
 def ready_text(timeline: BootTimeline) -> Text | None:

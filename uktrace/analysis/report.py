@@ -15,7 +15,7 @@ from typing import Any
 from parsers.phases import HOST_PHASES, NESTED, PHASES
 
 from .guest_clock import summary_of_json
-from .stats import FIGURES, clock_label, percentile
+from .stats import FIGURES, clock_label, clock_words, percentile
 
 
 def _s(value: float | None) -> str:
@@ -120,13 +120,13 @@ def scaling_findings(pool: Pool) -> list[str]:
         if a and b:
             sentence += f" (×{b / a:.1f})"
         if growths:
-            top = [f"{name} {_s(pa)} → {_s(pb)} ({clock} clock)" for _, name, pa, pb, clock in growths[:3]]
+            top = [f"{name} {_s(pa)} → {_s(pb)} ({clock_words(clock)})" for _, name, pa, pb, clock in growths[:3]]
             sentence += "; the phases that grew most: " + ", ".join(top)
         main_a, main_b = median(pool.values(low, mode, "main")), median(pool.values(high, mode, "main"))
         mount_a, mount_b = median(pool.values(low, mode, "mount")), median(pool.values(high, mode, "mount"))
         sentence += (
-            f"; mount {_s(mount_a)} → {_s(mount_b)} ({pool.clock(high, mode, 'mount')} clock at {high}), "
-            f"main {_s(main_a)} → {_s(main_b)} ({pool.clock(high, mode, 'main')} clock at {high})."
+            f"; mount {_s(mount_a)} → {_s(mount_b)} ({clock_words(pool.clock(high, mode, 'mount'))} at {high}), "
+            f"main {_s(main_a)} → {_s(main_b)} ({clock_words(pool.clock(high, mode, 'main'))} at {high})."
         )
         lines.append(sentence)
     return lines

@@ -81,6 +81,16 @@ def clock_label(clocks: Iterable[str]) -> str | None:
     return "+".join(sorted(seen)) if seen else None
 
 
+def clock_words(label: str) -> str:
+    """A clock label in a sentence: `host clock`, `guest clock, corrected`, `guest clock, part
+    corrected`, `guest+host clocks`."""
+    if label == CORRECTED:
+        return "guest clock, corrected"
+    if label.startswith(PART_CORRECTED):
+        return "guest clock, part corrected" + ("" if label == PART_CORRECTED else ", and host clock")
+    return f"{label} clocks" if "+" in label else f"{label} clock"
+
+
 def median_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float] | None:
     """A distribution-free confidence interval for the median; None with fewer than 6 values
     (5 values cannot bound the median at 95 %)."""

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from ..analysis.compare import FLOOR_S, MIN_EFFECT, CellComparison, Comparison, Method, MetricComparison, compare
 from ..analysis.samples import Cell, Samples, SamplesError, load
+from ..analysis.stats import clock_words
 from .output import Output
 from .report import format_seconds
 
@@ -133,7 +134,7 @@ def regression_line(comparison: Comparison, key: str, metric: MetricComparison) 
     low = metric.interval[0] if metric.interval else None
     share = f" ({metric.difference / metric.median_a:+.0%})" if metric.median_a and metric.difference else ""
     return (
-        f"{comparison.b.source}: cell {key}: {metric.metric} ({metric.clock} clock) slower by "
+        f"{comparison.b.source}: cell {key}: {metric.metric} ({clock_words(metric.clock)}) slower by "
         f"{_signed(metric.difference)}{share}, at least {_signed(low)}"
     )
 
