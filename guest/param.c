@@ -10,6 +10,8 @@
  * uktrace.fs_write=1 makes main try to change the share (see fswrite.c).
  * uktrace.serve=MS[:PORT] makes main a server after its greeting (see
  * serve.c): `Listening on port PORT` after MS ms, then console commands.
+ * uktrace.calib_stall=MS makes the TSC calibration miss MS ms of the
+ * i8254, as a vCPU descheduled that long would (see tscclock.c).
  */
 #define UK_LIBNAME "libuklibparam"
 #include "param.h"
@@ -60,6 +62,7 @@ static const char *const delay_phases[DELAY_PHASES] = {
 
 #define DELAY_PREFIX "uktrace.delay="
 #define SERVE_PREFIX "uktrace.serve="
+#define CALIB_STALL_PREFIX "uktrace.calib_stall="
 
 const char *era_version(void)
 {
@@ -212,6 +215,13 @@ static void parse_word(char *w)
 
 		if (why)
 			add_bad(SERVE_PREFIX, w + strlen(SERVE_PREFIX), why);
+	} else if (!strncmp(w, CALIB_STALL_PREFIX, strlen(CALIB_STALL_PREFIX))) {
+		u32 ms;
+
+		if (parse_u32(w + strlen(CALIB_STALL_PREFIX), &ms) && ms <= CALIB_STALL_MAX_MS)
+			knobs.calib_stall_ms = ms;
+		else
+			add_bad(CALIB_STALL_PREFIX, w + strlen(CALIB_STALL_PREFIX), "not 0-10000 ms, ignored");
 	} else if (!strcmp(w, "uktrace.fs_write=1") || !strcmp(w, "uktrace.fs_write=0"))
 		knobs.fs_write = w[17] == '1';
 	else if (!strncmp(w, "uktrace.", 8))

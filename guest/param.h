@@ -1,6 +1,7 @@
 /*
  * param.h - knobs from the kernel command line (uktrace.era=,
- * uktrace.fault=, uktrace.delay=, uktrace.fs_write=, uktrace.serve=, -- args).
+ * uktrace.fault=, uktrace.delay=, uktrace.fs_write=, uktrace.serve=,
+ * uktrace.calib_stall=, -- args).
  */
 #ifndef PARAM_H
 #define PARAM_H
@@ -22,6 +23,7 @@ enum uk_delay_phase {
 };
 
 #define DELAY_MAX_MS 60000      /* per phase, repeats added up */
+#define CALIB_STALL_MAX_MS 10000
 
 #define APP_ARGS_MAX 16
 #define SERVE_PORT_DEFAULT 8080
@@ -35,6 +37,7 @@ struct uk_knobs {
 	bool serve;                     /* uktrace.serve=MS[:PORT]: main acts as a server */
 	u32 serve_delay_ms;             /* before `Listening on port N` */
 	u32 serve_port;
+	u32 calib_stall_ms;             /* uktrace.calib_stall=MS: see tscclock.c */
 	int argc;                       /* argv[0] is "uktrace-guest" */
 	char *argv[APP_ARGS_MAX + 1];
 	const char *cmdline;            /* untouched copy, as the loader passed it */

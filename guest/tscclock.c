@@ -6,11 +6,17 @@
  * then measured from the TSC reading taken at kernel entry.
  * ukplat_delay_ms() busy-waits for uktrace.delay: on the TSC once it is
  * calibrated, before that by polling the i8254 as the calibration does.
+ * uktrace.calib_stall=MS (off by default: the calibration stays Unikraft's)
+ * stops polling for MS ms a quarter into the calibration window, the way a
+ * vCPU descheduled by the host misses the counter's wraps: the PIT time is
+ * undercounted, the frequency overestimated, and the guest clock runs slow
+ * by about (25 + MS - MS mod 10) / 25, deterministically, for uktrace's tests.
  */
 #define UK_LIBNAME "libkvmplat"
 #include "tscclock.h"
 #include "print.h"
 #include "io.h"
+#include "param.h"
 
 #define TIMER_CNTR      0x40
 #define TIMER_MODE      0x43
@@ -64,6 +70,33 @@ static void i8254_delay(u32 us)
 	}
 }
 
+/*
+ * i8254_delay() with a gap: a quarter into the window it stops following
+ * the counter for stall_ms (timed by a correct i8254_delay of its own),
+ * then goes on from its stale reading, which sees at most one period
+ * pass: the wraps in between are lost, as a descheduled vCPU loses them.
+ */
+static void i8254_delay_stalled(u32 us, u32 stall_ms)
+{
+	u32 cur, last = i8254_gettick();
+	s32 remaining = (s32)udiv64_32((u64)us * TIMER_HZ, 1000000u, NULL);
+	s32 stall_at = remaining - remaining / 4;
+	bool stalled = false;
+
+	while (remaining > 1) {
+		if (!stalled && remaining <= stall_at) {
+			i8254_delay(stall_ms * 1000u);
+			stalled = true;
+		}
+		cur = i8254_gettick();
+		if (cur > last)
+			remaining -= TIMER_RELOAD - (cur - last);
+		else
+			remaining -= last - cur;
+		last = cur;
+	}
+}
+
 /* Channel 0 as a 100 Hz rate generator, the reload i8254_delay() expects */
 static void i8254_rategen(void)
 {
@@ -80,7 +113,10 @@ int tscclock_init(void)
 	i8254_rategen();
 
 	t0 = rdtsc();
-	i8254_delay(CALIBRATE_US);
+	if (knobs.calib_stall_ms)
+		i8254_delay_stalled(CALIBRATE_US, knobs.calib_stall_ms);
+	else
+		i8254_delay(CALIBRATE_US);
 	ticks = (rdtsc() - t0) * (1000000u / CALIBRATE_US);
 
 	/* keep the divisor in 32 bits even for TSCs above 4.29 GHz */
@@ -90,6 +126,9 @@ int tscclock_init(void)
 	if (!tsc_freq)
 		tsc_freq = 1;
 	uk_pr_info("Clock source: TSC, frequency estimate is %llu Hz\n", ticks);
+	if (knobs.calib_stall_ms)
+		uk_pr_debug("uktrace.calib_stall: missed %u ms of the i8254 while calibrating\n",
+			    knobs.calib_stall_ms);
 
 	/* channel 0 to one-shot mode, as Unikraft leaves it */
 	outb(TIMER_MODE, TIMER_SEL0 | TIMER_ONESHOT | TIMER_16BIT);

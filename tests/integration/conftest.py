@@ -18,6 +18,11 @@ if shutil.which("qemu-system-x86_64") is None or not TEST_GUEST.is_file():
     pytest.skip("needs qemu-system-x86_64 and the built test guest (make test does both)", allow_module_level=True)
 
 
+GUEST_CLOCKS = ("guest", "guest (corrected)", "guest (part corrected)")
+"""The guest clock's labels: a guest whose TSC calibration the host's load disturbed has its clock's
+figures divided by its rate (`uktrace.model.clock_rate`), which on a busy host happens at random."""
+
+
 def uktrace(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "uktrace", *args],

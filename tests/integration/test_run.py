@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import qemu_processes_mentioning, run_json
+from tests.integration.conftest import GUEST_CLOCKS, qemu_processes_mentioning, run_json
 from uktrace.launch.accel import kvm_problem
 from uktrace.recording.record import read_guest
 
@@ -48,13 +48,15 @@ def test_one_guest_every_phase(tmp_path: Path) -> None:
     # each phase on the clock that saw it: the host for host phases, for phases that began before the
     # guest calibrated its clock (stamps 0.000000) and for the exit; the guest's stamps for the rest
     phases = {p["name"]: p for p in guest["phases"]}
+    # (`guest (corrected)` when this guest's TSC calibration was disturbed: its clock ran skewed)
+    on_guest = "guest (corrected)" if guest["guest_clock"]["corrected"] else "guest"
     for phase in phases.values():
         running = (phase["guest"]["start"] or 0) > 0 and phase["guest"]["end"] is not None
-        expected = "guest" if running and phase["name"] not in ("spawn", "gate", "firmware") else "host"
+        expected = on_guest if running and phase["name"] not in ("spawn", "gate", "firmware") else "host"
         assert phase["clock"] == expected, phase
-    assert phases["main"]["clock"] == "guest" and phases["spawn"]["clock"] == "host"
+    assert phases["main"]["clock"] == on_guest and phases["spawn"]["clock"] == "host"
     assert phases["exit"]["clock"] == "host" and phases["exit"]["guest"]["end"] is None
-    assert guest["times"]["clocks"] == {"boot": "host", "main": "guest", "total": "host"}
+    assert guest["times"]["clocks"] == {"boot": "host", "main": on_guest, "total": "host"}
     assert phases["spawn"]["end"] > 0 and phases["firmware"]["end"] > phases["firmware"]["start"]
     assert guest["unikraft"] == {"version": "0.10.0", "codename": "Testguest", "sha": "uktrace"}
     recorded = read_guest(tmp_path / "rec" / "guest-1")
@@ -75,10 +77,10 @@ def test_ten_guests_with_a_9p_share(tmp_path: Path, share: Path, mode: str) -> N
         assert b"Hello from the 9P share!" in console
         # mount and main from the guest's own stamps: never the 0.0 ms of lumped console chunks
         times = guest["times"]
-        assert times["clocks"]["mount"] == times["clocks"]["main"] == "guest"
+        assert times["clocks"]["mount"] == times["clocks"]["main"] in GUEST_CLOCKS
         assert times["mount"] > 0 and times["main"] > 0
     summary = result["summary"]
-    assert summary["times"]["mount"]["clock"] == "guest" and summary["phases"]["spawn"]["clock"] == "host"
+    assert summary["times"]["mount"]["clock"] in GUEST_CLOCKS and summary["phases"]["spawn"]["clock"] == "host"
     assert summary["counts"]["exited"] == 10 and summary["jobs"] == 10
     assert summary["phases"]["9p_handshake"]["count"] == 10
     assert summary["times"]["mount"]["count"] == 10

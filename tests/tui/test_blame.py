@@ -45,10 +45,11 @@ async def test_3_opens_it_from_fleet_and_summary_and_s_cycles_the_order() -> Non
         assert isinstance(app.screen, BlameScreen)
         assert functions(app) == BY_P95
         text = screen_text(app)
-        assert "vfscore_rootfs       libvfscore  init_table         8  14.8 ms  35.9 ms  guest" in text
+        # 5 of the 8 guests' clocks ran 1.4-1.6x slow: their figures are corrected
+        assert "vfscore_rootfs       libvfscore  init_table         8  21.8 ms  35.9 ms  guest (part corrected)" in text
         assert "6 functions across 8 guests" in text and "sorted by p95 (s)" in text
         await pilot.press("s")
-        assert functions(app)[:2] == ["uk_bus_init_all", "vfscore_rootfs"]  # p50 16.8 ms, 14.8 ms
+        assert functions(app)[:2] == ["uk_bus_init_all", "vfscore_rootfs"]  # p50 25.7 ms, 21.8 ms
         assert "sorted by p50 (s)" in screen_text(app)
         await pilot.press("s")
         assert "sorted by guests (s)" in screen_text(app)  # every function ran on all 8: by name

@@ -9,7 +9,7 @@ import pytest
 
 from uktrace.analysis.bench import BenchPlan, Cell, parse_concurrency, parse_fs_modes, summarise
 from uktrace.analysis.cpu import CpuMark, PhaseCpu, cpu_shares, marks_to_phases
-from uktrace.analysis.report import Pool, cpu_findings, mode_findings, render_report
+from uktrace.analysis.report import Pool, clock_findings, cpu_findings, mode_findings, render_report
 from uktrace.launch.options import LaunchError
 
 
@@ -128,3 +128,15 @@ def test_report_quotes_the_data() -> None:
     assert "| 8 independent | total | host | 16 |" in report and shown in report
     assert "4 cells ran for 4.00 s" in report and "The bench took 9.00 s" in report
     assert cpu_findings(Pool(data))[0].startswith("**8 guests, independent fs:** firmware took 300.0 ms")
+
+
+def test_the_report_says_whose_clock_ran_slow_and_never_trusts_results_that_predate_the_check() -> None:
+    data = results({"shared": 0.02}, rounds=1, n=4)
+    old = clock_findings(Pool(data))
+    assert len(old) == 1 and old[0].startswith("These results predate uktrace's guest clock check")
+    rates = [0.05, 0.1, 1.0, None]  # the last one's rate unknown (too few stamped reads)
+    for entry, rate in zip(data["cells"][0]["run"]["guests"], rates, strict=True):
+        entry["guest_clock"] = {"rate": rate, "skewed": None if rate is None else rate < 0.9, "reference_hz": 2.6e9}
+    (finding,) = clock_findings(Pool(data))
+    assert finding.startswith("4 guests, shared fs (rounds pooled): guest clock ran 10.0-20.0x slow on 2 of 4 guests")
+    assert "their guest-clock figures are corrected; rate unknown on 1" in finding

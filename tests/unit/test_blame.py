@@ -82,7 +82,8 @@ def test_blame_a_recording_names_every_function_from_its_own_table() -> None:
         "vfscore_rootfs",
     }
     assert all(row["named"] and row["guests"] == 8 for row in functions.values())
-    assert {functions[name]["clock"] for name in ("uk_bus_init_all", "vfscore_rootfs")} == {"guest"}
+    # 5 of the 8 guests' clocks ran 1.4-1.7x slow (TSC calibration disturbed): corrected
+    assert {functions[name]["clock"] for name in ("uk_bus_init_all", "vfscore_rootfs")} == {"guest (part corrected)"}
     assert functions["pci_bus_register"]["clock"] == "host"  # constructors run before calibration
     assert functions["uk_bus_init_all"]["library"] == "libukbus"
     p95 = [row["p95"] for row in report["functions"]]

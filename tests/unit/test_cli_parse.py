@@ -28,6 +28,7 @@ def test_json_shape() -> None:
         "exit_code",
         "crash",
         "phases",
+        "guest_clock",
         "calls",
         "lines",
         "unrecognised",

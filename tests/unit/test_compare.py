@@ -23,6 +23,7 @@ from uktrace.analysis.compare import (
     verdict,
 )
 from uktrace.analysis.samples import RUN_CELL, Cell, Samples, SamplesError, from_document, load
+from uktrace.cli.compare import clock_note
 from uktrace.cli.main import main
 
 RECORDINGS = DATA / "recordings"
@@ -310,7 +311,8 @@ def test_a_recording_is_replayed() -> None:
     samples = load(RECORDINGS / "shared-8")
     assert (samples.kind, list(samples.cells), samples.guests) == ("recording", [RUN_CELL], 8)
     cell = samples.cells[RUN_CELL]
-    assert len(cell.values["mount"]) == 8 and cell.clocks["mount"] == Counter(guest=8)
+    # 5 of its 8 guests calibrated their TSC 1.4-1.7x too high (`frequency estimate is`): corrected
+    assert len(cell.values["mount"]) == 8 and cell.clocks["mount"] == Counter({"guest": 3, "guest (corrected)": 5})
     assert cell.clocks["total"] == Counter(host=8)
     crashed = load(RECORDINGS / "crash-3").cells[RUN_CELL]
     assert crashed.statuses == Counter(crashed=3)
@@ -442,3 +444,14 @@ def test_cli_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     (tmp_path / "unreadable.json").write_bytes(b"\xff\xfe\x00")
     assert main(["compare", a, str(tmp_path / "unreadable.json")]) == 2
     one_line_error(capsys, "unreadable.json")
+
+
+def test_each_input_says_how_its_guest_clocks_ran() -> None:
+    recording = load(RECORDINGS / "shared-8")
+    assert recording.clocks is not None and (recording.clocks.skewed, recording.clocks.guests) == (5, 8)
+    assert clock_note(recording) == (
+        "guest clock ran 1.4-1.6x slow (median 1.5x) on 5 of 8 guests (TSC calibration disturbed): "
+        "their guest-clock figures are corrected"
+    )
+    old = from_document({"guests": [{"name": "g", "status": "exited", "phases": []}], "summary": {}}, "old.json")
+    assert old.clocks is None and "predates uktrace's guest clock check" in (clock_note(old) or "")

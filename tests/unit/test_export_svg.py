@@ -117,3 +117,17 @@ def test_a_log_draws_on_the_guest_clock_and_refuses_the_host_clock() -> None:
     assert "guest clock" in render(run)
     with pytest.raises(ExportError, match="no host clock"):
         render(run, "host")
+
+
+def test_on_the_guest_clock_a_skewed_guest_is_drawn_corrected() -> None:
+    from uktrace.export.spans import guest_rate, guest_spans
+
+    run = recording(SHARED)
+    first = run.guests[0]  # its clock ran 1.6x slow
+    rate = guest_rate(first)
+    assert rate is not None and 0.6 < rate < 0.7
+    main = next(s for s in guest_spans(first, "guest") if s.name == "main")
+    phase = next(p for p in first["phases"] if p["name"] == "main")
+    # the JSON's start and end are rounded to the µs: ±1
+    assert abs(main.start - phase["start"] * 1e6) <= 1 and abs(main.end - phase["end"] * 1e6) <= 1
+    assert guest_rate(run.guests[2]) is None  # its clock ran right: its stamps as printed

@@ -27,7 +27,7 @@ from textual.widgets import Footer, Input, Static
 
 from parsers.phases import HOST_PHASES, NESTED
 from uktrace.analysis.naming import guest_symbols
-from uktrace.cli.report import format_seconds, stall_note, status_text
+from uktrace.cli.report import format_seconds, guest_clock_line, stall_note, status_text
 from uktrace.kernel.symbols import Symbols
 from uktrace.model.axis import (
     WHOLE_BOOT,
@@ -91,6 +91,10 @@ def info_text(guest: Guest, now: int) -> Text:
     ready = ready_text(timeline)
     if ready is not None:
         text.append("\n").append(ready)
+    if timeline.guest_clock().skewed:  # a clock within 10 % of the host's is not worth a line here
+        clock = guest_clock_line(timeline)
+        if clock is not None:
+            text.append("\n").append(clock)
     for line in script_lines(guest, now):
         text.append("\n").append(line)
     stall = stall_note(guest, now) if guest.running else None
@@ -140,8 +144,10 @@ def phase_table(guest: Guest, phases: list[Phase], now: int, axis: PhaseAxis, ca
     caption = axis_caption(mode, axis.zoom, fitted, axis.width)
     table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", title=caption, title_justify="left")
     table.add_column("phase", no_wrap=True, max_width=NARROW_NAME if axis.narrow else NAME_WIDTH)
+    corrected = any(phase.rate is not None for phase in phases)
     for column in _columns(axis):
-        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
+        title = f"{column} (corr.)" if corrected and column.startswith("guest") else column
+        table.add_column(title, justify="right", no_wrap=True, min_width=len(title))
     table.add_column(TimeAxis(window.length, axis.bar_width, window.start), no_wrap=True, width=axis.bar_width)
     nested: dict[str, list[Call]] = {}
     for call in calls or []:
@@ -188,7 +194,11 @@ def _timing(
     host_label = format_seconds(host_time)
     if span.host_end is None and where.host_now is not None and span.host_start is not None:
         host_label = format_seconds(where.host_now - span.host_start) + "…"
-    guest_time = None if span.guest_end is None or span.guest_start is None else span.guest_end - span.guest_start
+    rate = span.rate or 1.0  # a skewed guest clock: its stamps divided by its rate (the columns say so)
+    guest_start = None if span.guest_start is None else span.guest_start / rate
+    guest_time = (
+        None if span.guest_end is None or span.guest_start is None else (span.guest_end - span.guest_start) / rate
+    )
     placed = place(phase, span, axis.mode, where)
     bar = []
     if placed is not None:
@@ -198,7 +208,7 @@ def _timing(
     cells = {
         "host start": format_seconds(span.host_start),
         "host time": host_label,
-        "guest start": format_seconds(span.guest_start),
+        "guest start": format_seconds(guest_start),
         "guest time": format_seconds(guest_time),
     }
     return (*(cells[column] for column in _columns(axis)), TimelineBar(bar, window.length, axis.bar_width))

@@ -72,21 +72,28 @@ def times_stats(guests: Sequence[Guest], chart_width: int) -> RenderableType:
     return Group(_title(title), _distribution_table("", rows, chart_width))
 
 
+def short_clock(label: str) -> str:
+    """A clock label for a narrow column: `guest (corrected)` (a skewed guest clock's figures divided
+    by its rate, `uktrace.model.clock_rate`) reads `guest corr.`, `guest (part corrected)` `guest part-corr.`."""
+    return label.replace(" (part corrected)", " part-corr.").replace(" (corrected)", " corr.")
+
+
 def _distribution_table(first: str, rows: list[tuple[Text, Distribution, str]], chart_width: int) -> Table:
     """Label, guests, p50/p95/max and a box plot per row, every row on one time axis."""
     axis = nice_axis(max(dist.max for _, dist, _ in rows))
     table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
     table.add_column(first, no_wrap=True, min_width=LABEL)
-    for column in ("guests", "p50", "p95", "max"):
-        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
-    table.add_column("clock", no_wrap=True)
+    table.add_column("guests", justify="right", no_wrap=True, min_width=len("guests"))
+    for column in ("p50", "p95", "max"):
+        table.add_column(column, justify="right", no_wrap=True, min_width=len("999.9 ms"))
+    table.add_column("clock", no_wrap=True, min_width=max(len(short_clock(dist.clock)) for _, dist, _ in rows))
     table.add_column(TimeAxis(axis, chart_width), width=chart_width, no_wrap=True)
     for label, dist, colour in rows:
         table.add_row(
             label,
             str(dist.count),
             *(format_seconds(v) for v in (dist.p50, dist.p95, dist.max)),
-            Text(dist.clock, style="dim"),
+            Text(short_clock(dist.clock), style="dim"),
             BoxPlot(dist, axis, colour, chart_width),
         )
     return table

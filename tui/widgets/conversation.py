@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from uktrace.analysis.stats import clock_words
 from uktrace.cli.report import format_seconds
 from uktrace.model.guest import Guest
 from uktrace.model.timeline import BootTimeline
@@ -23,7 +24,7 @@ def ready_text(timeline: BootTimeline) -> Text | None:
     return Text.assemble(
         ("■ ", phase_colour("ready")),
         (f"ready in {format_seconds(phase.duration)}", "bold"),
-        (f" ({phase.clock} clock): {timeline.ready_line}", "dim"),
+        (f" ({clock_words(phase.clock)}): {timeline.ready_line}", "dim"),
     )
 
 

@@ -83,8 +83,9 @@ class Method:
 
 
 def unit_of(clock: str) -> str:
-    """What a metric's interval resamples: `guest` on the guest clock, `run` otherwise (see above)."""
-    return "guest" if clock == "guest" else "run"
+    """What a metric's interval resamples: `guest` on the guest clock (corrected or not), `run`
+    otherwise (see above)."""
+    return "guest" if all(part.startswith("guest") for part in clock.split("+")) else "run"
 
 
 @dataclass(frozen=True, slots=True)

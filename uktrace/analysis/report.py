@@ -14,7 +14,8 @@ from typing import Any
 
 from parsers.phases import HOST_PHASES, NESTED, PHASES
 
-from .stats import FIGURES, percentile
+from .guest_clock import summary_of_json
+from .stats import FIGURES, clock_label, clock_words, percentile
 
 
 def _s(value: float | None) -> str:
@@ -74,7 +75,7 @@ class Pool:
             seen = {g["times"]["clocks"].get(metric) for g in guests if g.get("times", {}).get(metric) is not None}
         else:
             seen = {p["clock"] for g in guests for p in g["phases"] if p["name"] == metric}
-        return "+".join(sorted(c for c in seen if c)) or "?"
+        return clock_label(c for c in seen if c) or "?"
 
     def cpu(self, n: int, mode: str, phase: str) -> list[tuple[float, float, float | None]]:
         """(wall, cpu, wait) of a host-timed phase per guest."""
@@ -119,11 +120,14 @@ def scaling_findings(pool: Pool) -> list[str]:
         if a and b:
             sentence += f" (×{b / a:.1f})"
         if growths:
-            top = [f"{name} {_s(pa)} → {_s(pb)} ({clock} clock)" for _, name, pa, pb, clock in growths[:3]]
+            top = [f"{name} {_s(pa)} → {_s(pb)} ({clock_words(clock)})" for _, name, pa, pb, clock in growths[:3]]
             sentence += "; the phases that grew most: " + ", ".join(top)
         main_a, main_b = median(pool.values(low, mode, "main")), median(pool.values(high, mode, "main"))
         mount_a, mount_b = median(pool.values(low, mode, "mount")), median(pool.values(high, mode, "mount"))
-        sentence += f"; mount {_s(mount_a)} → {_s(mount_b)}, main {_s(main_a)} → {_s(main_b)} (guest clock)."
+        sentence += (
+            f"; mount {_s(mount_a)} → {_s(mount_b)} ({clock_words(pool.clock(high, mode, 'mount'))} at {high}), "
+            f"main {_s(main_a)} → {_s(main_b)} ({clock_words(pool.clock(high, mode, 'main'))} at {high})."
+        )
         lines.append(sentence)
     return lines
 
@@ -231,6 +235,24 @@ def cpu_findings(pool: Pool) -> list[str]:
     return lines
 
 
+def clock_findings(pool: Pool) -> list[str]:
+    """Per cell, whether the guests' own clocks ran at the host's rate (`model.clock_rate`): a
+    guest that calibrated its TSC while descheduled stamps slow, and its in-guest figures are only
+    comparable once corrected. Results from before uktrace measured it say so instead."""
+    lines = []
+    for (n, mode), guests in sorted(pool.guests.items()):
+        summary = summary_of_json(guests)
+        if summary is None:
+            return [
+                "These results predate uktrace's guest clock check: in-guest figures are as the guests "
+                "stamped them, and a guest whose TSC calibration was disturbed by the load stamps slow "
+                "(re-run the bench, or replay the cells' recordings, to have them measured and corrected)."
+            ]
+        sentence = summary.sentence() or "no guest clock measured"
+        lines.append(f"{_guests(n)}, {mode} fs (rounds pooled): {sentence}.")
+    return lines
+
+
 def failure_findings(results: dict[str, Any]) -> list[str]:
     lines = []
     for cell in results["summary"]["cells"]:
@@ -261,13 +283,16 @@ def render_report(results: dict[str, Any], plots: Sequence[str]) -> str:
         "",
         "Each figure is read on the clock that can see it: guest stamps for in-guest phases once the guest "
         "clock runs, the host clock for spawn / gate / firmware, for phases before the guest calibrated its "
-        "clock, and for boot (spawn to main) and total (spawn to exit), the gate wait left out of both.",
+        "clock, and for boot (spawn to main) and total (spawn to exit), the gate wait left out of both. "
+        "A guest clock that ran at a skewed rate (TSC calibration disturbed) is corrected by its measured rate: "
+        "`guest (corrected)`.",
         "",
         "## Findings",
         "",
     ]
     for section, lines in (
         ("How boot scales", scaling_findings(pool)),
+        ("The guests' own clocks", clock_findings(pool)),
         ("Independent vs shared 9P", mode_findings(results)),
         ("Where the total goes", total_findings(pool)),
         ("Waiting for a CPU", cpu_findings(pool)),

@@ -11,6 +11,7 @@ from ..model.guest import FleetView, Guest
 from ..model.json_shape import timeline_dict
 from ..model.timeline import BootTimeline
 from .cpu import phase_cpu
+from .guest_clock import clock_summary
 from .stats import figure_distributions, guest_times, phase_distributions
 
 
@@ -41,6 +42,7 @@ def fleet_results(fleet: FleetView) -> dict[str, Any]:
         "interrupted_by": fleet.interrupted_by,
         "recording_errors": list(fleet.recording_errors),
         "tracer": tracer_usage(),
+        "guest_clock": clock_summary(g.timeline for g in fleet.guests).as_dict(),
     }
     figures_of = getattr(getattr(fleet, "launcher", None), "figures", None)
     if figures_of is not None:  # a cluster run: its nodes, start spread and console latency

@@ -29,6 +29,7 @@ from parsers.phases import NESTED, PHASES
 
 from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet
+from .guest_clock import ClockSummary, summary_of_json
 from .results import fleet_results
 
 FIGURE_METRICS = ("boot", "total")
@@ -87,6 +88,8 @@ class Samples:
     kind: str
     """`bench`, `recording`, `run` (`uktrace run --json`) or `parse` (`uktrace parse --json`)."""
     cells: dict[str, Cell]
+    clocks: ClockSummary | None = None
+    """The guests' own clocks (`analysis.guest_clock`); None for JSON from before uktrace checked them."""
 
     @property
     def guests(self) -> int:
@@ -165,18 +168,20 @@ def from_document(document: Any, source: str) -> Samples:
     """A parsed JSON input: a bench's results.json, `uktrace run --json` or `uktrace parse --json`."""
     if isinstance(document, Mapping) and document.get("kind") == "bench":
         cells: dict[str, Cell] = {}
+        every: list[Any] = []
         for round_index, entry in enumerate(document.get("cells") or []):
             results = entry.get("run") if isinstance(entry, Mapping) else None
             guests = results.get("guests") if isinstance(results, Mapping) else None
             if isinstance(guests, list) and guests:
                 cell_of(guests, cells.setdefault(bench_key(entry), Cell()), run=round_index)
-        return _checked(Samples(source, "bench", cells))
+                every += guests
+        return _checked(Samples(source, "bench", cells, summary_of_json(every)))
     if isinstance(document, Mapping) and isinstance(document.get("guests"), list):
         kind = "run" if "summary" in document else "parse"
         guests = document["guests"]
         # `parse` reads separate logs: separate boots, each a run of its own
         cell = cell_of(guests, run_each=kind == "parse")
-        return _checked(Samples(source, kind, {RUN_CELL: cell} if guests else {}))
+        return _checked(Samples(source, kind, {RUN_CELL: cell} if guests else {}, summary_of_json(guests)))
     raise SamplesError(f"{source}: not uktrace's JSON (run --json, parse --json or a bench's results.json)")
 
 

@@ -16,8 +16,11 @@ from dataclasses import asdict, dataclass
 
 from parsers.phases import PHASES
 
+from ..model.clock_rate import CORRECTED
 from ..model.timeline import BootTimeline
 
+PART_CORRECTED = "guest (part corrected)"
+"""A distribution over guests of which some had a skewed clock, corrected, and some not."""
 FIGURES = ("boot", "mount", "main", "ready", "total")
 """The figures users compare per guest (`ready` only with `--ready REGEX`)."""
 
@@ -68,9 +71,24 @@ def distribution(values: Iterable[float | None], clocks: Iterable[str] = ()) -> 
 
 
 def clock_label(clocks: Iterable[str]) -> str | None:
-    """`guest`, `host`, `guest+host` (mixed), or None when nothing was measured."""
-    seen = sorted(set(clocks))
-    return "+".join(seen) if seen else None
+    """`guest`, `host`, `guest+host` (mixed), `guest (corrected)` (every guest clock was skewed and
+    its figures divided by its rate, `model.clock_rate`), `guest (part corrected)` (some were), or
+    None when nothing was measured."""
+    seen = set(clocks)
+    if "guest" in seen and CORRECTED in seen:
+        seen -= {"guest", CORRECTED}
+        seen.add(PART_CORRECTED)
+    return "+".join(sorted(seen)) if seen else None
+
+
+def clock_words(label: str) -> str:
+    """A clock label in a sentence: `host clock`, `guest clock, corrected`, `guest clock, part
+    corrected`, `guest+host clocks`."""
+    if label == CORRECTED:
+        return "guest clock, corrected"
+    if label.startswith(PART_CORRECTED):
+        return "guest clock, part corrected" + ("" if label == PART_CORRECTED else ", and host clock")
+    return f"{label} clocks" if "+" in label else f"{label} clock"
 
 
 def median_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float] | None:
@@ -109,14 +127,17 @@ class GuestTimes:
 
 
 def guest_times(timeline: BootTimeline, wall: float | None = None) -> GuestTimes:
-    """boot and total on the host clock (what a user waits for; the guest clock starts late),
-    mount, main and ready on their phase's clock."""
+    """boot and total on the host clock (what a user waits for; the guest clock starts late; a log
+    without a spawn: the guest's, corrected where it ran skewed), mount, main and ready on their
+    phase's clock."""
     phases = {phase.name: phase for phase in timeline.phases()}
     main = phases.get("main")
     mount = phases.get("mount")
     ready = phases.get("ready")
     host = timeline.spawn_ns is not None
-    wide = "host" if host else "guest"
+    # a log without a spawn: its own clock, divided by its rate where it ran skewed
+    rate = None if host or not phases else timeline.guest_clock().correction
+    wide = "host" if host else "guest" if rate is None else CORRECTED
     boot = None
     if main is not None:
         boot = main.host_start if host else main.guest_start
@@ -125,6 +146,9 @@ def guest_times(timeline: BootTimeline, wall: float | None = None) -> GuestTimes
         ends = [p.host_end if host else p.guest_end for p in phases.values()]
         known = [end for end in ends if end is not None]
         total = max(known) if known else None
+    if rate is not None:
+        boot = None if boot is None else boot / rate
+        total = None if total is None else total / rate
     gate = phases.get("gate")
     waited = gate.host_duration if gate is not None and gate.host_duration is not None else 0.0
     # waiting for the rest of the wave is the gate's doing, not the guest's boot

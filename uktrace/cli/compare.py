@@ -16,6 +16,7 @@ from rich.text import Text
 
 from ..analysis.compare import FLOOR_S, MIN_EFFECT, CellComparison, Comparison, Method, MetricComparison, compare
 from ..analysis.samples import Cell, Samples, SamplesError, load
+from ..analysis.stats import clock_words
 from .output import Output
 from .report import format_seconds
 
@@ -133,7 +134,7 @@ def regression_line(comparison: Comparison, key: str, metric: MetricComparison) 
     low = metric.interval[0] if metric.interval else None
     share = f" ({metric.difference / metric.median_a:+.0%})" if metric.median_a and metric.difference else ""
     return (
-        f"{comparison.b.source}: cell {key}: {metric.metric} ({metric.clock} clock) slower by "
+        f"{comparison.b.source}: cell {key}: {metric.metric} ({clock_words(metric.clock)}) slower by "
         f"{_signed(metric.difference)}{share}, at least {_signed(low)}"
     )
 
@@ -190,6 +191,11 @@ def comparison_tables(inputs: Sequence[Samples], comparisons: Sequence[Compariso
     parts: list[RenderableType] = []
     for label, samples in zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", inputs, strict=False):
         parts.append(Text(f"{label} = {samples.source} ({samples.kind}, {samples.guests} guests)"))
+        note = clock_note(samples)
+        if note is not None:
+            parts.append(
+                Text(f"    {note}", style="yellow" if samples.clocks is None or samples.clocks.skewed else "dim")
+            )
     for comparison in comparisons:
         for cell in comparison.cells:
             parts += [Text(""), cell_table(comparison, cell, method)]
@@ -198,6 +204,14 @@ def comparison_tables(inputs: Sequence[Samples], comparisons: Sequence[Compariso
                 parts.append(Text(f"only in {name}, not compared: {', '.join(keys)}", style="yellow"))
     parts += [Text(""), Text(method_note(method), style="dim")]
     return Group(*parts)
+
+
+def clock_note(samples: Samples) -> str | None:
+    """Whether the input's guest clocks ran at the host's rate: corrected figures, or figures from
+    before uktrace checked (a guest-clock difference between such inputs may be a clock's doing)."""
+    if samples.clocks is None:
+        return "predates uktrace's guest clock check: guest-clock figures as stamped, possibly from skewed clocks"
+    return samples.clocks.sentence()
 
 
 def method_note(method: Method) -> str:
@@ -223,6 +237,7 @@ def input_json(samples: Samples) -> dict[str, Any]:
         "kind": samples.kind,
         "guests": samples.guests,
         "cells": {key: _cell_json(cell) for key, cell in samples.cells.items()},
+        "guest_clock": None if samples.clocks is None else samples.clocks.as_dict(),
     }
 
 

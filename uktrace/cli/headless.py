@@ -18,6 +18,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from ..analysis.guest_clock import clock_summary
 from ..analysis.stats import FIGURES, GuestTimes, figure_distributions, guest_times, phase_distributions
 from ..model.guest import STALL_FIRST_S, STALL_S, FleetView, Guest
 from ..model.timeline import BootTimeline
@@ -229,6 +230,10 @@ def run_footer(fleet: FleetView) -> Text:
     if cluster is not None:
         footer.append("\n")
         footer.append_text(cluster)
+    clocks = clock_summary(g.timeline for g in fleet.guests)
+    sentence = clocks.sentence()
+    if sentence is not None:
+        footer.append("\n" + sentence, style="yellow" if clocks.skewed else "")
     if fleet.recording_errors:
         footer.append(f"\nconsoles NOT fully recorded in {fleet.record_dir}: ", style="bold red")
         footer.append(fleet.recording_errors[0], style="red")

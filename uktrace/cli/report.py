@@ -9,6 +9,7 @@ from rich.text import Text
 from parsers.calls import debug_option
 
 from ..model.calls import Call
+from ..model.clock_rate import TOLERANCE, slowdown_text
 from ..model.guest import Guest
 from ..model.timeline import BootTimeline, Status
 
@@ -92,6 +93,10 @@ def timeline_table(timeline: BootTimeline) -> RenderableType:
     footer = Text.assemble(
         "status: ", status_text(timeline), f"   lines: {timeline.lines}", f"   unrecognised: {timeline.unrecognised}"
     )
+    clock_line = guest_clock_line(timeline)
+    if clock_line is not None:
+        footer.append("\n")
+        footer.append_text(clock_line)
     if not phases:
         footer.append("\n(no boot phase markers: build with CONFIG_LIBUKDEBUG_PRINTK_INFO=y to see them)", style="dim")
     if not calls:
@@ -99,6 +104,30 @@ def timeline_table(timeline: BootTimeline) -> RenderableType:
     elif any(call.clock is None for call in calls):
         footer.append("\n(untimed: ran before the guest clock started, and a saved log has no host clock)", style="dim")
     return Group(header, table, footer)
+
+
+def guest_clock_line(timeline: BootTimeline) -> Text | None:
+    """`guest clock: ran 1.6x slow (rate 0.630, 95 % 0.622-0.639, from the TSC estimate 3.88 GHz):
+    guest-clock figures corrected`; None when there is nothing to say (no stamps, no estimate)."""
+    clock = timeline.guest_clock()
+    estimate = f"{clock.tsc_estimate_hz / 1e9:.2f} GHz" if clock.tsc_estimate_hz else None
+    if clock.rate is None or clock.low is None or clock.high is None:
+        if estimate is None:
+            return None
+        why = "no host times to measure it against" if clock.fit is None else "too few stamped reads to tell"
+        return Text(f"guest clock: TSC estimate {estimate}, rate unknown ({why}): figures as printed", style="dim")
+    if clock.source == "tsc":
+        source = f"the TSC estimate {estimate}"
+    else:
+        source = f"its stamps over {clock.fit.points} reads" if clock.fit else "?"
+    rate = f"rate {clock.rate:.3f}, 95 % {clock.low:.3f}-{clock.high:.3f}, from {source}"
+    if clock.skewed:
+        return Text(
+            f"guest clock: ran {slowdown_text(clock.rate)} ({rate}): TSC calibration disturbed, "
+            f"guest-clock figures corrected",
+            style="yellow",
+        )
+    return Text(f"guest clock: right within {TOLERANCE * 100:.0f} % ({rate})", style="dim")
 
 
 def _call_row(table: Table, call: Call) -> None:

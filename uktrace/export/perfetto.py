@@ -12,9 +12,11 @@ microseconds.
 
 On the host clock (the default) `ts` counts from the first spawn of the run, so the guests of a
 run line up as they really ran. A phase whose figure is on the guest clock (`args.phase_clock`)
-is still placed there by its host edges, so the track nests and tiles; its guest duration, the
-figure the tables give, is in `args.guest.duration_us`. On the guest clock (`--clock guest`, and
-always for console logs, which have no host clock) `ts` is the printk stamp and host-only phases
+is still placed there by its host edges, so the track nests and tiles; the figure the tables give
+is in `args.figure_us` (the stamps' own difference in `args.guest.duration_us`: they differ for a
+`guest (corrected)` phase, whose clock ran at a skewed rate). On the guest clock (`--clock guest`, and
+always for console logs, which have no host clock) `ts` is the printk stamp (divided by the clock's
+rate where it ran skewed, `guest_clock.corrected`) and host-only phases
 are left out. Every slice and instant names the clock of its `ts`/`dur` in `args.clock`.
 """
 
@@ -84,6 +86,9 @@ def _complete(pid: int, tid: int, span: Span, clock: str) -> Event:
     args: dict[str, Any] = {"clock": clock}
     if span.category == "phase":
         args["phase_clock"] = source.get("clock")
+        start, end = source.get("start"), source.get("end")
+        if isinstance(start, int | float) and isinstance(end, int | float):
+            args["figure_us"] = microseconds(end - start)  # on phase_clock: what the tables say
     elif span.category == "table":
         args |= {"phase": span.name, "calls": source.get("calls")}
     elif span.category == "step":

@@ -88,7 +88,7 @@ def guest_spans(guest: Mapping[str, Any], clock: str, offset_us: int = 0) -> lis
     nested: list[tuple[Span, Span]] = []
     current: Span | None = None
     for phase in _dicts(guest.get("phases")):
-        span = _span(phase, "phase", clock, offset_us)
+        span = _span(phase, "phase", clock, offset_us, guest_rate(guest))
         if str(phase.get("name")) not in NESTED:
             current = span
         if span is None:
@@ -116,7 +116,7 @@ def call_spans(guest: Mapping[str, Any], clock: str, offset_us: int = 0) -> list
     after `init_table` did, inside `bus_probe` or `mount`, and would overlap them partially."""
     tables: dict[str, list[Span]] = {}
     for call in _dicts(guest.get("calls")):
-        span = _span(call, "call", clock, offset_us)
+        span = _span(call, "call", clock, offset_us, guest_rate(guest))
         if span is not None:
             tables.setdefault(str(call.get("phase")), []).append(span)
     top = [
@@ -159,8 +159,22 @@ def stopped_at(spans: Sequence[Span]) -> int | None:
     return None if last is None else last.end
 
 
-def _span(source: Mapping[str, Any], category: str, clock: str, offset_us: int) -> Span | None:
+def guest_rate(guest: Mapping[str, Any]) -> float | None:
+    """The rate a skewed guest clock's stamps are divided by (`guest_clock.corrected`, see
+    `uktrace.model.clock_rate`), so the guest-clock axis shows what the tables say; else None."""
+    clock = guest.get("guest_clock")
+    if not isinstance(clock, Mapping) or not clock.get("corrected"):
+        return None
+    rate = _number(clock.get("rate"))
+    return rate if rate is not None and rate > 0 else None
+
+
+def _span(
+    source: Mapping[str, Any], category: str, clock: str, offset_us: int, rate: float | None = None
+) -> Span | None:
     edges = _edges(source, clock)
+    if edges is not None and clock == "guest" and rate is not None:
+        edges = (edges[0] / rate, edges[1] / rate)
     # a call the kernel's symbols did not name goes by its address
     name = source.get("name") or (source.get("address") if category == "call" else None)
     if edges is None or not isinstance(name, str):

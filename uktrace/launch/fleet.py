@@ -35,6 +35,7 @@ import anyio.to_thread
 from parsers import ConsoleParser
 
 from ..kernel.symbols import Symbols, find_symbols, locate_crash
+from ..model.clock_rate import ClockReference
 from ..model.guest import CpuMark, Guest, Stall, spawn_spread, status_counts
 from ..model.integrity import IntegrityWatch, check_integrity
 from ..model.json_shape import crash_dict
@@ -94,8 +95,10 @@ class Fleet:
         self._sockets: Path | None = None
         self.fs_mode: str | None = None
         """`shared`/`independent` when guests share a 9P directory (for views)."""
+        self.clock_reference = ClockReference()
+        """The run's TSC frequency, pooled from its guests' clocks (`model.clock_rate`)."""
         self.guests = [
-            Guest(i, spec, qemu_argv(spec), BootTimeline(spec.name, source=str(spec.kernel), ready=spec.ready))
+            Guest(i, spec, qemu_argv(spec), self._timeline(spec.name, spec.kernel, spec.ready))
             for i, spec in enumerate(specs)
         ]
         self.jobs = max(1, min(jobs or len(specs), len(specs)))
@@ -131,6 +134,9 @@ class Fleet:
         view says so: stderr, the JSON, the TUI's header, the exit status)."""
         return self._writer.errors if self._writer is not None else self._recording_errors
 
+    def _timeline(self, name: str, kernel: Path, ready: str | None) -> BootTimeline:
+        return BootTimeline(name, source=str(kernel), ready=ready, clock_reference=self.clock_reference)
+
     def clock(self) -> int:
         """Host clock for views (a replay or a snapshot test has its own)."""
         return self._clock()
@@ -157,7 +163,7 @@ class Fleet:
         if guest.first_start_ns is None:
             guest.first_start_ns = guest.timeline.release_ns or guest.spawn_ns
             guest.first_spawn_ns = guest.spawn_ns
-        guest.timeline = BootTimeline(guest.name, source=str(guest.spec.kernel), ready=guest.spec.ready)
+        guest.timeline = self._timeline(guest.name, guest.spec.kernel, guest.spec.ready)
         guest.timeline.symbols = self._kernel_symbols.get(guest.spec.kernel)
         guest.records.clear()
         guest.stderr_tail.clear()

@@ -7,7 +7,8 @@ axes, each on one clock and labelled with it:
   user waits for (today's view).
 * `console`: host seconds since each guest's first console line (the kernel's first line; firmware
   noise does not count); every bar starts at 0 and the host phases before it are off the axis.
-* `guest`: the guest's own clock, its printk stamps (`guest_start`/`guest_end`). Host phases have
+* `guest`: the guest's own clock, its printk stamps (`guest_start`/`guest_end`; divided by the
+  clock's rate where it ran skewed, `model.clock_rate`). Host phases have
   no stamps and are left out; a phase stamped 0.000000 before the guest's timer ran takes no width;
   a phase the process ended (`exit`) lasts until the last stamp, a lower bound, as the timeline's
   banner does.
@@ -86,6 +87,10 @@ class Clocked(Protocol):
     def host_start(self) -> float | None: ...
     @property
     def host_end(self) -> float | None: ...
+    @property
+    def rate(self) -> float | None:
+        """A skewed guest clock's rate (`model.clock_rate`): its stamps are divided by it."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +139,8 @@ def place(name: str, span: Clocked, mode: AxisMode, where: Placement) -> Span | 
         end = span.guest_end if span.guest_end is not None else where.guest_now
         if end is None:
             return None
-        return Span(name, span.guest_start, max(end, span.guest_start))
+        rate = span.rate or 1.0  # a skewed clock's stamps, on the host's time scale
+        return Span(name, span.guest_start / rate, max(end, span.guest_start) / rate)
     start = span.host_start
     if start is None:
         return None

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from .clock_rate import CORRECTED
+
 
 class SymbolTable(Protocol):
     """What naming needs of a kernel's symbols (`uktrace.kernel.symbols.Symbols` is one)."""
@@ -51,6 +53,8 @@ class Call:
     printed: tuple[tuple[int, str | None], ...] = ()
     """(return address, `[lib]`) of the lines with caller info printed while it ran: evidence
     for the library once symbols say which of them came from the function itself."""
+    rate: float | None = None
+    """The guest clock's rate when it was skewed (`clock_rate`): guest-clock figures are divided by it."""
 
     @property
     def label(self) -> str:
@@ -62,20 +66,26 @@ class Call:
         """`guest` when the guest clock ran at the start and the call ended, `host` when the host
         saw both ends, else None: nothing timed it."""
         if self.guest_start is not None and self.guest_end is not None and self.guest_start > 0:
-            return "guest"
+            return "guest" if self.rate is None else CORRECTED
         if self.host_start is not None and self.host_end is not None:
             return "host"
         return None
 
     @property
     def start(self) -> float | None:
-        clock = self.clock
-        return self.guest_start if clock == "guest" else self.host_start if clock == "host" else None
+        return self._on_clock(self.guest_start, self.host_start)
 
     @property
     def end(self) -> float | None:
+        return self._on_clock(self.guest_end, self.host_end)
+
+    def _on_clock(self, guest: float | None, host: float | None) -> float | None:
         clock = self.clock
-        return self.guest_end if clock == "guest" else self.host_end if clock == "host" else None
+        if clock == "host":
+            return host
+        if clock is None or guest is None:
+            return None
+        return guest / self.rate if clock == CORRECTED and self.rate else guest
 
     @property
     def duration(self) -> float | None:

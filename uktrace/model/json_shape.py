@@ -61,6 +61,7 @@ def timeline_dict(timeline: BootTimeline) -> dict[str, Any]:
         "lines": timeline.lines,
         "unrecognised": timeline.unrecognised,
         "ready": ready_dict(timeline),
+        "guest_clock": timeline.guest_clock().as_dict(),
     }
 
 

@@ -25,6 +25,12 @@ With a `ready` pattern (`--ready REGEX`), the `ready` phase runs inside main: fr
 none, so then the latest stamp, if one came after main started (a lower bound, as for the banner),
 else no guest end and the phase is read on the host clock: never a 0 ms that only means "no stamp".
 A guest that ends before the line is `not_ready` (`not ready: exited first`).
+
+The guest clock itself can run at the wrong rate (a TSC calibration disturbed by the host's
+scheduler): every stamped line with a host time feeds `clock_fit()`, the calibration line gives
+`tsc_estimate_hz`, and `guest_clock()` judges them with the run's `ClockReference` (see
+`uktrace.model.clock_rate`). The phases and calls of a skewed guest carry the rate, and their
+guest-clock figures are divided by it and labelled `guest (corrected)`; the stamps stay as printed.
 """
 
 from __future__ import annotations
@@ -37,10 +43,12 @@ from enum import Enum
 from parsers import Kind, Record, UnikraftVersion
 from parsers.banner import art_version, message_version, one_line_banner
 from parsers.calls import call_of
+from parsers.clock import tsc_estimate_hz
 from parsers.outcomes import exit_code_of, outcome_of
 from parsers.phases import HOST_PHASES, NESTED, PHASES, marker_of, phase_of
 
 from .calls import Call, SymbolTable, named
+from .clock_rate import CORRECTED, ClockReference, ClockSamples, GuestClock, RateFit, assess, fit_rate
 
 _SEVERE = frozenset({"Warn", "ERR", "CRIT"})
 """Levels that can carry a crash or failure marker (Info and dbg lines never do)."""
@@ -105,6 +113,8 @@ class Phase:
     guest_end: float | None = None
     host_start: float | None = None
     host_end: float | None = None
+    rate: float | None = None
+    """The guest clock's rate when it was skewed (`clock_rate`): guest-clock figures are divided by it."""
 
     @property
     def guest_running(self) -> bool:
@@ -114,10 +124,11 @@ class Phase:
 
     @property
     def clock(self) -> str:
-        """The clock `start`/`end`/`duration` use: guest when it was running (see `guest_running`),
-        else host when it has both ends, else guest (a saved log has no host clock)."""
+        """The clock `start`/`end`/`duration` use: guest when it was running (see `guest_running`;
+        `guest (corrected)` when its rate was skewed), else host when it has both ends, else guest
+        (a saved log has no host clock)."""
         if self.name not in HOST_PHASES and self.guest_running:
-            return "guest"
+            return "guest" if self.rate is None else CORRECTED
         return "host" if self.host_start is not None and self.host_end is not None else "guest"
 
     @property
@@ -135,16 +146,27 @@ class Phase:
     @property
     def start(self) -> float | None:
         """None when the clock had no reading yet (a banner before any printk timestamp)."""
-        return self.host_start if self.clock == "host" else self.guest_start
+        clock = self.clock
+        if clock == "host":
+            return self.host_start
+        return _corrected(self.guest_start, self.rate if clock == CORRECTED else None)
 
     @property
     def end(self) -> float | None:
-        return self.host_end if self.clock == "host" else self.guest_end
+        clock = self.clock
+        if clock == "host":
+            return self.host_end
+        return _corrected(self.guest_end, self.rate if clock == CORRECTED else None)
 
     @property
     def duration(self) -> float | None:
         start, end = self.start, self.end
         return None if start is None or end is None else end - start
+
+
+def _corrected(stamp: float | None, rate: float | None) -> float | None:
+    """A guest stamp on the host's time scale: divided by a skewed clock's rate."""
+    return stamp if stamp is None or rate is None else stamp / rate
 
 
 @dataclass(slots=True)
@@ -219,9 +241,22 @@ class BootTimeline:
     _ready_re: re.Pattern[str] | None = field(default=None, repr=False)
     _stamped_seq: int = -1
     """`lines` when the latest guest stamp was read."""
+    tsc_estimate_hz: int | None = None
+    """The TSC frequency the guest calibrated (`Clock source: TSC, frequency estimate is N Hz`)."""
+    clock_reference: ClockReference | None = field(default=None, repr=False, compare=False)
+    """The run's pooled TSC frequency, shared by its guests (one of its own when alone)."""
+    _clock_samples: ClockSamples = field(default_factory=ClockSamples, repr=False)
+    _fit: RateFit | None = field(default=None, repr=False)
+    _fit_at: int = 0
+    """`_clock_samples.added` when `_fit` was made."""
+    _console_over: bool = False
+    """The process exited or the log ended: the fit takes every point in."""
 
     def __post_init__(self) -> None:
         self._ready_re = re.compile(self.ready) if self.ready is not None else None
+        if self.clock_reference is None:
+            self.clock_reference = ClockReference()
+        self.clock_reference.register(self.name, self)
 
     # -- host events ---------------------------------------------------------------------------
 
@@ -245,6 +280,8 @@ class BootTimeline:
         """The VMM process ended: closes the last phase on the host clock."""
         self.exit_ns = host_ns
         self._host_now = host_ns
+        self._console_over = True
+        self._clock_changed()
         # no guest stamp marks a process exit: the phase it ends has a host end only
         edge = _Edge(None, host_ns, self.lines)
         self._close_current(edge)
@@ -295,6 +332,8 @@ class BootTimeline:
             self._guest_now = record.timestamp
         if record.timestamp is not None:
             self._stamped_seq = self.lines
+            if host_ns is not None and record.timestamp > 0 and self._clock_samples.add(host_ns, record.timestamp):
+                self._clock_changed()
         if self._after_banner and kind != Kind.BANNER:
             # Unikraft prints the banner right before main: without Info lines, what follows is main
             self._after_banner = False
@@ -352,6 +391,9 @@ class BootTimeline:
         message = record.message
         if self.version is None and message.startswith("Unikraft"):
             self.version = message_version(message)
+        if self.tsc_estimate_hz is None and message.startswith("Clock source: "):
+            self.tsc_estimate_hz = tsc_estimate_hz(message)
+            self._clock_changed()
         if self._call is not None:
             self._printed_during(self._call, record)
         marker = marker_of(message)
@@ -453,6 +495,24 @@ class BootTimeline:
 
     # -- reading -------------------------------------------------------------------------------
 
+    def clock_fit(self) -> RateFit | None:
+        """The guest clock's rate fitted to its own stamps (`clock_rate.fit_rate`); fitted again
+        as the console grows by a quarter, and once more when the boot is over."""
+        added = self._clock_samples.added
+        if added != self._fit_at and (added >= self._fit_at * 5 // 4 + 2 or self._console_over):
+            self._fit = fit_rate(self._clock_samples.points)
+            self._fit_at = added
+        return self._fit
+
+    def guest_clock(self) -> GuestClock:
+        """The guest clock's rate and whether it is skewed (see `uktrace.model.clock_rate`)."""
+        reference = self.clock_reference.reference() if self.clock_reference is not None else None
+        return assess(self.tsc_estimate_hz, self.clock_fit(), reference)
+
+    def _clock_changed(self) -> None:
+        if self.clock_reference is not None:
+            self.clock_reference.version += 1
+
     @property
     def guest_now(self) -> float | None:
         """The latest guest stamp seen: how far the guest's own clock has got (None before any)."""
@@ -467,7 +527,8 @@ class BootTimeline:
         if ninep is not None:
             spans.append(ninep)
         spans.sort(key=lambda span: (span.start.seq, PHASES.index(span.name)))
-        result.extend(self._phase(span) for span in spans)
+        rate = self.guest_clock().correction if self._clock_samples.added else None
+        result.extend(self._phase(span, rate) for span in spans)
         return result
 
     def phase(self, name: str) -> Phase | None:
@@ -508,7 +569,7 @@ class BootTimeline:
                 break
         return phases
 
-    def _phase(self, span: _Span) -> Phase:
+    def _phase(self, span: _Span, rate: float | None = None) -> Phase:
         end = span.end
         if end is None and self.status.finished:
             # the boot is over: the open phase lasted until the last thing seen
@@ -519,6 +580,7 @@ class BootTimeline:
             guest_end=end.guest if end else None,
             host_start=self._seconds(span.start.host_ns),
             host_end=self._seconds(end.host_ns) if end else None,
+            rate=rate,
         )
 
     def calls(self, symbols: SymbolTable | None = None) -> list[Call]:
@@ -526,6 +588,7 @@ class BootTimeline:
         `symbols` (default: the timeline's own); a call in progress has no end yet."""
         symbols = symbols if symbols is not None else self.symbols
         last = self._edge() if self.status.finished else None
+        rate = self.guest_clock().correction if self._clock_samples.added else None
         result = []
         for span in self._calls:
             end = span.end if span.end is not None else last
@@ -538,12 +601,15 @@ class BootTimeline:
                 host_start=self._seconds(span.start.host_ns),
                 host_end=self._seconds(end.host_ns) if end else None,
                 printed=tuple(span.printed),
+                rate=rate,
             )
             result.append(named(call, symbols, self.libraries))
         return result
 
     def finish(self) -> None:
         """The console ended (end of a log file): close the open phase and call at the last thing seen."""
+        self._console_over = True
+        self._clock_changed()
         edge = self._edge()
         self._close_current(edge)
         self._end_call(edge)

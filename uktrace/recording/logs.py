@@ -10,6 +10,7 @@ from parsers import ConsoleParser, Record
 
 from ..kernel.symbols import locate_crash
 from ..model.timeline import BootTimeline
+from .record import RecordingError, read_guest
 
 CHUNK = 1 << 16
 
@@ -28,6 +29,14 @@ def trace_log(
     timeline = BootTimeline(name=name or ("stdin" if stdin else path.name), source=str(path), ready=ready)
     parser = ConsoleParser()
     critical: deque[Record] = deque(maxlen=64)  # a register dump is all a crash location needs
+    chunks = None if stdin else recorded_chunks(path)
+    if chunks is not None:
+        for since_spawn_ns, chunk in chunks:
+            for record in parser.feed(chunk, since_spawn_ns):
+                timeline.consume(record)
+                if record.level == "CRIT":
+                    critical.append(record)
+        return _finished(timeline, parser, critical, kernel)
     try:
         with open(sys.stdin.fileno(), "rb", closefd=False) if stdin else path.open("rb") as log:
             while chunk := log.read1(CHUNK) if stdin else log.read(CHUNK):
@@ -43,6 +52,25 @@ def trace_log(
         raise LogError(f"{path}: permission denied") from None
     except OSError as error:
         raise LogError(f"{path}: cannot read ({error.strerror})") from None
+    return _finished(timeline, parser, critical, kernel)
+
+
+def recorded_chunks(path: Path) -> list[tuple[int, bytes]] | None:
+    """A recording's `console.raw` with its `chunks.tsv` beside it: the chunks at the host times
+    they arrived (ns since the spawn), so the log has a host clock and its guest clock's rate can
+    be measured (`model.clock_rate`); None for any other log."""
+    if path.name != "console.raw" or not (path.parent / "chunks.tsv").is_file():
+        return None
+    try:
+        recorded = read_guest(path.parent)
+    except RecordingError:
+        return None
+    return recorded.chunks if recorded.chunks else None
+
+
+def _finished(
+    timeline: BootTimeline, parser: ConsoleParser, critical: deque[Record], kernel: Path | None
+) -> BootTimeline:
     for record in parser.flush():
         timeline.consume(record)
     timeline.finish()

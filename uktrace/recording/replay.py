@@ -26,6 +26,7 @@ from pathlib import Path
 import anyio
 
 from ..kernel.symbols import Symbols
+from ..model.clock_rate import ClockReference
 from ..model.guest import Guest, spawn_spread, status_counts
 from .clock import INSTANT, ReplayClock
 from .kernels import recorded_symbols
@@ -61,7 +62,12 @@ class ReplayFleet:
         origin = min(known) if known else 0
         # read before playing (the end of a guest's replay must not wait on a file), once per kernel
         tables: dict[str, Symbols | None] = {}
-        self.tapes = [GuestTape(i, r, self._symbols_of(r, tables), origin) for i, r in enumerate(self.recorded)]
+        self.clock_reference = ClockReference()
+        """The run's TSC frequency, pooled from the guests as far as they were fed (`model.clock_rate`)."""
+        self.tapes = [
+            GuestTape(i, r, self._symbols_of(r, tables), origin, self.clock_reference)
+            for i, r in enumerate(self.recorded)
+        ]
         self.guests: list[Guest] = [tape.guest for tape in self.tapes]
         self.started_ns: int | None = None
         self.finished_ns: int | None = None

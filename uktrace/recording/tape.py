@@ -17,6 +17,7 @@ from typing import Any, Final
 from parsers import ConsoleParser
 
 from ..kernel.symbols import Symbols, locate_crash
+from ..model.clock_rate import ClockReference
 from ..model.guest import CpuMark, Guest
 from ..model.integrity import check_integrity
 from ..model.script import recorded_runs
@@ -40,8 +41,11 @@ Event = tuple[int, bytes | str]
 """(recorded host ns, a console chunk or the name of a host event)."""
 
 
-def new_guest(index: int, recorded: RecordedGuest, symbols: Symbols | None) -> Guest:
-    """The guest as a live run starts it, before anything happened."""
+def new_guest(
+    index: int, recorded: RecordedGuest, symbols: Symbols | None, reference: ClockReference | None = None
+) -> Guest:
+    """The guest as a live run starts it, before anything happened (its clock pooled with the
+    run's other guests through `reference`, as the live run's was)."""
     meta = recorded.meta
     host = meta.get("host", {})
     ready = meta.get("ready") if isinstance(meta.get("ready"), str) else None  # `--ready`, as the run had it
@@ -53,7 +57,7 @@ def new_guest(index: int, recorded: RecordedGuest, symbols: Symbols | None) -> G
         ready=ready,
     )
     # the source a live run gives its timelines: the kernel as it was named then
-    timeline = BootTimeline(recorded.name, source=meta.get("kernel", "?"), ready=ready)
+    timeline = BootTimeline(recorded.name, source=meta.get("kernel", "?"), ready=ready, clock_reference=reference)
     timeline.symbols = symbols  # names its boot functions, as the live run did
     guest = Guest(index, spec, list(meta.get("argv", [])), timeline)
     guest.recording = recorded.directory
@@ -81,10 +85,20 @@ def tape_events(recorded: RecordedGuest, origin: int) -> list[Event]:
 class GuestTape:
     """Feeds one guest's events into its `Guest`, forwards only; `rewind` starts it over."""
 
-    def __init__(self, index: int, recorded: RecordedGuest, symbols: Symbols | None, origin: int) -> None:
+    def __init__(
+        self,
+        index: int,
+        recorded: RecordedGuest,
+        symbols: Symbols | None,
+        origin: int,
+        reference: ClockReference | None = None,
+    ) -> None:
         self.recorded = recorded
         self.symbols = symbols
-        self.guest = new_guest(index, recorded, symbols)
+        self.reference = reference
+        """The replay's pooled guest clocks; a rewound guest registers again, so it counts only
+        what it was fed."""
+        self.guest = new_guest(index, recorded, symbols, reference)
         self._origin = origin
         self.events = tape_events(recorded, origin)
         self.played = 0
@@ -135,7 +149,7 @@ class GuestTape:
 
     def rewind(self) -> None:
         """Back to before the spawn, in the same `Guest` (views hold it); `changes` still grows."""
-        fresh = new_guest(self.guest.index, self.recorded, self.symbols)
+        fresh = new_guest(self.guest.index, self.recorded, self.symbols, self.reference)
         changes = self.guest.changes
         for field in dataclasses.fields(Guest):
             setattr(self.guest, field.name, getattr(fresh, field.name))
