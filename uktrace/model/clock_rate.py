@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -110,13 +111,19 @@ def fit_rate(points: list[tuple[int, float]]) -> RateFit | None:
     host = [(ns - origin) / 1e9 for ns, _ in points]
     if host[-1] <= host[0]:
         return None
-    from scipy.stats import theilslopes
-
-    result = theilslopes([stamp for _, stamp in points], host, alpha=0.95)
+    result = _theilslopes()([stamp for _, stamp in points], host, alpha=0.95)
     rate, low, high = float(result.slope), float(result.low_slope), float(result.high_slope)
     if not all(math.isfinite(v) for v in (rate, low, high)) or rate <= 0:
         return None
     return RateFit(rate, min(low, rate), max(high, rate), len(points), host[-1] - host[0])
+
+
+def _theilslopes() -> Callable[..., Any]:
+    """scipy's Theil-Sen estimator, imported on first use: `uktrace --help` need not load scipy."""
+    from scipy.stats import theilslopes
+
+    estimator: Callable[..., Any] = theilslopes
+    return estimator
 
 
 class FitSource(Protocol):
@@ -146,6 +153,8 @@ class ClockReference:
     which guests were read."""
 
     def __init__(self) -> None:
+        _theilslopes()  # now, before any guest runs: imported at the first fit, mid-storm, scipy.stats
+        # took the event loop 1-4 s (0.8 s on a quiet machine), felt as a frozen TUI
         self._guests: dict[str, FitSource] = {}
         self.version = 0
         """Bumped when any guest's evidence changes: the cached reference is recomputed then."""
