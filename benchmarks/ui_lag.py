@@ -150,11 +150,18 @@ def make_recording(directory: Path, count: int, flood_kib: int) -> None:
     )
 
 
+STALLS: list[tuple[float, float]] = []
+"""(seconds since the probe began, lag) of every probe: when the worst stalls happened."""
+
+
 async def probe(lags: list[float], done: anyio.Event) -> None:
+    began = time.perf_counter()
     while not done.is_set():
         start = time.perf_counter()
         await anyio.sleep(PROBE_S)
-        lags.append(time.perf_counter() - start - PROBE_S)
+        lag = time.perf_counter() - start - PROBE_S
+        lags.append(lag)
+        STALLS.append((start - began, lag))
 
 
 def all_ended(fleet: FleetView) -> bool:
@@ -167,6 +174,9 @@ def print_lag(lags: list[float]) -> None:
         f"event-loop lag ({len(lags_ms)} probes of {PROBE_S * 1000:.0f} ms): "
         f"p50 {percentile(lags_ms, 0.5):.1f} ms  p99 {percentile(lags_ms, 0.99):.1f} ms  max {lags_ms[-1]:.1f} ms"
     )
+    worst = sorted(STALLS, key=lambda stall: stall[1], reverse=True)[: max(1, len(STALLS) // 100)]
+    when = ", ".join(f"{lag * 1000:.0f} ms at {at:.1f} s" for at, lag in sorted(worst))
+    print(f"the worst 1 % of the loop's stalls, in order: {when}")
 
 
 async def press_keys(app: MeasuredApp, done: anyio.Event, switch_views: bool = True) -> None:
