@@ -7,11 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from uktrace.launch.fleet import socket_directory
+from uktrace.launch.leftovers import remove_leftovers
 from uktrace.launch.shares import ShareError, Shares, remove_abandoned_copies, tree_size
 
 
@@ -69,3 +72,20 @@ def test_copies_a_killed_run_left_are_removed_by_the_next(tmpdir_env: Path) -> N
     other.mkdir()
     assert remove_abandoned_copies(tmpdir_env) == [left]
     assert sorted(p.name for p in tmpdir_env.iterdir()) == sorted([ours.name, other.name])
+
+
+def test_qmp_socket_directories_a_killed_run_left_are_removed_by_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    base = Path(tempfile.mkdtemp(prefix="ukq-", dir="/tmp"))  # short: a socket's path has room
+    monkeypatch.setenv("TMPDIR", str(base))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    try:
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+        left = base / f"uktrace-qmp-{dead.stdout.strip()}-abc123"
+        left.mkdir()
+        (left / "1.0.sock").write_bytes(b"")
+        made = socket_directory()  # a new run's: it clears what a killed one left, and keeps its own
+        assert made.parent == base and made.name.startswith(f"uktrace-qmp-{os.getpid()}-")
+        assert sorted(p.name for p in base.iterdir()) == [made.name]
+        assert remove_leftovers(base, "qmp") == []  # a run still going keeps its sockets
+    finally:
+        shutil.rmtree(base)

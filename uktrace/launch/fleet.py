@@ -45,6 +45,7 @@ from ..model.timeline import BootTimeline, Status
 from ..recording.kernels import record_kernel
 from ..recording.record import GuestRecorder, RecordingWriter
 from .cluster.remote import Launcher, RemoteGuestProcess, RemoteMonitor
+from .leftovers import remove_leftovers, scratch_prefix
 from .priority import guest_nice
 from .process import GuestProcess
 from .qemu import guest_exit_code, qemu_argv
@@ -671,12 +672,13 @@ SOCKET_PATH_MAX = 107
 
 
 def socket_directory() -> Path:
-    """A new 0700 directory for the QMP sockets, in $TMPDIR unless its path is too long for a
+    """A new 0700 directory for the QMP sockets (`uktrace-qmp-PID-*`), in $TMPDIR unless its path is too long for a
     socket's (a long TMPDIR made every run fail with `AF_UNIX path too long`), then in /tmp."""
-    longest = len("/uktrace-qmp-xxxxxxxx/100000.100.sock")
+    longest = len("/uktrace-qmp-4194304-xxxxxxxx/100000.100.sock")
     for base in (tempfile.gettempdir(), "/tmp"):
         if len(os.fsencode(base)) + longest <= SOCKET_PATH_MAX:
-            return Path(tempfile.mkdtemp(prefix="uktrace-qmp-", dir=base))
+            remove_leftovers(Path(base), "qmp")  # what runs killed with SIGKILL left
+            return Path(tempfile.mkdtemp(prefix=scratch_prefix("qmp"), dir=base))
     raise OSError(errno.ENAMETOOLONG, "no directory short enough for a QMP socket")
 
 

@@ -9,18 +9,15 @@ fills the disk it shares with everything else.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..recording.inventory import process_start
+from .leftovers import remove_leftovers, scratch_prefix
 
 FS_MODES = ("shared", "independent")
-COPIES = re.compile(r"uktrace-fs-(\d+)-\w+")
-"""The copies' directory: the pid of the run that made it, then mkdtemp's random part."""
 SPACE_MARGIN = 1.1
 """The copies' size times this must fit in the free space: a tenth is left for everything else."""
 
@@ -65,7 +62,7 @@ class Shares:
             )
         started = time.monotonic()
         try:
-            self._temporary = Path(tempfile.mkdtemp(prefix=f"uktrace-fs-{os.getpid()}-", dir=base))
+            self._temporary = Path(tempfile.mkdtemp(prefix=scratch_prefix("fs"), dir=base))
             for index in range(count):
                 copy = self._temporary / f"guest-{index}"
                 try:
@@ -112,27 +109,7 @@ def tree_size(directory: Path) -> int:
 
 def remove_abandoned_copies(base: Path | None = None) -> list[Path]:
     """Copies a killed run left (this user's, their process gone): removed, and returned."""
-    base = base or Path(tempfile.gettempdir())
-    removed: list[Path] = []
-    try:
-        entries = list(os.scandir(base))
-    except OSError:
-        return removed
-    for entry in entries:
-        match = COPIES.fullmatch(entry.name)
-        if match is None or not entry.is_dir(follow_symlinks=False):
-            continue
-        try:
-            info = entry.stat(follow_symlinks=False)
-        except OSError:
-            continue
-        started = process_start(int(match[1]))
-        # still its run's: that process lives and began before the copies (a reused pid did not)
-        if info.st_uid != os.getuid() or (started is not None and started <= info.st_mtime + 1):
-            continue
-        shutil.rmtree(entry.path, ignore_errors=True)
-        removed.append(Path(entry.path))
-    return removed
+    return remove_leftovers(base or Path(tempfile.gettempdir()), "fs")
 
 
 def _first(error: shutil.Error) -> str:
