@@ -246,6 +246,11 @@ class RayLauncher:
         except ray.exceptions.RayError as error:
             reason = describe_loss(node, error)
             node.lost = reason
+            # the node is gone for every guest on it: their own streams may take far longer to
+            # fail (seen: more than 30 s for one of two, on a loaded host), so they end now
+            for other_node, other in list(self._guests.values()):
+                if other_node is node and other is not process:
+                    other.ended(reason)
         finally:
             process.ended(reason)
 
