@@ -245,8 +245,10 @@ def test_the_bench_reports_the_ready_figure(tmp_path: Path) -> None:
         )
         assert cell["phases"]["ready"]["p50"] == ready["p50"]
     report = (out / "report.md").read_text()
-    assert re.search(r"^\| 2 shared \| ready \| guest \| 2 \|", report, re.MULTILINE)
-    assert re.search(r"^\| ready \| .* \(guest\) \| .* \(guest\) \|$", report, re.MULTILINE)
+    # on the guest clock, corrected where the host's load disturbed a guest's calibration (GUEST_CLOCKS)
+    assert re.search(r"^\| 2 shared \| ready \| guest[^|]* \| 2 \|", report, re.MULTILINE)
+    guest = r"\(guest(?: \((?:part )?corrected\))?\)"  # `(guest)`, `(guest (corrected))`
+    assert re.search(rf"^\| ready \| .* {guest} \| .* {guest} \|$", report, re.MULTILINE)
 
 
 def test_compare_calls_a_server_that_listens_later_slower_in_ready(tmp_path: Path) -> None:
