@@ -14,6 +14,7 @@ from textual.widgets import Footer, Input
 from uktrace.model.guest import FleetView, Guest
 
 from ..commands import relaunch_guest, stop_guest
+from ..filter_prompt import FilterPrompt
 from ..widgets.fleet_table import FleetTable, SortOrder
 from ..widgets.header import FleetHeader
 from . import LiveScreen
@@ -21,7 +22,7 @@ from .guest import GuestScreen
 from .sort import SortPicker
 
 
-class FleetScreen(LiveScreen):
+class FleetScreen(FilterPrompt, LiveScreen):
     """Every guest at a glance; the starting point of every other view."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -72,27 +73,9 @@ class FleetScreen(LiveScreen):
 
     # -- filter ----------------------------------------------------------------------------------
 
-    def action_filter(self) -> None:
-        prompt = self.query_one("#filter", Input)
-        prompt.add_class("-shown")
-        prompt.focus()
-
-    @on(Input.Changed, "#filter")
-    def filter_changed(self, event: Input.Changed) -> None:
-        self.table.set_filter(event.value)
-
-    @on(Input.Submitted, "#filter")
-    def filter_done(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
-            event.input.remove_class("-shown")
-        self.table.focus()
-
-    def action_clear_filter(self) -> None:
-        prompt = self.query_one("#filter", Input)
-        prompt.value = ""
-        prompt.remove_class("-shown")
-        self.table.set_filter("")
-        self.table.focus()
+    @property
+    def filtered(self) -> FleetTable:
+        return self.table
 
     # -- sort ------------------------------------------------------------------------------------
 

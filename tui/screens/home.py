@@ -29,6 +29,7 @@ from uktrace.recording.inventory import Recording, list_recordings
 from uktrace.recording.prune import PruneError, busy, delete
 from uktrace.recording.record import RecordingError
 
+from ..filter_prompt import FilterPrompt
 from ..widgets.run_list import RunList
 from .confirm import Confirm
 
@@ -40,7 +41,7 @@ POLL_S = 2.0
 """How often the recordings directory is looked at for runs recorded elsewhere."""
 
 
-class HomeScreen(Screen[None]):
+class HomeScreen(FilterPrompt, Screen[None]):
     """Recent runs, newest first; the kernels found where uktrace was started."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -275,27 +276,9 @@ class HomeScreen(Screen[None]):
 
     # -- filter ------------------------------------------------------------------------------------
 
-    def action_filter(self) -> None:
-        prompt = self.query_one("#filter", Input)
-        prompt.add_class("-shown")
-        prompt.focus()
-
-    @on(Input.Changed, "#filter")
-    def filter_changed(self, event: Input.Changed) -> None:
-        self.runs.set_filter(event.value)
-
-    @on(Input.Submitted, "#filter")
-    def filter_done(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
-            event.input.remove_class("-shown")
-        self.runs.focus()
-
-    def action_clear_filter(self) -> None:
-        prompt = self.query_one("#filter", Input)
-        prompt.value = ""
-        prompt.remove_class("-shown")
-        self.runs.set_filter("")
-        self.runs.focus()
+    @property
+    def filtered(self) -> RunList:
+        return self.runs
 
 
 def ours(recordings: list[Recording]) -> set[Path]:
