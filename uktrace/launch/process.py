@@ -40,6 +40,9 @@ READ_SIZE = 1 << 16
 PIPE_SIZE = 1 << 20
 SETPRIV = shutil.which("setpriv")
 NICE = shutil.which("nice")
+REAP_POLL_S = 0.002
+REAP_POLL_MAX_S = 0.05
+"""How often an exited QEMU whose threads are still ending is asked again for its status."""
 
 
 class GuestProcess:
@@ -131,11 +134,17 @@ class GuestProcess:
         os.write(self.input_fd, data)
 
     async def wait(self) -> int:
-        """QEMU's exit status (negative: killed by that signal)."""
+        """QEMU's exit status (negative: killed by that signal).
+
+        The pidfd turns readable as the process exits, but it can be reaped only once its last
+        thread is gone too: on a busy host a QEMU's threads took up to 0.8 s more to end, and a
+        blocking `wait4` held the event loop (every console, the TUI) that long. So: poll."""
         if self.returncode is None:
             await anyio.wait_readable(self._pidfd)
-            if self.returncode is None:  # `poll` may have reaped it meanwhile
-                self._reaped(*os.wait4(self.pid, 0))
+            delay = REAP_POLL_S
+            while self.poll() is None:
+                await anyio.sleep(delay)
+                delay = min(delay * 2, REAP_POLL_MAX_S)
         assert self.returncode is not None
         return self.returncode
 
