@@ -40,9 +40,6 @@ READ_SIZE = 1 << 16
 PIPE_SIZE = 1 << 20
 SETPRIV = shutil.which("setpriv")
 NICE = shutil.which("nice")
-REAP_POLL_S = 0.002
-REAP_POLL_MAX_S = 0.05
-"""How often an exited QEMU whose threads are still ending is asked again for its status."""
 
 
 class GuestProcess:
@@ -136,15 +133,15 @@ class GuestProcess:
     async def wait(self) -> int:
         """QEMU's exit status (negative: killed by that signal).
 
-        The pidfd turns readable as the process exits, but it can be reaped only once its last
-        thread is gone too: on a busy host a QEMU's threads took up to 0.8 s more to end, and a
-        blocking `wait4` held the event loop (every console, the TUI) that long. So: poll."""
+        Reaped from a worker thread once the pidfd says the process exited: the kernel still had
+        work to do in `wait4` for a QEMU on a busy host (its last threads ending, its memory
+        freed), up to 0.8 s in one call, which on the event loop held every console and the TUI."""
         if self.returncode is None:
             await anyio.wait_readable(self._pidfd)
-            delay = REAP_POLL_S
-            while self.poll() is None:
-                await anyio.sleep(delay)
-                delay = min(delay * 2, REAP_POLL_MAX_S)
+            if self.returncode is None:
+                reaped = await anyio.to_thread.run_sync(_reap, self.pid)
+                if self.returncode is None:  # `poll` may have reaped it meanwhile
+                    self._reaped(*reaped)
         assert self.returncode is not None
         return self.returncode
 
@@ -305,6 +302,14 @@ def _stat_cpu(pid: int) -> tuple[int, int | None] | None:
         return None
     ticks = int(fields[11]) + int(fields[12])
     return ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK"), None
+
+
+def _reap(pid: int) -> tuple[int, int, resource.struct_rusage]:
+    """`wait4`; a process `poll` reaped meanwhile reads as not reaped here (pid 0)."""
+    try:
+        return os.wait4(pid, 0)
+    except ChildProcessError:
+        return 0, 0, resource.getrusage(resource.RUSAGE_CHILDREN)
 
 
 def _read_nowait(fd: int) -> bytes:
