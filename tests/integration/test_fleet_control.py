@@ -16,6 +16,7 @@ from uktrace.cli.headless import run_footer
 from uktrace.cli.run import exit_status
 from uktrace.launch.fleet import Fleet
 from uktrace.launch.options import RunOptions, prepare
+from uktrace.launch.priority import idle_policy_allowed
 from uktrace.model.timeline import Status
 from uktrace.recording.record import GuestRecorder
 
@@ -81,29 +82,32 @@ def group_nice(pid: int) -> int | None:
     return int(words[-1]) if words else None
 
 
-@pytest.mark.parametrize(("lower", "nice"), [(True, 4), (False, None)])
-async def test_guests_run_below_the_tracer_unless_asked_not_to(tmp_path: Path, lower: bool, nice: int | None) -> None:
-    """Both levers: the QEMU's own nice (what counts in a cgroup) and, with autogroups, its
-    session group's (what counts in the root cgroup)."""
+@pytest.mark.parametrize("lower", [True, False])
+async def test_guests_run_below_the_tracer_unless_asked_not_to(tmp_path: Path, lower: bool) -> None:
+    """Lowered: idle policy and nice 19, each QEMU in a process group of its own inside the
+    tracer's session (one scheduling group with the tracer, whose own group is left alone)."""
     specs, shares = prepare(RunOptions(count=4, append="uktrace.fault=hang"))
     fleet = Fleet(specs, record_dir=tmp_path / "rec", lower_guests=lower)
     own_nice, own_group = os.getpriority(os.PRIO_PROCESS, 0), group_nice(os.getpid())
-    grouped = Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
+    idle = lower and idle_policy_allowed()
     try:
         async with anyio.create_task_group() as group:
             group.start_soon(fleet.run, False)
             await wait_until(lambda: all(g.first_byte_ns is not None for g in fleet.guests))
             pids = [g.process.pid for g in fleet.guests if g.process is not None]
             assert len(pids) == 4
-            assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids] == [own_nice + (nice or 0)] * 4
-            if grouped:  # each QEMU leads a session, so each has a group of its own
-                assert [group_nice(pid) for pid in pids] == [nice or 0] * 4
+            assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids] == [own_nice + (19 if lower else 0)] * 4
+            policy = os.SCHED_IDLE if idle else os.sched_getscheduler(0)
+            assert [os.sched_getscheduler(pid) for pid in pids] == [policy] * 4
+            assert [os.getsid(pid) for pid in pids] == [os.getsid(0)] * 4
+            assert [os.getpgid(pid) for pid in pids] == pids
             assert (os.getpriority(os.PRIO_PROCESS, 0), group_nice(os.getpid())) == (own_nice, own_group)
             fleet.stop()
     finally:
         shares.cleanup()
-    assert [g.nice for g in fleet.guests] == [nice] * 4
-    assert json.loads((tmp_path / "rec" / "guest-1" / "guest.json").read_text())["host"]["nice"] == nice
+    assert [(g.nice, g.idle_policy) for g in fleet.guests] == [(19 if lower else None, idle)] * 4
+    host = json.loads((tmp_path / "rec" / "guest-1" / "guest.json").read_text())["host"]
+    assert (host["nice"], host["idle_policy"]) == (19 if lower else None, idle)
 
 
 async def test_a_timeout_says_what_the_quiet_qemu_was_doing(tmp_path: Path) -> None:

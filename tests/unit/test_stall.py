@@ -6,7 +6,6 @@ from pathlib import Path
 
 from parsers import Record
 from uktrace.cli.report import stall_note
-from uktrace.launch.priority import FLEET_WEIGHT, WEIGHTS, guest_nice
 from uktrace.model.guest import STALL_FIRST_S, STALL_S, Guest, Stall
 from uktrace.model.spec import GuestSpec
 from uktrace.model.timeline import BootTimeline, Status
@@ -67,11 +66,3 @@ def test_what_the_qemu_does_in_words() -> None:
     quiet.stall = Stall(0.98, "R")
     assert stall_note(quiet, 7 * SECOND) == "no output for 7 s; QEMU busy (98 % CPU): the guest runs and prints nothing"
     assert stall_note(guest(last_output_ns=6 * SECOND), 7 * SECOND) is None
-
-
-def test_the_guests_together_weigh_at_most_twice_the_tracer() -> None:
-    assert [guest_nice(n) for n in (1, 2, 4, 10, 20, 50, 100, 1000)] == [0, 0, 4, 8, 11, 15, 18, 19]
-    for count in (1, 3, 10, 64, 100):
-        assert count * WEIGHTS[guest_nice(count)] <= FLEET_WEIGHT
-        if guest_nice(count) > 0:  # and no lower than needed
-            assert count * WEIGHTS[guest_nice(count) - 1] > FLEET_WEIGHT

@@ -174,9 +174,9 @@ def add_guest_options(parser: argparse.ArgumentParser) -> None:
         "--guest-priority",
         choices=("low", "normal"),
         default="low",
-        help="low (default): the guests together weigh twice uktrace in the scheduler (nice 0 for 2 "
-        "guests, 18 for 100), so the tracer and its TUI stay responsive however many run; normal: "
-        "each guest competes with uktrace as an equal",
+        help="low (default): each QEMU runs at the scheduler's idle policy and nice 19 in uktrace's "
+        "session, so the tracer and its TUI stay responsive however many run; normal: each guest "
+        "competes with uktrace as an equal",
     )
     parser.add_argument(
         "--cluster",

@@ -46,7 +46,7 @@ from ..recording.kernels import record_kernel
 from ..recording.record import GuestRecorder, RecordingWriter
 from .cluster.remote import Launcher, RemoteGuestProcess, RemoteMonitor
 from .leftovers import remove_leftovers, scratch_prefix
-from .priority import guest_nice
+from .priority import GUEST_NICE
 from .process import GuestProcess
 from .qemu import guest_exit_code, qemu_argv
 from .qmp import Qmp, QmpError
@@ -104,7 +104,7 @@ class Fleet:
         ]
         self.jobs = max(1, min(jobs or len(specs), len(specs)))
         if lower_guests:
-            self.guest_nice = guest_nice(self.jobs)
+            self.guest_nice = GUEST_NICE
         self.timeout = timeout
         self.record_dir = record_dir
         self.started_ns: int | None = None
@@ -329,6 +329,7 @@ class Fleet:
         if self._watchdog is not None:
             self._watchdog.add(process.pid)
         guest.nice = process.nice
+        guest.idle_policy = process.idle_policy
         guest.gated = qmp_socket is not None
         guest.spawn_ns = process.spawn_ns
         timeline.spawned(process.spawn_ns)

@@ -21,25 +21,40 @@ launcher's warnings still stay out of the console. The price: a pty holds 4 KiB,
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
-import functools
 import os
-import resource
 import shutil
 import signal
 import subprocess
+import sys
 import termios
 import time
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import anyio
 from ptyprocess import PtyProcess
 
+from .priority import NICE, lowering_prefix, set_session_nice
+
+
+def _idle_thread() -> None:
+    """This thread runs only when nothing else wants the CPU (Linux: a policy per thread)."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+
+REAPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uktrace-reaper", initializer=_idle_thread)
+"""Where exited QEMUs are reaped: one at a time, at the idle policy (see `GuestProcess.wait`)."""
+OWN_PROCESS_GROUP: dict[str, Any] = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
+"""A QEMU leads a process group of its own (Ctrl-C in our terminal is ours to handle, in order) in
+our session (the scheduler weighs it inside our group: `launch.priority`). Python 3.10 has no
+`process_group`: `setpgrp` from `preexec_fn` then, async-signal-safe."""
 READ_SIZE = 1 << 16
 PIPE_SIZE = 1 << 20
 SETPRIV = shutil.which("setpriv")
-NICE = shutil.which("nice")
 
 
 class GuestProcess:
@@ -48,26 +63,27 @@ class GuestProcess:
     def __init__(
         self, argv: list[str], env: dict[str, str] | None = None, nice: int | None = None, tty: bool = False
     ) -> None:
-        """`nice`: the QEMU's priority below the tracer's (`launch.priority`), set on both levers
-        the kernel may use: the QEMU starts under `nice` (what ranks it where autogroups do not
-        apply: a tracer in its own CPU cgroup, a container), and its session's group gets the same
-        (`/proc/PID/autogroup`, allowed for one's own processes: with autogroups, a process's own
-        nice only ranks it inside its group). Which one the kernel heeds cannot be read from
-        /proc inside a cgroup namespace; the unused one changes nothing."""
+        """`nice`: run the QEMU below the tracer (`launch.priority`): at the idle scheduling
+        policy where the host allows it, at this nice value, in a process group of its own inside
+        the tracer's session (a `tty` launcher leads a session: its session's group is lowered)."""
         self.argv = argv
         self.popen: subprocess.Popen[bytes] | None = None
-        if nice is not None and NICE:
-            argv = [NICE, "-n", str(nice), *argv]
+        self.idle_policy = False
+        """Whether it runs at `SCHED_IDLE` (`launch.priority`)."""
+        if nice is not None:
+            prefix, self.idle_policy = lowering_prefix(nice)
+            argv = [*prefix, *argv]
         command = [SETPRIV, "--pdeathsig", "KILL", "--", *argv] if SETPRIV else argv
         if tty:
             self.spawn_ns = time.monotonic_ns()
             self.pid, master, stderr_read = _spawn_on_pty(command, env)
             console_read = os.dup(master)  # one descriptor each to read and to type, closed apart
+            if nice is not None:
+                set_session_nice(self.pid, nice)
         else:
             self.pid, master, console_read, stderr_read = self._spawn_on_pipes(command, env)
-        grouped = nice is not None and _autogroups() and _set_autogroup_nice(self.pid, nice)
-        self.nice = nice if nice is not None and (NICE or grouped) else None
-        """The nice value the QEMU (and its scheduling group) got, when it got one."""
+        self.nice = nice if nice is not None and (NICE or self.idle_policy) else None
+        """The nice value the QEMU got, when it was lowered."""
         self.input_fd = master
         self.console_fd = console_read
         self.stderr_fd = stderr_read
@@ -75,6 +91,8 @@ class GuestProcess:
             os.set_blocking(fd, False)
         self._pidfd = os.pidfd_open(self.pid)
         self.returncode: int | None = None
+        self._released = False
+        """Reaped: the kernel let go of the zombie (`wait`)."""
         self.signalled = False
         """uktrace sent it a signal while it ran: its exit status is then no verdict of the guest's."""
         self.cpu_total_ns: int | None = None
@@ -99,8 +117,8 @@ class GuestProcess:
                 stdin=slave,
                 stdout=console_write,
                 stderr=stderr_write,
-                start_new_session=True,  # Ctrl-C in our terminal is ours to handle, in order
                 close_fds=True,
+                **OWN_PROCESS_GROUP,
                 env=env,
             )
         except BaseException:
@@ -133,27 +151,31 @@ class GuestProcess:
     async def wait(self) -> int:
         """QEMU's exit status (negative: killed by that signal).
 
-        Reaped from a worker thread once the pidfd says the process exited: the kernel still had
-        work to do in `wait4` for a QEMU on a busy host (its last threads ending, its memory
-        freed), up to 0.8 s in one call, which on the event loop held every console and the TUI."""
-        if self.returncode is None:
+        Reaped off the event loop, one QEMU at a time, by a thread at the idle policy (`REAPER`):
+        releasing a zombie makes the kernel drop its /proc entries (`proc_invalidate_siblings_dcache`),
+        which on this host spun for up to 0.8 s per QEMU while many exited at once. On the event
+        loop that held every console and the TUI; in parallel threads the reaps spun against each
+        other (30 s of CPU for 100 guests); one after another, 2-5 s, now taken from idle time only.
+        `poll` reads the status without releasing, so nothing else spins."""
+        if not self._released:
             await anyio.wait_readable(self._pidfd)
+            _, status, usage = await asyncio.get_running_loop().run_in_executor(REAPER, os.wait4, self.pid, 0)
+            self._released = True
             if self.returncode is None:
-                reaped = await anyio.to_thread.run_sync(_reap, self.pid)
-                if self.returncode is None:  # `poll` may have reaped it meanwhile
-                    self._reaped(*reaped)
+                self.returncode = os.waitstatus_to_exitcode(status)
+            self.cpu_total_ns = round((usage.ru_utime + usage.ru_stime) * 1e9)
         assert self.returncode is not None
         return self.returncode
 
     def poll(self) -> int | None:
+        """The exit status once QEMU has exited, else None; never waits. The zombie is left for
+        `wait` to release (`waitid` with WNOWAIT reads its status without the kernel's release)."""
         if self.returncode is None:
-            self._reaped(*os.wait4(self.pid, os.WNOHANG))
+            exited = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            if exited is not None and exited.si_pid == self.pid:
+                killed = exited.si_code in (os.CLD_KILLED, os.CLD_DUMPED)
+                self.returncode = -exited.si_status if killed else exited.si_status
         return self.returncode
-
-    def _reaped(self, pid: int, status: int, usage: resource.struct_rusage) -> None:
-        if pid:
-            self.returncode = os.waitstatus_to_exitcode(status)
-            self.cpu_total_ns = round((usage.ru_utime + usage.ru_stime) * 1e9)
 
     def cpu_sample(self) -> tuple[int, int | None] | None:
         """(ns on a CPU, ns waiting for one) summed over the process's threads, from the
@@ -205,7 +227,7 @@ class GuestProcess:
         if self.poll() is None:
             self.signalled = True
         try:
-            os.killpg(self.pid, signum)  # started in its own session: its pid is the group's
+            os.killpg(self.pid, signum)  # it leads its own process group: its pid is the group's
         except ProcessLookupError:
             pass
         except PermissionError:  # a member changed its credentials: at least the launcher
@@ -273,26 +295,6 @@ def _spawn_on_pty(command: list[str], env: dict[str, str] | None) -> tuple[int, 
     return process.pid, master, stderr_read
 
 
-@functools.cache
-def _autogroups() -> bool:
-    """Whether the scheduler groups processes per session (`kernel.sched_autogroup_enabled`)."""
-    try:
-        return Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
-    except OSError:
-        return False
-
-
-def _set_autogroup_nice(pid: int, nice: int) -> bool:
-    """Lower the priority of `pid`'s session group; False where the kernel refuses (the guest
-    then runs at the tracer's priority, as before: no error, the figures stay valid)."""
-    try:
-        with open(f"/proc/{pid}/autogroup", "w") as autogroup:
-            autogroup.write(str(nice))
-    except OSError:
-        return False
-    return True
-
-
 def _stat_cpu(pid: int) -> tuple[int, int | None] | None:
     """utime + stime from /proc/PID/stat (fields 14 and 15, after the parenthesised name)."""
     try:
@@ -302,14 +304,6 @@ def _stat_cpu(pid: int) -> tuple[int, int | None] | None:
         return None
     ticks = int(fields[11]) + int(fields[12])
     return ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK"), None
-
-
-def _reap(pid: int) -> tuple[int, int, resource.struct_rusage]:
-    """`wait4`; a process `poll` reaped meanwhile reads as not reaped here (pid 0)."""
-    try:
-        return os.wait4(pid, 0)
-    except ChildProcessError:
-        return 0, 0, resource.getrusage(resource.RUSAGE_CHILDREN)
 
 
 def _read_nowait(fd: int) -> bytes:

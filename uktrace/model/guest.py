@@ -107,7 +107,9 @@ class Guest:
     gated: bool = False
     """Started paused, to be released by the start gate (QMP `cont`)."""
     nice: int | None = None
-    """The nice value of its QEMU's scheduling group, when uktrace lowered it (`--guest-priority`)."""
+    """The nice value of its QEMU, when uktrace lowered it (`--guest-priority`, `launch.priority`)."""
+    idle_policy: bool = False
+    """Its QEMU ran at the scheduler's idle policy (`launch.priority`)."""
     last_output_ns: int | None = None
     """Host time of the console's latest bytes (a partial line counts: output is output)."""
     stall: Stall | None = None
@@ -191,6 +193,7 @@ class Guest:
             "cpu_marks": [[m.phase, m.host_ns, m.on_cpu_ns, m.waiting_ns] for m in self.cpu_marks],
             "cpu_total_ns": self.cpu_total_ns,
             "nice": self.nice,
+            "idle_policy": self.idle_policy,
             "node": self.node,
             "stream": self.stream,
         }

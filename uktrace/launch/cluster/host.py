@@ -129,7 +129,8 @@ class GuestHost:
         queue: asyncio.Queue[wire.Event] = asyncio.Queue()
         tasks = [asyncio.create_task(self._watch(hosted, queue, event, qmp_socket))]
         try:
-            yield [event(wire.SPAWNED, {"pid": process.pid, "argv": argv, "nice": process.nice}, process.spawn_ns)]
+            spawned = {"pid": process.pid, "argv": argv, "nice": process.nice, "idle_policy": process.idle_policy}
+            yield [event(wire.SPAWNED, spawned, process.spawn_ns)]
             while True:
                 batch = await _batch(queue)
                 yield batch

@@ -55,6 +55,7 @@ class RemoteGuestProcess:
         self.argv: list[str] = []
         self.spawn_ns = 0
         self.nice: int | None = None
+        self.idle_policy = False
         self.returncode: int | None = None
         self.signalled = False
         self.cpu_total_ns: int | None = None
@@ -101,6 +102,7 @@ class RemoteGuestProcess:
                 self.pid = event.payload["pid"]
                 self.argv = event.payload["argv"]
                 self.nice = event.payload["nice"]
+                self.idle_policy = bool(event.payload.get("idle_policy", False))
                 self.spawn_ns = stamp
                 self._spawned.set()
             elif event.kind == wire.READY:
