@@ -24,10 +24,13 @@ Goals on the 2-core reference machine: loop lag p99 <= 50 ms, key-to-screen p99 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
+import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -57,6 +60,8 @@ KEY_INTERVAL_S = 0.25
 DEFAULT_RECORDING = Path(tempfile.gettempdir()) / "uktrace-rec100-flood64"
 
 
+GC_SECONDS = [0.0]
+"""Seconds spent collecting garbage so far."""
 GC_PAUSES: list[tuple[int, float]] = []
 """(generation, seconds) of every garbage collection: a full one stops the event loop meanwhile."""
 _gc_started = [0.0]
@@ -66,10 +71,75 @@ def _time_gc(phase: str, info: dict[str, Any]) -> None:
     if phase == "start":
         _gc_started[0] = time.perf_counter()
     else:
-        GC_PAUSES.append((info["generation"], time.perf_counter() - _gc_started[0]))
+        GC_PAUSES.append((info["generation"], pause := time.perf_counter() - _gc_started[0]))
+        GC_SECONDS[0] += pause
 
 
 gc.callbacks.append(_time_gc)
+
+SLOW_CALLBACKS: list[tuple[float, float, float, str]] = []
+"""(seconds, of which on a CPU, of which collecting garbage, what) of every event-loop callback that
+ran over SLOW_S: what the loop was doing in a stall."""
+SLOW_S = 0.03
+SAMPLE_S = 0.005
+STACK_DEPTH = 6
+
+
+def _describe(handle: asyncio.Handle) -> str:
+    """A callback as a person would name it: the task's coroutine, or the function called."""
+    callback = getattr(handle, "_callback", None)
+    task = getattr(callback, "__self__", None)
+    if isinstance(task, asyncio.Task):
+        return f"{task.get_name()} at {_suspended_at(task.get_coro())}"
+    return getattr(callback, "__qualname__", repr(callback))
+
+
+def _suspended_at(coro: Any) -> str:
+    """Where a task's step ended: its innermost awaiting coroutine's function and line."""
+    where = "?"
+    while coro is not None and (frame := getattr(coro, "cr_frame", None)) is not None:
+        where = f"{frame.f_code.co_qualname}:{frame.f_lineno}"
+        coro = getattr(coro, "cr_await", None)
+    return where
+
+
+RUNNING_SINCE = [0.0]
+"""When the event loop's current callback began (0: between callbacks), for the stall sampler."""
+STALL_STACKS: dict[str, int] = {}
+"""Where the loop stood, sampled every SAMPLE_S in callbacks that ran over SLOW_S (`--stall-stacks`)."""
+
+
+def sample_stalls(loop_thread: int, done: threading.Event) -> None:
+    """A thread: while the loop is stuck in one callback, note the loop's stack every SAMPLE_S."""
+    while not done.wait(SAMPLE_S):
+        began = RUNNING_SINCE[0]
+        if began and time.perf_counter() - began > SLOW_S:
+            frame = sys._current_frames().get(loop_thread)
+            stack = []
+            while frame is not None:
+                code = frame.f_code
+                stack.append(f"{Path(code.co_filename).name}:{code.co_qualname}")
+                frame = frame.f_back
+            key = " < ".join(stack[:STACK_DEPTH])
+            STALL_STACKS[key] = STALL_STACKS.get(key, 0) + 1
+
+
+def _timed_run(run: Callable[[asyncio.Handle], None]) -> Callable[[asyncio.Handle], None]:
+    def timed(handle: asyncio.Handle) -> None:
+        start, cpu, collecting = time.perf_counter(), time.thread_time(), GC_SECONDS[0]
+        RUNNING_SINCE[0] = start
+        try:
+            run(handle)
+        finally:
+            RUNNING_SINCE[0] = 0.0
+        if (seconds := time.perf_counter() - start) > SLOW_S:
+            on_cpu = time.thread_time() - cpu
+            SLOW_CALLBACKS.append((seconds, on_cpu, GC_SECONDS[0] - collecting, _describe(handle)))
+
+    return timed
+
+
+asyncio.Handle._run = _timed_run(asyncio.Handle._run)  # type: ignore[method-assign]
 
 FRAME_SECONDS: list[float] = []
 """Time of every screen update: layout, rendering the dirty regions, encoding the frame."""
@@ -164,6 +234,30 @@ async def probe(lags: list[float], done: anyio.Event) -> None:
         STALLS.append((start - began, lag))
 
 
+def run_queue_wait() -> float:
+    """Seconds this thread has spent ready to run but waiting for a CPU (the kernel's schedstat)."""
+    try:
+        with open("/proc/thread-self/schedstat") as stat:
+            return int(stat.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds per thread name of this process, threads that ended excepted (`/proc`)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    names = {thread.native_id: thread.name.split("_")[0].rstrip("-0123456789") for thread in threading.enumerate()}
+    used: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            name = names.get(int(task.name)) or (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[name] = used.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
 def all_ended(fleet: FleetView) -> bool:
     return all(g.timeline.status.finished and g.exit_ns is not None for g in fleet.guests)
 
@@ -248,6 +342,9 @@ async def measure(fleet: FleetView, args: argparse.Namespace) -> None:
     app.animation_level = "none"
     lags: list[float] = []
     done = anyio.Event()
+    sampled = threading.Event()
+    if args.stall_stacks:
+        threading.Thread(target=sample_stalls, args=(threading.get_ident(), sampled), daemon=True).start()
     async with app.run_test(size=(width, height)) as pilot, anyio.create_task_group() as group:
         group.start_soon(probe, lags, done)
         if args.keys != "none":
@@ -256,14 +353,18 @@ async def measure(fleet: FleetView, args: argparse.Namespace) -> None:
             await pilot.press("enter")
         elif args.view == "summary":
             await pilot.press("tab")
-        start = time.perf_counter()
+        start, cpu_start, wait_start = time.perf_counter(), time.thread_time(), run_queue_wait()
         with anyio.fail_after(args.timeout):
             while not all_ended(fleet):
                 if app.return_code is not None:
                     raise RuntimeError("the app ended before the guests did")
                 await anyio.sleep(0.05)
         seconds = time.perf_counter() - start
+        loop_cpu = time.thread_time() - cpu_start
+        loop_wait = run_queue_wait() - wait_start
+        threads = thread_cpu()
         done.set()
+        sampled.set()
         walked, frozen = len(gc.get_objects()), gc.get_freeze_count()
         table_rows = sum(table.redraws for screen in app.screen_stack for table in screen.query(FleetTable))
         await pilot.press("q")
@@ -294,9 +395,29 @@ async def measure(fleet: FleetView, args: argparse.Namespace) -> None:
         if pauses:
             slowest = ", ".join(f"{ms:.0f}" for ms in pauses[:3])
             print(f"garbage collections of generation {generation}: {len(pauses)}, slowest {slowest} ms")
+    slowest: dict[str, list[tuple[float, float, float]]] = {}
+    for seconds_taken, on_cpu, collecting, what in SLOW_CALLBACKS:
+        slowest.setdefault(what, []).append((seconds_taken * 1000, on_cpu * 1000, collecting * 1000))
+    print(f"callbacks that held the loop over {SLOW_S * 1000:.0f} ms: {len(SLOW_CALLBACKS)}")
+    for what, times in sorted(slowest.items(), key=lambda item: -sum(t[0] for t in item[1]))[:8]:
+        wall, cpu, collecting = (sum(t[n] for t in times) for n in range(3))
+        print(
+            f"  {len(times):4d} × {what[:70]}: max {max(t[0] for t in times):.0f} ms, total {wall:.0f} ms "
+            f"(on a CPU {cpu:.0f}, of which collecting garbage {collecting:.0f})"
+        )
+    if STALL_STACKS:
+        print(f"where the loop stood in those callbacks (samples every {SAMPLE_S * 1000:.0f} ms):")
+        for stack, count in sorted(STALL_STACKS.items(), key=lambda item: -item[1])[:15]:
+            print(f"  {count:4d}  {stack}")
     print(f"objects a full collection walks at the end: {walked:,} (frozen at first paint: {frozen:,})")
     busy = (sum(app.tick_seconds) + sum(FRAME_SECONDS)) / seconds
     print(f"the UI's share of the event loop: {busy * 100:.1f} % (the rest: parsing consoles, the engine, idle)")
+    others = ", ".join(f"{name} {cpu:.1f} s" for name, cpu in sorted(threads.items(), key=lambda item: -item[1]))
+    print(f"CPU per thread over the whole run: {others}")
+    print(
+        f"the event loop's thread ran on a CPU {loop_cpu / seconds * 100:.0f} % of the time, "
+        f"waited for one {loop_wait / seconds * 100:.0f} % (ready to run, the CPUs busy elsewhere)"
+    )
 
 
 def main() -> None:
@@ -320,6 +441,9 @@ def main() -> None:
     parser.add_argument("--size", default="160x50", help="terminal WIDTHxHEIGHT (default 160x50)")
     parser.add_argument("--no-ui", action="store_true", help="baseline: the same run without the TUI")
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument(
+        "--stall-stacks", action="store_true", help="sample the loop's stack in callbacks that run long, and print them"
+    )
     args = parser.parse_args()
     if not args.replay:
         with tempfile.TemporaryDirectory(prefix="uktrace-ui-lag-") as scratch:
