@@ -366,6 +366,10 @@ async def measure(fleet: FleetView, args: argparse.Namespace) -> None:
         done.set()
         sampled.set()
         walked, frozen = len(gc.get_objects()), gc.get_freeze_count()
+        kinds: dict[str, int] = {}
+        for thing in gc.get_objects():
+            kind = type(thing).__qualname__
+            kinds[kind] = kinds.get(kind, 0) + 1
         table_rows = sum(table.redraws for screen in app.screen_stack for table in screen.query(FleetTable))
         await pilot.press("q")
         while app.return_code is None:
@@ -410,6 +414,8 @@ async def measure(fleet: FleetView, args: argparse.Namespace) -> None:
         for stack, count in sorted(STALL_STACKS.items(), key=lambda item: -item[1])[:15]:
             print(f"  {count:4d}  {stack}")
     print(f"objects a full collection walks at the end: {walked:,} (frozen at first paint: {frozen:,})")
+    common = ", ".join(f"{kind} {count:,}" for kind, count in sorted(kinds.items(), key=lambda item: -item[1])[:10])
+    print(f"  the most common: {common}")
     busy = (sum(app.tick_seconds) + sum(FRAME_SECONDS)) / seconds
     print(f"the UI's share of the event loop: {busy * 100:.1f} % (the rest: parsing consoles, the engine, idle)")
     others = ", ".join(f"{name} {cpu:.1f} s" for name, cpu in sorted(threads.items(), key=lambda item: -item[1]))

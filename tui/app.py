@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 from uktrace.model.guest import FleetView
 
 from . import playback
+from .collector import CollectorPace
 from .pace import RedrawPace
 from .screens import LiveScreen
 from .screens.blame import BlameScreen
@@ -80,6 +81,9 @@ class UktraceApp(App[None]):
         self.cleanup = cleanup
         """What the caller does after the app (removing shares): run here if the terminal goes away."""
         self.pace = RedrawPace(ceiling_hz=refresh_hz, floor_hz=min(refresh_hz, RedrawPace.floor_hz))
+        self.collector = CollectorPace()
+        """Full garbage collections held off while consoles stream (`tui.collector`)."""
+        self._changes_seen = 0
         """The redraw rate: `refresh_hz` unless the event loop's CPU is over its budget."""
         self.fleet_worker: Worker[None] | None = None
         self.quitting = False
@@ -123,6 +127,7 @@ class UktraceApp(App[None]):
             self.fleet.stop("run ended with the TUI")
             with contextlib.suppress(WorkerFailed, WorkerCancelled):
                 await worker.wait()
+        self.collector.release()
         gc.unfreeze()
 
     async def action_quit(self) -> None:
@@ -174,7 +179,11 @@ class UktraceApp(App[None]):
         try:
             self.tick()
         finally:
-            self.pace.update(time.monotonic_ns(), time.thread_time_ns())
+            now = time.monotonic_ns()
+            changes = sum(guest.changes for guest in self.fleet.guests)
+            self.collector.update(now, busy=changes != self._changes_seen)
+            self._changes_seen = changes
+            self.pace.update(now, time.thread_time_ns())
             self.set_timer(self.pace.interval_s, self._redraw, name="redraw")
 
     def tick(self) -> None:
