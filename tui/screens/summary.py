@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from uktrace.analysis.stats import Distribution, figure_distributions, guest_times, phase_distributions
 from uktrace.cli.report import format_seconds, status_text
@@ -27,6 +27,7 @@ from ..charts import BoxPlot, Histogram
 from ..palette import STATUS_STYLES, phase_colour
 from ..widgets.fleet_table import in_progress
 from ..widgets.header import FleetHeader
+from ..widgets.rendered import Rendered
 from . import LiveScreen
 
 SLOWEST = 5
@@ -156,7 +157,7 @@ class SummaryScreen(LiveScreen):
     ]
     DEFAULT_CSS = """
     SummaryScreen VerticalScroll { padding: 0 1; }
-    SummaryScreen VerticalScroll > Static { margin-bottom: 1; }
+    SummaryScreen VerticalScroll > Rendered { margin-bottom: 1; }
     """
 
     def __init__(self, fleet: FleetView, clock: Callable[[], int], title: str) -> None:
@@ -171,7 +172,7 @@ class SummaryScreen(LiveScreen):
         yield FleetHeader(self.fleet, self.clock, self.run_title)
         with VerticalScroll(id="summary"):
             for name in ("phase-stats", "times", "histogram", "slowest", "failures"):
-                yield Static(id=name)
+                yield Rendered(id=name)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -189,8 +190,8 @@ class SummaryScreen(LiveScreen):
             return
         self._seen, self._drawn_at = seen, now
         chart = max(20, self.size.width - STATS_TEXT)
-        self.query_one("#phase-stats", Static).update(phase_stats(guests, chart))
-        self.query_one("#times", Static).update(times_stats(guests, chart))
-        self.query_one("#histogram", Static).update(total_histogram(guests, max(20, self.size.width - 4)))
-        self.query_one("#slowest", Static).update(slowest(guests))
-        self.query_one("#failures", Static).update(failures(guests))
+        self.query_one("#phase-stats", Rendered).update(phase_stats(guests, chart))
+        self.query_one("#times", Rendered).update(times_stats(guests, chart))
+        self.query_one("#histogram", Rendered).update(total_histogram(guests, max(20, self.size.width - 4)))
+        self.query_one("#slowest", Rendered).update(slowest(guests))
+        self.query_one("#failures", Rendered).update(failures(guests))
