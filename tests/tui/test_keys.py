@@ -8,6 +8,7 @@ from pathlib import Path
 import anyio
 import pytest
 from textual.widgets import Input
+from textual.widgets._footer import FooterKey
 
 from tests.tui.conftest import (
     RECORDINGS,
@@ -388,3 +389,22 @@ async def test_search_hits_follow_their_lines_when_the_oldest_lines_go() -> None
         assert [r.seq for r in console.records] == [r.seq for r in guest.records]
         assert [console.records[i].seq for i in console.matches] == [s for s in hits if s > 2] + [m.seq for m in more]
         assert all("crit" in console.records[i].text.lower() for i in console.matches)
+
+
+async def test_switching_views_keeps_each_footer_and_shows_each_views_keys() -> None:
+    """A view's footer is rebuilt only when its keys change (tui/widgets/footer.py): back on the
+    fleet after the summary, the same key widgets; each view still shows its own keys."""
+    app = replay_app("shared-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        fleet_keys = list(app.screen.query(FooterKey))
+        assert "Summary" in [key.description for key in fleet_keys]
+        await pilot.press("2")
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
+        assert "Fleet" in [key.description for key in app.screen.query(FooterKey)]
+        await pilot.press("1")
+        await pilot.pause()
+        assert isinstance(app.screen, FleetScreen)
+        assert list(app.screen.query(FooterKey)) == fleet_keys
+        assert all(key.is_attached for key in fleet_keys)

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from uktrace.analysis.blame import FunctionBlame, blame
 from uktrace.analysis.naming import SymbolCache, guest_symbols
@@ -26,6 +26,7 @@ from uktrace.model.calls import Call
 from uktrace.model.guest import FleetView, Guest
 
 from ..widgets.fleet_table import in_progress
+from ..widgets.footer import KeyFooter
 from ..widgets.header import FleetHeader
 from . import LiveScreen
 from .guest import GuestScreen
@@ -124,7 +125,7 @@ class BlameScreen(LiveScreen):
             table.add_column(Text(column, justify=justify), key=column)
         yield table
         yield Static(id="notes")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> DataTable[str | Text]:

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from uktrace.analysis.compare import Comparison, Method, compare
 from uktrace.analysis.overview import Digest, digest
@@ -32,6 +32,7 @@ from uktrace.recording.inventory import Recording
 from ..bar import nice_axis
 from ..charts import BoxPlot
 from ..palette import phase_colour
+from ..widgets.footer import KeyFooter
 
 LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 RUN_COLOURS = ("#56b4e9", "#e69f00", "#009e73", "#cc79a7", "#f0e442", "#d55e00")
@@ -62,7 +63,7 @@ class CompareScreen(Screen[None]):
         with VerticalScroll(id="compare"):
             yield Static(Text("reading the runs…", style="dim"), id="plots")
             yield Static(id="tables")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         title = Text("compare  ", style="bold")

@@ -9,13 +9,14 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from uktrace.model.guest import FleetView, Guest
 
 from ..commands import relaunch_guest, stop_guest
 from ..filter_prompt import FilterPrompt
 from ..widgets.fleet_table import FleetTable, SortOrder
+from ..widgets.footer import KeyFooter
 from ..widgets.header import FleetHeader
 from . import LiveScreen
 from .guest import GuestScreen
@@ -53,7 +54,7 @@ class FleetScreen(FilterPrompt, LiveScreen):
         yield FleetHeader(self.fleet, self.clock, self.run_title, id="header")
         yield FleetTable(self.fleet, self.clock, id="fleet")
         yield Input(placeholder="filter: name, phase, reason, or a status (running, crashed…)", id="filter")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> FleetTable:

@@ -23,7 +23,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from parsers.phases import HOST_PHASES, NESTED
 from uktrace.analysis.naming import guest_symbols
@@ -53,6 +53,7 @@ from ..palette import phase_colour
 from ..widgets.console_view import ConsoleView
 from ..widgets.conversation import ready_text, script_lines
 from ..widgets.fleet_table import axis_caption, in_progress
+from ..widgets.footer import KeyFooter
 from . import LiveScreen
 
 ENTER = b"\r"
@@ -287,7 +288,7 @@ class GuestScreen(LiveScreen):
         yield Static(id="status-line")
         yield Input(placeholder="search the console (enter: next hit, esc: clear)", id="search")
         yield Input(placeholder=f"type into {self.guest.name}'s console: enter sends the line, esc leaves", id="type")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def console(self) -> ConsoleView:

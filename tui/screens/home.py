@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from uktrace.analysis.overview import Digest, digest
@@ -30,6 +30,7 @@ from uktrace.recording.prune import PruneError, busy, delete
 from uktrace.recording.record import RecordingError
 
 from ..filter_prompt import FilterPrompt
+from ..widgets.footer import KeyFooter
 from ..widgets.run_list import RunList
 from .confirm import Confirm
 
@@ -90,7 +91,7 @@ class HomeScreen(FilterPrompt, Screen[None]):
         yield Static(id="details")
         yield Static(Text("kernels here: looking…", style="dim"), id="kernels")
         yield Input(placeholder="filter: any words of a row (kernel, status, kind, date, release)", id="filter")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def runs(self) -> RunList:

@@ -16,7 +16,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer
 
 from uktrace.analysis.stats import Distribution, figure_distributions, guest_times, phase_distributions
 from uktrace.cli.report import format_seconds, status_text
@@ -26,6 +25,7 @@ from ..bar import TimeAxis, nice_axis
 from ..charts import BoxPlot, Histogram
 from ..palette import STATUS_STYLES, phase_colour
 from ..widgets.fleet_table import in_progress
+from ..widgets.footer import KeyFooter
 from ..widgets.header import FleetHeader
 from ..widgets.rendered import Rendered
 from . import LiveScreen
@@ -173,7 +173,7 @@ class SummaryScreen(LiveScreen):
         with VerticalScroll(id="summary"):
             for name in ("phase-stats", "times", "histogram", "slowest", "failures"):
                 yield Rendered(id=name)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
