@@ -92,6 +92,8 @@ class GuestProcess:
         self._pidfd = os.pidfd_open(self.pid)
         self.returncode: int | None = None
         self._released = False
+        self.exited_ns: int | None = None
+        """When uktrace saw it exit (before the reap, which may wait its turn: `wait`)."""
         """Reaped: the kernel let go of the zombie (`wait`)."""
         self.signalled = False
         """uktrace sent it a signal while it ran: its exit status is then no verdict of the guest's."""
@@ -159,6 +161,8 @@ class GuestProcess:
         `poll` reads the status without releasing, so nothing else spins."""
         if not self._released:
             await anyio.wait_readable(self._pidfd)
+            if self.exited_ns is None:
+                self.exited_ns = time.monotonic_ns()
             _, status, usage = await asyncio.get_running_loop().run_in_executor(REAPER, os.wait4, self.pid, 0)
             self._released = True
             if self.returncode is None:
@@ -173,6 +177,7 @@ class GuestProcess:
         if self.returncode is None:
             exited = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             if exited is not None and exited.si_pid == self.pid:
+                self.exited_ns = time.monotonic_ns()
                 killed = exited.si_code in (os.CLD_KILLED, os.CLD_DUMPED)
                 self.returncode = -exited.si_status if killed else exited.si_status
         return self.returncode
