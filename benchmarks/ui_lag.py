@@ -458,7 +458,8 @@ def main() -> None:
             low = args.guest_priority == "low"
             try:
                 fleet = Fleet(specs, jobs=args.jobs, record_dir=Path(scratch), lower_guests=low)
-                print(f"guest priority: {args.guest_priority} (QEMU scheduling groups at nice {fleet.guest_nice or 0})")
+                lowered = f"nice {fleet.guest_nice}, idle policy where allowed" if low else "uktrace's"
+                print(f"guest priority: {args.guest_priority} (QEMUs at {lowered})")
                 anyio.run(baseline if args.no_ui else measure, fleet, args)
             finally:
                 shares.cleanup()
