@@ -90,6 +90,8 @@ class Samples:
     cells: dict[str, Cell]
     clocks: ClockSummary | None = None
     """The guests' own clocks (`analysis.guest_clock`); None for JSON from before uktrace checked them."""
+    priorities: frozenset[str] = frozenset()
+    """How its QEMUs ran against uktrace (`guest_priority`); empty where the input does not say."""
 
     @property
     def guests(self) -> int:
@@ -158,6 +160,25 @@ def cell_of(guests: Iterable[Guest], into: Cell | None = None, run: int = 0, run
     return cell
 
 
+def guest_priority(guest: Any) -> str | None:
+    """How a guest's QEMU ran against uktrace (`launch.priority`), from its JSON's `host`; None
+    where it does not say (a log, a run from before uktrace recorded it)."""
+    host = guest.get("host") if isinstance(guest, Mapping) else None
+    if not isinstance(host, Mapping) or "nice" not in host:
+        return None
+    if host.get("idle_policy"):
+        return f"idle policy, nice {host['nice']}"
+    if host["nice"] is None:
+        return "uktrace's priority"
+    if "idle_policy" in host:
+        return f"nice {host['nice']}"
+    return f"nice {host['nice']}, a session group each"  # before the idle policy (format of then)
+
+
+def priorities_of(guests: Iterable[Any]) -> frozenset[str]:
+    return frozenset(found for found in map(guest_priority, guests) if found is not None)
+
+
 def bench_key(entry: Guest) -> str:
     """`n10-independent`; `n10` when the bench shared no directory."""
     fs_mode = entry.get("fs_mode")
@@ -175,13 +196,16 @@ def from_document(document: Any, source: str) -> Samples:
             if isinstance(guests, list) and guests:
                 cell_of(guests, cells.setdefault(bench_key(entry), Cell()), run=round_index)
                 every += guests
-        return _checked(Samples(source, "bench", cells, summary_of_json(every)))
+        return _checked(Samples(source, "bench", cells, summary_of_json(every), priorities_of(every)))
     if isinstance(document, Mapping) and isinstance(document.get("guests"), list):
         kind = "run" if "summary" in document else "parse"
         guests = document["guests"]
         # `parse` reads separate logs: separate boots, each a run of its own
         cell = cell_of(guests, run_each=kind == "parse")
-        return _checked(Samples(source, kind, {RUN_CELL: cell} if guests else {}, summary_of_json(guests)))
+        samples = Samples(
+            source, kind, {RUN_CELL: cell} if guests else {}, summary_of_json(guests), priorities_of(guests)
+        )
+        return _checked(samples)
     raise SamplesError(f"{source}: not uktrace's JSON (run --json, parse --json or a bench's results.json)")
 
 

@@ -196,6 +196,9 @@ def comparison_tables(inputs: Sequence[Samples], comparisons: Sequence[Compariso
             parts.append(
                 Text(f"    {note}", style="yellow" if samples.clocks is None or samples.clocks.skewed else "dim")
             )
+    note = priority_note(inputs)
+    if note is not None:
+        parts.append(Text(note, style="yellow"))
     for comparison in comparisons:
         for cell in comparison.cells:
             parts += [Text(""), cell_table(comparison, cell, method)]
@@ -204,6 +207,22 @@ def comparison_tables(inputs: Sequence[Samples], comparisons: Sequence[Compariso
                 parts.append(Text(f"only in {name}, not compared: {', '.join(keys)}", style="yellow"))
     parts += [Text(""), Text(method_note(method), style="dim")]
     return Group(*parts)
+
+
+def priority_note(inputs: Sequence[Samples]) -> str | None:
+    """When the inputs ran their guests at different priorities against uktrace: their timing may
+    differ by uktrace's scheduling, not the kernel's (README, "The tracer stays responsive")."""
+    said = [samples.priorities for samples in inputs if samples.priorities]
+    if len(set(said)) < 2:
+        return None
+    ways = "; ".join(
+        f"{label}: {', '.join(sorted(samples.priorities)) or 'not recorded'}"
+        for label, samples in zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", inputs, strict=False)
+    )
+    return (
+        f"the inputs ran their guests at different priorities ({ways}): with more guests than CPUs "
+        "their phases differ by that alone (--guest-priority)"
+    )
 
 
 def clock_note(samples: Samples) -> str | None:
@@ -238,6 +257,7 @@ def input_json(samples: Samples) -> dict[str, Any]:
         "guests": samples.guests,
         "cells": {key: _cell_json(cell) for key, cell in samples.cells.items()},
         "guest_clock": None if samples.clocks is None else samples.clocks.as_dict(),
+        "guest_priority": sorted(samples.priorities),
     }
 
 
