@@ -81,10 +81,11 @@ class UktraceApp(App[None]):
         self.cleanup = cleanup
         """What the caller does after the app (removing shares): run here if the terminal goes away."""
         self.pace = RedrawPace(ceiling_hz=refresh_hz, floor_hz=min(refresh_hz, RedrawPace.floor_hz))
+        """The redraw rate: `refresh_hz` unless the event loop's CPU is over its budget."""
         self.collector = CollectorPace()
         """Full garbage collections held off while consoles stream (`tui.collector`)."""
         self._changes_seen = 0
-        """The redraw rate: `refresh_hz` unless the event loop's CPU is over its budget."""
+        """The guests' summed change counters at the last redraw: whether anything came since."""
         self.fleet_worker: Worker[None] | None = None
         self.quitting = False
         self.errors: list[str] = []

@@ -26,7 +26,7 @@ from uktrace.analysis.compare import Comparison, Method, compare
 from uktrace.analysis.overview import Digest, digest
 from uktrace.analysis.samples import Samples
 from uktrace.analysis.stats import distribution
-from uktrace.cli.compare import VERDICT_STYLE, comparison_tables, seconds_text
+from uktrace.cli.compare import LABELS, VERDICT_STYLE, comparison_tables, seconds_text
 from uktrace.recording.inventory import Recording
 
 from ..bar import nice_axis
@@ -34,7 +34,6 @@ from ..charts import BoxPlot
 from ..palette import phase_colour
 from ..widgets.footer import KeyFooter
 
-LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 RUN_COLOURS = ("#56b4e9", "#e69f00", "#009e73", "#cc79a7", "#f0e442", "#d55e00")
 """One colour per run (Okabe & Ito), A first: the box plots say which run by colour and letter."""
 TEXT_WIDTH = 60

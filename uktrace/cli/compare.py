@@ -21,6 +21,8 @@ from .output import Output
 from .report import format_seconds
 
 PROG = "uktrace compare"
+LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+"""The inputs' names in order: A is the baseline."""
 
 VERDICT_STYLE = {"slower": "bold red", "faster": "bold green", "no change": "dim", "missing": "yellow"}
 
@@ -189,7 +191,7 @@ def _outcomes(cell: CellComparison) -> str:
 
 def comparison_tables(inputs: Sequence[Samples], comparisons: Sequence[Comparison], method: Method) -> RenderableType:
     parts: list[RenderableType] = []
-    for label, samples in zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", inputs, strict=False):
+    for label, samples in zip(LABELS, inputs, strict=False):
         parts.append(Text(f"{label} = {samples.source} ({samples.kind}, {samples.guests} guests)"))
         note = clock_note(samples)
         if note is not None:
@@ -217,7 +219,7 @@ def priority_note(inputs: Sequence[Samples]) -> str | None:
         return None
     ways = "; ".join(
         f"{label}: {', '.join(sorted(samples.priorities)) or 'not recorded'}"
-        for label, samples in zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", inputs, strict=False)
+        for label, samples in zip(LABELS, inputs, strict=False)
     )
     return (
         f"the inputs ran their guests at different priorities ({ways}): with more guests than CPUs "

@@ -534,8 +534,8 @@ class Fleet:
                 reason = f"{timeline.crash.reason}; no output for the last {quiet:.0f} s, {guest.stall.describe()}"
                 timeline.crash = replace(timeline.crash, reason=reason)
         status = await process.stop()
-        exited = process.exited_ns if isinstance(process, GuestProcess) else None
-        guest.exit_ns = exited if exited is not None else time.monotonic_ns()  # not when its reap's turn came
+        exited = process.exited_ns  # not when its reap's turn came
+        guest.exit_ns = exited if exited is not None else time.monotonic_ns()
         if process.group_alive():  # a process that left the group's session cannot be reached
             self.survivors.append(process.pid)
         elif self._watchdog is not None:

@@ -92,9 +92,9 @@ class GuestProcess:
         self._pidfd = os.pidfd_open(self.pid)
         self.returncode: int | None = None
         self._released = False
+        """Reaped: the kernel let go of the zombie (`wait`)."""
         self.exited_ns: int | None = None
         """When uktrace saw it exit (before the reap, which may wait its turn: `wait`)."""
-        """Reaped: the kernel let go of the zombie (`wait`)."""
         self.signalled = False
         """uktrace sent it a signal while it ran: its exit status is then no verdict of the guest's."""
         self.cpu_total_ns: int | None = None

@@ -59,6 +59,8 @@ class RemoteGuestProcess:
         self.returncode: int | None = None
         self.signalled = False
         self.cpu_total_ns: int | None = None
+        self.exited_ns: int | None = None
+        """As `GuestProcess.exited_ns`; not known here (the fleet takes the time its stop returned)."""
         self.stamp_ns = 0
         """This host's time of the console chunk `read_console` returned last (stamped on the node)."""
         self.release_ns: int | None = None
