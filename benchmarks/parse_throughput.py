@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from parsers import ConsoleParser  # noqa: E402
 from uktrace.model.timeline import BootTimeline  # noqa: E402
+from uktrace.parsers import ConsoleParser  # noqa: E402
 
 CHUNK = 1 << 16
 GREP_PATTERN = r"^\[ *[0-9]+\.[0-9]{6}\] (dbg|Info|Warn|ERR|CRIT):"
@@ -58,7 +58,7 @@ def parse_and_timeline(data: bytes) -> int:
 
 def floor(data: bytes) -> None:
     """The least any per-line parser does here: decode, split, one regex match, one tuple."""
-    from parsers.printk import PRINTK
+    from uktrace.parsers.printk import PRINTK
 
     for line in data.decode("utf-8", "replace").split("\n"):
         tuple.__new__(tuple, (line, PRINTK.match(line)))

@@ -45,15 +45,15 @@ from textual import events
 from textual._compositor import CompositorUpdate
 from textual.screen import Screen
 
-from tui.app import UktraceApp
-from tui.screens.fleet import FleetScreen
-from tui.screens.summary import SummaryScreen
-from tui.widgets.fleet_table import FleetTable
 from uktrace.analysis.stats import percentile
 from uktrace.launch.fleet import Fleet
 from uktrace.launch.options import RunOptions, prepare
 from uktrace.model.guest import FleetView
 from uktrace.recording.replay import ReplayFleet
+from uktrace.tui.app import UktraceApp
+from uktrace.tui.screens.fleet import FleetScreen
+from uktrace.tui.screens.summary import SummaryScreen
+from uktrace.tui.widgets.fleet_table import FleetTable
 
 PROBE_S = 0.010
 KEY_INTERVAL_S = 0.25

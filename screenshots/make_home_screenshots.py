@@ -21,9 +21,9 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tui.home_app import HomeApp
-from tui.screens.compare import CompareScreen
-from tui.screens.home import HomeScreen
+from uktrace.tui.home_app import HomeApp
+from uktrace.tui.screens.compare import CompareScreen
+from uktrace.tui.screens.home import HomeScreen
 
 SIZE = (120, 34)
 TALL = (120, 60)

@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from textual.pilot import Pilot
 
-from tui.app import UktraceApp
 from uktrace.launch.fleet import Fleet
 from uktrace.launch.options import RunOptions, prepare
+from uktrace.tui.app import UktraceApp
 
 SIZE = (120, 34)
 MID_BOOT_RUNNING = 3

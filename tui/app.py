@@ -1,7 +1,7 @@
 """The uktrace app: runs the fleet in a worker, redraws from one timer, routes between views.
 
 The engine fills a plain model (`FleetView`); nothing is pushed per console line. The app's
-timer (15 Hz, slower while the tracer's CPU is over budget: `tui.pace`) reads the injected clock
+timer (15 Hz, slower while the tracer's CPU is over budget: `uktrace.tui.pace`) reads the injected clock
 once and hands the time to the screen in view, which repaints only what moved. Quitting stops
 every guest through the engine and waits for the run to end before the app exits, so no QEMU
 outlives the TUI. Errors from the engine or from a
@@ -83,7 +83,7 @@ class UktraceApp(App[None]):
         self.pace = RedrawPace(ceiling_hz=refresh_hz, floor_hz=min(refresh_hz, RedrawPace.floor_hz))
         """The redraw rate: `refresh_hz` unless the event loop's CPU is over its budget."""
         self.collector = CollectorPace()
-        """Full garbage collections held off while consoles stream (`tui.collector`)."""
+        """Full garbage collections held off while consoles stream (`uktrace.tui.collector`)."""
         self._changes_seen = 0
         """The guests' summed change counters at the last redraw: whether anything came since."""
         self.fleet_worker: Worker[None] | None = None

@@ -10,7 +10,7 @@ from uktrace.model.guest import FleetView
 
 
 def show(fleet: FleetView, title: str, cleanup: Callable[[], None] | None = None) -> None:
-    """The run views, `h` included (`tui.run_app`); `run_tui` is the same without it."""
+    """The run views, `h` included (`uktrace.tui.run_app`); `run_tui` is the same without it."""
     from .run_app import RunApp
 
     RunApp(fleet, title=title, cleanup=cleanup).run()

@@ -189,7 +189,7 @@ class HomeApp(UktraceApp):
         cells in the same views, then its findings, which stay until a key is pressed; then home,
         the bench listed (its --out is in the recordings directory)."""
         line = shell_line(argv)
-        command = [sys.executable, "-m", "tui", *argv]
+        command = [sys.executable, "-m", "uktrace.tui", *argv]
         prompt = "\n[uktrace bench ended: press enter to go back home] "
         try:
             with self.suspend():

@@ -1,6 +1,6 @@
 """The run views as `uktrace run`, `demo`, `replay` and `bench` open them, with `h` for home:
 the run is stopped as `q` stops it, its tables are printed as usual, then the home screen opens
-(`tui.cli`), so a run started from a shell leads to the same place as `uktrace` alone."""
+(`uktrace.tui.cli`), so a run started from a shell leads to the same place as `uktrace` alone."""
 
 from __future__ import annotations
 

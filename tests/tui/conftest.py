@@ -13,10 +13,10 @@ import pytest
 from rich.console import Console
 from textual.pilot import Pilot
 
-from tui.app import UktraceApp
 from uktrace.model.guest import Guest
 from uktrace.model.timeline import Status
 from uktrace.recording.replay import ReplayFleet
+from uktrace.tui.app import UktraceApp
 
 REPO = Path(__file__).resolve().parents[2]
 RECORDINGS = Path("tests/data/recordings")

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from tests.tui.conftest import SIZE, replay_app, screen_text, settle
-from tui.screens.fleet import FleetScreen
-from tui.screens.guest import GuestScreen
-from tui.widgets.fleet_table import FleetTable, SortOrder
-from tui.widgets.header import FleetHeader
 from uktrace.model.axis import IN_GUEST, AxisMode, Zoom
+from uktrace.tui.screens.fleet import FleetScreen
+from uktrace.tui.screens.guest import GuestScreen
+from uktrace.tui.widgets.fleet_table import FleetTable, SortOrder
+from uktrace.tui.widgets.header import FleetHeader
 
 pytestmark = pytest.mark.anyio
 

@@ -8,9 +8,12 @@ from rich.console import Console, RenderableType
 from rich.segment import Segment
 from rich.text import Text
 
-from parsers import Kind, Record
-from parsers.phases import PHASES
-from tui.bar import (
+from uktrace.analysis.stats import Distribution, distribution
+from uktrace.model.axis import AxisMode, Placement, spans_of
+from uktrace.model.timeline import BootTimeline, Phase
+from uktrace.parsers import Kind, Record
+from uktrace.parsers.phases import PHASES
+from uktrace.tui.bar import (
     Span,
     TimeAxis,
     TimelineBar,
@@ -19,12 +22,9 @@ from tui.bar import (
     nice_axis,
     tick_label,
 )
-from tui.charts import BoxPlot, Histogram
-from tui.palette import PHASE_COLOURS
-from tui.widgets.header import legend, title_lines
-from uktrace.analysis.stats import Distribution, distribution
-from uktrace.model.axis import AxisMode, Placement, spans_of
-from uktrace.model.timeline import BootTimeline, Phase
+from uktrace.tui.charts import BoxPlot, Histogram
+from uktrace.tui.palette import PHASE_COLOURS
+from uktrace.tui.widgets.header import legend, title_lines
 
 SPAWN = PHASE_COLOURS["spawn"]
 FIRMWARE = PHASE_COLOURS["firmware"]

@@ -10,13 +10,13 @@ from textual.widgets import DataTable
 
 from tests.conftest import log
 from tests.tui.conftest import SIZE, many_guests, replay_app, screen_text, settle, still, symbols_read
-from tui.app import UktraceApp
-from tui.screens.blame import BlameScreen
-from tui.screens.fleet import FleetScreen
-from tui.screens.guest import GuestScreen
-from tui.screens.summary import SummaryScreen
 from uktrace.analysis.naming import guest_symbols
 from uktrace.recording.logs import trace_log
+from uktrace.tui.app import UktraceApp
+from uktrace.tui.screens.blame import BlameScreen
+from uktrace.tui.screens.fleet import FleetScreen
+from uktrace.tui.screens.guest import GuestScreen
+from uktrace.tui.screens.summary import SummaryScreen
 
 pytestmark = pytest.mark.anyio
 

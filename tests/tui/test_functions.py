@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.tui.conftest import SIZE, replay_app, screen_text, settle, symbols_read
-from tui.screens.guest import GuestScreen
+from uktrace.tui.screens.guest import GuestScreen
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.tui.conftest import SIZE, replay_app, screen_text, settle
-from tui.screens.guest import GuestScreen
+from uktrace.tui.screens.guest import GuestScreen
 
 pytestmark = pytest.mark.anyio
 

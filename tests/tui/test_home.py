@@ -17,18 +17,18 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.tui.conftest import RECORDINGS, SIZE, screen_text, still
-from tui.home_app import NO_RUN, HomeApp
-from tui.run_app import RunApp
-from tui.screens.compare import CompareScreen
-from tui.screens.confirm import Confirm
-from tui.screens.fleet import FleetScreen
-from tui.screens.home import HomeScreen
-from tui.widgets.run_list import RunList
 from uktrace.analysis.compare import compare
 from uktrace.analysis.overview import digest
 from uktrace.cli.report import format_seconds
 from uktrace.recording.inventory import list_recordings
 from uktrace.recording.replay import ReplayFleet
+from uktrace.tui.home_app import NO_RUN, HomeApp
+from uktrace.tui.run_app import RunApp
+from uktrace.tui.screens.compare import CompareScreen
+from uktrace.tui.screens.confirm import Confirm
+from uktrace.tui.screens.fleet import FleetScreen
+from uktrace.tui.screens.home import HomeScreen
+from uktrace.tui.widgets.run_list import RunList
 
 pytestmark = pytest.mark.anyio
 

@@ -13,18 +13,18 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.tui.conftest import RECORDINGS, screen_text, still
-from tui.home_app import NO_RUN, HomeApp
-from tui.screens.confirm import Confirm
-from tui.screens.fleet import FleetScreen
-from tui.screens.home import HomeScreen
-from tui.screens.launch_form import LaunchForm
-from tui.widgets.fleet_table import FleetTable
-from tui.widgets.run_list import RunList
 from uktrace.kernel.find import TEST_GUEST
 from uktrace.launch.fleet import Fleet
 from uktrace.model.timeline import Status
 from uktrace.recording.inventory import list_recordings
 from uktrace.recording.record import recordings_base
+from uktrace.tui.home_app import NO_RUN, HomeApp
+from uktrace.tui.screens.confirm import Confirm
+from uktrace.tui.screens.fleet import FleetScreen
+from uktrace.tui.screens.home import HomeScreen
+from uktrace.tui.screens.launch_form import LaunchForm
+from uktrace.tui.widgets.fleet_table import FleetTable
+from uktrace.tui.widgets.run_list import RunList
 
 pytestmark = pytest.mark.anyio
 

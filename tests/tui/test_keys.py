@@ -21,19 +21,19 @@ from tests.tui.conftest import (
     settle,
     still,
 )
-from tui.app import UktraceApp
-from tui.screens.fleet import FleetScreen
-from tui.screens.guest import GuestScreen
-from tui.screens.help import HelpScreen
-from tui.screens.sort import SortPicker
-from tui.screens.summary import SummaryScreen
-from tui.screenshot import save_svg, screenshot_dirs
-from tui.widgets.console_view import ConsoleView
-from tui.widgets.fleet_table import HEADER, FleetTable, SortOrder
 from uktrace.launch.fleet import Fleet
 from uktrace.model.console_tail import ConsoleTail
 from uktrace.model.guest import Stall
 from uktrace.model.timeline import Status
+from uktrace.tui.app import UktraceApp
+from uktrace.tui.screens.fleet import FleetScreen
+from uktrace.tui.screens.guest import GuestScreen
+from uktrace.tui.screens.help import HelpScreen
+from uktrace.tui.screens.sort import SortPicker
+from uktrace.tui.screens.summary import SummaryScreen
+from uktrace.tui.screenshot import save_svg, screenshot_dirs
+from uktrace.tui.widgets.console_view import ConsoleView
+from uktrace.tui.widgets.fleet_table import HEADER, FleetTable, SortOrder
 
 pytestmark = pytest.mark.anyio
 

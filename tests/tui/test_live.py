@@ -9,15 +9,15 @@ import anyio
 import pytest
 
 from tests.tui.conftest import SIZE, still
-from tui.app import UktraceApp
-from tui.screens.guest import GuestScreen
-from tui.widgets.fleet_table import FleetTable
 from uktrace.cli.run import exit_status
 from uktrace.kernel.find import TEST_GUEST
 from uktrace.launch.fleet import Fleet
 from uktrace.launch.options import RunOptions, prepare
 from uktrace.model.timeline import Status
 from uktrace.recording.record import read_guest
+from uktrace.tui.app import UktraceApp
+from uktrace.tui.screens.guest import GuestScreen
+from uktrace.tui.widgets.fleet_table import FleetTable
 
 if shutil.which("qemu-system-x86_64") is None or not TEST_GUEST.is_file():
     pytest.skip("needs qemu-system-x86_64 and the built test guest (make test does both)", allow_module_level=True)

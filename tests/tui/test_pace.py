@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui.pace import RedrawPace
+from uktrace.tui.pace import RedrawPace
 
 SECOND = 1_000_000_000
 

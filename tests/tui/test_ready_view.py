@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.tui.conftest import SIZE, FakeProcess, RecordingFleet, screen_text, settle, still
-from tui.app import UktraceApp
-from tui.screens.guest import GuestScreen
-from tui.screens.summary import SummaryScreen
-from tui.widgets.fleet_table import FleetTable, SortOrder
+from uktrace.tui.app import UktraceApp
+from uktrace.tui.screens.guest import GuestScreen
+from uktrace.tui.screens.summary import SummaryScreen
+from uktrace.tui.widgets.fleet_table import FleetTable, SortOrder
 
 pytestmark = pytest.mark.anyio
 

@@ -15,11 +15,11 @@ from textual.widgets import Input
 
 from tests.conftest import Wall
 from tests.tui.conftest import RECORDINGS, SIZE, many_guests, screen_text, settle, still
-from tui.app import UktraceApp
-from tui.screens.guest import GuestScreen
-from tui.widgets.console_view import ConsoleView
 from uktrace.recording.clock import INSTANT
 from uktrace.recording.replay import ReplayFleet
+from uktrace.tui.app import UktraceApp
+from uktrace.tui.screens.guest import GuestScreen
+from uktrace.tui.widgets.console_view import ConsoleView
 
 pytestmark = pytest.mark.anyio
 MS = 1_000_000

@@ -11,8 +11,8 @@ from textual.pilot import Pilot
 
 from tests.conftest import Wall
 from tests.tui.conftest import RECORDINGS, SIZE, replay_app, settle, still, symbols_read
-from tui.app import UktraceApp
 from uktrace.recording.replay import ReplayFleet
+from uktrace.tui.app import UktraceApp
 
 TALL = (120, 50)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from parsers import ConsoleParser, Kind
-from parsers.banner import UnikraftVersion, art_version, message_version, one_line_banner
 from uktrace.model.timeline import BootTimeline, Status
+from uktrace.parsers import ConsoleParser, Kind
+from uktrace.parsers.banner import UnikraftVersion, art_version, message_version, one_line_banner
 
 
 @pytest.mark.parametrize(

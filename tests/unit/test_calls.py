@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from parsers import ConsoleParser
-from parsers.calls import PRINTD, UKPRINT_PRINTD, call_of, debug_option
-from parsers.phases import phase_of
 from tests.conftest import log
 from uktrace.kernel.symbols import Symbols
 from uktrace.model.calls import Call, named, sort_calls
 from uktrace.model.json_shape import timeline_dict
 from uktrace.model.timeline import BootTimeline, Status
+from uktrace.parsers import ConsoleParser
+from uktrace.parsers.calls import PRINTD, UKPRINT_PRINTD, call_of, debug_option
+from uktrace.parsers.phases import phase_of
 from uktrace.recording.logs import trace_log
 
 MS = 1_000_000

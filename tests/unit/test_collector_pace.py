@@ -1,4 +1,4 @@
-"""Full garbage collections held off while consoles stream, run once they go quiet (`tui.collector`)."""
+"""Full garbage collections held off while consoles stream, run once they go quiet (`uktrace.tui.collector`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tui.collector import HELD_THRESHOLD, MAX_HELD_S, QUIET_S, CollectorPace
+from uktrace.tui.collector import HELD_THRESHOLD, MAX_HELD_S, QUIET_S, CollectorPace
 
 SECOND = 1_000_000_000
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parsers import ConsoleParser, Kind, Record
+from uktrace.parsers import ConsoleParser, Kind, Record
 
 
 def parse(data: bytes, *chunks: int) -> list[Record]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gc
 
-from parsers import ConsoleParser, Record
 from uktrace.model.console_tail import ConsoleTail
+from uktrace.parsers import ConsoleParser, Record
 
 LOG = b"".join(
     b"[    0.%06d] Info: {r:0x104deb,f:0x10e1c0} [libkvmplat] <setup.c @  113> line %d\n" % (i, i) for i in range(50)

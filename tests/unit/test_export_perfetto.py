@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from parsers.phases import HOST_PHASES
 from tests.unit.export_data import CRASH, SHARED, guest_with_calls, make_bench, recording
 from uktrace.export.perfetto import trace
 from uktrace.export.runs import ExportError, Run, load_runs
+from uktrace.parsers.phases import HOST_PHASES
 
 Event = dict[str, Any]
 METADATA = {

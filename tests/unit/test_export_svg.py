@@ -12,7 +12,6 @@ from typing import Any
 import matplotlib
 import pytest
 
-from parsers.phases import HOST_PHASES
 from tests.conftest import log
 from tests.unit.export_data import CRASH, SHARED, SVG, recording
 from tests.unit.export_data import svg_ids as ids
@@ -20,6 +19,7 @@ from tests.unit.export_data import svg_texts as texts
 from uktrace.export.gantt import ROW_IN, figure, render
 from uktrace.export.runs import ExportError, Run, load_runs
 from uktrace.model.palette import PHASE_COLOURS
+from uktrace.parsers.phases import HOST_PHASES
 
 
 def bars(root: ET.Element) -> dict[str, dict[str, Any]]:

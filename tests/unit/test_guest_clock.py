@@ -10,8 +10,6 @@ import random
 import anyio
 import pytest
 
-from parsers import ConsoleParser
-from parsers.clock import tsc_estimate_hz
 from tests.conftest import DATA, log
 from uktrace.model.clock_rate import (
     CORRECTED,
@@ -27,6 +25,8 @@ from uktrace.model.clock_rate import (
 )
 from uktrace.model.json_shape import timeline_dict
 from uktrace.model.timeline import BootTimeline
+from uktrace.parsers import ConsoleParser
+from uktrace.parsers.clock import tsc_estimate_hz
 from uktrace.recording.logs import trace_log
 from uktrace.recording.replay import ReplayFleet
 

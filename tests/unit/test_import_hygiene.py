@@ -4,30 +4,48 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 
 @pytest.mark.parametrize(
-    "module", ["parsers", "uktrace", "uktrace.cli.main", "uktrace.model.timeline", "uktrace.cli.report"]
+    "module", ["uktrace.parsers", "uktrace", "uktrace.cli.main", "uktrace.model.timeline", "uktrace.cli.report"]
 )
 def test_no_textual_in_a_fresh_interpreter(module: str) -> None:
-    code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'tui')))"
+    code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual' or m.startswith('uktrace.tui')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 
 
 def test_parsers_import_nothing_of_ours() -> None:
-    code = "import sys, parsers; print(sorted(m for m in sys.modules if m.split('.')[0] in ('uktrace', 'anyio', 'pexpect')))"
+    code = (
+        "import sys, uktrace.parsers; print(sorted(m for m in sys.modules if m.split('.')[0] in ('anyio', 'pexpect')"
+        " or (m.startswith('uktrace.') and not m.startswith('uktrace.parsers'))))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize(
-    "module", ["uktrace.cli.main", "uktrace.launch.fleet", "uktrace.launch.cluster.host", "tui.cli"]
+    "module", ["uktrace.cli.main", "uktrace.launch.fleet", "uktrace.launch.cluster.host", "uktrace.tui.cli"]
 )
 def test_ray_is_imported_only_by_the_ray_backend(module: str) -> None:
     """A local run never pays for Ray (or needs it installed): only cluster/client.py imports it, when used."""
     code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'ray'))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_one_top_level_name_on_install() -> None:
+    """`parsers` and `tui` are generic names other distributions take: uktrace installs them under its own."""
+    from importlib.metadata import distribution
+
+    assert distribution("uktrace").read_text("top_level.txt").split() == ["uktrace"]
+
+
+def test_the_repository_folders_are_not_importable_under_their_own_names(tmp_path: Path) -> None:
+    """Outside the repository, only `uktrace.parsers` and `uktrace.tui` exist: no second copy of a module."""
+    code = "import importlib.util as u, uktrace.tui.cli; print([m for m in ('parsers', 'tui') if u.find_spec(m)])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert result.stdout.strip() == "[]"

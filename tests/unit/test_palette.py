@@ -12,8 +12,8 @@ import math
 
 import pytest
 
-from parsers.phases import NESTED, OVERLAID, PHASES
 from uktrace.model.palette import CURSOR, CURSOR_UNFOCUSED, PHASE_COLOURS, UNKNOWN_PHASE
+from uktrace.parsers.phases import NESTED, OVERLAID, PHASES
 
 Lab = tuple[float, float, float]
 RGB = tuple[float, float, float]

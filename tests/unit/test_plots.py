@@ -11,7 +11,6 @@ from typing import Any
 import matplotlib
 import pytest
 
-from parsers.phases import PHASES
 from uktrace.analysis.plots import (
     STACKED,
     phase_scaling_figure,
@@ -22,6 +21,7 @@ from uktrace.analysis.plots import (
 )
 from uktrace.analysis.stats import percentile
 from uktrace.model.palette import PHASE_COLOURS
+from uktrace.parsers.phases import PHASES
 
 SVG = "{http://www.w3.org/2000/svg}"
 NAMES = ["phases_stacked.svg", "total_cdf.svg", "phase_scaling.svg", "cpu_wait.svg"]

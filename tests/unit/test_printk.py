@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from parsers import parse_printk
+from uktrace.parsers import parse_printk
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers import ConsoleParser, Record
 from tests.conftest import LOGS
 from uktrace.model.timeline import BootTimeline
+from uktrace.parsers import ConsoleParser, Record
 
 REAL = b"".join(path.read_bytes() for path in sorted(LOGS.glob("*.log")))
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from parsers import ConsoleParser
 from uktrace.analysis.results import ended_cleanly
 from uktrace.analysis.stats import guest_times
 from uktrace.model.axis import AxisMode, spans_of
 from uktrace.model.timeline import BootTimeline, Status
+from uktrace.parsers import ConsoleParser
 
 MS = 1_000_000
 BOOT = (

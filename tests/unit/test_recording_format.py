@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from parsers import UnikraftVersion
 from uktrace.cli.main import main
 from uktrace.kernel.find import TEST_GUEST
 from uktrace.kernel.identity import identify, libinfo_release, string_release
 from uktrace.kernel.symbols import Symbols, find_symbols, load_symbols, read_symbols, write_symbols
+from uktrace.parsers import UnikraftVersion
 from uktrace.recording.kernels import record_kernel, recorded_symbols
 from uktrace.recording.record import FORMAT, start_session
 

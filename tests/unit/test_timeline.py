@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from parsers import ConsoleParser
 from uktrace.model.timeline import BootTimeline, Status
+from uktrace.parsers import ConsoleParser
 
 MS = 1_000_000
 

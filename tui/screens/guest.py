@@ -25,7 +25,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
-from parsers.phases import HOST_PHASES, NESTED
 from uktrace.analysis.naming import guest_symbols
 from uktrace.cli.report import format_seconds, guest_clock_line, stall_note, status_text
 from uktrace.kernel.symbols import Symbols
@@ -45,6 +44,7 @@ from uktrace.model.axis import (
 from uktrace.model.calls import Call, sort_calls
 from uktrace.model.guest import FleetView, Guest
 from uktrace.model.timeline import Phase
+from uktrace.parsers.phases import HOST_PHASES, NESTED
 
 from .. import playback
 from ..bar import TimeAxis, TimelineBar, nice_axis

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from parsers.phases import PHASES
+from uktrace.parsers.phases import PHASES
 
 from ..palette import phase_colour
 from ..widgets.fleet_table import SORT_KEYS, SortOrder

@@ -30,7 +30,6 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from parsers.phases import NESTED, PHASES
 from uktrace.cli.report import format_seconds, stall_note
 from uktrace.model.axis import (
     TOP_LEVEL,
@@ -48,6 +47,7 @@ from uktrace.model.axis import (
 from uktrace.model.guest import FleetView, Guest
 from uktrace.model.palette import CURSOR, CURSOR_UNFOCUSED
 from uktrace.model.timeline import BootTimeline, Phase, Status
+from uktrace.parsers.phases import NESTED, PHASES
 
 from ..bar import axis_segments, bar_segments
 from ..palette import STATUS_BY_NAME, WAITING_STYLE, phase_colour

@@ -13,9 +13,9 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
-from parsers.phases import OVERLAID, PHASES
 from uktrace.cli.report import format_seconds
 from uktrace.model.guest import FleetView
+from uktrace.parsers.phases import OVERLAID, PHASES
 
 from ..palette import STATUS_BY_NAME, WAITING_STYLE, phase_colour
 from ..playback import status as replay_status

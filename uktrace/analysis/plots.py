@@ -25,7 +25,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import NullLocator, PercentFormatter
 from matplotlib.typing import LineStyleType, RcKeyType
 
-from parsers.phases import NESTED, PHASES
+from uktrace.parsers.phases import NESTED, PHASES
 
 from ..model.palette import phase_colour
 from .cpu import PhaseCpu, cpu_shares

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from parsers.phases import HOST_PHASES, NESTED, PHASES
+from uktrace.parsers.phases import HOST_PHASES, NESTED, PHASES
 
 from .guest_clock import summary_of_json
 from .stats import FIGURES, clock_label, clock_words, percentile

@@ -25,7 +25,7 @@ from typing import Any
 
 import anyio
 
-from parsers.phases import NESTED, PHASES
+from uktrace.parsers.phases import NESTED, PHASES
 
 from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-from parsers.phases import PHASES
+from uktrace.parsers.phases import PHASES
 
 from ..model.clock_rate import CORRECTED
 from ..model.timeline import BootTimeline

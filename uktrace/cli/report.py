@@ -6,7 +6,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from parsers.calls import debug_option
+from uktrace.parsers.calls import debug_option
 
 from ..model.calls import Call
 from ..model.clock_rate import TOLERANCE, slowdown_text

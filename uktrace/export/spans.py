@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from parsers.phases import NESTED
+from uktrace.parsers.phases import NESTED
 
 from .runs import ExportError
 

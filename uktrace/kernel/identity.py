@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from parsers import UnikraftVersion
+from uktrace.parsers import UnikraftVersion
 
 LIBINFO = ".uk_libinfo"
 _LIBNAME, _UKVERSION, _UKFULLVERSION, _UKCODENAME = 0x0001, 0x0006, 0x0007, 0x0008

@@ -18,7 +18,7 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
-from parsers import Kind, Record
+from uktrace.parsers import Kind, Record
 
 from ..model.timeline import BootTimeline, Status
 

@@ -32,7 +32,7 @@ import anyio
 import anyio.abc
 import anyio.to_thread
 
-from parsers import ConsoleParser
+from uktrace.parsers import ConsoleParser
 
 from ..kernel.symbols import Symbols, find_symbols, locate_crash
 from ..model.clock_rate import ClockReference

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from parsers.phases import HOST_PHASES, NESTED, OVERLAID, PHASES
+from uktrace.parsers.phases import HOST_PHASES, NESTED, OVERLAID, PHASES
 
 from .guest import Guest
 from .timeline import Phase

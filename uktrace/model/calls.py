@@ -39,7 +39,7 @@ class Call:
     """The table's phase: `constructors`, `init_table`, `main` (the application's constructors),
     `exit` (0.16+ term functions)."""
     kind: str
-    """`constructor`, `init`, `preinit` or `term` (`parsers.calls.CALL_RULES`)."""
+    """`constructor`, `init`, `preinit` or `term` (`uktrace.parsers.calls.CALL_RULES`)."""
     address: int
     name: str | None = None
     """The function, from the kernel's symbols; None until they are known."""

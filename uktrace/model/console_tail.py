@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from parsers import Record
+from uktrace.parsers import Record
 
 
 def _as_record(row: tuple[Any, ...]) -> Record:

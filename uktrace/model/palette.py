@@ -39,7 +39,7 @@ PHASE_COLOURS: dict[str, str] = {
     "ready": "#5555bb",  # blue-violet, found by search: no palette colour met the measures over main
     "exit": "#33bbee",  # Tol vibrant cyan
 }
-"""Colour of each canonical phase (`parsers.phases.PHASES`). A phase added to the engine without a
+"""Colour of each canonical phase (`uktrace.parsers.phases.PHASES`). A phase added to the engine without a
 row here is drawn in UNKNOWN_PHASE (and a test fails)."""
 UNKNOWN_PHASE = "#a0a0a0"
 CURSOR = "#3a3a3a"

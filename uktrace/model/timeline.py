@@ -40,12 +40,12 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
-from parsers import Kind, Record, UnikraftVersion
-from parsers.banner import art_version, message_version, one_line_banner
-from parsers.calls import call_of
-from parsers.clock import tsc_estimate_hz
-from parsers.outcomes import exit_code_of, outcome_of
-from parsers.phases import HOST_PHASES, NESTED, PHASES, marker_of, phase_of
+from uktrace.parsers import Kind, Record, UnikraftVersion
+from uktrace.parsers.banner import art_version, message_version, one_line_banner
+from uktrace.parsers.calls import call_of
+from uktrace.parsers.clock import tsc_estimate_hz
+from uktrace.parsers.outcomes import exit_code_of, outcome_of
+from uktrace.parsers.phases import HOST_PHASES, NESTED, PHASES, marker_of, phase_of
 
 from .calls import Call, SymbolTable, named
 from .clock_rate import CORRECTED, ClockReference, ClockSamples, GuestClock, RateFit, assess, fit_rate

@@ -6,7 +6,7 @@ import sys
 from collections import deque
 from pathlib import Path
 
-from parsers import ConsoleParser, Record
+from uktrace.parsers import ConsoleParser, Record
 
 from ..kernel.symbols import locate_crash
 from ..model.timeline import BootTimeline

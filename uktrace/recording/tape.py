@@ -14,7 +14,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Final
 
-from parsers import ConsoleParser
+from uktrace.parsers import ConsoleParser
 
 from ..kernel.symbols import Symbols, locate_crash
 from ..model.clock_rate import ClockReference
