@@ -9,11 +9,20 @@ from uktrace.cli.main import main as engine_main
 from uktrace.model.guest import FleetView
 
 
-def show(fleet: FleetView, title: str, cleanup: Callable[[], None] | None = None) -> None:
-    """The run views, `h` included (`uktrace.tui.run_app`); `run_tui` is the same without it."""
-    from .run_app import RunApp
+class Views:
+    """The run views as the command line opens them (`uktrace.tui.run_app`: `h` included), once per
+    run or bench cell; Textual is imported only when one opens, so a headless run never pays for it."""
 
-    RunApp(fleet, title=title, cleanup=cleanup).run()
+    def __init__(self) -> None:
+        self.home_requested = False
+        """Some run's `h` asked for the home screen, once the command has printed its tables."""
+
+    def show(self, fleet: FleetView, title: str, cleanup: Callable[[], None] | None = None) -> None:
+        from .run_app import RunApp
+
+        app = RunApp(fleet, title=title, cleanup=cleanup)
+        app.run()
+        self.home_requested = self.home_requested or app.home_requested
 
 
 def wants_home(argv: list[str]) -> bool:
@@ -27,10 +36,9 @@ def main() -> int:
         from .home_app import run_home
 
         return run_home()
-    status = engine_main(tui=show)
-    from .run_app import RunApp
-
-    if RunApp.home_requested and sys.stdin.isatty() and sys.stdout.isatty():
+    views = Views()
+    status = engine_main(tui=views.show)
+    if views.home_requested and sys.stdin.isatty() and sys.stdout.isatty():
         from .home_app import run_home
 
         run_home()  # the run's own status stands: it is what the command line did

@@ -22,5 +22,5 @@ class RunApp(UktraceApp):
     """Set by `h`: the command line opens the home screen once this run has ended."""
 
     async def action_home(self) -> None:
-        type(self).home_requested = True  # outlives the app: the command line reads it after the run
+        self.home_requested = True
         await self.action_quit()  # a bench's cell: `q` stops the whole bench, so does `h`

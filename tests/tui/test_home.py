@@ -193,10 +193,7 @@ def test_home_screen_snapshot(snap_compare: Any, monkeypatch: pytest.MonkeyPatch
         time.tzset()
 
 
-async def test_h_in_a_run_opened_from_the_command_line_stops_it_and_asks_for_home(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(RunApp, "home_requested", False)
+async def test_h_in_a_run_opened_from_the_command_line_stops_it_and_asks_for_home() -> None:
     fleet = ReplayFleet(RECORDINGS / "crash-3", speed=0)
     app = still(RunApp(fleet, title="uktrace replay crash-3"))
     async with app.run_test(size=SIZE) as pilot:
@@ -204,7 +201,7 @@ async def test_h_in_a_run_opened_from_the_command_line_stops_it_and_asks_for_hom
         with anyio.fail_after(10):
             while app.return_code is None:
                 await pilot.pause(0.02)
-    assert RunApp.home_requested  # tui.cli opens the home screen once the command has printed its tables
+    assert app.home_requested  # tui.cli opens the home screen once the command has printed its tables
     assert app.fleet_worker is not None and app.fleet_worker.is_finished
 
 

@@ -11,7 +11,7 @@ by the clock's rate is host time since the kernel's entry: the guest clock stays
 corrected.
 
 What is measured, per guest (rate = guest seconds per host second, 1 when right, 0.1 = 10x slow):
-* `fit`: Theil-Sen slope (scipy.stats.theilslopes, its 95 % interval) of guest stamp against host
+* `fit`: Theil-Sen slope (`theil_sen`: scipy's `theilslopes`, its 95 % interval) of guest stamp against host
   arrival, one point per console chunk: the chunk's latest stamp, the line emitted closest to the
   read. Arrival lags emission (the tracer's lag, lines lumped into one read), which a robust slope
   over the boot's span absorbs; a guest whose stamped lines came in one or two reads has no fit.
@@ -36,9 +36,10 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from .theil_sen import theil_sen
 
 TOLERANCE = 0.05
 """How far from 1 a rate may be before the clock counts as skewed (its interval must exclude 1 too):
@@ -111,19 +112,13 @@ def fit_rate(points: list[tuple[int, float]]) -> RateFit | None:
     host = [(ns - origin) / 1e9 for ns, _ in points]
     if host[-1] <= host[0]:
         return None
-    result = _theilslopes()([stamp for _, stamp in points], host, alpha=0.95)
-    rate, low, high = float(result.slope), float(result.low_slope), float(result.high_slope)
+    result = theil_sen([stamp for _, stamp in points], host)
+    if result is None:
+        return None
+    rate, low, high = result
     if not all(math.isfinite(v) for v in (rate, low, high)) or rate <= 0:
         return None
     return RateFit(rate, min(low, rate), max(high, rate), len(points), host[-1] - host[0])
-
-
-def _theilslopes() -> Callable[..., Any]:
-    """scipy's Theil-Sen estimator, imported on first use: `uktrace --help` need not load scipy."""
-    from scipy.stats import theilslopes
-
-    estimator: Callable[..., Any] = theilslopes
-    return estimator
 
 
 class FitSource(Protocol):
@@ -153,8 +148,6 @@ class ClockReference:
     which guests were read."""
 
     def __init__(self) -> None:
-        _theilslopes()  # now, before any guest runs: imported at the first fit, mid-storm, scipy.stats
-        # took the event loop 1-4 s (0.8 s on a quiet machine), felt as a frozen TUI
         self._guests: dict[str, FitSource] = {}
         self.version = 0
         """Bumped when any guest's evidence changes: the cached reference is recomputed then."""
