@@ -163,7 +163,10 @@ class GuestProcess:
             await anyio.wait_readable(self._pidfd)
             if self.exited_ns is None:
                 self.exited_ns = time.monotonic_ns()
-            _, status, usage = await asyncio.get_running_loop().run_in_executor(REAPER, os.wait4, self.pid, 0)
+            # shielded: a reap cancelled while the thread runs it would lose the status it took
+            with anyio.CancelScope(shield=True):
+                reaped = asyncio.get_running_loop().run_in_executor(REAPER, os.wait4, self.pid, 0)
+                _, status, usage = await reaped
             self._released = True
             if self.returncode is None:
                 self.returncode = os.waitstatus_to_exitcode(status)
