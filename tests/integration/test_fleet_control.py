@@ -83,9 +83,10 @@ def group_nice(pid: int) -> int | None:
 
 
 @pytest.mark.parametrize("lower", [True, False])
-async def test_guests_run_below_the_tracer_unless_asked_not_to(tmp_path: Path, lower: bool) -> None:
-    """Lowered: idle policy and nice 19, each QEMU in a process group of its own inside the
-    tracer's session (one scheduling group with the tracer, whose own group is left alone)."""
+async def test_guests_run_apart_at_normal_priority_or_below_the_tracer(tmp_path: Path, lower: bool) -> None:
+    """By default: normal priority, every QEMU in one session apart from the tracer's (one
+    scheduling group for all the guests), each in a process group of its own. Lowered: idle policy
+    and nice 19, in the tracer's session. Never is the tracer's own priority or group touched."""
     specs, shares = prepare(RunOptions(count=4, append="uktrace.fault=hang"))
     fleet = Fleet(specs, record_dir=tmp_path / "rec", lower_guests=lower)
     own_nice, own_group = os.getpriority(os.PRIO_PROCESS, 0), group_nice(os.getpid())
@@ -99,15 +100,16 @@ async def test_guests_run_below_the_tracer_unless_asked_not_to(tmp_path: Path, l
             assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids] == [own_nice + (19 if lower else 0)] * 4
             policy = os.SCHED_IDLE if idle else os.sched_getscheduler(0)
             assert [os.sched_getscheduler(pid) for pid in pids] == [policy] * 4
-            assert [os.getsid(pid) for pid in pids] == [os.getsid(0)] * 4
+            sessions = {os.getsid(pid) for pid in pids}
+            assert sessions == {os.getsid(0)} if lower else (len(sessions) == 1 and os.getsid(0) not in sessions)
             assert [os.getpgid(pid) for pid in pids] == pids
             assert (os.getpriority(os.PRIO_PROCESS, 0), group_nice(os.getpid())) == (own_nice, own_group)
             fleet.stop()
     finally:
         shares.cleanup()
-    assert [(g.nice, g.idle_policy) for g in fleet.guests] == [(19 if lower else None, idle)] * 4
+    assert [(g.nice, g.idle_policy, g.apart) for g in fleet.guests] == [(19 if lower else None, idle, not lower)] * 4
     host = json.loads((tmp_path / "rec" / "guest-1" / "guest.json").read_text())["host"]
-    assert (host["nice"], host["idle_policy"]) == (19 if lower else None, idle)
+    assert (host["nice"], host["idle_policy"], host["apart"]) == (19 if lower else None, idle, not lower)
 
 
 async def test_a_timeout_says_what_the_quiet_qemu_was_doing(tmp_path: Path) -> None:

@@ -146,7 +146,7 @@ class Bench:
     command: list[str]
     kernel: str
     no_gate: bool = False
-    lower_guests: bool = True
+    lower_guests: bool = False
     """Guests below uktrace's priority (`--guest-priority low`, `launch.priority`)."""
     cells: list[CellResult] = field(default_factory=list)
     started: float = field(default_factory=time.time)

@@ -172,11 +172,12 @@ def add_guest_options(parser: argparse.ArgumentParser) -> None:
     add_script_options(parser)
     parser.add_argument(
         "--guest-priority",
-        choices=("low", "normal"),
-        default="low",
-        help="low (default): each QEMU runs at the scheduler's idle policy and nice 19 in uktrace's "
-        "session, so the tracer and its TUI stay responsive however many run; normal: each guest "
-        "competes with uktrace as an equal",
+        choices=("normal", "low"),
+        default="normal",
+        help="normal (default): the guests run at normal priority, together in a session of their own,"
+        " which the scheduler weighs as much as uktrace's: the figures are the guests' own, and uktrace"
+        " gets a CPU when it needs one; low: each QEMU at the idle policy and nice 19 in uktrace's"
+        " session: uktrace first, and the guests' figures then include whatever else the host runs",
     )
     parser.add_argument(
         "--cluster",

@@ -77,8 +77,9 @@ def script_steps(args: argparse.Namespace) -> tuple[Step, ...]:
 
 
 def lower_guests(args: argparse.Namespace) -> bool:
-    """`--guest-priority low` (the default): guests below the tracer, see `launch.priority`."""
-    return bool(getattr(args, "guest_priority", "low") == "low")
+    """`--guest-priority low`: guests below the tracer (`launch.priority`); by default they run
+    at normal priority in a session of their own (`launch.session`)."""
+    return bool(getattr(args, "guest_priority", "normal") == "low")
 
 
 def options_from(args: argparse.Namespace) -> RunOptions:

@@ -51,6 +51,7 @@ from .process import GuestProcess
 from .qemu import guest_exit_code, qemu_argv
 from .qmp import Qmp, QmpError
 from .script import ConsoleScript
+from .session import guest_session
 from .started import StartedGuest
 from .watchdog import GroupWatchdog
 
@@ -79,7 +80,7 @@ class Fleet:
         record_dir: Path,
         firmware_console: bool = False,
         start_gate: bool = True,
-        lower_guests: bool = True,
+        lower_guests: bool = False,
         launcher: Launcher | None = None,
     ) -> None:
         self.launcher = launcher
@@ -330,6 +331,7 @@ class Fleet:
             self._watchdog.add(process.pid)
         guest.nice = process.nice
         guest.idle_policy = process.idle_policy
+        guest.apart = process.apart
         guest.gated = qmp_socket is not None
         guest.spawn_ns = process.spawn_ns
         timeline.spawned(process.spawn_ns)
@@ -397,10 +399,13 @@ class Fleet:
         One thread, alive for the whole run, because the kernel's parent-death signal follows
         the thread that forked: a pool that retires idle threads would kill their guests."""
         nice = self.guest_nice
+        session = guest_session() if nice is None else None
         if self._spawner is None:
-            return GuestProcess(argv, env=env, nice=nice, tty=tty)
+            return GuestProcess(argv, env=env, nice=nice, tty=tty, session=session)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._spawner, lambda: GuestProcess(argv, env=env, nice=nice, tty=tty))
+        return await loop.run_in_executor(
+            self._spawner, lambda: GuestProcess(argv, env=env, nice=nice, tty=tty, session=session)
+        )
 
     async def _pass_gate(self, guest: Guest, process: StartedGuest, socket: Path, in_wave: bool) -> None:
         """Wait until QEMU is ready and, in the first wave, until every guest of the wave is;

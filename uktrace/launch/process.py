@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -38,6 +39,7 @@ import anyio
 from ptyprocess import PtyProcess
 
 from .priority import NICE, lowering_prefix, set_session_nice
+from .session import GuestSession
 
 
 def _idle_thread() -> None:
@@ -61,15 +63,26 @@ class GuestProcess:
     """A started QEMU: console and stderr reads, input, termination, exit status."""
 
     def __init__(
-        self, argv: list[str], env: dict[str, str] | None = None, nice: int | None = None, tty: bool = False
+        self,
+        argv: list[str],
+        env: dict[str, str] | None = None,
+        nice: int | None = None,
+        tty: bool = False,
+        session: GuestSession | None = None,
     ) -> None:
         """`nice`: run the QEMU below the tracer (`launch.priority`): at the idle scheduling
         policy where the host allows it, at this nice value, in a process group of its own inside
-        the tracer's session (a `tty` launcher leads a session: its session's group is lowered)."""
+        the tracer's session (a `tty` launcher leads a session: its session's group is lowered).
+        `session`: start it in the guests' session instead (`launch.session`), at normal priority
+        (not with `tty`: a launcher on a terminal leads a session of its own)."""
         self.argv = argv
         self.popen: subprocess.Popen[bytes] | None = None
+        self.session = session if not tty else None
+        """The guests' session it runs in; None: uktrace's own session (or its own, with `tty`)."""
         self.idle_policy = False
         """Whether it runs at `SCHED_IDLE` (`launch.priority`)."""
+        self.apart = self.session is not None
+        """Whether it runs in the guests' session, apart from uktrace's (`launch.session`)."""
         if nice is not None:
             prefix, self.idle_policy = lowering_prefix(nice)
             argv = [*prefix, *argv]
@@ -114,6 +127,9 @@ class GuestProcess:
         stderr_read, stderr_write = os.pipe()
         try:
             self.spawn_ns = time.monotonic_ns()
+            if self.session is not None:
+                pid = self.session.spawn(command, env, (slave, console_write, stderr_write))
+                return pid, master, console_read, stderr_read
             self.popen = subprocess.Popen(
                 command,
                 stdin=slave,
@@ -159,7 +175,15 @@ class GuestProcess:
         loop that held every console and the TUI; in parallel threads the reaps spun against each
         other (30 s of CPU for 100 guests); one after another, 2-5 s, now taken from idle time only.
         `poll` reads the status without releasing, so nothing else spins."""
-        if not self._released:
+        if not self._released and self.session is not None:
+            await anyio.wait_readable(self._pidfd)
+            if self.exited_ns is None:
+                self.exited_ns = time.monotonic_ns()
+            status, self.cpu_total_ns = await self.session.released(self.pid)
+            self._released = True
+            if self.returncode is None:
+                self.returncode = status
+        elif not self._released:
             await anyio.wait_readable(self._pidfd)
             if self.exited_ns is None:
                 self.exited_ns = time.monotonic_ns()
@@ -177,7 +201,16 @@ class GuestProcess:
     def poll(self) -> int | None:
         """The exit status once QEMU has exited, else None; never waits. The zombie is left for
         `wait` to release (`waitid` with WNOWAIT reads its status without the kernel's release)."""
-        if self.returncode is None:
+        if self.returncode is None and self.session is not None:
+            if self.exited_ns is None and select.select([self._pidfd], [], [], 0)[0]:
+                self.exited_ns = time.monotonic_ns()  # seen now, though the leader may say it later
+            self.session.drain()
+            status = self.session.statuses.get(self.pid)
+            if status is not None:
+                if self.exited_ns is None:
+                    self.exited_ns = time.monotonic_ns()
+                self.returncode = status
+        elif self.returncode is None:
             exited = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             if exited is not None and exited.si_pid == self.pid:
                 self.exited_ns = time.monotonic_ns()

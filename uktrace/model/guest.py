@@ -110,6 +110,8 @@ class Guest:
     """The nice value of its QEMU, when uktrace lowered it (`--guest-priority`, `launch.priority`)."""
     idle_policy: bool = False
     """Its QEMU ran at the scheduler's idle policy (`launch.priority`)."""
+    apart: bool = False
+    """Its QEMU ran in the guests' session, a scheduling group apart from uktrace's (`launch.session`)."""
     last_output_ns: int | None = None
     """Host time of the console's latest bytes (a partial line counts: output is output)."""
     stall: Stall | None = None
@@ -194,6 +196,7 @@ class Guest:
             "cpu_total_ns": self.cpu_total_ns,
             "nice": self.nice,
             "idle_policy": self.idle_policy,
+            "apart": self.apart,
             "node": self.node,
             "stream": self.stream,
         }

@@ -229,6 +229,7 @@ class GuestTape:
         guest.cpu_total_ns = host.get("cpu_total_ns")
         guest.nice = host.get("nice")
         guest.idle_policy = bool(host.get("idle_policy"))
+        guest.apart = bool(host.get("apart"))
         guest.stderr_tail = bytearray(self._stderr)
         guest.script = recorded_runs(self.recorded.meta.get("script"), guest.spawn_ns)  # how the live run's went
         if exit_ns is not None:

@@ -37,6 +37,7 @@ from ..fleet import COALESCE_S, SOCKET_PATH_MAX
 from ..process import SETPRIV, GuestProcess
 from ..qemu import qemu_argv
 from ..qmp import Qmp, QmpError
+from ..session import guest_session
 from . import wire
 
 STOP_GRACE_S = 1.0
@@ -121,7 +122,10 @@ class GuestHost:
         env = os.environ | {"UKTRACE_RECORDING": marker}
         loop = asyncio.get_running_loop()
         try:
-            process = await loop.run_in_executor(self._spawner, lambda: GuestProcess(argv, env=env, nice=nice))
+            session = guest_session() if nice is None else None
+            process = await loop.run_in_executor(
+                self._spawner, lambda: GuestProcess(argv, env=env, nice=nice, session=session)
+            )
         except OSError as error:
             yield [event(wire.ERROR, f"cannot start {argv[0]}: {error.strerror or error}")]
             return
@@ -129,7 +133,13 @@ class GuestHost:
         queue: asyncio.Queue[wire.Event] = asyncio.Queue()
         tasks = [asyncio.create_task(self._watch(hosted, queue, event, qmp_socket))]
         try:
-            spawned = {"pid": process.pid, "argv": argv, "nice": process.nice, "idle_policy": process.idle_policy}
+            spawned = {
+                "pid": process.pid,
+                "argv": argv,
+                "nice": process.nice,
+                "idle_policy": process.idle_policy,
+                "apart": process.apart,
+            }
             yield [event(wire.SPAWNED, spawned, process.spawn_ns)]
             while True:
                 batch = await _batch(queue)

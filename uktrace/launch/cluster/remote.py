@@ -56,6 +56,7 @@ class RemoteGuestProcess:
         self.spawn_ns = 0
         self.nice: int | None = None
         self.idle_policy = False
+        self.apart = False
         self.returncode: int | None = None
         self.signalled = False
         self.cpu_total_ns: int | None = None
@@ -105,6 +106,7 @@ class RemoteGuestProcess:
                 self.argv = event.payload["argv"]
                 self.nice = event.payload["nice"]
                 self.idle_policy = bool(event.payload.get("idle_policy", False))
+                self.apart = bool(event.payload.get("apart", False))
                 self.spawn_ns = stamp
                 self._spawned.set()
             elif event.kind == wire.READY:
