@@ -32,8 +32,8 @@ def qemu_argv(spec: GuestSpec) -> list[str]:
         "-no-reboot",
         "-parallel", "none",
         "-monitor", "none",
-        # the serial console on stdio; signal=off: a typed Ctrl-C goes to the guest
-        "-chardev", "stdio,id=console,signal=off",
+        # the serial console on stdio (signal=off: a typed Ctrl-C goes to the guest), or in a file
+        *_console(spec),
         "-serial", "chardev:console",
         "-kernel", str(spec.kernel),
     ]  # fmt: skip
@@ -55,6 +55,12 @@ def qemu_argv(spec: GuestSpec) -> list[str]:
     if spec.qmp_socket is not None:
         argv += ["-S", "-qmp", f"unix:{spec.qmp_socket},server=on,wait=off"]
     return argv + list(spec.extra)
+
+
+def _console(spec: GuestSpec) -> list[str]:
+    if spec.console_file is not None:
+        return ["-chardev", f"file,id=console,path={spec.console_file}"]
+    return ["-chardev", "stdio,id=console,signal=off"]
 
 
 def guest_exit_code(qemu_status: int, debug_exit: bool) -> int | None:

@@ -1,0 +1,131 @@
+"""Guests run as uktrace runs them, but unobserved: the yardstick of the observer effect.
+
+A traced run reads every console live, stamps each chunk, parses each line and draws; all of it
+takes CPU from the guests it measures, on the same host. To know how much that changes the
+figures, `uktrace bench --observer-check` also runs each cell this way: the same QEMU command
+line but for the console, which QEMU writes straight into a file that nobody reads while the
+guests run; the same guests' session and priority; the same start gate (every QEMU started
+paused, released together with QMP `cont`). Only the QEMUs' start and exit are watched (a pidfd
+each). The consoles are parsed afterwards, with the same parser, as saved logs.
+
+What such a run can give: `total` on the host clock (spawn to the VMM's exit, as traced) and
+every in-guest phase on the guest clock (printk stamps). What it cannot: anything timed by a
+line's host arrival (`firmware`, `boot`, the host clock of any in-guest phase), as nothing
+arrived anywhere while it ran.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import anyio
+
+from ..model.spec import GuestSpec
+from .priority import GUEST_NICE
+from .process import GuestProcess
+from .qemu import qemu_argv
+from .qmp import Qmp, QmpError
+from .session import guest_session
+
+CONSOLE = "console.raw"
+
+
+@dataclass
+class Unobserved:
+    """One guest of an unobserved run: where its console went, when it started and ended."""
+
+    name: str
+    console: Path
+    spawn_ns: int | None = None
+    exit_ns: int | None = None
+    qemu_status: int | None = None
+    error: str | None = None
+
+    @property
+    def total_s(self) -> float | None:
+        """Spawn to the VMM's exit, on the host clock: `total`, as a traced run defines it."""
+        if self.spawn_ns is None or self.exit_ns is None:
+            return None
+        return (self.exit_ns - self.spawn_ns) / 1e9
+
+
+async def run_unobserved(
+    specs: Sequence[GuestSpec], directory: Path, *, gate: bool = True, lower: bool = False, timeout: float = 60.0
+) -> list[Unobserved]:
+    """Run every guest at once, consoles into `directory/<name>/console.raw`; each ends by itself
+    or is killed after `timeout` seconds (its `error` says so)."""
+    sockets = directory / "qmp"
+    sockets.mkdir(parents=True, exist_ok=True)
+    guests = []
+    processes: list[GuestProcess | None] = []
+    for index, spec in enumerate(specs):
+        (directory / spec.name).mkdir(parents=True, exist_ok=True)
+        guest = Unobserved(spec.name, directory / spec.name / CONSOLE)
+        argv = qemu_argv(
+            replace(spec, console_file=guest.console, qmp_socket=sockets / f"{index}.sock" if gate else None)
+        )
+        process: GuestProcess | None = None
+        try:
+            process = GuestProcess(argv, nice=GUEST_NICE if lower else None, session=None if lower else guest_session())
+            guest.spawn_ns = process.spawn_ns
+        except OSError as error:
+            guest.error = f"cannot start {argv[0]}: {error.strerror or error}"
+        guests.append(guest)
+        processes.append(process)
+    try:
+        if gate:
+            await _release(processes, sockets)
+        with anyio.move_on_after(timeout) as deadline:
+            async with anyio.create_task_group() as group:
+                for guest, process in zip(guests, processes, strict=True):
+                    if process is not None:
+                        group.start_soon(_watch, guest, process)
+        if deadline.cancelled_caught:
+            for guest in guests:
+                if guest.exit_ns is None and guest.error is None:
+                    guest.error = f"no exit after {timeout:g} s"
+    finally:
+        with anyio.CancelScope(shield=True):
+            for guest, process in zip(guests, processes, strict=True):
+                if process is None:
+                    continue
+                status = await process.stop()
+                if guest.exit_ns is None:
+                    guest.exit_ns = process.exited_ns
+                guest.qemu_status = status if guest.qemu_status is None else guest.qemu_status
+                process.close()
+            for socket in sockets.iterdir():
+                socket.unlink(missing_ok=True)
+            os.rmdir(sockets)
+    return guests
+
+
+async def _release(processes: Sequence[GuestProcess | None], sockets: Path) -> None:
+    """The start gate: every QEMU ready on its monitor, then `cont` to each, one after another."""
+    monitors: list[Qmp] = []
+    try:
+        for index, process in enumerate(processes):
+            if process is None:
+                continue
+            try:
+                monitors.append(await Qmp.connect(sockets / f"{index}.sock", alive=lambda p=process: p.poll() is None))
+            except QmpError:
+                continue  # it died on the way: its exit says so
+        for monitor in monitors:
+            try:
+                await monitor.execute("cont")
+            except QmpError:
+                continue
+    finally:
+        with anyio.CancelScope(shield=True):
+            for monitor in monitors:
+                await monitor.close()
+
+
+async def _watch(guest: Unobserved, process: GuestProcess) -> None:
+    guest.qemu_status = await process.wait()
+    guest.exit_ns = process.exited_ns if process.exited_ns is not None else time.monotonic_ns()
