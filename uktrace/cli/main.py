@@ -28,6 +28,7 @@ from ..model.script import STEP_TIMEOUT_S
 from ..recording.logs import LogError, trace_log
 from .bench import add_bench_options, bench_command
 from .blame import add_blame_parser
+from .calibrate import add_calibrate_parser
 from .cluster import add_cluster_parser
 from .compare import add_compare_parser
 from .export import add_export_parser
@@ -271,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_parser(commands)
     add_recordings_parser(commands)
     add_cluster_parser(commands)
+    add_calibrate_parser(commands)
     return parser
 
 
