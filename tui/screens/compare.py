@@ -26,7 +26,7 @@ from uktrace.analysis.compare import Comparison, Method, compare
 from uktrace.analysis.overview import Digest, digest
 from uktrace.analysis.samples import Samples
 from uktrace.analysis.stats import distribution
-from uktrace.cli.compare import LABELS, VERDICT_STYLE, comparison_tables, seconds_text
+from uktrace.cli.compare import LABELS, VERDICT_STYLE, comparison_tables, guests, seconds_text
 from uktrace.recording.inventory import Recording
 
 from ..bar import nice_axis
@@ -69,7 +69,7 @@ class CompareScreen(Screen[None]):
         for label, recording in zip(LABELS, self.recordings, strict=False):
             colour = RUN_COLOURS[LABELS.index(label) % len(RUN_COLOURS)]
             title.append(f"{label}", style=f"bold {colour}")
-            title.append(f" = {recording.path.name} ({recording.kind}, {recording.guests} guests)  ")
+            title.append(f" = {recording.path.name} ({recording.kind}, {guests(recording.guests)})  ")
         self.query_one("#compare-title", Static).update(title)
         self.query_one(VerticalScroll).focus()
         self.read()
