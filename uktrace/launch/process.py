@@ -161,6 +161,9 @@ class GuestProcess:
         `poll` reads the status without releasing, so nothing else spins."""
         if not self._released:
             await anyio.wait_readable(self._pidfd)
+            # the status and the time now, while the zombie is there: a `poll` once the reaper has
+            # released it finds no child (ChildProcessError)
+            self.poll()
             if self.exited_ns is None:
                 self.exited_ns = time.monotonic_ns()
             _, status, usage = await asyncio.get_running_loop().run_in_executor(REAPER, os.wait4, self.pid, 0)
