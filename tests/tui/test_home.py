@@ -172,6 +172,14 @@ async def test_compare_two_marked_runs_shows_compares_verdicts_and_box_plots(bas
             assert verdicts[words[1]] in line
     assert "├" in text and "█" in text  # box plots
     assert sum(f"■ {metric}" in text for metric in verdicts) == len(verdicts)
+    # one run a side: the host-clock figures can't tell, said beside their box plots and why below the table
+    undecided = [metric for metric, verdict in verdicts.items() if verdict == "can't tell"]
+    assert {"spawn", "firmware"} <= set(undecided)
+    lines = text.splitlines()
+    for metric in undecided:  # the verdict of B against A, on B's row below the metric's name
+        (at,) = [i for i, line in enumerate(lines) if f"■ {metric} " in line]
+        assert lines[at + 1].split()[0] == "B" and lines[at + 1].rstrip().endswith("can't tell"), lines[at + 1]
+    assert "1 run in A and 1 in B, too few for an interval (2+ a side)" in " ".join(text.split())
 
 
 async def test_uktrace_alone_without_a_terminal_is_still_a_usage_error() -> None:
