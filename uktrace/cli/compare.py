@@ -269,8 +269,8 @@ def cell_table(comparison: Comparison, cell: CellComparison, names: tuple[str, s
     caption = _outcomes(cell, names)
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     for column in ("metric", "clock", "n A/B", "median A", "median B", "Δ", "ratio", "95 % CI of Δ", "p", "verdict"):
-        justify = "left" if column in ("metric", "clock", "verdict") else "right"
-        table.add_column(column, justify=justify, no_wrap=column == "verdict")  # `can't tell` on one line
+        left = column in ("metric", "clock", "verdict")
+        table.add_column(column, justify="left" if left else "right", no_wrap=column == "verdict")
     for metric in cell.metrics:
         table.add_row(
             metric.metric,
