@@ -606,3 +606,13 @@ def test_each_input_says_how_its_guest_clocks_ran() -> None:
     )
     old = from_document({"guests": [{"name": "g", "status": "exited", "phases": []}], "summary": {}}, "old.json")
     assert old.clocks is None and "predates uktrace's guest clock check" in (clock_note(old) or "")
+
+
+def test_help_documents_the_exit_statuses(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "exit status: 0 when" in text and "1 when one is" in text and "2 on bad input" in text
+    assert "3 when --fail-above could not judge a figure" in text and "can't tell" in text
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
+    assert "3 when no figure is but some could not be judged" in readme

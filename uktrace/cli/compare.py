@@ -49,7 +49,7 @@ PASSED, REGRESSION, USAGE, NOT_JUDGED = 0, 1, 2, 3
 that could not judge a figure either way (and found no regression)."""
 EXIT_STATUS = (
     f"exit status: {PASSED} when the comparison is made and, with --fail-above, every figure is judged and none "
-    f"is slower by more than PCT %; {REGRESSION} when one is (beyond the noise: its whole 95 %% interval above the "
+    f"is slower by more than PCT %; {REGRESSION} when one is (beyond the noise: its whole 95 % interval above the "
     f"line); {USAGE} on bad input; {NOT_JUDGED} when --fail-above could not judge a figure (no interval: 1 run or "
     "1 guest on a side; an interval across the line; a figure one side lacks) and found no regression: "
     "stderr names each such figure, why, and what would let it judge."
@@ -63,7 +63,7 @@ def add_compare_parser(commands: Any) -> None:
         help="boot times of runs side by side: what got slower, beyond the noise (a regression gate)",
         description="Compare B (and more) against the baseline A, per cell (a bench's concurrency and fs mode, "
         "or the one run of a recording or JSON) and per phase and figure. Verdicts: slower or faster when the "
-        "whole 95 %% interval of the difference lies beyond the smallest change that counts, no change when it "
+        "whole 95 % interval of the difference lies beyond the smallest change that counts, no change when it "
         "lies wholly inside it, can't tell otherwise (with why, and what would let it judge).",
         epilog=EXIT_STATUS,
     )
