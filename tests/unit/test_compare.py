@@ -616,3 +616,47 @@ def test_help_documents_the_exit_statuses(capsys: pytest.CaptureFixture[str]) ->
     assert "3 when --fail-above could not judge a figure" in text and "can't tell" in text
     readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
     assert "3 when no figure is but some could not be judged" in readme
+
+
+def two_round_bench(totals: tuple[float, float]) -> dict[str, Any]:
+    """A bench of one cell (4 guests, 2 rounds) whose rounds' totals differ as a busy host makes them."""
+    cells = []
+    for round_, total in enumerate(totals, start=1):
+        guests = [run_guest(f"guest-{i}") for i in range(4)]
+        for i, guest in enumerate(guests):
+            guest["times"]["total"] = total + i / 1000
+        cells.append(
+            {"id": f"n4-shared-r{round_}", "concurrency": 4, "fs_mode": "shared", "round": round_,
+             "position": round_, "recording": f"cells/n4-shared-r{round_}", "wall_s": 1.0,
+             "run": run_document(guests)}
+        )  # fmt: skip
+    return {"format": 1, "kind": "bench", "plan": {}, "cells": cells, "summary": {"cells": []}}
+
+
+def test_cli_a_wide_interval_cannot_tell(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two rounds a side whose totals move by half a second from round to round: the interval of
+    `total` is as wide as its median, and that reads `can't tell` with its band, not `no change`."""
+    a = str(write(tmp_path / "a.json", two_round_bench((0.50, 1.05))))
+    b = str(write(tmp_path / "b.json", two_round_bench((0.55, 1.00))))
+    assert main(["compare", a, b]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "│ total │ host │ 8/8 (2/2 runs) │" in out and "│ can't tell │" in out
+    assert (
+        "can't tell total (±38.8 ms): each interval in the table is neither inside nor beyond its band (the smallest "
+        "change that counts, ± beside the name); it needs more rounds a side (now 2 and 2) to narrow it"
+    ) in out
+    assert main(["compare", a, b, "--fail-above", "10"]) == 3
+    err = capsys.readouterr().err.splitlines()
+    assert (
+        err[0].startswith(f"uktrace compare: {b}: cell n4-shared: not judged: total (−")
+        and " across +77.6 ms)" in err[0]
+    )
+    assert err[0].endswith(
+        "the interval reaches across the gate's line (10 % of median A, at least the smallest change that counts); "
+        "it needs more rounds a side (now 2 and 2) to narrow it"
+    )
+    assert main(["compare", "--json", a, b, "--fail-above", "10"]) == 3
+    (row,) = json.loads(capsys.readouterr().out)["not_judged"]
+    assert (row["metric"], row["verdict"]) == ("total", "can't tell")
+    assert (row["band"], row["gate_line"]) == pytest.approx((0.05 * 0.7765, 0.1 * 0.7765))
+    assert row["ci95"][0] < -0.5 and row["ci95"][1] > 0.5

@@ -19,8 +19,8 @@ The verdict is `slower` (`faster`) only when the whole interval lies beyond the 
 that counts (the band): `min_effect` of A's median (sub-percent shifts that a large bench makes
 statistically clear are not news) and `floor_s` (phases of a millisecond or two move by more than
 5 % with every time slice the host scheduler takes from a vCPU). Asking the whole interval, not
-only the point estimate, to clear that bar is what makes two runs of one kernel come out
-"no change" on every metric at once, not only on most. Measured on the 66 pairs of those 12 runs
+only the point estimate, to clear that bar is what keeps two runs of one kernel from being
+called slower or faster on any metric at once, not only on most. Measured on the 66 pairs of those 12 runs
 (guest-clock metrics): "interval excludes 0 and the median moved by > 5 %" called something in
 26 pairs, adding a 5 ms floor in 17, the whole interval beyond both in 1; a 30 ms longer `main`
 (6 more runs) was called `slower` in all 72 of its pairs, and nothing else was.

@@ -156,10 +156,9 @@ def mode_findings(results: dict[str, Any]) -> list[str]:
         for row in compare_cell(f"n{n}", shared, independent).metrics:
             if row.verdict in (SLOWER, FASTER) and row.interval is not None and row.difference is not None:
                 low, high = row.interval
-                sign = "+" if row.difference > 0 else ""
                 real.append(
-                    f"{row.metric} {sign}{_s(row.difference)} with independent ({_s(row.median_a)} → "
-                    f"{_s(row.median_b)}, 95 % CI {_s(low)} to {_s(high)}, {row.clock} clock, per {row.unit})"
+                    f"{row.metric} {_signed(row.difference)} with independent ({_s(row.median_a)} → "
+                    f"{_s(row.median_b)}, 95 % CI {_signed(low)} to {_signed(high)}, {row.clock} clock, per {row.unit})"
                 )
             elif row.verdict == NO_CHANGE:
                 same.append(row.metric)

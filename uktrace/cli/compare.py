@@ -178,8 +178,8 @@ class Gate:
         groups: dict[tuple[str, str, str], list[str]] = {}
         for comparison, key, metric in self.not_judged:
             sides = ("A", self.labels.get(id(comparison), "B"))
-            reason = gate_reason(metric, self.percent, sides, run_word(comparison))
-            groups.setdefault((comparison.b.source, key, reason), []).append(metric.metric)
+            named, reason = gate_reason(metric, self.percent, sides, run_word(comparison))
+            groups.setdefault((comparison.b.source, key, reason), []).append(named)
         for (source, key, reason), metrics in groups.items():
             lines.append(f"{source}: cell {key}: not judged: {', '.join(metrics)}: {reason}")
         if self.regressions:
@@ -205,18 +205,27 @@ def run_word(comparison: Comparison) -> str:
     return "round" if comparison.a.kind == comparison.b.kind == "bench" else "run"
 
 
-def gate_reason(metric: MetricComparison, percent: float, names: tuple[str, str], run: str) -> str:
-    """Why the gate could not judge this metric, and what would let it."""
-    if metric.verdict == MISSING:
-        return f"measured in {names[0] if metric.n_b == 0 else names[1]} only"
-    if metric.interval is None or metric.median_a is None:
-        return f"{metric.why(names, run)}; it needs {metric.more(names, run)}"
-    line = max(percent / 100 * abs(metric.median_a), metric.band or 0.0)
+def gate_line(metric: MetricComparison, percent: float) -> float | None:
+    """The gate's line for this metric: PCT % of A's median, at least the band (seconds)."""
+    if metric.median_a is None or metric.band is None:
+        return None
+    return max(percent / 100 * abs(metric.median_a), metric.band)
+
+
+def gate_reason(metric: MetricComparison, percent: float, names: tuple[str, str], run: str) -> tuple[str, str]:
+    """Why the gate could not judge this metric, and what would let it: (the metric with what is
+    its own, what it shares with others not judged for the same reason)."""
+    line = gate_line(metric, percent)
+    if metric.verdict == MISSING or line is None:
+        return metric.metric, f"measured in {names[0] if metric.n_b == 0 else names[1]} only"
+    if metric.interval is None:
+        return metric.metric, f"{metric.why(names, run)}; it needs {metric.more(names, run)}"
     low, high = metric.interval
+    verdict = "" if metric.verdict == CANT_TELL else f"{metric.verdict}, "
     return (
-        f"{metric.verdict}, its interval {_signed(low)} … {_signed(high)} reaches across the gate's line "
-        f"{_signed(line)} ({percent:g} % of median A, at least the smallest change that counts); "
-        f"it needs {metric.more(names, run)}"
+        f"{metric.metric} ({verdict}{_signed(low)} … {_signed(high)} across {_signed(line)})",
+        f"the interval reaches across the gate's line ({percent:g} % of median A, at least the smallest change "
+        f"that counts); it needs {metric.more(names, run).removesuffix(' to narrow it')} to narrow it",
     )
 
 
@@ -297,13 +306,24 @@ def _outcomes(cell: CellComparison, names: tuple[str, str]) -> str:
 
 def undecided_lines(comparison: Comparison, cell: CellComparison, names: tuple[str, str]) -> list[Text]:
     """The cell's `can't tell` metrics, grouped by why: `can't tell  spawn, boot, total: 1 run in A
-    and 1 in B, too few for an interval (2+ a side); it needs 1 more run a side (...)`."""
+    and 1 in B, too few for an interval (2+ a side); it needs 1 more run a side (...)`, or with
+    their bands when their intervals (in the table) reach across them."""
     run = run_word(comparison)
     groups: dict[str, list[str]] = {}
     for metric in cell.metrics:
-        if metric.verdict == CANT_TELL:
-            reason = f"{metric.why(names, run)}; it needs {metric.needs(names, run)}"
-            groups.setdefault(reason, []).append(metric.metric)
+        if metric.verdict != CANT_TELL:
+            continue
+        if metric.interval is None:
+            groups.setdefault(f"{metric.why(names, run)}; it needs {metric.needs(names, run)}", []).append(
+                metric.metric
+            )
+        else:
+            more = metric.more(names, run).removesuffix(" to narrow it")
+            reason = (
+                "each interval in the table is neither inside nor beyond its band (the smallest change that "
+                f"counts, ± beside the name); it needs {more} to narrow it"
+            )
+            groups.setdefault(reason, []).append(f"{metric.metric} (±{seconds_text(metric.band)})")
     return [
         Text.assemble((CANT_TELL, VERDICT_STYLE[CANT_TELL]), f"  {', '.join(metrics)}: {reason}")
         for reason, metrics in groups.items()
@@ -420,7 +440,11 @@ def comparison_json(
         "not_judged": []
         if gate is None
         else [
-            {**_gated(c, key, m), "gate_why": gate_reason(m, gate.percent, ("A", "B"), run_word(c))}
+            {
+                **_gated(c, key, m),
+                "gate_line": None if (line := gate_line(m, gate.percent)) is None else round(line, 6),
+                "gate_why": gate_reason(m, gate.percent, ("A", "B"), run_word(c))[1],
+            }
             for c, key, m in gate.not_judged
         ],
     }
