@@ -144,7 +144,7 @@ def test_one_guest_against_ten_cannot_tell(tmp_path: Path) -> None:
     assert {"main", "boot", "total"} <= set(verdicts) and set(verdicts.values()) == {"can't tell"}
     whys = {row["unit"]: (row["why"], row["needs"]) for row in cell["metrics"]}
     assert whys == {
-        "guest": ("1 guest in A and 10 in B, too few for an interval (2+ a side)", "1 more guest in A"),
+        "guest": ("1 guest in A and 10 in B, too few for an interval (5+ a side)", "4 more guests in A"),
         "run": (
             "1 run in A and 1 in B, too few for an interval (2+ a side)",
             "1 more run a side (benches with --repeat 2 or more)",

@@ -129,16 +129,18 @@ def test_reproducible() -> None:
 # -- the interval, the test and the verdict on tiny samples -------------------------------------
 
 
-def test_no_interval_with_fewer_than_two_on_a_side() -> None:
+def test_no_interval_with_too_few_on_a_side() -> None:
     assert guest_interval([0.001], [0.002, 0.003]) is None
     assert guest_interval([0.001, 0.002], []) is None
-    assert run_interval([[0.1, 0.2]], [[0.3], [0.4]]) is None
+    assert guest_interval([0.001] * 4, [0.002] * 9) is None  # the bootstrap needs 5+ guests a side
+    assert guest_interval([0.001] * 5, [0.002] * 5) == pytest.approx((0.001, 0.001))
+    assert run_interval([[0.1, 0.2]], [[0.3], [0.4]]) is None  # Welch needs 2+ runs a side
     row = compare_metric("main", [[0.001]], [[0.050]], Counter(guest=2))
     assert (row.interval, row.p_value, row.verdict) == (None, None, CANT_TELL)
     assert row.difference == pytest.approx(0.049)
     assert (row.why(), row.needs()) == (
-        "1 guest in A and 1 in B, too few for an interval (2+ a side)",
-        "1 more guest a side",
+        "1 guest in A and 1 in B, too few for an interval (5+ a side)",
+        "4 more guests a side",
     )
 
 
@@ -154,8 +156,8 @@ def test_one_guest_against_ten_cannot_tell_and_says_what_would() -> None:
     assert total.needs(run="round") == "1 more round a side (--repeat 2 or more)"
     main = compare_metric("main", [[0.0004]], [[0.0005 + i * 1e-5 for i in range(10)]], Counter(guest=11))
     assert (main.verdict, main.units) == (CANT_TELL, (1, 10))
-    assert main.why() == "1 guest in A and 10 in B, too few for an interval (2+ a side)"
-    assert main.needs() == "1 more guest in A" and main.needs(("base", "new")) == "1 more guest in base"
+    assert main.why() == "1 guest in A and 10 in B, too few for an interval (5+ a side)"
+    assert main.needs() == "4 more guests in A" and main.needs(("base", "new")) == "4 more guests in base"
     assert main.as_dict()["why"] == main.why() and main.as_dict()["verdict"] == "can't tell"
 
 
@@ -173,14 +175,19 @@ def test_an_interval_wider_than_the_band_cannot_tell() -> None:
     assert row.needs() == "more runs a side (now 2 and 2) to narrow it"
 
 
-def test_two_a_side_can_be_enough_when_far_apart() -> None:
+def test_two_guests_a_side_are_too_few_however_far_apart() -> None:
+    """A percentile bootstrap of 2 values a side is no 95 % interval (`MIN_GUESTS`); 5 a side is."""
     row = compare_metric("main", [[0.010, 0.011]], [[0.050, 0.052]], Counter(guest=4))
-    assert row.interval is not None and row.interval[0] > 0.035
-    assert row.verdict == "slower"
+    assert (row.interval, row.verdict, row.needs()) == (None, CANT_TELL, "3 more guests a side")
+    far = compare_metric(
+        "main", [[0.010, 0.011, 0.010, 0.012, 0.011]], [[0.050, 0.052, 0.051, 0.050, 0.053]], Counter(guest=10)
+    )
+    assert far.interval is not None and far.interval[0] > 0.035
+    assert far.verdict == "slower"
 
 
 def test_all_equal_values() -> None:
-    row = compare_metric("stack_switch", [[0.0, 0.0, 0.0]], [[0.0, 0.0]], Counter(guest=5))
+    row = compare_metric("stack_switch", [[0.0] * 5], [[0.0] * 6], Counter(guest=11))
     assert (row.interval, row.p_value, row.ratio, row.verdict) == ((0.0, 0.0), None, None, "no change")
 
 
@@ -223,7 +230,7 @@ def test_a_statistically_clear_sub_percent_shift_is_no_change() -> None:
 
 
 def test_microsecond_phases_are_under_the_floor() -> None:
-    a, b = [[20e-6, 21e-6, 19e-6, 20e-6]], [[40e-6, 41e-6, 39e-6, 40e-6]]
+    a, b = [[20e-6, 21e-6, 19e-6, 20e-6, 22e-6]], [[40e-6, 41e-6, 39e-6, 40e-6, 42e-6]]
     assert compare_metric("init_table", a, b, Counter(guest=8)).verdict == "no change"
     assert compare_metric("init_table", a, b, Counter(guest=8), Method(floor_s=0.0)).verdict == "slower"
 
@@ -235,23 +242,27 @@ def test_units_by_clock() -> None:
 def test_gate_judges_its_own_line() -> None:
     """failed: the whole interval above max(fraction of A's median, band); passed: wholly at or
     below it; not judged otherwise."""
-    row = compare_metric("main", [[0.010, 0.011, 0.010]], [[0.030, 0.031, 0.030]], Counter(guest=6))
+    row = compare_metric(
+        "main", [[0.010, 0.011, 0.010, 0.010, 0.011]], [[0.030, 0.031, 0.030, 0.030, 0.031]], Counter(guest=10)
+    )
     assert row.verdict == "slower" and row.interval is not None
     assert row.interval == pytest.approx((0.019, 0.021)) and row.median_a == pytest.approx(0.010)
     assert row.gate(1.5) == FAILED  # at least +19 ms: above +15 ms
     assert row.gate(2.0) == NOT_JUDGED  # +19 ms … +21 ms: across +20 ms
     assert row.gate(2.5) == PASSED  # at most +21 ms: under +25 ms
-    same = compare_metric("main", [[0.010, 0.011, 0.010]], [[0.010, 0.011, 0.010]], Counter(guest=6))
+    same = compare_metric("main", [[0.010, 0.011, 0.010] * 2], [[0.010, 0.011, 0.010] * 2], Counter(guest=12))
     assert (same.verdict, same.gate(0.0)) == (NO_CHANGE, PASSED)
-    faster = compare_metric("main", [[0.030, 0.031, 0.030]], [[0.010, 0.011, 0.010]], Counter(guest=6))
+    faster = compare_metric("main", [[0.030, 0.031, 0.030] * 2], [[0.010, 0.011, 0.010] * 2], Counter(guest=12))
     assert (faster.verdict, faster.gate(0.0)) == ("faster", PASSED)
     # can't tell (slower by up to 9 ms, or faster), but never slower by 50 %: the gate can say so
-    wide = compare_metric("main", [[0.020, 0.028, 0.020, 0.027]], [[0.018, 0.029, 0.020, 0.028]], Counter(guest=8))
+    wide = compare_metric(
+        "main", [[0.020, 0.028, 0.020, 0.027] * 2], [[0.018, 0.029, 0.020, 0.028] * 2], Counter(guest=16)
+    )
     assert wide.verdict == CANT_TELL and wide.interval is not None and wide.interval[1] < 0.5 * 0.0235
     assert (wide.gate(0.5), wide.gate(0.0)) == (PASSED, NOT_JUDGED)
     one = compare_metric("total", [[0.2]], [[1.0, 1.1]], Counter(host=3))
     assert one.gate(10.0) == NOT_JUDGED  # no interval: not even a 1000 % change is ruled out
-    missing = compare_metric("mount", [[0.004, 0.005]], [], Counter(guest=2))
+    missing = compare_metric("mount", [[0.004, 0.005] * 3], [], Counter(guest=6))
     assert missing.gate(0.1) == NOT_JUDGED
 
 
@@ -539,7 +550,7 @@ def test_cli_one_guest_against_ten(tmp_path: Path, capsys: pytest.CaptureFixture
     assert len(table) == 8 and all(line.rstrip(" │").endswith("can't tell") for line in table), out
     assert "A: 1 guest; B: 10 guests" in out
     assert "can't tell  bus_probe, banner, main: 1 guest in A and 10 in B, too few for an interval" in out
-    assert "it needs 1 more guest in A" in out
+    assert "it needs 4 more guests in A" in out
     assert "can't tell  spawn, firmware, exit, boot, total: 1 run in A and 1 in B" in out
     assert main(["compare", one, ten, "--fail-above", "10"]) == 3
     err = capsys.readouterr().err
@@ -553,7 +564,7 @@ def test_cli_a_third_input_is_named_as_the_tables_name_it(tmp_path: Path, capsys
     assert main(["compare", a, b, one, "--fail-above", "100000"]) == 3
     captured = capsys.readouterr()
     assert "A: 8 guests; C: 1 guest" in captured.out and "8 guests in A and 1 in C" in captured.out
-    assert "it needs 1 more guest in C" in captured.err
+    assert "it needs 4 more guests in C" in captured.err
 
 
 def test_cli_min_effect_and_floor(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
