@@ -109,9 +109,25 @@ def test_summary_pools_rounds_and_counts_failures() -> None:
 def test_a_real_difference_between_modes_is_found_and_noise_is_not() -> None:
     differs = mode_findings(results({"independent": 0.03, "shared": 0.01}))
     assert len(differs) == 1 and "beyond the noise: mount +" in differs[0] and "guest clock, per guest" in differs[0]
-    assert "total" not in differs[0]  # host-clock noise of ±50 ms over 2 rounds is not a finding
-    same = mode_findings(results({"independent": 0.02, "shared": 0.02}))
-    assert len(same) == 1 and same[0].startswith("**8 guests:** no figure differs")
+    assert "total +" not in differs[0] and "total −" not in differs[0]  # ±50 ms of host-clock noise is no finding
+    many = mode_findings(results({"independent": 0.02, "shared": 0.02}, rounds=40, n=2))
+    assert many == ["**2 guests:** no figure differs between independent and shared beyond the noise."]
+
+
+def test_figures_the_rounds_cannot_judge_are_named_with_what_is_missing() -> None:
+    """One round a side: no interval for a host-clock figure, said with the counts and the
+    --repeat that would give one (it read "need 2+ rounds a side" even after `--repeat 2`)."""
+    (one,) = mode_findings(results({"independent": 0.02, "shared": 0.02}, rounds=1))
+    assert one == (
+        "**8 guests:** can't tell spawn, firmware, boot, total: 1 round in shared and 1 in independent, too few "
+        "for an interval (2+ a side); it needs 1 more round a side (--repeat 2 or more). No change: mount."
+    )
+    (two,) = mode_findings(results({"independent": 0.02, "shared": 0.02}, rounds=2))
+    assert "2+ rounds" not in two and "too few" not in two
+    undecided = two[two.index("can't tell ") : two.index(". No change")]
+    assert "total (95 % CI −" in undecided and " against ±5" in undecided
+    assert undecided.endswith("it needs more rounds a side (now 2 and 2) to narrow them")
+    assert two.endswith("No change: spawn, mount.")
 
 
 def test_report_quotes_the_data() -> None:

@@ -13,6 +13,11 @@ import pytest
 
 from tests.conftest import DATA
 from uktrace.analysis.compare import (
+    CANT_TELL,
+    FAILED,
+    NO_CHANGE,
+    NOT_JUDGED,
+    PASSED,
     Method,
     compare,
     compare_metric,
@@ -58,29 +63,46 @@ def verdicts(a: Samples, b: Samples) -> dict[str, str]:
     return {m.metric: m.verdict for m in cell.metrics}
 
 
+def on_guest_clock(result: dict[str, str]) -> dict[str, str]:
+    return {metric: verdict for metric, verdict in result.items() if metric in GUEST_METRICS}
+
+
 def test_exactly_the_slower_metric_is_called_slower() -> None:
     result = verdicts(synthetic(1), synthetic(2, slower={"main": 30 * MS}))
-    assert result == {m: "slower" if m == "main" else "no change" for m in result}
     assert set(result) == set(GUEST_METRICS) | set(HOST_METRICS)
+    assert on_guest_clock(result) == {m: "slower" if m == "main" else "no change" for m in GUEST_METRICS}
+    # 3 runs a side whose host load moves by ±10 %: their intervals are wider than ±5 %, so no verdict
+    assert {result[m] for m in HOST_METRICS} == {CANT_TELL}
 
 
 def test_the_other_way_round_it_is_faster() -> None:
     result = verdicts(synthetic(2, slower={"mount": 20 * MS}), synthetic(1))
-    assert result == {m: "faster" if m == "mount" else "no change" for m in result}
+    assert on_guest_clock(result) == {m: "faster" if m == "mount" else "no change" for m in GUEST_METRICS}
+    assert not {result[m] for m in HOST_METRICS} & {"slower", "faster"}
 
 
 @pytest.mark.parametrize("seeds", [(1, 2), (3, 4), (5, 6), (7, 8)])
-def test_identical_distributions_are_no_change(seeds: tuple[int, int]) -> None:
-    assert set(verdicts(synthetic(seeds[0]), synthetic(seeds[1])).values()) == {"no change"}
+def test_identical_distributions_are_no_change_where_the_data_can_tell(seeds: tuple[int, int]) -> None:
+    result = verdicts(synthetic(seeds[0]), synthetic(seeds[1]))
+    assert set(on_guest_clock(result).values()) == {NO_CHANGE}
+    assert {result[m] for m in HOST_METRICS} <= {NO_CHANGE, CANT_TELL}
+    # enough runs a side narrow the host-clock intervals into the band: no change there too
+    many = verdicts(synthetic(seeds[0], runs=80, guests=2), synthetic(seeds[1], runs=80, guests=2))
+    assert set(many.values()) == {NO_CHANGE}, many
 
 
-def test_a_sample_against_itself_is_no_change_with_an_interval_around_zero() -> None:
+def test_a_sample_against_itself_has_an_interval_around_zero() -> None:
     samples = synthetic(9)
     (cell,) = compare(samples, samples).cells
     for metric in cell.metrics:
-        assert metric.verdict == "no change"
         assert metric.difference == 0.0 and metric.ratio == 1.0
         assert metric.interval is not None and metric.interval[0] <= 0.0 <= metric.interval[1]
+    rows = {m.metric: m for m in cell.metrics}
+    assert {rows[m].verdict for m in GUEST_METRICS} == {NO_CHANGE}
+    # around zero, but wider than the band: three runs of ±10 % host load cannot rule out a 5 % change
+    firmware = rows["firmware"]
+    assert firmware.interval is not None and firmware.band is not None
+    assert firmware.interval[1] > firmware.band and firmware.verdict == CANT_TELL
 
 
 def test_host_clock_metrics_resample_runs() -> None:
@@ -90,7 +112,9 @@ def test_host_clock_metrics_resample_runs() -> None:
     assert verdicts(synthetic(1), synthetic(2, slower=total))["total"] == "slower"
     (cell,) = compare(synthetic(1, runs=1), synthetic(2, runs=1, slower=total)).cells
     row = next(m for m in cell.metrics if m.metric == "total")
-    assert (row.unit, row.runs_a, row.runs_b, row.interval, row.verdict) == ("run", 1, 1, None, "no change")
+    assert (row.unit, row.runs_a, row.runs_b, row.interval, row.verdict) == ("run", 1, 1, None, CANT_TELL)
+    assert row.why() == "1 run in A and 1 in B, too few for an interval (2+ a side)"
+    assert row.needs() == "1 more run a side (benches with --repeat 2 or more)"
     assert row.difference is not None and row.difference > 200 * MS  # still shown
     main = next(m for m in cell.metrics if m.metric == "main")
     assert (main.unit, main.n_a, main.interval is not None) == ("guest", 10, True)
@@ -105,29 +129,71 @@ def test_reproducible() -> None:
 # -- the interval, the test and the verdict on tiny samples -------------------------------------
 
 
-def test_no_interval_with_fewer_than_two_on_a_side() -> None:
+def test_no_interval_with_too_few_on_a_side() -> None:
     assert guest_interval([0.001], [0.002, 0.003]) is None
     assert guest_interval([0.001, 0.002], []) is None
-    assert run_interval([[0.1, 0.2]], [[0.3], [0.4]]) is None
+    assert guest_interval([0.001] * 4, [0.002] * 9) is None  # the bootstrap needs 5+ guests a side
+    assert guest_interval([0.001] * 5, [0.002] * 5) == pytest.approx((0.001, 0.001))
+    assert run_interval([[0.1, 0.2]], [[0.3], [0.4]]) is None  # Welch needs 2+ runs a side
     row = compare_metric("main", [[0.001]], [[0.050]], Counter(guest=2))
-    assert (row.interval, row.p_value, row.verdict) == (None, None, "no change")
+    assert (row.interval, row.p_value, row.verdict) == (None, None, CANT_TELL)
     assert row.difference == pytest.approx(0.049)
+    assert (row.why(), row.needs()) == (
+        "1 guest in A and 1 in B, too few for an interval (5+ a side)",
+        "4 more guests a side",
+    )
 
 
-def test_two_a_side_can_be_enough_when_far_apart() -> None:
+def test_one_guest_against_ten_cannot_tell_and_says_what_would() -> None:
+    """The issue's case: a 1-guest run against a 10-guest run, `total` 198.6 ms → 1.081 s, was
+    `no change`; neither side's spread is known, so nothing can be said."""
+    one = [[0.1986]]
+    ten = [[1.081 + i * 0.01 for i in range(-5, 5)]]
+    total = compare_metric("total", one, ten, Counter(host=11))
+    assert (total.verdict, total.interval) == (CANT_TELL, None)
+    assert total.units == (1, 1)
+    assert total.why(run="round") == "1 round in A and 1 in B, too few for an interval (2+ a side)"
+    assert total.needs(run="round") == "1 more round a side (--repeat 2 or more)"
+    main = compare_metric("main", [[0.0004]], [[0.0005 + i * 1e-5 for i in range(10)]], Counter(guest=11))
+    assert (main.verdict, main.units) == (CANT_TELL, (1, 10))
+    assert main.why() == "1 guest in A and 10 in B, too few for an interval (5+ a side)"
+    assert main.needs() == "4 more guests in A" and main.needs(("base", "new")) == "4 more guests in base"
+    assert main.as_dict()["why"] == main.why() and main.as_dict()["verdict"] == "can't tell"
+
+
+def test_an_interval_wider_than_the_band_cannot_tell() -> None:
+    """The issue's second case: two rounds a side, an interval of about −699 … +729 ms on a 776 ms
+    median was `no change`; it is as wide as the median itself."""
+    a = [[0.70, 0.72, 0.74], [0.80, 0.81, 0.83]]
+    b = [[0.55, 0.56, 0.58], [1.00, 1.02, 1.05]]
+    row = compare_metric("total", a, b, Counter(host=12))
+    assert row.interval is not None and row.interval[0] < -0.5 and row.interval[1] > 0.5
+    assert row.verdict == CANT_TELL
+    assert row.median_a is not None and row.band == pytest.approx(0.05 * row.median_a)
+    why = row.why()
+    assert why is not None and why.startswith("its interval −") and "is neither inside nor beyond ±3" in why
+    assert row.needs() == "more runs a side (now 2 and 2) to narrow it"
+
+
+def test_two_guests_a_side_are_too_few_however_far_apart() -> None:
+    """A percentile bootstrap of 2 values a side is no 95 % interval (`MIN_GUESTS`); 5 a side is."""
     row = compare_metric("main", [[0.010, 0.011]], [[0.050, 0.052]], Counter(guest=4))
-    assert row.interval is not None and row.interval[0] > 0.035
-    assert row.verdict == "slower"
+    assert (row.interval, row.verdict, row.needs()) == (None, CANT_TELL, "3 more guests a side")
+    far = compare_metric(
+        "main", [[0.010, 0.011, 0.010, 0.012, 0.011]], [[0.050, 0.052, 0.051, 0.050, 0.053]], Counter(guest=10)
+    )
+    assert far.interval is not None and far.interval[0] > 0.035
+    assert far.verdict == "slower"
 
 
 def test_all_equal_values() -> None:
-    row = compare_metric("stack_switch", [[0.0, 0.0, 0.0]], [[0.0, 0.0]], Counter(guest=5))
+    row = compare_metric("stack_switch", [[0.0] * 5], [[0.0] * 6], Counter(guest=11))
     assert (row.interval, row.p_value, row.ratio, row.verdict) == ((0.0, 0.0), None, None, "no change")
 
 
 def test_one_side_never_measured_it() -> None:
     row = compare_metric("mount", [[0.004, 0.005]], [], Counter(guest=2))
-    assert (row.verdict, row.median_b, row.n_b) == ("missing", None, 0)
+    assert (row.verdict, row.median_b, row.n_b, row.band, row.why()) == ("missing", None, 0, None, None)
 
 
 def test_mann_whitney() -> None:
@@ -135,14 +201,21 @@ def test_mann_whitney() -> None:
     assert mann_whitney([1.0], [2.0, 3.0]) is None
 
 
-def test_verdict_needs_the_whole_interval_beyond_the_minimum_effect() -> None:
+def test_verdict_needs_the_whole_interval_beyond_the_band_or_inside_it() -> None:
     method = Method(min_effect=0.05, floor_s=0.005)
     assert verdict(1.0, (0.06, 0.08), method) == "slower"
-    assert verdict(1.0, (0.04, 0.08), method) == "no change"  # excludes 0, but could be a 4 % shift
     assert verdict(1.0, (-0.08, -0.06), method) == "faster"
-    assert verdict(0.010, (0.004, 0.006), method) == "no change"  # +50 % of a 10 ms phase, under the floor
+    assert verdict(1.0, (0.01, 0.04), method) == "no change"  # excludes 0, but under 5 %: no change that counts
+    assert verdict(1.0, (-0.04, 0.03), method) == "no change"  # straddles 0, wholly inside the band
+    assert verdict(1.0, (-0.05, 0.05), method) == "no change"  # the band's own edges are inside it
+    assert verdict(1.0, (0.04, 0.08), method) == "can't tell"  # a 4 % shift or an 8 % one
+    assert verdict(1.0, (-0.08, 0.04), method) == "can't tell"
+    assert verdict(1.0, (0.05, 0.06), method) == "can't tell"  # from the band's edge outwards
+    assert verdict(0.776, (-0.6986, 0.7286), method) == "can't tell"  # wider than the band both ways
+    assert verdict(0.010, (0.004, 0.005), method) == "no change"  # +50 % of a 10 ms phase, under the floor
+    assert verdict(0.010, (0.004, 0.006), method) == "can't tell"
     assert verdict(0.010, (0.006, 0.008), method) == "slower"
-    assert verdict(1.0, None, method) == "no change"
+    assert verdict(1.0, None, method) == "can't tell"
 
 
 def test_a_statistically_clear_sub_percent_shift_is_no_change() -> None:
@@ -157,7 +230,7 @@ def test_a_statistically_clear_sub_percent_shift_is_no_change() -> None:
 
 
 def test_microsecond_phases_are_under_the_floor() -> None:
-    a, b = [[20e-6, 21e-6, 19e-6, 20e-6]], [[40e-6, 41e-6, 39e-6, 40e-6]]
+    a, b = [[20e-6, 21e-6, 19e-6, 20e-6, 22e-6]], [[40e-6, 41e-6, 39e-6, 40e-6, 42e-6]]
     assert compare_metric("init_table", a, b, Counter(guest=8)).verdict == "no change"
     assert compare_metric("init_table", a, b, Counter(guest=8), Method(floor_s=0.0)).verdict == "slower"
 
@@ -166,11 +239,31 @@ def test_units_by_clock() -> None:
     assert [unit_of(c) for c in ("guest", "host", "guest+host")] == ["guest", "run", "run"]
 
 
-def test_slower_beyond_noise() -> None:
-    row = compare_metric("main", [[0.010, 0.011, 0.010]], [[0.030, 0.031, 0.030]], Counter(guest=6))
+def test_gate_judges_its_own_line() -> None:
+    """failed: the whole interval above max(fraction of A's median, band); passed: wholly at or
+    below it; not judged otherwise."""
+    row = compare_metric(
+        "main", [[0.010, 0.011, 0.010, 0.010, 0.011]], [[0.030, 0.031, 0.030, 0.030, 0.031]], Counter(guest=10)
+    )
     assert row.verdict == "slower" and row.interval is not None
-    assert row.slower_beyond_noise(1.5)  # at least +19 ms of 10 ms
-    assert not row.slower_beyond_noise(2.5)
+    assert row.interval == pytest.approx((0.019, 0.021)) and row.median_a == pytest.approx(0.010)
+    assert row.gate(1.5) == FAILED  # at least +19 ms: above +15 ms
+    assert row.gate(2.0) == NOT_JUDGED  # +19 ms … +21 ms: across +20 ms
+    assert row.gate(2.5) == PASSED  # at most +21 ms: under +25 ms
+    same = compare_metric("main", [[0.010, 0.011, 0.010] * 2], [[0.010, 0.011, 0.010] * 2], Counter(guest=12))
+    assert (same.verdict, same.gate(0.0)) == (NO_CHANGE, PASSED)
+    faster = compare_metric("main", [[0.030, 0.031, 0.030] * 2], [[0.010, 0.011, 0.010] * 2], Counter(guest=12))
+    assert (faster.verdict, faster.gate(0.0)) == ("faster", PASSED)
+    # can't tell (slower by up to 9 ms, or faster), but never slower by 50 %: the gate can say so
+    wide = compare_metric(
+        "main", [[0.020, 0.028, 0.020, 0.027] * 2], [[0.018, 0.029, 0.020, 0.028] * 2], Counter(guest=16)
+    )
+    assert wide.verdict == CANT_TELL and wide.interval is not None and wide.interval[1] < 0.5 * 0.0235
+    assert (wide.gate(0.5), wide.gate(0.0)) == (PASSED, NOT_JUDGED)
+    one = compare_metric("total", [[0.2]], [[1.0, 1.1]], Counter(host=3))
+    assert one.gate(10.0) == NOT_JUDGED  # no interval: not even a 1000 % change is ruled out
+    missing = compare_metric("mount", [[0.004, 0.005] * 3], [], Counter(guest=6))
+    assert missing.gate(0.1) == NOT_JUDGED
 
 
 # -- loaders -------------------------------------------------------------------------------------
@@ -384,25 +477,94 @@ def test_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert result["baseline"] == a and [i["kind"] for i in result["inputs"]] == ["run", "run", "run"]
     against_b, against_a = result["comparisons"]
     rows = {m["metric"]: m for m in against_b["cells"][0]["metrics"]}
-    assert {name for name, m in rows.items() if m["verdict"] != "no change"} == {"main"}
+    on_host = {name for name, m in rows.items() if m["unit"] == "run"}
+    assert on_host == {"spawn", "firmware", "exit", "boot", "total"}
+    assert {name: m["verdict"] for name, m in rows.items() if name not in on_host} == {
+        "bus_probe": "no change",
+        "banner": "no change",
+        "main": "slower",
+    }
     assert rows["main"]["clock"] == "guest" and rows["main"]["difference"] == pytest.approx(0.030)
     assert rows["main"]["ci95"][0] > 0.025 and rows["main"]["p_value"] < 0.01
-    assert rows["total"]["unit"] == "run" and rows["total"]["ci95"] is None
-    assert all(m["verdict"] == "no change" for m in against_a["cells"][0]["metrics"])
-    assert result["regressions"] == [] and result["fail_above"] is None
+    assert rows["main"]["band"] == pytest.approx(0.005) and rows["main"]["why"] is None
+    total = rows["total"]
+    assert (total["unit"], total["ci95"], total["verdict"]) == ("run", None, "can't tell")
+    assert total["why"] == "1 run in A and 1 in B, too few for an interval (2+ a side)"
+    assert total["needs"] == "1 more run a side (benches with --repeat 2 or more)"
+    assert {m["verdict"] for m in against_a["cells"][0]["metrics"] if m["unit"] == "run"} == {"can't tell"}
+    assert {m["verdict"] for m in against_a["cells"][0]["metrics"] if m["unit"] == "guest"} == {"no change"}
+    assert (result["regressions"], result["not_judged"], result["fail_above"], result["gate"]) == ([], [], None, None)
 
 
 def test_cli_fail_above(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     a, b = pair(tmp_path, 31.0)  # main: ~1.35 ms -> ~31.35 ms, at least ~ +2000 %
-    assert main(["compare", a, b, "--fail-above", "100"]) == 1
+    assert main(["compare", a, b, "--fail-above", "100"]) == 1  # a regression, whatever else is not judged
     err = capsys.readouterr().err
     assert "main (guest clock) slower by +30.0 ms" in err and "1 metric(s) slower by more than 100 %" in err
-    assert main(["compare", a, b, "--fail-above", "100000"]) == 0
+    assert "; 5 not judged" in err
+    assert main(["compare", "--json", a, b, "--fail-above", "100"]) == 1
+    result = json.loads(capsys.readouterr().out)
+    (regression,) = result["regressions"]
+    assert (regression["metric"], regression["cell"], regression["b"]) == ("main", RUN_CELL, b)
+    assert (result["gate"], result["exit_status"]) == ("failed", 1)
+
+
+def test_cli_a_gate_that_cannot_judge_does_not_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One run a side: main is judged (well under +100000 %), the host-clock figures are not, so
+    the gate neither fails nor passes: exit 3, and stderr names what it could not judge and why."""
+    a, b = pair(tmp_path, 31.0)
+    assert main(["compare", a, b, "--fail-above", "100000"]) == 3
+    *reasons, last = capsys.readouterr().err.strip().splitlines()
+    assert reasons == [
+        f"uktrace compare: {b}: cell run: not judged: spawn, firmware, exit, boot, total: 1 run in A and 1 in B, "
+        "too few for an interval (2+ a side); it needs 1 more run a side (benches with --repeat 2 or more)"
+    ]
+    assert last == (
+        "uktrace compare: could not judge 5 metric(s) against --fail-above 100000 (spawn, firmware, exit, boot, "
+        "total): neither a regression nor ruled out; exit status 3"
+    )
+    assert main(["compare", a, a, "--fail-above", "0"]) == 3
+    capsys.readouterr()
+    assert main(["compare", "--json", a, b, "--fail-above", "100000"]) == 3
+    result = json.loads(capsys.readouterr().out)
+    assert (result["gate"], result["exit_status"], result["regressions"]) == ("not judged", 3, [])
+    assert [row["metric"] for row in result["not_judged"]] == ["spawn", "firmware", "exit", "boot", "total"]
+    assert all(row["gate_why"].startswith("1 run in A and 1 in B") for row in result["not_judged"])
+
+
+def test_cli_a_gate_that_judges_everything_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`parse --json` of the same logs: guest clock throughout, every figure has an interval."""
+    guests = [parsed_guest(f"g{i}", 1.0 + i / 10) for i in range(6)]
+    a = str(write(tmp_path / "a.json", {"guests": guests}))
     assert main(["compare", a, a, "--fail-above", "0"]) == 0
     assert capsys.readouterr().err == ""
-    assert main(["compare", "--json", a, b, "--fail-above", "100"]) == 1
-    (regression,) = json.loads(capsys.readouterr().out)["regressions"]
-    assert (regression["metric"], regression["cell"], regression["b"]) == ("main", RUN_CELL, b)
+
+
+def test_cli_one_guest_against_ten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The issue's case: every figure `can't tell`, in the table and with why; the gate exits 3."""
+    one = str(write(tmp_path / "one.json", run_document([run_guest("guest-1")])))
+    ten = str(write(tmp_path / "ten.json", run_document([run_guest(f"guest-{i}", 1 + i / 10) for i in range(10)])))
+    assert main(["compare", one, ten]) == 0
+    out = capsys.readouterr().out
+    table = [line for line in out.splitlines() if line.startswith("│ ")]
+    assert len(table) == 8 and all(line.rstrip(" │").endswith("can't tell") for line in table), out
+    assert "A: 1 guest; B: 10 guests" in out
+    assert "can't tell  bus_probe, banner, main: 1 guest in A and 10 in B, too few for an interval" in out
+    assert "it needs 4 more guests in A" in out
+    assert "can't tell  spawn, firmware, exit, boot, total: 1 run in A and 1 in B" in out
+    assert main(["compare", one, ten, "--fail-above", "10"]) == 3
+    err = capsys.readouterr().err
+    assert "not judged: bus_probe, banner, main: 1 guest in A and 10 in B" in err
+    assert "could not judge 8 metric(s) against --fail-above 10" in err
+
+
+def test_cli_a_third_input_is_named_as_the_tables_name_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = pair(tmp_path, 31.0)
+    one = str(write(tmp_path / "one.json", run_document([run_guest("guest-1")])))
+    assert main(["compare", a, b, one, "--fail-above", "100000"]) == 3
+    captured = capsys.readouterr()
+    assert "A: 8 guests; C: 1 guest" in captured.out and "8 guests in A and 1 in C" in captured.out
+    assert "it needs 4 more guests in C" in captured.err
 
 
 def test_cli_min_effect_and_floor(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -455,3 +617,57 @@ def test_each_input_says_how_its_guest_clocks_ran() -> None:
     )
     old = from_document({"guests": [{"name": "g", "status": "exited", "phases": []}], "summary": {}}, "old.json")
     assert old.clocks is None and "predates uktrace's guest clock check" in (clock_note(old) or "")
+
+
+def test_help_documents_the_exit_statuses(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "exit status: 0 when" in text and "1 when one is" in text and "2 on bad input" in text
+    assert "3 when --fail-above could not judge a figure" in text and "can't tell" in text
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
+    assert "3 when no figure is but some could not be judged" in readme
+
+
+def two_round_bench(totals: tuple[float, float]) -> dict[str, Any]:
+    """A bench of one cell (4 guests, 2 rounds) whose rounds' totals differ as a busy host makes them."""
+    cells = []
+    for round_, total in enumerate(totals, start=1):
+        guests = [run_guest(f"guest-{i}") for i in range(4)]
+        for i, guest in enumerate(guests):
+            guest["times"]["total"] = total + i / 1000
+        cells.append(
+            {"id": f"n4-shared-r{round_}", "concurrency": 4, "fs_mode": "shared", "round": round_,
+             "position": round_, "recording": f"cells/n4-shared-r{round_}", "wall_s": 1.0,
+             "run": run_document(guests)}
+        )  # fmt: skip
+    return {"format": 1, "kind": "bench", "plan": {}, "cells": cells, "summary": {"cells": []}}
+
+
+def test_cli_a_wide_interval_cannot_tell(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two rounds a side whose totals move by half a second from round to round: the interval of
+    `total` is as wide as its median, and that reads `can't tell` with its band, not `no change`."""
+    a = str(write(tmp_path / "a.json", two_round_bench((0.50, 1.05))))
+    b = str(write(tmp_path / "b.json", two_round_bench((0.55, 1.00))))
+    assert main(["compare", a, b]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "│ total │ host │ 8/8 (2/2 runs) │" in out and "│ can't tell │" in out
+    assert (
+        "can't tell total (±38.8 ms): each interval in the table is neither inside nor beyond its band (the smallest "
+        "change that counts, ± beside the name); it needs more rounds a side (now 2 and 2) to narrow it"
+    ) in out
+    assert main(["compare", a, b, "--fail-above", "10"]) == 3
+    err = capsys.readouterr().err.splitlines()
+    assert (
+        err[0].startswith(f"uktrace compare: {b}: cell n4-shared: not judged: total (−")
+        and " across +77.6 ms)" in err[0]
+    )
+    assert err[0].endswith(
+        "the interval reaches across the gate's line (10 % of median A, at least the smallest change that counts); "
+        "it needs more rounds a side (now 2 and 2) to narrow it"
+    )
+    assert main(["compare", "--json", a, b, "--fail-above", "10"]) == 3
+    (row,) = json.loads(capsys.readouterr().out)["not_judged"]
+    assert (row["metric"], row["verdict"]) == ("total", "can't tell")
+    assert (row["band"], row["gate_line"]) == pytest.approx((0.05 * 0.7765, 0.1 * 0.7765))
+    assert row["ci95"][0] < -0.5 and row["ci95"][1] > 0.5

@@ -22,11 +22,11 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from uktrace.analysis.compare import Comparison, Method, compare
+from uktrace.analysis.compare import CANT_TELL, Comparison, Method, compare
 from uktrace.analysis.overview import Digest, digest
 from uktrace.analysis.samples import Samples
 from uktrace.analysis.stats import distribution
-from uktrace.cli.compare import LABELS, VERDICT_STYLE, comparison_tables, seconds_text
+from uktrace.cli.compare import LABELS, VERDICT_STYLE, comparison_tables, guests, seconds_text
 from uktrace.recording.inventory import Recording
 
 from ..bar import nice_axis
@@ -36,8 +36,9 @@ from ..widgets.footer import KeyFooter
 
 RUN_COLOURS = ("#56b4e9", "#e69f00", "#009e73", "#cc79a7", "#f0e442", "#d55e00")
 """One colour per run (Okabe & Ito), A first: the box plots say which run by colour and letter."""
-TEXT_WIDTH = 60
-"""Cells the plots' text columns take; the box plots get the rest."""
+TEXT_WIDTH = 62
+"""Cells the plots' text columns take with their padding, the scroll's padding and scrollbar
+included; the box plots get the rest (a cell less and the table shrinks the verdicts)."""
 
 
 class CompareScreen(Screen[None]):
@@ -69,7 +70,7 @@ class CompareScreen(Screen[None]):
         for label, recording in zip(LABELS, self.recordings, strict=False):
             colour = RUN_COLOURS[LABELS.index(label) % len(RUN_COLOURS)]
             title.append(f"{label}", style=f"bold {colour}")
-            title.append(f" = {recording.path.name} ({recording.kind}, {recording.guests} guests)  ")
+            title.append(f" = {recording.path.name} ({recording.kind}, {guests(recording.guests)})  ")
         self.query_one("#compare-title", Static).update(title)
         self.query_one(VerticalScroll).focus()
         self.read()
@@ -124,7 +125,7 @@ def box_plots(inputs: Sequence[Samples], comparisons: Sequence[Comparison], widt
         table.add_column("median", justify="right", no_wrap=True, width=9)
         table.add_column("distribution", no_wrap=True, width=width)
         table.add_column("axis", justify="right", no_wrap=True, width=8)
-        table.add_column("vs A", no_wrap=True, width=10)
+        table.add_column("vs A", no_wrap=True, width=len(CANT_TELL))
         for metric in cell.metrics:
             dists = [
                 distribution(sample.cells[cell.key].values.get(metric.metric, [])) if cell.key in sample.cells else None

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from uktrace.parsers.phases import HOST_PHASES, NESTED, PHASES
 
 from .guest_clock import summary_of_json
 from .stats import FIGURES, clock_label, clock_words, percentile
+
+if TYPE_CHECKING:
+    from .compare import MetricComparison
 
 
 def _s(value: float | None) -> str:
@@ -135,34 +138,67 @@ def scaling_findings(pool: Pool) -> list[str]:
 def mode_findings(results: dict[str, Any]) -> list[str]:
     """Independent against shared 9P at every concurrency, with `uktrace compare`'s method (shared
     is the baseline): in-guest phases resampled per guest, host-clock figures per round (all
-    guests of a round move with the host's load), and a difference counts only when its whole
-    95 % interval lies beyond the smallest change that matters."""
-    from .compare import compare_cell
+    guests of a round move with the host's load). A difference counts only when its whole 95 %
+    interval lies beyond the smallest change that matters, `no change` only when it lies wholly
+    inside; every other figure is `can't tell`, said with why and what would tell."""
+    from .compare import CANT_TELL, FASTER, NO_CHANGE, SLOWER, compare_cell
     from .samples import from_document
 
     samples = from_document(results, "bench")
+    sides = ("shared", "independent")
     lines = []
     for n in sorted({cell["concurrency"] for cell in results["cells"]}):
         shared, independent = samples.cells.get(f"n{n}-shared"), samples.cells.get(f"n{n}-independent")
         if shared is None or independent is None:
             continue
-        real = []
+        real, same = [], []
+        undecided: dict[str, list[MetricComparison]] = {}
         for row in compare_cell(f"n{n}", shared, independent).metrics:
-            if row.verdict in ("slower", "faster") and row.interval is not None and row.difference is not None:
+            if row.verdict in (SLOWER, FASTER) and row.interval is not None and row.difference is not None:
                 low, high = row.interval
-                sign = "+" if row.difference > 0 else ""
                 real.append(
-                    f"{row.metric} {sign}{_s(row.difference)} with independent ({_s(row.median_a)} → "
-                    f"{_s(row.median_b)}, 95 % CI {_s(low)} to {_s(high)}, {row.clock} clock, per {row.unit})"
+                    f"{row.metric} {_signed(row.difference)} with independent ({_s(row.median_a)} → "
+                    f"{_s(row.median_b)}, 95 % CI {_signed(low)} to {_signed(high)}, {row.clock} clock, per {row.unit})"
                 )
-        if real:
-            lines.append(f"**{_guests(n)}:** beyond the noise: " + "; ".join(real) + ".")
+            elif row.verdict == NO_CHANGE:
+                same.append(row.metric)
+            elif row.verdict == CANT_TELL:
+                undecided.setdefault(row.needs(sides, "round") or "", []).append(row)
+        if real or undecided:
+            parts = []
+            if real:
+                parts.append("beyond the noise: " + "; ".join(real))
+            parts += [_undecided(rows, needs, sides) for needs, rows in undecided.items()]
+            if same:
+                parts.append(f"no change: {', '.join(same)}")
+            sentences = parts[:1] + [part[:1].upper() + part[1:] for part in parts[1:]]
+            lines.append(f"**{_guests(n)}:** " + ". ".join(sentences) + ".")
         else:
-            lines.append(
-                f"**{_guests(n)}:** no figure differs between independent and shared beyond the noise "
-                "(host-clock figures need 2+ rounds a side to be judged at all)."
-            )
+            lines.append(f"**{_guests(n)}:** no figure differs between independent and shared beyond the noise.")
     return lines
+
+
+def _undecided(rows: Sequence[MetricComparison], needs: str, sides: tuple[str, str]) -> str:
+    """`can't tell boot (95 % CI −63.5 ms to +14.4 ms against ±50.6 ms), total (...): ...; it needs
+    more rounds a side (now 2 and 2) to narrow them`, or, without intervals, why there are none."""
+    if all(row.interval is None for row in rows):
+        return f"can't tell {', '.join(row.metric for row in rows)}: {rows[0].why(sides, 'round')}; it needs {needs}"
+    named = []
+    for row in rows:
+        if row.interval is None:
+            named.append(f"{row.metric} ({row.why(sides, 'round')})")
+        else:
+            low, high = row.interval
+            band = f"±{_s(row.band)}"
+            named.append(f"{row.metric} (95 % CI {_signed(low)} to {_signed(high)} against {band})")
+    return (
+        f"can't tell {', '.join(named)}: each interval is neither inside nor beyond the smallest change that "
+        f"counts; it needs {needs.removesuffix(' to narrow it')} to narrow {'it' if len(rows) == 1 else 'them'}"
+    )
+
+
+def _signed(value: float) -> str:
+    return ("+" if value > 0 else "−" if value < 0 else "±") + _s(abs(value))
 
 
 def total_findings(pool: Pool) -> list[str]:

@@ -1,5 +1,6 @@
 """`uktrace compare A B [C...]`: each input against the baseline A, per cell and metric, in tables
-or JSON; with `--fail-above PCT`, a regression gate (exit 1)."""
+or JSON; with `--fail-above PCT`, a regression gate (exit 1 on a regression, 3 when it could not
+judge a figure: see EXIT_STATUS)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,17 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..analysis.compare import FLOOR_S, MIN_EFFECT, CellComparison, Comparison, Method, MetricComparison, compare
+from ..analysis.compare import (
+    CANT_TELL,
+    FLOOR_S,
+    MIN_EFFECT,
+    MISSING,
+    CellComparison,
+    Comparison,
+    Method,
+    MetricComparison,
+    compare,
+)
 from ..analysis.samples import Cell, Samples, SamplesError, load
 from ..analysis.stats import clock_words
 from .output import Output
@@ -24,7 +36,24 @@ PROG = "uktrace compare"
 LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 """The inputs' names in order: A is the baseline."""
 
-VERDICT_STYLE = {"slower": "bold red", "faster": "bold green", "no change": "dim", "missing": "yellow"}
+VERDICT_STYLE = {
+    "slower": "bold red",
+    "faster": "bold green",
+    "no change": "dim",
+    CANT_TELL: "bold yellow",
+    MISSING: "yellow",
+}
+
+PASSED, REGRESSION, USAGE, NOT_JUDGED = 0, 1, 2, 3
+"""Exit statuses: a gate that passed (or no gate), a regression beyond it, bad input, and a gate
+that could not judge a figure either way (and found no regression)."""
+EXIT_STATUS = (
+    f"exit status: {PASSED} when the comparison is made and, with --fail-above, every figure is judged and none "
+    f"is slower by more than PCT %; {REGRESSION} when one is (beyond the noise: its whole 95 % interval above the "
+    f"line); {USAGE} on bad input; {NOT_JUDGED} when --fail-above could not judge a figure (no interval: 1 run or "
+    "1 guest on a side; an interval across the line; a figure one side lacks) and found no regression: "
+    "stderr names each such figure, why, and what would let it judge."
+)
 
 
 def add_compare_parser(commands: Any) -> None:
@@ -33,7 +62,10 @@ def add_compare_parser(commands: Any) -> None:
         "compare",
         help="boot times of runs side by side: what got slower, beyond the noise (a regression gate)",
         description="Compare B (and more) against the baseline A, per cell (a bench's concurrency and fs mode, "
-        "or the one run of a recording or JSON) and per phase and figure.",
+        "or the one run of a recording or JSON) and per phase and figure. Verdicts: slower or faster when the "
+        "whole 95 % interval of the difference lies beyond the smallest change that counts, no change when it "
+        "lies wholly inside it, can't tell otherwise (with why, and what would let it judge).",
+        epilog=EXIT_STATUS,
     )
     parser.add_argument(
         "inputs",
@@ -61,7 +93,8 @@ def add_compare_parser(commands: Any) -> None:
         "--fail-above",
         type=float,
         metavar="PCT",
-        help="exit 1 when a metric got slower by more than PCT %% of the baseline's median, beyond the noise",
+        help=f"a regression gate: exit {REGRESSION} when a metric got slower by more than PCT %% of the baseline's "
+        f"median beyond the noise, {NOT_JUDGED} when it could not judge one either way",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parser.set_defaults(handler=compare_command)
@@ -72,7 +105,7 @@ def compare_command(args: argparse.Namespace) -> int:
 
     def usage_error(message: str) -> int:
         stderr.print(Text.assemble((f"{PROG}:", "red"), " ", message))
-        return 2
+        return USAGE
 
     if len(args.inputs) < 2:
         return usage_error("needs at least two inputs: the baseline A, then B")
@@ -93,25 +126,107 @@ def compare_command(args: argparse.Namespace) -> int:
                 f"{comparison.a.source} and {comparison.b.source} have no cell in common "
                 f"({_keys(comparison.a)} against {_keys(comparison.b)})"
             )
-    regressions = []
-    if args.fail_above is not None:
-        regressions = [(c, key, m) for c in comparisons for key, m in c.regressions(args.fail_above / 100)]
+    gate = Gate.of(comparisons, args.fail_above)
     if args.json:
-        json.dump(comparison_json(inputs, comparisons, method, args.fail_above, regressions), sys.stdout, indent=2)
+        json.dump(comparison_json(inputs, comparisons, method, gate), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         stdout = Output()
         if not stdout.is_terminal:
             stdout = Output(width=150)  # files and pipes get the whole table
         stdout.print(comparison_tables(inputs, comparisons, method))
-    if regressions:
-        for comparison, key, metric in regressions:
-            stderr.print(Text(f"{PROG}: {regression_line(comparison, key, metric)}"))
-        stderr.print(
-            Text(f"{PROG}: {len(regressions)} metric(s) slower by more than {args.fail_above:g} % beyond the noise")
+    if gate is None:
+        return PASSED
+    for line in gate.lines():
+        stderr.print(Text(f"{PROG}: {line}"))
+    return gate.status
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """`--fail-above PCT` over every comparison: the metrics beyond its line, and those it could not judge."""
+
+    percent: float
+    regressions: list[tuple[Comparison, str, MetricComparison]]
+    not_judged: list[tuple[Comparison, str, MetricComparison]]
+    labels: dict[int, str]
+    """Each comparison's B as the tables name it, by the comparison's id."""
+
+    @classmethod
+    def of(cls, comparisons: Sequence[Comparison], percent: float | None) -> Gate | None:
+        if percent is None:
+            return None
+        fraction = percent / 100
+        return cls(
+            percent,
+            [(c, key, m) for c in comparisons for key, m in c.regressions(fraction)],
+            [(c, key, m) for c in comparisons for key, m in c.not_judged(fraction)],
+            {id(c): label for label, c in zip(LABELS[1:], comparisons, strict=False)},
         )
-        return 1
-    return 0
+
+    @property
+    def status(self) -> int:
+        return REGRESSION if self.regressions else NOT_JUDGED if self.not_judged else PASSED
+
+    @property
+    def outcome(self) -> str:
+        return "failed" if self.regressions else "not judged" if self.not_judged else "passed"
+
+    def lines(self) -> list[str]:
+        """One line per regression, one per group of figures not judged for one reason, then the sum."""
+        lines = [regression_line(comparison, key, metric) for comparison, key, metric in self.regressions]
+        groups: dict[tuple[str, str, str], list[str]] = {}
+        for comparison, key, metric in self.not_judged:
+            sides = ("A", self.labels.get(id(comparison), "B"))
+            named, reason = gate_reason(metric, self.percent, sides, run_word(comparison))
+            groups.setdefault((comparison.b.source, key, reason), []).append(named)
+        for (source, key, reason), metrics in groups.items():
+            lines.append(f"{source}: cell {key}: not judged: {', '.join(metrics)}: {reason}")
+        if self.regressions:
+            lines.append(
+                f"{len(self.regressions)} metric(s) slower by more than {self.percent:g} % beyond the noise"
+                + (f"; {len(self.not_judged)} not judged" if self.not_judged else "")
+            )
+        elif self.not_judged:
+            names = ", ".join(dict.fromkeys(metric.metric for _, _, metric in self.not_judged))
+            lines.append(
+                f"could not judge {len(self.not_judged)} metric(s) against --fail-above {self.percent:g} ({names}): "
+                f"neither a regression nor ruled out; exit status {NOT_JUDGED}"
+            )
+        return lines
+
+
+def guests(n: int) -> str:
+    return "1 guest" if n == 1 else f"{n} guests"
+
+
+def run_word(comparison: Comparison) -> str:
+    """A bench's runs are its rounds."""
+    return "round" if comparison.a.kind == comparison.b.kind == "bench" else "run"
+
+
+def gate_line(metric: MetricComparison, percent: float) -> float | None:
+    """The gate's line for this metric: PCT % of A's median, at least the band (seconds)."""
+    if metric.median_a is None or metric.band is None:
+        return None
+    return max(percent / 100 * abs(metric.median_a), metric.band)
+
+
+def gate_reason(metric: MetricComparison, percent: float, names: tuple[str, str], run: str) -> tuple[str, str]:
+    """Why the gate could not judge this metric, and what would let it: (the metric with what is
+    its own, what it shares with others not judged for the same reason)."""
+    line = gate_line(metric, percent)
+    if metric.verdict == MISSING or line is None:
+        return metric.metric, f"measured in {names[0] if metric.n_b == 0 else names[1]} only"
+    if metric.interval is None:
+        return metric.metric, f"{metric.why(names, run)}; it needs {metric.more(names, run)}"
+    low, high = metric.interval
+    verdict = "" if metric.verdict == CANT_TELL else f"{metric.verdict}, "
+    return (
+        f"{metric.metric} ({verdict}{_signed(low)} … {_signed(high)} across {_signed(line)})",
+        f"the interval reaches across the gate's line ({percent:g} % of median A, at least the smallest change "
+        f"that counts); it needs {metric.more(names, run).removesuffix(' to narrow it')} to narrow it",
+    )
 
 
 def _keys(samples: Samples) -> str:
@@ -148,11 +263,9 @@ def _interval_text(metric: MetricComparison) -> str:
     if metric.interval is not None:
         low, high = metric.interval
         return f"{_signed(low)} … {_signed(high)}"
-    if metric.verdict == "missing":
+    if metric.verdict == MISSING:
         return ""
-    if metric.unit == "run" and min(metric.runs_a, metric.runs_b) < 2:
-        return "needs 2+ runs a side"
-    return "needs 2+ a side"
+    return "none"
 
 
 def _count(metric: MetricComparison) -> str:
@@ -160,11 +273,13 @@ def _count(metric: MetricComparison) -> str:
     return counts if metric.unit == "guest" else f"{counts} ({metric.runs_a}/{metric.runs_b} runs)"
 
 
-def cell_table(comparison: Comparison, cell: CellComparison, method: Method) -> Table:
+def cell_table(comparison: Comparison, cell: CellComparison, names: tuple[str, str] = ("A", "B")) -> Table:
     title = f"{comparison.b.source} against {comparison.a.source} · cell {cell.key}"
-    table = Table(title=title, title_justify="left", caption=_outcomes(cell), caption_justify="left")
+    caption = _outcomes(cell, names)
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     for column in ("metric", "clock", "n A/B", "median A", "median B", "Δ", "ratio", "95 % CI of Δ", "p", "verdict"):
-        table.add_column(column, justify="left" if column in ("metric", "clock", "verdict") else "right")
+        left = column in ("metric", "clock", "verdict")
+        table.add_column(column, justify="left" if left else "right", no_wrap=column == "verdict")
     for metric in cell.metrics:
         table.add_row(
             metric.metric,
@@ -181,18 +296,44 @@ def cell_table(comparison: Comparison, cell: CellComparison, method: Method) -> 
     return table
 
 
-def _outcomes(cell: CellComparison) -> str:
+def _outcomes(cell: CellComparison, names: tuple[str, str]) -> str:
     def side(name: str, part: Cell) -> str:
         failures = ", ".join(f"{n} {status}" for status, n in part.failures().items())
-        return f"{name}: {part.guests} guests" + (f" ({failures})" if failures else "")
+        return f"{name}: {guests(part.guests)}" + (f" ({failures})" if failures else "")
 
-    return f"{side('A', cell.a)}; {side('B', cell.b)}"
+    return f"{side(names[0], cell.a)}; {side(names[1], cell.b)}"
+
+
+def undecided_lines(comparison: Comparison, cell: CellComparison, names: tuple[str, str]) -> list[Text]:
+    """The cell's `can't tell` metrics, grouped by why: `can't tell  spawn, boot, total: 1 run in A
+    and 1 in B, too few for an interval (2+ a side); it needs 1 more run a side (...)`, or with
+    their bands when their intervals (in the table) reach across them."""
+    run = run_word(comparison)
+    groups: dict[str, list[str]] = {}
+    for metric in cell.metrics:
+        if metric.verdict != CANT_TELL:
+            continue
+        if metric.interval is None:
+            groups.setdefault(f"{metric.why(names, run)}; it needs {metric.needs(names, run)}", []).append(
+                metric.metric
+            )
+        else:
+            more = metric.more(names, run).removesuffix(" to narrow it")
+            reason = (
+                "each interval in the table is neither inside nor beyond its band (the smallest change that "
+                f"counts, ± beside the name); it needs {more} to narrow it"
+            )
+            groups.setdefault(reason, []).append(f"{metric.metric} (±{seconds_text(metric.band)})")
+    return [
+        Text.assemble((CANT_TELL, VERDICT_STYLE[CANT_TELL]), f"  {', '.join(metrics)}: {reason}")
+        for reason, metrics in groups.items()
+    ]
 
 
 def comparison_tables(inputs: Sequence[Samples], comparisons: Sequence[Comparison], method: Method) -> RenderableType:
     parts: list[RenderableType] = []
     for label, samples in zip(LABELS, inputs, strict=False):
-        parts.append(Text(f"{label} = {samples.source} ({samples.kind}, {samples.guests} guests)"))
+        parts.append(Text(f"{label} = {samples.source} ({samples.kind}, {guests(samples.guests)})"))
         note = clock_note(samples)
         if note is not None:
             parts.append(
@@ -201,9 +342,10 @@ def comparison_tables(inputs: Sequence[Samples], comparisons: Sequence[Compariso
     note = priority_note(inputs)
     if note is not None:
         parts.append(Text(note, style="yellow"))
-    for comparison in comparisons:
+    for label, comparison in zip(LABELS[1:], comparisons, strict=False):
+        names = ("A", label)
         for cell in comparison.cells:
-            parts += [Text(""), cell_table(comparison, cell, method)]
+            parts += [Text(""), cell_table(comparison, cell, names), *undecided_lines(comparison, cell, names)]
         for name, keys in (("A", comparison.only_a), (comparison.b.source, comparison.only_b)):
             if keys:
                 parts.append(Text(f"only in {name}, not compared: {', '.join(keys)}", style="yellow"))
@@ -237,11 +379,12 @@ def clock_note(samples: Samples) -> str | None:
 
 def method_note(method: Method) -> str:
     return (
-        f"Δ = median B − median A. Verdict slower/faster: the whole {method.confidence:.0%} interval beyond "
-        f"{method.min_effect:.0%} of median A and beyond {method.floor_s * 1000:g} ms. Guest clock: the interval "
-        "bootstraps guests, p is Mann–Whitney over guests. Host clock: all guests of a run move with the host's "
-        "load, so the run is the unit (Welch over run medians; Mann–Whitney over run medians), and one run a side "
-        "has no interval: compare benches with rounds for host figures."
+        f"Δ = median B − median A. The smallest change that counts: {method.min_effect:.0%} of median A, at least "
+        f"{method.floor_s * 1000:g} ms. Verdict slower/faster: the whole {method.confidence:.0%} interval beyond it; "
+        "no change: the whole interval within it; can't tell: no interval, or one that reaches across it. "
+        "Guest clock: the interval bootstraps guests, p is Mann–Whitney over guests. Host clock: all guests of a run "
+        "move with the host's load, so the run is the unit (Welch over run medians; Mann–Whitney over run medians), "
+        "and one run a side has no interval: compare benches with rounds for host figures."
     )
 
 
@@ -264,13 +407,10 @@ def input_json(samples: Samples) -> dict[str, Any]:
 
 
 def comparison_json(
-    inputs: Sequence[Samples],
-    comparisons: Sequence[Comparison],
-    method: Method,
-    fail_above: float | None,
-    regressions: Sequence[tuple[Comparison, str, MetricComparison]],
+    inputs: Sequence[Samples], comparisons: Sequence[Comparison], method: Method, gate: Gate | None
 ) -> dict[str, Any]:
-    """Everything the tables show, in seconds, plus the method and (with --fail-above) the regressions."""
+    """Everything the tables show, in seconds, plus the method and (with --fail-above) the gate's
+    outcome, its regressions and the metrics it could not judge."""
     return {
         "baseline": inputs[0].source,
         "inputs": [input_json(samples) for samples in inputs],
@@ -284,7 +424,7 @@ def comparison_json(
                         "cell": cell.key,
                         "a": _cell_json(cell.a),
                         "b": _cell_json(cell.b),
-                        "metrics": [metric.as_dict() for metric in cell.metrics],
+                        "metrics": [metric.as_dict(run_word(comparison)) for metric in cell.metrics],
                     }
                     for cell in comparison.cells
                 ],
@@ -293,8 +433,22 @@ def comparison_json(
             }
             for comparison in comparisons
         ],
-        "fail_above": fail_above,
-        "regressions": [
-            {"b": comparison.b.source, "cell": key, **metric.as_dict()} for comparison, key, metric in regressions
+        "fail_above": None if gate is None else gate.percent,
+        "gate": None if gate is None else gate.outcome,
+        "exit_status": PASSED if gate is None else gate.status,
+        "regressions": [] if gate is None else [_gated(c, key, m) for c, key, m in gate.regressions],
+        "not_judged": []
+        if gate is None
+        else [
+            {
+                **_gated(c, key, m),
+                "gate_line": None if (line := gate_line(m, gate.percent)) is None else round(line, 6),
+                "gate_why": gate_reason(m, gate.percent, ("A", "B"), run_word(c))[1],
+            }
+            for c, key, m in gate.not_judged
         ],
     }
+
+
+def _gated(comparison: Comparison, key: str, metric: MetricComparison) -> dict[str, Any]:
+    return {"b": comparison.b.source, "cell": key, **metric.as_dict(run_word(comparison))}

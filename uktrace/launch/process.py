@@ -177,6 +177,9 @@ class GuestProcess:
         `poll` reads the status without releasing, so nothing else spins."""
         if not self._released and self.session is not None:
             await anyio.wait_readable(self._pidfd)
+            # the status and the time now, while the zombie is there: a `poll` once the reaper has
+            # released it finds no child (ChildProcessError)
+            self.poll()
             if self.exited_ns is None:
                 self.exited_ns = time.monotonic_ns()
             status, self.cpu_total_ns = await self.session.released(self.pid)
