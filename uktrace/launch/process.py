@@ -175,29 +175,25 @@ class GuestProcess:
         loop that held every console and the TUI; in parallel threads the reaps spun against each
         other (30 s of CPU for 100 guests); one after another, 2-5 s, now taken from idle time only.
         `poll` reads the status without releasing, so nothing else spins."""
-        if not self._released and self.session is not None:
+        if not self._released:
             await anyio.wait_readable(self._pidfd)
-            # the status and the time now, while the zombie is there: a `poll` once the reaper has
-            # released it finds no child (ChildProcessError)
-            self.poll()
             if self.exited_ns is None:
                 self.exited_ns = time.monotonic_ns()
-            status, self.cpu_total_ns = await self.session.released(self.pid)
+            # the status now, while the zombie is there: a `poll` once the reaper has released it
+            # would find no child (ChildProcessError)
+            self.poll()
+            if self.session is not None:
+                status, self.cpu_total_ns = await self.session.released(self.pid)
+            else:
+                # shielded: a reap cancelled while the thread runs it would lose the status it took
+                with anyio.CancelScope(shield=True):
+                    reaped = asyncio.get_running_loop().run_in_executor(REAPER, os.wait4, self.pid, 0)
+                    _, wait_status, usage = await reaped
+                status = os.waitstatus_to_exitcode(wait_status)
+                self.cpu_total_ns = round((usage.ru_utime + usage.ru_stime) * 1e9)
             self._released = True
             if self.returncode is None:
                 self.returncode = status
-        elif not self._released:
-            await anyio.wait_readable(self._pidfd)
-            if self.exited_ns is None:
-                self.exited_ns = time.monotonic_ns()
-            # shielded: a reap cancelled while the thread runs it would lose the status it took
-            with anyio.CancelScope(shield=True):
-                reaped = asyncio.get_running_loop().run_in_executor(REAPER, os.wait4, self.pid, 0)
-                _, status, usage = await reaped
-            self._released = True
-            if self.returncode is None:
-                self.returncode = os.waitstatus_to_exitcode(status)
-            self.cpu_total_ns = round((usage.ru_utime + usage.ru_stime) * 1e9)
         assert self.returncode is not None
         return self.returncode
 
