@@ -29,7 +29,7 @@ from uktrace.parsers.phases import NESTED, PHASES
 
 from ..model.palette import phase_colour
 from .cpu import PhaseCpu, cpu_shares
-from .figures import FIGURES, SPANS, json_readings, median, percentile
+from .figures import FIGURES, SPANS, json_readings, median, percentile, uncounted
 from .stats import clock_label
 
 Guest = dict[str, Any]
@@ -148,12 +148,15 @@ def figure_values(guests: Iterable[Guest], figure: str) -> tuple[list[float], se
 
 
 def stack_medians(guests: Sequence[Guest]) -> dict[str, float]:
-    """Per stacked phase, the median host duration over the guests that had it (as the tables do)."""
+    """Per stacked phase, the median host duration over the guests it counts for (as the tables do:
+    `figures.uncounted`)."""
     durations: dict[str, list[float]] = {}
     for guest in guests:
-        for phase in _dicts(guest.get("phases")):
+        phases = _dicts(guest.get("phases"))
+        skip = uncounted(str(guest.get("status")), [str(p.get("name")) for p in phases])
+        for phase in phases:
             name, duration = phase.get("name"), host_duration(phase)
-            if name in STACKED and duration is not None:
+            if name in STACKED and name not in skip and duration is not None:
                 durations.setdefault(name, []).append(duration)
     return {name: median(durations[name]) for name in STACKED if name in durations}
 
