@@ -45,7 +45,7 @@ from textual import events
 from textual._compositor import CompositorUpdate
 from textual.screen import Screen
 
-from uktrace.analysis.stats import percentile
+from uktrace.analysis.figures import percentile
 from uktrace.launch.fleet import Fleet
 from uktrace.launch.options import RunOptions, prepare
 from uktrace.model.guest import FleetView

@@ -33,6 +33,7 @@ def test_json_shape() -> None:
         "lines",
         "unrecognised",
         "ready",
+        "times",
     }
     assert first["unikraft"] == {"version": "0.5.0", "codename": "Tethys", "sha": "b8be82b-custom"}
     assert first["phases"][3] == {

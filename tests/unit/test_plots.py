@@ -11,6 +11,7 @@ from typing import Any
 import matplotlib
 import pytest
 
+from uktrace.analysis.figures import percentile
 from uktrace.analysis.plots import (
     STACKED,
     phase_scaling_figure,
@@ -19,7 +20,6 @@ from uktrace.analysis.plots import (
     total_cdf_figure,
     write_plots,
 )
-from uktrace.analysis.stats import percentile
 from uktrace.model.palette import PHASE_COLOURS
 from uktrace.parsers.phases import PHASES
 

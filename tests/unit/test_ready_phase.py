@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from uktrace.analysis.figures import guest_times
 from uktrace.analysis.results import ended_cleanly
-from uktrace.analysis.stats import guest_times
 from uktrace.model.axis import AxisMode, spans_of
 from uktrace.model.timeline import BootTimeline, Status
 from uktrace.parsers import ConsoleParser

@@ -145,7 +145,7 @@ def box_plots(inputs: Sequence[Samples], comparisons: Sequence[Comparison], widt
                     continue
                 versus = verdicts.get((index, metric.metric))
                 verdict = Text(versus.verdict, style=VERDICT_STYLE.get(versus.verdict, "")) if versus else Text("")
-                # compare's own median (what its verdict and table use), not the box's nearest-rank p50
+                # compare's median (what its verdict and table use; the box's p50 too: `figures.median`)
                 median = metric.median_a if index == 0 else versus.median_b if versus else None
                 axis_said, said = True, axis_said
                 table.add_row(

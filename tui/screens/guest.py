@@ -25,6 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
+from uktrace.analysis.figures import elapsed
 from uktrace.analysis.naming import guest_symbols
 from uktrace.cli.report import format_seconds, guest_clock_line, stall_note, status_text
 from uktrace.kernel.symbols import Symbols
@@ -76,10 +77,10 @@ def info_text(guest: Guest, now: int) -> Text:
     """Name, status (with the failure reason), accelerator, cluster node, version, counts, where it is recorded."""
     timeline = guest.timeline
     text = Text.assemble((guest.name, "bold"), "  ", status_text(timeline))
-    elapsed = guest.elapsed_s(now)
+    so_far = elapsed(guest, now)
     details = [guest.spec.accel] + ([f"on node {guest.node}"] if guest.node is not None else [])
-    if elapsed is not None:
-        details.append(format_seconds(elapsed))
+    if so_far is not None:
+        details.append(f"total {format_seconds(so_far)}")
     if timeline.version is not None:
         version = timeline.version
         details.append(f"Unikraft {version.codename} {version.version}" + (f"~{version.sha}" if version.sha else ""))

@@ -17,7 +17,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 
-from uktrace.analysis.stats import Distribution, figure_distributions, guest_times, phase_distributions
+from uktrace.analysis.figures import FIGURES, Reading, elapsed, guest_readings
+from uktrace.analysis.stats import Distribution, distributions
 from uktrace.cli.report import format_seconds, status_text
 from uktrace.model.guest import FleetView, Guest
 
@@ -37,7 +38,6 @@ LABEL = 16
 """The first column of both statistics tables, so their box plots line up."""
 STATS_TEXT = 66
 """Cells the statistics tables' text columns take; the box plots get the rest of the width."""
-TIMES = ("boot", "mount", "main", "ready", "total")
 TIMES_COLOUR = {
     "boot": "#60a5fa",
     "mount": phase_colour("mount"),
@@ -51,9 +51,9 @@ def _title(text: str) -> Text:
     return Text(text, style="bold underline")
 
 
-def phase_stats(guests: Sequence[Guest], chart_width: int) -> RenderableType:
+def phase_stats(counted: Sequence[dict[str, Reading]], chart_width: int) -> RenderableType:
     """Per phase: how many guests had it, p50/p95/max, and a box plot on one axis for all phases."""
-    dists = phase_distributions(g.timeline for g in guests)
+    dists = distributions(counted)
     if not dists:
         return Text("no phase measured yet", style="dim")
     rows = [(Text.assemble(("■ ", phase_colour(name)), name), dist, phase_colour(name)) for name, dist in dists.items()]
@@ -61,15 +61,13 @@ def phase_stats(guests: Sequence[Guest], chart_width: int) -> RenderableType:
     return Group(_title("phases across guests (each on the clock that saw it)   ├ min  █ p50–p95  ┤ max"), table)
 
 
-def times_stats(guests: Sequence[Guest], chart_width: int) -> RenderableType:
+def times_stats(counted: Sequence[dict[str, Reading]], chart_width: int) -> RenderableType:
     """Boot (spawn to main), mount, main and total, with the same box plots."""
-    times = [guest_times(g.timeline, g.wall_s) for g in guests]
-    dists = figure_distributions(times)
-    known = {label: dist for label, dist in dists.items() if dist is not None}
+    known = distributions(counted, FIGURES)
     if not known:
         return Text("no guest has finished a boot yet", style="dim")
     rows = [(Text(label), dist, TIMES_COLOUR[label]) for label, dist in known.items()]
-    title = " / ".join(name for name in TIMES if name != "ready" or name in known)
+    title = " / ".join(name for name in FIGURES if name != "ready" or name in known)
     return Group(_title(title), _distribution_table("", rows, chart_width))
 
 
@@ -100,16 +98,18 @@ def _distribution_table(first: str, rows: list[tuple[Text, Distribution, str]], 
     return table
 
 
-def total_histogram(guests: Sequence[Guest], width: int) -> RenderableType:
-    totals = [t for t in (guest_times(g.timeline, g.wall_s).total for g in guests) if t is not None]
+def total_histogram(counted: Sequence[dict[str, Reading]], width: int) -> RenderableType:
+    """`total` over the guests it counts for, as in the table above."""
+    totals = [readings["total"][0] for readings in counted if "total" in readings]
     if not totals:
         return Text("")
     return Group(_title(f"total per guest: {len(totals)} guests"), Histogram(totals, height=3, width=width))
 
 
-def slowest(guests: Sequence[Guest], count: int = SLOWEST) -> RenderableType:
-    """The slowest guests by total, each with its longest phase (the first place to look)."""
-    timed = [(guest_times(g.timeline, g.wall_s).total, g) for g in guests]
+def slowest(guests: Sequence[Guest], now: int, count: int = SLOWEST) -> RenderableType:
+    """The slowest guests by total (so far, as the fleet's column shows it), each with its longest
+    phase (the first place to look)."""
+    timed = [(elapsed(g, now), g) for g in guests]
     ranked = sorted(((t, g) for t, g in timed if t is not None), key=lambda item: -item[0])[:count]
     if not ranked:
         return Text("")
@@ -190,8 +190,9 @@ class SummaryScreen(LiveScreen):
             return
         self._seen, self._drawn_at = seen, now
         chart = max(20, self.size.width - STATS_TEXT)
-        self.query_one("#phase-stats", Rendered).update(phase_stats(guests, chart))
-        self.query_one("#times", Rendered).update(times_stats(guests, chart))
-        self.query_one("#histogram", Rendered).update(total_histogram(guests, max(20, self.size.width - 4)))
-        self.query_one("#slowest", Rendered).update(slowest(guests))
+        counted = [guest_readings(g) for g in guests]
+        self.query_one("#phase-stats", Rendered).update(phase_stats(counted, chart))
+        self.query_one("#times", Rendered).update(times_stats(counted, chart))
+        self.query_one("#histogram", Rendered).update(total_histogram(counted, max(20, self.size.width - 4)))
+        self.query_one("#slowest", Rendered).update(slowest(guests, now))
         self.query_one("#failures", Rendered).update(failures(guests))

@@ -2,7 +2,7 @@
 
 Only visible rows are rendered (`render_line`), and `tick` (10–20 Hz, from the app's timer) asks
 for a repaint of just the rows whose guest moved: its `changes` counter, or any guest still in
-progress (its bar and elapsed time grow). No widget per guest, no message per console line, so a
+progress (its bar and total so far grow). No widget per guest, no message per console line, so a
 fleet of hundreds scrolls and sorts as smoothly as one of eight.
 
 The axis has three modes (`a`: host since the first spawn, host since each guest's first console
@@ -30,6 +30,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from uktrace.analysis.figures import elapsed
 from uktrace.cli.report import format_seconds, stall_note
 from uktrace.model.axis import (
     TOP_LEVEL,
@@ -53,7 +54,8 @@ from ..bar import axis_segments, bar_segments
 from ..palette import STATUS_BY_NAME, WAITING_STYLE, phase_colour
 
 SORT_KEYS: tuple[str, ...] = ("name", "status", "total", *PHASES)
-"""What the fleet can be sorted by: name, status, elapsed total, or the duration of any phase."""
+"""What the fleet can be sorted by: name, status, total (so far while a guest runs: `figures.elapsed`), or
+the duration of any phase."""
 STATUS_ORDER = {status: n for n, status in enumerate(Status)}
 GAP = 1
 MIN_BAR = 10
@@ -139,7 +141,7 @@ def natural_key(name: str) -> tuple[object, ...]:
 
 
 def in_progress(guest: Guest) -> bool:
-    """Spawned and not yet exited: its bar and elapsed time grow every frame."""
+    """Spawned and not yet exited: its bar and total so far grow every frame."""
     return guest.spawn_ns is not None and guest.exit_ns is None
 
 
@@ -150,7 +152,7 @@ def _cell(text: str, width: int, style: Style, right: bool = False) -> Segment:
 
 
 class FleetTable(ScrollView, can_focus=True):
-    """Every guest of a fleet as a row: name, accelerator, status, phase, elapsed, timeline bar."""
+    """Every guest of a fleet as a row: name, accelerator, status, phase, total (so far), timeline bar."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor(-1)", "Up", show=False),
@@ -268,7 +270,7 @@ class FleetTable(ScrollView, can_focus=True):
                 guests, key=lambda g: (STATUS_ORDER[g.timeline.status], natural_key(g.name)), reverse=descending
             )
         now = self._now
-        values = [(g.elapsed_s(now) if key == "total" else self.phase_seconds(g, key), g) for g in guests]
+        values = [(elapsed(g, now) if key == "total" else self.phase_seconds(g, key), g) for g in guests]
         known = sorted(
             ((v, g) for v, g in values if v is not None),
             key=lambda item: (-item[0] if descending else item[0], natural_key(item[1].name)),
@@ -475,7 +477,7 @@ class FleetTable(ScrollView, can_focus=True):
             Segment(" " * GAP),
             _cell("phase", layout.phase, style),
             Segment(" " * GAP),
-            _cell(title("elapsed", "total"), layout.ELAPSED, style, right=True),
+            _cell(title("total", "total"), layout.ELAPSED, style, right=True),
         ]
         if layout.extra:
             segments += [Segment(" " * GAP), _cell(title(self.order.key, self.order.key), layout.extra, style, True)]
@@ -509,7 +511,7 @@ class FleetTable(ScrollView, can_focus=True):
             Segment(" " * GAP),
             _cell(phase, layout.phase, Style()),
             Segment(" " * GAP),
-            _cell("" if waiting else format_seconds(guest.elapsed_s(self._now)), layout.ELAPSED, Style(), True),
+            _cell("" if waiting else format_seconds(elapsed(guest, self._now)), layout.ELAPSED, Style(), True),
         ]
         if layout.extra:
             value = self.phase_seconds(guest, self.order.key)

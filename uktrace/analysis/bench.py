@@ -22,6 +22,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from uktrace.parsers.phases import PHASES
+
 from .. import __version__
 from ..launch.cluster.remote import Launcher
 from ..launch.fleet import Fleet
@@ -29,8 +31,9 @@ from ..launch.options import LaunchError, RunOptions, prepare
 from ..model.guest import FleetView
 from ..recording.record import start_session
 from .cpu import PhaseCpu, cpu_shares
+from .figures import FIGURES, json_readings
 from .results import fleet_results
-from .stats import FIGURES, Distribution, distribution, median_interval
+from .stats import Distribution, distribution, median_interval
 
 FS_MODES = ("independent", "shared")
 RESULTS_FORMAT = 1
@@ -352,35 +355,24 @@ def failure_reason(guest: dict[str, Any]) -> str | None:
     return f"{guest['status']}: {reason}" if reason else guest["status"]
 
 
-def phase_duration(phase: dict[str, Any]) -> float | None:
-    start, end = phase.get("start"), phase.get("end")
-    return None if start is None or end is None else end - start
-
-
 def phase_stats(guests: Sequence[dict[str, Any]]) -> dict[str, tuple[Distribution, list[float]]]:
-    """Per phase, over guests: the distribution of its duration on its own clock, and the values."""
-    values: dict[str, list[float]] = {}
-    clocks: dict[str, list[str]] = {}
-    for guest in guests:
-        for phase in guest["phases"]:
-            duration = phase_duration(phase)
-            if duration is not None:
-                values.setdefault(phase["name"], []).append(duration)
-                clocks.setdefault(phase["name"], []).append(phase["clock"])
-    result = {}
-    for name, known in values.items():
-        dist = distribution(known, clocks[name])
-        if dist is not None:
-            result[name] = (dist, known)
-    return result
+    """Per phase in boot order, over the guests it counts for (`figures.readings`): the
+    distribution of its duration on its own clock, and the values."""
+    return _stats([json_readings(g) for g in guests], PHASES)
 
 
 def figure_stats(guests: Sequence[dict[str, Any]]) -> dict[str, tuple[Distribution, list[float]]]:
+    """Per figure, as `phase_stats`."""
+    return _stats([json_readings(g) for g in guests], FIGURES)
+
+
+def _stats(
+    counted: Sequence[dict[str, tuple[float, str]]], names: Sequence[str]
+) -> dict[str, tuple[Distribution, list[float]]]:
     result = {}
-    for name in FIGURES:
-        known = [g["times"][name] for g in guests if g.get("times", {}).get(name) is not None]
-        clocks = [g["times"]["clocks"][name] for g in guests if g.get("times", {}).get(name) is not None]
-        dist = distribution(known, clocks)
+    for name in names:
+        known = [r[name][0] for r in counted if name in r]
+        dist = distribution(known, [r[name][1] for r in counted if name in r])
         if dist is not None:
             result[name] = (dist, known)
     return result

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 from ..model.calls import Call
-from .stats import clock_label, percentile
+from .figures import percentile
+from .stats import clock_label
 
 
 @dataclass(frozen=True, slots=True)

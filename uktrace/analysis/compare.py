@@ -1,7 +1,9 @@
 """Is B slower than A? Per cell and metric: the medians, a confidence interval of their
 difference, a Mann–Whitney U p-value, and a verdict.
 
-Medians, because boot times are skewed, with stragglers. What counts as one sample depends on the
+Medians, because boot times are skewed, with stragglers; the median is the tables' p50
+(`figures.median`, nearest rank), in the interval's statistic and per run too, so compare quotes
+the number `run` and the bench report print for the same input. What counts as one sample depends on the
 metric's clock, because the noise does:
 * guest clock (in-guest phases, milliseconds long): each guest. Host load reaches them as the gaps
   while a vCPU is descheduled, which every guest gets on its own. The interval is a percentile
@@ -36,13 +38,13 @@ is a regression, wholly below it a pass, across it not judged.
 from __future__ import annotations
 
 import math
-import statistics
 import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .figures import median
 from .samples import METRICS, Cell, Samples
 from .stats import clock_label
 
@@ -97,6 +99,7 @@ class Method:
     def as_dict(self) -> dict[str, object]:
         return {
             "statistic": "median(B) - median(A)",
+            "median": "nearest rank, the tables' p50",
             "interval": f"guest clock: percentile bootstrap over guests (fixed seed), none with fewer than "
             f"{MIN_GUESTS} guests a side; host clock: Welch's t over run medians, none with fewer than {MIN_RUNS} "
             "runs a side",
@@ -284,9 +287,18 @@ def guest_interval(a: Sequence[float], b: Sequence[float], method: Method = Meth
     import numpy as np
 
     def statistic(x: NDArray[np.float64], y: NDArray[np.float64], axis: int = -1) -> NDArray[np.float64]:
-        return np.median(y, axis=axis) - np.median(x, axis=axis)
+        return _p50(y, axis) - _p50(x, axis)
 
     return _bootstrap((np.asarray(a, dtype=float), np.asarray(b, dtype=float)), statistic, method)
+
+
+def _p50(values: NDArray[np.float64], axis: int) -> NDArray[np.float64]:
+    """`figures.median` along an axis (nearest rank), for the bootstrap's vectorised resamples."""
+    import numpy as np
+
+    rank = max(1, math.ceil(0.5 * values.shape[axis]))
+    lower: NDArray[np.float64] = np.take(np.sort(values, axis=axis), rank - 1, axis=axis)
+    return lower
 
 
 def run_interval(
@@ -301,8 +313,8 @@ def run_interval(
         return None
     from scipy.stats import ttest_ind
 
-    medians_a = [statistics.median(run) for run in a]
-    medians_b = [statistics.median(run) for run in b]
+    medians_a = [median(run) for run in a]
+    medians_b = [median(run) for run in b]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # runs with identical medians: no spread, no interval
         interval = ttest_ind(medians_b, medians_a, equal_var=False).confidence_interval(method.confidence)
@@ -348,15 +360,15 @@ def compare_metric(
     unit = unit_of(clock)
     flat_a = [v for run in a for v in run]
     flat_b = [v for run in b for v in run]
-    median_a = statistics.median(flat_a) if flat_a else None
-    median_b = statistics.median(flat_b) if flat_b else None
+    median_a = median(flat_a) if flat_a else None
+    median_b = median(flat_b) if flat_b else None
     interval = p_value = None
     if median_a is not None and median_b is not None:
         if unit == "guest":
             interval, p_value = guest_interval(flat_a, flat_b, method), mann_whitney(flat_a, flat_b)
         else:
             interval = run_interval(a, b, method)
-            p_value = mann_whitney([statistics.median(r) for r in a], [statistics.median(r) for r in b])
+            p_value = mann_whitney([median(r) for r in a], [median(r) for r in b])
     return MetricComparison(
         metric=metric,
         clock=clock,

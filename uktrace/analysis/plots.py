@@ -29,7 +29,8 @@ from uktrace.parsers.phases import NESTED, PHASES
 
 from ..model.palette import phase_colour
 from .cpu import PhaseCpu, cpu_shares
-from .stats import FIGURES, clock_label, percentile
+from .figures import FIGURES, SPANS, json_readings, median, percentile, uncounted
+from .stats import clock_label
 
 Guest = dict[str, Any]
 """One guest of `uktrace run --json`, as parsed."""
@@ -121,44 +122,41 @@ def host_duration(phase: dict[str, Any]) -> float | None:
 
 
 def phase_durations(guests: Iterable[Guest]) -> dict[str, tuple[list[float], set[str]]]:
-    """Per phase, its durations on its own clock (the figure's clock) and the clocks seen."""
+    """Per phase, its durations on its own clock (the figure's clock) and the clocks seen, over
+    the guests it counts for (`figures.readings`, as the tables)."""
     result: dict[str, tuple[list[float], set[str]]] = {}
     for guest in guests:
-        for phase in _dicts(guest.get("phases")):
-            name, duration = phase.get("name"), _span(phase)
-            if isinstance(name, str) and duration is not None:
+        for name, (seconds, clock) in json_readings(guest).items():
+            if name not in SPANS:
                 values, clocks = result.setdefault(name, ([], set()))
-                values.append(duration)
-                clocks.add(str(phase.get("clock", "host")))
+                values.append(seconds)
+                clocks.add(clock)
     return result
 
 
 def figure_values(guests: Iterable[Guest], figure: str) -> tuple[list[float], set[str]]:
-    """A `times` figure (boot, mount, main, total) over guests, and the clocks it was read on."""
+    """A figure (boot, mount, main, ready, total) over the guests it counts for, and the clocks it
+    was read on."""
     values: list[float] = []
     clocks: set[str] = set()
     for guest in guests:
-        times = guest.get("times")
-        if not isinstance(times, dict) or (value := _number(times.get(figure))) is None:
-            continue
-        values.append(value)
-        named = times.get("clocks")
-        if isinstance(named, dict) and isinstance(named.get(figure), str):
-            clocks.add(named[figure])
+        reading = json_readings(guest).get(figure)
+        if reading is not None:
+            values.append(reading[0])
+            clocks.add(reading[1])
     return values, clocks
 
 
-def median(values: Sequence[float]) -> float:
-    return percentile(sorted(values), 0.5)
-
-
 def stack_medians(guests: Sequence[Guest]) -> dict[str, float]:
-    """Per stacked phase, the median host duration over the guests that had it (as the tables do)."""
+    """Per stacked phase, the median host duration over the guests it counts for (as the tables do:
+    `figures.uncounted`)."""
     durations: dict[str, list[float]] = {}
     for guest in guests:
-        for phase in _dicts(guest.get("phases")):
+        phases = _dicts(guest.get("phases"))
+        skip = uncounted(str(guest.get("status")), [str(p.get("name")) for p in phases])
+        for phase in phases:
             name, duration = phase.get("name"), host_duration(phase)
-            if name in STACKED and duration is not None:
+            if name in STACKED and name not in skip and duration is not None:
                 durations.setdefault(name, []).append(duration)
     return {name: median(durations[name]) for name in STACKED if name in durations}
 

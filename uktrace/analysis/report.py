@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from uktrace.parsers.phases import HOST_PHASES, NESTED, PHASES
 
+from .figures import FIGURES, json_readings, uncounted
+from .figures import median as p50
 from .guest_clock import summary_of_json
-from .stats import FIGURES, clock_label, clock_words, percentile
+from .stats import clock_label, clock_words
 
 if TYPE_CHECKING:
     from .compare import MetricComparison
@@ -58,27 +60,24 @@ class Pool:
         self.modes = [m for m in ("independent", "shared") if any(mode == m for _, mode in self.guests)]
 
     def values(self, n: int, mode: str, metric: str, clock: str = "figure") -> list[float]:
-        """Durations of a phase (on its clock, or `clock="host"`) or a figure, over the cell's guests."""
+        """A phase's durations on its clock, or a figure's values, over the cell's guests it counts
+        for (`figures.readings`, as the tables); `clock="host"`: a phase's host-clock durations
+        over the same guests."""
         guests = self.guests.get((n, mode), [])
-        if metric in FIGURES:
-            return [g["times"][metric] for g in guests if g.get("times", {}).get(metric) is not None]
+        if clock != "host":
+            return [r[metric][0] for r in map(json_readings, guests) if metric in r]
         found = []
         for guest in guests:
+            skip = uncounted(str(guest.get("status")), [p["name"] for p in guest["phases"]])
             for phase in guest["phases"]:
-                if phase["name"] != metric:
-                    continue
-                side = phase["host"] if clock == "host" else phase
-                if side["start"] is not None and side["end"] is not None:
+                side = phase["host"]
+                if phase["name"] == metric and metric not in skip and None not in (side["start"], side["end"]):
                     found.append(side["end"] - side["start"])
         return found
 
     def clock(self, n: int, mode: str, metric: str) -> str:
-        guests = self.guests.get((n, mode), [])
-        if metric in FIGURES:
-            seen = {g["times"]["clocks"].get(metric) for g in guests if g.get("times", {}).get(metric) is not None}
-        else:
-            seen = {p["clock"] for g in guests for p in g["phases"] if p["name"] == metric}
-        return clock_label(c for c in seen if c) or "?"
+        seen = {r[metric][1] for r in map(json_readings, self.guests.get((n, mode), [])) if metric in r}
+        return clock_label(seen) or "?"
 
     def cpu(self, n: int, mode: str, phase: str) -> list[tuple[float, float, float | None]]:
         """(wall, cpu, wait) of a host-timed phase per guest."""
@@ -91,8 +90,8 @@ class Pool:
 
 
 def median(values: Sequence[float]) -> float | None:
-    """The p50 of the tables (nearest rank), so a finding quotes the figure the table shows."""
-    return percentile(sorted(values), 0.5) if values else None
+    """The p50 of the tables (`figures.median`), so a finding quotes the figure the table shows."""
+    return p50(values) if values else None
 
 
 # -- findings ----------------------------------------------------------------------------------------
@@ -235,28 +234,36 @@ def cpu_findings(pool: Pool) -> list[str]:
     if n is None:
         return lines
     for mode in pool.modes:
-        best: tuple[str, float, float, float, int, int] | None = None
+        best: tuple[str, float | None, float, float, int, int] | None = None
         all_cpu = all_wait = 0.0
         for phase in top_level_phases(pool):
             usage = [u for u in pool.cpu(n, mode, phase) if u[2] is not None]
             if not usage:
                 continue
-            wall = median([u[0] for u in usage])
             cpu = median([u[1] for u in usage])
             wait = median([u[2] for u in usage if u[2] is not None])
             all_cpu += sum(u[1] for u in usage)
             all_wait += sum(u[2] for u in usage if u[2] is not None)
-            if wall is not None and cpu is not None and wait is not None and (best is None or wait > best[3]):
-                best = (phase, wall, cpu, wait, len(usage), len(pool.cpu(n, mode, phase)))
+            if cpu is not None and wait is not None and (best is None or wait > best[3]):
+                best = (
+                    phase,
+                    median(pool.values(n, mode, phase)),
+                    cpu,
+                    wait,
+                    len(usage),
+                    len(pool.cpu(n, mode, phase)),
+                )
         if best is None or all_cpu + all_wait <= 0:
             continue
-        phase, wall, cpu, wait, known, timed = best
+        phase, took, cpu, wait, known, timed = best
         share = wait / (cpu + wait) if cpu + wait > 0 else 0.0
+        # the phase's own figure, as the tables give it; QEMU's accounting runs from the tracer's
+        # mark at the phase's start to the next mark, so it is quoted apart, per guest (p50)
         # a phase the exit ended has no wait reading: say over how many guests the figures are
-        over = "" if known == timed else f" over the {known} of {timed} guests whose wait is known"
+        over = f"{known} guests" if known == timed else f"the {known} of {timed} guests whose wait is known"
         lines.append(
-            f"**{_guests(n)}, {mode} fs:** {phase} took {_s(wall)}{over} (p50, host clock), "
-            f"of which QEMU's threads ran {_s(cpu)} and waited {_s(wait)} for a CPU: "
+            f"**{_guests(n)}, {mode} fs:** {phase} took {_s(took)} (p50, {clock_words(pool.clock(n, mode, phase))}); "
+            f"in it, QEMU's threads ran {_s(cpu)} and waited {_s(wait)} for a CPU (p50 over {over}): "
             f"{share * 100:.0f} % of their runnable time queued. "
             f"Over all phases, {all_wait / (all_cpu + all_wait) * 100:.0f} % of QEMU's runnable time was spent "
             f"waiting for a CPU."

@@ -11,8 +11,9 @@ from ..model.guest import FleetView, Guest
 from ..model.json_shape import timeline_dict
 from ..model.timeline import BootTimeline
 from .cpu import phase_cpu
+from .figures import FIGURES, guest_readings, guest_times
 from .guest_clock import clock_summary
-from .stats import figure_distributions, guest_times, phase_distributions
+from .stats import distributions
 
 
 def guest_results(guest: Guest) -> dict[str, Any]:
@@ -28,16 +29,17 @@ def guest_results(guest: Guest) -> dict[str, Any]:
 def fleet_results(fleet: FleetView) -> dict[str, Any]:
     """The parse JSON, plus per guest `host` and a top-level `summary`."""
     guests = [guest_results(guest) for guest in fleet.guests]
-    phases = {name: dist.as_dict() for name, dist in phase_distributions(g.timeline for g in fleet.guests).items()}
-    all_times = [guest_times(g.timeline, g.wall_s) for g in fleet.guests]
-    figures = {label: dist.as_dict() if dist else None for label, dist in figure_distributions(all_times).items()}
+    counted = [guest_readings(g) for g in fleet.guests]
+    phases = {name: dist.as_dict() for name, dist in distributions(counted).items()}
+    figures = distributions(counted, FIGURES)
+    times = {name: figures[name].as_dict() if name in figures else None for name in FIGURES}
     summary = {
         "guests": len(fleet.guests),
         "jobs": fleet.jobs,
         "counts": fleet.counts(),
         "spawn_spread_s": fleet.spawn_spread(),
         "phases": phases,
-        "times": figures,
+        "times": times,
         "record_dir": str(fleet.record_dir),
         "interrupted_by": fleet.interrupted_by,
         "recording_errors": list(fleet.recording_errors),

@@ -7,7 +7,6 @@ guests, a compact summary (counts by status and by phase) above that.
 from __future__ import annotations
 
 import functools
-import statistics
 from collections import Counter
 from collections.abc import Sequence
 
@@ -18,8 +17,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from ..analysis.figures import FIGURES, GuestTimes, Reading, elapsed, guest_readings, guest_times, median
 from ..analysis.guest_clock import clock_summary
-from ..analysis.stats import FIGURES, GuestTimes, figure_distributions, guest_times, phase_distributions
+from ..analysis.stats import distributions
 from ..model.guest import STALL_FIRST_S, STALL_S, FleetView, Guest
 from ..model.timeline import BootTimeline
 from ..recording.record import recordings_base
@@ -60,7 +60,7 @@ def progress(fleet: FleetView) -> RenderableType:
             guest.spec.accel,
             Text(timeline.status.value, style=STATUS_STYLE[timeline.status]),
             timeline.current or ("spawn" if guest.spawn_ns else "waiting"),
-            format_seconds(guest.elapsed_s(now)),
+            format_seconds(elapsed(guest, now)),
             ready_note(timeline),
             script_note(guest),
             Text(note, style="yellow") if (note := stall_note(guest, now)) else "",
@@ -92,7 +92,8 @@ def summary_tables(fleet: FleetView) -> RenderableType:
     phase_table = Table(title="phases across guests (each on the clock that saw it)", title_justify="left")
     for column in ("phase", "guests", "p50", "p95", "max", "clock"):
         phase_table.add_column(column, justify="left" if column in ("phase", "clock") else "right")
-    for name, dist in phase_distributions(g.timeline for g in guests).items():
+    counted = [guest_readings(g) for g in guests]
+    for name, dist in distributions(counted).items():
         phase_table.add_row(
             name, str(dist.count), *(format_seconds(v) for v in (dist.p50, dist.p95, dist.max)), dist.clock
         )
@@ -101,13 +102,12 @@ def summary_tables(fleet: FleetView) -> RenderableType:
     totals = Table(title=f"boot / mount / main / {'ready / ' if readying else ''}total", title_justify="left")
     for column in ("", "p50", "p95", "max", "clock"):
         totals.add_column(column, justify="right" if column not in ("", "clock") else "left")
-    for label, figures in figure_distributions(times).items():
-        if figures is not None:
-            totals.add_row(label, *(format_seconds(v) for v in (figures.p50, figures.p95, figures.max)), figures.clock)
+    for label, figures in distributions(counted, FIGURES).items():
+        totals.add_row(label, *(format_seconds(v) for v in (figures.p50, figures.p95, figures.max)), figures.clock)
     parts: list[RenderableType] = [phase_table, totals]
     on_nodes = any(guest.node is not None for guest in guests)
     if on_nodes:
-        parts.append(node_table(guests, times))
+        parts.append(node_table(guests, counted))
     if len(guests) <= 50:
         per_guest = Table(title="per guest", title_justify="left")
         shown = FIGURES if readying else tuple(name for name in FIGURES if name != "ready")
@@ -142,24 +142,25 @@ def summary_tables(fleet: FleetView) -> RenderableType:
     return Group(*parts)
 
 
-def node_table(guests: Sequence[Guest], times: Sequence[GuestTimes]) -> Table:
-    """A cluster run per node: guests, how they ended, median boot and total (host clock)."""
+def node_table(guests: Sequence[Guest], counted: Sequence[dict[str, Reading]]) -> Table:
+    """A cluster run per node: guests, how they ended, p50 boot and total (host clock) over the
+    guests that count (`figures.readings`), as the tables above."""
     table = Table(title="per node (medians on this host's clock)", title_justify="left")
     for column in ("node", "guests", "statuses", "boot p50", "total p50"):
         table.add_column(column, justify="left" if column in ("node", "statuses") else "right")
-    by_node: dict[str, list[tuple[Guest, GuestTimes]]] = {}
-    for guest, t in zip(guests, times, strict=True):
-        by_node.setdefault(guest.node or "not started", []).append((guest, t))
+    by_node: dict[str, list[tuple[Guest, dict[str, Reading]]]] = {}
+    for guest, readings in zip(guests, counted, strict=True):
+        by_node.setdefault(guest.node or "not started", []).append((guest, readings))
     for node, members in sorted(by_node.items()):
         statuses = Counter(guest.timeline.status.value for guest, _ in members)
-        boots = [t.boot for _, t in members if t.boot is not None]
-        totals = [t.total for _, t in members if t.total is not None]
+        boots = [r["boot"][0] for _, r in members if "boot" in r]
+        totals = [r["total"][0] for _, r in members if "total" in r]
         table.add_row(
             node,
             str(len(members)),
             ", ".join(f"{n} {status}" for status, n in statuses.most_common()),
-            format_seconds(statistics.median(boots) if boots else None),
-            format_seconds(statistics.median(totals) if totals else None),
+            format_seconds(median(boots) if boots else None),
+            format_seconds(median(totals) if totals else None),
         )
     return table
 

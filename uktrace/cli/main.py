@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from .. import __version__
+from ..analysis.figures import guest_times
 from ..analysis.results import ended_cleanly
 from ..kernel.symbols import SymbolsError
 from ..launch.options import LaunchError, check_regex
@@ -63,7 +64,7 @@ def _parse_command(args: argparse.Namespace) -> int:
         if status == 0 and not ended_cleanly(timeline):
             status = 1  # an unreadable log (2) says more than a guest that did not end cleanly
         if args.json:
-            guests.append(timeline_dict(timeline))
+            guests.append(timeline_dict(timeline) | {"times": guest_times(timeline).as_dict()})
         else:
             stdout.print(timeline_table(timeline))
             stdout.print()

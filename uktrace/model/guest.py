@@ -134,13 +134,6 @@ class Guest:
             return None
         return (self.exit_ns - self.spawn_ns) / 1e9
 
-    def elapsed_s(self, now_ns: int) -> float | None:
-        """Seconds since spawn: the wall time once exited, else up to `now_ns`."""
-        if self.spawn_ns is None:
-            return None
-        end = self.exit_ns if self.exit_ns is not None else now_ns
-        return (end - self.spawn_ns) / 1e9
-
     @property
     def axis_spawn_ns(self) -> int | None:
         """Where the guest's bar starts on a host axis shared with the fleet: its first attempt's
