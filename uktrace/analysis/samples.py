@@ -27,6 +27,7 @@ import anyio
 
 from uktrace.parsers.phases import NESTED, PHASES
 
+from ..model.nesting import upgraded_document
 from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet
 from .guest_clock import ClockSummary, summary_of_json
@@ -113,13 +114,16 @@ def _duration(start: Any, end: Any) -> float | None:
 
 def _stopped_in(phases: Sequence[Guest]) -> set[str]:
     """The phases a failed guest's failure ended rather than the boot: the last one before `exit`
-    (not nested), the ones nested in it, and `exit` (the failure until the process ended)."""
+    (not nested), the ones nested in it that it ended too (a failed mount, not the bus probe done
+    before it), and `exit` (the failure until the process ended)."""
     names = [str(p.get("name")) for p in phases]
     outer = [i for i, name in enumerate(names) if name not in NESTED and name != "exit"]
     if not outer:
         return set(names)
     last = outer[-1]
-    return {"exit", names[last]} | {name for name in names[last + 1 :] if name in NESTED}
+    end = phases[last].get("end")
+    cut = {str(p.get("name")) for p in phases[last + 1 :] if p.get("end") in (None, end)}
+    return {"exit", names[last]} | {name for name in names[last + 1 :] if name in NESTED and name in cut}
 
 
 def _figures(guest: Guest, phases: Sequence[Guest]) -> dict[str, tuple[float | None, str]]:
@@ -216,9 +220,10 @@ def _checked(samples: Samples) -> Samples:
 
 
 def read_json(path: Path, source: str, error: type[Exception] = SamplesError) -> Any:
-    """A JSON input, or `error` with one line for the user (compare and export read the same files)."""
+    """A JSON input in today's shape (`model.nesting.upgraded_document`), or `error` with one line for
+    the user (compare and export read the same files)."""
     try:
-        return json.loads(path.read_text())
+        return upgraded_document(json.loads(path.read_text()))
     except FileNotFoundError:
         raise error(f"{source}: no such file or directory") from None
     except (OSError, UnicodeDecodeError) as problem:
