@@ -2,23 +2,16 @@
  * bootinfo.c - the boot summary that 0.12+ prints instead of "Entering
  * from KVM": version, loader, command line and the boot memory map
  * (multiboot map with the kernel image, command line and boot stack
- * carved out), in the format of plat/common/bootinfo.c.
+ * carved out), in the format of plat/common/bootinfo.c. As in 0.17, the
+ * list is built and coalesced (memory.c, dbg lines) before anything else
+ * is printed.
  */
 #define UK_LIBNAME "libkvmplat"
 #include "setup.h"
 #include "multiboot.h"
 #include "param.h"
 #include "print.h"
-
-#define MRD_MAX 16
-
-enum mrd_type { MRD_FREE, MRD_RSVD, MRD_KRNL, MRD_CMDL, MRD_STCK };
-
-struct mrd {
-	u64 base, end;
-	enum mrd_type type;
-	const char *rwx;
-};
+#include "memregion.h"
 
 static struct mrd mrds[MRD_MAX];
 static int nmrds;
@@ -65,11 +58,6 @@ void ukplat_bootinfo_print(const struct multiboot_info *mi)
 	const char *loader = (mi->flags & MULTIBOOT_INFO_LOADER_NAME)
 		? (const char *)mi->boot_loader_name : "unknown";
 
-	uk_pr_info("Unikraft " UK_CODENAME " (%s)\n", era_version());
-	uk_pr_info("Architecture: x86 (32-bit)\n");
-	uk_pr_info("Boot loader : %s-%s\n", loader, "multiboot");
-	uk_pr_info("Command line: %s\n", knobs.cmdline);
-
 	if (mi->flags & MULTIBOOT_INFO_MEM_MAP) {
 		mb_mmap_foreach(mi, e) {
 			bool avail = e->type == MULTIBOOT_MEMORY_AVAILABLE;
@@ -85,6 +73,12 @@ void ukplat_bootinfo_print(const struct multiboot_info *mi)
 			  MRD_CMDL, "r--");
 	mrd_carve(_libkvmplat_cfg.bstack_start, _libkvmplat_cfg.bstack_end,
 		  MRD_STCK, "rw-");
+	ukplat_memregion_list_coalesce(mrds, &nmrds);
+
+	uk_pr_info("Unikraft " UK_CODENAME " (%s)\n", era_version());
+	uk_pr_info("Architecture: x86 (32-bit)\n");
+	uk_pr_info("Boot loader : %s-%s\n", loader, "multiboot");
+	uk_pr_info("Command line: %s\n", knobs.cmdline);
 
 	uk_pr_info("Boot memory map:\n");
 	for (int i = 0; i < nmrds; i++)

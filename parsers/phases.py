@@ -31,13 +31,21 @@ PHASES = (
 )
 HOST_PHASES = frozenset({"spawn", "gate", "firmware"})
 """Measured on the host only: the guest cannot see its own start."""
-NESTED = frozenset({"9p_handshake", "ready"})
-"""Phases that run inside another one and do not end it (the 9P handshake happens in mount; `ready`,
-from main's start to the application's ready line, in main)."""
-OVERLAID = frozenset({"ready"})
-"""Nested phases a bar draws over the phase they run in: `ready` is the first part of main, and
-where it ends is what a user waits for. No console marker starts it: the user's `--ready REGEX`
-ends it (`uktrace.model.timeline`)."""
+INIT_PARTS = ("bus_probe", "mount")
+"""Phases that functions of the init table run: Unikraft probes the buses and mounts the root from
+init functions (`uk_bus_init_all`, `vfscore_rootfs`, automount), so these are parts of
+`init_table`, never phases after it. Yet they are what users compare: bars draw them over
+`init_table`, and views sort by and zoom on them as on a top-level phase."""
+PARENTS = {**dict.fromkeys(INIT_PARTS, "init_table"), "ready": "main"}
+"""Nested phases and the top-level phase they always run in (`ready` is the first part of main).
+The 9P handshake has no fixed parent: the phase it starts in (mount for the protocol's
+TVERSION…RATTACH; the bus probe that starts the device when only that shows)."""
+NESTED = frozenset({*PARENTS, "9p_handshake"})
+"""Phases that run inside another one and do not end it."""
+OVERLAID = frozenset({"bus_probe", "mount", "ready"})
+"""Nested phases a bar draws over the phase they run in: the bus probe and the mount, the longest
+parts of the init table and what users compare; `ready`, where main's wait ends. No console marker
+starts `ready`: the user's `--ready REGEX` ends it (`uktrace.model.timeline`)."""
 
 
 class PhaseRule(NamedTuple):

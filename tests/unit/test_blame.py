@@ -129,4 +129,5 @@ def test_parse_nests_named_functions_under_their_phase() -> None:
     lines = result.stdout.splitlines()
     init = next(i for i, line in enumerate(lines) if "│ init_table" in line)
     assert "uk_bus_init_all" in lines[init + 1] and "libukbus" in lines[init + 1]
-    assert "vfscore_rootfs" in lines[init + 2]
+    assert "│   bus_probe" in lines[init + 2]  # a part of the init table, after the function that ran it began
+    assert "vfscore_rootfs" in lines[init + 3]

@@ -38,6 +38,7 @@ def test_json_shape() -> None:
     assert first["unikraft"] == {"version": "0.5.0", "codename": "Tethys", "sha": "b8be82b-custom"}
     assert first["phases"][3] == {
         "name": "subsystems",
+        "parent": None,
         "start": 0.0,
         "end": 0.101047,
         "clock": "guest",

@@ -669,5 +669,7 @@ def test_cli_a_wide_interval_cannot_tell(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["compare", "--json", a, b, "--fail-above", "10"]) == 3
     (row,) = json.loads(capsys.readouterr().out)["not_judged"]
     assert (row["metric"], row["verdict"]) == ("total", "can't tell")
-    assert (row["band"], row["gate_line"]) == pytest.approx((0.05 * 0.503, 0.1 * 0.503))  # median A: nearest rank, as the tables
+    assert (row["band"], row["gate_line"]) == pytest.approx(
+        (0.05 * 0.503, 0.1 * 0.503)
+    )  # median A: nearest rank, as the tables
     assert row["ci95"][0] < -0.5 and row["ci95"][1] > 0.5

@@ -24,24 +24,24 @@ FULL_BOOT = ["platform_entry", "stack_switch", "constructors", "subsystems", "in
 
 EXPECTED = {
     "001": Expected([*FULL_BOOT, "banner", "main", "exit"], "exited", None, 0, ("0.5.0", "Tethys", "b8be82b-custom")),
-    "003": Expected(["mount"], "failed", "Failed to mount /: 0"),
-    "004": Expected(["mount"], "failed", "Failed to mount /: 0"),
+    "003": Expected(["init_table", "mount"], "failed", "Failed to mount /: 0"),
+    "004": Expected(["init_table", "mount"], "failed", "Failed to mount /: 0"),
     "005": Expected([], "failed", "Failed to allocate thread stack"),
     "006": Expected([], "booting"),
     "007": Expected([], "crashed", "Unhandled Trap 8 (double fault)"),
     "008": Expected([], "booting"),
     "010": Expected(["platform_entry"], "failed", "Failed to init bootstrap processor"),
-    "011": Expected([], "crashed", "Assertion failure: ukarch_paddr_range_isvalid(pa)"),
-    "012": Expected([], "crashed", "Assertion failure: ml->flags == mr->flags"),
-    "014": Expected(["bus_probe"], "booting"),
-    "015": Expected([], "crashed", "Assertion failure: assert"),
+    "011": Expected(["platform_entry"], "crashed", "Assertion failure: ukarch_paddr_range_isvalid(pa)"),
+    "012": Expected(["platform_entry"], "crashed", "Assertion failure: ml->flags == mr->flags"),
+    "014": Expected(["init_table", "bus_probe"], "booting"),
+    "015": Expected(["platform_entry"], "crashed", "Assertion failure: assert"),
     "016": Expected(
         ["banner", "main"], "crashed", "Cannot handle write page fault", None, ("0.17.0", "Calypso", "ddc5bf7")
     ),
     "017": Expected(
         ["banner", "main"], "crashed", "Cannot handle read page fault", None, ("0.18.0", "Helene", "20800b7")
     ),
-    "019": Expected(["banner", "main"], "running", None, None, ("0.17.0", "Calypso", "3c884328")),
+    "019": Expected(["platform_entry", "banner", "main"], "running", None, None, ("0.17.0", "Calypso", "3c884328")),
     "020": Expected(["main"], "running"),
     "022": Expected([], "crashed", "Unhandled page fault vaddr=0", None, ("0.15.0", "Pandora", "689db89")),
     "023": Expected([], "crashed", "Cannot handle write page fault", None, ("0.16.2", "Telesto", "3a5017b")),
@@ -50,7 +50,7 @@ EXPECTED = {
     "028": Expected([], "crashed", "Assertion failure: exception < UK_PLAT_NATIVE_ARM64_EXCEPT_ID_MAX"),
     "030": Expected([], "booting"),
     "031": Expected([], "booting"),
-    "040": Expected(["platform_entry", "stack_switch", "bus_probe", "init_table", "mount", "9p_handshake"], "booting"),
+    "040": Expected(["platform_entry", "stack_switch", "init_table", "bus_probe", "mount", "9p_handshake"], "booting"),
 }
 
 

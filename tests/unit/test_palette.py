@@ -13,7 +13,7 @@ import math
 import pytest
 
 from uktrace.model.palette import CURSOR, CURSOR_UNFOCUSED, PHASE_COLOURS, UNKNOWN_PHASE
-from uktrace.parsers.phases import NESTED, OVERLAID, PHASES
+from uktrace.parsers.phases import NESTED, OVERLAID, PARENTS, PHASES
 
 Lab = tuple[float, float, float]
 RGB = tuple[float, float, float]
@@ -105,14 +105,16 @@ def chroma(hex_colour: str) -> float:
 
 def meeting() -> set[tuple[str, str]]:
     """Phases that meet in a bar: neighbours in boot order, and around a nested phase (the fleet's
-    bars leave the 9P handshake out, so mount meets banner); an overlaid phase (`ready`) covers the
-    start of the phase it runs in, so it meets the one before that, the one it covers, and the one
-    after when it lasts as long."""
+    bars leave the 9P handshake out, so mount meets banner); an overlaid phase covers part of its
+    parent (`ready` the start of main; the bus probe and the mount parts of the init table, its
+    start when the table shows no marker of its own), so it meets the one before its parent, the
+    parent, and the one after when it lasts as long."""
     top = [name for name in PHASES if name not in NESTED]
-    plain = [name for name in PHASES if name not in OVERLAID]
-    pairs = set(itertools.pairwise(plain)) | set(itertools.pairwise(top))
+    drawn = [name for name in PHASES if name not in NESTED or name in OVERLAID]
+    plain = [name for name in PHASES if name != "ready"]
+    pairs = set(itertools.pairwise(plain)) | set(itertools.pairwise(top)) | set(itertools.pairwise(drawn))
     for name in OVERLAID:
-        covered = "main"
+        covered = PARENTS[name]
         before, after = top[top.index(covered) - 1], top[top.index(covered) + 1]
         pairs |= {(before, name), (name, covered), (name, after)}
     return pairs

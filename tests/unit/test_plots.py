@@ -11,7 +11,6 @@ from typing import Any
 import matplotlib
 import pytest
 
-from uktrace.analysis.figures import percentile
 from uktrace.analysis.plots import (
     STACKED,
     phase_scaling_figure,
@@ -20,6 +19,8 @@ from uktrace.analysis.plots import (
     total_cdf_figure,
     write_plots,
 )
+from uktrace.analysis.stats import percentile
+from uktrace.model.nesting import upgraded
 from uktrace.model.palette import PHASE_COLOURS
 from uktrace.parsers.phases import PHASES
 
@@ -87,6 +88,7 @@ def make_guest(index: int, concurrency: int, mode: str, round_: int) -> dict[str
             inner = {"start": round(start, 6), "end": round(start + (end - start) / 2, 6)}
             guest_inner = {k: round((v - guest_zero) * 0.9, 6) for k, v in inner.items()}
             phases.append({"name": "ready", **guest_inner, "clock": "guest", "guest": guest_inner, "host": inner})
+    phases = upgraded(phases)  # written as a boot's sequence: init_table holds the bus probe and the mount
     by_name = {p["name"]: p for p in phases}
     gate = by_name["gate"]["host"]["end"] - by_name["gate"]["host"]["start"]
     times = {
@@ -175,7 +177,8 @@ def test_stacked_bars_one_per_cell_and_phase_without_gate_or_nested(written: dic
     bars = ids(root, "bar-")
     assert len(bars) == 2 * 2 * len(STACKED)
     assert not [b for b in bars if b.startswith(("bar-gate-", "bar-9p_handshake-"))]
-    assert "bar-mount-n10-shared" in bars
+    assert "bar-init_table-n10-shared" in bars
+    assert not [b for b in bars if b.startswith(("bar-bus_probe-", "bar-mount-"))]  # inside init_table
     assert len(ids(root, "total-")) == 4
     words = texts(root)
     assert set(STACKED) <= words

@@ -44,8 +44,9 @@ from uktrace.model.axis import (
 )
 from uktrace.model.calls import Call, sort_calls
 from uktrace.model.guest import FleetView, Guest
+from uktrace.model.nesting import rows
 from uktrace.model.timeline import Phase
-from uktrace.parsers.phases import HOST_PHASES, NESTED
+from uktrace.parsers.phases import HOST_PHASES
 
 from .. import playback
 from ..bar import TimeAxis, TimelineBar, nice_axis
@@ -135,7 +136,14 @@ def focus_phase(guest: Guest, now: int, mode: AxisMode) -> str | None:
     return longest(spans_of(guest.timeline.phases(), mode, placement(guest, guest.spawn_ns, now)))
 
 
-def phase_table(guest: Guest, phases: list[Phase], now: int, axis: PhaseAxis, calls: list[Call] | None = None) -> Table:
+def phase_table(
+    guest: Guest,
+    phases: list[Phase],
+    now: int,
+    axis: PhaseAxis,
+    calls: list[Call] | None = None,
+    calls_in_order: bool = False,
+) -> Table:
     """One row per phase: host start and duration, guest start and duration, and its span as a bar
     on `axis` (its mode and zoom); under a boot table's phase, one row per function it ran (`calls`,
     in the order given)."""
@@ -151,21 +159,19 @@ def phase_table(guest: Guest, phases: list[Phase], now: int, axis: PhaseAxis, ca
         title = f"{column} (corr.)" if corrected and column.startswith("guest") else column
         table.add_column(title, justify="right", no_wrap=True, min_width=len(title))
     table.add_column(TimeAxis(window.length, axis.bar_width, window.start), no_wrap=True, width=axis.bar_width)
-    nested: dict[str, list[Call]] = {}
-    for call in calls or []:
-        nested.setdefault(call.phase, []).append(call)
-    for phase in phases:
-        if not _in_view(phase, axis, where, window):
-            continue  # zoomed: rows the window does not show would only push its phases out of sight
-        indent = "  " if phase.name in NESTED else ""
-        name = Text.assemble(indent, ("■ ", phase_colour(phase.name)), phase.name)
-        table.add_row(name, *_timing(phase, phase.name, where, window, axis))
-        functions = nested.pop(phase.name, [])
-        for index, call in enumerate(functions):
-            branch = "  └ " if index == len(functions) - 1 else "  ├ "
-            label = Text(call.label, style="" if call.name else "dim")
-            name = Text.assemble((branch, phase_colour(phase.name)), label)
-            table.add_row(name, *_timing(call, phase.name, where, window, axis))
+    shown = {phase.name for phase in phases if _in_view(phase, axis, where, window)}
+    for row in rows(phases, calls or [], calls_in_order):  # each phase, then what runs inside it, one step further in
+        item, indent = row.item, "  " * max(0, row.depth - 1)
+        if isinstance(item, Phase):
+            if item.name not in shown:
+                continue  # zoomed: rows the window does not show would only push its phases out of sight
+            name = Text.assemble("  " * row.depth, ("■ ", phase_colour(item.name)), item.name)
+            table.add_row(name, *_timing(item, item.name, where, window, axis))
+        elif item.phase in shown or item.phase not in {p.name for p in phases}:
+            branch = indent + ("  └ " if row.last else "  ├ ")
+            label = Text(item.label, style="" if item.name else "dim")
+            name = Text.assemble((branch, phase_colour(item.phase)), label)
+            table.add_row(name, *_timing(item, item.phase, where, window, axis))
     if not phases:
         table.add_row(Text("no phase yet" if running or guest.spawn_ns is None else "no phase markers", "dim"))
     return table
@@ -333,7 +339,9 @@ class GuestScreen(LiveScreen):
             self._has_calls = bool(calls)
             order = CALL_ORDERS[self._calls_order]
             shown = [] if order == "hidden" else sort_calls(calls, longest_first=order == "longest first")
-            self.query_one("#phases", Static).update(phase_table(guest, guest.timeline.phases(), now, axis, shown))
+            longest = order == "longest first"
+            table = phase_table(guest, guest.timeline.phases(), now, axis, shown, calls_in_order=longest)
+            self.query_one("#phases", Static).update(table)
             panel = stderr_panel(guest)
             stderr = self.query_one("#stderr", Static)
             stderr.set_class(panel is not None, "-shown")

@@ -21,6 +21,7 @@ from uktrace.analysis.figures import FIGURES, Reading, elapsed, guest_readings
 from uktrace.analysis.stats import Distribution, distributions
 from uktrace.cli.report import format_seconds, status_text
 from uktrace.model.guest import FleetView, Guest
+from uktrace.model.nesting import level
 
 from ..bar import TimeAxis, nice_axis
 from ..charts import BoxPlot, Histogram
@@ -56,7 +57,10 @@ def phase_stats(counted: Sequence[dict[str, Reading]], chart_width: int) -> Rend
     dists = distributions(counted)
     if not dists:
         return Text("no phase measured yet", style="dim")
-    rows = [(Text.assemble(("■ ", phase_colour(name)), name), dist, phase_colour(name)) for name, dist in dists.items()]
+    rows = [
+        (Text.assemble(" " * level(name), ("■ ", phase_colour(name)), name), dist, phase_colour(name))
+        for name, dist in dists.items()  # a nested phase one step in under the phase it is part of
+    ]
     table = _distribution_table("phase", rows, chart_width)
     return Group(_title("phases across guests (each on the clock that saw it)   ├ min  █ p50–p95  ┤ max"), table)
 

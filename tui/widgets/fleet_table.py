@@ -48,7 +48,7 @@ from uktrace.model.axis import (
 from uktrace.model.guest import FleetView, Guest
 from uktrace.model.palette import CURSOR, CURSOR_UNFOCUSED
 from uktrace.model.timeline import BootTimeline, Phase, Status
-from uktrace.parsers.phases import NESTED, PHASES
+from uktrace.parsers.phases import PHASES
 
 from ..bar import axis_segments, bar_segments
 from ..palette import STATUS_BY_NAME, WAITING_STYLE, phase_colour
@@ -499,7 +499,7 @@ class FleetTable(ScrollView, can_focus=True):
         else:
             status, status_style = timeline.status.value, Style.parse(STATUS_BY_NAME[timeline.status.value])
         # where the guest is, whatever the axis shows: the last top-level phase it entered
-        entered = [p.name for p in self.phases(guest) if p.name not in NESTED and p.host_start is not None]
+        entered = [p.name for p in self.phases(guest) if p.name in TOP_LEVEL and p.host_start is not None]
         phase = entered[-1] if entered else ("" if waiting or guest.spawn_ns is None else timeline.current or "")
         dim = Style(dim=True)
         segments = [

@@ -15,7 +15,7 @@ from textual.widget import Widget
 
 from uktrace.cli.report import format_seconds
 from uktrace.model.guest import FleetView
-from uktrace.parsers.phases import OVERLAID, PHASES
+from uktrace.parsers.phases import PHASES
 
 from ..palette import STATUS_BY_NAME, WAITING_STYLE, phase_colour
 from ..playback import status as replay_status
@@ -160,7 +160,7 @@ class FleetHeader(Widget):
     def _drawn(self, names: Sequence[str]) -> tuple[str, ...]:
         """`names` without `ready` unless a guest looks for a ready line (`--ready`)."""
         readying = any(guest.spec.ready is not None for guest in self.fleet.guests)
-        return tuple(name for name in names if readying or name not in OVERLAID)
+        return tuple(name for name in names if readying or name != "ready")
 
     def set_notice(self, notice: str) -> None:
         self.notice = notice

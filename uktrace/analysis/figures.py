@@ -145,31 +145,36 @@ def guest_times(timeline: BootTimeline, wall: float | None = None) -> GuestTimes
     )
 
 
-def stopped_in(names: Sequence[str]) -> set[str]:
-    """The phases a failed guest's failure ended rather than the boot: the last one before `exit`
-    (not nested), the ones nested in it, and `exit` (the failure until the process ended)."""
+def stopped_in(phases: Sequence[tuple[str, Any]]) -> set[str]:
+    """The phases a failed guest's failure ended rather than the boot, from (name, end) in boot
+    order: the last one before `exit` (not nested), the ones nested in it that it ended too (a
+    failed mount, not the bus probe done before it inside `init_table`), and `exit` (the failure
+    until the process ended)."""
+    names = [name for name, _ in phases]
     outer = [i for i, name in enumerate(names) if name not in NESTED and name != "exit"]
     if not outer:
         return set(names)
     last = outer[-1]
-    return {"exit", names[last]} | {name for name in names[last + 1 :] if name in NESTED}
+    end = phases[last][1]
+    cut = {name for name, child_end in phases[last + 1 :] if name in NESTED and child_end in (None, end)}
+    return {"exit", names[last]} | cut
 
 
-def uncounted(status: str, names: Sequence[str]) -> set[str]:
-    """Of a guest's phases (names in boot order), those whose duration does not count across
+def uncounted(status: str, phases: Sequence[tuple[str, Any]]) -> set[str]:
+    """Of a guest's phases ((name, end) in boot order), those whose duration does not count across
     guests: none for a clean exit, else what its failure ended (`stopped_in`)."""
-    return set() if status == "exited" else stopped_in(names)
+    return set() if status == "exited" else stopped_in(phases)
 
 
 def readings(
-    status: str, phases: Sequence[tuple[str, float | None, str]], figures: Mapping[str, Reading | None]
+    status: str, phases: Sequence[tuple[str, float | None, str, Any]], figures: Mapping[str, Reading | None]
 ) -> dict[str, Reading]:
     """What one guest measured, per phase and figure, that counts across guests (see the module
-    docstring): `phases` as (name, seconds or None, clock) in boot order, `figures` its `boot`
+    docstring): `phases` as (name, seconds or None, clock, end) in boot order, `figures` its `boot`
     and `total`. `mount`, `main` and `ready` are their phases' readings."""
     clean = status == "exited"
-    skip = uncounted(status, [name for name, _, _ in phases])
-    counted = {name: (seconds, clock) for name, seconds, clock in phases if seconds is not None and name not in skip}
+    skip = uncounted(status, [(name, end) for name, _, _, end in phases])
+    counted = {name: (seconds, clock) for name, seconds, clock, _ in phases if seconds is not None and name not in skip}
     for name in SPANS:
         reading = figures.get(name)
         if reading is not None and (clean or name != "total"):
@@ -180,7 +185,7 @@ def readings(
 def timeline_readings(timeline: BootTimeline, wall: float | None = None) -> dict[str, Reading]:
     """`readings` of a live or replayed guest."""
     times = guest_times(timeline, wall)
-    phases = [(phase.name, phase.duration, phase.clock) for phase in timeline.phases()]
+    phases = [(phase.name, phase.duration, phase.clock, phase.end) for phase in timeline.phases()]
     return readings(timeline.status.value, phases, _figure_readings(times))
 
 
@@ -193,7 +198,10 @@ def json_readings(guest: Mapping[str, Any]) -> dict[str, Reading]:
     an older `parse --json` without them: from its phases, as `guest_times` reads a log: main's
     start and the last end, on the phase clock)."""
     phases = [p for p in guest.get("phases") or [] if isinstance(p, Mapping)]
-    spans = [(str(p.get("name")), _span(p.get("start"), p.get("end")), str(p.get("clock", "host"))) for p in phases]
+    spans = [
+        (str(p.get("name")), _span(p.get("start"), p.get("end")), str(p.get("clock", "host")), p.get("end"))
+        for p in phases
+    ]
     times = guest.get("times")
     figures: dict[str, Reading | None]
     if isinstance(times, Mapping):

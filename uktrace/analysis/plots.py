@@ -153,7 +153,7 @@ def stack_medians(guests: Sequence[Guest]) -> dict[str, float]:
     durations: dict[str, list[float]] = {}
     for guest in guests:
         phases = _dicts(guest.get("phases"))
-        skip = uncounted(str(guest.get("status")), [str(p.get("name")) for p in phases])
+        skip = uncounted(str(guest.get("status")), [(str(p.get("name")), p.get("end")) for p in phases])
         for phase in phases:
             name, duration = phase.get("name"), host_duration(phase)
             if name in STACKED and name not in skip and duration is not None:

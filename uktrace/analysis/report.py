@@ -68,7 +68,7 @@ class Pool:
             return [r[metric][0] for r in map(json_readings, guests) if metric in r]
         found = []
         for guest in guests:
-            skip = uncounted(str(guest.get("status")), [p["name"] for p in guest["phases"]])
+            skip = uncounted(str(guest.get("status")), [(p["name"], p.get("end")) for p in guest["phases"]])
             for phase in guest["phases"]:
                 side = phase["host"]
                 if phase["name"] == metric and metric not in skip and None not in (side["start"], side["end"]):

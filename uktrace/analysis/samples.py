@@ -1,32 +1,42 @@
 """Inputs of `uktrace compare` as samples: per cell (a bench's concurrency and fs mode, or one run),
 per metric, the seconds each guest took, and the clock(s) they were read on.
 
-Metrics are the phases and the figures `boot` and `total`; the figures `mount`, `main` and `ready`
-are those phases' rows. What each spans and which guests' values count (a failed guest's
-measurements before it stopped, not the phase it stopped in) is `figures.readings`, the same
-rule as every table's p50: compare's medians are the tables' p50s.
+Metrics are the phases (end - start on the phase's own clock, both ends known) and the figures
+`boot` and `total`. The figures `mount` and `main` are, by definition (`stats.guest_times`), the
+durations of the phases of the same name, so they are those phases' rows rather than copies.
+
+Failed guests (crashed, failed, timeout) are counted per status and still contribute what they
+measured before they stopped: every phase that the next phase ended. The phase a guest stopped in
+does not count (its end is the crash, the kill or the timeout, not the phase's own end: a hang
+in `main` would count as a 60 s `main`), nor do `exit` (from the failure to the process end) and
+`total` (time to failure, not to exit). `boot` counts once `main` began: the guest did boot.
+Dropping failed guests entirely would throw away good measurements of the phases before the
+failure, and hide a slower phase whose guests then failed more often.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import anyio
 
-from uktrace.parsers.phases import PHASES
+from uktrace.parsers.phases import NESTED, PHASES
 
+from ..model.nesting import upgraded_document
 from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet
-from .figures import SPANS, json_readings
 from .guest_clock import ClockSummary, summary_of_json
 from .results import fleet_results
 
-METRICS = (*PHASES, *SPANS)
+FIGURE_METRICS = ("boot", "total")
+"""The figures that are not a phase's duration (see the module docstring)."""
+
+METRICS = (*PHASES, *FIGURE_METRICS)
 """Metrics in the order tables show them: the phases in boot order, then the figures."""
 
 RUN_CELL = "run"
@@ -96,11 +106,54 @@ def guest_status(guest: Guest) -> str:
     return f"exited ({code})" if status == "exited" and code not in (None, 0) else status
 
 
+def _duration(start: Any, end: Any) -> float | None:
+    if isinstance(start, int | float) and isinstance(end, int | float):
+        return float(end) - float(start)
+    return None
+
+
+def _stopped_in(phases: Sequence[Guest]) -> set[str]:
+    """The phases a failed guest's failure ended rather than the boot: the last one before `exit`
+    (not nested), the ones nested in it that it ended too (a failed mount, not the bus probe done
+    before it), and `exit` (the failure until the process ended)."""
+    names = [str(p.get("name")) for p in phases]
+    outer = [i for i, name in enumerate(names) if name not in NESTED and name != "exit"]
+    if not outer:
+        return set(names)
+    last = outer[-1]
+    end = phases[last].get("end")
+    cut = {str(p.get("name")) for p in phases[last + 1 :] if p.get("end") in (None, end)}
+    return {"exit", names[last]} | {name for name in names[last + 1 :] if name in NESTED and name in cut}
+
+
+def _figures(guest: Guest, phases: Sequence[Guest]) -> dict[str, tuple[float | None, str]]:
+    """`boot` and `total` with their clocks: from `times` (run --json), else from the phases on the
+    guest clock as `stats.guest_times` does for a parsed log (main's start; the last end)."""
+    times = guest.get("times")
+    if isinstance(times, Mapping):
+        clocks = times.get("clocks") or {}
+        return {name: (times.get(name), str(clocks.get(name, "host"))) for name in FIGURE_METRICS}
+    main = next((p for p in phases if p.get("name") == "main"), None)
+    boot = (main.get("guest") or {}).get("start") if main else None
+    ends = [end for p in phases if isinstance(end := (p.get("guest") or {}).get("end"), int | float)]
+    return {"boot": (boot, "guest"), "total": (max(ends) if ends else None, "guest")}
+
+
 def add_guest(cell: Cell, guest: Guest, run: int = 0) -> None:
-    """One guest's readings (`figures.json_readings`: what counts across guests) into `cell`."""
-    cell.statuses[guest_status(guest)] += 1
-    for name, (seconds, clock) in json_readings(guest).items():
-        cell.add(name, seconds, clock, run)
+    """One guest's phases and figures into `cell` (see the module docstring for failed guests)."""
+    status = guest_status(guest)
+    cell.statuses[status] += 1
+    phases = [p for p in guest.get("phases") or [] if isinstance(p, Mapping)]
+    finished = guest.get("status") == "exited"
+    skip = set() if finished else _stopped_in(phases)
+    for phase in phases:
+        name = str(phase.get("name"))
+        duration = _duration(phase.get("start"), phase.get("end"))
+        if duration is not None and name not in skip:
+            cell.add(name, duration, str(phase.get("clock", "host")), run)
+    for name, (value, clock) in _figures(guest, phases).items():
+        if isinstance(value, int | float) and (finished or name != "total"):
+            cell.add(name, float(value), clock, run)
 
 
 def cell_of(guests: Iterable[Guest], into: Cell | None = None, run: int = 0, run_each: bool = False) -> Cell:
@@ -119,10 +172,8 @@ def guest_priority(guest: Any) -> str | None:
         return None
     if host.get("idle_policy"):
         return f"idle policy, nice {host['nice']}"
-    if host.get("apart"):
-        return "normal priority, a session apart"
     if host["nice"] is None:
-        return "uktrace's priority, in its session"
+        return "uktrace's priority"
     if "idle_policy" in host:
         return f"nice {host['nice']}"
     return f"nice {host['nice']}, a session group each"  # before the idle policy (format of then)
@@ -169,9 +220,10 @@ def _checked(samples: Samples) -> Samples:
 
 
 def read_json(path: Path, source: str, error: type[Exception] = SamplesError) -> Any:
-    """A JSON input, or `error` with one line for the user (compare and export read the same files)."""
+    """A JSON input in today's shape (`model.nesting.upgraded_document`), or `error` with one line for
+    the user (compare and export read the same files)."""
     try:
-        return json.loads(path.read_text())
+        return upgraded_document(json.loads(path.read_text()))
     except FileNotFoundError:
         raise error(f"{source}: no such file or directory") from None
     except (OSError, UnicodeDecodeError) as problem:

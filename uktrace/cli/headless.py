@@ -21,6 +21,7 @@ from ..analysis.figures import FIGURES, GuestTimes, Reading, elapsed, guest_read
 from ..analysis.guest_clock import clock_summary
 from ..analysis.stats import distributions
 from ..model.guest import STALL_FIRST_S, STALL_S, FleetView, Guest
+from ..model.nesting import level
 from ..model.timeline import BootTimeline
 from ..recording.record import recordings_base
 from .report import STATUS_STYLE, format_seconds, stall_note, status_text
@@ -95,7 +96,10 @@ def summary_tables(fleet: FleetView) -> RenderableType:
     counted = [guest_readings(g) for g in guests]
     for name, dist in distributions(counted).items():
         phase_table.add_row(
-            name, str(dist.count), *(format_seconds(v) for v in (dist.p50, dist.p95, dist.max)), dist.clock
+            "  " * level(name) + name,  # a nested phase under the one it runs in: its time is part of that one's
+            str(dist.count),
+            *(format_seconds(v) for v in (dist.p50, dist.p95, dist.max)),
+            dist.clock,
         )
     times = [guest_times(g.timeline, g.wall_s) for g in guests]
     readying = any(g.timeline.ready is not None for g in guests)

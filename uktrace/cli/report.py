@@ -11,7 +11,8 @@ from uktrace.parsers.calls import debug_option
 from ..model.calls import Call
 from ..model.clock_rate import TOLERANCE, slowdown_text
 from ..model.guest import Guest
-from ..model.timeline import BootTimeline, Status
+from ..model.nesting import rows
+from ..model.timeline import BootTimeline, Phase, Status
 
 STATUS_STYLE = {
     Status.BOOTING: "yellow",
@@ -74,9 +75,6 @@ def timeline_table(timeline: BootTimeline) -> RenderableType:
         header.append(f"  Unikraft {version.codename} {version.version}{sha}", style="cyan")
     phases = timeline.phases()
     calls = timeline.calls()
-    nested: dict[str, list[Call]] = {}
-    for call in calls:
-        nested.setdefault(call.phase, []).append(call)
     table = Table(expand=False)
     table.add_column("phase")
     table.add_column("start", justify="right")
@@ -84,12 +82,12 @@ def timeline_table(timeline: BootTimeline) -> RenderableType:
     table.add_column("clock")
     if calls:
         table.add_column("library")
-    for phase in phases:
-        table.add_row(phase.name, format_seconds(phase.start), format_seconds(phase.duration), phase.clock)
-        for call in nested.pop(phase.name, []):
-            _call_row(table, call)
-    for call in (call for rest in nested.values() for call in rest):
-        _call_row(table, call)  # a table whose phase marker the console lacks
+    for row in rows(phases, calls):  # nested phases and calls one step in from what contains them
+        item, indent = row.item, "  " * row.depth
+        if isinstance(item, Phase):
+            table.add_row(indent + item.name, format_seconds(item.start), format_seconds(item.duration), item.clock)
+        else:
+            _call_row(table, item, indent)
     footer = Text.assemble(
         "status: ", status_text(timeline), f"   lines: {timeline.lines}", f"   unrecognised: {timeline.unrecognised}"
     )
@@ -130,8 +128,8 @@ def guest_clock_line(timeline: BootTimeline) -> Text | None:
     return Text(f"guest clock: right within {TOLERANCE * 100:.0f} % ({rate})", style="dim")
 
 
-def _call_row(table: Table, call: Call) -> None:
-    name = Text("  " + call.label, style="" if call.name else "dim")
+def _call_row(table: Table, call: Call, indent: str) -> None:
+    name = Text(indent + call.label, style="" if call.name else "dim")
     table.add_row(
         name, format_seconds(call.start), format_seconds(call.duration), call.clock or UNTIMED, call.library or ""
     )

@@ -31,8 +31,9 @@ ROW_IN = (0.16, 0.42)
 """Row height in inches: as much of ~4.5 in as the rows share, within these bounds."""
 FRAME_IN = 1.9
 """Title, axis and legend."""
-NESTED_HEIGHT = 0.4
-"""A nested phase's bar, as a share of its row's bar."""
+NESTED_HEIGHT = 0.6
+"""A nested phase's bar, as a share of its parent's bar (the 9P handshake inside mount inside
+init_table: each one level in is thinner, so it shows inside the one it runs in)."""
 CRASH_COLOUR = "#dc2626"
 
 
@@ -105,7 +106,7 @@ def render(run: Run, clock: str | None = None) -> str:
 
 
 def _bar(ax: Axes, row: int, guest: str, span: Span) -> None:
-    height = 0.72 * (NESTED_HEIGHT if span.depth else 1.0)
+    height = 0.72 * NESTED_HEIGHT**span.depth
     (bar,) = ax.barh(
         row,
         span.duration / 1e6,

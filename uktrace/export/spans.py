@@ -18,8 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from uktrace.parsers.phases import NESTED
-
+from ..model.nesting import upgraded
 from .runs import ExportError
 
 CLOCKS = ("host", "guest")
@@ -83,26 +82,26 @@ def pick_clock(guests: Sequence[Mapping[str, Any]], clock: str | None, run: str)
 
 def guest_spans(guest: Mapping[str, Any], clock: str, offset_us: int = 0) -> list[Span]:
     """The guest's phases on `clock`, depth first (a parent right before its children), siblings
-    in time order; phases without both edges on that clock are left out."""
+    in time order; phases without both edges on that clock are left out. A nested phase goes
+    inside its `parent` (older JSON is read as today's, `model.nesting.upgraded`)."""
     top: list[Span] = []
     nested: list[tuple[Span, Span]] = []
-    current: Span | None = None
-    for phase in _dicts(guest.get("phases")):
+    seen: dict[str, Span] = {}
+    for phase in upgraded(_dicts(guest.get("phases"))):
+        name = str(phase.get("name"))
+        parent = phase.get("parent")
         span = _span(phase, "phase", clock, offset_us, guest_rate(guest))
-        if str(phase.get("name")) not in NESTED:
-            current = span
         if span is None:
             continue
-        if span.name in NESTED and current is not None:
-            # inside the top-level phase current when it began (the JSON lists phases in start
-            # order): the 9P handshake inside mount
-            nested.append((current, span))
-        else:
+        seen[name] = span
+        if isinstance(parent, str) and parent in seen:
+            nested.append((seen[parent], span))  # the JSON lists phases in start order: parents first
+        elif parent is None:
             top.append(span)
     _siblings(top, None)
-    for parent, span in nested:
-        _adopt(parent, span)
-    for span in top:
+    for outer, span in nested:
+        _adopt(outer, span)
+    for span in list(_walk(top)):
         _siblings(span.children, span)
     return list(_walk(top))
 
@@ -112,8 +111,9 @@ def call_spans(guest: Mapping[str, Any], clock: str, offset_us: int = 0) -> list
     table's first call to its last, depth first.
 
     Calls get a track of their own rather than nesting in their phase's span: an init function
-    runs the bus probe and the root mount (see `uktrace.model.timeline`), so an init call ends
-    after `init_table` did, inside `bus_probe` or `mount`, and would overlap them partially."""
+    runs the bus probe or the root mount (see `uktrace.model.timeline`), which begin inside the
+    call and are children of `init_table` too, so on one track a call and the phase it runs would
+    be siblings that overlap."""
     tables: dict[str, list[Span]] = {}
     for call in _dicts(guest.get("calls")):
         span = _span(call, "call", clock, offset_us, guest_rate(guest))

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from uktrace.parsers.phases import HOST_PHASES, NESTED, OVERLAID, PHASES
+from uktrace.parsers.phases import HOST_PHASES, INIT_PARTS, NESTED, OVERLAID, PHASES
 
 from .guest import Guest
 from .timeline import Phase
@@ -37,8 +37,9 @@ NICE_STEPS = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
 """Axis lengths per decade: an axis snaps up to one of these, so it rescales rarely."""
 MIN_AXIS = 0.01
 """Seconds: the shortest axis (a fleet that has only just started)."""
-TOP_LEVEL = tuple(name for name in PHASES if name not in NESTED)
-"""The phases a bar shows (a nested one, the 9P handshake, runs inside mount)."""
+TOP_LEVEL = tuple(name for name in PHASES if name not in NESTED or name in INIT_PARTS)
+"""The phases a bar shows and a view zooms on or sorts by: the top level and the init table's
+parts (`phases.INIT_PARTS`, drawn over it); not the 9P handshake inside mount, nor `ready`."""
 IN_GUEST = tuple(name for name in TOP_LEVEL if name not in HOST_PHASES)
 """`platform_entry` … `exit`: what the unikernel itself does."""
 

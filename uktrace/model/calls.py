@@ -55,6 +55,8 @@ class Call:
     for the library once symbols say which of them came from the function itself."""
     rate: float | None = None
     """The guest clock's rate when it was skewed (`clock_rate`): guest-clock figures are divided by it."""
+    first_line: int | None = None
+    """The timeline's `lines` at its call line (`Phase.first_line`): orders it among nested phases."""
 
     @property
     def label(self) -> str:

@@ -13,9 +13,11 @@ def _seconds(value: float | None) -> float | None:
 
 
 def phase_dict(phase: Phase) -> dict[str, Any]:
-    """`start`/`end` in the phase's own clock; both clocks alongside where known."""
+    """`start`/`end` in the phase's own clock; both clocks alongside where known; `parent` the phase
+    it runs inside (null at the top level)."""
     return {
         "name": phase.name,
+        "parent": phase.parent,
         "start": _seconds(phase.start),
         "end": _seconds(phase.end),
         "clock": phase.clock,

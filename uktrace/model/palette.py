@@ -7,9 +7,9 @@ test, an SVG and any terminal theme.
 Every colour comes from a palette designed for colour-blind readers: Okabe & Ito's (Color
 Universal Design, 2008; `oi`) and Paul Tol's qualitative schemes (personal.sron.nl/~pault, 2021:
 `bright`, `vibrant`, `muted`, `light`). Fourteen phases are more than any one of them holds (Tol's
-largest has nine), so fourteen of their colours were picked, and placed in boot order (`ready`, drawn
-over the start of main, is the one colour searched for in the sRGB cube: none of theirs left
-passed), for:
+largest has nine), so their colours were picked, and placed in boot order (`ready`, drawn over the
+start of main, and `init_table` and `bus_probe`, since the bus probe and the mount are drawn over
+the init table, were searched for in the sRGB cube: none of theirs left passed), for:
 * neighbours that contrast: every two phases that meet in a bar differ by at least 25 CIEDE2000
   units for normal vision and under simulated deuteranopia and protanopia (the red-green
   deficiencies, ~8 % of men); tritanopia (~0.01 %) keeps most boundaries, not all;
@@ -30,8 +30,8 @@ PHASE_COLOURS: dict[str, str] = {
     "stack_switch": "#eedd88",  # Tol light yellow
     "constructors": "#117733",  # Tol muted green
     "subsystems": "#ffaabb",  # Tol light pink
-    "init_table": "#aa4499",  # Tol muted purple
-    "bus_probe": "#bbcc33",  # Tol light pear
+    "init_table": "#aa6622",  # ochre, found by search: the bus probe and the mount are drawn over it
+    "bus_probe": "#ccee00",  # lime, found by search: it meets subsystems when no `Init Table` line shows
     "mount": "#0077bb",  # Tol vibrant blue
     "9p_handshake": "#d55e00",  # Okabe-Ito vermillion
     "banner": "#99ddff",  # Tol light cyan

@@ -10,8 +10,18 @@ guest's stamps for an in-guest phase that began once the guest clock ran (under 
 chunks arrive lumped, and the host clock would say a 5 ms mount took 0.0 ms), else the host
 clock. Host phases and a phase ended by the process exit are host-only; a phase ended by a line
 without a stamp (the banner) ends at the last stamp before it, a lower bound rather than a guess.
-Phases are exclusive and sequential (a phase ends when the next one starts), except nested ones
-(the 9P handshake inside mount). A marker for a phase already seen belongs to the current phase.
+Top-level phases are exclusive and sequential, and together cover the whole run: from the spawn
+to the VMM's exit every instant is in exactly one of them (a phase ends when the next one starts;
+the host phases end at the guest's first console line, where the first in-guest phase starts).
+Lines before the first marker are `platform_entry`'s: the kernel is running, and every Unikraft
+starts in its platform's entry code (0.17's `memory.c` region coalescing comes before the bootinfo
+lines, at dbg level); a default-level log whose first marker is the banner has everything before
+it there, as any phase lasts until the next marker seen. Nested phases lie inside their parent
+(`phases.PARENTS`): the bus probe and the mount inside `init_table`, since init functions run them;
+each ends when the next one starts, when the init function that ran it returns (the next call line
+of the table) or with its parent; the 9P handshake inside the phase it started in. A marker for a
+phase already seen belongs to the current phase, and so does one of a phase nested in a parent
+already over (an application mounting from main).
 
 Each `Call ...` debug line of a boot table opens a call span (`calls()`): it ends at the next call
 line, or when its table is done: any other marker of its own phase (boot.c's lines between the
@@ -45,7 +55,7 @@ from uktrace.parsers.banner import art_version, message_version, one_line_banner
 from uktrace.parsers.calls import call_of
 from uktrace.parsers.clock import tsc_estimate_hz
 from uktrace.parsers.outcomes import exit_code_of, outcome_of
-from uktrace.parsers.phases import HOST_PHASES, NESTED, PHASES, marker_of, phase_of
+from uktrace.parsers.phases import HOST_PHASES, NESTED, PARENTS, PHASES, marker_of, phase_of
 
 from .calls import Call, SymbolTable, named
 from .clock_rate import CORRECTED, ClockReference, ClockSamples, GuestClock, RateFit, assess, fit_rate
@@ -56,6 +66,8 @@ _INSIDE_CALLS = {"init_table": frozenset({"bus_probe", "mount", "9p_handshake"})
 """Phases that run inside a function of a table: their markers do not end the call."""
 _NOTHING_INSIDE: frozenset[str] = frozenset()
 _READY_KINDS = frozenset({Kind.PRINTK, Kind.BANNER, Kind.APP, Kind.OTHER})
+_GUEST_KINDS = frozenset({Kind.PRINTK, Kind.BANNER, Kind.APP})
+"""Lines the kernel printed (and unrecognised ones that are not blank, `_guest_line`)."""
 """Lines the guest printed (not the firmware's, not the launcher's): where a ready line can be."""
 _PRINTED_PER_CALL = 16
 """Caller addresses kept per call as library evidence (the first ones tell; a probe prints many)."""
@@ -115,6 +127,13 @@ class Phase:
     host_end: float | None = None
     rate: float | None = None
     """The guest clock's rate when it was skewed (`clock_rate`): guest-clock figures are divided by it."""
+    parent: str | None = None
+    """The phase it runs inside (`init_table` for the bus probe and the mount), None at the top level."""
+    first_line: int | None = None
+    """`lines` (records read, the line that started it included) at its start: orders edges no clock
+    reads (a saved log's unstamped lines); None for host phases."""
+    last_line: int | None = None
+    """`lines` at its end, counted as `first_line` (None while open, and for host phases)."""
 
     @property
     def guest_running(self) -> bool:
@@ -182,6 +201,7 @@ class _Span:
     name: str
     start: _Edge
     end: _Edge | None = None
+    parent: str | None = None
 
 
 @dataclass(slots=True)
@@ -208,7 +228,7 @@ class BootTimeline:
     unrecognised: int = 0
     level_counts: dict[str, int] = field(default_factory=dict)
     current: str | None = None
-    """The top-level phase in progress (or last reached)."""
+    """The phase in progress (or last reached), the nested one when one runs (`mount`, not `init_table`)."""
     spawn_ns: int | None = None
     ready_ns: int | None = None
     """The paused VMM answered on its monitor: machine built, waiting for the start gate."""
@@ -218,6 +238,12 @@ class BootTimeline:
     """First byte on the firmware's debug console (SeaBIOS port 0x402): the VMM is up."""
     first_byte_ns: int | None = None
     first_guest_ns: int | None = None
+    excerpt: bool = False
+    """A saved log that begins mid-boot: no host process, and its first guest lines came after the
+    guest's timer started (stamped later than 0), or unstamped before the first marker. What came
+    before the first marker is in no phase: the log cannot say which; a live run never is one."""
+    first_guest_line: int | None = None
+    """`lines` at the guest's first line: where the first in-guest phase starts (see `Phase.first_line`)."""
     exit_ns: int | None = None
     ready: str | None = None
     """`--ready REGEX`: the application's ready line ends the `ready` phase (see the module docstring)."""
@@ -230,6 +256,14 @@ class BootTimeline:
     library (collected only then, so the other lines, most of a console, cost nothing more)."""
     _spans: dict[str, _Span] = field(default_factory=dict)
     _ninep: dict[str, _Edge] = field(default_factory=dict)
+    _ninep_parent: dict[str, str | None] = field(default_factory=dict)
+    """The phase in progress when each 9P start edge came: the handshake's parent."""
+    _top: str | None = None
+    """The top-level phase in progress (or last reached)."""
+    _first_edge: _Edge | None = None
+    """The guest's first line, while no phase has started."""
+    _child: str | None = None
+    """The nested phase in progress inside `_top` (`bus_probe`, `mount`), if any."""
     _guest_now: float | None = None
     _host_now: int | None = None
     _after_banner: bool = False
@@ -333,6 +367,9 @@ class BootTimeline:
             self._stamped_seq = self.lines
             if host_ns is not None and record.timestamp > 0 and self._clock_samples.add(host_ns, record.timestamp):
                 self._fit_more()
+        printed = kind in _GUEST_KINDS or (kind == Kind.OTHER and bool(record.text.strip()))
+        if printed and not self._spans and not self.excerpt:
+            self._before_markers(record)
         if self._after_banner and kind != Kind.BANNER:
             # Unikraft prints the banner right before main: without Info lines, what follows is main
             self._after_banner = False
@@ -361,6 +398,24 @@ class BootTimeline:
         if self._ready_re is not None and self.ready_line is None and kind in _READY_KINDS:
             self._look_for_ready(self._ready_re, record)
 
+    def _before_markers(self, record: Record) -> None:
+        """A guest line before any phase: where the in-guest phases start (module docstring). The
+        kernel's first line starts `platform_entry` (now, or once a stamp says the timer had not
+        started yet: unstamped lines may be a saved log's excerpt from a running kernel); a saved
+        log whose first stamps come after the timer started begins mid-boot (`excerpt`)."""
+        if self._first_edge is None:
+            self._first_edge = self._edge()
+        marker = record.kind in (Kind.BANNER, Kind.APP) or (
+            record.kind == Kind.PRINTK and phase_of(record.message) is not None
+        )
+        if marker and self._first_edge.seq == self.lines:
+            return  # the first guest line is a marker: nothing before it
+        if self.spawn_ns is not None or record.timestamp == 0:
+            self._spans["platform_entry"] = _Span("platform_entry", self._first_edge)
+            self._top = self.current = "platform_entry"
+        elif record.timestamp is not None or marker:
+            self.excerpt = True
+
     def _look_for_ready(self, pattern: re.Pattern[str], record: Record) -> None:
         """At the ready line, the `ready` phase spans main's start to here (see the module docstring)."""
         if "main" not in self._spans or not pattern.search(record.text):
@@ -373,7 +428,7 @@ class BootTimeline:
         else:
             guest = None
         self.ready_line = record.text
-        self._spans["ready"] = _Span("ready", start, _Edge(guest, self._host_now, self.lines))
+        self._spans["ready"] = _Span("ready", start, _Edge(guest, self._host_now, self.lines), "main")
 
     @property
     def not_ready(self) -> str | None:
@@ -399,7 +454,9 @@ class BootTimeline:
         if marker is not None:
             kind, name = marker
             if kind == "9p":
-                self._ninep.setdefault(name, self._edge())
+                if name not in self._ninep:
+                    self._ninep[name] = self._edge()
+                    self._ninep_parent[name] = self.current or "platform_entry"
             else:
                 self._enter(name)
                 if message.startswith("Call "):  # every call line is a marker of its table's phase
@@ -432,6 +489,9 @@ class BootTimeline:
         rule, address = found
         edge = self._edge()
         self._end_call(edge)
+        if rule.phase == self._top and self._child is not None:
+            self._close_child(edge)  # the function that ran the bus probe or the mount has returned
+            self.current = self._top
         if rule.kind != "returned" and len(self._calls) < MAX_CALLS:
             # `Call constructor:` also runs the application's .init_array, in main
             table = "main" if rule.kind == "constructor" and self.current == "main" else rule.phase
@@ -463,6 +523,8 @@ class BootTimeline:
             self.version = message_version(record.message)
 
     def _guest_line(self, record: Record) -> None:
+        if self.first_guest_line is None:
+            self.first_guest_line = self.lines
         if self.first_guest_ns is None and record.host_ns is not None:
             self.first_guest_ns = record.host_ns
 
@@ -476,21 +538,39 @@ class BootTimeline:
     def _enter(self, phase: str) -> None:
         if phase in self._spans:
             return
+        parent = PARENTS.get(phase)
+        if parent is not None and parent not in self._spans:
+            self._enter(parent)  # init functions probe and mount: their table runs, unmarked
+        elif parent is not None and parent != self._top:
+            return  # its parent is over: the phase in progress does this (an application's mount)
         edge = self._edge()
         if phase not in NESTED:
             self._close_current(edge)
-            self.current = phase
-        self._spans[phase] = _Span(phase, edge)
+            self._top = phase
+        else:
+            self._close_child(edge)
+            self._child = phase
+        self.current = phase
+        self._spans[phase] = _Span(phase, edge, parent=parent)
         if self._call is not None and phase not in self._call_inside:
             self._end_call(edge)
         if phase == "main":
             self._run()
 
     def _close_current(self, edge: _Edge) -> None:
-        if self.current is not None:
-            span = self._spans[self.current]
+        """End the phase in progress, and the one nested in it."""
+        self._close_child(edge)
+        if self._top is not None:
+            span = self._spans[self._top]
             if span.end is None:
                 span.end = edge
+
+    def _close_child(self, edge: _Edge) -> None:
+        if self._child is not None:
+            span = self._spans[self._child]
+            if span.end is None:
+                span.end = edge
+            self._child = None
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -549,8 +629,18 @@ class BootTimeline:
             spans.append(ninep)
         spans.sort(key=lambda span: (span.start.seq, PHASES.index(span.name)))
         rate = self.guest_clock().correction if self._clock_samples.added else None
-        result.extend(self._phase(span, rate) for span in spans)
+        result.extend(self._phase(self._inside(span), rate) for span in spans)
         return result
+
+    def _inside(self, span: _Span) -> _Span:
+        """`span` ending no later than its parent: a 9P reply or a ready line after the phase it
+        began in is over (or none before the boot ended) ends with that phase."""
+        parent = self._spans.get(span.parent) if span.parent is not None else None
+        if parent is None or parent.end is None:
+            return span
+        if span.end is None or span.end.seq > parent.end.seq:
+            return _Span(span.name, span.start, parent.end, span.parent)
+        return span
 
     def phase(self, name: str) -> Phase | None:
         return next((p for p in self.phases() if p.name == name), None)
@@ -558,7 +648,7 @@ class BootTimeline:
     def _ninep_span(self) -> _Span | None:
         for start, end in (("protocol_start", "protocol_end"), ("device_start", "device_end")):
             if start in self._ninep:
-                return _Span("9p_handshake", self._ninep[start], self._ninep.get(end))
+                return _Span("9p_handshake", self._ninep[start], self._ninep.get(end), self._ninep_parent[start])
         return None
 
     def _seconds(self, host_ns: int | None) -> float | None:
@@ -602,6 +692,9 @@ class BootTimeline:
             host_start=self._seconds(span.start.host_ns),
             host_end=self._seconds(end.host_ns) if end else None,
             rate=rate,
+            parent=span.parent,
+            first_line=span.start.seq,
+            last_line=end.seq if end else None,
         )
 
     def calls(self, symbols: SymbolTable | None = None) -> list[Call]:
@@ -623,6 +716,7 @@ class BootTimeline:
                 host_end=self._seconds(end.host_ns) if end else None,
                 printed=tuple(span.printed),
                 rate=rate,
+                first_line=span.start.seq,
             )
             result.append(named(call, symbols, self.libraries))
         return result
