@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -192,3 +194,22 @@ def test_a_reader_that_goes_away_ends_parse_as_sigpipe_would() -> None:
     parse.stdout.close()  # `| head -c 10`
     stderr = parse.stderr.read().decode()
     assert parse.wait(timeout=30) == 141 and "Traceback" not in stderr
+
+
+def test_a_guest_that_printed_nothing_has_not_exited(tmp_path: Path) -> None:
+    """`--mem 1K`: the firmware cannot start the kernel and QEMU exits 0, as after a clean halt (or a
+    triple fault before the first line). No console and no exit code is a failure, said as such."""
+    record = tmp_path / "rec"
+    result, process = run_json("--mem", "1K", "--record", str(record))
+    (guest,) = result["guests"]
+    assert guest["host"]["bytes"] == 0 and guest["host"]["qemu_status"] == 0
+    assert guest["status"] == "failed" and guest["exit_code"] is None
+    assert re.fullmatch(r"no console output; QEMU exited with status 0 after \d+\.\d s", guest["crash"]["reason"])
+    assert process.returncode == 1
+    # a recording made before the rule: its guest.json says `exited`; the replay judges it again
+    meta_path = record / "guest-1" / "guest.json"
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps(meta | {"status": "exited", "crash": None}))
+    replayed = uktrace("replay", str(record), "--json", "--speed", "0")
+    assert json.loads(replayed.stdout)["guests"][0]["status"] == "failed"
+    assert replayed.returncode == 1

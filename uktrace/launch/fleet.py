@@ -591,12 +591,13 @@ class Fleet:
         # QEMU exits 0 on SIGTERM: a guest we ended is `stopped`, whatever its status says
         if signalled:
             timeline.stop("stopped by the user" if guest.stop_requested else self._end_reason() or "stopped by uktrace")
+        elif code is None and status == 0 and (silence := guest.silent_end(status)) is not None:
+            timeline.fail(silence)
         elif status == 0 or code is not None:
             timeline.status = Status.EXITED
             timeline.exit_code = code
         else:
-            program = "QEMU" if guest.spec.command is None else Path(guest.argv[0]).name
-            timeline.fail(_qemu_failure(program, status, guest.stderr_tail.decode("utf-8", "replace")))
+            timeline.fail(_qemu_failure(guest.program, status, guest.stderr_tail.decode("utf-8", "replace")))
 
     def _end_reason(self) -> str | None:
         """Why the whole run ended early: a signal, or a view's `stop`; None while it goes on."""

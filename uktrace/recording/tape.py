@@ -257,3 +257,7 @@ def settle(guest: Guest, meta: dict[str, Any]) -> None:
     timeline.exit_code = meta.get("exit_code")
     if crash:
         timeline.crash = Crash(crash["reason"], crash["line"], crash.get("where"))
+    elif timeline.status is Status.EXITED and timeline.exit_code is None and guest.qemu_status == 0:
+        silence = guest.silent_end(0)  # recorded before a silent end was told from a clean one
+        if silence is not None:
+            timeline.fail(silence)
