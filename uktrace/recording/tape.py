@@ -57,7 +57,13 @@ def new_guest(
         ready=ready,
     )
     # the source a live run gives its timelines: the kernel as it was named then
-    timeline = BootTimeline(recorded.name, source=meta.get("kernel", "?"), ready=ready, clock_reference=reference)
+    timeline = BootTimeline(
+        recorded.name,
+        source=meta.get("kernel", "?"),
+        ready=ready,
+        clock_reference=reference,
+        share_tags=None if spec.accel == COMMAND_ACCEL else spec.share_tags,
+    )
     timeline.symbols = symbols  # names its boot functions, as the live run did
     guest = Guest(index, spec, list(meta.get("argv", [])), timeline)
     guest.recording = recorded.directory
