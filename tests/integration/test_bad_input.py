@@ -70,8 +70,9 @@ def test_kvm_missing_or_denied(tmp_path: Path) -> None:
 
     assert "does not exist" in (kvm_problem(str(tmp_path / "kvm")) or "")
     with pytest.raises(AccelError, match="use --accel tcg"):
-        choose_accel("kvm", str(tmp_path / "kvm"))
-    assert choose_accel("auto", str(tmp_path / "kvm")) == "tcg"
+        choose_accel("kvm", device=str(tmp_path / "kvm"))
+    chosen = choose_accel("auto", device=str(tmp_path / "kvm"))
+    assert chosen.accel == "tcg" and chosen.reason is not None and "does not exist" in chosen.reason
     denied = tmp_path / "denied"
     denied.touch()
     denied.chmod(0o400)

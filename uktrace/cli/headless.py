@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..analysis.guest_clock import clock_summary
-from ..analysis.results import ended_cleanly
+from ..analysis.results import accel_summary, ended_cleanly
 from ..analysis.stats import FIGURES, GuestTimes, figure_distributions, guest_times, phase_distributions
 from ..model.guest import STALL_FIRST_S, STALL_S, FleetView, Guest
 from ..model.timeline import BootTimeline
@@ -252,6 +252,15 @@ def endings(guests: Sequence[Guest]) -> Text | None:
     return lines
 
 
+def accel_line(guests: Sequence[Guest]) -> str | None:
+    """`accelerator tcg (auto: KVM had not run a probe guest after 1.0 s; TCG ran it in 0.21 s)` when
+    `--accel auto` chose; None when the accelerator was asked for by name (the table shows it)."""
+    summary = accel_summary(guests)
+    if summary is None or summary["reason"] is None:
+        return None
+    return f"accelerator {summary['accel']} ({summary['reason']})"
+
+
 def run_footer(fleet: FleetView, reasons: bool = False) -> Text:
     """The counts, spread and duration, the clocks, where the consoles are; with `reasons` (after
     the TUI, where no failures table is printed) why each guest that did not end cleanly ended."""
@@ -267,6 +276,9 @@ def run_footer(fleet: FleetView, reasons: bool = False) -> Text:
     if why is not None:
         footer.append("\n")
         footer.append_text(why)
+    accel = accel_line(fleet.guests)
+    if accel is not None:
+        footer.append(f"\n{accel}")
     cluster = cluster_line(fleet)
     if cluster is not None:
         footer.append("\n")

@@ -197,6 +197,7 @@ class Guest:
         the same phases."""
         return {
             "accel": self.spec.accel,
+            "accel_reason": self.spec.accel_reason,
             "spawn_ns": self.spawn_ns,
             "ready_ns": self.timeline.ready_ns,
             "release_ns": self.timeline.release_ns,

@@ -20,6 +20,8 @@ class GuestSpec:
     kernel: Path
     accel: str
     """`tcg` or `kvm`, already resolved (never `auto`); `n/a` for a `--cmd` launcher."""
+    accel_reason: str | None = None
+    """Why `accel`, when `--accel auto` chose it (`launch.accel`); None when it was asked for by name."""
     qemu: str = DEFAULT_QEMU
     memory: str = "64M"
     machine: str = "pc"

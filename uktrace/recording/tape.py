@@ -53,6 +53,7 @@ def new_guest(
         name=recorded.name,
         kernel=Path(meta.get("kernel", "?")),
         accel=host.get("accel", "?"),
+        accel_reason=host.get("accel_reason"),
         fs=Path(meta["fs"]) if meta.get("fs") else None,
         ready=ready,
     )
