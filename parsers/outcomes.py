@@ -40,6 +40,8 @@ OUTCOME_RULES: tuple[OutcomeRule, ...] = (
 )
 
 _OUTCOME = re.compile("|".join(f"(?P<r{i}>{rule.pattern})" for i, rule in enumerate(OUTCOME_RULES)))
+_NINEP_MOUNT = re.compile(r"Failed to mount (\S+) \(9pfs\)")
+"""0.10+ rootfs.c / 0.14+ automount: the 9P mount of the root failed (0.4/0.5 name no device)."""
 _MAIN_RETURNED = re.compile(r"main returned (-?\d+)")
 _HALTING = re.compile(r"Halting system \((-?\d+)\)")
 
@@ -54,3 +56,9 @@ def exit_code_of(message: str) -> int | None:
     """The code from `main returned N` or 0.16+ `Halting system (N)`."""
     match = _MAIN_RETURNED.match(message) or _HALTING.match(message)
     return int(match[1]) if match else None
+
+
+def wanted_share(message: str) -> str | None:
+    """The mount tag of the 9P share a failed mount wanted (`fs0`), else None."""
+    match = _NINEP_MOUNT.match(message)
+    return match[1] if match else None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -68,8 +70,9 @@ def test_kvm_missing_or_denied(tmp_path: Path) -> None:
 
     assert "does not exist" in (kvm_problem(str(tmp_path / "kvm")) or "")
     with pytest.raises(AccelError, match="use --accel tcg"):
-        choose_accel("kvm", str(tmp_path / "kvm"))
-    assert choose_accel("auto", str(tmp_path / "kvm")) == "tcg"
+        choose_accel("kvm", device=str(tmp_path / "kvm"))
+    chosen = choose_accel("auto", device=str(tmp_path / "kvm"))
+    assert chosen.accel == "tcg" and chosen.reason is not None and "does not exist" in chosen.reason
     denied = tmp_path / "denied"
     denied.touch()
     denied.chmod(0o400)
@@ -192,3 +195,23 @@ def test_a_reader_that_goes_away_ends_parse_as_sigpipe_would() -> None:
     parse.stdout.close()  # `| head -c 10`
     stderr = parse.stderr.read().decode()
     assert parse.wait(timeout=30) == 141 and "Traceback" not in stderr
+
+
+def test_a_guest_that_printed_nothing_has_not_exited(tmp_path: Path) -> None:
+    """`--mem 1K`: the firmware cannot start the kernel and QEMU exits 0, as after a clean halt (or a
+    triple fault before the first line). No console and no exit code is a failure, said as such."""
+    record = tmp_path / "rec"
+    # SeaBIOS takes seconds to give up on 1K of RAM; at the idle policy a loaded host can starve it past the timeout
+    result, process = run_json("--mem", "1K", "--guest-priority", "normal", "--record", str(record))
+    (guest,) = result["guests"]
+    assert guest["host"]["bytes"] == 0 and guest["host"]["qemu_status"] == 0
+    assert guest["status"] == "failed" and guest["exit_code"] is None
+    assert re.fullmatch(r"no console output; QEMU exited with status 0 after \d+\.\d s", guest["crash"]["reason"])
+    assert process.returncode == 1
+    # a recording made before the rule: its guest.json says `exited`; the replay judges it again
+    meta_path = record / "guest-1" / "guest.json"
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps(meta | {"status": "exited", "crash": None}))
+    replayed = uktrace("replay", str(record), "--json", "--speed", "0")
+    assert json.loads(replayed.stdout)["guests"][0]["status"] == "failed"
+    assert replayed.returncode == 1

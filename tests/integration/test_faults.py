@@ -54,3 +54,20 @@ def test_hang_times_out_and_leaves_no_qemu(tmp_path: Path) -> None:
     assert guest["host"]["integrity"] is None
     assert process.returncode == 1
     assert qemu_processes_mentioning(str(tmp_path)) == []
+
+
+@pytest.mark.parametrize("era", ["0.10", "0.17"])
+def test_a_9p_root_without_a_share_says_what_it_wanted(tmp_path: Path, share: Path, era: str) -> None:
+    """A kernel whose root is a 9P share, run without `--fs`: the mount fails (`Failed to mount fs0
+    (9pfs) at /`), and the reason says what the kernel wanted and how to give it; with a share the
+    mount's own failure stands alone."""
+    append = ["--append", f"uktrace.era={era} uktrace.fault=mountfail", "--timeout", "30"]
+    result, process = run_json(*append, "--record", str(tmp_path / "bare"))
+    reason = result["guests"][0]["crash"]["reason"]
+    assert reason.startswith("Failed to mount fs0 (9pfs) at /: ")
+    assert reason.endswith(
+        "; the kernel wants a 9P share tagged fs0 and none was given: pass --fs DIR, the directory to share"
+    )
+    assert process.returncode == 1
+    shared, _ = run_json(*append, "--fs", str(share), "--record", str(tmp_path / "shared"))
+    assert "9P share" not in shared["guests"][0]["crash"]["reason"]

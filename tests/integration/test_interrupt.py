@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -244,3 +245,32 @@ def test_ctrl_c_during_the_start_gate_records_every_guest_as_stopped(tmp_path: P
         assert (directory / "console.raw").is_file() and (directory / "chunks.tsv").is_file()
         assert read_guest(directory).meta["status"] == "stopped"
     assert qemu_processes_mentioning(str(record)) == []
+
+
+def test_q_leaves_why_guests_crashed_on_the_terminal(tmp_path: Path) -> None:
+    """After `q`, what the TUI leaves on the terminal names each ending that was not clean with its
+    reason and where, as the TUI showed them, not only `2 crashed`."""
+    record = tmp_path / "rec"
+    script = Path(sys.executable).with_name("uktrace")  # the console script: the one with the TUI
+    command = ["run", "-n", "2", "--append", "uktrace.fault=crash", "--record", str(record)]
+    child = pexpect.spawn(str(script), command, timeout=60, dimensions=(30, 120))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        metas = [read_guest(path).meta for path in sorted(record.glob("guest-*"))]
+        if len(metas) == 2 and all(meta.get("status") == "crashed" for meta in metas):
+            break
+        time.sleep(0.2)
+    else:
+        child.kill(signal.SIGKILL)
+        raise AssertionError("the guests did not crash within 60 s")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    child.wait()
+    after_tui = child.before.decode("utf-8", "replace").rsplit("\x1b[?1049l", 1)[-1]
+    left = " ".join(re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", after_tui).split())  # as read, wrapped lines joined
+    assert "2 crashed" in left
+    ending = re.search(r"2 crashed: Unhandled Trap 0 \(divide error\), error code=0x0 at (0x[0-9a-f]+ \S+)", left)
+    assert ending is not None, left
+    assert ending[1].endswith(" app_divide+0x1c")
+    assert "(guest-1, guest-2)" in left
+    assert child.exitstatus == 1

@@ -90,3 +90,13 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+async def test_a_guest_that_exits_at_once_is_still_watched(session: GuestSession) -> None:
+    """The leader may release a child before uktrace looks at it: the pidfd comes from the leader,
+    opened before any release (a pidfd_open of ours found no such process: 'cannot start')."""
+    guests = [GuestProcess(["true"], session=session) for _ in range(20)]
+    with anyio.fail_after(30):
+        assert [await guest.wait() for guest in guests] == [0] * 20
+    for guest in guests:
+        guest.close()

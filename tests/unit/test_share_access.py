@@ -10,6 +10,7 @@ import pytest
 from uktrace.cli import run
 from uktrace.cli.main import build_parser, main
 from uktrace.launch import options as launch_options
+from uktrace.launch.accel import AccelChoice
 from uktrace.launch.options import LaunchError, RunOptions, prepare
 from uktrace.launch.qemu import qemu_argv
 from uktrace.model.spec import GuestSpec
@@ -44,7 +45,7 @@ def test_fs_rw_is_an_option_where_fs_is(command: str, tmp_path: Path) -> None:
 def test_fs_rw_reaches_every_guest(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(launch_options, "find_qemu", lambda qemu: "/usr/bin/qemu-system-x86_64")
     monkeypatch.setattr(launch_options, "find_kernel", lambda kernel: Path("k.elf"))
-    monkeypatch.setattr(launch_options, "choose_accel", lambda accel: "tcg")
+    monkeypatch.setattr(launch_options, "choose_accel", lambda accel, *_: AccelChoice("tcg"))
     for words, writable in ((("--fs", str(tmp_path)), False), (("--fs", str(tmp_path), "--fs-rw"), True)):
         options = run.options_from(parse("run", "-n", "3", *words))
         assert options.fs_writable is writable

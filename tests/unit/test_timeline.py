@@ -147,3 +147,22 @@ def test_finished_boot_closes_the_open_phase() -> None:
     main = timeline.phase("main")
     assert main is not None and (main.guest_start, main.guest_end) == (0.1, 0.3)
     assert timeline.crash is not None and timeline.crash.reason == "Unhandled Trap 6 (invalid opcode), error code=0x0"
+
+
+def test_a_failed_9p_root_mount_says_which_share_was_missing() -> None:
+    """Unikraft's own line (`: 22`, a real 0.17 kernel run without a share): the reason adds what
+    the kernel wanted when the shares offered are known, and nothing when they are not (a log)."""
+    line = b"[    0.101000] CRIT: [libvfscore] <automount.c @  436> Failed to mount fs0 (9pfs) at /: 22\n"
+    reasons = {}
+    for tags in (None, (), ("fs0",), ("share",)):
+        timeline = BootTimeline("g", share_tags=tags)
+        feed(timeline, (100, line))
+        assert timeline.status is Status.FAILED
+        assert timeline.crash is not None
+        reasons[tags] = timeline.crash.reason
+    assert reasons[None] == reasons[("fs0",)] == "Failed to mount fs0 (9pfs) at /: 22"
+    assert reasons[()] == (
+        "Failed to mount fs0 (9pfs) at /: 22; the kernel wants a 9P share tagged fs0 and none was given:"
+        " pass --fs DIR, the directory to share"
+    )
+    assert reasons[("share",)].endswith("; the kernel wants a 9P share tagged fs0; --fs shares its directory as share")

@@ -13,6 +13,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
+from uktrace.cli.headless import accel_line
 from uktrace.cli.report import format_seconds
 from uktrace.model.guest import FleetView
 from uktrace.parsers.phases import PHASES
@@ -106,6 +107,9 @@ class FleetHeader(Widget):
         """Guests, concurrency, fs mode, run time (a replay's is its position, with the counts)."""
         fleet = self.fleet
         details = [f"{len(fleet.guests)} guests", f"jobs {fleet.jobs}", f"fs {fleet.fs_mode or 'none'}"]
+        accel = accel_line(fleet.guests)
+        if accel is not None:  # `--accel auto`: which one and why
+            details.append(accel)
         nodes = len({guest.node for guest in fleet.guests if guest.node is not None})
         if nodes:  # a cluster run (or its replay)
             details.append(f"{nodes} node{'s' if nodes > 1 else ''}")

@@ -36,6 +36,7 @@ def fleet_results(fleet: FleetView) -> dict[str, Any]:
     summary = {
         "guests": len(fleet.guests),
         "jobs": fleet.jobs,
+        "accel": accel_summary(fleet.guests),
         "counts": fleet.counts(),
         "spawn_spread_s": fleet.spawn_spread(),
         "phases": phases,
@@ -50,6 +51,14 @@ def fleet_results(fleet: FleetView) -> dict[str, Any]:
     if figures_of is not None:  # a cluster run: its nodes, start spread and console latency
         summary["cluster"] = figures_of(fleet.started_ns)
     return {"guests": guests, "summary": summary}
+
+
+def accel_summary(guests: Sequence[Guest]) -> dict[str, Any] | None:
+    """The run's accelerator and why (`--accel auto`'s reason, else null); null for `--cmd` launchers."""
+    chosen = [guest.spec for guest in guests if guest.spec.command is None and guest.spec.accel != "n/a"]
+    if not chosen:
+        return None
+    return {"accel": chosen[0].accel, "reason": chosen[0].accel_reason}
 
 
 def tracer_usage() -> dict[str, float]:

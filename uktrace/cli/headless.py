@@ -19,6 +19,7 @@ from rich.text import Text
 
 from ..analysis.figures import FIGURES, GuestTimes, Reading, elapsed, guest_readings, guest_times, median
 from ..analysis.guest_clock import clock_summary
+from ..analysis.results import accel_summary, ended_cleanly
 from ..analysis.stats import distributions
 from ..model.guest import STALL_FIRST_S, STALL_S, FleetView, Guest
 from ..model.nesting import level
@@ -222,7 +223,52 @@ def figure_cell(timeline: BootTimeline, times: GuestTimes, name: str) -> Text | 
     return format_seconds(times.figure(name))
 
 
-def run_footer(fleet: FleetView) -> Text:
+ENDINGS_SHOWN = 10
+"""Distinct endings listed under the counts after the TUI; the recording keeps every one."""
+NAMES_SHOWN = 4
+
+
+def endings(guests: Sequence[Guest]) -> Text | None:
+    """Why the guests that did not end cleanly ended, one line per distinct reason, under the
+    counts the TUI leaves on the terminal: `2 crashed: Unhandled Trap 0 (divide error), error
+    code=0x0 at 0x10317c app_divide+0x1c (guest-1, guest-2)`. None when every guest exited cleanly."""
+    groups: dict[str, tuple[Text, list[str]]] = {}
+    for guest in guests:
+        if ended_cleanly(guest.timeline) or not guest.timeline.status.finished:
+            continue
+        text = status_text(guest.timeline)
+        groups.setdefault(text.plain, (text, []))[1].append(guest.name)
+    if not groups:
+        return None
+    lines = Text()
+    for number, (text, names) in enumerate(groups.values()):
+        if number == ENDINGS_SHOWN:
+            rest = sum(len(names) for _, names in list(groups.values())[ENDINGS_SHOWN:])
+            more = f"… and {len(groups) - ENDINGS_SHOWN} more reasons ({rest} guests)"
+            lines.append(f"\n{more}: `uktrace replay --headless` of the recording lists them")
+            break
+        shown = ", ".join(names[:NAMES_SHOWN]) + (
+            f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""
+        )
+        lines.append("\n" if number else "")
+        lines.append(f"{len(names)} ")
+        lines.append_text(text)
+        lines.append(f" ({shown})")
+    return lines
+
+
+def accel_line(guests: Sequence[Guest]) -> str | None:
+    """`accelerator tcg (auto: KVM had not run a probe guest after 1.0 s; TCG ran it in 0.21 s)` when
+    `--accel auto` chose; None when the accelerator was asked for by name (the table shows it)."""
+    summary = accel_summary(guests)
+    if summary is None or summary["reason"] is None:
+        return None
+    return f"accelerator {summary['accel']} ({summary['reason']})"
+
+
+def run_footer(fleet: FleetView, reasons: bool = False) -> Text:
+    """The counts, spread and duration, the clocks, where the consoles are; with `reasons` (after
+    the TUI, where no failures table is printed) why each guest that did not end cleanly ended."""
     counts = fleet.counts()
     footer = Text()
     footer.append(", ".join(f"{n} {name}" for name, n in counts.items() if n))
@@ -231,6 +277,13 @@ def run_footer(fleet: FleetView) -> Text:
         footer.append(f"   first wave of {fleet.jobs} started within {format_seconds(spread)}")
     if fleet.started_ns is not None and fleet.finished_ns is not None:
         footer.append(f"   run took {format_seconds((fleet.finished_ns - fleet.started_ns) / 1e9)}")
+    why = endings(fleet.guests) if reasons else None
+    if why is not None:
+        footer.append("\n")
+        footer.append_text(why)
+    accel = accel_line(fleet.guests)
+    if accel is not None:
+        footer.append(f"\n{accel}")
     cluster = cluster_line(fleet)
     if cluster is not None:
         footer.append("\n")

@@ -147,7 +147,10 @@ def add_guest_options(parser: argparse.ArgumentParser) -> None:
         help="Unikraft kernel image or kraft project directory (default: the built-in test guest)",
     )
     parser.add_argument(
-        "--accel", choices=("tcg", "kvm", "auto"), default="tcg", help="accelerator (default tcg; auto = kvm if usable)"
+        "--accel",
+        choices=("tcg", "kvm", "auto"),
+        default="tcg",
+        help="accelerator (default tcg; auto = kvm when a probe guest runs under it within 3x tcg's time, else tcg)",
     )
     parser.add_argument("--cpu", help="QEMU -cpu model (default: max with TCG, host with KVM)")
     parser.add_argument("--mem", default="64M", help="guest memory (default 64M)")

@@ -264,7 +264,7 @@ def run_command(args: argparse.Namespace, prog: str = "uktrace run") -> int:
                 args.tui(fleet, prog, shares.cleanup)
             finally:
                 shares.cleanup()
-            Output().print(run_footer(fleet))
+            Output().print(run_footer(fleet, reasons=True))
             say_recording_errors(fleet, stderr)
             return exit_status(fleet)
         return run_headless(args, fleet, shares)

@@ -99,10 +99,7 @@ class Fleet:
         """`shared`/`independent` when guests share a 9P directory (for views)."""
         self.clock_reference = ClockReference()
         """The run's TSC frequency, pooled from its guests' clocks (`model.clock_rate`)."""
-        self.guests = [
-            Guest(i, spec, qemu_argv(spec), self._timeline(spec.name, spec.kernel, spec.ready))
-            for i, spec in enumerate(specs)
-        ]
+        self.guests = [Guest(i, spec, qemu_argv(spec), self._timeline(spec)) for i, spec in enumerate(specs)]
         self.jobs = max(1, min(jobs or len(specs), len(specs)))
         if lower_guests:
             self.guest_nice = GUEST_NICE
@@ -136,8 +133,14 @@ class Fleet:
         view says so: stderr, the JSON, the TUI's header, the exit status)."""
         return self._writer.errors if self._writer is not None else self._recording_errors
 
-    def _timeline(self, name: str, kernel: Path, ready: str | None) -> BootTimeline:
-        return BootTimeline(name, source=str(kernel), ready=ready, clock_reference=self.clock_reference)
+    def _timeline(self, spec: GuestSpec) -> BootTimeline:
+        return BootTimeline(
+            spec.name,
+            source=str(spec.kernel),
+            ready=spec.ready,
+            clock_reference=self.clock_reference,
+            share_tags=spec.share_tags,
+        )
 
     def clock(self) -> int:
         """Host clock for views (a replay or a snapshot test has its own)."""
@@ -165,7 +168,7 @@ class Fleet:
         if guest.first_start_ns is None:
             guest.first_start_ns = guest.timeline.release_ns or guest.spawn_ns
             guest.first_spawn_ns = guest.spawn_ns
-        guest.timeline = self._timeline(guest.name, guest.spec.kernel, guest.spec.ready)
+        guest.timeline = self._timeline(guest.spec)
         guest.timeline.symbols = self._kernel_symbols.get(guest.spec.kernel)
         guest.records.clear()
         guest.stderr_tail.clear()
@@ -596,12 +599,13 @@ class Fleet:
         # QEMU exits 0 on SIGTERM: a guest we ended is `stopped`, whatever its status says
         if signalled:
             timeline.stop("stopped by the user" if guest.stop_requested else self._end_reason() or "stopped by uktrace")
+        elif code is None and status == 0 and (silence := guest.silent_end(status)) is not None:
+            timeline.fail(silence)
         elif status == 0 or code is not None:
             timeline.status = Status.EXITED
             timeline.exit_code = code
         else:
-            program = "QEMU" if guest.spec.command is None else Path(guest.argv[0]).name
-            timeline.fail(_qemu_failure(program, status, guest.stderr_tail.decode("utf-8", "replace")))
+            timeline.fail(_qemu_failure(guest.program, status, guest.stderr_tail.decode("utf-8", "replace")))
 
     def _end_reason(self) -> str | None:
         """Why the whole run ended early: a signal, or a view's `stop`; None while it goes on."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..kernel.find import TEST_GUEST, find_kernel
 from ..model.script import Step
 from ..model.spec import DEFAULT_QEMU, GuestSpec
-from .accel import choose_accel
+from .accel import AccelChoice, choose_accel
 from .shares import Progress, Shares, check_share
 
 FDS_PER_GUEST = 8
@@ -138,8 +138,11 @@ def prepare(options: RunOptions, progress: Progress | None = None) -> tuple[list
         raise LaunchError("--tty is for --cmd launchers: uktrace's own QEMU already has its console on a terminal")
     qemu = options.qemu if options.remote else find_qemu(options.qemu)
     kernel = find_kernel(options.kernel)
-    # on a cluster, KVM is the nodes' to have: auto means TCG, which every node can run
-    accel = ("tcg" if options.accel == "auto" else options.accel) if options.remote else choose_accel(options.accel)
+    if options.remote:  # on a cluster, KVM is the nodes' to have: auto means TCG, which every node can run
+        auto = "auto: TCG, which every cluster node can run"
+        accel = AccelChoice("tcg", auto) if options.accel == "auto" else AccelChoice(options.accel)
+    else:
+        accel = choose_accel(options.accel, qemu, options.machine, options.cpu)
     check_limits(jobs, 0 if options.remote else memory)
     test_guest = kernel == TEST_GUEST
     append = options.append if options.append is not None else (TEST_GUEST_APPEND if test_guest else "")
@@ -149,7 +152,8 @@ def prepare(options: RunOptions, progress: Progress | None = None) -> tuple[list
         GuestSpec(
             name=name,
             kernel=kernel,
-            accel=accel,
+            accel=accel.accel,
+            accel_reason=accel.reason,
             qemu=qemu,
             memory=options.memory,
             machine=options.machine,

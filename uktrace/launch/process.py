@@ -76,6 +76,8 @@ class GuestProcess:
         `session`: start it in the guests' session instead (`launch.session`), at normal priority
         (not with `tty`: a launcher on a terminal leads a session of its own)."""
         self.argv = argv
+        self._pidfd = -1
+        """Watches the process's exit: from the guests' session leader (`launch.session`), else ours."""
         self.popen: subprocess.Popen[bytes] | None = None
         self.session = session if not tty else None
         """The guests' session it runs in; None: uktrace's own session (or its own, with `tty`)."""
@@ -102,7 +104,8 @@ class GuestProcess:
         self.stderr_fd = stderr_read
         for fd in (master, console_read, stderr_read):
             os.set_blocking(fd, False)
-        self._pidfd = os.pidfd_open(self.pid)
+        if self._pidfd < 0:
+            self._pidfd = os.pidfd_open(self.pid)
         self.returncode: int | None = None
         self._released = False
         """Reaped: the kernel let go of the zombie (`wait`)."""
@@ -128,7 +131,7 @@ class GuestProcess:
         try:
             self.spawn_ns = time.monotonic_ns()
             if self.session is not None:
-                pid = self.session.spawn(command, env, (slave, console_write, stderr_write))
+                pid, self._pidfd = self.session.spawn(command, env, (slave, console_write, stderr_write))
                 return pid, master, console_read, stderr_read
             self.popen = subprocess.Popen(
                 command,

@@ -9,11 +9,10 @@ user's files as a side effect of watching it boot.
 
 from __future__ import annotations
 
-from ..model.spec import GuestSpec
+from ..model.spec import MOUNT_TAG, GuestSpec
 
 DEFAULT_CPU = {"tcg": "max", "kvm": "host"}
 """kraft's choice per accelerator; `--cpu` overrides (nested KVM may need `--cpu qemu64`)."""
-MOUNT_TAG = "fs0"
 
 
 def qemu_argv(spec: GuestSpec) -> list[str]:

@@ -28,6 +28,7 @@ import atexit
 import contextlib
 import functools
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -72,21 +73,25 @@ class GuestSession:
         self.costs: dict[int, int] = {}
         """CPU ns per pid (every thread), once the leader released it."""
 
-    def spawn(self, argv: list[str], env: dict[str, str] | None, stdio: tuple[int, int, int]) -> int:
-        """Start `argv` in the guests' session with these descriptors as its 0, 1 and 2; its pid.
-        Raises OSError as exec would (ENOENT for a missing program)."""
+    def spawn(self, argv: list[str], env: dict[str, str] | None, stdio: tuple[int, int, int]) -> tuple[int, int]:
+        """Start `argv` in the guests' session with these descriptors as its 0, 1 and 2: its pid and
+        a pidfd of it (the caller closes it). Raises OSError as exec would (ENOENT for a missing
+        program)."""
         request = json.dumps({"argv": argv, "env": env}).encode()
         with self._spawning:
             try:
                 socket.send_fds(self._requests, [request], list(stdio))
-                reply = json.loads(self._requests.recv(1 << 16) or b"null")
+                message, fds, _, _ = socket.recv_fds(self._requests, 1 << 16, 1, socket.MSG_CMSG_CLOEXEC)
             except OSError as error:
                 raise SessionError(f"the guests' session leader is gone ({error})") from error
-        if not isinstance(reply, dict):
+        reply = json.loads(message or b"null")
+        if not isinstance(reply, dict) or ("pid" in reply and len(fds) != 1):
+            for fd in fds:
+                os.close(fd)
             raise SessionError("the guests' session leader is gone")
         if "pid" not in reply:
             raise OSError(int(reply.get("errno") or 0), str(reply.get("error")), argv[0])
-        return int(reply["pid"])
+        return int(reply["pid"]), fds[0]
 
     def drain(self) -> None:
         """Take every event already sent, without waiting."""

@@ -5,7 +5,8 @@ its own, so the scheduler weighs all the guests together as one group beside ukt
 Run as a script (`python -I -S session_leader.py REQUESTS EVENTS`), standard library only: it starts
 in milliseconds and imports nothing of uktrace. Two inherited sequenced-packet sockets:
 - REQUESTS: uktrace sends `{"argv": [...], "env": {...} | null}` with the child's stdin, stdout and
-  stderr as SCM_RIGHTS; the leader answers `{"pid": N}` or `{"errno": E, "error": "..."}`.
+  stderr as SCM_RIGHTS; the leader answers `{"pid": N}` with a pidfd of the child (opened before
+  the leader can release it, so uktrace's always names this child) or `{"errno": E, "error": "..."}`.
 - EVENTS: the leader says `{"exited": pid, "status": S}` (the wait status, read without releasing
   the zombie) as soon as a child exits, then `{"reaped": pid, "cpu_ns": N}` once released (the
   kernel's release of a QEMU can spin for most of a second: it happens here, not in uktrace).
@@ -132,7 +133,15 @@ def main(requests_fd: int, events_fd: int) -> None:
                 for fd in fds:
                     os.close(fd)
             if "pid" in reply:
-                children.add(int(str(reply["pid"])))
+                pid = int(str(reply["pid"]))
+                children.add(pid)
+                pidfd = os.pidfd_open(pid)  # a zombie still has one; released only after this
+                try:
+                    with contextlib.suppress(OSError):
+                        socket.send_fds(requests, [json.dumps(reply).encode()], [pidfd])
+                finally:
+                    os.close(pidfd)
+                continue
             _send(requests, reply)
     finally:
         end(children)

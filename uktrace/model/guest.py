@@ -166,12 +166,33 @@ class Guest:
     def running(self) -> bool:
         return self.process is not None
 
+    @property
+    def program(self) -> str:
+        """What ran the guest, for messages: `QEMU`, or a `--cmd` launcher's name (`kraft`)."""
+        return "QEMU" if self.spec.command is None else Path(self.argv[0]).name if self.argv else "the launcher"
+
+    def silent_end(self, qemu_status: int) -> str | None:
+        """Why a VMM that ended by itself with no exit code for the guest is no clean end, or None.
+
+        QEMU exits 0 when its guest powers off, and just as well when the guest triple-faults
+        (`-no-reboot`) or never starts (`--mem 1K`). Only the console tells them apart: a kernel
+        that printed nothing (the firmware's lines are not the kernel's) did not end cleanly, it
+        ended unseen. Said with what is known: `no console output; QEMU exited with status 0 after 0.1 s`."""
+        if self.timeline.first_guest_ns is not None:  # a line of the kernel's (not the firmware's)
+            return None
+        after = f" after {self.wall_s:.1f} s" if self.wall_s is not None else ""
+        ended = f"{self.program} exited with status {qemu_status}{after}"
+        if self.received == 0:
+            return f"no console output; {ended}"
+        return f"no output from the kernel (only the firmware's, {self.received} bytes); {ended}"
+
     def host_dict(self) -> dict[str, Any]:
         """Host facts in monotonic ns: spawn, VMM ready and gate release (started paused), firmware's
         first debug byte, first console byte, exit. A recording keeps them all, so a replay shows
         the same phases."""
         return {
             "accel": self.spec.accel,
+            "accel_reason": self.spec.accel_reason,
             "spawn_ns": self.spawn_ns,
             "ready_ns": self.timeline.ready_ns,
             "release_ns": self.timeline.release_ns,

@@ -8,6 +8,8 @@ from pathlib import Path
 from .script import Step
 
 DEFAULT_QEMU = "qemu-system-x86_64"
+MOUNT_TAG = "fs0"
+"""The mount tag of the `--fs` share (kraft's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,13 +20,15 @@ class GuestSpec:
     kernel: Path
     accel: str
     """`tcg` or `kvm`, already resolved (never `auto`); `n/a` for a `--cmd` launcher."""
+    accel_reason: str | None = None
+    """Why `accel`, when `--accel auto` chose it (`launch.accel`); None when it was asked for by name."""
     qemu: str = DEFAULT_QEMU
     memory: str = "64M"
     machine: str = "pc"
     cpu: str | None = None
     append: str = ""
     fs: Path | None = None
-    """Directory shared over virtio-9p with mount tag `fs0`."""
+    """Directory shared over virtio-9p with mount tag `fs0` (`MOUNT_TAG`)."""
     fs_writable: bool = False
     """`--fs-rw`: let the guest change `fs`; otherwise QEMU exports it read-only (`readonly=on`),
     so a guest cannot overwrite or delete the user's files."""
@@ -47,3 +51,10 @@ class GuestSpec:
     """`--tty`: start the `--cmd` launcher on a terminal (`launch.process`), for launchers that need one."""
     script: tuple[Step, ...] = ()
     """`--expect/--send`, `--script FILE`: a conversation with the console (`launch.script`)."""
+
+    @property
+    def share_tags(self) -> tuple[str, ...] | None:
+        """The 9P mount tags the guest is offered; None for a `--cmd` launcher (its own command line)."""
+        if self.command is not None:
+            return None
+        return (MOUNT_TAG,) if self.fs is not None else ()

@@ -54,7 +54,7 @@ from uktrace.parsers import Kind, Record, UnikraftVersion
 from uktrace.parsers.banner import art_version, message_version, one_line_banner
 from uktrace.parsers.calls import call_of
 from uktrace.parsers.clock import tsc_estimate_hz
-from uktrace.parsers.outcomes import exit_code_of, outcome_of
+from uktrace.parsers.outcomes import exit_code_of, outcome_of, wanted_share
 from uktrace.parsers.phases import HOST_PHASES, NESTED, PARENTS, PHASES, marker_of, phase_of
 
 from .calls import Call, SymbolTable, named
@@ -183,6 +183,15 @@ class Phase:
         return None if start is None or end is None else end - start
 
 
+def share_hint(tag: str | None, offered: tuple[str, ...] | None) -> str | None:
+    """What a failed 9P mount of `tag` lacked, when the shares the VMM offered are known."""
+    if tag is None or offered is None or tag in offered:
+        return None
+    if not offered:
+        return f"the kernel wants a 9P share tagged {tag} and none was given: pass --fs DIR, the directory to share"
+    return f"the kernel wants a 9P share tagged {tag}; --fs shares its directory as {', '.join(offered)}"
+
+
 def _corrected(stamp: float | None, rate: float | None) -> float | None:
     """A guest stamp on the host's time scale: divided by a skewed clock's rate."""
     return stamp if stamp is None or rate is None else stamp / rate
@@ -285,6 +294,9 @@ class BootTimeline:
     """`_clock_samples.added` when `_fit` was made."""
     _console_over: bool = False
     """The process exited or the log ended: the fit takes every point in."""
+    share_tags: tuple[str, ...] | None = None
+    """The mount tags of the 9P shares its VMM offers (`--fs`: `fs0`; none: `()`); None when
+    unknown (a saved log, a `--cmd` launcher). A failed 9P mount then says what was missing."""
 
     def __post_init__(self) -> None:
         self._ready_re = re.compile(self.ready) if self.ready is not None else None
@@ -518,7 +530,9 @@ class BootTimeline:
         if self.status is Status.EXITED and self.crash is not None:
             return
         self.status = Status(outcome)
-        self.crash = Crash(record.message.strip(), record.text)
+        reason = record.message.strip()
+        hint = share_hint(wanted_share(reason), self.share_tags)
+        self.crash = Crash(f"{reason}; {hint}" if hint else reason, record.text)
         if self.version is None and outcome == "crashed":
             self.version = message_version(record.message)
 

@@ -53,11 +53,18 @@ def new_guest(
         name=recorded.name,
         kernel=Path(meta.get("kernel", "?")),
         accel=host.get("accel", "?"),
+        accel_reason=host.get("accel_reason"),
         fs=Path(meta["fs"]) if meta.get("fs") else None,
         ready=ready,
     )
     # the source a live run gives its timelines: the kernel as it was named then
-    timeline = BootTimeline(recorded.name, source=meta.get("kernel", "?"), ready=ready, clock_reference=reference)
+    timeline = BootTimeline(
+        recorded.name,
+        source=meta.get("kernel", "?"),
+        ready=ready,
+        clock_reference=reference,
+        share_tags=None if spec.accel == COMMAND_ACCEL else spec.share_tags,
+    )
     timeline.symbols = symbols  # names its boot functions, as the live run did
     guest = Guest(index, spec, list(meta.get("argv", [])), timeline)
     guest.recording = recorded.directory
@@ -258,3 +265,7 @@ def settle(guest: Guest, meta: dict[str, Any]) -> None:
     timeline.exit_code = meta.get("exit_code")
     if crash:
         timeline.crash = Crash(crash["reason"], crash["line"], crash.get("where"))
+    elif timeline.status is Status.EXITED and timeline.exit_code is None and guest.qemu_status == 0:
+        silence = guest.silent_end(0)  # recorded before a silent end was told from a clean one
+        if silence is not None:
+            timeline.fail(silence)
