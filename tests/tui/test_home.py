@@ -240,7 +240,7 @@ def test_launch_form_snapshot(snap_compare: Any) -> None:
     async def form(pilot: Pilot[Any]) -> None:
         home = await read_through(pilot)
         assert home.kernels is not None
-        await pilot.press("n", *"4")
+        await pilot.press("n", "tab", "tab", "tab", *"4x")  # guests: 4x, said wrong beside it
         await pilot.pause()
 
     app = home_app(RECORDINGS, Path("tests/data"))

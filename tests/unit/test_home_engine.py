@@ -12,7 +12,7 @@ from tests.tui.conftest import RECORDINGS
 from uktrace.analysis.overview import digest
 from uktrace.analysis.samples import load
 from uktrace.analysis.stats import distribution
-from uktrace.cli.launch_line import LaunchChoice, parse_launch, shell_line
+from uktrace.cli.launch_line import LaunchChoice, field_problem, parse_launch, shell_line
 from uktrace.cli.main import build_parser
 from uktrace.cli.run import options_from
 from uktrace.kernel.find import TEST_GUEST
@@ -61,6 +61,40 @@ def test_a_mistake_is_one_line_not_an_exit(choice: LaunchChoice, message: str) -
     with pytest.raises(LaunchError) as error:
         parse_launch(choice.argv(), build_parser())
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "mode", "problem"),
+    [
+        ("guests", "two", "run", "-n two: not a whole number"),
+        ("guests", "0", "run", "-n must be at least 1"),
+        ("guests", "1,4", "run", "-n 1,4: not a whole number"),
+        ("guests", "1,4", "bench", None),
+        ("guests", "1,x", "bench", "--concurrency 1,x: a comma-separated list of guest counts (e.g. 1,10,50,100)"),
+        ("guests", "", "bench", "--concurrency : every count must be at least 1"),
+        ("jobs", "", "run", None),
+        ("jobs", "-2", "run", "-j must be at least 1"),
+        ("timeout", "0", "run", "--timeout 0: must be a positive number of seconds"),
+        ("timeout", "2.5", "run", None),
+        ("memory", "6x", "run", "--mem 6x: not a size (examples: 64M, 1G)"),
+        ("memory", "1G", "run", None),
+        (
+            "ready",
+            "(",
+            "run",
+            "--ready '(': not a regular expression (missing ), unterminated subpattern at position 0)",
+        ),
+        ("kernel", "no/such/kernel", "run", "no/such/kernel: no such kernel file or kraft project directory"),
+        ("fs", "no/such/share", "run", "--fs no/such/share: no such directory"),
+        ("fs", "tests", "run", None),
+        ("more", "--append 'oops", "run", "other options: No closing quotation"),
+        ("append", "anything at all", "run", None),
+    ],
+)
+def test_each_field_is_checked_as_the_command_line_would_check_it(
+    field: str, text: str, mode: str, problem: str | None
+) -> None:
+    assert field_problem(field, text, mode) == problem
 
 
 def test_an_unclosed_quote_in_other_options_is_said() -> None:
