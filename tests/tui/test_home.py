@@ -15,11 +15,14 @@ from typing import Any
 import anyio
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Select
 
 from tests.tui.conftest import RECORDINGS, SIZE, screen_text, still
+from tests.unit.test_home_engine import with_libinfo
 from uktrace.analysis.compare import compare
 from uktrace.analysis.overview import digest
 from uktrace.cli.report import format_seconds
+from uktrace.kernel.find import TEST_GUEST
 from uktrace.recording.inventory import list_recordings
 from uktrace.recording.replay import ReplayFleet
 from uktrace.tui.home_app import NO_RUN, HomeApp
@@ -90,6 +93,24 @@ async def test_lists_the_runs_newest_first_with_their_release_and_total(base: Pa
         assert "8 exited" in text and "3 crashed" in text
         assert "Unikraft 0.10.0 (Testguest)" in text  # the run under the cursor, in full
         assert "notes.txt" not in text
+
+
+@pytest.mark.skipif(not TEST_GUEST.is_file() or shutil.which("objcopy") is None, reason="needs the test guest, objcopy")
+async def test_a_kernel_whose_image_names_no_codename_shows_its_version_alone(base: Path, tmp_path: Path) -> None:
+    build = tmp_path / "app" / ".unikraft" / "build"
+    build.mkdir(parents=True)
+    shutil.copy(TEST_GUEST, build / "app_qemu-x86_64")
+    with_libinfo(build / "app_qemu-x86_64", [(0x0007, b"0.17.0~5cc9ac1\0")])
+    app = home_app(base, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await read_through(pilot)
+        assert "./app (kraft project, 0.17.0)" in screen_text(app)
+        await pilot.press("n")
+        await shown(pilot, "launch")
+        select = app.screen.query_one("#kernel", Select)
+        assert str(select.selection) == "./app"
+        assert "./app  (kraft project, 0.17.0)" in screen_text(app)
+        assert "()" not in screen_text(app)
 
 
 async def test_filter_keeps_the_rows_with_every_word(base: Path, tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ a recording read through for its row."""
 from __future__ import annotations
 
 import shutil
+import struct
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -121,6 +123,35 @@ def test_kernels_nearby_kraft_projects_images_and_the_test_guest(tmp_path: Path)
         (None, "test guest"),
     ]
     assert found[0].path == build / "app_qemu-x86_64"
+
+
+def with_libinfo(image: Path, records: list[tuple[int, bytes]]) -> None:
+    """`image` (a copy of the test guest) given a `.uk_libinfo` section holding Unikraft's own
+    header with `records` (u16 type, u32 length, data), as lib/uklibid lays it out."""
+    body = b"".join(struct.pack("<HI", kind, 6 + len(data)) + data for kind, data in records)
+    section = image.with_suffix(".libinfo")
+    section.write_bytes(struct.pack("<IH", 6 + len(body), 1) + body)
+    subprocess.run(["objcopy", "--add-section", f".uk_libinfo={section}", str(image)], check=True)
+
+
+@needs_guest
+@pytest.mark.skipif(shutil.which("objcopy") is None, reason="needs objcopy (binutils)")
+@pytest.mark.parametrize(
+    ("records", "release"),
+    [
+        ([(0x0007, b"0.17.0~5cc9ac1\0")], "0.17.0"),  # the version alone: no empty parentheses
+        ([(0x0007, b"0.17.0~5cc9ac1\0"), (0x0008, b"Calypso\0")], "0.17.0 (Calypso)"),
+    ],
+)
+def test_a_kernel_nearby_is_labelled_with_what_its_image_names(
+    tmp_path: Path, records: list[tuple[int, bytes]], release: str
+) -> None:
+    build = tmp_path / "app" / ".unikraft" / "build"
+    build.mkdir(parents=True)
+    shutil.copy(TEST_GUEST, build / "app_qemu-x86_64")
+    with_libinfo(build / "app_qemu-x86_64", records)
+    (found, _test_guest) = nearby_kernels(tmp_path)
+    assert (found.argument, found.kind, found.unikraft) == ("./app", "kraft project", release)
 
 
 @pytest.mark.parametrize("name", ["shared-8", "crash-3"])
