@@ -14,7 +14,9 @@ from typing import Any
 
 import anyio
 import pytest
+from rich.console import RenderableType
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Select
 
 from tests.tui.conftest import RECORDINGS, SIZE, screen_text, still
@@ -111,6 +113,25 @@ async def test_a_kernel_whose_image_names_no_codename_shows_its_version_alone(ba
         assert str(select.selection) == "./app"
         assert "./app  (kraft project, 0.17.0)" in screen_text(app)
         assert "()" not in screen_text(app)
+
+
+async def test_the_list_is_drawn_before_any_recording_or_kernel_is_read(base: Path, tmp_path: Path) -> None:
+    """The first frame with the rows comes before the reading: a worker started with the screen
+    shares the interpreter (and the import lock) with the first paint, which waited for it."""
+    first: list[tuple[int, set[str]]] = []
+
+    class Watched(HomeApp):
+        def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
+            # Textual's private per-frame hook: where a frame is known to have been drawn
+            super()._display(screen, renderable)
+            if not first and isinstance(screen, HomeScreen) and screen.runs.row_count:
+                first.append((screen.runs.row_count, {str(worker.group) for worker in self.workers}))
+
+    app = still(Watched(base, tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        home = await read_through(pilot)
+        assert first == [(2, set())]  # drawn with both rows, nothing read through yet
+        assert len(home.runs.digests) == 2 and home.kernels is not None  # read through after
 
 
 async def test_filter_keeps_the_rows_with_every_word(base: Path, tmp_path: Path) -> None:

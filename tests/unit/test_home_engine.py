@@ -3,6 +3,7 @@ a recording read through for its row."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import struct
 import subprocess
@@ -20,6 +21,7 @@ from uktrace.cli.run import options_from
 from uktrace.kernel.find import TEST_GUEST
 from uktrace.kernel.nearby import nearby_kernels
 from uktrace.launch.options import LaunchError
+from uktrace.recording import kernels
 from uktrace.recording.inventory import read_recording
 
 needs_guest = pytest.mark.skipif(not TEST_GUEST.is_file(), reason="needs the built test guest (make guest)")
@@ -166,6 +168,31 @@ def test_a_recording_read_through_gives_compares_samples_and_its_total(name: str
     if totals:  # every guest exited: compare counts their totals
         expected = distribution(totals)
         assert expected is not None and result.total_p50 == pytest.approx(expected.p50, abs=1e-6)
+
+
+def test_a_recording_is_read_through_without_reading_its_kernel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row shows figures, never a crash's location: the digest reads no symbol table, so a
+    recording that holds none does not have the kernel file at its recorded path hashed and read."""
+    copy = tmp_path / "crash-3"
+    shutil.copytree(RECORDINGS / "crash-3", copy)
+    kernel = tmp_path / "kernel.elf"
+    kernel.write_bytes(b"\x7fELF" + bytes(1 << 20))
+    for meta_path in copy.glob("guest-*/guest.json"):
+        meta = json.loads(meta_path.read_text())
+        meta["kernel"], meta["kernel_image"]["symbols"] = str(kernel), None
+        meta_path.write_text(json.dumps(meta))
+    read: list[Path] = []
+    real = kernels.identify
+    monkeypatch.setattr(kernels, "identify", lambda path: read.append(path) or real(path))
+    with_symbols = load(copy)  # compare names crashes: it does read the kernel (once per run)
+    assert read == [kernel]
+    read.clear()
+    result = digest(read_recording(copy))
+    assert read == []
+    assert result.problem is None and result.samples is not None
+    assert result.samples.cells == with_symbols.cells  # the same figures
 
 
 def test_a_recording_without_its_guests_becomes_a_problem_not_an_error(tmp_path: Path) -> None:
