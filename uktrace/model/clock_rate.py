@@ -173,6 +173,8 @@ class ClockReference:
     which guests were read."""
 
     def __init__(self) -> None:
+        import numpy  # noqa: F401  now, before any guest runs, not at the first fit mid-storm (`theil_sen`)
+
         self._guests: dict[str, FitSource] = {}
         self.version = 0
         """Bumped when any guest's evidence changes: the cached reference is recomputed then."""
