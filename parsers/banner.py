@@ -42,6 +42,12 @@ class UnikraftVersion:
     def as_dict(self) -> dict[str, str | None]:
         return {"version": self.version, "codename": self.codename, "sha": self.sha}
 
+    @property
+    def release(self) -> str:
+        """`0.17.0 (Calypso)`, or `0.17.0` when the codename is unknown (an image's `.uk_libinfo`
+        may carry the version alone)."""
+        return f"{self.version} ({self.codename})" if self.codename else self.version
+
 
 def _version(match: re.Match[str]) -> UnikraftVersion:
     sha = match["sha"]

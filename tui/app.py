@@ -217,7 +217,7 @@ class UktraceApp(App[None]):
             self.install_screen(view(self.fleet, self.clock, self.title), name)
         screen = self.get_screen(name)
         if isinstance(screen, LiveScreen) and screen.is_mounted:
-            screen.tick(self.clock())  # current before it shows
+            screen.shown(self.clock())
         self.push_screen(name)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

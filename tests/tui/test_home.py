@@ -14,12 +14,17 @@ from typing import Any
 
 import anyio
 import pytest
+from rich.console import RenderableType
 from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Select
 
 from tests.tui.conftest import RECORDINGS, SIZE, screen_text, still
+from tests.unit.test_home_engine import with_libinfo
 from uktrace.analysis.compare import compare
 from uktrace.analysis.overview import digest
 from uktrace.cli.report import format_seconds
+from uktrace.kernel.find import TEST_GUEST
 from uktrace.recording.inventory import list_recordings
 from uktrace.recording.replay import ReplayFleet
 from uktrace.tui.home_app import NO_RUN, HomeApp
@@ -92,6 +97,43 @@ async def test_lists_the_runs_newest_first_with_their_release_and_total(base: Pa
         assert "8 exited" in text and "3 crashed" in text
         assert "Unikraft 0.10.0 (Testguest)" in text  # the run under the cursor, in full
         assert "notes.txt" not in text
+
+
+@pytest.mark.skipif(not TEST_GUEST.is_file() or shutil.which("objcopy") is None, reason="needs the test guest, objcopy")
+async def test_a_kernel_whose_image_names_no_codename_shows_its_version_alone(base: Path, tmp_path: Path) -> None:
+    build = tmp_path / "app" / ".unikraft" / "build"
+    build.mkdir(parents=True)
+    shutil.copy(TEST_GUEST, build / "app_qemu-x86_64")
+    with_libinfo(build / "app_qemu-x86_64", [(0x0007, b"0.17.0~5cc9ac1\0")])
+    app = home_app(base, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await read_through(pilot)
+        assert "./app (kraft project, 0.17.0)" in screen_text(app)
+        await pilot.press("n")
+        await shown(pilot, "launch")
+        select = app.screen.query_one("#kernel", Select)
+        assert str(select.selection) == "./app"
+        assert "./app  (kraft project, 0.17.0)" in screen_text(app)
+        assert "()" not in screen_text(app)
+
+
+async def test_the_list_is_drawn_before_any_recording_or_kernel_is_read(base: Path, tmp_path: Path) -> None:
+    """The first frame with the rows comes before the reading: a worker started with the screen
+    shares the interpreter (and the import lock) with the first paint, which waited for it."""
+    first: list[tuple[int, set[str]]] = []
+
+    class Watched(HomeApp):
+        def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
+            # Textual's private per-frame hook: where a frame is known to have been drawn
+            super()._display(screen, renderable)
+            if not first and isinstance(screen, HomeScreen) and screen.runs.row_count:
+                first.append((screen.runs.row_count, {str(worker.group) for worker in self.workers}))
+
+    app = still(Watched(base, tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        home = await read_through(pilot)
+        assert first == [(2, set())]  # drawn with both rows, nothing read through yet
+        assert len(home.runs.digests) == 2 and home.kernels is not None  # read through after
 
 
 async def test_filter_keeps_the_rows_with_every_word(base: Path, tmp_path: Path) -> None:
@@ -249,7 +291,7 @@ def test_launch_form_snapshot(snap_compare: Any) -> None:
     async def form(pilot: Pilot[Any]) -> None:
         home = await read_through(pilot)
         assert home.kernels is not None
-        await pilot.press("n", *"4")
+        await pilot.press("n", "tab", "tab", "tab", *"4x")  # guests: 4x, said wrong beside it
         await pilot.pause()
 
     app = home_app(RECORDINGS, Path("tests/data"))

@@ -11,6 +11,8 @@ from typing import Any
 import anyio
 import pytest
 from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select
 
 from tests.tui.conftest import RECORDINGS, screen_text, still
 from uktrace.kernel.find import TEST_GUEST
@@ -22,7 +24,7 @@ from uktrace.tui.home_app import NO_RUN, HomeApp
 from uktrace.tui.screens.confirm import Confirm
 from uktrace.tui.screens.fleet import FleetScreen
 from uktrace.tui.screens.home import HomeScreen
-from uktrace.tui.screens.launch_form import LaunchForm
+from uktrace.tui.screens.launch_form import ORDER, LaunchForm
 from uktrace.tui.widgets.fleet_table import FleetTable
 from uktrace.tui.widgets.run_list import RunList
 
@@ -46,15 +48,111 @@ async def open_form(pilot: Pilot[Any]) -> LaunchForm:
     return form
 
 
-async def test_a_mistake_in_the_form_is_said_in_the_form(tmpdir_env: Path, tmp_path: Path) -> None:
+def field(form: LaunchForm, name: str) -> Widget:
+    return form.query_one(f"#{name}")
+
+
+def error_beside(form: LaunchForm, name: str) -> str:
+    """The error shown beside field `name`, checked to be on the field's own line, right of it."""
+    label, widget = form.query_one(f"#error-{name}", Label), field(form, name)
+    assert label.region.y == widget.region.y and label.region.x >= widget.region.right
+    return str(label.render())
+
+
+async def test_the_form_starts_on_the_first_field_and_tab_visits_every_field_in_order(
+    tmpdir_env: Path, tmp_path: Path
+) -> None:
     app = still(HomeApp(where=tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
-        await open_form(pilot)
-        await pilot.press("end", "backspace", *"two", "enter")
-        await until(pilot, lambda: isinstance(app.screen, LaunchForm) and bool(app.screen.problem))
-        assert "invalid int value: 'two'" in str(app.screen.problem)
+        form = await open_form(pilot)
+        visited = []
+        for _ in range(len(ORDER) + 2):
+            assert app.focused is not None
+            visited.append(app.focused.id)
+            await pilot.press("tab")
+        assert visited == [*ORDER, "cancel", "launch"]
+        assert app.focused is field(form, "mode")  # round again
+        drawn = sorted(ORDER, key=lambda name: (field(form, name).region.y, field(form, name).region.x))
+        assert drawn == list(ORDER)  # the order on screen is the order Tab goes
+
+
+async def test_a_path_typed_after_two_tabs_is_the_kernel(tmpdir_env: Path, tmp_path: Path) -> None:
+    kernel = tmp_path / "app_qemu-x86_64"
+    app = still(HomeApp(where=tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_form(pilot)
+        await pilot.press("tab", "tab", *str(kernel))
+        assert form.current().kernel == str(kernel) and form.current().timeout == "60"
+        assert error_beside(form, "kernel-path") == ""  # a path half typed is not called missing
+        await pilot.press("tab")  # left: checked now
+        assert error_beside(form, "kernel-path") == f"{kernel}: no such kernel file or kraft project directory"
+        await pilot.press("shift+tab", "end", "backspace")
+        assert error_beside(form, "kernel-path").startswith(f"{str(kernel)[:-1]}: no such kernel file")  # still wrong
+        await pilot.press("ctrl+u")
+        assert error_beside(form, "kernel-path") == ""  # emptied (the kernel picked above): right at once
+        await pilot.press(*"tests", "tab")  # a directory, but no kraft project
+        assert error_beside(form, "kernel-path").startswith("tests: no built x86_64 QEMU kernel in this directory")
+
+
+async def test_a_bad_value_is_said_beside_its_field_as_it_is_typed(tmpdir_env: Path, tmp_path: Path) -> None:
+    app = still(HomeApp(where=tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_form(pilot)
+        form.query_one("#timeout", Input).focus()
+        await pilot.press("end", "backspace", "backspace", "-")
+        assert error_beside(form, "timeout") == "--timeout -: must be a positive number of seconds"
+        assert field(form, "timeout").has_class("-invalid")
+        await pilot.press("5")
+        assert error_beside(form, "timeout") == "--timeout -5: must be a positive number of seconds"
+        await pilot.press("home", "delete")
+        assert error_beside(form, "timeout") == ""
+        await pilot.pause(0.1)
+        assert "--timeout -5" not in screen_text(app)
+        # a bench's guests are a list: what run refuses, bench takes, and back
+        form.query_one("#guests", Input).focus()
+        await pilot.press("end", ",", "4")
+        assert error_beside(form, "guests") == "-n 1,4: not a whole number"
+        form.query_one("#mode", Select).value = "bench"
+        await pilot.pause()
+        assert error_beside(form, "guests") == ""
+        assert str(form.query_one("#label-guests", Label).render()) == "concurrency"
+
+
+async def test_enter_with_a_bad_field_launches_nothing_and_puts_the_cursor_there(
+    tmpdir_env: Path, tmp_path: Path
+) -> None:
+    app = still(HomeApp(where=tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_form(pilot)
+        await pilot.press("tab", "tab", "tab", "end", "backspace", *"two")  # guests
+        await pilot.press("tab", "tab", "end", "backspace", "backspace", *"-1")  # timeout
+        form.query_one("#more", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is form and app.fleet is NO_RUN
+        assert app.focused is field(form, "guests")  # the first wrong field, not the first field
+        assert error_beside(form, "guests") == "-n two: not a whole number"
+        assert error_beside(form, "timeout") == "--timeout -1: must be a positive number of seconds"
+        await pilot.press("ctrl+u", "2", "enter")
+        await pilot.pause()
+        assert app.focused is field(form, "timeout")  # the next one still wrong
+        assert app.screen is form and app.fleet is NO_RUN
         await pilot.pause(0.2)
-        assert "invalid int value" in screen_text(app)
+        assert "-n two: not a whole number" not in screen_text(app)
+        assert "--timeout -1: must be a positive" in screen_text(app)  # (wrapped beside it)
+    assert not list_recordings(recordings_base()).recordings  # nothing was started, nothing recorded
+
+
+async def test_a_mistake_only_the_whole_line_shows_is_said_in_the_form(tmpdir_env: Path, tmp_path: Path) -> None:
+    app = still(HomeApp(where=tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_form(pilot)
+        form.query_one("#more", Input).focus()
+        await pilot.press(*"--no-such-option", "enter")
+        await until(pilot, lambda: isinstance(app.screen, LaunchForm) and bool(app.screen.problem))
+        assert "unrecognized arguments: --no-such-option" in str(app.screen.problem)
+        await pilot.pause(0.2)
+        assert "unrecognized arguments" in screen_text(app)
         assert app.fleet is NO_RUN
     assert not list_recordings(recordings_base()).recordings  # nothing was started, nothing recorded
 
@@ -71,7 +169,7 @@ async def test_a_run_launched_from_the_form_shows_live_then_is_listed_at_home(tm
     app = still(HomeApp(where=tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await open_form(pilot)
-        await pilot.press("end", "backspace", "2")  # guests: 2
+        await pilot.press("tab", "tab", "tab", "end", "backspace", "2")  # guests: 2
         app.screen.query_one("#append").focus()
         await pilot.press(*"uktrace.era=0.17")
         await pilot.pause(0.2)

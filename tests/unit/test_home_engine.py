@@ -3,7 +3,10 @@ a recording read through for its row."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import struct
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,12 +15,13 @@ from tests.tui.conftest import RECORDINGS
 from uktrace.analysis.overview import digest
 from uktrace.analysis.samples import load
 from uktrace.analysis.stats import distribution
-from uktrace.cli.launch_line import LaunchChoice, parse_launch, shell_line
+from uktrace.cli.launch_line import LaunchChoice, field_problem, parse_launch, shell_line
 from uktrace.cli.main import build_parser
 from uktrace.cli.run import options_from
 from uktrace.kernel.find import TEST_GUEST
 from uktrace.kernel.nearby import nearby_kernels
 from uktrace.launch.options import LaunchError
+from uktrace.recording import kernels
 from uktrace.recording.inventory import read_recording
 
 needs_guest = pytest.mark.skipif(not TEST_GUEST.is_file(), reason="needs the built test guest (make guest)")
@@ -63,6 +67,40 @@ def test_a_mistake_is_one_line_not_an_exit(choice: LaunchChoice, message: str) -
     assert message in str(error.value) and "\n" not in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("field", "text", "mode", "problem"),
+    [
+        ("guests", "two", "run", "-n two: not a whole number"),
+        ("guests", "0", "run", "-n must be at least 1"),
+        ("guests", "1,4", "run", "-n 1,4: not a whole number"),
+        ("guests", "1,4", "bench", None),
+        ("guests", "1,x", "bench", "--concurrency 1,x: a comma-separated list of guest counts (e.g. 1,10,50,100)"),
+        ("guests", "", "bench", "--concurrency : every count must be at least 1"),
+        ("jobs", "", "run", None),
+        ("jobs", "-2", "run", "-j must be at least 1"),
+        ("timeout", "0", "run", "--timeout 0: must be a positive number of seconds"),
+        ("timeout", "2.5", "run", None),
+        ("memory", "6x", "run", "--mem 6x: not a size (examples: 64M, 1G)"),
+        ("memory", "1G", "run", None),
+        (
+            "ready",
+            "(",
+            "run",
+            "--ready '(': not a regular expression (missing ), unterminated subpattern at position 0)",
+        ),
+        ("kernel", "no/such/kernel", "run", "no/such/kernel: no such kernel file or kraft project directory"),
+        ("fs", "no/such/share", "run", "--fs no/such/share: no such directory"),
+        ("fs", "tests", "run", None),
+        ("more", "--append 'oops", "run", "other options: No closing quotation"),
+        ("append", "anything at all", "run", None),
+    ],
+)
+def test_each_field_is_checked_as_the_command_line_would_check_it(
+    field: str, text: str, mode: str, problem: str | None
+) -> None:
+    assert field_problem(field, text, mode) == problem
+
+
 def test_an_unclosed_quote_in_other_options_is_said() -> None:
     with pytest.raises(LaunchError, match="other options: No closing quotation"):
         LaunchChoice(more="--append 'oops").argv()
@@ -89,6 +127,35 @@ def test_kernels_nearby_kraft_projects_images_and_the_test_guest(tmp_path: Path)
     assert found[0].path == build / "app_qemu-x86_64"
 
 
+def with_libinfo(image: Path, records: list[tuple[int, bytes]]) -> None:
+    """`image` (a copy of the test guest) given a `.uk_libinfo` section holding Unikraft's own
+    header with `records` (u16 type, u32 length, data), as lib/uklibid lays it out."""
+    body = b"".join(struct.pack("<HI", kind, 6 + len(data)) + data for kind, data in records)
+    section = image.with_suffix(".libinfo")
+    section.write_bytes(struct.pack("<IH", 6 + len(body), 1) + body)
+    subprocess.run(["objcopy", "--add-section", f".uk_libinfo={section}", str(image)], check=True)
+
+
+@needs_guest
+@pytest.mark.skipif(shutil.which("objcopy") is None, reason="needs objcopy (binutils)")
+@pytest.mark.parametrize(
+    ("records", "release"),
+    [
+        ([(0x0007, b"0.17.0~5cc9ac1\0")], "0.17.0"),  # the version alone: no empty parentheses
+        ([(0x0007, b"0.17.0~5cc9ac1\0"), (0x0008, b"Calypso\0")], "0.17.0 (Calypso)"),
+    ],
+)
+def test_a_kernel_nearby_is_labelled_with_what_its_image_names(
+    tmp_path: Path, records: list[tuple[int, bytes]], release: str
+) -> None:
+    build = tmp_path / "app" / ".unikraft" / "build"
+    build.mkdir(parents=True)
+    shutil.copy(TEST_GUEST, build / "app_qemu-x86_64")
+    with_libinfo(build / "app_qemu-x86_64", records)
+    (found, _test_guest) = nearby_kernels(tmp_path)
+    assert (found.argument, found.kind, found.unikraft) == ("./app", "kraft project", release)
+
+
 @pytest.mark.parametrize("name", ["shared-8", "crash-3"])
 def test_a_recording_read_through_gives_compares_samples_and_its_total(name: str) -> None:
     recording = read_recording(RECORDINGS / name)
@@ -101,6 +168,31 @@ def test_a_recording_read_through_gives_compares_samples_and_its_total(name: str
     if totals:  # every guest exited: compare counts their totals
         expected = distribution(totals)
         assert expected is not None and result.total_p50 == pytest.approx(expected.p50, abs=1e-6)
+
+
+def test_a_recording_is_read_through_without_reading_its_kernel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row shows figures, never a crash's location: the digest reads no symbol table, so a
+    recording that holds none does not have the kernel file at its recorded path hashed and read."""
+    copy = tmp_path / "crash-3"
+    shutil.copytree(RECORDINGS / "crash-3", copy)
+    kernel = tmp_path / "kernel.elf"
+    kernel.write_bytes(b"\x7fELF" + bytes(1 << 20))
+    for meta_path in copy.glob("guest-*/guest.json"):
+        meta = json.loads(meta_path.read_text())
+        meta["kernel"], meta["kernel_image"]["symbols"] = str(kernel), None
+        meta_path.write_text(json.dumps(meta))
+    read: list[Path] = []
+    real = kernels.identify
+    monkeypatch.setattr(kernels, "identify", lambda path: read.append(path) or real(path))
+    with_symbols = load(copy)  # compare names crashes: it does read the kernel (once per run)
+    assert read == [kernel]
+    read.clear()
+    result = digest(read_recording(copy))
+    assert read == []
+    assert result.problem is None and result.samples is not None
+    assert result.samples.cells == with_symbols.cells  # the same figures
 
 
 def test_a_recording_without_its_guests_becomes_a_problem_not_an_error(tmp_path: Path) -> None:

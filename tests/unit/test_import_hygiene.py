@@ -37,6 +37,21 @@ def test_ray_is_imported_only_by_the_ray_backend(module: str) -> None:
     assert result.stdout.strip() == "[]"
 
 
+def test_reading_a_recording_through_never_imports_scipy_stats() -> None:
+    """Replaying a run (the home screen's rows, `replay`, `compare`'s inputs) fits every guest's
+    clock without scipy.stats: importing it took 1.2 s of CPU, most of a home screen's read-through
+    of a handful of recordings, and 1-4 s of a run's event loop."""
+    code = (
+        "import sys, anyio; from pathlib import Path; from uktrace.recording.replay import ReplayFleet;"
+        " fleet = ReplayFleet(Path('tests/data/recordings/shared-8'), speed=0); anyio.run(fleet.run);"
+        " assert all(g.timeline.clock_fit() is not None for g in fleet.guests);"
+        " print(sorted(m for m in sys.modules if m.startswith('scipy.stats')))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    assert result.stdout.strip() == "[]"
+
+
 def test_one_top_level_name_on_install() -> None:
     """`parsers` and `tui` are generic names other distributions take: uktrace installs them under its own."""
     from importlib.metadata import distribution

@@ -13,3 +13,8 @@ class LiveScreen(Screen[None]):
 
     def tick(self, now: int) -> None:
         """Redraw what moved since the last tick."""
+
+    def shown(self, now: int) -> None:
+        """The view is about to be switched to (made before, kept): by default brought up to date
+        first, so its first frame is current."""
+        self.tick(now)

@@ -98,9 +98,11 @@ class HomeScreen(FilterPrompt, Screen[None]):
         return self.query_one(RunList)
 
     def on_mount(self) -> None:
+        """The list from the small JSON files at once; the kernels and each recording read through
+        only once it is drawn (the workers' reading shares the interpreter with the first paint)."""
         self.runs.focus()
         self.reload()
-        self.find_kernels()
+        self.call_after_refresh(self.find_kernels)
         self.set_interval(POLL_S, self._poll)
 
     def _poll(self) -> None:
@@ -142,7 +144,7 @@ class HomeScreen(FilterPrompt, Screen[None]):
         empty.set_class(not recordings, "-shown")
         stale = [r for r in recordings if self.read.get(r.path) != _signature(r)]
         if stale:
-            self.read_through(stale)
+            self.call_after_refresh(self.read_through, stale)
 
     @work(thread=True, exclusive=True, group="digests", exit_on_error=False)
     def read_through(self, recordings: list[Recording]) -> None:

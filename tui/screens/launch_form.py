@@ -2,14 +2,18 @@
 
 The form only collects text (`LaunchChoice`); the command line it shows is the one checked and
 run (`uktrace.cli.launch_line`), so what the user copies into a script does what the form did.
-Enter in any field (or the Launch button) answers; escape cancels.
+One field a row, top to bottom in the order Tab visits them, the first focused; each field is
+checked as the command line would check it (`launch_line.field_problem`) as it is typed (a path
+when it is left, so a half-typed one is not called missing), the error beside it. Enter in any
+field (or the Launch button) launches, or puts the cursor in the first field still wrong; escape
+cancels.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from rich.text import Text
 from textual import on
@@ -17,14 +21,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static
 
-from uktrace.cli.launch_line import LaunchChoice, default_bench_out, shell_line
+from uktrace.cli.launch_line import LaunchChoice, default_bench_out, field_problem, shell_line
 from uktrace.kernel.nearby import NearbyKernel
 from uktrace.launch.options import LaunchError
 
 TEST_GUEST = ""
 """The kernel Select's value for the built-in test guest (`uktrace run` without KERNEL)."""
+ORDER = (
+    *("mode", "kernel", "kernel-path", "guests", "jobs", "timeout", "fs", "fs_mode", "accel", "memory"),
+    *("append", "ready", "more"),
+)
+"""Every field, top to bottom: the order they are drawn in is the order Tab visits them."""
 FIELDS = {
     "guests": ("guests -n", "1"),
     "jobs": ("at once -j", "all"),
@@ -36,9 +46,26 @@ FIELDS = {
     "more": ("other options", "e.g. --no-gate --cpu max"),
 }
 """Text fields: the LaunchChoice field, its label, its placeholder."""
+PATHS = ("kernel-path", "fs")
+"""Checked when left (and again as they are mended), not at each key: a path half typed is not missing."""
 RUN_OR_BENCH = [("run", "run"), ("bench", "bench")]
 FS_MODES = [("shared", "shared"), ("independent", "independent"), ("both (bench)", "independent,shared")]
 ACCELS = [("tcg", "tcg"), ("kvm", "kvm"), ("auto", "auto")]
+
+
+class FieldCheck(Validator):
+    """One field checked as the command line checks it, in its words (`launch_line.field_problem`)."""
+
+    def __init__(self, name: str, mode: Callable[[], str]) -> None:
+        super().__init__()
+        self.name = name
+        """The LaunchChoice field (the path input is `kernel`)."""
+        self.mode = mode
+        """`run` or `bench` as the form stands (a bench's guests are a list)."""
+
+    def validate(self, value: str) -> ValidationResult:
+        problem = field_problem(self.name, value, self.mode())
+        return self.success() if problem is None else self.failure(problem, value)
 
 
 def kernel_label(kernel: NearbyKernel) -> str:
@@ -52,7 +79,8 @@ class LaunchForm(ModalScreen[LaunchChoice | None]):
     """Kernel, guests, jobs, fs and fs mode, accelerator, memory, append, ready regex, timeout, other
     options."""
 
-    AUTO_FOCUS = "#guests"
+    AUTO_FOCUS = ""
+    """`on_mount` says where the cursor starts."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss(None)", "Cancel"),
         Binding("ctrl+r", "launch", "Launch"),
@@ -63,8 +91,9 @@ class LaunchForm(ModalScreen[LaunchChoice | None]):
         width: 100; max-width: 98%; height: auto; max-height: 98%;
         border: round $accent; background: $surface; padding: 0 1;
     }
-    LaunchForm Grid { grid-size: 4; grid-columns: 14 1fr 14 1fr; grid-rows: 1; grid-gutter: 1 1; height: auto; }
+    LaunchForm Grid { grid-size: 3; grid-columns: 14 40 1fr; grid-rows: auto; grid-gutter: 0 1; height: auto; }
     LaunchForm Grid > Label { color: $text-muted; }
+    LaunchForm Grid > Label.error { color: $error; width: 100%; }
     LaunchForm #command { margin: 1 0 0 0; color: $text; }
     LaunchForm #header { margin-bottom: 1; color: $text-muted; }
     LaunchForm #problem { color: $error; height: auto; }
@@ -85,31 +114,24 @@ class LaunchForm(ModalScreen[LaunchChoice | None]):
         return self.kernels[0].argument if self.kernels else None
 
     def compose(self) -> ComposeResult:
-        kernel_options = [
-            (
-                k.label + (f"  ({', '.join(p for p in (k.kind, k.unikraft) if p)})" if k.argument else ""),
-                k.argument or TEST_GUEST,
-            )
-            for k in self.kernels
-        ]
         with Vertical() as box:
             box.border_title = "launch"
             yield Static("tab moves between fields · enter launches · esc cancels", id="header")
             with Grid():
-                for name in ("mode", "kernel", "kernel-path", "guests", "jobs", "timeout", "fs", "fs_mode", "accel"):
-                    yield from self._field(name, kernel_options)
-                for name in ("memory", "append", "ready", "more"):
-                    yield from self._field(name, kernel_options)
+                for name in ORDER:
+                    yield from self._field(name)
+                    yield Label(id=f"error-{name}", classes="error")
             yield Static(id="command")
             yield Static(self.problem or "", id="problem")
             with Horizontal():
                 yield Button("Cancel (esc)", id="cancel", compact=True)
                 yield Button("Launch (enter)", id="launch", variant="success", compact=True)
 
-    def _field(self, name: str, kernel_options: list[tuple[str, str]]) -> ComposeResult:
-        """A label and its field, two to a row of the grid."""
+    def _field(self, name: str) -> ComposeResult:
+        """A field's label and the field (its error label follows, in the third column)."""
         choice = self.choice
-        known = {value for _, value in kernel_options}
+        options = [(kernel_label(k), k.argument or TEST_GUEST) for k in self.kernels]
+        known = {value for _, value in options}
         kernel = choice.kernel or TEST_GUEST
         if name == "mode":
             yield Label("what")
@@ -117,11 +139,11 @@ class LaunchForm(ModalScreen[LaunchChoice | None]):
         elif name == "kernel":
             yield Label("kernel")
             value = kernel if kernel in known else Select.NULL
-            yield Select(kernel_options, value=value, prompt="a kernel found here", id="kernel", compact=True)
+            yield Select(options, value=value, prompt="a kernel found here", id="kernel", compact=True)
         elif name == "kernel-path":
             yield Label("or a path")
             path = "" if kernel in known else choice.kernel or ""
-            yield Input(path, placeholder="kernel file or kraft project", id="kernel-path", compact=True)
+            yield self._input("kernel-path", path, "kernel file or kraft project")
         elif name == "fs_mode":
             yield Label("fs mode")
             value = choice.fs_mode or Select.NULL
@@ -132,10 +154,24 @@ class LaunchForm(ModalScreen[LaunchChoice | None]):
         else:
             label, placeholder = FIELDS[name]
             yield Label(label, id=f"label-{name}")
-            yield Input(str(getattr(choice, name)), placeholder=placeholder, id=name, compact=True)
+            yield self._input(name, str(getattr(choice, name)), placeholder)
+
+    def _input(self, name: str, value: str, placeholder: str) -> Input:
+        check = FieldCheck("kernel" if name == "kernel-path" else name, self._mode)
+        when: tuple[Literal["blur", "changed", "submitted"], ...] = ("blur", "submitted")
+        if name not in PATHS:
+            when += ("changed",)
+        return Input(value, placeholder=placeholder, id=name, compact=True, validators=[check], validate_on=when)
+
+    def _mode(self) -> str:
+        mode = self.query_one("#mode", Select).value if self.is_mounted else self.choice.mode
+        return mode if isinstance(mode, str) else "run"
 
     def on_mount(self) -> None:
-        self.query_one("#guests", Input).focus()
+        """Fields shown as they were left (the form again after a launch that could not start) are
+        checked at once; the cursor starts on the first wrong one, else on the first field."""
+        wrong = self._check_all()
+        (wrong[0] if wrong else self.query_one("#mode", Select)).focus()
         self._changed()
 
     def current(self) -> LaunchChoice:
@@ -161,11 +197,44 @@ class LaunchForm(ModalScreen[LaunchChoice | None]):
         )
 
     @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        if event.validation_result is not None:
+            self._show(event.input, event.validation_result)
+        elif event.input.has_class("-invalid"):  # a path being mended: its error goes once it is right
+            self._show(event.input, event.input.validate(event.value))
+        self._changed()
+
+    @on(Input.Blurred)
+    def _left(self, event: Input.Blurred) -> None:
+        if event.validation_result is not None:
+            self._show(event.input, event.validation_result)
+
     @on(Select.Changed)
+    def _picked(self, event: Select.Changed) -> None:
+        if event.select.id == "mode":  # run's guests are a count, a bench's a list: checked again
+            guests = self.query_one("#guests", Input)
+            self._show(guests, guests.validate(guests.value))
+        self._changed()
+
+    def _show(self, field: Input, result: ValidationResult | None) -> None:
+        """The field's error beside it (nothing when it is right)."""
+        problem = "" if result is None or result.is_valid else "; ".join(result.failure_descriptions)
+        self.query_one(f"#error-{field.id}", Label).update(problem)
+
+    def _check_all(self) -> list[Input]:
+        """Every text field checked and its error shown: the wrong ones, top to bottom."""
+        wrong = []
+        for field in self.query(Input):
+            result = field.validate(field.value)
+            self._show(field, result)
+            if result is not None and not result.is_valid:
+                wrong.append(field)
+        return wrong
+
     def _changed(self) -> None:
         choice = self.current()
         bench = choice.mode == "bench"
-        self.query_one("#label-guests", Label).update("concurrency (list)" if bench else "guests (-n)")
+        self.query_one("#label-guests", Label).update("concurrency" if bench else "guests -n")
         try:
             line = Text.assemble(("$ ", "dim"), (shell_line(choice.argv()), "bold"))
         except LaunchError as error:
@@ -183,6 +252,11 @@ class LaunchForm(ModalScreen[LaunchChoice | None]):
             self.dismiss(None)
 
     def action_launch(self) -> None:
+        """Launch, unless a field is wrong: then the cursor goes to the first such field."""
+        wrong = self._check_all()
+        if wrong:
+            wrong[0].focus()
+            return
         choice = self.current()
         try:
             choice.argv()

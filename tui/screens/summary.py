@@ -2,12 +2,15 @@
 
 Statistics come from the engine (`uktrace.analysis.stats`); this only lays them out. Recomputed when a
 guest moved, at most twice a second while guests run (a distribution over 100 guests is not
-worth 15 frames a second).
+worth 15 frames a second), and on the switch to this view. Each guest's figures are read once per
+update for every section, and a section is rendered again only when what it shows changed: with
+100 guests booting, the switch's recomputation was most of a `tab`'s cost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.console import Group, RenderableType
@@ -17,11 +20,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 
-from uktrace.analysis.figures import FIGURES, Reading, elapsed, guest_readings
+from uktrace.analysis.figures import FIGURES, elapsed, guest_readings
 from uktrace.analysis.stats import Distribution, distributions
 from uktrace.cli.report import format_seconds, status_text
 from uktrace.model.guest import FleetView, Guest
 from uktrace.model.nesting import level
+from uktrace.model.timeline import Status
 
 from ..bar import TimeAxis, nice_axis
 from ..charts import BoxPlot, Histogram
@@ -35,6 +39,8 @@ from . import LiveScreen
 SLOWEST = 5
 REDRAW_NS = 500_000_000
 """While guests run, the summary is recomputed at most this often."""
+AFTER_FRAME_S = 1 / 30
+"""After a switch, the sections are brought up to date this much later: after the switch's frame."""
 LABEL = 16
 """The first column of both statistics tables, so their box plots line up."""
 STATS_TEXT = 66
@@ -52,9 +58,9 @@ def _title(text: str) -> Text:
     return Text(text, style="bold underline")
 
 
-def phase_stats(counted: Sequence[dict[str, Reading]], chart_width: int) -> RenderableType:
-    """Per phase: how many guests had it, p50/p95/max, and a box plot on one axis for all phases."""
-    dists = distributions(counted)
+def phase_stats(dists: Mapping[str, Distribution], chart_width: int) -> RenderableType:
+    """Per phase (`stats.distributions` of the guests' readings): how many guests had it,
+    p50/p95/max, and a box plot on one axis for all phases."""
     if not dists:
         return Text("no phase measured yet", style="dim")
     rows = [
@@ -65,9 +71,8 @@ def phase_stats(counted: Sequence[dict[str, Reading]], chart_width: int) -> Rend
     return Group(_title("phases across guests (each on the clock that saw it)   ├ min  █ p50–p95  ┤ max"), table)
 
 
-def times_stats(counted: Sequence[dict[str, Reading]], chart_width: int) -> RenderableType:
-    """Boot (spawn to main), mount, main and total, with the same box plots."""
-    known = distributions(counted, FIGURES)
+def times_stats(known: Mapping[str, Distribution], chart_width: int) -> RenderableType:
+    """Boot (spawn to main), mount, main and total (`figures.FIGURES`), with the same box plots."""
     if not known:
         return Text("no guest has finished a boot yet", style="dim")
     rows = [(Text(label), dist, TIMES_COLOUR[label]) for label, dist in known.items()]
@@ -102,54 +107,78 @@ def _distribution_table(first: str, rows: list[tuple[Text, Distribution, str]], 
     return table
 
 
-def total_histogram(counted: Sequence[dict[str, Reading]], width: int) -> RenderableType:
-    """`total` over the guests it counts for, as in the table above."""
-    totals = [readings["total"][0] for readings in counted if "total" in readings]
+def total_histogram(totals: Sequence[float], width: int) -> RenderableType:
     if not totals:
         return Text("")
     return Group(_title(f"total per guest: {len(totals)} guests"), Histogram(totals, height=3, width=width))
 
 
-def slowest(guests: Sequence[Guest], now: int, count: int = SLOWEST) -> RenderableType:
-    """The slowest guests by total (so far, as the fleet's column shows it), each with its longest
-    phase (the first place to look)."""
-    timed = [(elapsed(g, now), g) for g in guests]
-    ranked = sorted(((t, g) for t, g in timed if t is not None), key=lambda item: -item[0])[:count]
-    if not ranked:
+@dataclass(frozen=True, slots=True)
+class Slow:
+    """One of the slowest guests, as its row shows it."""
+
+    guest: str
+    total: float
+    status: Status
+    longest: tuple[str, float] | None
+    """Its longest phase and that phase's duration (the first place to look)."""
+
+
+def ranked(guests: Sequence[Guest], totals: Sequence[float | None], count: int = SLOWEST) -> tuple[Slow, ...]:
+    """The slowest guests by total (`totals[i]` is guest i's: so far, as the fleet's column shows
+    it, `figures.elapsed`), each with its longest phase."""
+    timed = sorted(((t, g) for t, g in zip(totals, guests, strict=True) if t is not None), key=lambda item: -item[0])
+    rows = []
+    for total, guest in timed[:count]:
+        phases = [(p.name, p.duration) for p in guest.timeline.phases() if p.duration is not None]
+        longest = max(phases, key=lambda phase: phase[1], default=None)
+        rows.append(Slow(guest.name, total, guest.timeline.status, longest))
+    return tuple(rows)
+
+
+def slowest(rows: Sequence[Slow]) -> RenderableType:
+    """The slowest guests (`ranked`), each with its longest phase."""
+    if not rows:
         return Text("")
     table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
     for column, justify in (("guest", "left"), ("total", "right"), ("status", "left"), ("longest phase", "left")):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    for total, guest in ranked:
-        phases = [p for p in guest.timeline.phases() if p.duration is not None]
-        longest = max(phases, key=lambda p: p.duration or 0.0, default=None)
+    for row in rows:
         table.add_row(
-            guest.name,
-            format_seconds(total),
-            Text(guest.timeline.status.value, style=STATUS_STYLES[guest.timeline.status]),
-            Text.assemble(("■ ", phase_colour(longest.name)), f"{longest.name} {format_seconds(longest.duration)}")
-            if longest is not None
+            row.guest,
+            format_seconds(row.total),
+            Text(row.status.value, style=STATUS_STYLES[row.status]),
+            Text.assemble(("■ ", phase_colour(row.longest[0])), f"{row.longest[0]} {format_seconds(row.longest[1])}")
+            if row.longest is not None
             else "",
         )
-    return Group(_title(f"slowest {len(ranked)}"), table)
+    return Group(_title(f"slowest {len(rows)}"), table)
 
 
-def failures(guests: Sequence[Guest]) -> RenderableType:
+def failed(guests: Sequence[Guest]) -> tuple[tuple[str, Text], ...]:
     """Every guest that did not exit cleanly, with the reason (and QEMU's last word when it failed)."""
-    failed = [g for g in guests if g.timeline.status.finished and g.timeline.status.value != "exited"]
-    failed += [g for g in guests if g.timeline.status.value == "exited" and (g.timeline.exit_code or 0) != 0]
-    if not failed:
-        return Group(_title("failures"), Text("none", style="green"))
-    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-    table.add_column("guest", no_wrap=True)
-    table.add_column("status and reason")
-    for guest in failed:
+    chosen = [g for g in guests if g.timeline.status.finished and g.timeline.status.value != "exited"]
+    chosen += [g for g in guests if g.timeline.status.value == "exited" and (g.timeline.exit_code or 0) != 0]
+    rows = []
+    for guest in chosen:
         reason = status_text(guest.timeline)
         stderr = guest.stderr_tail.decode("utf-8", "replace").strip().splitlines()
         if stderr and guest.timeline.status.value == "failed":
             reason.append(f"\nQEMU: {stderr[-1]}", style="dim")
-        table.add_row(guest.name, reason)
-    return Group(_title(f"failures: {len(failed)}"), table)
+        rows.append((guest.name, reason))
+    return tuple(rows)
+
+
+def failures(rows: Sequence[tuple[str, Text]]) -> RenderableType:
+    """The guests that did not exit cleanly (`failed`), each with its reason."""
+    if not rows:
+        return Group(_title("failures"), Text("none", style="green"))
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+    table.add_column("guest", no_wrap=True)
+    table.add_column("status and reason")
+    for name, reason in rows:
+        table.add_row(name, reason)
+    return Group(_title(f"failures: {len(rows)}"), table)
 
 
 class SummaryScreen(LiveScreen):
@@ -171,6 +200,8 @@ class SummaryScreen(LiveScreen):
         self.run_title = title
         self._seen: tuple[int, int] | None = None
         self._drawn_at = 0
+        self._drawn: dict[str, Hashable] = {}
+        """Per section, what it was last rendered from: rendered again only when that changed."""
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(self.fleet, self.clock, self.run_title)
@@ -181,7 +212,15 @@ class SummaryScreen(LiveScreen):
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
-        self.tick(self.clock())
+        self.shown(self.clock())
+
+    def shown(self, now: int) -> None:
+        """Shown at once as it was last drawn, the header current; the sections are brought up to
+        date just after that frame (Textual draws at 60 Hz: a thirtieth of a second later), not
+        before it. Recomputed and rendered before the switch, with 100 guests booting a `tab` took
+        over a second to show while the other keys took a tenth."""
+        self.query_one(FleetHeader).tick(now)
+        self.set_timer(AFTER_FRAME_S, lambda: self.tick(self.clock()), name="summary up to date")
 
     def tick(self, now: int) -> None:
         self.query_one(FleetHeader).tick(now)
@@ -193,10 +232,26 @@ class SummaryScreen(LiveScreen):
         if self._seen is not None and busy and now - self._drawn_at < REDRAW_NS:
             return
         self._seen, self._drawn_at = seen, now
+        self.draw(guests)
+
+    def draw(self, guests: Sequence[Guest]) -> None:
+        """Every section from one reading of each guest's figures; a section whose figures are
+        those it shows already is left as it is."""
         chart = max(20, self.size.width - STATS_TEXT)
+        width = max(20, self.size.width - 4)
         counted = [guest_readings(g) for g in guests]
-        self.query_one("#phase-stats", Rendered).update(phase_stats(counted, chart))
-        self.query_one("#times", Rendered).update(times_stats(counted, chart))
-        self.query_one("#histogram", Rendered).update(total_histogram(counted, max(20, self.size.width - 4)))
-        self.query_one("#slowest", Rendered).update(slowest(guests, now))
-        self.query_one("#failures", Rendered).update(failures(guests))
+        phases = distributions(counted)
+        figures = distributions(counted, FIGURES)
+        known = tuple(readings["total"][0] for readings in counted if "total" in readings)
+        now = self.clock()
+        rows, failing = ranked(guests, [elapsed(g, now) for g in guests]), failed(guests)
+        self._section("phase-stats", (tuple(phases.items()), chart), lambda: phase_stats(phases, chart))
+        self._section("times", (tuple(figures.items()), chart), lambda: times_stats(figures, chart))
+        self._section("histogram", (known, width), lambda: total_histogram(known, width))
+        self._section("slowest", rows, lambda: slowest(rows))
+        self._section("failures", tuple((name, reason.markup) for name, reason in failing), lambda: failures(failing))
+
+    def _section(self, name: str, shows: Hashable, renderable: Callable[[], RenderableType]) -> None:
+        if self._drawn.get(name) != shows:
+            self._drawn[name] = shows
+            self.query_one(f"#{name}", Rendered).update(renderable())

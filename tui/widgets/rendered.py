@@ -30,6 +30,11 @@ class Rendered(Widget):
         self._width: int | None = None
         """The width `_lines` were rendered at; None: render again."""
 
+    @property
+    def renderable(self) -> RenderableType:
+        """What it draws."""
+        return self._renderable
+
     def update(self, renderable: RenderableType) -> None:
         lines = len(self._lines)
         self._renderable = renderable

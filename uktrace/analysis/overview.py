@@ -17,6 +17,8 @@ from typing import Any
 
 import anyio
 
+from uktrace.parsers import UnikraftVersion
+
 from ..recording.inventory import Recording
 from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet
@@ -53,7 +55,7 @@ def digest(recording: Recording) -> Digest:
 
 
 def _run(path: Path) -> Digest:
-    fleet = ReplayFleet(path, speed=0)
+    fleet = ReplayFleet(path, speed=0, symbols=False)  # a row names no crash: no kernel read, no hash
     anyio.run(fleet.run)
     document = fleet_results(fleet)
     total = _mapping(_mapping(document["summary"].get("times")).get("total"))
@@ -101,7 +103,7 @@ def _release(value: object) -> str | None:
     if not isinstance(version, str):
         return None
     codename = _mapping(value).get("codename")
-    return f"{version} ({codename})" if isinstance(codename, str) and codename else version
+    return UnikraftVersion(version, codename if isinstance(codename, str) else "").release
 
 
 def _releases(values: Iterable[str | None]) -> str | None:

@@ -8,12 +8,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import math
 import shlex
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..launch.options import LaunchError
+from ..analysis.bench import parse_concurrency
+from ..kernel.find import KernelError, find_kernel
+from ..launch.options import MAX_GUESTS, LaunchError, check_regex, memory_mib
+from ..launch.shares import ShareError, check_share
 from ..recording.record import recordings_base
 
 
@@ -71,10 +76,7 @@ class LaunchChoice:
             argv += ["--timeout", self.timeout.strip()]
         if self.mode == "bench":
             argv += ["--out", self.out or str(default_bench_out())]
-        try:
-            argv += shlex.split(self.more)
-        except ValueError as error:
-            raise LaunchError(f"other options: {error}") from None
+        argv += _words(self.more)
         return argv
 
 
@@ -105,3 +107,67 @@ def parse_launch(argv: list[str], parser: argparse.ArgumentParser) -> argparse.N
         raise LaunchError(message.split(": error: ", 1)[-1]) from None
     args.extra = tuple(extra)
     return args
+
+
+def field_problem(name: str, text: str, mode: str = "run") -> str | None:
+    """What is wrong with one field of the form as typed, in the words the command line would use;
+    None when the shell would take it (`mode`: `run` or `bench`, whose `guests` is a list). An empty
+    field means the default, except a bench's concurrency. The whole line is still parsed on launch:
+    this only says early, beside the field, what would stop it."""
+    text = text.strip()
+    if name == "guests" and mode == "bench":
+        return _problem(lambda: parse_concurrency(text))
+    check = _CHECKS.get(name)
+    if check is None or not text:
+        return None
+    return _problem(lambda: check(text))
+
+
+def _problem(check: Callable[[], object]) -> str | None:
+    try:
+        check()
+    except (LaunchError, KernelError, ShareError) as error:
+        return str(error)
+    return None
+
+
+def _count(option: str, text: str, most: int | None = None) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise LaunchError(f"{option} {text}: not a whole number") from None
+    if count < 1:
+        raise LaunchError(f"{option} must be at least 1")
+    if most is not None and count > most:
+        raise LaunchError(f"{option} {count}: at most {most:,} guests (each one is a QEMU process)")
+    return count
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise LaunchError(f"--timeout {text}: must be a positive number of seconds")
+    return seconds
+
+
+def _words(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError as error:
+        raise LaunchError(f"other options: {error}") from None
+
+
+_CHECKS: dict[str, Callable[[str], object]] = {
+    "kernel": find_kernel,
+    "guests": lambda text: _count("-n", text, MAX_GUESTS),
+    "jobs": lambda text: _count("-j", text),
+    "fs": lambda text: check_share(Path(text)),
+    "memory": memory_mib,
+    "ready": lambda text: check_regex("--ready", text),
+    "timeout": _seconds,
+    "more": _words,
+}
+"""Per field (LaunchChoice's names), what the run would check first, raising its error."""

@@ -116,4 +116,4 @@ def _release(path: Path) -> str | None:
         release = unikraft_release(path)
     except (OSError, ValueError):
         return None
-    return f"{release.version} ({release.codename})" if release else None
+    return release.release if release else None

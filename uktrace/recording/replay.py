@@ -38,7 +38,16 @@ class ReplayFleet:
     """A recorded run, played back; offers the reading side of `Fleet` to views, and a replay's
     own controls (pause, rate, seek, step) to whoever shows it."""
 
-    def __init__(self, directory: Path, speed: float = 1.0, *, wall: Callable[[], int] = time.monotonic_ns) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        speed: float = 1.0,
+        *,
+        wall: Callable[[], int] = time.monotonic_ns,
+        symbols: bool = True,
+    ) -> None:
+        """`symbols=False`: crashes are not located, and no symbol table is read (nor the kernel file
+        hashed, for a recording that holds no table): for a reader that wants the figures only."""
         try:
             session = json.loads((directory / "session.json").read_text())
         except FileNotFoundError:
@@ -65,7 +74,7 @@ class ReplayFleet:
         self.clock_reference = ClockReference()
         """The run's TSC frequency, pooled from the guests as far as they were fed (`model.clock_rate`)."""
         self.tapes = [
-            GuestTape(i, r, self._symbols_of(r, tables), origin, self.clock_reference)
+            GuestTape(i, r, self._symbols_of(r, tables) if symbols else None, origin, self.clock_reference)
             for i, r in enumerate(self.recorded)
         ]
         self.guests: list[Guest] = [tape.guest for tape in self.tapes]
