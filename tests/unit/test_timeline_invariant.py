@@ -5,6 +5,7 @@ functions that run the bus probe and the mount."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import anyio
@@ -12,8 +13,10 @@ import pytest
 
 from tests.conftest import DATA, LOGS
 from tests.invariant import violations
+from uktrace.model.axis import AxisMode, Placement, Span, spans_of
 from uktrace.model.timeline import BootTimeline
 from uktrace.parsers import ConsoleParser
+from uktrace.parsers.phases import NESTED
 from uktrace.recording.logs import trace_log
 from uktrace.recording.replay import ReplayFleet
 
@@ -74,6 +77,15 @@ def test_lines_before_the_first_marker_are_the_platform_entry() -> None:
     phases = {p.name: p for p in timeline.phases()}
     assert phases["firmware"].host_end == phases["platform_entry"].host_start == 0.1  # the first memory.c line
     assert phases["platform_entry"].host_end == 0.21  # until the stack switch
+
+
+def test_bars_on_the_console_axis_start_at_0() -> None:
+    timeline = booted(COALESCING)
+    where = Placement(first_line=(timeline.first_guest_ns or 0) / 1e9)
+    spans = spans_of(timeline.phases(), AxisMode.CONSOLE, where)
+    assert spans[0] == Span("platform_entry", 0.0, pytest.approx(0.11))  # type: ignore[arg-type]
+    top = [span for span in spans if span.phase not in NESTED]
+    assert all(a.end == b.start for a, b in itertools.pairwise(top))  # no hole between bar segments
 
 
 def test_init_functions_hold_the_bus_probe_and_the_mount() -> None:
