@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -163,11 +164,16 @@ class GuestProcess:
             await anyio.wait_readable(self._pidfd)
             if self.exited_ns is None:
                 self.exited_ns = time.monotonic_ns()
-            _, status, usage = await asyncio.get_running_loop().run_in_executor(REAPER, os.wait4, self.pid, 0)
+            # the status first, here: once the reaper has released the zombie, a `poll` that ran
+            # before this coroutine resumed would find no child at all (ECHILD, seen on a loaded host)
+            self.poll()
+            reaped = await asyncio.get_running_loop().run_in_executor(REAPER, _reap, self.pid)
             self._released = True
-            if self.returncode is None:
-                self.returncode = os.waitstatus_to_exitcode(status)
-            self.cpu_total_ns = round((usage.ru_utime + usage.ru_stime) * 1e9)
+            if reaped is not None:  # None: an earlier wait, cancelled while it waited its turn, reaped it
+                status, usage = reaped
+                if self.returncode is None:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+                self.cpu_total_ns = round((usage.ru_utime + usage.ru_stime) * 1e9)
         assert self.returncode is not None
         return self.returncode
 
@@ -177,7 +183,8 @@ class GuestProcess:
         if self.returncode is None:
             exited = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             if exited is not None and exited.si_pid == self.pid:
-                self.exited_ns = time.monotonic_ns()
+                if self.exited_ns is None:
+                    self.exited_ns = time.monotonic_ns()
                 killed = exited.si_code in (os.CLD_KILLED, os.CLD_DUMPED)
                 self.returncode = -exited.si_status if killed else exited.si_status
         return self.returncode
@@ -271,6 +278,15 @@ class GuestProcess:
                 os.close(fd)
         if self.popen is not None:  # Popen's own bookkeeping: it must not try to reap what we reaped
             self.popen.returncode = self.returncode if self.returncode is not None else -signal.SIGKILL
+
+
+def _reap(pid: int) -> tuple[int, resource.struct_rusage] | None:
+    """Release the exited `pid`: its wait status and resource usage; None when it was released already."""
+    try:
+        _, status, usage = os.wait4(pid, 0)
+    except ChildProcessError:
+        return None
+    return status, usage
 
 
 def _spawn_on_pty(command: list[str], env: dict[str, str] | None) -> tuple[int, int, int]:
