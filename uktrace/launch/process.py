@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import resource
 import select
 import shutil
 import signal
@@ -183,20 +184,22 @@ class GuestProcess:
             if self.exited_ns is None:
                 self.exited_ns = time.monotonic_ns()
             # the status now, while the zombie is there: a `poll` once the reaper has released it
-            # would find no child (ChildProcessError)
+            # would find no child (ChildProcessError, seen on a loaded host)
             self.poll()
             if self.session is not None:
                 status, self.cpu_total_ns = await self.session.released(self.pid)
+                if self.returncode is None:
+                    self.returncode = status
             else:
                 # shielded: a reap cancelled while the thread runs it would lose the status it took
                 with anyio.CancelScope(shield=True):
-                    reaped = asyncio.get_running_loop().run_in_executor(REAPER, os.wait4, self.pid, 0)
-                    _, wait_status, usage = await reaped
-                status = os.waitstatus_to_exitcode(wait_status)
-                self.cpu_total_ns = round((usage.ru_utime + usage.ru_stime) * 1e9)
+                    reaped = await asyncio.get_running_loop().run_in_executor(REAPER, _reap, self.pid)
+                if reaped is not None:  # None: released already (by a wait cancelled before this one)
+                    wait_status, usage = reaped
+                    if self.returncode is None:
+                        self.returncode = os.waitstatus_to_exitcode(wait_status)
+                    self.cpu_total_ns = round((usage.ru_utime + usage.ru_stime) * 1e9)
             self._released = True
-            if self.returncode is None:
-                self.returncode = status
         assert self.returncode is not None
         return self.returncode
 
@@ -215,7 +218,8 @@ class GuestProcess:
         elif self.returncode is None:
             exited = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             if exited is not None and exited.si_pid == self.pid:
-                self.exited_ns = time.monotonic_ns()
+                if self.exited_ns is None:
+                    self.exited_ns = time.monotonic_ns()
                 killed = exited.si_code in (os.CLD_KILLED, os.CLD_DUMPED)
                 self.returncode = -exited.si_status if killed else exited.si_status
         return self.returncode
@@ -309,6 +313,15 @@ class GuestProcess:
                 os.close(fd)
         if self.popen is not None:  # Popen's own bookkeeping: it must not try to reap what we reaped
             self.popen.returncode = self.returncode if self.returncode is not None else -signal.SIGKILL
+
+
+def _reap(pid: int) -> tuple[int, resource.struct_rusage] | None:
+    """Release the exited `pid`: its wait status and resource usage; None when it was released already."""
+    try:
+        _, status, usage = os.wait4(pid, 0)
+    except ChildProcessError:
+        return None
+    return status, usage
 
 
 def _spawn_on_pty(command: list[str], env: dict[str, str] | None) -> tuple[int, int, int]:
