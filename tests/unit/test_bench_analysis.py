@@ -26,6 +26,20 @@ def test_order_is_interleaved_seeded_and_complete() -> None:
     assert plan.warmup_cell() == Cell(1, "independent", 0)
 
 
+def test_the_observer_check_runs_each_cell_unobserved_in_the_same_round() -> None:
+    plan = BenchPlan((1, 10), ("shared",), repeat=2, seed=3, observer_check=True)
+    order = plan.order()
+    assert len(order) == 8 and len({cell.id for cell in order}) == 8
+    for round_ in (1, 2):
+        block = order[(round_ - 1) * 4 : round_ * 4]
+        assert {(cell.key, cell.observed) for cell in block} == {
+            (k, o) for k in ((1, "shared"), (10, "shared")) for o in (True, False)
+        }
+    assert next(cell.id for cell in order if not cell.observed).endswith("-unobserved")
+    assert plan.warmup_cell() == Cell(1, "shared", 0)  # the warm-up is traced, as ever
+    assert not any(not cell.observed for cell in BenchPlan((1,), ("shared",), 2, 3).order())
+
+
 @pytest.mark.parametrize(("text", "expected"), [("1,10,50,100", (1, 10, 50, 100)), ("10, 1,10", (1, 10)), ("4", (4,))])
 def test_concurrency_lists(text: str, expected: tuple[int, ...]) -> None:
     assert parse_concurrency(text) == expected

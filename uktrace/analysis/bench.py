@@ -46,10 +46,12 @@ class Cell:
     concurrency: int
     fs_mode: str
     round: int
+    observed: bool = True
+    """False: the same guests run unobserved, for the observer check (`analysis.observer`)."""
 
     @property
     def id(self) -> str:
-        return f"n{self.concurrency}-{self.fs_mode}-r{self.round}"
+        return f"n{self.concurrency}-{self.fs_mode}-r{self.round}" + ("" if self.observed else "-unobserved")
 
     @property
     def key(self) -> tuple[int, str]:
@@ -66,13 +68,22 @@ class BenchPlan:
     warmup: bool = True
     cooldown_s: float = 1.0
     """Pause between cells, so the previous cell's QEMUs are gone and the host settles."""
+    observer_check: bool = False
+    """Each cell also runs unobserved, in the same rounds (`analysis.observer`)."""
 
     def order(self) -> list[Cell]:
-        """Every round holds every cell once, each round shuffled with the seed."""
+        """Every round holds every cell once (and its unobserved twin with the observer check),
+        each round shuffled with the seed."""
         rng = random.Random(self.seed)
         cells = []
+        sides = (True, False) if self.observer_check else (True,)
         for round_ in range(1, self.repeat + 1):
-            block = [Cell(n, mode, round_) for n in self.concurrency for mode in self.fs_modes]
+            block = [
+                Cell(n, mode, round_, observed)
+                for n in self.concurrency
+                for mode in self.fs_modes
+                for observed in sides
+            ]
             rng.shuffle(block)
             cells.extend(block)
         return cells
@@ -89,6 +100,7 @@ class BenchPlan:
             "seed": self.seed,
             "warmup": None if warmup is None else {"concurrency": warmup.concurrency, "fs_mode": warmup.fs_mode},
             "cooldown_s": self.cooldown_s,
+            "observer_check": self.observer_check,
             "order": [cell.id for cell in self.order()],
         }
 
@@ -152,6 +164,10 @@ class Bench:
     lower_guests: bool = False
     """Guests below uktrace's priority (`--guest-priority low`, `launch.priority`)."""
     cells: list[CellResult] = field(default_factory=list)
+    unobserved: list[dict[str, Any]] = field(default_factory=list)
+    """The observer check's unobserved cells, as results.json's `unobserved` (`analysis.observer`)."""
+    finished: bool = False
+    """Every cell has run (or the bench was stopped): the observer check is worked out then, once."""
     started: float = field(default_factory=time.time)
     wall_s: float = 0.0
     interrupted_by: int | None = None
@@ -174,7 +190,20 @@ class Bench:
             "interrupted_by": self.interrupted_by,
             "cells": [cell.as_dict() for cell in self.cells],
             "summary": summarise([cell.as_dict() for cell in self.cells]),
-        }
+        } | self._observer()
+
+    def _observer(self) -> dict[str, Any]:
+        """`unobserved` (each cell's console parsed now, read with its traced twin's clock) and
+        `observer` (the tracer's effect per figure), with the observer check only."""
+        if not self.plan.observer_check:
+            return {}
+        if not self.finished:
+            return {"unobserved": self.unobserved}
+        from . import observer
+
+        found = {"cells": [cell.as_dict() for cell in self.cells], "unobserved": self.unobserved}
+        observer.finish(found, self.out)
+        return {"unobserved": self.unobserved, "observer": observer.as_json(found)}
 
 
 def host_info(qemu: str | None) -> dict[str, Any]:
@@ -219,8 +248,14 @@ class BenchStopped(Exception):
     """The user stopped the bench from its view (`q` in the TUI)."""
 
 
-def run_bench(bench: Bench, run_fleet: FleetRunner, on_cell_done: Progress | None = None) -> None:
-    """Every cell in the plan's order (after the warm-up), results written after each."""
+def run_bench(
+    bench: Bench,
+    run_fleet: FleetRunner,
+    on_cell_done: Progress | None = None,
+    on_unobserved: Callable[[str], None] | None = None,
+) -> None:
+    """Every cell in the plan's order (after the warm-up), results written after each;
+    `on_unobserved` is told the caption of each unobserved cell as it starts (no view shows it)."""
     begin = time.monotonic()
     order = bench.plan.order()
     warmup = bench.plan.warmup_cell()
@@ -233,6 +268,15 @@ def run_bench(bench: Bench, run_fleet: FleetRunner, on_cell_done: Progress | Non
                 return
         for position, cell in enumerate(order, start=1):
             time.sleep(bench.plan.cooldown_s)
+            if not cell.observed:
+                from . import observer
+
+                if on_unobserved is not None:
+                    on_unobserved(caption(cell, position, len(order)))
+                bench.unobserved.append(observer.run_cell(bench, cell, bench.out / "cells" / cell.id))
+                bench.wall_s = time.monotonic() - begin
+                write_results(bench)
+                continue
             result = _run_cell(bench, cell, position, bench.out / "cells" / cell.id, run_fleet, len(order))
             bench.cells.append(result)
             bench.wall_s = time.monotonic() - begin
@@ -244,6 +288,7 @@ def run_bench(bench: Bench, run_fleet: FleetRunner, on_cell_done: Progress | Non
                 return
     finally:
         bench.current = None
+        bench.finished = True
         bench.wall_s = time.monotonic() - begin
         write_results(bench)
 
@@ -252,7 +297,8 @@ def caption(cell: Cell, position: int, total: int) -> str:
     guests = "1 guest" if cell.concurrency == 1 else f"{cell.concurrency} guests"
     if position == 0:
         return f"warm-up: {guests}, {cell.fs_mode} fs (not recorded)"
-    return f"cell {position}/{total}: {guests}, {cell.fs_mode} fs, round {cell.round}"
+    unobserved = "" if cell.observed else ", unobserved"
+    return f"cell {position}/{total}: {guests}, {cell.fs_mode} fs, round {cell.round}{unobserved}"
 
 
 def _run_cell(

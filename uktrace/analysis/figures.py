@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from uktrace.parsers.phases import NESTED
+from uktrace.parsers.phases import NESTED, PARENTS
 
 from ..model.clock_rate import CORRECTED
 from ..model.guest import Guest
@@ -151,7 +151,9 @@ def stopped_in(phases: Sequence[tuple[str, Any]]) -> set[str]:
     failed mount, not the bus probe done before it inside `init_table`), and `exit` (the failure
     until the process ended)."""
     names = [name for name, _ in phases]
-    outer = [i for i, name in enumerate(names) if name not in NESTED and name != "exit"]
+    # a nested phase whose parent is not there (JSON written before phases nested) stands alone
+    alone = {name for name in names if name in PARENTS and PARENTS[name] not in names}
+    outer = [i for i, name in enumerate(names) if (name not in NESTED or name in alone) and name != "exit"]
     if not outer:
         return set(names)
     last = outer[-1]

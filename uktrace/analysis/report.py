@@ -167,7 +167,7 @@ def mode_findings(results: dict[str, Any]) -> list[str]:
             parts = []
             if real:
                 parts.append("beyond the noise: " + "; ".join(real))
-            parts += [_undecided(rows, needs, sides) for needs, rows in undecided.items()]
+            parts += [undecided_sentence(rows, needs, sides) for needs, rows in undecided.items()]
             if same:
                 parts.append(f"no change: {', '.join(same)}")
             sentences = parts[:1] + [part[:1].upper() + part[1:] for part in parts[1:]]
@@ -177,7 +177,7 @@ def mode_findings(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _undecided(rows: Sequence[MetricComparison], needs: str, sides: tuple[str, str]) -> str:
+def undecided_sentence(rows: Sequence[MetricComparison], needs: str, sides: tuple[str, str]) -> str:
     """`can't tell boot (95 % CI −63.5 ms to +14.4 ms against ±50.6 ms), total (...): ...; it needs
     more rounds a side (now 2 and 2) to narrow them`, or, without intervals, why there are none."""
     if all(row.interval is None for row in rows):
@@ -309,6 +309,9 @@ def failure_findings(results: dict[str, Any]) -> list[str]:
 
 
 def render_report(results: dict[str, Any], plots: Sequence[str]) -> str:
+    from .observer import findings as observer_findings
+    from .observer import table as observer_table
+
     pool = Pool(results)
     plan, host = results["plan"], results["host"]
     cell_time = sum(cell["wall_s"] for cell in results["cells"])
@@ -339,6 +342,7 @@ def render_report(results: dict[str, Any], plots: Sequence[str]) -> str:
         ("Independent vs shared 9P", mode_findings(results)),
         ("Where the total goes", total_findings(pool)),
         ("Waiting for a CPU", cpu_findings(pool)),
+        ("What uktrace itself cost", observer_findings(results)),
         ("Failures", failure_findings(results)),
     ):
         if lines:
@@ -347,6 +351,8 @@ def render_report(results: dict[str, Any], plots: Sequence[str]) -> str:
     out += _figure_table(results)
     out += ["", "## Phase medians per cell", ""]
     out += _phase_table(results, pool)
+    if effect := observer_table(results):
+        out += ["", "## The tracer's effect per cell (traced against unobserved, rounds pooled)", "", *effect]
     if plots:
         out += ["", "## Plots", ""]
         out += [f"![{name}]({name})" for name in plots]

@@ -62,6 +62,12 @@ def add_bench_options(bench: argparse.ArgumentParser) -> None:
     bench.add_argument(
         "--cooldown", type=float, default=1.0, metavar="S", help="pause between cells in seconds (default 1)"
     )
+    bench.add_argument(
+        "--observer-check",
+        action="store_true",
+        help="also run every cell unobserved (consoles into files, read afterwards) and report what uktrace"
+        " itself changed in each figure, with compare's intervals and verdicts",
+    )
     bench.add_argument("--headless", action="store_true", help="no TUI: a progress line, then the findings")
     bench.set_defaults(json=False)
     bench.add_argument(
@@ -79,7 +85,12 @@ def bench_command(args: argparse.Namespace) -> int:
             seed=args.seed,
             warmup=not args.no_warmup,
             cooldown_s=args.cooldown,
+            observer_check=args.observer_check,
         )
+        if plan.observer_check and args.cmd:
+            raise LaunchError("--observer-check runs QEMU itself (its console into a file): leave out --cmd")
+        if plan.observer_check and remote(args):
+            raise LaunchError("--observer-check runs its unobserved cells on this host: leave out --cluster")
         if plan.repeat < 1:
             raise LaunchError("--repeat must be at least 1")
         if plan.cooldown_s < 0:
@@ -181,7 +192,11 @@ def _run(bench: Bench, args: argparse.Namespace, stderr: Console) -> None:
         if view.stopped_by_user:
             raise BenchStopped
 
-    run_bench(bench, in_tui if tui else headless, cell_done)
+    def unobserved(caption: str) -> None:
+        if not stderr.is_terminal or tui:
+            stderr.print(f"{caption}: consoles into files, read afterwards")
+
+    run_bench(bench, in_tui if tui else headless, cell_done, unobserved)
 
 
 class CellView:
@@ -234,9 +249,9 @@ async def _live(bench: Bench, total: int, console: Console) -> None:
 
 def _progress(bench: Bench, total: int) -> Text:
     """`cell 3/24 n10-independent-r1: exited 7 booting 3 · 14.2 s elapsed, ETA 1 min 20 s`."""
-    done = len(bench.cells)
+    done = len(bench.cells) + len(bench.unobserved)
     boots_total = sum(cell.concurrency for cell in bench.plan.order())
-    boots_done = sum(cell.cell.concurrency for cell in bench.cells)
+    boots_done = sum(cell.cell.concurrency for cell in bench.cells) + sum(c["concurrency"] for c in bench.unobserved)
     elapsed = sum(cell.wall_s for cell in bench.cells)
     text = Text.assemble(("uktrace bench ", "bold"), f"{done}/{total} cells  ")
     width = 30

@@ -16,7 +16,7 @@ arrived anywhere while it ran.
 
 from __future__ import annotations
 
-import os
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -25,6 +25,7 @@ from pathlib import Path
 import anyio
 
 from ..model.spec import GuestSpec
+from .fleet import socket_directory
 from .priority import GUEST_NICE
 from .process import GuestProcess
 from .qemu import qemu_argv
@@ -58,8 +59,7 @@ async def run_unobserved(
 ) -> list[Unobserved]:
     """Run every guest at once, consoles into `directory/<name>/console.raw`; each ends by itself
     or is killed after `timeout` seconds (its `error` says so)."""
-    sockets = directory / "qmp"
-    sockets.mkdir(parents=True, exist_ok=True)
+    sockets = socket_directory()  # as a traced run's: a recording's path may be too long for a socket's
     guests = []
     processes: list[GuestProcess | None] = []
     for index, spec in enumerate(specs):
@@ -98,9 +98,7 @@ async def run_unobserved(
                     guest.exit_ns = process.exited_ns
                 guest.qemu_status = status if guest.qemu_status is None else guest.qemu_status
                 process.close()
-            for socket in sockets.iterdir():
-                socket.unlink(missing_ok=True)
-            os.rmdir(sockets)
+            shutil.rmtree(sockets, ignore_errors=True)
     return guests
 
 

@@ -168,6 +168,19 @@ class ClockReference:
         return found
 
 
+class FixedReference(ClockReference):
+    """A TSC frequency known already, whatever the guests registered: an unobserved run's guests
+    (no arrival times, so no fits) are read with the one pooled from its traced twin
+    (`analysis.observer`)."""
+
+    def __init__(self, known: Reference) -> None:
+        super().__init__()
+        self._known = known
+
+    def reference(self) -> Reference | None:
+        return self._known
+
+
 def pooled(fits: list[tuple[int, RateFit]]) -> Reference | None:
     """The run's TSC frequency from (estimate, fit) pairs: the median of estimate x rate. From
     `POOL_GUESTS` guests on, over every fit (a fit's point estimate is much better than its own

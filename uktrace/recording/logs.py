@@ -9,6 +9,7 @@ from pathlib import Path
 from uktrace.parsers import ConsoleParser, Record
 
 from ..kernel.symbols import locate_crash
+from ..model.clock_rate import ClockReference
 from ..model.timeline import BootTimeline
 from .record import RecordingError, read_guest
 
@@ -20,13 +21,19 @@ class LogError(Exception):
 
 
 def trace_log(
-    path: Path, name: str | None = None, kernel: Path | None = None, ready: str | None = None
+    path: Path,
+    name: str | None = None,
+    kernel: Path | None = None,
+    ready: str | None = None,
+    reference: ClockReference | None = None,
 ) -> BootTimeline:
     """Parse a whole console log into a finished timeline (guest clock only); `-` reads standard
     input (`kraft run ... | uktrace parse -`); with the `kernel` image, a crash is located by symbol;
     with `ready` (a checked regex), the `ready` phase ends at the first line after main it finds."""
     stdin = str(path) == "-"
-    timeline = BootTimeline(name=name or ("stdin" if stdin else path.name), source=str(path), ready=ready)
+    timeline = BootTimeline(
+        name=name or ("stdin" if stdin else path.name), source=str(path), ready=ready, clock_reference=reference
+    )
     parser = ConsoleParser()
     critical: deque[Record] = deque(maxlen=64)  # a register dump is all a crash location needs
     chunks = None if stdin else recorded_chunks(path)

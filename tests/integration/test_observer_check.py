@@ -1,0 +1,56 @@
+"""`uktrace bench --observer-check`: every cell also runs unobserved, and the report says what
+uktrace itself changed in each figure both sides measure, with compare's intervals and verdicts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import qemu_processes_mentioning, uktrace
+from uktrace.analysis.compare import VERDICTS
+
+pytestmark = pytest.mark.qemu
+
+
+def test_a_bench_with_the_observer_check_reports_the_tracers_effect(tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    result = uktrace(
+        "bench", "--concurrency", "3", "--fs-mode", "shared", "--repeat", "2", "--observer-check",
+        "--headless", "--no-warmup", "--cooldown", "0", "--out", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert results["plan"]["observer_check"] is True
+    assert [cell["id"] for cell in results["cells"]] == sorted(
+        (cell for cell in results["plan"]["order"] if not cell.endswith("-unobserved")),
+        key=results["plan"]["order"].index,
+    )
+    unobserved = results["unobserved"]
+    assert sorted(entry["id"] for entry in unobserved) == ["n3-shared-r1-unobserved", "n3-shared-r2-unobserved"]
+    for entry in unobserved:
+        assert (out / entry["recording"]).is_dir()
+        for guest in entry["run"]["guests"]:
+            assert guest["status"] == "exited" and guest["host"]["error"] is None
+            assert guest["times"]["total"] > 0 and guest["times"]["clocks"]["total"] == "host"
+            assert {phase["clock"] for phase in guest["phases"]} <= {"guest", "guest (corrected)"}
+            assert (out / entry["recording"] / guest["name"] / "console.raw").stat().st_size > 1000
+    (cell,) = results["observer"]
+    assert cell["cell"] == "n3-shared"
+    metrics = {row["metric"]: row for row in cell["metrics"]}
+    assert metrics["total"]["clock"] == "host" and "main" in metrics and "mount" in metrics
+    assert not {"spawn", "gate", "firmware", "boot"} & set(metrics)  # no host-clock figure unobserved
+    assert all(
+        row["verdict"] in VERDICTS and "host" not in row["clock"] for name, row in metrics.items() if name != "total"
+    )
+    report = (out / "report.md").read_text()
+    assert "### What uktrace itself cost" in report and "**n3-shared:**" in report
+    assert "| n3-shared | total | host |" in report
+    assert "What uktrace itself cost" in result.stdout  # the findings on the terminal too
+    assert qemu_processes_mentioning(str(out)) == []
+
+
+def test_the_observer_check_needs_qemu_here() -> None:
+    result = uktrace("bench", "--observer-check", "--cmd", "true", "--headless")
+    assert result.returncode == 2 and "--observer-check runs QEMU itself" in result.stderr

@@ -1,0 +1,227 @@
+"""`uktrace bench --observer-check`: what uktrace itself costs the figures it reports.
+
+Each (concurrency, fs mode, round) of the bench also runs unobserved (`launch.unobserved`: the same
+QEMU command line, session, priority and start gate, the console into a file nobody reads live),
+interleaved with the traced cells in the plan's seeded order. Afterwards each unobserved console is
+parsed as a saved log, and traced against unobserved is compared with `uktrace compare`'s own method
+(`analysis.compare`): per figure, the tracer's effect (median traced − median unobserved) with its
+95 % interval and a verdict.
+
+What an unobserved run can give: `total` (host clock: spawn to the VMM's exit, as traced) and the
+in-guest phases on the guest clock. It has no host arrival times, so `firmware`, `boot` and every
+host-clock figure exist on the traced side only. Its guest clocks are read as the traced runs' are:
+a guest whose TSC calibration was disturbed is corrected by the TSC frequency pooled from the traced
+runs of the same cell (`model.clock_rate`, `FixedReference`); a traced cell with no pooled frequency
+leaves its unobserved twin's stamps as printed.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from ..launch.options import prepare
+from ..launch.unobserved import Unobserved, run_unobserved
+from ..model.clock_rate import FixedReference, Reference
+from ..model.json_shape import timeline_dict
+from ..recording.logs import trace_log
+from .compare import CANT_TELL, FASTER, MISSING, NO_CHANGE, SLOWER, MetricComparison, compare_cell
+from .report import undecided_sentence
+from .samples import from_document
+
+if TYPE_CHECKING:
+    from .bench import Bench, Cell
+
+BOTH_SIDES = "total and the in-guest phases on the guest clock"
+"""What an unobserved run measures as a traced one does."""
+SIDES = ("unobserved", "traced")
+
+
+def run_cell(bench: Bench, cell: Cell, record_dir: Path) -> dict[str, Any]:
+    """Run `cell` unobserved: results.json's entry, its `run` to be completed by `finish`."""
+    options = replace(bench.options, count=cell.concurrency, jobs=None, fs_mode=cell.fs_mode)
+    specs, shares = prepare(options)
+    try:
+        record_dir.mkdir(parents=True, exist_ok=True)
+        load_before = os.getloadavg()
+        began = time.monotonic()
+        guests = anyio.run(
+            partial(
+                run_unobserved,
+                specs,
+                record_dir,
+                gate=not bench.no_gate,
+                lower=bench.lower_guests,
+                timeout=options.timeout if options.timeout is not None else 60.0,
+            )
+        )
+        wall = time.monotonic() - began
+        load_after = os.getloadavg()
+    finally:
+        shares.cleanup()
+    return {
+        "id": cell.id,
+        "concurrency": cell.concurrency,
+        "fs_mode": cell.fs_mode,
+        "round": cell.round,
+        "recording": os.path.relpath(record_dir, bench.out),
+        "wall_s": round(wall, 6),
+        "load_before": [round(v, 2) for v in load_before],
+        "load_after": [round(v, 2) for v in load_after],
+        "guests": [_host(guest) for guest in guests],
+        "run": None,
+    }
+
+
+def finish(results: dict[str, Any], out: Path) -> None:
+    """Parse every unobserved console, its guest clock read with the pooled TSC frequency of the
+    traced cells of the same concurrency and fs mode: each entry's `run` as `run --json` has it."""
+    references = _references(results["cells"])
+    for entry in results.get("unobserved") or []:
+        reference = references.get((entry["concurrency"], entry["fs_mode"]))
+        guests = []
+        for host in entry["guests"]:
+            console = out / entry["recording"] / host["name"] / "console.raw"
+            clock = FixedReference(reference) if reference is not None else None
+            timeline = trace_log(console, name=host["name"], reference=clock) if console.is_file() else None
+            guest = timeline_dict(timeline) if timeline is not None else {"name": host["name"], "phases": []}
+            guest["status"] = _status(guest, host)
+            guest["times"] = {"total": host["total_s"], "clocks": {"total": "host"}}
+            guest["host"] = host
+            guests.append(guest)
+        entry["run"] = {"guests": guests, "summary": {"observed": False}}
+
+
+def findings(results: dict[str, Any]) -> list[str]:
+    """Per cell, the tracer's effect on each figure both sides measure, with compare's verdicts."""
+    lines = []
+    for key, row in _comparisons(results):
+        moved, same = [], []
+        undecided: dict[str, list[MetricComparison]] = {}
+        for metric in row:
+            if metric.verdict in (SLOWER, FASTER) and metric.interval is not None and metric.difference is not None:
+                low, high = metric.interval
+                moved.append(
+                    f"{metric.metric} {_signed(metric.difference)} traced ({_s(metric.median_a)} unobserved → "
+                    f"{_s(metric.median_b)}, {_share(metric)}, 95 % CI {_signed(low)} to {_signed(high)}, "
+                    f"{metric.clock} clock)"
+                )
+            elif metric.verdict == NO_CHANGE:
+                same.append(f"{metric.metric} ({_share(metric)})")
+            elif metric.verdict == CANT_TELL:
+                undecided.setdefault(metric.needs(SIDES, "round") or "", []).append(metric)
+        parts = []
+        if moved:
+            parts.append("uktrace changed " + "; ".join(moved))
+        parts += [undecided_sentence(rows, needs, SIDES) for needs, rows in undecided.items()]
+        if same:
+            parts.append("no change beyond the noise: " + ", ".join(same))
+        sentences = parts[:1] + [part[:1].upper() + part[1:] for part in parts[1:]]
+        lines.append(f"**{key}:** " + (". ".join(sentences) if parts else "nothing both sides measured") + ".")
+    if lines:
+        lines.append(
+            f"An unobserved run measures {BOTH_SIDES}: nothing arrives anywhere while it runs, so firmware, "
+            "boot and the host clock's figures have no unobserved side."
+        )
+    return lines
+
+
+def table(results: dict[str, Any]) -> list[str]:
+    """Markdown: per cell and figure both sides measured, the medians, the effect and its verdict."""
+    rows = [
+        "| cell | figure | clock | unobserved p50 | traced p50 | effect | 95 % CI | verdict |",
+        "|---|---|---|---:|---:|---:|---|---|",
+    ]
+    for key, row in _comparisons(results):
+        for metric in row:
+            interval = "—" if metric.interval is None else " to ".join(map(_signed, metric.interval))
+            effect = "—" if metric.difference is None else f"{_signed(metric.difference)} ({_share(metric)})"
+            rows.append(
+                f"| {key} | {metric.metric} | {metric.clock} | {_s(metric.median_a)} | {_s(metric.median_b)} "
+                f"| {effect} | {interval} | {metric.verdict} |"
+            )
+    return rows if len(rows) > 2 else []
+
+
+def as_json(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """results.json's `observer`: per cell, each compared figure as compare's JSON has it."""
+    return [{"cell": key, "metrics": [metric.as_dict() for metric in row]} for key, row in _comparisons(results)]
+
+
+def _comparisons(results: dict[str, Any]) -> list[tuple[str, list[MetricComparison]]]:
+    unobserved = [entry for entry in results.get("unobserved") or [] if entry.get("run")]
+    if not unobserved or not results.get("cells"):
+        return []
+    traced = from_document({"kind": "bench", "cells": results["cells"]}, "traced")
+    quiet = from_document({"kind": "bench", "cells": unobserved}, "unobserved")
+    found = []
+    for key in sorted(set(traced.cells) & set(quiet.cells), key=_order):
+        metrics = [m for m in compare_cell(key, quiet.cells[key], traced.cells[key]).metrics if _comparable(m)]
+        found.append((key, metrics))
+    return found
+
+
+def _comparable(metric: MetricComparison) -> bool:
+    """Measured on both sides, on one clock: `total` on the host's, a phase on the guest's. A phase
+    the traced run read on the host clock (before the guest's timer ran, or `exit`, which lasts
+    until the VMM's exit) has no unobserved twin: the unobserved side has only guest stamps."""
+    if metric.verdict == MISSING:
+        return False
+    return metric.clock == "host" if metric.metric == "total" else "host" not in metric.clock
+
+
+def _order(key: str) -> tuple[int, str]:
+    n, _, mode = key.removeprefix("n").partition("-")
+    return int(n), mode
+
+
+def _references(cells: Sequence[dict[str, Any]]) -> dict[tuple[int, str], Reference]:
+    """Per (concurrency, fs mode), the median of the traced rounds' pooled TSC frequencies."""
+    found: dict[tuple[int, str], list[float]] = {}
+    for cell in cells:
+        hz = ((cell.get("run") or {}).get("summary") or {}).get("guest_clock", {}).get("reference_hz")
+        if isinstance(hz, int | float) and hz > 0:
+            found.setdefault((cell["concurrency"], cell["fs_mode"]), []).append(float(hz))
+    return {key: Reference(statistics.median(v), min(v), max(v), len(v)) for key, v in found.items()}
+
+
+def _host(guest: Unobserved) -> dict[str, Any]:
+    return {
+        "name": guest.name,
+        "spawn_ns": guest.spawn_ns,
+        "exit_ns": guest.exit_ns,
+        "total_s": None if guest.total_s is None else round(guest.total_s, 6),
+        "qemu_status": guest.qemu_status,
+        "error": guest.error,
+    }
+
+
+def _status(guest: dict[str, Any], host: dict[str, Any]) -> str:
+    """The parsed console's status, unless the VMM never ran or was ended at the timeout."""
+    if host.get("error"):
+        return "timeout" if str(host["error"]).startswith("no exit") else "failed"
+    return str(guest.get("status") or "failed")
+
+
+def _share(metric: MetricComparison) -> str:
+    if metric.difference is None or not metric.median_a:
+        return "—"
+    return f"{metric.difference / metric.median_a * 100:+.1f} %"
+
+
+def _s(value: float | None) -> str:
+    from .report import _s as seconds
+
+    return seconds(value)
+
+
+def _signed(value: float) -> str:
+    return ("+" if value > 0 else "−" if value < 0 else "±") + _s(abs(value))
