@@ -9,7 +9,6 @@ themselves), so pruning (prune.py) only ever reaches what uktrace wrote.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections import Counter
@@ -19,7 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from ..kernel.find import TEST_GUEST
+from ..model.json_input import JsonError, load_json
+from ..model.text import shown_json
+from .files import JSON_LIMIT, read_file
 from .record import RecordingError, boot_id
+from .schema import LAST_EPOCH
 
 DEFAULT_NAME = re.compile(r"run-\d{8}-\d{6}-(\d+)(?:-\w+)?")
 """`default_run_dir`'s names carry the recording process's pid (recordings from before session.json had one)."""
@@ -100,13 +103,13 @@ def read_recording(path: Path) -> Recording:
         raise NotARecording(f"{path}: a symbolic link, not followed; give the recording's own directory")
     if not path.is_dir():
         raise NotARecording(f"{path}: not a directory" if path.exists() else f"{path}: no such directory")
-    session = _json_object(path / "session.json")
+    session = json_object(path, "session.json")
     if session is not None and isinstance(session.get("uktrace"), str) and isinstance(session.get("guests"), list):
         options = _mapping(session.get("options"))
         if "bench_cell" in options:
             raise NotARecording(f"{path}: one cell of the bench in {path.parent.parent}; give the bench's directory")
         return _run(path, session, options)
-    results = _json_object(path / "results.json")
+    results = json_object(path, "results.json")
     if results is not None and results.get("kind") == "bench" and isinstance(results.get("uktrace"), str):
         return _bench(path, results)
     raise NotARecording(f"{path}: not a uktrace recording (no session.json, no bench results.json)")
@@ -114,7 +117,7 @@ def read_recording(path: Path) -> Recording:
 
 def _run(path: Path, session: Mapping[str, Any], options: Mapping[str, Any]) -> Recording:
     names = [n for n in session["guests"] if isinstance(n, str) and n not in ("", ".", "..") and "/" not in n]
-    metas = [_json_object(path / name / "guest.json") for name in names]
+    metas = [json_object(path, f"{name}/guest.json") for name in names]
     started = _started(path, session)
     recorder = _recorder(session, path.name, started)
     unfinished = "in progress" if recorder is not None else "unfinished"
@@ -136,7 +139,7 @@ def _bench(path: Path, results: Mapping[str, Any]) -> Recording:
         guests += count if isinstance(count, int) else 0
     started = _started(path, results)
     # the bench's process writes every cell's session: the newest cell says whether it still runs
-    cells = [s for s in (_json_object(c / "session.json") for c in _subdirectories(path / "cells")) if s is not None]
+    cells = [s for s in (json_object(c, "session.json") for c in _subdirectories(path / "cells")) if s is not None]
     newest = max(cells, key=lambda s: _epoch(s.get("started")) or 0.0, default=None)
     recorder = _recorder(newest, "", started) if newest is not None else None
     plan = _mapping(results.get("plan"))
@@ -231,13 +234,13 @@ def _subdirectories(path: Path) -> list[Path]:
         return []
 
 
-def _json_object(path: Path) -> dict[str, Any] | None:
-    """A regular file's JSON object; None for a link, a missing or unreadable file, or other JSON."""
-    if path.is_symlink() or not path.is_file():
-        return None
+def json_object(root: Path, relative: str) -> dict[str, Any] | None:
+    """A recording's small JSON file (session.json, results.json, guest.json) as an object, its
+    strings `shown`; None for a link, a FIFO, a huge, missing or unreadable file, or other JSON
+    (read as `files` reads: inside its directory, a regular file, within the JSON limit)."""
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        value = shown_json(load_json(read_file(root, relative, JSON_LIMIT)))
+    except (OSError, RecordingError, JsonError):
         return None
     return value if isinstance(value, dict) else None
 
@@ -247,4 +250,7 @@ def _mapping(value: object) -> Mapping[str, Any]:
 
 
 def _epoch(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else None
+    """Epoch seconds that a date can show (a `started` of 1e300 is not one)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    return float(value) if 0 < value <= LAST_EPOCH else None
