@@ -10,6 +10,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..model.regex import RegexError, compile_regex
 from ..model.text import shown
 from ..model.timeline import Status
 
@@ -68,9 +69,13 @@ def text(value: Any) -> str:
 
 
 def pattern(value: Any) -> str:
-    """A regex, kept as it is (escaping would change what it matches); compiled by RE2 where used."""
+    """A regex, kept as it is (escaping would change what it matches) when RE2 compiles it."""
     if not isinstance(value, str) or len(value) > MAX_TEXT:
         raise Bad("is not a string")
+    try:
+        compile_regex(value)
+    except RegexError as error:
+        raise Bad(f"is not a regular expression uktrace runs ({shown(str(error))[:200]})") from None
     return value
 
 
