@@ -31,7 +31,7 @@ from ..launch.fleet import Fleet
 from ..launch.options import LaunchError, RunOptions, prepare
 from ..launch.shares import ShareError
 from ..model.guest import Guest
-from ..recording.record import RecordingError
+from ..recording.record import RecordingError, claim
 from .cluster import launcher_for, remote
 from .output import Output
 from .report import format_seconds
@@ -97,7 +97,7 @@ def bench_command(args: argparse.Namespace) -> int:
             specs, shares = prepare(options)
             shares.cleanup()
             kernel = "--cmd " + args.cmd if args.cmd else str(find_kernel(args.kernel))
-            out.mkdir(parents=True, exist_ok=True)
+            claim(out, "--out")  # marked as uktrace's: `recordings prune` may delete it, nothing else
             launcher = launcher_for(args, specs, options.count)  # one for every cell: nodes joined once
         except USER_ERRORS as error:
             stderr.print(f"[red]uktrace bench:[/] {error}")

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..recording.inventory import Listing, Recording, list_recordings, read_recording
-from ..recording.prune import Choice, choose, delete, parse_age
+from ..recording.prune import NOT_OURS, Choice, choose, delete, parse_age
 from ..recording.record import RecordingError, recordings_base
 from .output import Output
 
@@ -103,8 +103,12 @@ def _prune_command(args: argparse.Namespace) -> int:
     if args.paths and chosen.busy:  # named, yet not deletable: the user should know, not guess
         busy = chosen.busy[0]
         return refuse(f"{busy.path}: still being recorded by uktrace (pid {busy.recorder}); nothing deleted")
+    if args.paths and chosen.foreign:  # named, yet not uktrace's to delete
+        return refuse(f"{chosen.foreign[0].path}: {NOT_OURS}: delete it yourself if it is to go; nothing deleted")
     for recording in chosen.busy:
         stderr.print(f"left alone, still being recorded: {recording.path}", style="dim")
+    for recording in chosen.foreign:
+        stderr.print(f"left alone, {NOT_OURS}: {recording.path}", style="dim")
     if not chosen.doomed:
         stdout.print("nothing to prune")
         return 0

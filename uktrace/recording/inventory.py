@@ -21,7 +21,7 @@ from ..kernel.find import TEST_GUEST
 from ..model.json_input import JsonError, load_json
 from ..model.text import shown_json
 from .files import JSON_LIMIT, read_file
-from .record import RecordingError, boot_id
+from .record import RecordingError, boot_id, is_marked, recordings_base
 from .schema import LAST_EPOCH
 
 DEFAULT_NAME = re.compile(r"run-\d{8}-\d{6}-(\d+)(?:-\w+)?")
@@ -52,6 +52,9 @@ class Recording:
     recorder: int | None
     """The pid of the uktrace still writing it (or showing it, and able to relaunch a guest into
     it); None once that process is gone."""
+    ours: bool = False
+    """uktrace made it and said so: its marker (`record.MARKER`), or, from before markers, a run
+    directory by its default name in the user's own base. Only such a recording is ever pruned."""
 
     @property
     def in_progress(self) -> bool:
@@ -67,6 +70,7 @@ class Recording:
             "statuses": dict(self.statuses),
             "bytes": self.size,
             "in_progress": self.in_progress,
+            "marked": self.ours,
         }
 
 
@@ -124,7 +128,8 @@ def _run(path: Path, session: Mapping[str, Any], options: Mapping[str, Any]) -> 
     statuses = Counter(str(meta.get("status", "?")) if meta is not None else unfinished for meta in metas)
     first = next((meta for meta in metas if meta is not None), None)
     kind = "demo" if options.get("command") == "demo" else "run"
-    return Recording(path, kind, started, _kernel(first, options), len(names), statuses, disk_usage(path), recorder)
+    kernel = _kernel(first, options)
+    return Recording(path, kind, started, kernel, len(names), statuses, disk_usage(path), recorder, _ours(path))
 
 
 def _bench(path: Path, results: Mapping[str, Any]) -> Recording:
@@ -145,7 +150,19 @@ def _bench(path: Path, results: Mapping[str, Any]) -> Recording:
     plan = _mapping(results.get("plan"))
     kernel = plan.get("kernel")
     name = kernel if isinstance(kernel, str) and kernel.startswith("--cmd") else Path(str(kernel or "?")).name
-    return Recording(path, "bench", started, name, guests, statuses, disk_usage(path), recorder)
+    return Recording(path, "bench", started, name, guests, statuses, disk_usage(path), recorder, _ours(path))
+
+
+def _ours(path: Path) -> bool:
+    """Marked as uktrace's; or a recording from before markers that only uktrace makes: named as
+    `default_run_dir` names them, directly in the user's own base (0700, uktrace's)."""
+    if is_marked(path):
+        return True
+    try:
+        in_base = path.parent.resolve() == recordings_base().resolve()
+    except OSError:
+        return False
+    return in_base and DEFAULT_NAME.fullmatch(path.name) is not None
 
 
 def _kernel(meta: Mapping[str, Any] | None, options: Mapping[str, Any]) -> str:

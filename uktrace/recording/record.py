@@ -77,11 +77,49 @@ class RecordingError(Exception):
     """The recording directory cannot be written or read; the message says why."""
 
 
-def start_session(directory: Path, command: list[str], options: dict[str, Any], names: list[str]) -> None:
-    """Create `directory` and write its session.json (with QEMU's version unless the run traces
-    a `--cmd` launcher, which never runs our QEMU)."""
+MARKER = ".uktrace-recording"
+"""The file uktrace writes first in every directory it records into (a run's, a bench's): what
+`recordings prune` requires before it deletes one. A copied session.json does not make it."""
+MARKER_TEXT = "made by uktrace: `uktrace recordings prune` may delete this directory\n"
+
+
+def mark(directory: Path) -> None:
+    """Write the marker into `directory` (a new file, never through a link) unless it is there."""
     try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(directory / MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as file:
+        file.write(MARKER_TEXT)
+
+
+def is_marked(directory: Path) -> bool:
+    """Whether `directory` holds uktrace's marker (a regular file of its own, not a link)."""
+    try:
+        return stat.S_ISREG(os.lstat(directory / MARKER).st_mode)
+    except OSError:
+        return False
+
+
+def claim(directory: Path, what: str = "--record") -> None:
+    """Make `directory` uktrace's (0700, marked), refusing one that holds anything but a recording
+    of uktrace's: the user's files are never mixed with a recording, nor deleted with it."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.path.islink(directory) or not directory.is_dir():
+        raise RecordingError(f"{what} {directory}: not a directory")
+    if not is_marked(directory) and any(directory.iterdir()):
+        raise RecordingError(
+            f"{what} {directory}: not empty and not a uktrace recording; choose a new or empty directory"
+        )
+    mark(directory)
+
+
+def start_session(directory: Path, command: list[str], options: dict[str, Any], names: list[str]) -> None:
+    """Create `directory` (or take an empty one, or a recording of uktrace's), mark it as
+    uktrace's, and write its session.json (with QEMU's version unless the run traces a `--cmd`
+    launcher, which never runs our QEMU)."""
+    try:
+        claim(directory)
         if any(directory.joinpath(name).exists() for name in names):
             raise RecordingError(f"{directory}: already holds a recording; choose an empty directory")
         session = {
