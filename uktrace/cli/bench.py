@@ -31,6 +31,7 @@ from ..launch.fleet import Fleet
 from ..launch.options import LaunchError, RunOptions, prepare
 from ..launch.shares import ShareError
 from ..model.guest import Guest
+from ..model.text import markup
 from ..recording.record import RecordingError, claim
 from .cluster import launcher_for, remote
 from .output import Output
@@ -86,7 +87,7 @@ def bench_command(args: argparse.Namespace) -> int:
             raise LaunchError("--cooldown cannot be negative")
         out = _out_dir(args.out)
     except USER_ERRORS as error:
-        stderr.print(f"[red]uktrace bench:[/] {error}")
+        stderr.print(f"[red]uktrace bench:[/] {markup(error)}")
         return 2
     with tempfile.TemporaryDirectory(prefix="uktrace-bench-share-") as scratch:
         share = args.fs if args.fs is not None else default_share(Path(scratch) / "share")
@@ -100,10 +101,10 @@ def bench_command(args: argparse.Namespace) -> int:
             claim(out, "--out")  # marked as uktrace's: `recordings prune` may delete it, nothing else
             launcher = launcher_for(args, specs, options.count)  # one for every cell: nodes joined once
         except USER_ERRORS as error:
-            stderr.print(f"[red]uktrace bench:[/] {error}")
+            stderr.print(f"[red]uktrace bench:[/] {markup(error)}")
             return 2
         except OSError as error:
-            stderr.print(f"[red]uktrace bench:[/] {out}: cannot create ({error.strerror})")
+            stderr.print(f"[red]uktrace bench:[/] {markup(out)}: cannot create ({error.strerror})")
             return 2
         bench = Bench(
             plan,

@@ -17,7 +17,7 @@ from rich.text import Text
 from ..analysis.compare import FLOOR_S, MIN_EFFECT, CellComparison, Comparison, Method, MetricComparison, compare
 from ..analysis.samples import Cell, Samples, SamplesError, load
 from ..analysis.stats import clock_words
-from .output import Output
+from .output import Output, SafeTable
 from .report import format_seconds
 
 PROG = "uktrace compare"
@@ -162,7 +162,7 @@ def _count(metric: MetricComparison) -> str:
 
 def cell_table(comparison: Comparison, cell: CellComparison, method: Method) -> Table:
     title = f"{comparison.b.source} against {comparison.a.source} · cell {cell.key}"
-    table = Table(title=title, title_justify="left", caption=_outcomes(cell), caption_justify="left")
+    table = SafeTable(title=title, title_justify="left", caption=_outcomes(cell), caption_justify="left")
     for column in ("metric", "clock", "n A/B", "median A", "median B", "Δ", "ratio", "95 % CI of Δ", "p", "verdict"):
         table.add_column(column, justify="left" if column in ("metric", "clock", "verdict") else "right")
     for metric in cell.metrics:

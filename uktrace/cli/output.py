@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.table import Column, Table
+from rich.text import Text
+
+from ..model.text import shown
 
 
 class Output(Console):
@@ -17,3 +21,22 @@ class Output(Console):
     def on_broken_pipe(self) -> None:
         """Rich's documented hook: hand the broken pipe to `main`, which maps it to 141."""
         raise BrokenPipeError
+
+
+class SafeTable(Table):
+    """A Rich table whose text cells are shown as they are: a cell given as a string is never
+    read as markup (a guest named `[/red]` is that name, not a `MarkupError`), and its control
+    characters are escaped (`model.text.shown`); so are its title, caption and headers, which
+    name inputs. Every table the commands print is one."""
+
+    def __init__(self, *headers: Column | str, **kwargs: Any) -> None:
+        for key in ("title", "caption"):
+            if isinstance(kwargs.get(key), str):
+                kwargs[key] = Text(shown(kwargs[key]))
+        super().__init__(*(Column(Text(shown(h))) if isinstance(h, str) else h for h in headers), **kwargs)
+
+    def add_column(self, header: RenderableType = "", *args: Any, **kwargs: Any) -> None:
+        super().add_column(Text(shown(header)) if isinstance(header, str) else header, *args, **kwargs)
+
+    def add_row(self, *renderables: RenderableType | None, **kwargs: Any) -> None:
+        super().add_row(*(Text(shown(cell)) if isinstance(cell, str) else cell for cell in renderables), **kwargs)

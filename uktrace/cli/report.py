@@ -12,6 +12,7 @@ from ..model.calls import Call
 from ..model.clock_rate import TOLERANCE, slowdown_text
 from ..model.guest import Guest
 from ..model.timeline import BootTimeline, Status
+from .output import SafeTable
 
 STATUS_STYLE = {
     Status.BOOTING: "yellow",
@@ -77,7 +78,7 @@ def timeline_table(timeline: BootTimeline) -> RenderableType:
     nested: dict[str, list[Call]] = {}
     for call in calls:
         nested.setdefault(call.phase, []).append(call)
-    table = Table(expand=False)
+    table = SafeTable(expand=False)
     table.add_column("phase")
     table.add_column("start", justify="right")
     table.add_column("duration", justify="right")

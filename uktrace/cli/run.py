@@ -264,7 +264,7 @@ def run_command(args: argparse.Namespace, prog: str = "uktrace run") -> int:
     try:
         fleet, shares = make_fleet(args)
     except USER_ERRORS as error:
-        stderr.print(f"[red]{prog}:[/] {error}")
+        stderr.print(f"[red]{prog}:[/] {markup(error)}")
         return 2
     except Interrupted as interrupted:
         stderr.print(f"{prog}: interrupted by {interrupted} before the run started; the copies made are removed")

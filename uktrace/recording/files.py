@@ -18,6 +18,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..model.text import shown
 from .record import RecordingError
 
 MiB = 1 << 20
@@ -43,7 +44,9 @@ def checked_name(name: object, what: str = "name") -> str:
     if not isinstance(name, str):
         raise RefusedFile(f"{what} is not a string")
     if name in ("", ".", "..") or "/" in name or "\0" in name:
-        raise RefusedFile(f"{what} {name!r} is not a name inside the recording")
+        raise RefusedFile(f"{what} {shown(name)!r} is not a name inside the recording")
+    if shown(name) != name:
+        raise RefusedFile(f"{what} {shown(name)!r} holds control characters (uktrace never names a guest so)")
     return name
 
 
