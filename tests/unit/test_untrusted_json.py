@@ -59,7 +59,7 @@ def test_a_deeply_nested_guest_json_is_one_line(copy: Path, capsys: pytest.Captu
         ({"crash": "boom"}, "guest-3: guest.json: crash is not a crash"),
         ({"status": "[/red]"}, "guest-3: guest.json: status is not a status"),
         ({"host.node": ["a"]}, "guest-3: guest.json: host: node is not a string"),
-        ({"host.cpu_marks": [["main", "x", 1, 2]]}, "guest-3: guest.json: host: cpu_marks is not a time in ns"),
+        ({"host.cpu_marks": [["main", "x", 1, 2]]}, "guest-3: guest.json: host: cpu_marks[0] is not a time in ns"),
         ({"ready": "^(a|a"}, "guest-3: guest.json: ready is not a regular expression"),
         ({"host.exit_ns": 10**18}, "guest-3: guest.json: host: exit_ns is"),
     ],
@@ -112,3 +112,22 @@ def test_replay_says_each_problem_on_one_line(copy: Path, capsys: pytest.Capture
     main(["replay", "--headless", "--speed", "0", str(copy)])
     err = capsys.readouterr().err
     assert "  guest-3: guest.json: host: spawn_ns is not a time in ns\n" in err
+
+
+def test_a_saved_run_reads_back_whole_and_a_bad_field_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "run.json"
+    assert main(["export", str(SHARED), "-f", "json", "-o", str(saved)]) == 0
+    capsys.readouterr()
+    assert main(["export", str(saved), "-f", "json"]) == 0
+    assert capsys.readouterr().out == saved.read_text()  # a sound document loses nothing
+    document = json.loads(saved.read_text())
+    document["guests"][2]["times"]["clocks"] = ["host"]
+    document["guests"][3]["phases"][0]["host"] = None
+    saved.write_text(json.dumps(document))
+    assert main(["compare", str(SHARED), str(saved)]) in (0, 1)
+    err = capsys.readouterr().err
+    assert f"{saved}: guests[2]: times: clocks is not an object of clocks (left out)" in err
+    assert f"{saved}: guests[3]: phases[0]: host is not a start and an end (left out)" in err
+    assert "Traceback" not in err

@@ -16,6 +16,7 @@ failure, and hide a slower phase whose guests then failed more often.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,7 @@ from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet
 from .guest_clock import ClockSummary, summary_of_json
 from .results import fleet_results
+from .run_shape import clean_input
 
 FIGURE_METRICS = ("boot", "total")
 """The figures that are not a phase's duration (see the module docstring)."""
@@ -223,7 +225,7 @@ def read_json(path: Path, source: str, error: type[Exception] = SamplesError, in
     results.json: no link followed). Strings come back `shown` (control characters escaped)."""
     try:
         data = read_file(inside, path.name, JSON_LIMIT) if inside is not None else read_named(path, JSON_LIMIT)
-        return shown_json(load_json(data))
+        document = shown_json(load_json(data))
     except FileNotFoundError:
         raise error(f"{source}: no such file or directory") from None
     except RefusedFile as problem:
@@ -232,6 +234,11 @@ def read_json(path: Path, source: str, error: type[Exception] = SamplesError, in
         raise error(f"{source}: {problem}") from None
     except OSError as problem:
         raise error(f"{source}: cannot read ({problem.strerror or problem})") from None
+    problems: list[str] = []
+    document = clean_input(document, source, problems)
+    for line in problems:  # the rest is read: say, one line each, what was left out
+        print(f"uktrace: {line} (left out)", file=sys.stderr)
+    return document
 
 
 def replay(directory: Path, source: str) -> Samples:

@@ -28,7 +28,16 @@ LAST_EPOCH = 253402300799.0
 
 
 class Bad(ValueError):
-    """A value of the wrong shape; the message says what it is not (`is not a time in ns`)."""
+    """A value of the wrong shape; the message says what it is not (`is not a time in ns`), after
+    the path to it inside the field (`[0]: host is not ...`)."""
+
+
+def at(key: str, bad: Bad) -> str:
+    """`bad`'s message after `key`: `spawn_ns is not ...`, `phases[0]: host is not ...`."""
+    message = str(bad)
+    if message.startswith("["):
+        return f"{key}{message}"
+    return f"{key} {message}" if message.startswith("is ") else f"{key}: {message}"
 
 
 def _optional(check: Check) -> Check:
@@ -103,20 +112,22 @@ def sha256(value: Any) -> str:
     return value
 
 
-def table(fields: Mapping[str, Check], name: str = "an object") -> Check:
-    """An object whose listed fields are checked; a bad field is `Bad` for the whole (nested
-    objects are all or nothing: their parts mean something together)."""
+def table(fields: Mapping[str, Check], name: str = "an object", required: tuple[str, ...] = ()) -> Check:
+    """An object whose listed fields are checked (`required` ones must be there); a bad field is
+    `Bad` for the whole (nested objects are all or nothing: their parts mean something together)."""
 
     def check(value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise Bad(f"is not {name}")
+        missing = [key for key in required if key not in value]
+        if missing:
+            raise Bad(f"is not {name} (no {missing[0]})")
         cleaned = {}
-        for key, field_check in fields.items():
-            if key in value:
-                try:
-                    cleaned[key] = field_check(value[key])
-                except Bad as bad:
-                    raise Bad(f"{key} {bad}") from None
+        for key in [key for key in value if key in fields]:  # in the document's order
+            try:
+                cleaned[key] = fields[key](value[key])
+            except Bad as bad:
+                raise Bad(at(key, bad)) from None
         return cleaned
 
     return check
@@ -126,7 +137,13 @@ def rows(check: Check, what: str) -> Check:
     def each(value: Any) -> list[Any]:
         if not isinstance(value, list) or len(value) > MAX_ITEMS:
             raise Bad(f"is not a list of {what}")
-        return [check(item) for item in value]
+        result = []
+        for index, item in enumerate(value):
+            try:
+                result.append(check(item))
+            except Bad as bad:
+                raise Bad(at(f"[{index}]", bad)) from None
+        return result
 
     return each
 
@@ -136,6 +153,11 @@ def cpu_mark(value: Any) -> list[Any]:
         raise Bad("is not [phase, ns, cpu ns, wait ns]")
     phase, at, cpu, wait = value
     return [text(phase), NS(at), NS(cpu), _optional(NS)(wait)]
+
+
+def optional(check: Check) -> Check:
+    """`check`, or null."""
+    return _optional(check)
 
 
 NS = integer(0, MAX_NS, "a time in ns")
@@ -232,19 +254,17 @@ def clean(document: Any, fields: Mapping[str, Check], where: str, problems: list
         problems.append(f"{where} is not an object")
         return {}
     cleaned: dict[str, Any] = {}
-    for key, check in fields.items():
-        if key not in document:
-            continue
+    for key in [key for key in document if key in fields]:  # in the document's order
         try:
-            cleaned[key] = check(document[key])
+            cleaned[key] = fields[key](document[key])
         except Bad as bad:
-            problems.append(f"{where}: {key} {bad}")
+            problems.append(f"{where}: {at(key, bad)}")
     return cleaned
 
 
 def clean_guest(document: Any, where: str, problems: list[str]) -> dict[str, Any]:
     """guest.json, its sound fields (`host` field by field)."""
-    meta = clean(document, GUEST, where, problems)
+    meta = clean(document, GUEST | {"host": lambda value: value}, where, problems)
     if isinstance(document, dict) and "host" in document:
         meta["host"] = clean(document["host"], HOST, f"{where}: host", problems)
     return meta
