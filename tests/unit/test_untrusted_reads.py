@@ -13,7 +13,7 @@ import pytest
 from tests.unit.export_data import SHARED
 from uktrace.cli.main import main
 from uktrace.kernel.identity import MAX_IMAGE, identify
-from uktrace.recording.files import RefusedFile, read_file
+from uktrace.recording.files import CONSOLE_LIMIT, RefusedFile, read_file
 from uktrace.recording.kernels import recorded_symbols
 from uktrace.recording.reader import read_guest, read_session
 from uktrace.recording.replay import ReplayFleet
@@ -79,12 +79,24 @@ def test_a_fifo_console_does_not_hang_replay(copy: Path) -> None:
     assert any("a FIFO, not a regular file" in line for line in recorded.problems)
 
 
-def test_a_huge_sparse_console_is_refused_saying_so(copy: Path) -> None:
+def test_a_huge_sparse_console_is_read_up_to_its_limit_saying_so(copy: Path) -> None:
     console = copy / "guest-4" / "console.raw"
+    kept = console.read_bytes()
     with console.open("r+b") as file:
         file.truncate(1 << 40)  # a terabyte of holes: no disk used
     recorded = read_guest(copy, "guest-4")
-    assert any("over the" in line and "limit: not read" in line for line in recorded.problems)
+    assert f"guest-4: console.raw: {1 << 40:,} bytes: only the first {CONSOLE_LIMIT:,} replayed (the limit)" in (
+        recorded.problems
+    )
+    assert b"".join(data for _, data in recorded.chunks).startswith(kept)
+    assert not recorded.missing
+
+
+def test_a_huge_sparse_index_is_refused_saying_so(copy: Path) -> None:
+    with (copy / "guest-4" / "chunks.tsv").open("r+b") as file:
+        file.truncate(1 << 40)
+    recorded = read_guest(copy, "guest-4")
+    assert any("guest-4/chunks.tsv: 1,099,511,627,776 bytes, over the" in line for line in recorded.problems)
 
 
 def test_a_linked_guest_directory_is_not_followed(copy: Path, tmp_path: Path) -> None:

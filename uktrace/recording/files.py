@@ -24,8 +24,9 @@ from .record import RecordingError
 MiB = 1 << 20
 JSON_LIMIT = 16 * MiB
 """session.json, guest.json, results.json: far above any uktrace writes (a few KB per guest)."""
-CONSOLE_LIMIT = 256 * MiB
-"""console.raw: a guest that printed more is refused (replay holds a console's records in memory)."""
+CONSOLE_LIMIT = 64 * MiB
+"""console.raw: what a replay reads of it (the rest is said to be left out): a replay holds the
+console and its records, about 4 bytes of memory a console byte, so at most about 256 MB."""
 INDEX_LIMIT = 64 * MiB
 """chunks.tsv: about 20 bytes a read, so over three million reads."""
 SYMBOLS_LIMIT = 64 * MiB
@@ -137,6 +138,17 @@ def read_file(root: Path, relative: str, limit: int) -> bytes:
         if len(data) > limit:  # grew while read
             raise RefusedFile(f"{relative}: over the {limit:,}-byte limit: not read")
         return bytes(data)
+
+
+def read_head(root: Path, relative: str, limit: int) -> tuple[bytes, int]:
+    """The first `limit` bytes of `root/relative` (as `read_file` opens it) and the file's size:
+    a console longer than its limit is replayed as far as the limit."""
+    with _opened(root, relative) as fd:
+        size = os.fstat(fd).st_size
+        data = bytearray()
+        while len(data) < limit and (piece := os.read(fd, min(1 << 20, limit - len(data)))):
+            data += piece
+        return bytes(data), size
 
 
 def read_tail(root: Path, relative: str, size: int = TAIL_LIMIT) -> bytes:

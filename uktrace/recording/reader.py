@@ -15,7 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from ..model.json_input import JsonError, load_json
-from .files import CONSOLE_LIMIT, INDEX_LIMIT, JSON_LIMIT, RefusedFile, checked_name, is_directory, read_file, read_tail
+from .files import (
+    CONSOLE_LIMIT,
+    INDEX_LIMIT,
+    JSON_LIMIT,
+    RefusedFile,
+    checked_name,
+    is_directory,
+    read_file,
+    read_head,
+    read_tail,
+)
 from .record import FORMAT, RecordingError
 from .schema import HOST_TIMES, clean_guest, clean_session
 
@@ -124,15 +134,17 @@ def read_guest(root: Path, name: str | None = None) -> RecordedGuest:
         raise RecordingError(f"{root / name}: not a guest recording (no such directory, or a link)")
     missing: list[str] = []
     problems: list[str] = []
-    data = _read(root, f"{name}/console.raw", CONSOLE_LIMIT, missing, problems, name)
+    data, cut = _read_console(root, name, missing, problems)
     index = _read_index(_read(root, f"{name}/chunks.tsv", INDEX_LIMIT, missing, problems, name), missing)
     document = read_json_file(root, f"{name}/guest.json", problems, name)
     meta = clean_guest(document, f"{name}: guest.json", problems) if document is not None else {}
     if document is None:
         missing.append("guest.json (how the guest ended)")  # interrupted: the console is still complete up to there
     _bound_times(meta, name, problems)
-    beyond = [entry for entry in index if entry[0] > len(data)]
-    if beyond:
+    beyond = [entry for entry in index if entry[0] > len(data) or (cut and entry[0] == len(data))]
+    if beyond and cut:
+        index = index[: len(index) - len(beyond)]  # past the limit: said once, by `_read_console`
+    elif beyond:
         missing.append(f"console bytes from offset {len(data)} on ({len(beyond)} chunks indexed, not stored)")
         index = index[: len(index) - len(beyond)]
     if data and not index:
@@ -174,6 +186,25 @@ def _bound_times(meta: dict[str, Any], name: str, problems: list[str]) -> None:
         if at is not None and abs(at - spawn) > MAX_SPAN_NS:
             problems.append(f"{name}: guest.json: host: {key} is {(at - spawn) / 1e9:.3g} s from the spawn: ignored")
             host[key] = None
+
+
+def _read_console(root: Path, name: str, missing: list[str], problems: list[str]) -> tuple[bytes, bool]:
+    """console.raw up to `CONSOLE_LIMIT` bytes, and whether it was cut there (said in `problems`)."""
+    try:
+        data, size = read_head(root, f"{name}/console.raw", CONSOLE_LIMIT)
+    except FileNotFoundError:
+        missing.append("console.raw")
+        return b"", False
+    except RefusedFile as error:
+        problems.append(f"{name}: {error}")
+        return b"", False
+    except OSError as error:
+        missing.append(f"console.raw ({error.strerror})")
+        return b"", False
+    if size > len(data):
+        problems.append(f"{name}: console.raw: {size:,} bytes: only the first {len(data):,} replayed (the limit)")
+        return data, True
+    return data, False
 
 
 def _read(root: Path, relative: str, limit: int, missing: list[str], problems: list[str], name: str) -> bytes:
