@@ -43,6 +43,7 @@ COMMANDS = (
     ["export", "-f", "json"],
     ["export", "-f", "asciicast"],
     ["export", "-f", "perfetto"],
+    ["export", "-f", "csv", "-o", "OUT", "--force"],
     ["compare", str(SHARED)],
     ["blame"],
     ["recordings", "--dir"],
@@ -174,16 +175,21 @@ def test_no_recording_crashes_hangs_leaks_or_writes(data: st.DataObject, command
             where = data.draw(st.sampled_from(list(paths(document))), label="field")
             value = data.draw(json_values, label="value")
             (recording / name).write_text(json.dumps(mutate(document, where, value)))
+        output = root / "out.csv"
+        output.write_text("the user's old export\n")
         before = snapshot(root)
         target = str(recording.parent) if command[0] == "recordings" else str(recording)
         out, err = io.StringIO(), io.StringIO()
         with time_limit(CASE_S), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            status = main([*command, target])
+            status = main([*(str(output) if word == "OUT" else word for word in command), target])
         shown = out.getvalue() + err.getvalue()
         assert status in (0, 1, 2), shown
         assert "Traceback" not in shown
-        assert SECRET not in shown
-        assert snapshot(root) == before
+        assert SECRET not in shown + output.read_text()
+        after = snapshot(root)
+        if "OUT" in command and status == 0:  # the named output, replaced whole; nothing else
+            assert after.pop("out.csv") != before.pop("out.csv")
+        assert after == before
 
 
 def saved_run() -> Any:

@@ -58,6 +58,7 @@ def test_a_deeply_nested_guest_json_is_one_line(copy: Path, capsys: pytest.Captu
         ({"host": []}, "guest-3: guest.json: host is not an object"),
         ({"crash": "boom"}, "guest-3: guest.json: crash is not a crash"),
         ({"status": "[/red]"}, "guest-3: guest.json: status is not a status"),
+        ({"status": []}, "guest-3: guest.json: status is not a status"),
         ({"host.node": ["a"]}, "guest-3: guest.json: host: node is not a string"),
         ({"host.cpu_marks": [["main", "x", 1, 2]]}, "guest-3: guest.json: host: cpu_marks[0] is not a time in ns"),
         ({"ready": "^(a|a"}, "guest-3: guest.json: ready is not a regular expression"),

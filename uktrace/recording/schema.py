@@ -101,7 +101,7 @@ def texts(value: Any) -> list[str]:
 
 
 def status(value: Any) -> str:
-    if value not in {s.value for s in Status}:
+    if not isinstance(value, str) or value not in {s.value for s in Status}:
         raise Bad(f"is not a status ({shown(str(value)[:40])!r})")
     return str(value)
 
