@@ -16,7 +16,6 @@ failure, and hide a slower phase whose guests then failed more often.
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,6 +29,7 @@ from uktrace.parsers.phases import NESTED, PHASES
 from ..model.json_input import JsonError, load_json
 from ..model.text import shown_json
 from ..recording.files import JSON_LIMIT, RefusedFile, read_file, read_named
+from ..recording.reader import tell
 from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet
 from .guest_clock import ClockSummary, summary_of_json
@@ -219,10 +219,17 @@ def _checked(samples: Samples) -> Samples:
     return samples
 
 
-def read_json(path: Path, source: str, error: type[Exception] = SamplesError, inside: Path | None = None) -> Any:
+def read_json(
+    path: Path,
+    source: str,
+    error: type[Exception] = SamplesError,
+    inside: Path | None = None,
+    problems: list[str] | None = None,
+) -> Any:
     """A JSON input, or `error` with one line for the user (compare and export read the same files):
     `path` as the user named it, or, with `inside`, a file of that directory (a bench's
-    results.json: no link followed). Strings come back `shown` (control characters escaped)."""
+    results.json: no link followed). Strings come back `shown` (control characters escaped); what
+    was left out is said on stderr, or put in `problems` (a screen shows them its own way)."""
     try:
         data = read_file(inside, path.name, JSON_LIMIT) if inside is not None else read_named(path, JSON_LIMIT)
         document = shown_json(load_json(data))
@@ -234,10 +241,13 @@ def read_json(path: Path, source: str, error: type[Exception] = SamplesError, in
         raise error(f"{source}: {problem}") from None
     except OSError as problem:
         raise error(f"{source}: cannot read ({problem.strerror or problem})") from None
-    problems: list[str] = []
-    document = clean_input(document, source, problems)
-    for line in problems:  # the rest is read: say, one line each, what was left out
-        print(f"uktrace: {line} (left out)", file=sys.stderr)
+    found: list[str] = []
+    document = clean_input(document, source, found)
+    found = [line.removeprefix(f"{source}: ") for line in found]
+    if problems is None:
+        tell(found, source)  # the rest is read
+    else:
+        problems += found
     return document
 
 
@@ -250,6 +260,7 @@ def replay(directory: Path, source: str) -> Samples:
         raise SamplesError(str(error)) from None
     except (OSError, ValueError, KeyError) as error:
         raise SamplesError(f"{source}: unreadable recording ({error})") from None
+    tell(fleet.problems, source)
     return replace(from_document(fleet_results(fleet), source), kind="recording")
 
 

@@ -19,6 +19,7 @@ from ..analysis.naming import SymbolCache, guest_symbols
 from ..kernel.symbols import Symbols, SymbolsError
 from ..model.timeline import BootTimeline
 from ..recording.logs import LogError, trace_log
+from ..recording.reader import tell
 from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet
 from .output import Output, SafeTable
@@ -88,6 +89,7 @@ def _timelines(source: str, symbols: Symbols | None) -> list[tuple[str, BootTime
         return [(timeline.name, timeline)]
     fleet = ReplayFleet(path, speed=0)
     anyio.run(fleet.run)
+    tell(fleet.problems, str(path))
     cache: SymbolCache = {}
     result = []
     for guest in fleet.guests:

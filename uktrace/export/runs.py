@@ -20,7 +20,7 @@ from ..analysis.samples import read_json
 from ..model.json_shape import timeline_dict
 from ..recording.files import inside
 from ..recording.logs import LogError, trace_log
-from ..recording.reader import read_session
+from ..recording.reader import read_session, tell
 from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet
 
@@ -95,6 +95,7 @@ def replay(directory: Path) -> Run:
         raise ExportError(str(error)) from None
     except (OSError, ValueError, KeyError) as error:
         raise ExportError(f"{directory}: unreadable recording ({error})") from None
+    tell(fleet.problems, str(directory))
     return Run(_name(directory), fleet_results(fleet), directory, session_started(directory))
 
 

@@ -10,6 +10,7 @@ this uktrace knows is refused, naming both versions.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,13 @@ class Session:
     def options(self) -> dict[str, Any]:
         options: dict[str, Any] = self.document.get("options", {})
         return options
+
+
+def tell(problems: list[str], source: str) -> None:
+    """Say on stderr, one line each, what a command reading a recording or JSON input left out
+    (`replay` lists them itself); the output made of the rest is sound."""
+    for line in problems:
+        print(f"uktrace: {source}: {line} (left out)", file=sys.stderr)
 
 
 def read_json_file(root: Path, relative: str, problems: list[str], where: str) -> Any:
