@@ -7,9 +7,8 @@ from typing import Any
 
 from rich.console import Console, RenderableType
 from rich.table import Column, Table
-from rich.text import Text
 
-from ..model.text import shown
+from ..model.text import markup
 
 
 class Output(Console):
@@ -24,19 +23,19 @@ class Output(Console):
 
 
 class SafeTable(Table):
-    """A Rich table whose text cells are shown as they are: a cell given as a string is never
-    read as markup (a guest named `[/red]` is that name, not a `MarkupError`), and its control
-    characters are escaped (`model.text.shown`); so are its title, caption and headers, which
-    name inputs. Every table the commands print is one."""
+    """A Rich table whose text is shown as it is: a cell, title, caption or header given as a
+    string has its markup escaped (a guest named `[/red]` is that name, not a `MarkupError`) and
+    its control characters shown (`model.text.markup`), and renders as any string would. Every
+    table the commands print is one."""
 
     def __init__(self, *headers: Column | str, **kwargs: Any) -> None:
         for key in ("title", "caption"):
             if isinstance(kwargs.get(key), str):
-                kwargs[key] = Text(shown(kwargs[key]))
-        super().__init__(*(Column(Text(shown(h))) if isinstance(h, str) else h for h in headers), **kwargs)
+                kwargs[key] = markup(kwargs[key])
+        super().__init__(*(markup(h) if isinstance(h, str) else h for h in headers), **kwargs)
 
     def add_column(self, header: RenderableType = "", *args: Any, **kwargs: Any) -> None:
-        super().add_column(Text(shown(header)) if isinstance(header, str) else header, *args, **kwargs)
+        super().add_column(markup(header) if isinstance(header, str) else header, *args, **kwargs)
 
     def add_row(self, *renderables: RenderableType | None, **kwargs: Any) -> None:
-        super().add_row(*(Text(shown(cell)) if isinstance(cell, str) else cell for cell in renderables), **kwargs)
+        super().add_row(*(markup(cell) if isinstance(cell, str) else cell for cell in renderables), **kwargs)
