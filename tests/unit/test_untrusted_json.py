@@ -132,3 +132,17 @@ def test_a_saved_run_reads_back_whole_and_a_bad_field_is_one_line(
     assert f"{saved}: guests[2]: times: clocks is not an object of clocks (left out)" in err
     assert f"{saved}: guests[3]: phases[0]: host is not a start and an end (left out)" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("cells", [5, "x", {"a": 1}, [1, None]])
+def test_a_bench_whose_cells_are_not_cells_is_one_line(
+    tmp_path: Path, cells: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    (bench / "results.json").write_text(json.dumps({"kind": "bench", "uktrace": "0.1.0", "cells": cells}))
+    for command in (["recordings", "--dir", str(tmp_path)], ["export", str(bench), "-f", "csv"]):
+        assert main(command) in (0, 2)
+        assert "Traceback" not in capsys.readouterr().err
+    assert main(["compare", str(bench), str(SHARED)]) == 2
+    assert "no guests to compare" in capsys.readouterr().err

@@ -146,7 +146,10 @@ def clean_input(document: Any, where: str, problems: list[str]) -> Any:
     """A JSON input as compare and export read it: a run, or a bench with a run per cell."""
     if not isinstance(document, dict):
         return document
-    if document.get("kind") == "bench" and isinstance(document.get("cells"), list):
+    if document.get("kind") == "bench" and not isinstance(document.get("cells"), list):
+        problems.append(f"{where}: cells is not a list of cells")
+        return document | {"cells": []}
+    if document.get("kind") == "bench":
         cells = []
         for index, cell in enumerate(document["cells"]):
             if not isinstance(cell, dict):

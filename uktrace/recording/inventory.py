@@ -135,7 +135,8 @@ def _run(path: Path, session: Mapping[str, Any], options: Mapping[str, Any]) -> 
 def _bench(path: Path, results: Mapping[str, Any]) -> Recording:
     statuses: Counter[str] = Counter()
     guests = 0
-    for cell in results.get("cells") or []:
+    cells_run = results.get("cells")
+    for cell in cells_run if isinstance(cells_run, list) else []:
         summary = _mapping(_mapping(_mapping(cell).get("run")).get("summary"))
         for status, count in _mapping(summary.get("counts")).items():
             if isinstance(count, int) and count:
