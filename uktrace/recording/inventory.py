@@ -1,10 +1,11 @@
 """Which recordings a directory holds, and what each is: the listing behind `uktrace recordings`.
 
 Every run records (`recordings_base()` unless `--record DIR`), so recordings pile up. A directory
-is taken for a recording only by its marker: a run's session.json (an object naming `uktrace` and
-its `guests`, in every format) or a bench's results.json (`"kind": "bench"`). Nothing else is
-listed as one, and no symbolic link is followed (a link is never a recording, sizes count links
-themselves), so pruning (prune.py) only ever reaches what uktrace wrote.
+is listed as a recording by what it holds: a run's session.json (an object naming `uktrace` and
+its `guests`, in every format) or a bench's results.json (`"kind": "bench"`), each read as the
+reader reads a recording (`files`: a regular file inside, within its limit). Pruning (prune.py)
+needs more: uktrace's own mark (`Recording.ours`), which a copied session.json does not make.
+No symbolic link is followed (a link is never a recording, sizes count links themselves).
 """
 
 from __future__ import annotations
