@@ -13,6 +13,7 @@ open. JSON is parsed with its nesting depth bounded and only finite numbers (`js
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -104,7 +105,7 @@ def _refusal(relative: str, error: OSError, directory: int, part: str) -> Except
         return error  # absent: the caller says what is missing
     if stat.S_ISLNK(info.st_mode):
         return RefusedFile(f"{relative}: a symbolic link, not followed")
-    if not stat.S_ISDIR(info.st_mode) and error.errno in (20,):  # ENOTDIR
+    if not stat.S_ISDIR(info.st_mode) and error.errno == errno.ENOTDIR:
         return RefusedFile(f"{relative}: {part} is {_kind(info.st_mode)}, not a directory")
     return error
 

@@ -40,11 +40,13 @@ def at(key: str, bad: Bad) -> str:
     return f"{key} {message}" if message.startswith("is ") else f"{key}: {message}"
 
 
-def _optional(check: Check) -> Check:
-    def optional(value: Any) -> Any:
+def optional(check: Check) -> Check:
+    """`check`, or null."""
+
+    def check_or_null(value: Any) -> Any:
         return None if value is None else check(value)
 
-    return optional
+    return check_or_null
 
 
 def integer(low: int, high: int, what: str = "an integer") -> Check:
@@ -152,26 +154,21 @@ def cpu_mark(value: Any) -> list[Any]:
     if not isinstance(value, list) or len(value) != 4:
         raise Bad("is not [phase, ns, cpu ns, wait ns]")
     phase, at, cpu, wait = value
-    return [text(phase), NS(at), NS(cpu), _optional(NS)(wait)]
-
-
-def optional(check: Check) -> Check:
-    """`check`, or null."""
-    return _optional(check)
+    return [text(phase), NS(at), NS(cpu), optional(NS)(wait)]
 
 
 NS = integer(0, MAX_NS, "a time in ns")
 COUNT = integer(0, MAX_NS, "a count")
 INT32 = integer(-(1 << 31), (1 << 31) - 1)
-TEXT = _optional(text)
-SECONDS = _optional(number(-1e9, 1e9))
+TEXT = optional(text)
+SECONDS = optional(number(-1e9, 1e9))
 
 UNIKRAFT = table({"version": TEXT, "codename": TEXT, "sha": TEXT}, "a Unikraft release")
-KERNEL_IMAGE = table({"sha256": sha256, "size": COUNT, "unikraft": _optional(UNIKRAFT), "symbols": TEXT})
+KERNEL_IMAGE = table({"sha256": sha256, "size": COUNT, "unikraft": optional(UNIKRAFT), "symbols": TEXT})
 CRASH = table({"reason": text, "line": text, "where": TEXT}, "a crash (reason, line, where)")
 STEP = table(
     {
-        "expect": _optional(pattern),
+        "expect": optional(pattern),
         "send": TEXT,
         "timeout": SECONDS,
         "outcome": TEXT,
@@ -184,56 +181,56 @@ STEP = table(
     "a script step",
 )
 STREAM = table(
-    {"node": TEXT, "events": _optional(COUNT), "lost_events": _optional(COUNT), "lost": TEXT},
+    {"node": TEXT, "events": optional(COUNT), "lost_events": optional(COUNT), "lost": TEXT},
     "a stream's account",
 )
 
 HOST_TIMES = ("spawn_ns", "ready_ns", "release_ns", "firmware_ns", "first_byte_ns", "exit_ns")
-HOST: dict[str, Check] = {key: _optional(NS) for key in HOST_TIMES} | {
+HOST: dict[str, Check] = {key: optional(NS) for key in HOST_TIMES} | {
     "accel": TEXT,
     "wall_s": SECONDS,
-    "bytes": _optional(COUNT),
-    "qemu_status": _optional(INT32),
+    "bytes": optional(COUNT),
+    "qemu_status": optional(INT32),
     "stderr_tail": TEXT,
     "integrity": TEXT,
-    "lingered": _optional(flag),
+    "lingered": optional(flag),
     "recording": TEXT,
-    "cpu_marks": _optional(rows(cpu_mark, "[phase, ns, cpu ns, wait ns]")),
-    "cpu_total_ns": _optional(COUNT),
-    "nice": _optional(integer(-20, 19)),
-    "idle_policy": _optional(flag),
+    "cpu_marks": optional(rows(cpu_mark, "[phase, ns, cpu ns, wait ns]")),
+    "cpu_total_ns": optional(COUNT),
+    "nice": optional(integer(-20, 19)),
+    "idle_policy": optional(flag),
     "node": TEXT,
-    "stream": _optional(STREAM),
-    "stored_bytes": _optional(COUNT),
+    "stream": optional(STREAM),
+    "stored_bytes": optional(COUNT),
     "stored_integrity": TEXT,
 }
 """guest.json's `host`: checked field by field (one bad time does not lose the others)."""
 
 GUEST: dict[str, Check] = {
     "name": TEXT,
-    "argv": _optional(texts),
+    "argv": optional(texts),
     "kernel": TEXT,
-    "kernel_image": _optional(KERNEL_IMAGE),
+    "kernel_image": optional(KERNEL_IMAGE),
     "fs": TEXT,
-    "status": _optional(status),
-    "exit_code": _optional(INT32),
-    "crash": _optional(CRASH),
-    "ready": _optional(pattern),
-    "script": _optional(rows(STEP, "script steps")),
+    "status": optional(status),
+    "exit_code": optional(INT32),
+    "crash": optional(CRASH),
+    "ready": optional(pattern),
+    "script": optional(rows(STEP, "script steps")),
 }
 """guest.json's fields beside `host`."""
 
 OPTIONS: dict[str, Check] = {
     "command": TEXT,
     "kernel": TEXT,
-    "count": _optional(integer(0, MAX_ITEMS)),
-    "jobs": _optional(integer(1, MAX_ITEMS)),
+    "count": optional(integer(0, MAX_ITEMS)),
+    "jobs": optional(integer(1, MAX_ITEMS)),
     "fs": TEXT,
     "fs_mode": TEXT,
     "accel": TEXT,
     "cmd": TEXT,
     "qemu": TEXT,
-    "bench_cell": _optional(TEXT),
+    "bench_cell": optional(TEXT),
 }
 """session.json's `options` that a reader uses (the others are the run's own record)."""
 
@@ -241,9 +238,9 @@ SESSION: dict[str, Check] = {
     "format": integer(1, 1 << 31, "a format number"),
     "uktrace": text,
     "qemu": TEXT,
-    "host": table({"cpus": _optional(integer(0, 1 << 20)), "kernel": TEXT}, "the host"),
+    "host": table({"cpus": optional(integer(0, 1 << 20)), "kernel": TEXT}, "the host"),
     "started": number(0.0, LAST_EPOCH),
-    "recorder": table({"pid": _optional(integer(0, 1 << 31)), "boot_id": TEXT}, "the recorder"),
+    "recorder": table({"pid": optional(integer(0, 1 << 31)), "boot_id": TEXT}, "the recorder"),
     "command": texts,
 }
 
