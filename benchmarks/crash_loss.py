@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from uktrace.recording.record import read_guest
+from uktrace.recording.reader import read_guest
 
 
 def one_round(count: int, after_s: float) -> list[tuple[float, float]]:

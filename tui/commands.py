@@ -9,6 +9,7 @@ from __future__ import annotations
 from textual.widget import Widget
 
 from uktrace.model.guest import FleetView, Guest
+from uktrace.model.text import markup
 
 
 def stop_guest(node: Widget, fleet: FleetView, guest: Guest | None) -> bool:
@@ -17,10 +18,10 @@ def stop_guest(node: Widget, fleet: FleetView, guest: Guest | None) -> bool:
         return False
     waiting = guest.spawn_ns is None and not guest.timeline.status.finished
     if not guest.running and not waiting:
-        node.notify(f"{guest.name} is not running", severity="warning")
+        node.notify(f"{markup(guest.name)} is not running", severity="warning")
         return False
     fleet.stop_guest(guest)
-    node.notify(f"stopping {guest.name}" if guest.running else f"{guest.name} will not start")
+    node.notify(f"stopping {markup(guest.name)}" if guest.running else f"{markup(guest.name)} will not start")
     return True
 
 
@@ -29,10 +30,10 @@ def relaunch_guest(node: Widget, fleet: FleetView, guest: Guest | None) -> bool:
     if guest is None:
         return False
     if not guest.timeline.status.finished or guest.running:
-        node.notify(f"{guest.name} is still running: stop it first (x)", severity="warning")
+        node.notify(f"{markup(guest.name)} is still running: stop it first (x)", severity="warning")
         return False
     if not fleet.relaunch(guest):
-        node.notify(f"cannot relaunch {guest.name}: the run is over or is a replay", severity="warning")
+        node.notify(f"cannot relaunch {markup(guest.name)}: the run is over or is a replay", severity="warning")
         return False
-    node.notify(f"relaunched {guest.name} (attempt {guest.attempt})")
+    node.notify(f"relaunched {markup(guest.name)} (attempt {guest.attempt})")
     return True

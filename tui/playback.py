@@ -15,6 +15,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from uktrace.model.guest import FleetView, Guest
+from uktrace.model.text import markup
 from uktrace.recording.clock import faster, slower, speed_label
 from uktrace.recording.replay import ReplayFleet
 
@@ -59,7 +60,7 @@ def command(app: App[None], fleet: FleetView, name: str, guest: Guest | None = N
         stop = replay.step(1 if name == "step" else -1, guest)
         if stop is None:
             where = "later" if name == "step" else "earlier"
-            app.notify(f"no {where} phase change{f' of {guest.name}' if guest else ''}", timeout=3)
+            app.notify(f"no {where} phase change{f' of {markup(guest.name)}' if guest else ''}", timeout=3)
         else:
             app.notify(what_changed(replay.changed_at(stop) if guest is None else [guest]), timeout=2)
     elif name in ("rewind", "forward"):
@@ -84,7 +85,7 @@ def what_changed(guests: list[Guest], shown: int = 3) -> str:
             words.append(timeline.status.value)
         if guest.exit_ns is not None:
             words.append("process ended")
-        lines.append(f"{guest.name}: {', '.join(words)}")
+        lines.append(f"{markup(guest.name)}: {', '.join(words)}")
     if len(guests) > shown:
         lines.append(f"and {len(guests) - shown} more")
     return "\n".join(lines)

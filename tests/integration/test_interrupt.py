@@ -16,7 +16,7 @@ import pytest
 
 from tests.integration.conftest import qemu_processes_mentioning
 from uktrace.kernel.find import TEST_GUEST
-from uktrace.recording.record import read_guest
+from uktrace.recording.reader import read_guest
 
 
 def wait_for_guests(directory: Path, count: int, timeout: float = 60) -> None:

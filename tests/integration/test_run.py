@@ -8,7 +8,7 @@ import pytest
 
 from tests.integration.conftest import GUEST_CLOCKS, qemu_processes_mentioning, run_json
 from uktrace.launch.accel import kvm_problem
-from uktrace.recording.record import read_guest
+from uktrace.recording.reader import read_guest
 
 FULL = [
     "spawn",

@@ -26,6 +26,7 @@ from uktrace.analysis.overview import digest
 from uktrace.cli.report import format_seconds
 from uktrace.kernel.find import TEST_GUEST
 from uktrace.recording.inventory import list_recordings
+from uktrace.recording.record import mark
 from uktrace.recording.replay import ReplayFleet
 from uktrace.tui.home_app import NO_RUN, HomeApp
 from uktrace.tui.run_app import RunApp
@@ -45,6 +46,7 @@ def base(tmp_path: Path) -> Path:
     base.mkdir()
     for name in ("shared-8", "crash-3"):
         shutil.copytree(RECORDINGS / name, base / name)
+        mark(base / name)  # as this uktrace leaves them (the committed ones predate the marker)
     (base / "notes.txt").write_text("not a recording: never listed, never deleted\n")
     return base
 

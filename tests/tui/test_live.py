@@ -14,7 +14,7 @@ from uktrace.kernel.find import TEST_GUEST
 from uktrace.launch.fleet import Fleet
 from uktrace.launch.options import RunOptions, prepare
 from uktrace.model.timeline import Status
-from uktrace.recording.record import read_guest
+from uktrace.recording.reader import read_guest
 from uktrace.tui.app import UktraceApp
 from uktrace.tui.screens.guest import GuestScreen
 from uktrace.tui.widgets.fleet_table import FleetTable

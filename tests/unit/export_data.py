@@ -4,6 +4,7 @@ a bench directory built from them, and a hand-made guest with calls and rounding
 from __future__ import annotations
 
 import json
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -23,14 +24,13 @@ def recording(directory: Path) -> Run:
 
 def make_bench(directory: Path) -> Path:
     """A bench directory: results.json with two cells (the recordings' runs) whose `recording`s
-    link to the committed recordings, as `uktrace bench --out` lays them out."""
+    are copies of the committed recordings, as `uktrace bench --out` lays them out (a link would
+    not be followed: a recording's paths stay inside it)."""
     cells = []
     for position, (cell_id, source, concurrency) in enumerate(
         [("n8-shared-r1", SHARED, 8), ("n3-shared-r1", CRASH, 3)], 1
     ):
-        link = directory / "cells" / cell_id
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(source.resolve(), target_is_directory=True)
+        shutil.copytree(source, directory / "cells" / cell_id)
         cells.append(
             {
                 "id": cell_id,

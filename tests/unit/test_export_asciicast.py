@@ -16,7 +16,7 @@ from tests.conftest import log
 from tests.unit.export_data import CRASH, SHARED, recording
 from uktrace.export.asciicast import crlf, output_events, render
 from uktrace.export.runs import ExportError, load_runs
-from uktrace.recording.record import read_guest
+from uktrace.recording.reader import read_guest
 
 
 def parse(text: str) -> tuple[dict[str, Any], list[list[Any]]]:

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import DATA
 from uktrace.cli.main import main
-from uktrace.recording.record import read_guest
+from uktrace.recording.reader import read_guest
 from uktrace.recording.replay import ReplayFleet
 
 SOURCE = DATA / "recordings" / "shared-8"

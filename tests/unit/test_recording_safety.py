@@ -14,6 +14,7 @@ from uktrace.recording.record import (
     GuestRecorder,
     RecordingError,
     default_run_dir,
+    mark,
     own_directory,
     recordings_base,
     start_session,
@@ -60,6 +61,7 @@ def test_a_base_others_could_write_into_is_closed(tmp_path: Path) -> None:
 def test_recorded_files_are_the_users_only_and_a_planted_link_is_not_followed(tmp_path: Path) -> None:
     run = tmp_path / "run"
     run.mkdir()
+    mark(run)  # a recording of uktrace's: the one kind of non-empty directory --record takes
     victim = tmp_path / "victim"
     victim.write_text("root's file\n")
     (run / "session.tmp").symlink_to(victim)  # the old temporary name, planted

@@ -17,7 +17,7 @@ from uktrace.cli.headless import run_footer
 from uktrace.cli.main import main
 from uktrace.recording.inventory import NotARecording, list_recordings, read_recording
 from uktrace.recording.prune import Choice, PruneError, choose, delete, parse_age
-from uktrace.recording.record import boot_id, recordings_base
+from uktrace.recording.record import boot_id, mark, recordings_base
 from uktrace.recording.replay import ReplayFleet
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "data" / "recordings"
@@ -29,6 +29,7 @@ def base(tmp_path: Path) -> Path:
     base = tmp_path / f"uktrace-{os.getuid()}"
     for name in ("crash-3", "shared-8", "format-1-crash-3"):
         shutil.copytree(RECORDINGS / name, base / name)
+        mark(base / name)  # as this uktrace leaves them (the committed ones predate the marker)
     (base / "notes").mkdir()
     (base / "notes" / "todo.txt").write_text("keep me\n")
     (base / "stray.txt").write_text("keep me too\n")
@@ -117,8 +118,8 @@ def names(choice: Choice) -> list[str]:
     return [r.path.name for r in choice.doomed]
 
 
-def test_selectors_narrow_each_other() -> None:
-    listing = list_recordings(RECORDINGS)
+def test_selectors_narrow_each_other(base: Path) -> None:
+    listing = list_recordings(base)
     now = max(r.started for r in listing.recordings) + 3600
     assert names(choose(listing.recordings, older_than=None, keep=1, now=now)) == ["crash-3", "format-1-crash-3"]
     assert names(choose(listing.recordings, older_than=parse_age("2h"), keep=None, now=now)) == ["format-1-crash-3"]
@@ -157,6 +158,7 @@ def test_list_command(base: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "guests",
         "statuses",
         "bytes",
+        "marked",
         "in_progress",
     }
     assert main(["recordings", "--dir", str(base)]) == 0

@@ -173,8 +173,8 @@ class BlameScreen(LiveScreen):
         for row in rows:
             table.add_row(
                 Text(row.function, style="" if row.named else "dim"),
-                row.library or "",
-                row.phase,
+                Text(row.library or ""),  # names from a console: shown, never read as markup
+                Text(row.phase),
                 Text(str(row.guests), justify="right"),
                 Text(format_seconds(row.p50), justify="right"),
                 Text(format_seconds(row.p95), justify="right"),

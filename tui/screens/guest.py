@@ -45,6 +45,7 @@ from uktrace.model.axis import (
 from uktrace.model.calls import Call, sort_calls
 from uktrace.model.guest import FleetView, Guest
 from uktrace.model.nesting import rows
+from uktrace.model.text import markup
 from uktrace.model.timeline import Phase
 from uktrace.parsers.phases import HOST_PHASES
 
@@ -420,7 +421,7 @@ class GuestScreen(LiveScreen):
 
     def action_type(self) -> None:
         if not self.guest.running:
-            self.notify(f"{self.guest.name} is not running: nothing to type into", severity="warning")
+            self.notify(f"{markup(self.guest.name)} is not running: nothing to type into", severity="warning")
             return
         self._show_prompt("type")
 
@@ -451,7 +452,7 @@ class GuestScreen(LiveScreen):
         if self.guest.send(event.value.encode() + ENTER):
             event.input.value = ""
         else:
-            self.notify(f"{self.guest.name} is not running: nothing sent", severity="warning")
+            self.notify(f"{markup(self.guest.name)} is not running: nothing sent", severity="warning")
 
     def action_stop_guest(self) -> None:
         stop_guest(self, self.fleet, self.guest)

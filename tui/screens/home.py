@@ -8,7 +8,6 @@ on workers, each recording read through (`analysis.overview`) and the kernels ne
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 from pathlib import Path
@@ -25,7 +24,7 @@ from textual.worker import get_current_worker
 from uktrace.analysis.overview import Digest, digest
 from uktrace.cli.recordings import format_size
 from uktrace.kernel.nearby import NearbyKernel, nearby_kernels
-from uktrace.recording.inventory import Recording, list_recordings
+from uktrace.recording.inventory import Recording, json_object, list_recordings
 from uktrace.recording.prune import PruneError, busy, delete
 from uktrace.recording.record import RecordingError
 
@@ -300,11 +299,8 @@ def _mtime(path: Path) -> int | None:
 def _command(path: Path) -> str | None:
     """The command line that made a recording (session.json's `command`; a bench's in results.json)."""
     for name in ("session.json", "results.json"):
-        try:
-            document = json.loads((path / name).read_text())
-        except (OSError, ValueError):
-            continue
-        command = document.get("command") if isinstance(document, dict) else None
+        document = json_object(path, name)
+        command = document.get("command") if document is not None else None
         if isinstance(command, list) and all(isinstance(word, str) for word in command):
             words = ["uktrace", *command[1:]] if command and "uktrace" in command[0] else command
             return shlex.join(words)

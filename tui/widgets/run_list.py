@@ -132,7 +132,7 @@ class RunList(DataTable[Text | str]):
             self._mark(key),
             when_text(recording),
             kind,
-            recording.kernel,
+            Text(recording.kernel),  # a string cell would be read as markup: a name from a recording
             self._unikraft(key),
             guests,
             statuses_text(recording),

@@ -15,6 +15,7 @@ from typing import Any, TypeAlias
 from ..kernel.symbols import Symbols, load_symbols
 from ..model.guest import Guest
 from ..recording.kernels import recorded_symbols
+from ..recording.reader import read_meta
 from ..recording.tape import COMMAND_ACCEL
 
 SymbolCache: TypeAlias = dict[str, Symbols | None]
@@ -38,10 +39,4 @@ def guest_symbols(guest: Guest, cache: SymbolCache | None = None) -> Symbols | N
 
 
 def _meta(directory: Path | None) -> dict[str, Any] | None:
-    if directory is None:
-        return None
-    try:
-        meta = json.loads((directory / "guest.json").read_text())
-    except (OSError, ValueError):
-        return None
-    return meta if isinstance(meta, dict) else None
+    return None if directory is None else read_meta(directory)

@@ -9,7 +9,6 @@ per figure); a bench already holds every cell's `run --json` in its results.json
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -59,14 +58,14 @@ def _run(path: Path) -> Digest:
     anyio.run(fleet.run)
     document = fleet_results(fleet)
     total = _mapping(_mapping(document["summary"].get("times")).get("total"))
-    images = [_image_release(path / guest.name / "guest.json") for guest in fleet.guests]
+    images = [_release(_mapping(recorded.meta.get("kernel_image")).get("unikraft")) for recorded in fleet.recorded]
     seen = [_release(g.get("unikraft")) for g in document["guests"]]
     samples = _samples(document, str(path), "recording")
     return Digest(_releases(images) or _releases(seen), _seconds(total.get("p50")), None, samples)
 
 
 def _bench(path: Path) -> Digest:
-    document = read_json(path / "results.json", str(path))
+    document = read_json(path / "results.json", str(path), inside=path, problems=[])  # a screen: nothing on stderr
     runs = [_mapping(_mapping(cell).get("run")) for cell in document.get("cells") or []]
     p50s = [p for run in runs if (p := _seconds(_total(run).get("p50"))) is not None]
     guests = [g for run in runs for g in run.get("guests") or [] if isinstance(g, Mapping)]
@@ -84,15 +83,6 @@ def _samples(document: Any, source: str, kind: str | None = None) -> Samples | N
 
 def _total(run: Mapping[str, Any]) -> Mapping[str, Any]:
     return _mapping(_mapping(_mapping(run.get("summary")).get("times")).get("total"))
-
-
-def _image_release(guest_json: Path) -> str | None:
-    """The release the booted image names itself (guest.json's `kernel_image.unikraft`)."""
-    try:
-        meta = json.loads(guest_json.read_text())
-    except (OSError, ValueError):
-        return None
-    return _release(_mapping(_mapping(meta).get("kernel_image")).get("unikraft"))
 
 
 def _release(value: object) -> str | None:

@@ -16,7 +16,6 @@ failure, and hide a slower phase whose guests then failed more often.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,11 +26,16 @@ import anyio
 
 from uktrace.parsers.phases import NESTED, PHASES
 
+from ..model.json_input import JsonError, load_json
 from ..model.nesting import upgraded_document
+from ..model.text import shown_json
+from ..recording.files import JSON_LIMIT, RefusedFile, read_file, read_named
+from ..recording.reader import tell
 from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet
 from .guest_clock import ClockSummary, summary_of_json
 from .results import fleet_results
+from .run_shape import clean_input
 
 FIGURE_METRICS = ("boot", "total")
 """The figures that are not a phase's duration (see the module docstring)."""
@@ -219,17 +223,37 @@ def _checked(samples: Samples) -> Samples:
     return samples
 
 
-def read_json(path: Path, source: str, error: type[Exception] = SamplesError) -> Any:
-    """A JSON input in today's shape (`model.nesting.upgraded_document`), or `error` with one line for
-    the user (compare and export read the same files)."""
+def read_json(
+    path: Path,
+    source: str,
+    error: type[Exception] = SamplesError,
+    inside: Path | None = None,
+    problems: list[str] | None = None,
+) -> Any:
+    """A JSON input in today's shape (`model.nesting.upgraded_document`), or `error` with one line
+    for the user (compare and export read the same files): `path` as the user named it, or, with
+    `inside`, a file of that directory (a bench's results.json: no link followed). Strings come
+    back `shown` (control characters escaped); what was left out is said on stderr, or put in
+    `problems` (a screen shows them its own way)."""
     try:
-        return upgraded_document(json.loads(path.read_text()))
+        data = read_file(inside, path.name, JSON_LIMIT) if inside is not None else read_named(path, JSON_LIMIT)
+        document = upgraded_document(shown_json(load_json(data)))
     except FileNotFoundError:
         raise error(f"{source}: no such file or directory") from None
-    except (OSError, UnicodeDecodeError) as problem:
-        raise error(f"{source}: cannot read ({getattr(problem, 'strerror', None) or problem})") from None
-    except ValueError as problem:
-        raise error(f"{source}: not valid JSON ({problem})") from None
+    except RefusedFile as problem:
+        raise error(f"{source}: {problem}") from None
+    except JsonError as problem:
+        raise error(f"{source}: {problem}") from None
+    except OSError as problem:
+        raise error(f"{source}: cannot read ({problem.strerror or problem})") from None
+    found: list[str] = []
+    document = clean_input(document, source, found)
+    found = [line.removeprefix(f"{source}: ") for line in found]
+    if problems is None:
+        tell(found, source)  # the rest is read
+    else:
+        problems += found
+    return document
 
 
 def replay(directory: Path, source: str) -> Samples:
@@ -241,6 +265,7 @@ def replay(directory: Path, source: str) -> Samples:
         raise SamplesError(str(error)) from None
     except (OSError, ValueError, KeyError) as error:
         raise SamplesError(f"{source}: unreadable recording ({error})") from None
+    tell(fleet.problems, source)
     return replace(from_document(fleet_results(fleet), source), kind="recording")
 
 
@@ -249,7 +274,7 @@ def load(path: Path) -> Samples:
     source = str(path)
     if path.is_dir():
         if (path / "results.json").is_file():
-            document = read_json(path / "results.json", source)
+            document = read_json(path / "results.json", source, inside=path)
             if not (isinstance(document, Mapping) and document.get("kind") == "bench"):
                 raise SamplesError(f"{source}: results.json is not a uktrace bench's")
             return from_document(document, source)

@@ -31,7 +31,8 @@ from ..launch.fleet import Fleet
 from ..launch.options import LaunchError, RunOptions, prepare
 from ..launch.shares import ShareError
 from ..model.guest import Guest
-from ..recording.record import RecordingError
+from ..model.text import markup
+from ..recording.record import RecordingError, claim
 from .cluster import launcher_for, remote
 from .output import Output
 from .report import format_seconds
@@ -97,7 +98,7 @@ def bench_command(args: argparse.Namespace) -> int:
             raise LaunchError("--cooldown cannot be negative")
         out = _out_dir(args.out)
     except USER_ERRORS as error:
-        stderr.print(f"[red]uktrace bench:[/] {error}")
+        stderr.print(f"[red]uktrace bench:[/] {markup(error)}")
         return 2
     with tempfile.TemporaryDirectory(prefix="uktrace-bench-share-") as scratch:
         share = args.fs if args.fs is not None else default_share(Path(scratch) / "share")
@@ -108,13 +109,13 @@ def bench_command(args: argparse.Namespace) -> int:
             specs, shares = prepare(options)
             shares.cleanup()
             kernel = "--cmd " + args.cmd if args.cmd else str(find_kernel(args.kernel))
-            out.mkdir(parents=True, exist_ok=True)
+            claim(out, "--out")  # marked as uktrace's: `recordings prune` may delete it, nothing else
             launcher = launcher_for(args, specs, options.count)  # one for every cell: nodes joined once
         except USER_ERRORS as error:
-            stderr.print(f"[red]uktrace bench:[/] {error}")
+            stderr.print(f"[red]uktrace bench:[/] {markup(error)}")
             return 2
         except OSError as error:
-            stderr.print(f"[red]uktrace bench:[/] {out}: cannot create ({error.strerror})")
+            stderr.print(f"[red]uktrace bench:[/] {markup(out)}: cannot create ({error.strerror})")
             return 2
         bench = Bench(
             plan,

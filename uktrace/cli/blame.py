@@ -12,7 +12,6 @@ from typing import Any
 import anyio
 from rich.console import Console, Group, RenderableType
 from rich.measure import Measurement
-from rich.table import Table
 from rich.text import Text
 
 from ..analysis.blame import FunctionBlame, blame
@@ -20,9 +19,10 @@ from ..analysis.naming import SymbolCache, guest_symbols
 from ..kernel.symbols import Symbols, SymbolsError
 from ..model.timeline import BootTimeline
 from ..recording.logs import LogError, trace_log
+from ..recording.reader import tell
 from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet
-from .output import Output
+from .output import Output, SafeTable
 from .report import UNTIMED, calls_hint, format_seconds
 from .symbols import add_symbol_options, symbols_option
 
@@ -89,6 +89,7 @@ def _timelines(source: str, symbols: Symbols | None) -> list[tuple[str, BootTime
         return [(timeline.name, timeline)]
     fleet = ReplayFleet(path, speed=0)
     anyio.run(fleet.run)
+    tell(fleet.problems, str(path))
     cache: SymbolCache = {}
     result = []
     for guest in fleet.guests:
@@ -99,7 +100,7 @@ def _timelines(source: str, symbols: Symbols | None) -> list[tuple[str, BootTime
 
 def blame_report(rows: list[FunctionBlame], guests: int, silent: list[str], hints: list[str]) -> RenderableType:
     """The functions table, then how many guests it covers and what would make the rest print theirs."""
-    table = Table(expand=False)
+    table = SafeTable(expand=False)
     for column in ("function", "library", "table"):
         table.add_column(column)
     for column in ("guests", "p50", "p95"):

@@ -9,14 +9,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from .. import __version__
 from ..launch.cluster.address import ClusterError, parse_cluster
 from ..launch.fleet import Fleet
 from ..launch.options import LaunchError
 from ..model.spec import GuestSpec
-from .output import Output
+from ..model.text import markup
+from .output import Output, SafeTable
 
 SLOTS_EXAMPLE = '{"uktrace_slots": 64}'
 
@@ -79,7 +79,7 @@ def cluster_check_command(args: argparse.Namespace) -> int:
     try:
         return _check(args.address)
     except (ClusterError, LaunchError) as error:
-        stderr.print(f"[red]uktrace cluster check:[/] {error}")
+        stderr.print(f"[red]uktrace cluster check:[/] {markup(error)}")
         return 2
 
 
@@ -91,7 +91,7 @@ def _check(where: str) -> int:
         raise ClusterError("cluster check needs ray:auto or ray:HOST:PORT")
     report = cluster_check(address)
     mine = {"python": sys.version.split()[0], "ray": report["ray"], "uktrace": __version__}
-    table = Table(title=f"Ray cluster at {where.removeprefix('ray:')}", title_justify="left")
+    table = SafeTable(title=f"Ray cluster at {where.removeprefix('ray:')}", title_justify="left")
     for column in ("node", "slots free/total", "QEMU", "clock offset", "round trip", "python", "ray", "uktrace"):
         table.add_column(column)
     problems: list[str] = []
@@ -128,7 +128,7 @@ def _check(where: str) -> int:
     if not report["nodes"]:
         problems.append(f"no node offers uktrace_slots: start nodes with ray start --resources '{SLOTS_EXAMPLE}'")
     for problem in problems:
-        output.print(f"[red]problem:[/] {problem}")
+        output.print(f"[red]problem:[/] {markup(problem)}")
     if not problems:
         free = sum(node["free"] for node in report["nodes"])
         output.print(f"[green]ok:[/] {len(report['nodes'])} node(s), {free} free slots")

@@ -29,7 +29,7 @@ from ..analysis.compare import (
 )
 from ..analysis.samples import Cell, Samples, SamplesError, load
 from ..analysis.stats import clock_words
-from .output import Output
+from .output import Output, SafeTable
 from .report import format_seconds
 
 PROG = "uktrace compare"
@@ -276,7 +276,7 @@ def _count(metric: MetricComparison) -> str:
 def cell_table(comparison: Comparison, cell: CellComparison, names: tuple[str, str] = ("A", "B")) -> Table:
     title = f"{comparison.b.source} against {comparison.a.source} · cell {cell.key}"
     caption = _outcomes(cell, names)
-    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
+    table = SafeTable(title=title, title_justify="left", caption=caption, caption_justify="left")
     for column in ("metric", "clock", "n A/B", "median A", "median B", "Δ", "ratio", "95 % CI of Δ", "p", "verdict"):
         left = column in ("metric", "clock", "verdict")
         table.add_column(column, justify="left" if left else "right", no_wrap=column == "verdict")

@@ -5,8 +5,13 @@ exist yet unless `--force`."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
+import os
+import stat
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -107,12 +112,48 @@ def render(args: argparse.Namespace) -> str:
 
 
 def write_file(path: Path, text: str, force: bool = False) -> None:
-    """Without `force`, only a new file (exclusive create: no race with another writer); a failed
-    write leaves no partial file behind."""
-    file = path.open("w" if force else "x", encoding="utf-8")
+    """Whole or not at all: the text goes to a new file beside `path`, which then takes its place
+    (with `force`: renamed over it; without: linked as a new name, which fails if one appeared
+    meanwhile). A failed write (a full disk) leaves `path` as it was; a link at `path` is
+    replaced, never written through. A device or FIFO named (`-o /dev/null`) is written into."""
     try:
-        with file:
+        mode = os.stat(path, follow_symlinks=False).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not force:
+        raise FileExistsError(errno.EEXIST, "exists", str(path))
+    if mode is not None and (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+        with path.open("w", encoding="utf-8") as device:
+            device.write(text)
+        return
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # as a plain open would have made it, not mkstemp's 0600
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
             file.write(text)
-    except OSError:
-        path.unlink(missing_ok=True)
+            file.flush()
+            os.fsync(file.fileno())
+        if force:
+            os.replace(temporary, path)
+        else:
+            _place_new(Path(temporary), path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
         raise
+
+
+def _place_new(temporary: Path, path: Path) -> None:
+    """`temporary` as the new file `path`: a hard link fails if `path` appeared meanwhile; where
+    links are not supported, an exclusive create claims the name first."""
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        raise
+    except OSError:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+        os.replace(temporary, path)
+    else:
+        os.unlink(temporary)

@@ -25,6 +25,7 @@ from ..model.guest import STALL_FIRST_S, STALL_S, FleetView, Guest
 from ..model.nesting import level
 from ..model.timeline import BootTimeline
 from ..recording.record import recordings_base
+from .output import SafeTable
 from .report import STATUS_STYLE, format_seconds, stall_note, status_text
 
 DETAIL_LIMIT = 20
@@ -51,7 +52,7 @@ def progress(fleet: FleetView) -> RenderableType:
             quiet = f"{STALL_S:g} s, {STALL_FIRST_S:g} s before the first line"
             line.append(f"\n{stalled} stalled: no console output for {quiet}", style="yellow")
         return Group(header, line)
-    table = Table.grid(padding=(0, 2))
+    table = SafeTable.grid(padding=(0, 2))
     now = fleet.clock()
     on_nodes = any(guest.node is not None for guest in fleet.guests)
     for guest in fleet.guests:
@@ -91,7 +92,7 @@ async def live_progress(fleet: FleetView, console: Console) -> None:
 def summary_tables(fleet: FleetView) -> RenderableType:
     """Per-phase distribution, per-guest figures, failures with reasons."""
     guests = fleet.guests
-    phase_table = Table(title="phases across guests (each on the clock that saw it)", title_justify="left")
+    phase_table = SafeTable(title="phases across guests (each on the clock that saw it)", title_justify="left")
     for column in ("phase", "guests", "p50", "p95", "max", "clock"):
         phase_table.add_column(column, justify="left" if column in ("phase", "clock") else "right")
     counted = [guest_readings(g) for g in guests]
@@ -104,7 +105,7 @@ def summary_tables(fleet: FleetView) -> RenderableType:
         )
     times = [guest_times(g.timeline, g.wall_s) for g in guests]
     readying = any(g.timeline.ready is not None for g in guests)
-    totals = Table(title=f"boot / mount / main / {'ready / ' if readying else ''}total", title_justify="left")
+    totals = SafeTable(title=f"boot / mount / main / {'ready / ' if readying else ''}total", title_justify="left")
     for column in ("", "p50", "p95", "max", "clock"):
         totals.add_column(column, justify="right" if column not in ("", "clock") else "left")
     for label, figures in distributions(counted, FIGURES).items():
@@ -114,7 +115,7 @@ def summary_tables(fleet: FleetView) -> RenderableType:
     if on_nodes:
         parts.append(node_table(guests, counted))
     if len(guests) <= 50:
-        per_guest = Table(title="per guest", title_justify="left")
+        per_guest = SafeTable(title="per guest", title_justify="left")
         shown = FIGURES if readying else tuple(name for name in FIGURES if name != "ready")
         for column in ("guest", *(("node",) if on_nodes else ()), "accel", "status", *shown, "bytes", "integrity"):
             per_guest.add_column(
@@ -137,7 +138,7 @@ def summary_tables(fleet: FleetView) -> RenderableType:
         if g.timeline.crash is not None or g.timeline.status.value in ("failed", "timeout") or g.timeline.not_ready
     ]
     if failures:
-        failed = Table(title="failures", title_justify="left")
+        failed = SafeTable(title="failures", title_justify="left")
         failed.add_column("guest")
         failed.add_column("status and reason")
         for guest in failures:
@@ -150,7 +151,7 @@ def summary_tables(fleet: FleetView) -> RenderableType:
 def node_table(guests: Sequence[Guest], counted: Sequence[dict[str, Reading]]) -> Table:
     """A cluster run per node: guests, how they ended, p50 boot and total (host clock) over the
     guests that count (`figures.readings`), as the tables above."""
-    table = Table(title="per node (medians on this host's clock)", title_justify="left")
+    table = SafeTable(title="per node (medians on this host's clock)", title_justify="left")
     for column in ("node", "guests", "statuses", "boot p50", "total p50"):
         table.add_column(column, justify="left" if column in ("node", "statuses") else "right")
     by_node: dict[str, list[tuple[Guest, dict[str, Reading]]]] = {}

@@ -26,6 +26,7 @@ from ..kernel.symbols import SymbolsError
 from ..launch.options import LaunchError, check_regex
 from ..model.json_shape import timeline_dict
 from ..model.script import STEP_TIMEOUT_S
+from ..model.text import markup
 from ..recording.logs import LogError, trace_log
 from .bench import add_bench_options, bench_command
 from .blame import add_blame_parser
@@ -51,13 +52,13 @@ def _parse_command(args: argparse.Namespace) -> int:
         symbols = symbols_option(args)
         ready = check_regex("--ready", args.ready) if args.ready is not None else None
     except (SymbolsError, LaunchError) as error:
-        stderr.print(f"[red]uktrace parse:[/] {error}")
+        stderr.print(f"[red]uktrace parse:[/] {markup(error)}")
         return 2
     for path in args.logs:
         try:
             timeline = trace_log(Path(path), kernel=args.kernel or args.symbols, ready=ready)
         except LogError as error:
-            stderr.print(f"[red]uktrace parse:[/] {error}")
+            stderr.print(f"[red]uktrace parse:[/] {markup(error)}")
             status = 2
             continue
         timeline.symbols = symbols

@@ -18,10 +18,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..model.text import markup
 from ..recording.inventory import Listing, Recording, list_recordings, read_recording
-from ..recording.prune import Choice, choose, delete, parse_age
+from ..recording.prune import NOT_OURS, Choice, choose, delete, parse_age
 from ..recording.record import RecordingError, recordings_base
-from .output import Output
+from .output import Output, SafeTable
 
 PRUNE_HINT = "uktrace recordings prune --older-than 7d"
 
@@ -61,7 +62,7 @@ def _list_command(args: argparse.Namespace) -> int:
     try:
         listing = list_recordings(args.dir or recordings_base())
     except RecordingError as error:
-        stderr.print(f"[red]uktrace recordings:[/] {error}")
+        stderr.print(f"[red]uktrace recordings:[/] {markup(error)}")
         return 2
     if args.json:
         document = {
@@ -84,7 +85,7 @@ def _prune_command(args: argparse.Namespace) -> int:
     stdout = _stdout()
 
     def refuse(message: str) -> int:
-        stderr.print(f"[red]uktrace recordings prune:[/] {message}")
+        stderr.print(f"[red]uktrace recordings prune:[/] {markup(message)}")
         return 2
 
     if not args.paths and args.older_than is None and args.keep is None:
@@ -103,8 +104,12 @@ def _prune_command(args: argparse.Namespace) -> int:
     if args.paths and chosen.busy:  # named, yet not deletable: the user should know, not guess
         busy = chosen.busy[0]
         return refuse(f"{busy.path}: still being recorded by uktrace (pid {busy.recorder}); nothing deleted")
+    if args.paths and chosen.foreign:  # named, yet not uktrace's to delete
+        return refuse(f"{chosen.foreign[0].path}: {NOT_OURS}: delete it yourself if it is to go; nothing deleted")
     for recording in chosen.busy:
-        stderr.print(f"left alone, still being recorded: {recording.path}", style="dim")
+        stderr.print(f"left alone, still being recorded: {markup(recording.path)}", style="dim")
+    for recording in chosen.foreign:
+        stderr.print(f"left alone, {markup(NOT_OURS)}: {markup(recording.path)}", style="dim")
     if not chosen.doomed:
         stdout.print("nothing to prune")
         return 0
@@ -141,10 +146,10 @@ def _delete(chosen: Choice, stdout: Console, stderr: Console) -> int:
         try:
             delete(recording)
         except RecordingError as error:
-            stderr.print(f"[red]uktrace recordings prune:[/] {error}")
+            stderr.print(f"[red]uktrace recordings prune:[/] {markup(error)}")
             continue
         deleted.append(recording)
-        stdout.print(f"deleted {recording.path}", style="dim")
+        stdout.print(f"deleted {markup(recording.path)}", style="dim")
     stdout.print(f"deleted {_count(deleted)}, freed {format_size(sum(r.size for r in deleted))}")
     return 0 if len(deleted) == len(chosen.doomed) else 1
 
@@ -159,7 +164,7 @@ def _confirm(console: Console, prompt: str) -> bool:
 
 def recordings_table(recordings: Sequence[Recording], title: str | None = None) -> Table:
     """One row per recording: when, kind, kernel, guests, statuses, size, path."""
-    table = Table(title=title, title_justify="left")
+    table = SafeTable(title=title, title_justify="left")
     for column in ("when", "kind", "kernel", "guests", "statuses", "size", "path"):
         table.add_column(column, justify="right" if column in ("guests", "size") else "left")
     for r in recordings:

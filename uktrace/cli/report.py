@@ -13,6 +13,7 @@ from ..model.clock_rate import TOLERANCE, slowdown_text
 from ..model.guest import Guest
 from ..model.nesting import rows
 from ..model.timeline import BootTimeline, Phase, Status
+from .output import SafeTable
 
 STATUS_STYLE = {
     Status.BOOTING: "yellow",
@@ -75,7 +76,7 @@ def timeline_table(timeline: BootTimeline) -> RenderableType:
         header.append(f"  Unikraft {version.codename} {version.version}{sha}", style="cyan")
     phases = timeline.phases()
     calls = timeline.calls()
-    table = Table(expand=False)
+    table = SafeTable(expand=False)
     table.add_column("phase")
     table.add_column("start", justify="right")
     table.add_column("duration", justify="right")

@@ -24,6 +24,7 @@ from ..launch.options import LaunchError, RunOptions, prepare
 from ..launch.shares import ShareError, Shares
 from ..model.guest import FleetView
 from ..model.script import STEP_TIMEOUT_S, ScriptError, Step, parse_script, steps_from_options
+from ..model.text import markup
 from ..recording.record import RecordingError, default_run_dir, start_session
 from ..recording.replay import ReplayFleet
 from .cluster import close_launcher, launcher_for, remote
@@ -145,15 +146,26 @@ def replay_command(args: argparse.Namespace) -> int:
     try:
         fleet = ReplayFleet(args.directory, speed=args.speed)
     except RecordingError as error:
-        Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]uktrace replay:[/] {error}")
+        Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]uktrace replay:[/] {markup(error)}")
         return 2
     if wants_tui(args):
         args.tui(fleet, f"uktrace replay {args.directory}", None)
         status = exit_status(fleet)
     else:
         status = run_headless(args, fleet, None)
+    say_problems(fleet)
     say_missing(fleet)
     return status
+
+
+def say_problems(fleet: ReplayFleet) -> None:
+    """What the recording holds that was refused or unsound, one line each (the rest was replayed)."""
+    if not fleet.problems:
+        return
+    stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    stderr.print(f"[yellow]uktrace replay:[/] {len(fleet.problems)} problems in the recording, left out:")
+    for line in fleet.problems:
+        stderr.print(f"  {markup(line)}")
 
 
 def say_missing(fleet: ReplayFleet) -> None:
@@ -167,7 +179,7 @@ def say_missing(fleet: ReplayFleet) -> None:
         f"[yellow]uktrace replay:[/] {whose} partial, replayed as far as {'it goes' if count == 1 else 'they go'}:"
     )
     for name, missing in fleet.missing.items():
-        stderr.print(f"  {name}: missing {'; '.join(missing)}")
+        stderr.print(f"  {markup(name)}: missing {markup('; '.join(missing))}")
 
 
 class Interrupted(Exception):
@@ -253,7 +265,7 @@ def run_command(args: argparse.Namespace, prog: str = "uktrace run") -> int:
     try:
         fleet, shares = make_fleet(args)
     except USER_ERRORS as error:
-        stderr.print(f"[red]{prog}:[/] {error}")
+        stderr.print(f"[red]{prog}:[/] {markup(error)}")
         return 2
     except Interrupted as interrupted:
         stderr.print(f"{prog}: interrupted by {interrupted} before the run started; the copies made are removed")

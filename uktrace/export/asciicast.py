@@ -16,7 +16,8 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 
-from ..recording.record import RecordingError, read_guest
+from ..recording.reader import read_guest
+from ..recording.record import RecordingError
 from .runs import ExportError, Run
 
 WIDTH = (80, 200)
@@ -32,7 +33,7 @@ def render(run: Run, guest: str | None = None) -> str:
     if run.recording is None or name is None:
         raise ExportError(f"{run.name}: asciicast needs a recording (a saved log or JSON has no console timing)")
     try:
-        recorded = read_guest(run.recording / name)
+        recorded = read_guest(run.recording, name)
     except RecordingError as error:
         raise ExportError(str(error)) from None
     events = list(output_events(recorded.chunks))

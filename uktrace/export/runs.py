@@ -8,7 +8,6 @@ logs given together are one run, as `uktrace parse --json` prints them; a JSON f
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,7 +18,9 @@ import anyio
 from ..analysis.results import fleet_results
 from ..analysis.samples import read_json
 from ..model.json_shape import timeline_dict
+from ..recording.files import inside
 from ..recording.logs import LogError, trace_log
+from ..recording.reader import read_session, tell
 from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet
 
@@ -76,7 +77,7 @@ def load_runs(paths: Sequence[Path]) -> list[Run]:
 
 def _directory(path: Path) -> list[Run]:
     if (path / "results.json").is_file():
-        document = _read_json(path / "results.json")
+        document = read_json(path / "results.json", str(path), ExportError, inside=path)
         if not (isinstance(document, Mapping) and document.get("kind") == "bench"):
             raise ExportError(f"{path}: results.json is not a uktrace bench's")
         return bench_runs(document, path)
@@ -94,16 +95,17 @@ def replay(directory: Path) -> Run:
         raise ExportError(str(error)) from None
     except (OSError, ValueError, KeyError) as error:
         raise ExportError(f"{directory}: unreadable recording ({error})") from None
+    tell(fleet.problems, str(directory))
     return Run(_name(directory), fleet_results(fleet), directory, session_started(directory))
 
 
 def session_started(directory: Path) -> float | None:
     """The recording's start (session.json `started`, epoch seconds), None when unreadable."""
     try:
-        session = json.loads((directory / "session.json").read_text())
-    except (OSError, ValueError):
+        started = read_session(directory).document.get("started")
+    except RecordingError:
         return None
-    return _epoch(session.get("started")) if isinstance(session, dict) else None
+    return float(started) if started is not None else None
 
 
 def bench_runs(document: Mapping[str, Any], directory: Path | None) -> list[Run]:
@@ -113,17 +115,26 @@ def bench_runs(document: Mapping[str, Any], directory: Path | None) -> list[Run]
         run = cell.get("run") if isinstance(cell, Mapping) else None
         if not (isinstance(run, dict) and isinstance(run.get("guests"), list) and run["guests"]):
             continue
-        recording = cell.get("recording")
-        where = directory / recording if directory is not None and isinstance(recording, str) else None
+        where = _cell_recording(directory, cell.get("recording"))
         name = str(cell.get("id") or f"cell {index}")
         fields = {k: cell.get(k) for k in ("id", "concurrency", "fs_mode", "round")}
-        if where is not None and where.is_dir():
+        if where is not None:
             runs.append(Run(name, run, where, session_started(where), fields))
         else:
             runs.append(Run(name, run, cell=fields))
     if not runs:
         raise ExportError(f"{directory or 'results.json'}: the bench holds no cell with guests")
     return runs
+
+
+def _cell_recording(directory: Path | None, recording: object) -> Path | None:
+    """A bench cell's recording, when it is a directory inside the bench (never a path leading out)."""
+    if directory is None or recording is None:
+        return None
+    try:
+        return inside(directory, recording, "the cell's recording")
+    except RecordingError:
+        return None
 
 
 def _json_file(path: Path) -> list[Run]:
@@ -159,10 +170,6 @@ def _read_json(path: Path) -> Any:
 
 def _name(directory: Path) -> str:
     return directory.resolve().name or str(directory)
-
-
-def _epoch(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def one_run(runs: Sequence[Run], what: str) -> Run:

@@ -11,8 +11,11 @@ none, or with several different ones (the test guest prints four eras), has no k
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -45,12 +48,24 @@ class KernelImage:
     unikraft: UnikraftVersion | None
 
 
-def identify(kernel: Path) -> KernelImage:
-    """Hash `kernel` and look for its Unikraft release (raises OSError when it cannot be read)."""
+MAX_IMAGE = 1 << 30
+"""The largest kernel image hashed (1 GiB; a Unikraft image is a few MB): a path naming a huge or
+sparse file is refused, not read whole."""
+
+
+def identify(kernel: Path, limit: int = MAX_IMAGE) -> KernelImage:
+    """Hash `kernel` and look for its Unikraft release (raises OSError when it cannot be read, or is
+    not a regular file, or is larger than `limit` bytes: a FIFO, a device or a huge file is not hashed)."""
     digest = hashlib.sha256()
     size = 0
-    with kernel.open("rb") as file:
-        while chunk := file.read(1 << 20):
+    fd = os.open(kernel, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(kernel))
+        if info.st_size > limit:
+            raise OSError(errno.EFBIG, f"{info.st_size:,} bytes, over the {limit:,}-byte limit", str(kernel))
+        while size <= limit and (chunk := file.read(1 << 20)):
             digest.update(chunk)
             size += len(chunk)
     return KernelImage(digest.hexdigest(), size, unikraft_release(kernel))

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from uktrace.parsers import Kind, Record
 
+from ..model.text import shown
 from ..model.timeline import BootTimeline, Status
 
 RIP = re.compile(r"\b(?:RIP|rip): (?:[0-9a-fA-F]{4}:)?([0-9a-fA-F]{8,16})\b")
@@ -30,7 +31,8 @@ class Symbols:
     """Function symbols of one kernel image, sorted by address."""
 
     def __init__(self, entries: list[tuple[int, int, str]]) -> None:
-        self._entries = sorted(entries)
+        # names come from files of any origin (an ELF, a recording's table): shown, never interpreted
+        self._entries = sorted((start, size, shown(name)) for start, size, name in entries)
         self._starts = [start for start, _, _ in self._entries]
 
     def function_at(self, address: int) -> tuple[int, str] | None:
@@ -106,13 +108,20 @@ def write_symbols(symbols: Symbols, path: Path, source: str = "") -> None:
 def read_symbols(path: Path) -> Symbols | None:
     """A table `write_symbols` saved; None when the file is missing or unreadable."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return parse_symbols(path.read_bytes())
+    except OSError:
+        return None
+
+
+def parse_symbols(data: bytes) -> Symbols | None:
+    """The table in `data` (`write_symbols`'s text); None when it is not one."""
+    try:
         entries = []
-        for line in text.splitlines():
+        for line in data.decode("utf-8").splitlines():
             if line and not line.startswith("#"):
                 start, size, name = line.split("\t", 2)
                 entries.append((int(start, 16), int(size, 16), name))
-    except (OSError, ValueError):
+    except ValueError:
         return None
     return Symbols(entries)
 

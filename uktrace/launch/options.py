@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import resource
 import shlex
 import shutil
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..kernel.find import TEST_GUEST, find_kernel
+from ..model.regex import RegexError, compile_regex
 from ..model.script import Step
 from ..model.spec import DEFAULT_QEMU, GuestSpec
 from .accel import AccelChoice, choose_accel
@@ -62,11 +62,12 @@ class RunOptions:
 
 
 def check_regex(option: str, pattern: str) -> str:
-    """`pattern` when Python's `re` compiles it; else the user's mistake, said in one line."""
+    """`pattern` when RE2 compiles it (`model.regex`: matching cannot hang); else the user's
+    mistake, said in one line."""
     try:
-        re.compile(pattern)
-    except re.error as error:
-        raise LaunchError(f"{option} {pattern!r}: not a regular expression ({error})") from None
+        compile_regex(pattern, option)
+    except RegexError as error:
+        raise LaunchError(str(error)) from None
     return pattern
 
 

@@ -25,6 +25,7 @@ import anyio
 from pexpect.expect import Expecter, searcher_re
 from pexpect.spawnbase import SpawnBase
 
+from ..model.regex import compile_regex
 from ..model.script import Step, StepRun
 
 WINDOW = 8192
@@ -130,7 +131,8 @@ class ConsoleScript:
 
     def _start_expecting(self, pattern: str) -> None:
         self._current = next(i for i, run in enumerate(self.runs) if run.outcome == "waiting")
-        searcher = searcher_re(self.spawn.compile_pattern_list([pattern]))
+        # RE2 (linear time: a pattern cannot hang the fleet's loop), `.` across lines as pexpect's own
+        searcher = searcher_re([compile_regex(pattern, "expect", dot_all=True)])
         self._expecter = Expecter(self.spawn, searcher, WINDOW)
         if self._expecter.existing_data() is not None:  # already printed before the step began
             self._match(time.monotonic_ns())

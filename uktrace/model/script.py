@@ -8,9 +8,10 @@ without text only waits. Steps run in order, each timed from the end of the one 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from .regex import RegexError, compile_regex
 
 STEP_TIMEOUT_S = 30.0
 """A step's default wait: as long as a hundred test guests take to boot on 2 cores, with room."""
@@ -166,8 +167,9 @@ def parse_script(text: str, source: str = "script", timeout: float = STEP_TIMEOU
 
 
 def check_regex(pattern: str, option: str) -> str:
+    """`pattern` when RE2 compiles it (`model.regex`: matching cannot hang); else one line."""
     try:
-        re.compile(pattern)
-    except re.error as error:
-        raise ScriptError(f"{option} {pattern!r}: not a regular expression ({error})") from None
+        compile_regex(pattern, option, dot_all=True)
+    except RegexError as error:
+        raise ScriptError(str(error)) from None
     return pattern

@@ -46,9 +46,9 @@ guest-clock figures are divided by it and labelled `guest (corrected)`; the stam
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from uktrace.parsers import Kind, Record, UnikraftVersion
 from uktrace.parsers.banner import art_version, message_version, one_line_banner
@@ -59,6 +59,7 @@ from uktrace.parsers.phases import HOST_PHASES, NESTED, PARENTS, PHASES, marker_
 
 from .calls import Call, SymbolTable, named
 from .clock_rate import CORRECTED, ClockReference, ClockSamples, GuestClock, RateFit, assess, fit_rate
+from .regex import compile_regex
 
 _SEVERE = frozenset({"Warn", "ERR", "CRIT"})
 """Levels that can carry a crash or failure marker (Info and dbg lines never do)."""
@@ -281,7 +282,8 @@ class BootTimeline:
     """The call in progress."""
     _call_inside: frozenset[str] = _NOTHING_INSIDE
     """The phases that run inside the call in progress (`_INSIDE_CALLS`)."""
-    _ready_re: re.Pattern[str] | None = field(default=None, repr=False)
+    _ready_re: Any = field(default=None, repr=False)
+    """`ready`, compiled by RE2 (`model.regex`: linear time, whatever the pattern)."""
     _stamped_seq: int = -1
     """`lines` when the latest guest stamp was read."""
     tsc_estimate_hz: int | None = None
@@ -299,7 +301,7 @@ class BootTimeline:
     unknown (a saved log, a `--cmd` launcher). A failed 9P mount then says what was missing."""
 
     def __post_init__(self) -> None:
-        self._ready_re = re.compile(self.ready) if self.ready is not None else None
+        self._ready_re = compile_regex(self.ready, "--ready") if self.ready is not None else None
         if self.clock_reference is None:
             self.clock_reference = ClockReference()
         self.clock_reference.register(self.name, self)
@@ -428,7 +430,7 @@ class BootTimeline:
         elif record.timestamp is not None or marker:
             self.excerpt = True
 
-    def _look_for_ready(self, pattern: re.Pattern[str], record: Record) -> None:
+    def _look_for_ready(self, pattern: Any, record: Record) -> None:
         """At the ready line, the `ready` phase spans main's start to here (see the module docstring)."""
         if "main" not in self._spans or not pattern.search(record.text):
             return

@@ -1,15 +1,15 @@
 """Which recordings a directory holds, and what each is: the listing behind `uktrace recordings`.
 
 Every run records (`recordings_base()` unless `--record DIR`), so recordings pile up. A directory
-is taken for a recording only by its marker: a run's session.json (an object naming `uktrace` and
-its `guests`, in every format) or a bench's results.json (`"kind": "bench"`). Nothing else is
-listed as one, and no symbolic link is followed (a link is never a recording, sizes count links
-themselves), so pruning (prune.py) only ever reaches what uktrace wrote.
+is listed as a recording by what it holds: a run's session.json (an object naming `uktrace` and
+its `guests`, in every format) or a bench's results.json (`"kind": "bench"`), each read as the
+reader reads a recording (`files`: a regular file inside, within its limit). Pruning (prune.py)
+needs more: uktrace's own mark (`Recording.ours`), which a copied session.json does not make.
+No symbolic link is followed (a link is never a recording, sizes count links themselves).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections import Counter
@@ -19,7 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from ..kernel.find import TEST_GUEST
-from .record import RecordingError, boot_id
+from ..model.json_input import JsonError, load_json
+from ..model.text import shown_json
+from .files import JSON_LIMIT, read_file
+from .record import RecordingError, boot_id, is_marked, recordings_base
+from .schema import LAST_EPOCH
 
 DEFAULT_NAME = re.compile(r"run-\d{8}-\d{6}-(\d+)(?:-\w+)?")
 """`default_run_dir`'s names carry the recording process's pid (recordings from before session.json had one)."""
@@ -49,6 +53,9 @@ class Recording:
     recorder: int | None
     """The pid of the uktrace still writing it (or showing it, and able to relaunch a guest into
     it); None once that process is gone."""
+    ours: bool = False
+    """uktrace made it and said so: its marker (`record.MARKER`), or, from before markers, a run
+    directory by its default name in the user's own base. Only such a recording is ever pruned."""
 
     @property
     def in_progress(self) -> bool:
@@ -64,6 +71,7 @@ class Recording:
             "statuses": dict(self.statuses),
             "bytes": self.size,
             "in_progress": self.in_progress,
+            "marked": self.ours,
         }
 
 
@@ -100,13 +108,13 @@ def read_recording(path: Path) -> Recording:
         raise NotARecording(f"{path}: a symbolic link, not followed; give the recording's own directory")
     if not path.is_dir():
         raise NotARecording(f"{path}: not a directory" if path.exists() else f"{path}: no such directory")
-    session = _json_object(path / "session.json")
+    session = json_object(path, "session.json")
     if session is not None and isinstance(session.get("uktrace"), str) and isinstance(session.get("guests"), list):
         options = _mapping(session.get("options"))
         if "bench_cell" in options:
             raise NotARecording(f"{path}: one cell of the bench in {path.parent.parent}; give the bench's directory")
         return _run(path, session, options)
-    results = _json_object(path / "results.json")
+    results = json_object(path, "results.json")
     if results is not None and results.get("kind") == "bench" and isinstance(results.get("uktrace"), str):
         return _bench(path, results)
     raise NotARecording(f"{path}: not a uktrace recording (no session.json, no bench results.json)")
@@ -114,20 +122,22 @@ def read_recording(path: Path) -> Recording:
 
 def _run(path: Path, session: Mapping[str, Any], options: Mapping[str, Any]) -> Recording:
     names = [n for n in session["guests"] if isinstance(n, str) and n not in ("", ".", "..") and "/" not in n]
-    metas = [_json_object(path / name / "guest.json") for name in names]
+    metas = [json_object(path, f"{name}/guest.json") for name in names]
     started = _started(path, session)
     recorder = _recorder(session, path.name, started)
     unfinished = "in progress" if recorder is not None else "unfinished"
     statuses = Counter(str(meta.get("status", "?")) if meta is not None else unfinished for meta in metas)
     first = next((meta for meta in metas if meta is not None), None)
     kind = "demo" if options.get("command") == "demo" else "run"
-    return Recording(path, kind, started, _kernel(first, options), len(names), statuses, disk_usage(path), recorder)
+    kernel = _kernel(first, options)
+    return Recording(path, kind, started, kernel, len(names), statuses, disk_usage(path), recorder, _ours(path))
 
 
 def _bench(path: Path, results: Mapping[str, Any]) -> Recording:
     statuses: Counter[str] = Counter()
     guests = 0
-    for cell in results.get("cells") or []:
+    cells_run = results.get("cells")
+    for cell in cells_run if isinstance(cells_run, list) else []:
         summary = _mapping(_mapping(_mapping(cell).get("run")).get("summary"))
         for status, count in _mapping(summary.get("counts")).items():
             if isinstance(count, int) and count:
@@ -136,13 +146,25 @@ def _bench(path: Path, results: Mapping[str, Any]) -> Recording:
         guests += count if isinstance(count, int) else 0
     started = _started(path, results)
     # the bench's process writes every cell's session: the newest cell says whether it still runs
-    cells = [s for s in (_json_object(c / "session.json") for c in _subdirectories(path / "cells")) if s is not None]
+    cells = [s for s in (json_object(c, "session.json") for c in _subdirectories(path / "cells")) if s is not None]
     newest = max(cells, key=lambda s: _epoch(s.get("started")) or 0.0, default=None)
     recorder = _recorder(newest, "", started) if newest is not None else None
     plan = _mapping(results.get("plan"))
     kernel = plan.get("kernel")
     name = kernel if isinstance(kernel, str) and kernel.startswith("--cmd") else Path(str(kernel or "?")).name
-    return Recording(path, "bench", started, name, guests, statuses, disk_usage(path), recorder)
+    return Recording(path, "bench", started, name, guests, statuses, disk_usage(path), recorder, _ours(path))
+
+
+def _ours(path: Path) -> bool:
+    """Marked as uktrace's; or a recording from before markers that only uktrace makes: named as
+    `default_run_dir` names them, directly in the user's own base (0700, uktrace's)."""
+    if is_marked(path):
+        return True
+    try:
+        in_base = path.parent.resolve() == recordings_base().resolve()
+    except OSError:
+        return False
+    return in_base and DEFAULT_NAME.fullmatch(path.name) is not None
 
 
 def _kernel(meta: Mapping[str, Any] | None, options: Mapping[str, Any]) -> str:
@@ -231,13 +253,13 @@ def _subdirectories(path: Path) -> list[Path]:
         return []
 
 
-def _json_object(path: Path) -> dict[str, Any] | None:
-    """A regular file's JSON object; None for a link, a missing or unreadable file, or other JSON."""
-    if path.is_symlink() or not path.is_file():
-        return None
+def json_object(root: Path, relative: str) -> dict[str, Any] | None:
+    """A recording's small JSON file (session.json, results.json, guest.json) as an object, its
+    strings `shown`; None for a link, a FIFO, a huge, missing or unreadable file, or other JSON
+    (read as `files` reads: inside its directory, a regular file, within the JSON limit)."""
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        value = shown_json(load_json(read_file(root, relative, JSON_LIMIT)))
+    except (OSError, RecordingError, JsonError):
         return None
     return value if isinstance(value, dict) else None
 
@@ -247,4 +269,7 @@ def _mapping(value: object) -> Mapping[str, Any]:
 
 
 def _epoch(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else None
+    """Epoch seconds that a date can show (a `started` of 1e300 is not one)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    return float(value) if 0 < value <= LAST_EPOCH else None

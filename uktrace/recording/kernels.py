@@ -8,8 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..kernel.identity import identify
-from ..kernel.symbols import Symbols, find_symbols, load_symbols, read_symbols, write_symbols
+from ..kernel.identity import MAX_IMAGE, identify
+from ..kernel.symbols import Symbols, find_symbols, load_symbols, parse_symbols, write_symbols
+from .files import SYMBOLS_LIMIT, read_file
+from .record import RecordingError
 
 KERNELS = "kernels"
 """Directory of a recording holding one symbol table per distinct kernel image."""
@@ -47,19 +49,24 @@ def recorded_symbols(run_dir: Path, meta: dict[str, Any]) -> Symbols | None:
     kernel file if it is still there and still the same image. A recording from before kernels were
     identified (no `kernel_image`) trusts any file at the recorded path, as it always did."""
     image = meta.get("kernel_image")
-    if isinstance(image, dict) and image.get("symbols"):
-        symbols = read_symbols(run_dir / image["symbols"])
+    if isinstance(image, dict) and isinstance(image.get("symbols"), str):
+        try:  # inside the recording only, a regular file within its limit (`files`)
+            symbols = parse_symbols(read_file(run_dir, image["symbols"], SYMBOLS_LIMIT))
+        except (OSError, RecordingError):
+            symbols = None
         if symbols is not None:
             return symbols
-    path = Path(meta["kernel"]) if meta.get("kernel") else None
+    path = Path(meta["kernel"]) if isinstance(meta.get("kernel"), str) and meta["kernel"] else None
     if path is None or not path.is_file():
         return None
     if "kernel_image" in meta:
         if not isinstance(image, dict):
             return None  # unreadable when recorded: whatever is there now is not known to be it
-        try:
-            if identify(path).sha256 != image.get("sha256"):
+        try:  # the same size first: a path naming some huge file is never hashed
+            if path.stat().st_size != image.get("size") or identify(path).sha256 != image.get("sha256"):
                 return None  # rebuilt since: its addresses would name the wrong functions
         except OSError:
             return None
+    elif path.stat().st_size > MAX_IMAGE:
+        return None
     return load_symbols(path)

@@ -11,7 +11,8 @@ from uktrace.parsers import ConsoleParser, Record
 from ..kernel.symbols import locate_crash
 from ..model.clock_rate import ClockReference
 from ..model.timeline import BootTimeline
-from .record import RecordingError, read_guest
+from .reader import read_guest
+from .record import RecordingError
 
 CHUNK = 1 << 16
 

@@ -1,12 +1,14 @@
 """Choosing which recordings go, and deleting them: `uktrace recordings prune`.
 
 Only explicit selectors choose (an age, a number of newest to keep, named paths): nothing is
-pruned by default. A recording still being written is never chosen, and each one is read again
-right before it is deleted, so what goes is a uktrace recording at that moment.
+pruned by default. A recording still being written is never chosen, nor one uktrace did not mark
+as its own (`Recording.ours`: a directory holding a copied session.json is not one), and each is
+read again right before it is deleted, so what goes is a uktrace recording at that moment.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -15,10 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .inventory import Recording, read_recording
-from .record import RecordingError
+from .record import MARKER, RecordingError
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 AGE = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+
+
+NOT_OURS = f"not marked as uktrace's ({MARKER}: made by an older uktrace, or not by uktrace)"
 
 
 class PruneError(RecordingError):
@@ -39,6 +44,8 @@ class Choice:
     """What goes, newest first."""
     busy: list[Recording]
     """Selected but still being recorded: left alone."""
+    foreign: list[Recording] = dataclasses.field(default_factory=list)
+    """Selected but not marked as uktrace's (`Recording.ours`): left alone."""
 
 
 def choose(candidates: Sequence[Recording], *, older_than: float | None, keep: int | None, now: float) -> Choice:
@@ -51,7 +58,11 @@ def choose(candidates: Sequence[Recording], *, older_than: float | None, keep: i
     chosen = newest_first[keep:] if keep is not None else newest_first
     if older_than is not None:
         chosen = [r for r in chosen if r.started < now - older_than]
-    return Choice([r for r in chosen if not r.in_progress], [r for r in chosen if r.in_progress])
+    return Choice(
+        [r for r in chosen if r.ours and not r.in_progress],
+        [r for r in chosen if r.ours and r.in_progress],
+        [r for r in chosen if not r.ours],
+    )
 
 
 def busy(recording: Recording, closed: Collection[Path] = ()) -> bool:
@@ -65,6 +76,8 @@ def delete(recording: Recording, closed: Collection[Path] = ()) -> None:
     """Delete one recording, after reading its marker again (links inside are removed, never
     followed); `closed` as for `busy`."""
     again = read_recording(recording.path)
+    if not again.ours:
+        raise PruneError(f"{recording.path}: {NOT_OURS}; left alone")
     if busy(again, closed):
         raise PruneError(f"{recording.path}: still being recorded by uktrace (pid {again.recorder}); left alone")
     try:

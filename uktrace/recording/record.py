@@ -27,7 +27,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -78,11 +77,49 @@ class RecordingError(Exception):
     """The recording directory cannot be written or read; the message says why."""
 
 
-def start_session(directory: Path, command: list[str], options: dict[str, Any], names: list[str]) -> None:
-    """Create `directory` and write its session.json (with QEMU's version unless the run traces
-    a `--cmd` launcher, which never runs our QEMU)."""
+MARKER = ".uktrace-recording"
+"""The file uktrace writes first in every directory it records into (a run's, a bench's): what
+`recordings prune` requires before it deletes one. A copied session.json does not make it."""
+MARKER_TEXT = "made by uktrace: `uktrace recordings prune` may delete this directory\n"
+
+
+def mark(directory: Path) -> None:
+    """Write the marker into `directory` (a new file, never through a link) unless it is there."""
     try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(directory / MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as file:
+        file.write(MARKER_TEXT)
+
+
+def is_marked(directory: Path) -> bool:
+    """Whether `directory` holds uktrace's marker (a regular file of its own, not a link)."""
+    try:
+        return stat.S_ISREG(os.lstat(directory / MARKER).st_mode)
+    except OSError:
+        return False
+
+
+def claim(directory: Path, what: str = "--record") -> None:
+    """Make `directory` uktrace's (0700, marked), refusing one that holds anything but a recording
+    of uktrace's: the user's files are never mixed with a recording, nor deleted with it."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.path.islink(directory) or not directory.is_dir():
+        raise RecordingError(f"{what} {directory}: not a directory")
+    if not is_marked(directory) and any(directory.iterdir()):
+        raise RecordingError(
+            f"{what} {directory}: not empty and not a uktrace recording; choose a new or empty directory"
+        )
+    mark(directory)
+
+
+def start_session(directory: Path, command: list[str], options: dict[str, Any], names: list[str]) -> None:
+    """Create `directory` (or take an empty one, or a recording of uktrace's), mark it as
+    uktrace's, and write its session.json (with QEMU's version unless the run traces a `--cmd`
+    launcher, which never runs our QEMU)."""
+    try:
+        claim(directory)
         if any(directory.joinpath(name).exists() for name in names):
             raise RecordingError(f"{directory}: already holds a recording; choose an empty directory")
         session = {
@@ -266,79 +303,6 @@ def _naming(directory: Path, job: Callable[[], object]) -> None:
 
 def _flush_only() -> None:
     """The writer's idle turn: nothing to write, time to flush."""
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedGuest:
-    """One guest read back from a recording."""
-
-    name: str
-    directory: Path
-    chunks: list[tuple[int, bytes]]
-    """(host ns since spawn, bytes) in arrival order."""
-    meta: dict[str, Any]
-    missing: tuple[str, ...] = ()
-    """What a partial recording lacks (uktrace killed, a full disk, a QEMU that never started)."""
-
-
-def read_guest(directory: Path) -> RecordedGuest:
-    """One guest's recording, as much of it as is there: a recording cut short (uktrace killed, a
-    full disk, a QEMU that never started) is read up to where it stops, and `missing` says what
-    is not there. Only a directory that is no guest recording at all is refused."""
-    missing: list[str] = []
-    if not directory.is_dir():
-        raise RecordingError(f"{directory}: not a guest recording (no such directory)")
-    data = _read_bytes(directory / "console.raw", missing)
-    index = _read_index(directory / "chunks.tsv", missing)
-    try:
-        meta = json.loads((directory / "guest.json").read_text())
-    except (OSError, ValueError):
-        meta = {}  # interrupted before the end: the console is still complete up to there
-        missing.append("guest.json (how the guest ended)")
-    beyond = [entry for entry in index if entry[0] > len(data)]
-    if beyond:
-        missing.append(f"console bytes from offset {len(data)} on ({len(beyond)} chunks indexed, not stored)")
-        index = index[: len(index) - len(beyond)]
-    if data and not index:
-        # the bytes without their times: one chunk, at the first byte when guest.json knows it
-        host = meta.get("host") if isinstance(meta.get("host"), dict) else {}
-        first, spawn = host.get("first_byte_ns"), host.get("spawn_ns")
-        at = first - spawn if isinstance(first, int) and isinstance(spawn, int) else 0
-        index = [(0, at)]
-        missing.append("the chunks' times: the console replays as one chunk")
-    elif index and index[0][0] > 0:
-        index[0] = (0, index[0][1])  # bytes before the first indexed chunk arrived with it
-    ends = [offset for offset, _ in index[1:]] + [len(data)]
-    chunks = [(ns, data[offset:end]) for (offset, ns), end in zip(index, ends[: len(index)], strict=True)]
-    return RecordedGuest(directory.name, directory, chunks, meta, tuple(missing))
-
-
-def _read_bytes(path: Path, missing: list[str]) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        missing.append(path.name)
-    except OSError as error:
-        missing.append(f"{path.name} ({error.strerror})")
-    return b""
-
-
-def _read_index(path: Path, missing: list[str]) -> list[tuple[int, int]]:
-    """`offset<TAB>ns` lines, in order, up to the first that is not one (a write cut short)."""
-    text = _read_bytes(path, missing).decode("ascii", "replace")
-    index: list[tuple[int, int]] = []
-    lines = text.splitlines()
-    for number, line in enumerate(lines):
-        fields = line.split("\t")
-        try:
-            offset, ns = int(fields[0]), int(fields[1])
-        except (ValueError, IndexError):
-            offset, ns = -1, 0
-        if len(fields) != 2 or offset < 0 or (index and offset < index[-1][0]):
-            missing.append(f"{path.name} from line {number + 1} of {len(lines)} (unreadable)")
-            break
-        index.append((offset, ns))
-    return index
 
 
 def _write_json(path: Path, value: dict[str, Any], strict: bool = False) -> None:

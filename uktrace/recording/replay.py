@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,8 +30,10 @@ from ..kernel.symbols import Symbols
 from ..model.clock_rate import ClockReference
 from ..model.guest import Guest, spawn_spread, status_counts
 from .clock import INSTANT, ReplayClock
+from .files import is_directory
 from .kernels import recorded_symbols
-from .record import RecordedGuest, RecordingError, read_guest
+from .reader import MAX_SPAN_NS, RecordedGuest, read_guest, read_session
+from .record import RecordingError
 from .tape import COMMAND_ACCEL, GuestTape
 
 
@@ -48,23 +51,20 @@ class ReplayFleet:
     ) -> None:
         """`symbols=False`: crashes are not located, and no symbol table is read (nor the kernel file
         hashed, for a recording that holds no table): for a reader that wants the figures only."""
-        try:
-            session = json.loads((directory / "session.json").read_text())
-        except FileNotFoundError:
-            raise RecordingError(f"{directory}: not a uktrace recording (no session.json)") from None
-        except (OSError, ValueError) as error:
-            raise RecordingError(f"{directory}: unreadable session.json ({error})") from None
+        session = read_session(directory)
         self.record_dir = directory
-        listed = [name for name in session.get("guests", []) if isinstance(name, str)]
-        names = [name for name in listed if (directory / name).is_dir()]
-        self.recorded = [read_guest(directory / name) for name in names]
+        names = [name for name in session.names if is_directory(directory, name)]
+        self.recorded = [read_guest(directory, name) for name in names]
+        self.problems: list[str] = session.problems + [line for r in self.recorded for line in r.problems]
+        """What was refused or unsound in the recording, one line each (the rest is replayed)."""
+        self.recorded = _within_span(self.recorded, self.problems)
         if not self.recorded:
             raise RecordingError(f"{directory}: the recording holds no guest")
         self.missing: dict[str, tuple[str, ...]] = {r.name: r.missing for r in self.recorded if r.missing}
         """Per guest, what its partial recording lacks (replayed as far as it goes)."""
-        self.missing |= {name: ("its directory",) for name in listed if name not in names}
-        options = session.get("options", {})
-        self.jobs = min(int(options.get("jobs") or len(self.recorded)), len(self.recorded))
+        self.missing |= {name: ("its directory",) for name in session.names if name not in names}
+        options = session.options
+        self.jobs = min(options.get("jobs") or len(self.recorded), len(self.recorded))
         self.fs_mode: str | None = options.get("fs_mode") if options.get("fs") else None
         spawns = [r.meta.get("host", {}).get("spawn_ns") for r in self.recorded]
         known = [s for s in spawns if s is not None]
@@ -206,3 +206,21 @@ class ReplayFleet:
 
     def counts(self) -> dict[str, int]:
         return status_counts(self.guests)
+
+
+def _within_span(recorded: list[RecordedGuest], problems: list[str]) -> list[RecordedGuest]:
+    """The guests spawned within `MAX_SPAN_NS` of the run's median spawn: one crafted spawn time
+    cannot stretch the replay for ever (the others are left out, each with a line in `problems`)."""
+    spawns = [s for r in recorded if (s := r.meta.get("host", {}).get("spawn_ns")) is not None]
+    if not spawns:
+        return recorded
+    middle = statistics.median_low(spawns)
+    kept = []
+    for guest in recorded:
+        spawn = guest.meta.get("host", {}).get("spawn_ns")
+        if spawn is not None and abs(spawn - middle) > MAX_SPAN_NS:
+            away = f"{(spawn - middle) / 1e9:.3g} s"
+            problems.append(f"{guest.name}: guest.json: host: spawn_ns is {away} from the other guests': not replayed")
+        else:
+            kept.append(guest)
+    return kept

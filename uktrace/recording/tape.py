@@ -23,7 +23,7 @@ from ..model.integrity import check_integrity
 from ..model.script import recorded_runs
 from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Crash, Status
-from .record import RecordedGuest
+from .reader import RecordedGuest
 
 COMMAND_ACCEL = "n/a"
 """`host.accel` of a guest a `--cmd` launcher started: not our QEMU line, so no crash is located."""
@@ -112,9 +112,7 @@ class GuestTape:
         """Events fed so far."""
         self._parser = ConsoleParser()
         self._boundaries: list[int] | None = None
-        stderr = recorded.directory / "stderr.log"
-        # read before playing: the end of a guest's replay must not wait on a file
-        self._stderr = stderr.read_bytes()[-STDERR_TAIL:] if stderr.is_file() else b""
+        self._stderr = recorded.stderr[-STDERR_TAIL:]  # read with the recording: playing never waits on a file
         self._integrity: str | None = None
 
     @property
