@@ -32,7 +32,9 @@ from ..recording.schema import (
 SECONDS = optional(number(-1e9, 1e9))
 EDGES = table({"start": SECONDS, "end": SECONDS}, "a start and an end", ("start", "end"))
 TIMED = {"start": SECONDS, "end": SECONDS, "clock": TEXT, "guest": EDGES, "host": EDGES}
-PHASE = table({"name": text, **TIMED}, "a phase", ("name", "start", "end", "clock", "guest", "host"))
+PHASE = table(
+    {"name": text, "parent": TEXT, **TIMED}, "a phase", ("name", "parent", "start", "end", "clock", "guest", "host")
+)
 CALL = table(
     {
         "phase": TEXT,

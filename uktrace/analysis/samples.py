@@ -176,8 +176,10 @@ def guest_priority(guest: Any) -> str | None:
         return None
     if host.get("idle_policy"):
         return f"idle policy, nice {host['nice']}"
+    if host.get("apart"):
+        return "normal priority, a session apart"
     if host["nice"] is None:
-        return "uktrace's priority"
+        return "uktrace's priority, in its session"
     if "idle_policy" in host:
         return f"nice {host['nice']}"
     return f"nice {host['nice']}, a session group each"  # before the idle policy (format of then)

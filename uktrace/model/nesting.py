@@ -115,7 +115,12 @@ def upgraded_document(document: Any) -> Any:
     guests' phases `upgraded` in place."""
     if not isinstance(document, Mapping):
         return document
-    runs = [document, *(cell.get("run") for cell in document.get("cells") or [] if isinstance(cell, Mapping))]
+    cells = document.get("cells")
+    runs = (
+        [document, *(cell.get("run") for cell in cells if isinstance(cell, Mapping))]
+        if isinstance(cells, list)
+        else [document]
+    )
     for run in runs:
         guests = run.get("guests") if isinstance(run, Mapping) else None
         for guest in guests if isinstance(guests, list) else []:

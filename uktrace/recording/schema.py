@@ -199,6 +199,8 @@ HOST: dict[str, Check] = {key: optional(NS) for key in HOST_TIMES} | {
     "cpu_total_ns": optional(COUNT),
     "nice": optional(integer(-20, 19)),
     "idle_policy": optional(flag),
+    "apart": optional(flag),
+    "accel_reason": TEXT,
     "node": TEXT,
     "stream": optional(STREAM),
     "stored_bytes": optional(COUNT),
