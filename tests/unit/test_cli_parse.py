@@ -41,6 +41,7 @@ def test_json_shape() -> None:
         "parent": None,
         "start": 0.0,
         "end": 0.101047,
+        "bound": False,
         "clock": "guest",
         "guest": {"start": 0.0, "end": 0.101047},
         "host": {"start": None, "end": None},

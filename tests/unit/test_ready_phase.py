@@ -38,27 +38,29 @@ def phase(timeline: BootTimeline, name: str) -> tuple[float | None, float | None
     return found.guest_start, found.guest_end, found.host_start, found.host_end, found.clock
 
 
-def test_an_unstamped_ready_line_after_a_stamp_ends_at_that_stamp() -> None:
+def test_an_unstamped_ready_line_is_placed_after_the_last_stamp_by_its_arrival() -> None:
     waited = (299, b"[    0.250000] dbg:  [appserve] <serve.c @   59> uktrace.serve: waited 150 ms before listening\n")
     timeline = timeline_of(*BOOT, waited, LISTENING, EXIT)
-    assert phase(timeline, "ready") == (0.071, 0.25, 0.171, 0.3, "guest")
+    start, end, *rest = phase(timeline, "ready")
+    assert (start, rest) == (0.071, [0.171, 0.3, "guest"])
+    assert end == pytest.approx(0.251)  # the stamp of 0.250 plus the 1 ms between their arrivals
     assert timeline.ready_line == "Listening on port 8080"
     assert [p.name for p in timeline.phases()][-3:] == ["main", "ready", "exit"]  # nested in main, main goes on
     assert phase(timeline, "main")[3] == 0.4
     times = guest_times(timeline)
-    assert times.ready == pytest.approx(0.179) and times.clocks["ready"] == "guest"
+    assert times.ready == pytest.approx(0.180) and times.clocks["ready"] == "guest"
     assert timeline.not_ready is None
 
 
-def test_with_no_stamp_since_main_began_the_host_clock_times_it() -> None:
+def test_with_no_stamp_since_main_began_its_arrival_places_it() -> None:
     timeline = timeline_of(*BOOT, LISTENING, EXIT)
-    # no guest end: a 0 ms on the guest clock would only mean "nothing stamped in between"
-    assert phase(timeline, "ready") == (0.071, None, 0.171, 0.3, "host")
+    # not the 0 ms of "nothing stamped in between": main's start stamp plus the host time since it arrived
+    start, end, *rest = phase(timeline, "ready")
+    assert (start, rest) == (0.071, [0.171, 0.3, "guest"]) and end == pytest.approx(0.2)
     assert guest_times(timeline).ready == pytest.approx(0.129)
-    # the guest axis cannot draw it; the host axis draws it over main's start
-    assert "ready" not in [span.phase for span in spans_of(timeline.phases(), AxisMode.GUEST)]
-    spans = [span.phase for span in spans_of(timeline.phases(), AxisMode.HOST)]
-    assert spans.index("ready") == spans.index("main") + 1
+    for mode in (AxisMode.GUEST, AxisMode.HOST):  # each axis draws it over main's start
+        spans = [span.phase for span in spans_of(timeline.phases(), mode)]
+        assert spans.index("ready") == spans.index("main") + 1
 
 
 def test_a_stamped_ready_line_ends_at_its_own_stamp() -> None:

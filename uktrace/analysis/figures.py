@@ -201,7 +201,12 @@ def json_readings(guest: Mapping[str, Any]) -> dict[str, Reading]:
     start and the last end, on the phase clock)."""
     phases = [p for p in guest.get("phases") or [] if isinstance(p, Mapping)]
     spans = [
-        (str(p.get("name")), _span(p.get("start"), p.get("end")), str(p.get("clock", "host")), p.get("end"))
+        (
+            str(p.get("name")),
+            None if p.get("bound") else _span(p.get("start"), p.get("end")),  # a lower bound is no figure
+            str(p.get("clock", "host")),
+            p.get("end"),
+        )
         for p in phases
     ]
     times = guest.get("times")

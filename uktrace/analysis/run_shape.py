@@ -33,7 +33,9 @@ SECONDS = optional(number(-1e9, 1e9))
 EDGES = table({"start": SECONDS, "end": SECONDS}, "a start and an end", ("start", "end"))
 TIMED = {"start": SECONDS, "end": SECONDS, "clock": TEXT, "guest": EDGES, "host": EDGES}
 PHASE = table(
-    {"name": text, "parent": TEXT, **TIMED}, "a phase", ("name", "parent", "start", "end", "clock", "guest", "host")
+    {"name": text, "parent": TEXT, "bound": optional(flag), **TIMED},
+    "a phase",
+    ("name", "start", "end", "clock", "guest", "host"),  # required: older JSON has no parent or bound
 )
 CALL = table(
     {

@@ -14,12 +14,14 @@ def _seconds(value: float | None) -> float | None:
 
 def phase_dict(phase: Phase) -> dict[str, Any]:
     """`start`/`end` in the phase's own clock; both clocks alongside where known; `parent` the phase
-    it runs inside (null at the top level)."""
+    it runs inside (null at the top level); `bound`: an end is an unstamped line nothing placed on
+    the guest clock, so `end` is a lower bound and the phase no figure (`timeline.Phase.bound`)."""
     return {
         "name": phase.name,
         "parent": phase.parent,
         "start": _seconds(phase.start),
         "end": _seconds(phase.end),
+        "bound": phase.bound,
         "clock": phase.clock,
         "guest": {"start": _seconds(phase.guest_start), "end": _seconds(phase.guest_end)},
         "host": {"start": _seconds(phase.host_start), "end": _seconds(phase.host_end)},

@@ -46,7 +46,7 @@ guest-clock figures are divided by it and labelled `guest (corrected)`; the stam
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -135,6 +135,9 @@ class Phase:
     reads (a saved log's unstamped lines); None for host phases."""
     last_line: int | None = None
     """`lines` at its end, counted as `first_line` (None while open, and for host phases)."""
+    bound: bool = False
+    """An end was an unstamped line that no host arrival places on the guest clock (a saved log):
+    its guest time is only the latest stamp before it, a lower bound, so no guest-clock figure."""
 
     @property
     def guest_running(self) -> bool:
@@ -147,7 +150,7 @@ class Phase:
         """The clock `start`/`end`/`duration` use: guest when it was running (see `guest_running`;
         `guest (corrected)` when its rate was skewed), else host when it has both ends, else guest
         (a saved log has no host clock)."""
-        if self.name not in HOST_PHASES and self.guest_running:
+        if self.name not in HOST_PHASES and self.guest_running and not self.bound:
             return "guest" if self.rate is None else CORRECTED
         return "host" if self.host_start is not None and self.host_end is not None else "guest"
 
@@ -180,8 +183,11 @@ class Phase:
 
     @property
     def duration(self) -> float | None:
+        """None while open, and for a `bound` on the guest clock: a lower bound is no figure."""
         start, end = self.start, self.end
-        return None if start is None or end is None else end - start
+        if start is None or end is None or (self.bound and self.clock != "host"):
+            return None
+        return end - start
 
 
 def share_hint(tag: str | None, offered: tuple[str, ...] | None) -> str | None:
@@ -204,6 +210,8 @@ class _Edge:
     host_ns: int | None
     seq: int
     """Records seen before this edge: orders phases when a clock has no reading yet."""
+    bound: bool = False
+    """An unstamped line's edge that nothing placed on the guest clock: `guest` is a lower bound."""
 
 
 @dataclass(slots=True)
@@ -276,6 +284,10 @@ class BootTimeline:
     """The nested phase in progress inside `_top` (`bus_probe`, `mount`), if any."""
     _guest_now: float | None = None
     _host_now: int | None = None
+    _stamp_host_ns: int | None = None
+    """Host arrival of the line that gave `_guest_now` (places unstamped lines: `_edge`)."""
+    _stamped: bool = False
+    """The record being read carries a printk stamp."""
     _after_banner: bool = False
     _calls: list[_CallSpan] = field(default_factory=list)
     _call: _CallSpan | None = None
@@ -284,7 +296,6 @@ class BootTimeline:
     """The phases that run inside the call in progress (`_INSIDE_CALLS`)."""
     _ready_re: Any = field(default=None, repr=False)
     """`ready`, compiled by RE2 (`model.regex`: linear time, whatever the pattern)."""
-    _stamped_seq: int = -1
     """`lines` when the latest guest stamp was read."""
     tsc_estimate_hz: int | None = None
     """The TSC frequency the guest calibrated (`Clock source: TSC, frequency estimate is N Hz`)."""
@@ -374,13 +385,18 @@ class BootTimeline:
             if self.first_byte_ns is None:
                 self.first_byte_ns = host_ns
         kind = record.kind
+        self._stamped = record.timestamp is not None
         if record.timestamp is not None and (self._guest_now is None or record.timestamp > self._guest_now):
             # monotonic guest clock: a reboot (or a glued second boot) cannot move time back
             self._guest_now = record.timestamp
-        if record.timestamp is not None:
-            self._stamped_seq = self.lines
-            if host_ns is not None and record.timestamp > 0 and self._clock_samples.add(host_ns, record.timestamp):
-                self._fit_more()
+            self._stamp_host_ns = host_ns
+        if (
+            record.timestamp is not None
+            and host_ns is not None
+            and record.timestamp > 0
+            and self._clock_samples.add(host_ns, record.timestamp)
+        ):
+            self._fit_more()
         printed = kind in _GUEST_KINDS or (kind == Kind.OTHER and bool(record.text.strip()))
         if printed and not self._spans and not self.excerpt:
             self._before_markers(record)
@@ -434,15 +450,8 @@ class BootTimeline:
         """At the ready line, the `ready` phase spans main's start to here (see the module docstring)."""
         if "main" not in self._spans or not pattern.search(record.text):
             return
-        start = self._spans["main"].start
-        if record.timestamp is not None:
-            guest = self._guest_now
-        elif self._stamped_seq > start.seq:
-            guest = self._guest_now  # a later stamp than main's start: a lower bound
-        else:
-            guest = None
         self.ready_line = record.text
-        self._spans["ready"] = _Span("ready", start, _Edge(guest, self._host_now, self.lines), "main")
+        self._spans["ready"] = _Span("ready", self._spans["main"].start, self._edge(placed=True), "main")
 
     @property
     def not_ready(self) -> str | None:
@@ -548,8 +557,21 @@ class BootTimeline:
         if self.status is Status.BOOTING:
             self.status = Status.RUNNING
 
-    def _edge(self) -> _Edge:
-        return _Edge(self._guest_now, self._host_now, self.lines)
+    def _edge(self, placed: bool = False) -> _Edge:
+        """Where the line being read stands: its stamp, or for an unstamped line the latest stamp.
+        With `placed` (the ready line), an unstamped line is placed on the guest clock through its
+        host arrival: the latest stamp plus the host time since that stamp's line arrived, at the
+        guest clock's rate (a server that waits 300 ms in main, then prints `Listening` without a
+        stamp: ~300 ms, not the 1.8 ms of the last stamp). Without host arrivals (a saved log) its
+        guest time is only the latest stamp, a lower bound: `bound`."""
+        guest = self._guest_now
+        if not placed or self._stamped or guest is None or guest <= 0:
+            return _Edge(guest, self._host_now, self.lines)
+        if self._host_now is None or self._stamp_host_ns is None:
+            return _Edge(guest, self._host_now, self.lines, bound=True)
+        rate = self.guest_clock().rate if self._clock_samples.added else None
+        at = guest + (self._host_now - self._stamp_host_ns) / 1e9 * (rate or 1.0)
+        return _Edge(at, self._host_now, self.lines)
 
     def _enter(self, phase: str) -> None:
         if phase in self._spans:
@@ -656,6 +678,9 @@ class BootTimeline:
             return span
         if span.end is None or span.end.seq > parent.end.seq:
             return _Span(span.name, span.start, parent.end, span.parent)
+        end, limit = span.end.guest, parent.end.guest
+        if end is not None and limit is not None and end > limit:  # placed through its arrival: not beyond
+            return _Span(span.name, span.start, replace(span.end, guest=limit), span.parent)
         return span
 
     def phase(self, name: str) -> Phase | None:
@@ -711,6 +736,7 @@ class BootTimeline:
             parent=span.parent,
             first_line=span.start.seq,
             last_line=end.seq if end else None,
+            bound=span.start.bound or (end is not None and end.bound),
         )
 
     def calls(self, symbols: SymbolTable | None = None) -> list[Call]:
