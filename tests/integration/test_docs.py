@@ -42,7 +42,9 @@ def test_the_readme_lists_the_fields_a_run_prints_and_records(tmp_path: Path, sh
     assert process.returncode == 0, process.stderr
     (guest,) = result["guests"]
     paragraph = README[README.index('`--json` prints `{"guests": [...], "summary": {...}}`') :]
-    assert listed(after("per guest the `parse` fields\n(")) | {"host", "times", "cpu", "script"} == set(guest)
+    assert listed(after("per guest the `parse` fields\n(")) | {"host", "times", "cpu", "script", "console"} == set(
+        guest
+    )
     host = listed(after("plus `host` (")) | {"node", "stream"}  # `and on a cluster `node` and `stream``
     assert host == set(guest["host"])
     assert listed(after("the summary has (")) == set(result["summary"]) - {"cluster"}

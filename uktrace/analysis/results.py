@@ -10,6 +10,7 @@ from typing import Any
 from ..model.guest import FleetView, Guest
 from ..model.json_shape import timeline_dict
 from ..model.timeline import BootTimeline
+from .console_cost import guest_console, sentence
 from .cpu import phase_cpu
 from .figures import FIGURES, guest_readings, guest_times
 from .guest_clock import clock_summary
@@ -23,6 +24,7 @@ def guest_results(guest: Guest) -> dict[str, Any]:
     entry["times"] = guest_times(guest.timeline, guest.wall_s).as_dict()
     entry["cpu"] = {name: usage.as_dict() for name, usage in phase_cpu(guest).items()}
     entry["script"] = [run.as_dict(guest.spawn_ns) for run in guest.script]
+    entry["console"] = guest_console(guest)
     return entry
 
 
@@ -45,6 +47,7 @@ def fleet_results(fleet: FleetView) -> dict[str, Any]:
         "interrupted_by": fleet.interrupted_by,
         "recording_errors": list(fleet.recording_errors),
         "tracer": tracer_usage(),
+        "console": sentence([guest["console"] for guest in guests if guest["host"].get("spawn_ns") is not None]),
         "guest_clock": clock_summary(g.timeline for g in fleet.guests).as_dict(),
     }
     figures_of = getattr(getattr(fleet, "launcher", None), "figures", None)

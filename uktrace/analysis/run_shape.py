@@ -113,6 +113,21 @@ GUEST: dict[str, Check] = {
     "times": optional(TIMES),
     "cpu": optional(_usage),
     "script": optional(rows(STEP, "script steps")),
+    "console": optional(
+        table(
+            {
+                "bytes": optional(COUNT),
+                "debug_bytes": optional(COUNT),
+                "cost_s": SECONDS,
+                "ci": optional(rows(number(0, 1e9), "seconds")),
+                "debug_cost_s": SECONDS,
+                "in_guest_s": SECONDS,
+                "per_byte_s": SECONDS,
+                "why": TEXT,
+            },
+            "a console's cost",
+        )
+    ),
 }
 """A guest of `run --json` beside `host` (checked field by field as a recording's)."""
 

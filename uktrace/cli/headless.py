@@ -17,6 +17,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from ..analysis.console_cost import guest_console
+from ..analysis.console_cost import sentence as console_sentence
 from ..analysis.figures import FIGURES, GuestTimes, Reading, elapsed, guest_readings, guest_times, median
 from ..analysis.guest_clock import clock_summary
 from ..analysis.results import accel_summary, ended_cleanly
@@ -293,6 +295,9 @@ def run_footer(fleet: FleetView, reasons: bool = False) -> Text:
     sentence = clocks.sentence()
     if sentence is not None:
         footer.append("\n" + sentence, style="yellow" if clocks.skewed else "")
+    console = console_sentence([guest_console(g) for g in fleet.guests if g.spawn_ns is not None])
+    if console is not None:
+        footer.append("\n" + console)
     if fleet.recording_errors:
         footer.append(f"\nconsoles NOT fully recorded in {fleet.record_dir}: ", style="bold red")
         footer.append(fleet.recording_errors[0], style="red")

@@ -244,6 +244,8 @@ class BootTimeline:
     version: UnikraftVersion | None = None
     lines: int = 0
     unrecognised: int = 0
+    debug_bytes: int = 0
+    """Console bytes of `dbg` lines: what a build without debug printing would not print."""
     level_counts: dict[str, int] = field(default_factory=dict)
     current: str | None = None
     """The phase in progress (or last reached), the nested one when one runs (`mount`, not `init_table`)."""
@@ -464,6 +466,8 @@ class BootTimeline:
     def _printk(self, record: Record) -> None:
         level = record.level or ""
         self.level_counts[level] = self.level_counts.get(level, 0) + 1
+        if level == "dbg":
+            self.debug_bytes += len(record.raw)
         self._guest_line(record)
         message = record.message
         if self.version is None and message.startswith("Unikraft"):
