@@ -43,12 +43,12 @@ def test_an_unstamped_ready_line_is_placed_after_the_last_stamp_by_its_arrival()
     timeline = timeline_of(*BOOT, waited, LISTENING, EXIT)
     start, end, *rest = phase(timeline, "ready")
     assert (start, rest) == (0.071, [0.171, 0.3, "guest"])
-    assert end == pytest.approx(0.251)  # the stamp of 0.250 plus the 1 ms between their arrivals
+    assert end is not None and 0.25 <= end <= 0.252  # by the clock's fit: 1 ms of arrival after the 0.250 stamp
     assert timeline.ready_line == "Listening on port 8080"
     assert [p.name for p in timeline.phases()][-3:] == ["main", "ready", "exit"]  # nested in main, main goes on
     assert phase(timeline, "main")[3] == 0.4
     times = guest_times(timeline)
-    assert times.ready == pytest.approx(0.180) and times.clocks["ready"] == "guest"
+    assert times.ready is not None and 0.179 <= times.ready <= 0.181 and times.clocks["ready"] == "guest"
     assert timeline.not_ready is None
 
 

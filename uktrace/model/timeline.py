@@ -46,6 +46,7 @@ guest-clock figures are divided by it and labelled `guest (corrected)`; the stam
 from __future__ import annotations
 
 import itertools
+import statistics
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
@@ -564,18 +565,30 @@ class BootTimeline:
     def _edge(self, placed: bool = False) -> _Edge:
         """Where the line being read stands: its stamp, or for an unstamped line the latest stamp.
         With `placed` (the ready line), an unstamped line is placed on the guest clock through its
-        host arrival: the latest stamp plus the host time since that stamp's line arrived, at the
-        guest clock's rate (a server that waits 300 ms in main, then prints `Listening` without a
-        stamp: ~300 ms, not the 1.8 ms of the last stamp). Without host arrivals (a saved log) its
-        guest time is only the latest stamp, a lower bound: `bound`."""
+        host arrival (a server that waits 300 ms in main, then prints `Listening` without a stamp:
+        ~300 ms, not the 1.8 ms of the last stamp), never before the latest stamp: by the guest's
+        own clock fit (`_on_fit`: its lag is the boot's typical one, not this chunk's), or before
+        there is one, the latest stamp plus the host time since that stamp's line arrived. Without
+        host arrivals (a saved log) its guest time is only the latest stamp, a lower bound: `bound`."""
         guest = self._guest_now
         if not placed or self._stamped or guest is None or guest <= 0:
             return _Edge(guest, self._host_now, self.lines)
         if self._host_now is None or self._stamp_host_ns is None:
             return _Edge(guest, self._host_now, self.lines, bound=True)
-        rate = self.guest_clock().rate if self._clock_samples.added else None
-        at = guest + (self._host_now - self._stamp_host_ns) / 1e9 * (rate or 1.0)
-        return _Edge(at, self._host_now, self.lines)
+        at = self._on_fit(self._host_now)
+        if at is None:
+            at = guest + (self._host_now - self._stamp_host_ns) / 1e9
+        return _Edge(max(guest, at), self._host_now, self.lines)
+
+    def _on_fit(self, host_ns: int) -> float | None:
+        """The guest clock's reading at `host_ns` by its fit: the fitted rate, and the offset that is
+        the median of the chunk points' (robust to one chunk read late, as the rate is)."""
+        fit, points = self._fit, self._clock_samples.points
+        if fit is None or not points:
+            return None
+        origin = points[0][0]
+        offset = statistics.median(stamp - fit.rate * (ns - origin) / 1e9 for ns, stamp in points)
+        return offset + fit.rate * (host_ns - origin) / 1e9
 
     def _enter(self, phase: str) -> None:
         if phase in self._spans:
