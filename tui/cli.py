@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from uktrace.cli.main import main as engine_main
-from uktrace.model.guest import FleetView
+
+if TYPE_CHECKING:
+    from uktrace.model.guest import FleetView
 
 
 class Views:

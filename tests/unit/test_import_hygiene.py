@@ -64,3 +64,21 @@ def test_the_repository_folders_are_not_importable_under_their_own_names(tmp_pat
     code = "import importlib.util as u, uktrace.tui.cli; print([m for m in ('parsers', 'tui') if u.find_spec(m)])"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("argv", "unwanted"),
+    [
+        (["--version"], ("rich", "uktrace.launch", "uktrace.analysis", "uktrace.model.timeline")),
+        (["run", "--help"], ("uktrace.analysis.compare", "uktrace.cli.blame", "uktrace.cli.export", "scipy")),
+    ],
+)
+def test_a_command_imports_only_what_it_uses(argv: list[str], unwanted: tuple[str, ...]) -> None:
+    """`uktrace --version` builds no parser; a command builds its own part only (`cli.main`)."""
+    code = (
+        "import sys, contextlib, io; from uktrace.cli.main import main\n"
+        f"with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit): main({argv!r})\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({unwanted!r})))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -12,7 +12,6 @@ from pathlib import Path
 import anyio
 from rich.console import Console
 from rich.live import Live
-from rich.markdown import Markdown
 from rich.text import Text
 
 from ..analysis.bench import (
@@ -141,6 +140,8 @@ def bench_command(args: argparse.Namespace) -> int:
     stdout = Output()
     report = out / "report.md"
     if report.is_file():
+        from rich.markdown import Markdown  # 35 ms of import: only once a bench has a report
+
         stdout.print(Markdown(_findings(report.read_text())))
     stdout.print(f"\n{len(bench.cells)} cells in {format_seconds(bench.wall_s)}; results in {out}/")
     for path in written:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import importlib
 import json
 import os
 import sys
@@ -17,34 +18,29 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-
 from .. import __version__
-from ..analysis.figures import guest_times
-from ..analysis.results import ended_cleanly
-from ..kernel.symbols import SymbolsError
-from ..launch.options import LaunchError, check_regex
-from ..model.json_shape import timeline_dict
 from ..model.script import STEP_TIMEOUT_S
-from ..model.text import markup
-from ..recording.logs import LogError, trace_log
-from .bench import add_bench_options, bench_command
-from .blame import add_blame_parser
-from .calibrate import add_calibrate_parser
-from .cluster import add_cluster_parser
-from .compare import add_compare_parser
-from .export import add_export_parser
-from .output import Output
-from .recordings import add_recordings_parser
-from .report import timeline_table
-from .symbols import add_symbol_options, symbols_option
+from .symbols import add_symbol_options
 
 if TYPE_CHECKING:
     from .run import TuiRunner
 
 
 def _parse_command(args: argparse.Namespace) -> int:
+    from ..analysis.figures import guest_times
+    from ..analysis.results import ended_cleanly
+    from ..kernel.symbols import SymbolsError
+    from ..launch.options import LaunchError, check_regex
+    from ..model.json_shape import timeline_dict
+    from ..model.text import markup
+    from ..recording.logs import LogError, trace_log
+    from .output import Output
+    from .report import timeline_table
+    from .symbols import symbols_option
+
     stdout = Output()
+    from rich.console import Console
+
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     guests = []
     status = 0
@@ -227,7 +223,28 @@ def _add_run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
-def build_parser() -> argparse.ArgumentParser:
+ADDED_ELSEWHERE = {
+    "compare": ("compare", "add_compare_parser"),
+    "blame": ("blame", "add_blame_parser"),
+    "export": ("export", "add_export_parser"),
+    "recordings": ("recordings", "add_recordings_parser"),
+    "cluster": ("cluster", "add_cluster_parser"),
+    "calibrate": ("calibrate", "add_calibrate_parser"),
+}
+"""Commands whose options live beside their handler, in the module `uktrace.cli.<module>`: imported
+only when that command is the one asked for (or for the whole `--help`), so that `uktrace run`
+does not import compare's statistics, the exports, the recordings listing and the rest."""
+
+
+def _bench_command(args: argparse.Namespace) -> int:
+    from .bench import bench_command
+
+    return bench_command(args)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or with `command` only that command's part of it (the others
+    unbuilt: their modules unimported)."""
     parser = argparse.ArgumentParser(
         prog="uktrace",
         description="Live boot tracer for Unikraft unikernels.",
@@ -255,14 +272,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_options(run)
     run.set_defaults(handler=_run_command)
-    bench = commands.add_parser(
-        "bench",
-        help="boot N guests at once for each N and fs mode, R rounds: figures, plots and a report",
-        usage="uktrace bench [KERNEL] [--concurrency 1,10,50,100] [--fs-mode independent,shared] [options]",
-    )
-    add_guest_options(bench)
-    add_bench_options(bench)
-    bench.set_defaults(handler=bench_command)
+    if command in (None, "bench"):
+        from .bench import add_bench_options
+
+        bench = commands.add_parser(
+            "bench",
+            help="boot N guests at once for each N and fs mode, R rounds: figures, plots and a report",
+            usage="uktrace bench [KERNEL] [--concurrency 1,10,50,100] [--fs-mode independent,shared] [options]",
+        )
+        add_guest_options(bench)
+        add_bench_options(bench)
+        bench.set_defaults(handler=_bench_command)
     demo = commands.add_parser("demo", help="8 test guests with a shared 9P directory, in the TUI")
     _add_run_options(demo)
     demo.set_defaults(handler=_demo_command, count=8, kernel=None)
@@ -272,14 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--headless", action="store_true", help="no TUI: tables at the end")
     replay.add_argument("--json", action="store_true", help="print the results as JSON")
     replay.set_defaults(handler=_replay_command)
-    add_compare_parser(commands)
-    add_blame_parser(commands)
-    add_export_parser(commands)
-    add_recordings_parser(commands)
-    add_cluster_parser(commands)
-    add_calibrate_parser(commands)
+    for name, (module, function) in ADDED_ELSEWHERE.items():
+        if command in (None, name):
+            getattr(importlib.import_module(f"{__package__}.{module}"), function)(commands)
     return parser
 
+
+COMMANDS = ("parse", "run", "bench", "demo", "replay", *ADDED_ELSEWHERE)
+"""Every command's name (a word that is none of them gets the whole parser and its usage error)."""
 
 OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG})
 """Errors of writing the output that are the environment's, not uktrace's."""
@@ -288,8 +308,12 @@ OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG})
 def main(argv: Sequence[str] | None = None, tui: TuiRunner | None = None) -> int:
     """The command line; `tui` shows a fleet in the TUI (the `uktrace` script passes it,
     `python -m uktrace` has none and always runs headless)."""
-    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:  # what argparse's version action prints, without building the rest
+        print(f"uktrace {__version__}")
+        return 0
+    command = next((word for word in argv if not word.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
     extra: list[str] = []
     if "--" in argv:
         split = argv.index("--")

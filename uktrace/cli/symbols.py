@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..kernel.symbols import Symbols, symbols_file
+if TYPE_CHECKING:
+    from ..kernel.symbols import Symbols
 
 
 def add_symbol_options(parser: argparse.ArgumentParser) -> None:
@@ -26,5 +28,7 @@ def add_symbol_options(parser: argparse.ArgumentParser) -> None:
 def symbols_option(args: argparse.Namespace) -> Symbols | None:
     """The table `--symbols` (else `--kernel`) names; None without either. Raises `SymbolsError`
     for a file that holds none: asked-for names that silently stay addresses would mislead."""
+    from ..kernel.symbols import symbols_file  # ELF reading: only for a command that names functions
+
     path: Path | None = args.symbols or args.kernel
     return None if path is None else symbols_file(path)

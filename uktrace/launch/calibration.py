@@ -26,7 +26,6 @@ from ..kernel.find import TEST_GUEST
 from ..model.console_cost import ConsoleCost, host_key
 from ..model.spec import GuestSpec
 from ..model.theil_sen import theil_sen
-from .unobserved import run_unobserved
 
 SIZES_KIB = (0, 128, 256, 512)
 """Console sizes printed by the test guest: up to ~540 KB, ~0.6 s of printing under TCG here."""
@@ -58,6 +57,8 @@ def calibrate(
     qemu: str, accel: str, rounds: int = 4, progress: Callable[[str], None] | None = None
 ) -> ConsoleCost | None:
     """Boot the test guest `rounds` times per size; None when too few boots ended to fit."""
+    from .unobserved import run_unobserved  # the launcher: only when calibrating, not to look one up
+
     points: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory(prefix="uktrace-calibrate-") as scratch:
         for round_ in range(1, rounds + 1):
