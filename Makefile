@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := qemu-system-x86 gcc make binutils asciinema
 GUEST := guest/build/uktrace-guest.elf
 
-.PHONY: demo test lint bench system guest clean
+.PHONY: demo test lint bench bench-all system guest clean
 
 demo: $(BIN)/uktrace guest
 	$(BIN)/uktrace demo
@@ -21,7 +21,12 @@ test: $(BIN)/uktrace guest
 lint: $(BIN)/uktrace
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy && $(BIN)/lint-imports
 
+# uktrace's own cost against benchmarks/baseline.json (what got slower); bench-all: every benchmark
 bench: $(BIN)/uktrace guest
+	$(BIN)/python benchmarks/regress.py
+
+bench-all: $(BIN)/uktrace guest
+	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/parse_throughput.py
 	$(BIN)/python benchmarks/launch_overhead.py
 	$(BIN)/python benchmarks/ui_lag.py
