@@ -3,9 +3,16 @@ on the guest clock: through its host arrival in a live run, no figure at all in 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import log as log_path
+from uktrace.model.clock_rate import FixedReference, Reference
 from uktrace.model.json_shape import timeline_dict
 from uktrace.model.timeline import BootTimeline
 from uktrace.parsers import ConsoleParser
+from uktrace.recording.logs import trace_log
 
 MS = 1_000_000
 BOOT = [
@@ -56,3 +63,18 @@ def test_a_stamped_ready_line_is_read_on_the_guest_clock_as_ever() -> None:
         ready = traced(stamped, live).phase("ready")
         assert ready is not None and not ready.bound and ready.duration is not None
         assert abs(ready.duration - 0.3018) < 1e-6
+
+
+def test_a_saved_log_read_with_a_known_tsc_frequency_is_corrected(tmp_path: Path) -> None:
+    """An unobserved run's consoles (saved logs, no arrivals) are read with the TSC frequency its
+    traced twin pooled: a guest whose calibration said 3.112 GHz on a 1.556 GHz host ran 2x slow,
+    and its guest-clock phases are divided by that rate, as a traced guest's are."""
+    log = tmp_path / "console.log"
+    log.write_bytes(log_path("001").read_bytes())
+    plain = trace_log(log)
+    known = trace_log(log, reference=FixedReference(Reference(1_556_013_885.0, 1.5e9, 1.6e9, 3)))
+    assert known.guest_clock().correction == pytest.approx(0.5)
+    before, after = plain.phase("init_table"), known.phase("init_table")
+    assert before is not None and after is not None and before.duration and after.duration
+    assert (before.clock, after.clock) == ("guest", "guest (corrected)")
+    assert after.duration == pytest.approx(before.duration * 2)

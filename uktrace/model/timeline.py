@@ -683,7 +683,7 @@ class BootTimeline:
         if ninep is not None:
             spans.append(ninep)
         spans.sort(key=lambda span: (span.start.seq, PHASES.index(span.name)))
-        rate = self.guest_clock().correction if self._clock_samples.added else None
+        rate = self.guest_clock().correction if self._clock_samples.added or self.tsc_estimate_hz else None
         result.extend(self._phase(self._inside(span), rate) for span in spans)
         return result
 
@@ -761,7 +761,7 @@ class BootTimeline:
         `symbols` (default: the timeline's own); a call in progress has no end yet."""
         symbols = symbols if symbols is not None else self.symbols
         last = self._edge() if self.status.finished else None
-        rate = self.guest_clock().correction if self._clock_samples.added else None
+        rate = self.guest_clock().correction if self._clock_samples.added or self.tsc_estimate_hz else None
         result = []
         for span in self._calls:
             end = span.end if span.end is not None else last
