@@ -19,6 +19,9 @@ from .records import Kind, Record
 _new_record = tuple.__new__
 """`Record(...)` through NamedTuple's Python-level `__new__` costs a third of a line's budget."""
 
+CALLERS = 4096
+"""Caller pairs remembered per console (a flood prints from one call site: one pair for all)."""
+
 MAX_LINE = 4096
 """Bytes after which a line without a terminator is cut into a `partial` record."""
 
@@ -75,6 +78,8 @@ class ConsoleParser:
         self._index = 0
         self._art_left = 0
         self._app = False
+        self._callers: dict[tuple[str, str], tuple[int, int]] = {}
+        """`{r:,f:}` as printed → as numbers: a line looks its pair up instead of parsing two hex numbers."""
 
     def feed(self, data: bytes, host_ns: int | None = None) -> list[Record]:
         """Records for every line `data` completes; `host_ns` is the chunk's arrival time."""
@@ -165,6 +170,7 @@ class ConsoleParser:
         match = PRINTK.match
         make = self._make
         printk = Kind.PRINTK
+        callers = self._callers
         app = self._app
         art = self._art_left
         seq = self._index
@@ -190,7 +196,12 @@ class ConsoleParser:
                 src, srcline = osrc, osrcline
             if not app and message.startswith("Calling main"):
                 app = self._app = True
-            caller = None if ra is None else caller_of(ra, fa)
+            if ra is None:
+                caller = None
+            elif (caller := callers.get((ra, fa))) is None:
+                if len(callers) >= CALLERS:
+                    callers.clear()
+                caller = callers[ra, fa] = caller_of(ra, fa)
             line = None if srcline is None else int(srcline)
             record = (seq, printk, text, raw, message, float(ts), level, thread, caller, lib, src, line, host_ns, False)
             append(_new_record(Record, record))
