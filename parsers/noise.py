@@ -42,8 +42,8 @@ _XEN_GUEST = re.compile(r"\(d\d+\) |\(XEN\) DOM\d+: ")
 
 def classify_noise(text: str) -> str | None:
     """Firmware or VMM when `text` matches a noise rule at its start, else None."""
-    index = row(_NOISE.match(text))
-    return None if index is None else NOISE_RULES[index][0]
+    match = _NOISE.match(text)
+    return None if match is None else NOISE_RULES[row(match)][0]
 
 
 def strip_guest_prefix(text: str) -> str:

@@ -50,8 +50,8 @@ _HALTING = re.compile(r"Halting system \((-?\d+)\)")
 
 def outcome_of(message: str) -> str | None:
     """`crashed` or `failed` when the message marks such an end, else None."""
-    index = row(_OUTCOME.match(message))
-    return None if index is None else OUTCOME_RULES[index].status
+    match = _OUTCOME.match(message)
+    return None if match is None else OUTCOME_RULES[row(match)].status
 
 
 def exit_code_of(message: str) -> int | None:

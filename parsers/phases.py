@@ -105,8 +105,8 @@ _MARKER = table([rule.pattern for rule in PHASE_RULES] + [pattern for _, pattern
 def marker_of(message: str) -> tuple[str, str] | None:
     """`("phase", name)` or `("9p", edge)` for a marker message, else None: one regex match
     for both tables, since the timeline asks this of every printk line."""
-    index = row(_MARKER.match(message))
-    return None if index is None else _MARKERS[index]
+    match = _MARKER.match(message)
+    return None if match is None else _MARKERS[row(match)]
 
 
 def phase_of(message: str) -> str | None:
