@@ -113,7 +113,7 @@ class ConsoleParser:
         bytes, invalid UTF-8, overlong; a glued printk line by line, `_emit_lines`); the rest cost
         one match and one tuple."""
         position = 0
-        glue = b"] " in block  # no glued prefix without one
+        glue = b"]" in block  # no printk prefix without one (nor without `] `: `[    0.000000]Info:`)
         for start, end in self._lines_needing_care(block):
             self._emit_clean(block, position, start, host_ns, glue, records)
             self._emit_line(block[start:end], host_ns, records)
