@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from .records import Kind
+from .rules import row, table
 
 NOISE_RULES: tuple[tuple[str, str], ...] = (
     (Kind.FIRMWARE, r"SeaBIOS \(version"),
@@ -35,17 +36,14 @@ NOISE_RULES: tuple[tuple[str, str], ...] = (
     (Kind.VMM, r"Starting VM\.\.\.|Connecting to serial output\.\.\.|Console terminated"),
 )
 
-_NOISE = re.compile("|".join(f"(?P<r{i}>{pattern})" for i, (_, pattern) in enumerate(NOISE_RULES)))
+_NOISE = table([pattern for _, pattern in NOISE_RULES])
 _XEN_GUEST = re.compile(r"\(d\d+\) |\(XEN\) DOM\d+: ")
 
 
 def classify_noise(text: str) -> str | None:
     """Firmware or VMM when `text` matches a noise rule at its start, else None."""
     match = _NOISE.match(text)
-    if match is None:
-        return None
-    assert match.lastgroup is not None
-    return NOISE_RULES[int(match.lastgroup[1:])][0]
+    return None if match is None else NOISE_RULES[row(match)][0]
 
 
 def strip_guest_prefix(text: str) -> str:

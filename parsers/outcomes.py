@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from .rules import row, table
+
 
 class OutcomeRule(NamedTuple):
     status: str
@@ -39,7 +41,7 @@ OUTCOME_RULES: tuple[OutcomeRule, ...] = (
     OutcomeRule("failed", r"KVM internal error|KVM: entry failed"),
 )
 
-_OUTCOME = re.compile("|".join(f"(?P<r{i}>{rule.pattern})" for i, rule in enumerate(OUTCOME_RULES)))
+_OUTCOME = table([rule.pattern for rule in OUTCOME_RULES])
 _NINEP_MOUNT = re.compile(r"Failed to mount (\S+) \(9pfs\)")
 """0.10+ rootfs.c / 0.14+ automount: the 9P mount of the root failed (0.4/0.5 name no device)."""
 _MAIN_RETURNED = re.compile(r"main returned (-?\d+)")
@@ -49,7 +51,7 @@ _HALTING = re.compile(r"Halting system \((-?\d+)\)")
 def outcome_of(message: str) -> str | None:
     """`crashed` or `failed` when the message marks such an end, else None."""
     match = _OUTCOME.match(message)
-    return OUTCOME_RULES[int(match.lastgroup[1:])].status if match and match.lastgroup else None
+    return None if match is None else OUTCOME_RULES[row(match)].status
 
 
 def exit_code_of(message: str) -> int | None:

@@ -7,8 +7,9 @@ differ per release. Markers per era: see docs in the README and the log-format n
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
+
+from .rules import row, table
 
 # canonical phases in boot order; `spawn`, `gate` and `firmware` are measured on the host
 # (`gate`: a guest started paused waits there until every guest of its wave is ready)
@@ -98,19 +99,14 @@ NINEP_RULES: tuple[tuple[str, str], ...] = (
 _MARKERS: tuple[tuple[str, str], ...] = tuple(("phase", rule.phase) for rule in PHASE_RULES) + tuple(
     ("9p", edge) for edge, _ in NINEP_RULES
 )
-_MARKER = re.compile(
-    "|".join(
-        f"(?P<r{i}>{pattern})"
-        for i, pattern in enumerate([r.pattern for r in PHASE_RULES] + [p for _, p in NINEP_RULES])
-    )
-)
+_MARKER = table([rule.pattern for rule in PHASE_RULES] + [pattern for _, pattern in NINEP_RULES])
 
 
 def marker_of(message: str) -> tuple[str, str] | None:
     """`("phase", name)` or `("9p", edge)` for a marker message, else None: one regex match
     for both tables, since the timeline asks this of every printk line."""
     match = _MARKER.match(message)
-    return _MARKERS[int(match.lastgroup[1:])] if match and match.lastgroup else None
+    return None if match is None else _MARKERS[row(match)]
 
 
 def phase_of(message: str) -> str | None:

@@ -49,6 +49,11 @@ def _address(text: str) -> int:
     return 0 if text == "(nil)" else int(text, 16)
 
 
+def caller_of(ra: str, fa: str) -> tuple[int, int]:
+    """The `{r:RA,f:FA}` caller info as numbers (`(nil)` is 0)."""
+    return _address(ra), _address(fa)
+
+
 def printk_fields(match: re.Match[str]) -> Printk:
     """The fields of a `PRINTK` match (the console parser's hot path calls this per line)."""
     ts, level, thread, ra, fa, lib, src, srcline, osrc, osrcline, msg = match.groups()
@@ -58,7 +63,7 @@ def printk_fields(match: re.Match[str]) -> Printk:
         float(ts),
         level,
         thread,
-        None if ra is None else (_address(ra), _address(fa)),
+        None if ra is None else caller_of(ra, fa),
         lib,
         src,
         None if srcline is None else int(srcline),

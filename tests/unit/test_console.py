@@ -38,6 +38,19 @@ def test_printk_glued_to_printk_and_to_app_output() -> None:
     assert records[2].kind == Kind.APP
 
 
+def test_a_glued_printk_is_split_however_the_line_arrives() -> None:
+    """Unpadded (`]Info:`) with no `] ` in the same read: split as when a neighbour has one, or
+    when the line comes in two reads (it once depended on what else the read carried)."""
+    line = b"Booting from ROM..[    0.000000]Info:hello\n"
+    alone = parse(line)
+    assert [(r.kind, r.text) for r in alone] == [
+        (Kind.FIRMWARE, "Booting from ROM.."),
+        (Kind.PRINTK, "[    0.000000]Info:hello"),
+    ]
+    assert [r[1:12] for r in parse(b"x] y\n" + line)[1:]] == [r[1:12] for r in alone]
+    assert [r[1:12] for r in parse(line, 5)] == [r[1:12] for r in alone]
+
+
 def test_seabios_escape_sequences_and_crlf() -> None:
     data = b"\x1bc\x1b[?7l\x1b[2J\x1b[0mSeaBIOS (version 1.16.2-debian-1.16.2-1)\r\n"
     data += b"\x1b[0m[    0.000000] \x1b[0m\x1b[1;32mInfo: \x1b[0m[libkvmplat] <setup.c @  468> Entering from KVM (x86)...\r\n"

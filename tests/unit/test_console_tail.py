@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import gc
+import tracemalloc
+from pathlib import Path
+
+import pytest
 
 from uktrace.model.console_tail import ConsoleTail
 from uktrace.parsers import ConsoleParser, Record
@@ -48,3 +52,44 @@ def test_a_stored_record_is_not_walked_by_the_collector() -> None:
     gc.collect()  # reach the oldest generation that full collections walk
     assert not any(isinstance(o, Record) for o in gc.get_objects())
     assert not any(gc.is_tracked(row) for row in tail._rows)
+
+
+DATA = Path(__file__).parent.parent / "data"
+FLOOD = b"".join(
+    b"[    0.%06d] dbg:  {r:0x102e97,f:0x3fcff18} [appflood] <flood.c @   13> flood line %d: "
+    b"the quick brown fox jumps over the lazy dog\n" % (126242 + i, i)
+    for i in range(1000)
+)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*sorted((DATA / "logs").glob("*.log")), *sorted((DATA / "recordings").rglob("console.raw"))],
+    ids=lambda path: f"{path.parent.name}/{path.name}",
+)
+def test_every_real_record_comes_back_the_same(path: Path) -> None:
+    parser = ConsoleParser()
+    data = path.read_bytes()
+    parsed = [
+        record for offset in range(0, len(data), 1000) for record in parser.feed(data[offset : offset + 1000], offset)
+    ]
+    parsed += parser.flush()
+    tail = ConsoleTail(len(parsed))
+    tail.extend(parsed)
+    assert list(tail) == parsed
+
+
+def test_a_flooding_guests_tail_keeps_its_bytes_not_their_parse() -> None:
+    """A thousand 120-byte flood lines: the bytes and a small row each (the parsed text, message and
+    fields held beside them took ~900 bytes a line)."""
+    tracemalloc.start()
+    try:
+        parser = ConsoleParser()
+        tail = ConsoleTail(1000)
+        tail.extend(parser.feed(FLOOD, 1_000))
+        gc.collect()
+        kept, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(tail) == 1000 and tail[-1].message.startswith("flood line 999:")
+    assert kept / len(tail) < 400

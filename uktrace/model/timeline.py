@@ -381,39 +381,34 @@ class BootTimeline:
 
     def consume(self, record: Record) -> None:
         """Advance the state machine by one console record."""
+        # one unpacking, not an attribute read per field: this runs for every console line
+        _, kind, text, _, message, timestamp, level, _, _, _, _, _, host_ns, _ = record
         self.lines += 1
-        host_ns = record.host_ns
         if host_ns is not None:
             self._host_now = host_ns
             if self.first_byte_ns is None:
                 self.first_byte_ns = host_ns
-        kind = record.kind
-        self._stamped = record.timestamp is not None
-        if record.timestamp is not None and (self._guest_now is None or record.timestamp > self._guest_now):
-            # monotonic guest clock: a reboot (or a glued second boot) cannot move time back
-            self._guest_now = record.timestamp
-            self._stamp_host_ns = host_ns
-        if (
-            record.timestamp is not None
-            and host_ns is not None
-            and record.timestamp > 0
-            and self._clock_samples.add(host_ns, record.timestamp)
-        ):
-            self._fit_more()
-        printed = kind in _GUEST_KINDS or (kind == Kind.OTHER and bool(record.text.strip()))
-        if printed and not self._spans and not self.excerpt:
+        self._stamped = timestamp is not None
+        if timestamp is not None:
+            if self._guest_now is None or timestamp > self._guest_now:
+                # monotonic guest clock: a reboot (or a glued second boot) cannot move time back
+                self._guest_now = timestamp
+                self._stamp_host_ns = host_ns
+            if host_ns is not None and timestamp > 0 and self._clock_samples.add(host_ns, timestamp):
+                self._fit_more()
+        if not self._spans and not self.excerpt and (kind in _GUEST_KINDS or (kind == Kind.OTHER and text.strip())):
             self._before_markers(record)
         if self._after_banner and kind != Kind.BANNER:
             # Unikraft prints the banner right before main: without Info lines, what follows is main
             self._after_banner = False
-            if kind != Kind.PRINTK or phase_of(record.message) is None:
+            if kind != Kind.PRINTK or phase_of(message) is None:
                 self._enter("main")
         if kind == Kind.PRINTK:
-            self._printk(record)
+            self._printk(record, message, level, host_ns)
         elif kind == Kind.BANNER:
             self._guest_line(record)
             if self.version is None:
-                self.version = art_version(record.text) or one_line_banner(record.text)
+                self.version = art_version(text) or one_line_banner(text)
             self._enter("banner")
             self._after_banner = True
         elif kind == Kind.APP:
@@ -422,7 +417,7 @@ class BootTimeline:
                 self._enter("main")
             self._outcome(record)
         elif kind == Kind.OTHER:
-            if record.text.strip():
+            if text.strip():
                 self.unrecognised += 1
                 self._guest_line(record)
                 self._outcome(record)
@@ -464,13 +459,15 @@ class BootTimeline:
             return None
         return f"not ready: {_NOT_READY.get(self.status, 'ended first')}"
 
-    def _printk(self, record: Record) -> None:
-        level = record.level or ""
+    def _printk(self, record: Record, message: str, level: str | None, host_ns: int | None) -> None:
+        level = level or ""
         self.level_counts[level] = self.level_counts.get(level, 0) + 1
         if level == "dbg":
             self.debug_bytes += len(record.raw)
-        self._guest_line(record)
-        message = record.message
+        if self.first_guest_line is None:
+            self.first_guest_line = self.lines
+        if self.first_guest_ns is None and host_ns is not None:
+            self.first_guest_ns = host_ns
         if self.version is None and message.startswith("Unikraft"):
             self.version = message_version(message)
         if self.tsc_estimate_hz is None and message.startswith("Clock source: "):
