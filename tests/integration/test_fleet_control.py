@@ -20,7 +20,7 @@ from uktrace.launch.priority import idle_policy_allowed
 from uktrace.model.timeline import Status
 from uktrace.recording.record import GuestRecorder
 
-pytestmark = [pytest.mark.anyio, pytest.mark.qemu]
+pytestmark = pytest.mark.anyio
 
 
 def quick_stalls(fleet: Fleet) -> Fleet:

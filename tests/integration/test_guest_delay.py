@@ -11,8 +11,6 @@ import pytest
 
 from tests.integration.conftest import run_json
 
-pytestmark = pytest.mark.qemu
-
 DELAY_MS = 40
 BOOTS = 3
 """Per configuration, one after another; each phase's shortest boot is compared, which keeps

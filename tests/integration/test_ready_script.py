@@ -18,8 +18,6 @@ import pytest
 from tests.integration.conftest import GUEST_CLOCKS, qemu_processes_mentioning, run_json, uktrace
 from uktrace.kernel.find import TEST_GUEST
 
-pytestmark = pytest.mark.qemu
-
 SERVE_MS = 150
 SERVER = ("--append", f"uktrace.era=0.10 uktrace.serve={SERVE_MS}")
 """The test guest as a server: `Listening on port 8080` after SERVE_MS ms of main, then commands."""
