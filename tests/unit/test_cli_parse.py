@@ -7,11 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import log
-
-
-def uktrace(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "uktrace", *args], capture_output=True, text=True, timeout=60)
+from tests.conftest import log, uktrace
 
 
 def test_json_shape() -> None:
