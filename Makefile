@@ -11,12 +11,15 @@ GUEST := guest/build/uktrace-guest.elf
 demo: $(BIN)/uktrace guest
 	$(BIN)/uktrace demo
 
+# the tests that need no QEMU on every CPU (replays and TUI frames: CPU-bound, no shared state), then
+# the QEMU tests one at a time (their guests' timing is what several of them measure)
 test: $(BIN)/uktrace guest
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto -m "not qemu"
+	$(BIN)/pytest -q -m qemu
 
 lint: $(BIN)/uktrace
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy && $(BIN)/lint-imports

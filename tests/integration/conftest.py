@@ -6,12 +6,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import uktrace
 from uktrace.kernel.find import TEST_GUEST
 
 if shutil.which("qemu-system-x86_64") is None or not TEST_GUEST.is_file():
@@ -21,16 +21,6 @@ if shutil.which("qemu-system-x86_64") is None or not TEST_GUEST.is_file():
 GUEST_CLOCKS = ("guest", "guest (corrected)", "guest (part corrected)")
 """The guest clock's labels: a guest whose TSC calibration the host's load disturbed has its clock's
 figures divided by its rate (`uktrace.model.clock_rate`), which on a busy host happens at random."""
-
-
-def uktrace(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "uktrace", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def run_json(*args: str, timeout: float = 300) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:

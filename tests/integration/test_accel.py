@@ -13,8 +13,6 @@ from tests.integration.conftest import run_json
 from uktrace.launch.accel import choose_accel, kvm_problem
 from uktrace.launch.probe import run_probe
 
-pytestmark = pytest.mark.qemu
-
 QEMU = shutil.which("qemu-system-x86_64") or "qemu-system-x86_64"
 needs_kvm_device = pytest.mark.skipif(
     kvm_problem() is not None, reason="/dev/kvm does not open here: auto is TCG without a probe"

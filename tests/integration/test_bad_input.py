@@ -99,8 +99,10 @@ def test_open_file_limit_too_low_for_the_fleet() -> None:
 
 
 def fake_qemu(tmp_path: Path, body: str) -> Path:
+    """A QEMU that runs `body` when started, and answers `--version` as QEMU does (the recording
+    asks it first: a body that hangs would hold every run for the 10 s that question may take)."""
     script = tmp_path / "fake-qemu"
-    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.write_text(f"#!/bin/sh\n[ \"$1\" = --version ] && echo 'QEMU emulator version 7.2.0' && exit 0\n{body}\n")
     script.chmod(0o755)
     return script
 

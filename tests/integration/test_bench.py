@@ -12,8 +12,6 @@ import pytest
 
 from tests.integration.conftest import GUEST_CLOCKS, qemu_processes_mentioning, uktrace
 
-pytestmark = pytest.mark.qemu
-
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:

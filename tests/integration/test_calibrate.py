@@ -8,10 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-pytestmark = pytest.mark.qemu
-
 
 def test_calibrate_measures_and_keeps_a_cost_per_byte(tmp_path: Path) -> None:
     result = subprocess.run(

@@ -13,8 +13,6 @@ import pytest
 from tests.integration.conftest import GUEST_CLOCKS, run_json, uktrace
 from uktrace.kernel.find import TEST_GUEST
 
-pytestmark = pytest.mark.qemu
-
 CONSTRUCTORS = ["uk_libparam_report", "pci_bus_register", "virtio_pci_register", "virtio_9p_register"]
 """The test guest's `.uk_ctortab`, by priority (guest/param.c, pci_bus.c, virtio_pci.c, virtio_9p.c)."""
 INIT_FUNCTIONS = ["uk_bus_init_all", "vfscore_rootfs"]

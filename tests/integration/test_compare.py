@@ -25,8 +25,6 @@ import pytest
 
 from tests.integration.conftest import GUEST_CLOCKS, run_json, uktrace
 
-pytestmark = pytest.mark.qemu
-
 GUESTS = "8"
 DELAY = "uktrace.era=0.10 uktrace.delay=main:30"
 

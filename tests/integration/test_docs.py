@@ -6,12 +6,8 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-
 from tests.integration.conftest import run_json
 from tests.integration.test_calls import CONSTRUCTORS, INIT_FUNCTIONS
-
-pytestmark = pytest.mark.qemu
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 

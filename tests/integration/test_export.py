@@ -16,8 +16,6 @@ import pytest
 
 from tests.integration.conftest import run_json, uktrace
 
-pytestmark = pytest.mark.qemu
-
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:

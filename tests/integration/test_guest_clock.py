@@ -12,8 +12,6 @@ import pytest
 
 from tests.integration.conftest import run_json, uktrace
 
-pytestmark = pytest.mark.qemu
-
 STALL_MS = 100
 MAIN_MS = 200
 """`uktrace.delay=main:MS` busy-waits on the guest's own (slow) clock: main lasts ~MAIN_MS / rate."""

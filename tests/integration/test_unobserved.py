@@ -12,7 +12,7 @@ from uktrace.launch.options import RunOptions, prepare
 from uktrace.launch.unobserved import run_unobserved
 from uktrace.recording.logs import trace_log
 
-pytestmark = [pytest.mark.anyio, pytest.mark.qemu]
+pytestmark = pytest.mark.anyio
 
 
 async def test_consoles_go_to_files_and_parse_into_complete_timelines(tmp_path: Path) -> None:

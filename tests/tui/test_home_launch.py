@@ -77,7 +77,8 @@ async def test_the_form_starts_on_the_first_field_and_tab_visits_every_field_in_
 
 
 async def test_a_path_typed_after_two_tabs_is_the_kernel(tmpdir_env: Path, tmp_path: Path) -> None:
-    kernel = tmp_path / "app_qemu-x86_64"
+    kernel = Path("app_qemu-x86_64")  # relative to the repository (none there): typed key by key, short
+    assert not kernel.exists()
     app = still(HomeApp(where=tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         form = await open_form(pilot)

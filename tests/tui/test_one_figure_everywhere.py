@@ -5,6 +5,7 @@ the TUI's fleet and summary, and the CSV export (`uktrace.analysis.figures` defi
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
@@ -41,8 +42,14 @@ def uktrace(*args: str) -> str:
     return done.stdout
 
 
+@functools.cache
+def replayed(recording: str) -> str:
+    """`replay --json` of a bundled recording, run once per session (each test reads it three times)."""
+    return uktrace("replay", "--json", str(RECORDINGS / recording))
+
+
 def run_json(recording: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(uktrace("replay", "--json", str(RECORDINGS / recording)))
+    document: dict[str, Any] = json.loads(replayed(recording))
     return document
 
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import DATA, log
+from tests.conftest import DATA, log, uktrace
 from uktrace.analysis.blame import blame
 from uktrace.model.calls import Call
 
@@ -61,10 +59,6 @@ def test_clocks_mixed_untimed_and_unnamed() -> None:
         None,
         0,
     )
-
-
-def uktrace(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "uktrace", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_blame_a_recording_names_every_function_from_its_own_table() -> None:

@@ -224,8 +224,7 @@ def calls_tracks(events: Sequence[Event]) -> dict[str, list[Event]]:
 def test_calls_sit_in_their_tables_on_a_track_below_their_guest(shared: Run) -> None:
     events = check_structure(trace([shared]))
     with_calls = [g for g in shared.guests if g.get("calls")]
-    if not with_calls:
-        pytest.skip("the committed recording replays without calls (recorded before call spans existed)")
+    assert with_calls, "the committed recording replays with calls: none means the call path broke"
     by_guest = calls_tracks(events)
     assert set(by_guest) == {g["name"] for g in with_calls}
     for guest in with_calls:

@@ -6,19 +6,12 @@ import copy
 from dataclasses import replace
 from pathlib import Path
 
-import anyio
 import pytest
 
+from tests.conftest import replayed
 from uktrace.analysis.figures import elapsed, guest_readings, guest_times, median, percentile
-from uktrace.recording.replay import ReplayFleet
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "data" / "recordings"
-
-
-def replayed(name: str) -> ReplayFleet:
-    fleet = ReplayFleet(RECORDINGS / name, speed=0)
-    anyio.run(fleet.run)
-    return fleet
 
 
 def test_the_median_is_the_nearest_rank_p50() -> None:

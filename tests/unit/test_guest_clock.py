@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import random
 
-import anyio
 import pytest
 
-from tests.conftest import DATA, log
+from tests.conftest import DATA, log, replayed
 from uktrace.model.clock_rate import (
     CORRECTED,
     MAX_POINTS,
@@ -32,12 +31,6 @@ from uktrace.recording.logs import trace_log
 from uktrace.recording.replay import ReplayFleet
 
 RECORDINGS = DATA / "recordings"
-
-
-def replayed(name: str) -> ReplayFleet:
-    fleet = ReplayFleet(RECORDINGS / name, speed=0)
-    anyio.run(fleet.run)
-    return fleet
 
 
 def test_the_calibration_line_gives_the_estimate() -> None:

@@ -7,20 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import anyio
-
-from tests.conftest import DATA
+from tests.conftest import DATA, replayed
 from uktrace.model.json_shape import timeline_dict
 from uktrace.model.timeline import Status
 from uktrace.recording.replay import ReplayFleet
 
 RECORDINGS = DATA / "recordings"
-
-
-def replayed(name: str, speed: float = 0) -> ReplayFleet:
-    fleet = ReplayFleet(RECORDINGS / name, speed=speed)
-    anyio.run(fleet.run)
-    return fleet
 
 
 def shown(fleet: ReplayFleet) -> list[dict[str, Any]]:

@@ -11,11 +11,6 @@ from uktrace.model.script import ScriptError, Step, StepRun, parse_script, steps
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def test_options_pair_each_send_with_the_expect_before_it() -> None:
     ordered = [("expect", "Listening"), ("send", "hello"), ("expect", "echo"), ("expect", "x"), ("send", "quit")]
     assert steps_from_options(ordered, 5) == (

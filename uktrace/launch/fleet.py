@@ -87,6 +87,7 @@ class Fleet:
         """Where guests start when not on this host (`--cluster ray:...`); None: here."""
         self.coalesce_s = COALESCE_S
         self.halt_grace_s = HALT_GRACE_S
+        self.stall_poll_s = STALL_POLL_S
         self._recording_errors: list[str] = []
         self.firmware_console = firmware_console
         self.start_gate = start_gate
@@ -264,7 +265,7 @@ class Fleet:
         """About once a second, what each quiet QEMU is doing (alive? on a CPU?), for the views."""
         previous: dict[int, tuple[int, int]] = {}
         while True:
-            await anyio.sleep(STALL_POLL_S)
+            await anyio.sleep(self.stall_poll_s)
             now = time.monotonic_ns()
             for guest in self.guests:
                 process = guest.process

@@ -115,7 +115,10 @@ class Guest:
     last_output_ns: int | None = None
     """Host time of the console's latest bytes (a partial line counts: output is output)."""
     stall: Stall | None = None
-    """Set while the console has been quiet for `STALL_S` or more (live runs only)."""
+    """Set while the console has been quiet for `stall_s` or more (live runs only)."""
+    stall_s: float = STALL_S
+    stall_first_s: float = STALL_FIRST_S
+    """Its stall thresholds (`stalled`): the defaults above; a test may set shorter ones rather than wait."""
     node: str | None = None
     """The cluster node it runs on (`--cluster ray:...`); None on this host."""
     stream: dict[str, Any] | None = None
@@ -155,12 +158,12 @@ class Guest:
         return max(0.0, (now_ns - last) / 1e9)
 
     def stalled(self, now_ns: int) -> bool:
-        """Quiet for `STALL_S` seconds or more (`STALL_FIRST_S` before its first console line,
+        """Quiet for `stall_s` seconds or more (`stall_first_s` before its first console line,
         while the firmware runs): worth a marker in every view."""
         quiet = self.quiet_s(now_ns)
         if quiet is None:
             return False
-        return quiet >= (STALL_S if self.first_byte_ns is not None else STALL_FIRST_S)
+        return quiet >= (self.stall_s if self.first_byte_ns is not None else self.stall_first_s)
 
     @property
     def running(self) -> bool:
