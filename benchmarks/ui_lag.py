@@ -2,7 +2,7 @@
 Printed, never asserted.
 
     .venv/bin/python benchmarks/ui_lag.py                          # 100 real test guests (QEMU, TCG)
-    .venv/bin/python benchmarks/ui_lag.py --guest-priority normal  # QEMUs at uktrace's priority (before)
+    .venv/bin/python benchmarks/ui_lag.py --guest-priority low  # QEMUs at the idle policy (before)
     .venv/bin/python benchmarks/ui_lag.py --replay                 # a recording of 100 flooding consoles
     .venv/bin/python benchmarks/ui_lag.py --view guest             # with one guest's console open
 
@@ -430,7 +430,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--replay", action="store_true", help="replay a recording instead of booting guests")
     parser.add_argument(
-        "--guest-priority", choices=("low", "normal"), default="low", help="as uktrace's option (default low)"
+        "--guest-priority", choices=("normal", "low"), default="normal", help="as uktrace's option (default normal)"
     )
     parser.add_argument(
         "--keys",
@@ -458,7 +458,7 @@ def main() -> None:
             low = args.guest_priority == "low"
             try:
                 fleet = Fleet(specs, jobs=args.jobs, record_dir=Path(scratch), lower_guests=low)
-                lowered = f"nice {fleet.guest_nice}, idle policy where allowed" if low else "uktrace's"
+                lowered = f"nice {fleet.guest_nice}, idle policy where allowed" if low else "normal, a session apart"
                 print(f"guest priority: {args.guest_priority} (QEMUs at {lowered})")
                 anyio.run(baseline if args.no_ui else measure, fleet, args)
             finally:
