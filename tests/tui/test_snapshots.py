@@ -5,14 +5,17 @@ Update after an intended change with `pytest tests/tui --snapshot-update`, and l
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
 from textual.pilot import Pilot
 
 from tests.conftest import Wall
 from tests.tui.conftest import RECORDINGS, SIZE, replay_app, settle, still, symbols_read
 from uktrace.recording.replay import ReplayFleet
 from uktrace.tui.app import UktraceApp
+from uktrace.tui.widgets.rendered import Rendered
 
 TALL = (120, 50)
 
@@ -58,12 +61,28 @@ def test_guest_view_of_a_crash(snap_compare: Any) -> None:
     assert snap_compare(replay_app("crash-3"), terminal_size=SIZE, run_before=open_guest("enter"))
 
 
+def summary_after(key: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """Settle, switch to the summary, and wait until its sections are drawn: they follow the
+    switch's frame by a timer (`SummaryScreen.shown`), which a loaded host may not have fired yet
+    when the snapshot is taken."""
+
+    async def switched(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press(key)
+        with anyio.fail_after(10):
+            while pilot.app.screen.query_one("#failures", Rendered).renderable == "":
+                await pilot.pause(0.02)
+        await pilot.pause()
+
+    return switched
+
+
 def test_summary_view(snap_compare: Any) -> None:
-    assert snap_compare(replay_app("shared-8"), press=["tab"], terminal_size=TALL, run_before=settle)
+    assert snap_compare(replay_app("shared-8"), terminal_size=TALL, run_before=summary_after("tab"))
 
 
 def test_summary_view_with_failures(snap_compare: Any) -> None:
-    assert snap_compare(replay_app("crash-3"), press=["2"], terminal_size=TALL, run_before=settle)
+    assert snap_compare(replay_app("crash-3"), terminal_size=TALL, run_before=summary_after("2"))
 
 
 def test_blame_view(snap_compare: Any) -> None:
