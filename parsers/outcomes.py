@@ -42,6 +42,28 @@ OUTCOME_RULES: tuple[OutcomeRule, ...] = (
 )
 
 _OUTCOME = table([rule.pattern for rule in OUTCOME_RULES])
+
+
+class CauseRule(NamedTuple):
+    pattern: str
+    """Regex matched at the start of an error line's message, before the crash or failure it causes."""
+    cause: str
+    """What it means and what to do, in the user's terms: said with the crash's reason."""
+
+
+CAUSE_RULES: tuple[CauseRule, ...] = (
+    # lib/ukrandom (0.16+, on by default in 0.17): random.c `Could not initialize the HWRNG (%d)`,
+    # then `Init function at %p returned error %d`: it needs RDRAND and RDSEED, and QEMU's TCG CPU
+    # (7.2) has no RDSEED, whatever `-cpu` says; seen on a real 0.17.0 helloworld build here
+    CauseRule(
+        r"Could not initialize the HWRNG",
+        "the kernel's random library (LIBUKRANDOM) found no hardware RNG: it needs RDRAND and RDSEED,"
+        " which QEMU's TCG CPU lacks; run under KVM, or build without LIBUKRANDOM",
+    ),
+)
+"""Error lines whose meaning the crash's own line does not say."""
+
+_CAUSE = table([rule.pattern for rule in CAUSE_RULES])
 _NINEP_MOUNT = re.compile(r"Failed to mount (\S+) \(9pfs\)")
 """0.10+ rootfs.c / 0.14+ automount: the 9P mount of the root failed (0.4/0.5 name no device)."""
 _MAIN_RETURNED = re.compile(r"main returned (-?\d+)")
@@ -52,6 +74,12 @@ def outcome_of(message: str) -> str | None:
     """`crashed` or `failed` when the message marks such an end, else None."""
     match = _OUTCOME.match(message)
     return None if match is None else OUTCOME_RULES[row(match)].status
+
+
+def cause_of(message: str) -> str | None:
+    """What an error line means for the end it leads to (`CAUSE_RULES`), else None."""
+    match = _CAUSE.match(message)
+    return None if match is None else CAUSE_RULES[row(match)].cause
 
 
 def exit_code_of(message: str) -> int | None:

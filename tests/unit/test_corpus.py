@@ -51,6 +51,13 @@ EXPECTED = {
     "030": Expected([], "booting"),
     "031": Expected([], "booting"),
     "040": Expected(["platform_entry", "stack_switch", "init_table", "bus_probe", "mount", "9p_handshake"], "booting"),
+    "041": Expected(
+        [*FULL_BOOT[:5], "exit"],
+        "crashed",
+        "Init function at 0x125ba0 returned error -95",
+        3,
+        ("0.17.0", "Calypso", None),
+    ),
 }
 
 
@@ -93,3 +100,15 @@ def test_failed_mount_is_the_reason_not_the_init_error_after_it() -> None:
     timeline = trace_log(log("003"))
     assert timeline.crash is not None
     assert timeline.crash.line == "[   69.438952] CRIT: [libvfscore] rootfs.c @ 85   : Failed to mount /: 0"
+
+
+def test_a_crash_whose_cause_an_earlier_error_line_names_says_it() -> None:
+    """A real 0.17.0 helloworld under TCG: ukrandom finds no RDSEED, its init function fails; the
+    crash's own line says only `returned error -95`, the reason says why and what to do."""
+    timeline = trace_log(log("041"))
+    assert timeline.crash is not None
+    assert timeline.crash.reason.startswith("Init function at 0x125ba0 returned error -95; ")
+    assert (
+        "no hardware RNG" in timeline.crash.reason
+        and "run under KVM, or build without LIBUKRANDOM" in timeline.crash.reason
+    )

@@ -55,7 +55,7 @@ from uktrace.parsers import Kind, Record, UnikraftVersion
 from uktrace.parsers.banner import art_version, message_version, one_line_banner
 from uktrace.parsers.calls import call_of
 from uktrace.parsers.clock import tsc_estimate_hz
-from uktrace.parsers.outcomes import exit_code_of, outcome_of, wanted_share
+from uktrace.parsers.outcomes import cause_of, exit_code_of, outcome_of, wanted_share
 from uktrace.parsers.phases import HOST_PHASES, NESTED, PARENTS, PHASES, marker_of, phase_of
 
 from .calls import Call, SymbolTable, named
@@ -291,6 +291,8 @@ class BootTimeline:
     """Host arrival of the line that gave `_guest_now` (places unstamped lines: `_edge`)."""
     _stamped: bool = False
     """The record being read carries a printk stamp."""
+    _cause: str | None = None
+    """What an earlier error line means for the crash or failure it leads to (`outcomes.CAUSE_RULES`)."""
     _after_banner: bool = False
     _calls: list[_CallSpan] = field(default_factory=list)
     _call: _CallSpan | None = None
@@ -464,6 +466,8 @@ class BootTimeline:
         self.level_counts[level] = self.level_counts.get(level, 0) + 1
         if level == "dbg":
             self.debug_bytes += len(record.raw)
+        elif level == "ERR" and self._cause is None:
+            self._cause = cause_of(message)
         if self.first_guest_line is None:
             self.first_guest_line = self.lines
         if self.first_guest_ns is None and host_ns is not None:
@@ -544,7 +548,7 @@ class BootTimeline:
             return
         self.status = Status(outcome)
         reason = record.message.strip()
-        hint = share_hint(wanted_share(reason), self.share_tags)
+        hint = share_hint(wanted_share(reason), self.share_tags) or self._cause
         self.crash = Crash(f"{reason}; {hint}" if hint else reason, record.text)
         if self.version is None and outcome == "crashed":
             self.version = message_version(record.message)
