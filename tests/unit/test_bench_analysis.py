@@ -9,7 +9,14 @@ import pytest
 
 from uktrace.analysis.bench import BenchPlan, Cell, parse_concurrency, parse_fs_modes, summarise
 from uktrace.analysis.cpu import CpuMark, PhaseCpu, cpu_shares, marks_to_phases
-from uktrace.analysis.report import Pool, clock_findings, cpu_findings, mode_findings, render_report
+from uktrace.analysis.report import (
+    Pool,
+    clock_findings,
+    console_findings,
+    cpu_findings,
+    mode_findings,
+    render_report,
+)
 from uktrace.launch.options import LaunchError
 
 
@@ -177,3 +184,18 @@ def test_the_report_says_whose_clock_ran_slow_and_never_trusts_results_that_pred
     (finding,) = clock_findings(Pool(data))
     assert finding.startswith("4 guests, shared fs (rounds pooled): guest clock ran 10.0-20.0x slow on 2 of 4 guests")
     assert "their guest-clock figures are corrected; rate unknown on 1" in finding
+
+
+def test_the_report_says_what_each_cells_consoles_cost() -> None:
+    data = results({"shared": 0.02}, rounds=1, n=3)
+    assert console_findings(data) == []  # results from before consoles were priced: nothing said
+    for cell in data["cells"]:
+        for index, guest in enumerate(cell["run"]["guests"]):
+            nbytes = 7000 + 100 * index
+            guest["console"] = {
+                "bytes": nbytes, "debug_bytes": 4000, "cost_s": nbytes * 1e-6, "ci": [nbytes * 0.9e-6, nbytes * 1.1e-6],
+                "debug_cost_s": 0.004, "in_guest_s": 0.1, "per_byte_s": 1e-6, "why": None,
+            }  # fmt: skip
+    (line,) = console_findings(data)
+    assert line.startswith("**3 guests, shared fs:** console ≈ 7.1 ms (95 % CI 6.4 ms-7.8 ms) of 100.0 ms")
+    assert "7.1 KB; a build without debug lines ≈ 4.0 ms faster" in line

@@ -305,6 +305,22 @@ def failure_findings(results: dict[str, Any]) -> list[str]:
     return lines or ["Every guest of every cell exited cleanly."]
 
 
+def console_findings(results: dict[str, Any]) -> list[str]:
+    """Per cell (rounds pooled), what its guests' consoles cost them (`console_cost.sentence`)."""
+    from .console_cost import sentence
+
+    pooled: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for cell in results["cells"]:
+        consoles = [g["console"] for g in cell["run"]["guests"] if isinstance(g.get("console"), dict)]
+        pooled.setdefault((cell["concurrency"], cell["fs_mode"]), []).extend(consoles)
+    lines = []
+    for (n, mode), consoles in sorted(pooled.items()):
+        said = sentence(consoles)
+        if said is not None:
+            lines.append(f"**{_guests(n)}, {mode} fs:** {said}.")
+    return lines
+
+
 # -- the document -----------------------------------------------------------------------------------
 
 
@@ -343,6 +359,7 @@ def render_report(results: dict[str, Any], plots: Sequence[str]) -> str:
         ("Where the total goes", total_findings(pool)),
         ("Waiting for a CPU", cpu_findings(pool)),
         ("What uktrace itself cost", observer_findings(results)),
+        ("What the consoles cost", console_findings(results)),
         ("Failures", failure_findings(results)),
     ):
         if lines:
