@@ -143,7 +143,7 @@ def bench_command(args: argparse.Namespace) -> int:
         from rich.markdown import Markdown  # 35 ms of import: only once a bench has a report
 
         stdout.print(Markdown(_findings(report.read_text())))
-    stdout.print(f"\n{len(bench.cells)} cells in {format_seconds(bench.wall_s)}; results in {out}/")
+    stdout.print(f"\n{len(bench.cells)} cells in {format_seconds(bench.wall_s)}; results in {out}/", soft_wrap=True)
     for path in written:
         stdout.print(f"  {path.relative_to(out)}", style="dim")
     if stopped:

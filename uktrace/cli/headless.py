@@ -146,7 +146,6 @@ def summary_tables(fleet: FleetView) -> RenderableType:
         for guest in failures:
             failed.add_row(guest.name, status_text(guest.timeline))
         parts.append(failed)
-    parts.append(run_footer(fleet))
     return Group(*parts)
 
 

@@ -276,7 +276,7 @@ def run_command(args: argparse.Namespace, prog: str = "uktrace run") -> int:
                 args.tui(fleet, prog, shares.cleanup)
             finally:
                 shares.cleanup()
-            Output().print(run_footer(fleet, reasons=True))
+            Output().print(run_footer(fleet, reasons=True), soft_wrap=True)
             say_recording_errors(fleet, stderr)
             return exit_status(fleet)
         return run_headless(args, fleet, shares)
@@ -312,6 +312,7 @@ def run_headless(args: argparse.Namespace, fleet: FleetView, shares: Shares | No
             sys.stdout.write("\n")
         else:
             stdout.print(summary_tables(fleet))
+            stdout.print(run_footer(fleet), soft_wrap=True)  # a path to copy is never wrapped
     say_recording_errors(fleet, stderr)
     survivors: list[int] = getattr(fleet, "survivors", [])
     if survivors:
