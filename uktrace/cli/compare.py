@@ -20,6 +20,8 @@ from ..analysis.compare import (
     CANT_TELL,
     FLOOR_S,
     MIN_EFFECT,
+    MIN_GUESTS,
+    MIN_RUNS,
     MISSING,
     CellComparison,
     Comparison,
@@ -50,8 +52,9 @@ that could not judge a figure either way (and found no regression)."""
 EXIT_STATUS = (
     f"exit status: {PASSED} when the comparison is made and, with --fail-above, every figure is judged and none "
     f"is slower by more than PCT %; {REGRESSION} when one is (beyond the noise: its whole 95 % interval above the "
-    f"line); {USAGE} on bad input; {NOT_JUDGED} when --fail-above could not judge a figure (no interval: 1 run or "
-    "1 guest on a side; an interval across the line; a figure one side lacks) and found no regression: "
+    f"line); {USAGE} on bad input; {NOT_JUDGED} when --fail-above could not judge a figure (no interval: fewer "
+    f"than {MIN_RUNS} runs or {MIN_GUESTS} guests a side; an interval across the line; a figure one side lacks) "
+    "and found no regression: "
     "stderr names each such figure, why, and what would let it judge."
 )
 
