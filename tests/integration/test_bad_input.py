@@ -6,6 +6,7 @@ import json
 import os
 import re
 import resource
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -217,3 +218,31 @@ def test_a_guest_that_printed_nothing_has_not_exited(tmp_path: Path) -> None:
     replayed = uktrace("replay", str(record), "--json", "--speed", "0")
     assert json.loads(replayed.stdout)["guests"][0]["status"] == "failed"
     assert replayed.returncode == 1
+
+
+def triple_fault_kernel(directory: Path) -> Path:
+    """A multiboot kernel whose first instruction is `ud2`: no IDT yet, so the CPU triple-faults
+    before any output, and QEMU (`-no-reboot`) exits 0 as after a clean power-off."""
+    load, magic, flags = 0x100000, 0x1BADB002, 1 << 16
+    header = struct.pack("<8I", magic, flags, -(magic + flags) & 0xFFFFFFFF, load, load, 0, 0, load + 32)
+    kernel = directory / "ud2.bin"
+    kernel.write_bytes(header + b"\x0f\x0b")
+    return kernel
+
+
+def test_a_triple_fault_before_the_first_line_has_not_exited(tmp_path: Path) -> None:
+    kernel = triple_fault_kernel(tmp_path)
+    result, process = run_json(str(kernel), "--guest-priority", "normal", "--record", str(tmp_path / "own"))
+    reason = result["guests"][0]["crash"]["reason"]
+    assert result["guests"][0]["status"] == "failed" and process.returncode == 1
+    assert re.fullmatch(r"no console output; QEMU exited with status 0 after \d+\.\d s", reason)
+    # SeaBIOS prints on the serial console with -nographic: bytes, but none of the kernel's
+    command = f"qemu-system-x86_64 -nographic -no-reboot -m 64M -accel tcg -kernel {kernel}"
+    result, process = run_json("--cmd", command, "--guest-priority", "normal", "--record", str(tmp_path / "cmd"))
+    (guest,) = result["guests"]
+    assert guest["status"] == "failed" and guest["host"]["bytes"] > 0 and process.returncode == 1
+    assert re.fullmatch(
+        r"no output from the kernel \(only the firmware's, \d+ bytes\); qemu-system-x86_64 exited with status 0"
+        r" after \d+\.\d s",
+        guest["crash"]["reason"],
+    )
