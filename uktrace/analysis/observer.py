@@ -34,7 +34,7 @@ from ..model.clock_rate import FixedReference, Reference
 from ..model.json_shape import timeline_dict
 from ..recording.logs import trace_log
 from .compare import CANT_TELL, FASTER, MISSING, NO_CHANGE, SLOWER, MetricComparison, compare_cell
-from .report import undecided_sentence
+from .report import _s, _signed, undecided_sentence
 from .samples import from_document
 
 if TYPE_CHECKING:
@@ -215,13 +215,3 @@ def _share(metric: MetricComparison) -> str:
     if metric.difference is None or not metric.median_a:
         return "—"
     return f"{metric.difference / metric.median_a * 100:+.1f} %"
-
-
-def _s(value: float | None) -> str:
-    from .report import _s as seconds
-
-    return seconds(value)
-
-
-def _signed(value: float) -> str:
-    return ("+" if value > 0 else "−" if value < 0 else "±") + _s(abs(value))
