@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := qemu-system-x86 gcc make binutils asciinema
 GUEST := guest/build/uktrace-guest.elf
+# Material for MkDocs prints a notice about its successor on every build; the build's own warnings stay
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs
 
-.PHONY: demo test lint bench bench-all system guest clean
+.PHONY: demo test docs lint bench bench-all system guest clean
 
 demo: $(BIN)/uktrace guest
 	$(BIN)/uktrace demo
@@ -18,8 +20,14 @@ test: $(BIN)/uktrace guest
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(MKDOCS) build --strict --quiet
 	$(BIN)/pytest -q -n auto -m "not qemu"
 	$(BIN)/pytest -q -m qemu
+
+# the docs site (docs/, mkdocs.yml) into site/; open site/index.html. `make test` builds it strictly:
+# a broken link, a missing page or anchor fails it
+docs: $(BIN)/uktrace
+	$(MKDOCS) build
 
 lint: $(BIN)/uktrace
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy && $(BIN)/lint-imports
@@ -61,4 +69,4 @@ guest: system
 	@if [ -f guest/Makefile ]; then $(MAKE) -C guest; fi
 
 clean:
-	rm -rf $(VENV) guest/build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) guest/build site .pytest_cache .mypy_cache .ruff_cache

@@ -2,7 +2,7 @@
 
 Adding a Unikraft release that renames a message means adding a row here. Patterns match the
 printk *message* (prefix removed) at its start; never match on `<file @ line>`, line numbers
-differ per release. Markers per era: see docs in the README and the log-format notes.
+differ per release. Markers per era: docs/concepts/phases.md and the log-format notes.
 """
 
 from __future__ import annotations

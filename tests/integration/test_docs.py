@@ -1,53 +1,43 @@
-"""What the README says a run prints and records is what a real run prints and records."""
+"""What the docs say a run prints and records is what a real run prints and records."""
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from tests.integration.conftest import run_json
 from tests.integration.test_calls import CONSTRUCTORS, INIT_FUNCTIONS
+from tests.pages import after, listed, page, row_names, section, table_names
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-
-
-def listed(text: str) -> set[str]:
-    """`name, source, phases[{name,start}], calls[...]` → the top-level names."""
-    return set(re.findall(r"\w+", re.sub(r"\[[^\]]*\]", "", text)))
+JSON = page("json.md")
+RECORDINGS = page("recordings.md")
 
 
-def after(marker: str) -> str:
-    """The first backticked list after `marker` in the README (lines joined)."""
-    start = README.index(marker) + len(marker)
-    match = re.compile(r"`([^`]*)`").search(README, start)
-    assert match is not None, marker
-    return " ".join(match[1].split())
+def fields(heading: str) -> set[str]:
+    """The field names a table of the JSON page lists under `heading`, each once."""
+    names = table_names(section(JSON, heading))
+    assert len(names) == len(set(names)), heading
+    return set(names)
 
 
-def table_row(name: str) -> set[str]:
-    """The backticked names a row of the recording's file table lists, the notes in parentheses left out."""
-    row = next(line for line in README.splitlines() if line.startswith(f"| `{name}` |"))
-    content = row.split("|")[2]
-    return set(re.findall(r"`(\w+)`", re.sub(r"\([^()]*\)", "", content)))
-
-
-def test_the_readme_lists_the_fields_a_run_prints_and_records(tmp_path: Path, share: Path) -> None:
+def test_the_docs_list_the_fields_a_run_prints_and_records(tmp_path: Path, share: Path) -> None:
     record = tmp_path / "rec"
     result, process = run_json("--fs", str(share), "--record", str(record))
     assert process.returncode == 0, process.stderr
     (guest,) = result["guests"]
-    paragraph = README[README.index('`--json` prints `{"guests": [...], "summary": {...}}`') :]
-    assert listed(after("per guest the `parse` fields\n(")) | {"host", "times", "cpu", "script", "console"} == set(
-        guest
-    )
-    host = listed(after("plus `host` (")) | {"node", "stream"}  # `and on a cluster `node` and `stream``
-    assert host == set(guest["host"])
-    assert listed(after("the summary has (")) == set(result["summary"]) - {"cluster"}
-    assert "`cluster`" in paragraph[: paragraph.index("Exit status:")]
-    # `calls`: named from the kernel's symbols in `run --json`, as the README says
+    assert set(result) == {"guests", "summary"}
+    assert fields("## A guest") == set(guest)
+    assert fields("### host") == set(guest["host"])  # `node` and `stream`: null locally, listed as such
+    # `cluster` only on a cluster, and said so in its row
+    assert fields("## The summary") == set(result["summary"]) | {"cluster"}
+    assert "cluster" not in result["summary"]
+    assert "| `cluster` | on a cluster only" in JSON
+    assert listed(after(JSON, "Each phase is ")) == set(guest["phases"][0])
+    assert row_names(JSON, "times") == set(guest["times"])
+    assert guest["cpu"] and all(set(phase) == row_names(JSON, "cpu") for phase in guest["cpu"].values())
+    # `calls`: named from the kernel's symbols in `run --json`, as the page says
     assert [call["name"] for call in guest["calls"]] == CONSTRUCTORS + INIT_FUNCTIONS
     session = json.loads((record / "session.json").read_text())
-    assert table_row("session.json") == set(session)
+    assert row_names(RECORDINGS, "session.json") == set(session)
     meta = json.loads((record / "guest-1" / "guest.json").read_text())
-    assert table_row("<guest>/guest.json") == set(meta)
+    assert row_names(RECORDINGS, "<guest>/guest.json") == set(meta)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import DATA
+from tests.pages import page
 from uktrace.analysis.compare import (
     CANT_TELL,
     FAILED,
@@ -625,8 +626,8 @@ def test_help_documents_the_exit_statuses(capsys: pytest.CaptureFixture[str]) ->
     text = " ".join(capsys.readouterr().out.split())
     assert "exit status: 0 when" in text and "1 when one is" in text and "2 on bad input" in text
     assert "3 when --fail-above could not judge a figure" in text and "can't tell" in text
-    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
-    assert "3 when no figure is but some could not be judged" in readme
+    documented = " ".join(page("commands/compare.md").split())
+    assert "3 when no figure is but some could not be judged" in documented
 
 
 def two_round_bench(totals: tuple[float, float]) -> dict[str, Any]:

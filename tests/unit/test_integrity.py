@@ -6,8 +6,8 @@ import os
 import random
 import re
 import zlib
-from pathlib import Path
 
+from tests.pages import DOCS, ROOT
 from uktrace.model.integrity import IntegrityWatch, check_integrity, crc32_combine, fnv1a32
 
 GUEST = b"[    0.000000] Info: [libkvmplat] <setup.c @  113> Entering from KVM (x86)...\nHello world!\n"
@@ -39,14 +39,17 @@ def test_no_line_no_verdict() -> None:
     assert check_integrity(GUEST) is None
 
 
-def test_the_readmes_name_the_algorithm_the_guest_prints() -> None:
-    """The docs follow guest/shutdown.c: a reader checking a console by hand uses the right hash."""
-    repo = Path(__file__).resolve().parents[2]
-    printed = re.search(r'"uktrace-integrity: bytes=%u (\w+)=%08x', (repo / "guest/shutdown.c").read_text())
+def test_the_docs_name_the_algorithm_the_guest_prints() -> None:
+    """The docs follow guest/shutdown.c: a reader checking a console by hand uses the right hash.
+    The test guest's page and its README show the line; no page or README shows another."""
+    printed = re.search(r'"uktrace-integrity: bytes=%u (\w+)=%08x', (ROOT / "guest/shutdown.c").read_text())
     assert printed is not None and printed[1] == "crc32"
-    for readme in ("README.md", "guest/README.md"):
-        documented = re.findall(r"uktrace-integrity: bytes=\S+ (\w+)=", (repo / readme).read_text())
-        assert documented and set(documented) == {printed[1]}, readme
+    texts = {path: path.read_text() for path in [ROOT / "README.md", ROOT / "guest/README.md", *DOCS.rglob("*.md")]}
+    for path, text in texts.items():
+        documented = re.findall(r"uktrace-integrity: bytes=\S+ (\w+)=", text)
+        assert set(documented) <= {printed[1]}, path
+        if path in (ROOT / "guest/README.md", DOCS / "test-guest.md"):
+            assert documented, path
 
 
 def test_the_watch_judges_the_bytes_as_they_come_like_the_whole_console() -> None:

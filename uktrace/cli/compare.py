@@ -358,7 +358,7 @@ def comparison_tables(inputs: Sequence[Samples], comparisons: Sequence[Compariso
 
 def priority_note(inputs: Sequence[Samples]) -> str | None:
     """When the inputs ran their guests at different priorities against uktrace: their timing may
-    differ by uktrace's scheduling, not the kernel's (README, "The tracer stays responsive")."""
+    differ by uktrace's scheduling, not the kernel's (docs/observer.md, "Guest priority")."""
     said = [samples.priorities for samples in inputs if samples.priorities]
     if len(set(said)) < 2:
         return None

@@ -1,6 +1,6 @@
 """Recording a run to disk, byte-exact, so it can be replayed and re-parsed later, anywhere.
 
-Layout of a recording directory (README "Recordings" documents the fields):
+Layout of a recording directory (docs/recordings.md documents the fields):
     session.json             format, uktrace and QEMU versions, host, start, recorder (pid, boot),
                              command line, options, guest names
     kernels/<sha256>.symbols the booted kernel's function symbols, once per distinct image
