@@ -1,7 +1,7 @@
 /*
  * banner.c - the banner, byte for byte as Unikraft prints it: the old
  * "Welcome to" art (0.2-0.4), "Powered by" (0.5+ default) and the
- * MINIMAL one-liner that 0.17 catalog images use. The codename
+ * MINIMAL one-liner that 0.17+ catalog images use. The codename
  * "Testguest" and "~uktrace" mark this as the test guest.
  */
 #define UK_LIBNAME "libukboot"
@@ -33,7 +33,7 @@ void print_banner(void)
 		uk_printf(" OoOoO ._, ._:_:_,\\_._,  .__,_:_, \\___)\n");
 		uk_printf("%39s\n", name);
 		break;
-	case ERA_0_17:
+	default:        /* 0.17+ */
 		uk_printf("Powered by Unikraft " UK_CODENAME " (%s)\n",
 			  era_version());
 		break;

@@ -2,7 +2,10 @@
  * boot.c - platform-independent boot in Unikraft's order (lib/ukboot):
  * constructors, memory allocator, IRQs, time, scheduler; then, on the
  * main thread's own stack: init table, banner, application constructors,
- * main(), and shutdown. Log lines follow the selected Unikraft era.
+ * main(), and shutdown. Log lines follow the selected Unikraft era:
+ * 0.18 renamed the entry uk_boot_entry; from 0.19 main runs as PID 1's
+ * child (lib/ukboot/init.c) and the exit status follows the shell's
+ * convention (the low 8 bits of main's return).
  */
 #define UK_LIBNAME "libukboot"
 #include "boot.h"
@@ -31,6 +34,13 @@ int __uk_weak_main(int argc, char *argv[]);
 
 static struct uk_init_ctx ictx;
 
+/* 0.19+ lib/ukboot/boot.c, the last line before the platform's */
+static void terminates(int status, int target)
+{
+	uk_pr_debug("Unikraft terminates with exit status %d (target: %d)\n",
+		    status, target);
+}
+
 static void run_inittab(void)
 {
 	uk_init_func_t *itr;
@@ -54,6 +64,8 @@ static void run_inittab(void)
 				  *itr, rc);
 			if (era_at_least(ERA_0_17))
 				uk_pr_info("Halting system (%d)\n", UKPLAT_CRASH);
+			if (era_at_least(ERA_0_19))
+				terminates(0, UKPLAT_CRASH);
 			ukplat_terminate(GUEST_EXIT_FAILED);
 		}
 	}
@@ -84,7 +96,13 @@ static void call_main(int argc, char *argv[])
 	knobs_delay(DELAY_MAIN);        /* main takes that much longer */
 	rc = (knobs.fault == FAULT_WEAKMAIN ? __uk_weak_main : main)(argc, argv);
 
-	if (era_at_least(ERA_0_17)) {
+	if (era_at_least(ERA_0_19)) {
+		/* do_main() in the child, then do_init() as it reaps it */
+		uk_pr_info("main returned %d\n", rc);
+		uk_pr_info("All children terminated. Initiating shutdown...\n");
+		uk_pr_info("Halting system (%d)\n", UKPLAT_HALT);
+		terminates(rc & 0xff, UKPLAT_HALT);      /* WEXITSTATUS */
+	} else if (era_at_least(ERA_0_17)) {
 		uk_pr_info("main returned %d\n", rc);
 		uk_pr_info("Halting system (%d)\n", UKPLAT_HALT);
 	} else {
@@ -114,7 +132,8 @@ static void init_memory(void)
 	}
 }
 
-void ukplat_entry(int argc, char *argv[])
+/* inlined into each entry, so each name is its own function in the ELF */
+static inline __attribute__((always_inline)) void boot_entry(int argc, char *argv[])
 {
 	struct uk_thread *main_thread;
 
@@ -150,4 +169,16 @@ void ukplat_entry(int argc, char *argv[])
 	}
 	knobs_delay(DELAY_SUBSYSTEMS);  /* after calibration: on the TSC */
 	uk_sched_start(main_thread);
+}
+
+void ukplat_entry(int argc, char *argv[])
+{
+	boot_entry(argc, argv);
+	__builtin_unreachable();        /* it ends in uk_sched_start() */
+}
+
+void uk_boot_entry(int argc, char *argv[])
+{
+	boot_entry(argc, argv);
+	__builtin_unreachable();        /* it ends in uk_sched_start() */
 }

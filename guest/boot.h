@@ -25,6 +25,7 @@ extern uk_init_func_t uk_inittab_start[], uk_inittab_end[];
 
 /* boot.c: platform-independent boot, entered on the new stack */
 void ukplat_entry(int argc, char *argv[]) __noreturn;
+void uk_boot_entry(int argc, char *argv[]) __noreturn;  /* 0.18+ name */
 
 /* Unikraft's shutdown requests (enum ukplat_gstate) */
 #define UKPLAT_HALT  0

@@ -4,7 +4,8 @@
  * (multiboot map with the kernel image, command line and boot stack
  * carved out), in the format of plat/common/bootinfo.c. As in 0.17, the
  * list is built and coalesced (memory.c, dbg lines) before anything else
- * is printed.
+ * is printed; from 0.18 the early-init table coalesces it after the
+ * print (early_init.c).
  */
 #define UK_LIBNAME "libkvmplat"
 #include "setup.h"
@@ -73,7 +74,8 @@ void ukplat_bootinfo_print(const struct multiboot_info *mi)
 			  MRD_CMDL, "r--");
 	mrd_carve(_libkvmplat_cfg.bstack_start, _libkvmplat_cfg.bstack_end,
 		  MRD_STCK, "rw-");
-	ukplat_memregion_list_coalesce(mrds, &nmrds);
+	if (!era_at_least(ERA_0_18))
+		ukplat_bootinfo_coalesce();
 
 	uk_pr_info("Unikraft " UK_CODENAME " (%s)\n", era_version());
 	uk_pr_info("Architecture: x86 (32-bit)\n");
@@ -85,4 +87,9 @@ void ukplat_bootinfo_print(const struct multiboot_info *mi)
 		uk_pr_info(" %012llx-%012llx %012llx %s %016llx %s %s\n",
 			   mrds[i].base, mrds[i].end, mrds[i].end - mrds[i].base,
 			   mrds[i].rwx, mrds[i].base, tname[mrds[i].type], "");
+}
+
+void ukplat_bootinfo_coalesce(void)
+{
+	ukplat_memregion_list_coalesce(mrds, &nmrds);
 }

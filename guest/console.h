@@ -17,4 +17,7 @@ char serial_getc(void);
 /* byte count and FNV-1a 32 hash of everything written so far */
 void serial_integrity(u32 *bytes, u32 *crc32);
 
+/* ukconsole.c: 0.18+ prints the serial console's registration */
+int uk_console_register_com1(void);
+
 #endif /* CONSOLE_H */

@@ -12,6 +12,11 @@
  * serve.c): `Listening on port PORT` after MS ms, then console commands.
  * uktrace.calib_stall=MS makes the TSC calibration miss MS ms of the
  * i8254, as a vCPU descheduled that long would (see tscclock.c).
+ * uktrace.level=info|debug prints what a kernel built for that level
+ * prints (default debug: every line). An unknown uktrace.era= or
+ * uktrace.level= value stops the boot with a line naming the values
+ * known: these pick the console format, and a default one would pass
+ * for a log of the release asked for.
  */
 #define UK_LIBNAME "libuklibparam"
 #include "param.h"
@@ -22,7 +27,8 @@
 #define CMDLINE_MAX 1024
 #define BAD_MAX 8
 
-struct uk_knobs knobs = { .era = ERA_0_10, .fault = FAULT_NONE };
+struct uk_knobs knobs = { .era = ERA_0_10, .fault = FAULT_NONE,
+			  .level = KLVL_DEBUG };
 
 static char cmdline_orig[CMDLINE_MAX];
 static char cmdline_words[CMDLINE_MAX];
@@ -42,7 +48,20 @@ static const struct {
 	{ "0.5",  ERA_0_5,  "0.5.0~uktrace" },
 	{ "0.10", ERA_0_10, "0.10.0~uktrace" },
 	{ "0.17", ERA_0_17, "0.17.0~uktrace" },
+	{ "0.18", ERA_0_18, "0.18.0~uktrace" },
+	{ "0.19", ERA_0_19, "0.19.0~uktrace" },
+	{ "0.20", ERA_0_20, "0.20.0~uktrace" },
+	{ "0.21", ERA_0_21, "0.21.0~uktrace" },
 };
+
+static const struct {
+	const char *name;
+	int level;
+} levels[] = {
+	{ "info", KLVL_INFO }, { "debug", KLVL_DEBUG },
+};
+
+static const char *unknown_era, *unknown_level;
 
 static const struct {
 	const char *name;
@@ -110,7 +129,22 @@ static bool parse_era(const char *v)
 			return true;
 		}
 	}
-	return false;
+	unknown_era = v;
+	knobs.era_unknown = true;
+	return true;    /* refused whole by knobs_refuse_unknown() */
+}
+
+static bool parse_level(const char *v)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(levels); i++) {
+		if (!strcmp(v, levels[i].name)) {
+			knobs.level = levels[i].level;
+			return true;
+		}
+	}
+	unknown_level = v;
+	knobs.level_unknown = true;
+	return true;
 }
 
 static void add_bad(const char *prefix, const char *word, const char *why)
@@ -206,6 +240,8 @@ static void parse_word(char *w)
 
 	if (!strncmp(w, "uktrace.era=", 12))
 		ok = parse_era(w + 12);
+	else if (!strncmp(w, "uktrace.level=", 14))
+		ok = parse_level(w + 14);
 	else if (!strncmp(w, "uktrace.fault=", 14))
 		ok = parse_fault(w + 14);
 	else if (!strncmp(w, DELAY_PREFIX, strlen(DELAY_PREFIX)))
@@ -278,16 +314,50 @@ void knobs_delay(enum uk_delay_phase phase)
 	 * banner, which follows mount, has none, so a comparison tool ends
 	 * the mount phase on the guest clock at this line.
 	 */
-	uk_pr_debug("uktrace.delay: waited %u ms in %s\n", ms,
-		    delay_phases[phase]);
+	if (era_at_least(ERA_0_21))     /* a knob's own line: at every level */
+		uk_pr_nolvl("uktrace.delay: waited %u ms in %s\n", ms,
+			    delay_phases[phase]);
+	else
+		uk_pr_debug("uktrace.delay: waited %u ms in %s\n", ms,
+			    delay_phases[phase]);
 }
 
 /*
- * Constructor: report what could not be used, then carry on with defaults.
+ * A knob that picks the console format had a value we do not know: say
+ * which values are known and stop.
+ */
+static void knobs_refuse_unknown(void)
+{
+	if (knobs.era_unknown) {
+		uk_pr_err("Unknown value '%s' for uktrace.era: known values are ",
+			  unknown_era);
+		for (size_t i = 0; i < ARRAY_SIZE(eras); i++)
+			uk_pr_err("%s%s", i ? ", " : "", eras[i].name);
+		uk_pr_err("\n");
+	}
+	if (knobs.level_unknown) {
+		uk_pr_err("Unknown value '%s' for uktrace.level: known values are ",
+			  unknown_level);
+		for (size_t i = 0; i < ARRAY_SIZE(levels); i++)
+			uk_pr_err("%s%s", i ? ", " : "", levels[i].name);
+		uk_pr_err("\n");
+	}
+	if (knobs.era_unknown || knobs.level_unknown) {
+		/* what Unikraft's libparam says of an argument it cannot take */
+		uk_pr_crit("Failed to parse the kernel argument\n");
+		ukplat_terminate(GUEST_EXIT_FAILED);
+	}
+}
+
+/*
+ * Constructor: refuse a knob that picks the console format with a value we
+ * do not know; report what else could not be used, then carry on with
+ * defaults.
  * The first constructor, so uktrace.delay=constructors:MS waits here.
  */
 static void uk_libparam_report(void)
 {
+	knobs_refuse_unknown();
 	for (int i = 0; i < bad_count; i++)
 		uk_pr_warn("Ignoring invalid kernel parameter '%s%s' (%s)\n",
 			   bad[i].prefix, bad[i].word, bad[i].why);

@@ -1,7 +1,7 @@
 /*
  * param.h - knobs from the kernel command line (uktrace.era=,
  * uktrace.fault=, uktrace.delay=, uktrace.fs_write=, uktrace.serve=,
- * uktrace.calib_stall=, -- args).
+ * uktrace.calib_stall=, uktrace.level=, -- args).
  */
 #ifndef PARAM_H
 #define PARAM_H
@@ -9,7 +9,10 @@
 #include "uk.h"
 
 /* Unikraft releases whose console format the guest reproduces, oldest first */
-enum uk_era { ERA_0_4, ERA_0_5, ERA_0_10, ERA_0_17 };
+enum uk_era {
+	ERA_0_4, ERA_0_5, ERA_0_10, ERA_0_17,
+	ERA_0_18, ERA_0_19, ERA_0_20, ERA_0_21,
+};
 
 enum uk_fault {
 	FAULT_NONE, FAULT_CRASH, FAULT_ASSERT, FAULT_HANG, FAULT_GARBAGE,
@@ -30,6 +33,9 @@ enum uk_delay_phase {
 
 struct uk_knobs {
 	enum uk_era era;
+	bool era_unknown;               /* uktrace.era=X with an X we do not know */
+	int level;                      /* uktrace.level=: lowest KLVL_* printed */
+	bool level_unknown;
 	enum uk_fault fault;
 	u32 flood_kib;
 	u32 delay_ms[DELAY_PHASES];     /* uktrace.delay=PHASE:MS */

@@ -7,6 +7,9 @@
  * or, without a 9P device, for a tag nobody exports.
  * uktrace.delay=mount:MS waits after the mount, before the banner; with
  * nothing to mount there is no mount phase to stretch, so it only warns.
+ * 0.20+ mounts from lib/posix-vfs-fstab's built-in table (fstab.c): every
+ * line of it is dbg, and a failed mount prints nothing of its own (the
+ * init error says it).
  */
 #define UK_LIBNAME "libvfscore"
 #include "vfs.h"
@@ -18,6 +21,27 @@
 #define ROOTDEV "fs0"
 #define ROOTFS  "9pfs"
 #define MISSING_ROOT "uktrace-no-such-dir"
+
+#define FSTAB_ENTRIES 1       /* fs0:/:9pfs */
+/* lines of lib/posix-vfs-fstab, printed as its fstab.c prints them */
+#define fstab_debug(fmt, ...) \
+	_uk_printk(KLVL_DEBUG, "libposix_vfs_fstab", "fstab.c", __LINE__, \
+		   fmt, ##__VA_ARGS__)
+
+static int fstab_mount(bool fail)
+{
+	int rc;
+
+	fstab_debug("Mounting from built-in fstab (%u entries)...\n",
+		    FSTAB_ENTRIES);
+	rc = mount(ROOTDEV, "/", ROOTFS, fail ? MISSING_ROOT : "");
+	knobs_delay(DELAY_MOUNT);
+	if (rc)
+		return rc;
+	fstab_debug("Successfully mounted %d volumes\n", FSTAB_ENTRIES);
+	fstab_debug("Mounted %d entries total\n", FSTAB_ENTRIES);
+	return 0;
+}
 
 static int vfscore_rootfs(void)
 {
@@ -33,6 +57,8 @@ static int vfscore_rootfs(void)
 	/* 0.14+ automount no longer announces 9pfs root mounts */
 	if (!era_at_least(ERA_0_17))
 		uk_pr_info("Mount %s to /...\n", ROOTFS);
+	if (era_at_least(ERA_0_20))
+		return fstab_mount(fail);
 	rc = mount(ROOTDEV, "/", ROOTFS, fail ? MISSING_ROOT : "");
 	knobs_delay(DELAY_MOUNT);
 	if (rc) {

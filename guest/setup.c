@@ -91,6 +91,8 @@ static void mb_init_initrd(const struct multiboot_info *mi)
 
 static void _libkvmplat_entry2(void *arg __unused)
 {
+	if (era_at_least(ERA_0_18))
+		uk_boot_entry(knobs.argc, knobs.argv);
 	ukplat_entry(knobs.argc, knobs.argv);
 }
 
@@ -128,8 +130,10 @@ void _libkvmplat_entry(u32 magic, struct multiboot_info *mi)
 		mb_init_initrd(mi);
 		uk_pr_info("    heap start: %p\n", (void *)cfg->heap_start);
 		uk_pr_info("     stack top: %p\n", (void *)cfg->bstack_start);
-	} else {
+	} else if (!era_at_least(ERA_0_18)) {
 		ukplat_bootinfo_print(mi);
+	} else {
+		uk_boot_early_init(mi);
 	}
 
 	uk_pr_info("Switch from bootstrap stack to stack @%p\n",

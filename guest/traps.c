@@ -77,6 +77,10 @@ void do_trap(struct __regs *regs)
 
 	uk_pr_crit("Unhandled Trap %u (%s), error code=0x%x\n",
 		   regs->vector, name ? name : "reserved", regs->error_code);
+	if (era_at_least(ERA_0_21)) {
+		crash_screen(regs);
+		ukplat_crash();
+	}
 	if (era_at_least(ERA_0_10))
 		uk_pr_info("Regs address %p\n", regs);
 	dump_regs(regs);

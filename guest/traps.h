@@ -17,5 +17,6 @@ struct __regs {
 void traps_init(void);
 void do_trap(struct __regs *regs);
 void dump_regs(struct __regs *regs);    /* trace.c */
+void crash_screen(struct __regs *regs); /* trace.c, 0.21 */
 
 #endif /* TRAPS_H */

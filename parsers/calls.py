@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from .releases import PRINTING, printing, release
+
 _ADDRESS = r"(0x[0-9a-fA-F]+|\(nil\))"
 
 
@@ -62,25 +64,20 @@ def call_of(message: str) -> tuple[CallRule, int] | None:
     return None
 
 
-PRINTD = "CONFIG_LIBUKDEBUG_PRINTD=y"
-"""lib/ukdebug's switch for every `uk_pr_debug` line (or `UK_DEBUG` in lib/ukboot alone), 0.2-0.18."""
-UKPRINT_PRINTD = "CONFIG_LIBUKPRINT_PRINTD=y"
-"""The same switch once lib/ukprint replaced lib/ukdebug's printing (0.19/0.20+)."""
+PRINTD = PRINTING[0].debug
+"""lib/ukdebug's switch for every `uk_pr_debug` line (or `UK_DEBUG` in lib/ukboot alone), 0.2-0.20."""
+KLVL_DEBUG = PRINTING[-1].debug
+"""The same once lib/ukprint replaced lib/ukdebug's printing (0.21+): the Debug level of its choice."""
 
 
 def debug_option(version: str | None) -> str:
     """The Kconfig option that makes a kernel of `version` (`0.5.0`; None when unknown) print its
-    call lines; the table markers around them also need Info (`CONFIG_LIBUKDEBUG_PRINTK_INFO=y`)."""
-    release = _release(version)
-    if release is None or release[:2] == (0, 19):
-        return f"{PRINTD} ({UKPRINT_PRINTD} on releases with lib/ukprint, 0.19+)"
-    if release >= (0, 20):
-        return UKPRINT_PRINTD
-    if release < (0, 4):
+    call lines (`releases.PRINTING`); the table markers around them also need Info (`info_option`)."""
+    found = release(version)
+    if found is None:
+        return f"{PRINTD} ({KLVL_DEBUG} on 0.21+)"
+    if found < (0, 4):
         return f"{PRINTD} (constructors only: {version} prints no line per init function)"
-    return PRINTD
-
-
-def _release(version: str | None) -> tuple[int, ...] | None:
-    match = re.match(r"(\d+)\.(\d+)", version or "")
-    return None if match is None else (int(match[1]), int(match[2]))
+    row = printing(version)
+    assert row is not None
+    return row.debug

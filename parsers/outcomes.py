@@ -48,7 +48,8 @@ class CauseRule(NamedTuple):
     pattern: str
     """Regex matched at the start of an error line's message, before the crash or failure it causes."""
     cause: str
-    """What it means and what to do, in the user's terms: said with the crash's reason."""
+    """What it means and what to do, in the user's terms: said with the crash's reason (`{line}`
+    stands for the error line's message, when it says it best itself)."""
 
 
 CAUSE_RULES: tuple[CauseRule, ...] = (
@@ -60,6 +61,9 @@ CAUSE_RULES: tuple[CauseRule, ...] = (
         "the kernel's random library (LIBUKRANDOM) found no hardware RNG: it needs RDRAND and RDSEED,"
         " which QEMU's TCG CPU lacks; run under KVM, or build without LIBUKRANDOM",
     ),
+    # the test guest (guest/param.c) refuses a value of a knob that picks its console format, then
+    # libparam's `Failed to parse the kernel argument`: the line names the values it knows
+    CauseRule(r"Unknown value '[^']*' for uktrace\.\w+: known values are ", "{line}"),
 )
 """Error lines whose meaning the crash's own line does not say."""
 
@@ -79,7 +83,7 @@ def outcome_of(message: str) -> str | None:
 def cause_of(message: str) -> str | None:
     """What an error line means for the end it leads to (`CAUSE_RULES`), else None."""
     match = _CAUSE.match(message)
-    return None if match is None else CAUSE_RULES[row(match)].cause
+    return None if match is None else CAUSE_RULES[row(match)].cause.replace("{line}", message.strip())
 
 
 def exit_code_of(message: str) -> int | None:

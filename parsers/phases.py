@@ -63,6 +63,8 @@ PHASE_RULES: tuple[PhaseRule, ...] = (
     PhaseRule("platform_entry", r"Unikraft [A-Z][a-z]+ \(\d"),  # 0.12+ ukplat_bootinfo_print()
     PhaseRule("platform_entry", r"Architecture: |Boot loader ?: |Command line: |Boot memory map:"),
     PhaseRule("platform_entry", r"Failed to init bootstrap processor|Bootstrap processor init failed"),
+    # 0.18+ lib/ukconsole: the console registers from the early-init table, before the boot info
+    PhaseRule("platform_entry", r"Registered con\d+: "),
     PhaseRule("stack_switch", r"Switch from bootstrap stack"),
     # uk_ctortab; libparam parses the command line from a constructor
     # (0.2-0.3: `Unikraft constructors table at`, `Call constructor 0x..`; see calls.py for every call line)
@@ -82,9 +84,13 @@ PHASE_RULES: tuple[PhaseRule, ...] = (
     # vfscore rootfs (0.4-0.13), automount/fstab (0.14+), initrd extraction
     PhaseRule("mount", r"Mount \S+ to /|VFS: mounting |Mounting '|Extracting initrd|vfs\.fstab: Mounting"),
     PhaseRule("mount", r"Failed to mount "),
+    # 0.20+ lib/posix-vfs-fstab: dbg only (at Info the mount shows only as `Extracting initrd`)
+    PhaseRule("mount", r"Mounting from (?:built-in fstab|user-provided table|fallback table)"),
     PhaseRule("main", r"Pre-init table at|Constructor table at|Environment variables:|Calling main\("),
     PhaseRule("main", r"Call pre-init constructor|Call constructor \(entry"),  # the application's, before main
     PhaseRule("exit", r"main returned |Halting system|Unikraft halted|Call term function"),
+    # 0.19+ lib/ukboot init.c (PID 1: the last child gone, or a SIGTERM while main runs), boot.c's last dbg line
+    PhaseRule("exit", r"All children terminated\. |Received SIGTERM\. |Unikraft terminates with exit status"),
 )
 
 NINEP_RULES: tuple[tuple[str, str], ...] = (

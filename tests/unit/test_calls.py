@@ -11,7 +11,7 @@ from uktrace.model.calls import Call, named, sort_calls
 from uktrace.model.json_shape import timeline_dict
 from uktrace.model.timeline import BootTimeline, Status
 from uktrace.parsers import ConsoleParser
-from uktrace.parsers.calls import PRINTD, UKPRINT_PRINTD, call_of, debug_option
+from uktrace.parsers.calls import KLVL_DEBUG, PRINTD, call_of, debug_option
 from uktrace.parsers.phases import phase_of
 from uktrace.recording.logs import trace_log
 
@@ -60,8 +60,8 @@ def test_release_0_3_markers_are_phases() -> None:
     [
         ("0.5.0", PRINTD),
         ("0.18.0", PRINTD),
-        ("0.20.0", UKPRINT_PRINTD),
-        ("0.21.0", UKPRINT_PRINTD),
+        ("0.20.0", PRINTD),  # lib/ukdebug still prints; lib/ukprint's Kconfig names came with 0.21
+        ("0.21.0", "CONFIG_LIBUKPRINT_KLVL_DEBUG=y"),  # lib/ukprint/Config.uk: `config LIBUKPRINT_KLVL_DEBUG`
     ],
 )
 def test_debug_option_per_release(version: str, option: str) -> None:
@@ -69,7 +69,7 @@ def test_debug_option_per_release(version: str, option: str) -> None:
 
 
 def test_debug_option_when_the_release_is_unknown_or_prints_no_init_lines() -> None:
-    assert PRINTD in debug_option(None) and UKPRINT_PRINTD in debug_option(None)
+    assert PRINTD in debug_option(None) and KLVL_DEBUG in debug_option(None)
     assert "constructors only" in debug_option("0.3.1")
 
 

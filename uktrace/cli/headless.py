@@ -28,7 +28,7 @@ from ..model.nesting import level
 from ..model.timeline import BootTimeline
 from ..recording.record import recordings_base
 from .output import SafeTable
-from .report import STATUS_STYLE, format_seconds, stall_note, status_text
+from .report import STATUS_STYLE, format_seconds, level_notes, stall_note, status_text
 
 DETAIL_LIMIT = 20
 REFRESH_HZ = 10
@@ -286,6 +286,8 @@ def run_footer(fleet: FleetView, reasons: bool = False) -> Text:
     accel = accel_line(fleet.guests)
     if accel is not None:
         footer.append(f"\n{accel}")
+    for note in sorted({note for g in fleet.guests if g.timeline.status.finished for note in level_notes(g.timeline)}):
+        footer.append(f"\n({note})", style="dim")
     cluster = cluster_line(fleet)
     if cluster is not None:
         footer.append("\n")

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from uktrace.parsers.calls import debug_option
+from uktrace.parsers.releases import hidden_mount_note, info_option
 
 from ..model.calls import Call
 from ..model.clock_rate import TOLERANCE, slowdown_text
@@ -66,6 +67,21 @@ def calls_hint(timeline: BootTimeline) -> str:
     return f"no constructor or init function lines: build with {debug_option(version)} to time each one"
 
 
+def level_notes(timeline: BootTimeline) -> list[str]:
+    """What the console's print level kept off it, each with the option of its release that shows
+    it: every phase marker (no Info lines), and on 0.20+ the mount (dbg lines only)."""
+    version = timeline.version.version if timeline.version else None
+    phases = timeline.phases()
+    notes = []
+    if not phases:
+        notes.append(f"no boot phase markers: build with {info_option(version)} to see them")
+    elif not timeline.level_counts.get("dbg") and not any(phase.name == "mount" for phase in phases):
+        note = hidden_mount_note(version)
+        if note is not None:
+            notes.append(note)
+    return notes
+
+
 def timeline_table(timeline: BootTimeline) -> RenderableType:
     """The phases of one guest with start, duration and the clock they are measured on, each
     table's functions nested under its phase."""
@@ -96,8 +112,8 @@ def timeline_table(timeline: BootTimeline) -> RenderableType:
     if clock_line is not None:
         footer.append("\n")
         footer.append_text(clock_line)
-    if not phases:
-        footer.append("\n(no boot phase markers: build with CONFIG_LIBUKDEBUG_PRINTK_INFO=y to see them)", style="dim")
+    for note in level_notes(timeline):
+        footer.append(f"\n({note})", style="dim")
     if not calls:
         footer.append(f"\n({calls_hint(timeline)})", style="dim")
     elif any(call.clock is None for call in calls):
