@@ -27,7 +27,7 @@ from textual.widgets import Input, Static
 
 from uktrace.analysis.figures import elapsed
 from uktrace.analysis.naming import guest_symbols
-from uktrace.cli.report import format_seconds, guest_clock_line, stall_note, status_text
+from uktrace.cli.report import format_bound, format_seconds, guest_clock_line, stall_note, status_text
 from uktrace.kernel.symbols import Symbols
 from uktrace.model.axis import (
     WHOLE_BOOT,
@@ -218,7 +218,7 @@ def _timing(
         "host start": format_seconds(span.host_start),
         "host time": host_label,
         "guest start": format_seconds(guest_start),
-        "guest time": format_seconds(guest_time),
+        "guest time": (isinstance(span, Phase) and format_bound(span)) or format_seconds(guest_time),
     }
     return (*(cells[column] for column in _columns(axis)), TimelineBar(bar, window.length, axis.bar_width))
 
