@@ -114,6 +114,7 @@ static void call_main(int argc, char *argv[])
 static void main_thread_func(void *arg __unused)
 {
 	run_inittab();
+	knobs_delay(DELAY_BANNER);      /* silent: the banner has no stamp */
 	print_banner();
 	call_main(ictx.argc, ictx.argv);
 }

@@ -6,7 +6,9 @@
  * constructor, where Unikraft's libparam reports its arguments.
  * uktrace.delay=PHASE:MS[,PHASE:MS...] (repeatable) makes a boot phase
  * busy-wait MS milliseconds longer; each phase calls knobs_delay() at
- * one point between its first log line and the next phase's.
+ * one point between its first log line and the next phase's. `banner`
+ * waits silently right before the banner: init_table lasts that much
+ * longer, and ends at a line without a stamp.
  * uktrace.fs_write=1 makes main try to change the share (see fswrite.c).
  * uktrace.serve=MS[:PORT] makes main a server after its greeting (see
  * serve.c): `Listening on port PORT` after MS ms, then console commands.
@@ -76,7 +78,8 @@ static const struct {
 static const char *const delay_phases[DELAY_PHASES] = {
 	[DELAY_CONSTRUCTORS] = "constructors", [DELAY_SUBSYSTEMS] = "subsystems",
 	[DELAY_INIT_TABLE] = "init_table",     [DELAY_BUS_PROBE] = "bus_probe",
-	[DELAY_MOUNT] = "mount",               [DELAY_MAIN] = "main",
+	[DELAY_MOUNT] = "mount",               [DELAY_BANNER] = "banner",
+	[DELAY_MAIN] = "main",
 };
 
 #define DELAY_PREFIX "uktrace.delay="
@@ -176,7 +179,7 @@ static const char *parse_delay_entry(const char *e)
 			break;
 	if (p == DELAY_PHASES)
 		return "unknown phase, expected constructors, subsystems, "
-		       "init_table, bus_probe, mount or main";
+		       "init_table, bus_probe, mount, banner or main";
 	if (!parse_u32(colon + 1, &ms) || ms > DELAY_MAX_MS)
 		return "MS must be a number of milliseconds, 0-"
 		       STRINGIFY(DELAY_MAX_MS);
@@ -308,6 +311,17 @@ void knobs_delay(enum uk_delay_phase phase)
 
 	if (!ms)
 		return;
+	if (phase == DELAY_BANNER) {
+		/*
+		 * Work nothing logs, right before the banner (an init
+		 * function's): said first, so the wait ends at the banner,
+		 * a line without a stamp.
+		 */
+		uk_pr_debug("uktrace.delay: waiting %u ms before the banner\n",
+			    ms);
+		ukplat_delay_ms(ms);
+		return;
+	}
 	ukplat_delay_ms(ms);
 	/*
 	 * Logged after the wait: its timestamp is the phase's last one. The

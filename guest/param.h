@@ -22,7 +22,7 @@ enum uk_fault {
 /* Boot phases uktrace.delay=PHASE:MS can stretch, in boot order */
 enum uk_delay_phase {
 	DELAY_CONSTRUCTORS, DELAY_SUBSYSTEMS, DELAY_INIT_TABLE,
-	DELAY_BUS_PROBE, DELAY_MOUNT, DELAY_MAIN, DELAY_PHASES
+	DELAY_BUS_PROBE, DELAY_MOUNT, DELAY_BANNER, DELAY_MAIN, DELAY_PHASES
 };
 
 #define DELAY_MAX_MS 60000      /* per phase, repeats added up */

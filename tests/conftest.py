@@ -3,14 +3,20 @@ a wall clock moved by hand, uktrace run as a user runs it."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import anyio
 import pytest
 
 from uktrace.recording.replay import ReplayFleet
+
+# what uktrace caches per host (the accelerator probe, the console calibration) is the suite's own:
+# a figure or a line a test checks never depends on what someone ran on this machine before
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="uktrace-test-cache-")
 
 DATA = Path(__file__).parent / "data"
 LOGS = DATA / "logs"

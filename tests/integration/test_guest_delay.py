@@ -77,15 +77,17 @@ def ancestors(guest: dict[str, Any], name: str) -> list[str]:
     return chain
 
 
-def assert_only_grows(tmp_path: Path, phase: str, append: str, *args: str) -> dict[str, float]:
-    """Boot without and with `uktrace.delay=PHASE:DELAY_MS`: `phase` grows by about DELAY_MS on
-    the guest clock, and so do the phases it nests in; no other phase by OTHERS_MS or more. Returns
-    the baseline durations."""
+def assert_only_grows(tmp_path: Path, phase: str, append: str, *args: str, knob: str | None = None) -> dict[str, float]:
+    """Boot without and with `uktrace.delay=PHASE:DELAY_MS` (or `knob:DELAY_MS`, a wait that is
+    `phase`'s): `phase` grows by about DELAY_MS on the guest clock, and so do the phases it nests in;
+    no other phase by OTHERS_MS or more. Returns the baseline durations."""
     base_guests: list[dict[str, Any]] = []
     delayed_guests: list[dict[str, Any]] = []
     for attempt in range(ROUNDS):
         base_guests += boot(tmp_path, f"base-{attempt}", append, *args)
-        delayed_guests += boot(tmp_path, f"delayed-{attempt}", f"{append} uktrace.delay={phase}:{DELAY_MS}", *args)
+        delayed_guests += boot(
+            tmp_path, f"delayed-{attempt}", f"{append} uktrace.delay={knob or phase}:{DELAY_MS}", *args
+        )
         base, delayed = guest_ms(base_guests), guest_ms(delayed_guests)
         assert list(delayed) == list(base) and phase in base, (base, delayed)
         growth = {name: round(delayed[name] - base[name], 3) for name in base}
@@ -101,6 +103,13 @@ def test_main_takes_the_delay_longer(tmp_path: Path) -> None:
     assert "mount" not in base
 
 
+@pytest.mark.parametrize("era", ["0.10", "0.17"])
+def test_a_silent_wait_before_the_banner_is_the_init_tables(tmp_path: Path, era: str) -> None:
+    """The banner has no stamp: placed through its arrival, the wait before it ends init_table,
+    and the banner does not grow (read at the latest stamp, the wait would be the banner's)."""
+    assert_only_grows(tmp_path, "init_table", f"uktrace.era={era}", knob="banner")
+
+
 @pytest.mark.parametrize("era", ["0.10", "0.17"])  # 0.17 announces the mount with `VFS: mounting` only
 def test_mount_takes_the_delay_longer(tmp_path: Path, share: Path, era: str) -> None:
     base = assert_only_grows(tmp_path, "mount", f"uktrace.era={era}", "--fs", str(share))
@@ -113,7 +122,7 @@ def warning(lib: str, src: str, message: str, time: str = r"0\.000000") -> str:
     return "(?m)^" + prefix + re.escape(message) + "$"
 
 
-PHASES = "constructors, subsystems, init_table, bus_probe, mount or main"
+PHASES = "constructors, subsystems, init_table, bus_probe, mount, banner or main"
 
 
 @pytest.mark.parametrize(

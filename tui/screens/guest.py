@@ -25,9 +25,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
+from uktrace.analysis.console_cost import guest_console, guest_sentence
 from uktrace.analysis.figures import elapsed
 from uktrace.analysis.naming import guest_symbols
-from uktrace.cli.report import format_seconds, guest_clock_line, stall_note, status_text
+from uktrace.cli.report import format_bound, format_seconds, guest_clock_line, stall_note, status_text
 from uktrace.kernel.symbols import Symbols
 from uktrace.model.axis import (
     WHOLE_BOOT,
@@ -101,6 +102,8 @@ def info_text(guest: Guest, now: int) -> Text:
             text.append("\n").append(clock)
     for line in script_lines(guest, now):
         text.append("\n").append(line)
+    if not guest.running and guest.received:  # priced once it printed all it will
+        text.append("\n" + guest_sentence(guest_console(guest)), style="dim")
     stall = stall_note(guest, now) if guest.running else None
     if stall is not None:
         text.append(f"\n{stall}", style="bold yellow")
@@ -218,7 +221,7 @@ def _timing(
         "host start": format_seconds(span.host_start),
         "host time": host_label,
         "guest start": format_seconds(guest_start),
-        "guest time": format_seconds(guest_time),
+        "guest time": (isinstance(span, Phase) and format_bound(span)) or format_seconds(guest_time),
     }
     return (*(cells[column] for column in _columns(axis)), TimelineBar(bar, window.length, axis.bar_width))
 

@@ -61,10 +61,19 @@ def sentence(consoles: Sequence[dict[str, Any]]) -> str | None:
     without debug lines ≈ 6.5 ms faster`; the bytes and why when no cost is known."""
     if not consoles:
         return None
+    return _said(consoles, " per guest (p50)")
+
+
+def guest_sentence(console: dict[str, Any]) -> str:
+    """One guest's `console` entry said as `sentence` says a run's (the guest view's line)."""
+    return _said([console], "")
+
+
+def _said(consoles: Sequence[dict[str, Any]], which: str) -> str:
     kilobytes = _p50([c["bytes"] for c in consoles]) / 1000
     priced = [c for c in consoles if c.get("cost_s") is not None]
     if not priced:
-        return f"console {kilobytes:.1f} KB per guest (p50); its cost unknown: {consoles[0].get('why')}"
+        return f"console {kilobytes:.1f} KB{which}; its cost unknown: {consoles[0].get('why')}"
     cost = _p50([c["cost_s"] for c in priced])
     low, high = _p50([c["ci"][0] for c in priced]), _p50([c["ci"][1] for c in priced])
     guest_times = [c["in_guest_s"] for c in priced if c.get("in_guest_s")]
@@ -72,9 +81,7 @@ def sentence(consoles: Sequence[dict[str, Any]]) -> str | None:
     debug = _p50([c["debug_cost_s"] for c in priced])
     quiet = f"; a build without debug lines ≈ {_ms(debug)} faster" if debug >= 0.0005 else ""
     note = f" ({priced[0]['why']})" if priced[0].get("why") else ""
-    return (
-        f"console ≈ {_ms(cost)} (95 % CI {_ms(low)}-{_ms(high)}){of} per guest (p50), {kilobytes:.1f} KB{quiet}{note}"
-    )
+    return f"console ≈ {_ms(cost)} (95 % CI {_ms(low)}-{_ms(high)}){of}{which}, {kilobytes:.1f} KB{quiet}{note}"
 
 
 def _p50(values: Sequence[float]) -> float:

@@ -203,7 +203,8 @@ def json_readings(guest: Mapping[str, Any]) -> dict[str, Reading]:
     spans = [
         (
             str(p.get("name")),
-            None if p.get("bound") else _span(p.get("start"), p.get("end")),  # a lower bound is no figure
+            # a bound on the guest clock is no figure; one read on the host clock instead is
+            None if p.get("bound") and p.get("clock") != "host" else _span(p.get("start"), p.get("end")),
             str(p.get("clock", "host")),
             p.get("end"),
         )

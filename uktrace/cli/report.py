@@ -35,6 +35,15 @@ def format_seconds(value: float | None) -> str:
     return f"{value * 1000:.1f} ms" if abs(value) < 1 else f"{value:.3f} s"
 
 
+def format_bound(phase: Phase) -> str | None:
+    """A bound phase's duration cell: what its bound still says (`≥ 10.6 ms`: the line that ended
+    it had no stamp, in a saved log), else `…`; None for a phase with a figure."""
+    if not phase.bound:
+        return None
+    limit = phase.limit
+    return "…" if limit is None else f"{limit[0]} {format_seconds(limit[1])}"
+
+
 def status_text(timeline: BootTimeline) -> Text:
     """`exited (0)`, `crashed: <reason>` and so on, coloured."""
     text = Text(timeline.status.value, style=STATUS_STYLE[timeline.status])
@@ -102,7 +111,8 @@ def timeline_table(timeline: BootTimeline) -> RenderableType:
     for row in rows(phases, calls):  # nested phases and calls one step in from what contains them
         item, indent = row.item, "  " * row.depth
         if isinstance(item, Phase):
-            table.add_row(indent + item.name, format_seconds(item.start), format_seconds(item.duration), item.clock)
+            duration = format_bound(item) or format_seconds(item.duration)
+            table.add_row(indent + item.name, format_seconds(item.start), duration, item.clock)
         else:
             _call_row(table, item, indent)
     footer = Text.assemble(

@@ -8,8 +8,9 @@ Two clocks, kept apart and always labelled:
 A phase's figure (`clock`, `start`, `end`, `duration`) comes from the clock that can see it: the
 guest's stamps for an in-guest phase that began once the guest clock ran (under load console
 chunks arrive lumped, and the host clock would say a 5 ms mount took 0.0 ms), else the host
-clock. Host phases and a phase ended by the process exit are host-only; a phase ended by a line
-without a stamp (the banner) ends at the last stamp before it, a lower bound rather than a guess.
+clock. Host phases and a phase ended by the process exit are host-only; a line without a stamp
+(the banner, an application's output) is placed through its arrival, or bounded by the stamps
+around it (`_edge`, `_settle`): a phase whose edge only that bounds is `bound`, never a figure.
 Top-level phases are exclusive and sequential, and together cover the whole run: from the spawn
 to the VMM's exit every instant is in exactly one of them (a phase ends when the next one starts;
 the host phases end at the guest's first console line, where the first in-guest phase starts).
@@ -31,10 +32,9 @@ that no function of the table runs (init functions probe buses and mount the roo
 
 With a `ready` pattern (`--ready REGEX`), the `ready` phase runs inside main: from main's start
 (`Calling main(`, or the end of the banner) to the first guest line after it that the pattern finds
-(`re.search` on the decoded line). Its guest end is that line's own stamp; an application's line has
-none, so then the latest stamp, if one came after main started (a lower bound, as for the banner),
-else no guest end and the phase is read on the host clock: never a 0 ms that only means "no stamp".
-A guest that ends before the line is `not_ready` (`not ready: exited first`).
+(`re.search` on the decoded line). Its guest end is that line's own stamp, or for an application's
+line without one its place by its arrival (as any unstamped line's: `_edge`). A guest that ends
+before the line is `not_ready` (`not ready: exited first`).
 
 The guest clock itself can run at the wrong rate (a TSC calibration disturbed by the host's
 scheduler): every stamped line with a host time feeds `clock_fit()`, the calibration line gives
@@ -136,9 +136,24 @@ class Phase:
     reads (a saved log's unstamped lines); None for host phases."""
     last_line: int | None = None
     """`lines` at its end, counted as `first_line` (None while open, and for host phases)."""
-    bound: bool = False
-    """An end was an unstamped line that no host arrival places on the guest clock (a saved log):
-    its guest time is only the latest stamp before it, a lower bound, so no guest-clock figure."""
+    start_bound: bool = False
+    end_bound: bool = False
+    """An edge was an unstamped line that no host arrival placed on the guest clock (a saved log):
+    its guest time is only the latest stamp before it, a lower bound (see `bound`)."""
+
+    @property
+    def bound(self) -> bool:
+        """An edge is only a lower bound: no guest-clock figure, at most a limit (`limit`)."""
+        return self.start_bound or self.end_bound
+
+    @property
+    def limit(self) -> tuple[str, float] | None:
+        """What a bound still says of the duration: `("≥", d)` when only its end is a lower bound
+        (it lasted at least d), `("≤", d)` when only its start is (at most d); None otherwise."""
+        if self.start_bound == self.end_bound or self.guest_start is None or self.guest_end is None:
+            return None
+        rate = self.rate or 1.0
+        return ("≤" if self.start_bound else "≥", (self.guest_end - self.guest_start) / rate)
 
     @property
     def guest_running(self) -> bool:
@@ -200,9 +215,26 @@ def share_hint(tag: str | None, offered: tuple[str, ...] | None) -> str | None:
     return f"the kernel wants a 9P share tagged {tag}; --fs shares its directory as {', '.join(offered)}"
 
 
+def _close(start: _Edge, end: _Edge | None, spread: float) -> bool:
+    """Whether an edge `spread` from its place still gives the span a figure: within 0.1 ms, or
+    within 1 % of what the span lasts by its guest edges."""
+    if spread <= _CLOSE_S:
+        return True
+    if end is None or start.guest is None or end.guest is None or spread == float("inf"):
+        return False
+    return spread <= _CLOSE_SHARE * (end.guest - start.guest)
+
+
 def _corrected(stamp: float | None, rate: float | None) -> float | None:
     """A guest stamp on the host's time scale: divided by a skewed clock's rate."""
     return stamp if stamp is None or rate is None else stamp / rate
+
+
+_CLOSE_S = 0.0001
+"""An unbounded edge's spread that is no error: below the tables' last digit (0.1 ms)."""
+_CLOSE_SHARE = 0.01
+"""... or within this share of the phase's figure: an unstamped line between two stamps 0.4 ms
+apart still times a 40 ms phase to 1 %."""
 
 
 @dataclass(slots=True)
@@ -212,7 +244,18 @@ class _Edge:
     seq: int
     """Records seen before this edge: orders phases when a clock has no reading yet."""
     bound: bool = False
-    """An unstamped line's edge that nothing placed on the guest clock: `guest` is a lower bound."""
+    """An unstamped line's edge that nothing placed on the guest clock: `guest` is a lower bound,
+    `latest` (once known) the upper one."""
+    latest: float | None = None
+    """A bound edge's latest possible guest time: the next stamp (`_settle`), None before it."""
+
+    def spread(self) -> float:
+        """How far a bound edge may lie from `guest`: 0 for a figure, inf while nothing bounds it."""
+        if not self.bound:
+            return 0.0
+        if self.latest is None or self.guest is None:
+            return float("inf")
+        return self.latest - self.guest
 
 
 @dataclass(slots=True)
@@ -291,9 +334,12 @@ class BootTimeline:
     """Host arrival of the line that gave `_guest_now` (places unstamped lines: `_edge`)."""
     _stamped: bool = False
     """The record being read carries a printk stamp."""
+    _unsettled: list[_Edge] = field(default_factory=list, repr=False)
+    """Edges of unstamped lines since the latest stamp: the next one bounds them (`_settle`)."""
     _cause: str | None = None
     """What an earlier error line means for the crash or failure it leads to (`outcomes.CAUSE_RULES`)."""
-    _after_banner: bool = False
+    _banner_end: _Edge | None = None
+    """Just after the banner's latest line, while nothing else followed it: where main starts."""
     _calls: list[_CallSpan] = field(default_factory=list)
     _call: _CallSpan | None = None
     """The call in progress."""
@@ -392,6 +438,8 @@ class BootTimeline:
                 self.first_byte_ns = host_ns
         self._stamped = timestamp is not None
         if timestamp is not None:
+            if self._unsettled:
+                self._settle(timestamp)
             if self._guest_now is None or timestamp > self._guest_now:
                 # monotonic guest clock: a reboot (or a glued second boot) cannot move time back
                 self._guest_now = timestamp
@@ -400,11 +448,12 @@ class BootTimeline:
                 self._fit_more()
         if not self._spans and not self.excerpt and (kind in _GUEST_KINDS or (kind == Kind.OTHER and text.strip())):
             self._before_markers(record)
-        if self._after_banner and kind != Kind.BANNER:
-            # Unikraft prints the banner right before main: without Info lines, what follows is main
-            self._after_banner = False
+        if self._banner_end is not None and kind != Kind.BANNER:
+            # Unikraft prints the banner right before main: without Info lines, what follows is main,
+            # from the banner's end (what it prints first may come much later)
+            edge, self._banner_end = self._banner_end, None
             if kind != Kind.PRINTK or phase_of(message) is None:
-                self._enter("main")
+                self._enter("main", edge)
         if kind == Kind.PRINTK:
             self._printk(record, message, level, host_ns)
         elif kind == Kind.BANNER:
@@ -412,7 +461,8 @@ class BootTimeline:
             if self.version is None:
                 self.version = art_version(text) or one_line_banner(text)
             self._enter("banner")
-            self._after_banner = True
+            self._banner_end = self._mark()
+            self._banner_end.seq += 1  # after this line
         elif kind == Kind.APP:
             self._guest_line(record)
             if "main" not in self._spans:
@@ -434,7 +484,7 @@ class BootTimeline:
         started yet: unstamped lines may be a saved log's excerpt from a running kernel); a saved
         log whose first stamps come after the timer started begins mid-boot (`excerpt`)."""
         if self._first_edge is None:
-            self._first_edge = self._edge()
+            self._first_edge = self._mark()
         marker = record.kind in (Kind.BANNER, Kind.APP) or (
             record.kind == Kind.PRINTK and phase_of(record.message) is not None
         )
@@ -451,7 +501,7 @@ class BootTimeline:
         if "main" not in self._spans or not pattern.search(record.text):
             return
         self.ready_line = record.text
-        self._spans["ready"] = _Span("ready", self._spans["main"].start, self._edge(placed=True), "main")
+        self._spans["ready"] = _Span("ready", self._spans["main"].start, self._mark(), "main")
 
     @property
     def not_ready(self) -> str | None:
@@ -484,7 +534,7 @@ class BootTimeline:
             kind, name = marker
             if kind == "9p":
                 if name not in self._ninep:
-                    self._ninep[name] = self._edge()
+                    self._ninep[name] = self._mark()
                     self._ninep_parent[name] = self.current or "platform_entry"
             else:
                 self._enter(name)
@@ -492,7 +542,7 @@ class BootTimeline:
                     self._call_line(message)
                 elif self._call is not None and name not in self._call_inside:
                     # boot.c's own line after a table, or a later phase no function of it runs
-                    self._end_call(self._edge())
+                    self._end_call(self._mark())
                 if name == "main" and message.startswith("Calling main("):
                     self._run()
                 elif name == "exit":
@@ -516,7 +566,7 @@ class BootTimeline:
         if found is None:
             return
         rule, address = found
-        edge = self._edge()
+        edge = self._mark()
         self._end_call(edge)
         if rule.phase == self._top and self._child is not None:
             self._close_child(edge)  # the function that ran the bus probe or the mount has returned
@@ -563,23 +613,42 @@ class BootTimeline:
         if self.status is Status.BOOTING:
             self.status = Status.RUNNING
 
-    def _edge(self, placed: bool = False) -> _Edge:
-        """Where the line being read stands: its stamp, or for an unstamped line the latest stamp.
-        With `placed` (the ready line), an unstamped line is placed on the guest clock through its
-        host arrival (a server that waits 300 ms in main, then prints `Listening` without a stamp:
-        ~300 ms, not the 1.8 ms of the last stamp), never before the latest stamp: by the guest's
-        own clock fit (`_on_fit`: its lag is the boot's typical one, not this chunk's), or before
-        there is one, the latest stamp plus the host time since that stamp's line arrived. Without
-        host arrivals (a saved log) its guest time is only the latest stamp, a lower bound: `bound`."""
+    def _edge(self) -> _Edge:
+        """Where the line being read stands: its stamp, or for an unstamped line (the banner, an
+        application's output, a ready line) a place on the guest clock through its host arrival (a
+        server that waits 300 ms in main, then prints `Listening` without a stamp: ~300 ms, not the
+        1.8 ms of the latest stamp), never before the latest stamp: by the guest's own clock fit
+        (`_on_fit`: its lag is the boot's typical one, not this chunk's), or before there is one,
+        the latest stamp plus the host time since that stamp's line arrived. An arrival says nothing
+        when the line came in the same chunk as the latest stamp (a reader that fell behind gets
+        both at once), and a saved log has none: then its guest time is the latest stamp, a lower
+        bound (`bound`), and the next stamp the upper one (`_settle`)."""
         guest = self._guest_now
-        if not placed or self._stamped or guest is None or guest <= 0:
+        if self._stamped or guest is None or guest <= 0:
             return _Edge(guest, self._host_now, self.lines)
-        if self._host_now is None or self._stamp_host_ns is None:
+        if self._host_now is None or self._stamp_host_ns is None or self._host_now == self._stamp_host_ns:
             return _Edge(guest, self._host_now, self.lines, bound=True)
         at = self._on_fit(self._host_now)
         if at is None:
             at = guest + (self._host_now - self._stamp_host_ns) / 1e9
         return _Edge(max(guest, at), self._host_now, self.lines)
+
+    def _mark(self) -> _Edge:
+        """`_edge`, for an edge the timeline keeps: an unstamped one waits for the next stamp."""
+        edge = self._edge()
+        if not self._stamped and edge.guest is not None and edge.guest > 0:
+            self._unsettled.append(edge)
+        return edge
+
+    def _settle(self, stamp: float) -> None:
+        """The first stamp after unstamped edges: each lies before it. One placed beyond it (its
+        chunk came late) moves back to it; a bound gets it as its latest time (`_Edge.spread`)."""
+        for edge in self._unsettled:
+            if edge.guest is not None and edge.guest > stamp:
+                edge.guest = stamp
+            if edge.bound:
+                edge.latest = stamp
+        self._unsettled.clear()
 
     def _on_fit(self, host_ns: int) -> float | None:
         """The guest clock's reading at `host_ns` by its fit: the fitted rate, and the offset that is
@@ -591,7 +660,8 @@ class BootTimeline:
         offset = statistics.median(stamp - fit.rate * (ns - origin) / 1e9 for ns, stamp in points)
         return offset + fit.rate * (host_ns - origin) / 1e9
 
-    def _enter(self, phase: str) -> None:
+    def _enter(self, phase: str, edge: _Edge | None = None) -> None:
+        """Start `phase` at `edge` (default: the line being read), ending what it follows."""
         if phase in self._spans:
             return
         parent = PARENTS.get(phase)
@@ -599,7 +669,7 @@ class BootTimeline:
             self._enter(parent)  # init functions probe and mount: their table runs, unmarked
         elif parent is not None and parent != self._top:
             return  # its parent is over: the phase in progress does this (an application's mount)
-        edge = self._edge()
+        edge = edge or self._mark()
         if phase not in NESTED:
             self._close_current(edge)
             self._top = phase
@@ -754,7 +824,8 @@ class BootTimeline:
             parent=span.parent,
             first_line=span.start.seq,
             last_line=end.seq if end else None,
-            bound=span.start.bound or (end is not None and end.bound),
+            start_bound=not _close(span.start, end, span.start.spread()),
+            end_bound=end is not None and not _close(span.start, end, end.spread()),
         )
 
     def calls(self, symbols: SymbolTable | None = None) -> list[Call]:
