@@ -217,7 +217,7 @@ def share_hint(tag: str | None, offered: tuple[str, ...] | None) -> str | None:
 
 def _close(start: _Edge, end: _Edge | None, spread: float) -> bool:
     """Whether an edge `spread` from its place still gives the span a figure: within 0.1 ms, or
-    within 1 % of what the span lasts by its guest edges."""
+    within 5 % of what the span lasts by its guest edges."""
     if spread <= _CLOSE_S:
         return True
     if end is None or start.guest is None or end.guest is None or spread == float("inf"):
@@ -232,9 +232,10 @@ def _corrected(stamp: float | None, rate: float | None) -> float | None:
 
 _CLOSE_S = 0.0001
 """An unbounded edge's spread that is no error: below the tables' last digit (0.1 ms)."""
-_CLOSE_SHARE = 0.01
-"""... or within this share of the phase's figure: an unstamped line between two stamps 0.4 ms
-apart still times a 40 ms phase to 1 %."""
+_CLOSE_SHARE = 0.05
+"""... or within this share of the phase's figure, compare's own band: the banner, printed between
+two stamps 0.5 ms apart, still times the 25 ms mount it ends (2 %), not the 2.7 ms gap of a
+saved log's 10 ms init table (25 %)."""
 
 
 @dataclass(slots=True)
