@@ -34,12 +34,14 @@ import sys
 import termios
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import anyio
 from ptyprocess import PtyProcess
 
 from .priority import NICE, lowering_prefix, set_session_nice
+from .qmp import Qmp
 from .session import GuestSession
 
 
@@ -62,6 +64,13 @@ SETPRIV = shutil.which("setpriv")
 
 class GuestProcess:
     """A started QEMU: console and stderr reads, input, termination, exit status."""
+
+    stamp_ns: int | None = None
+    """None: a local console chunk is stamped as it is read (`StartedGuest.stamp_ns`)."""
+    release_ns: int | None = None
+    """None: a local guest is let go the moment `cont` is sent (`StartedGuest.release_ns`)."""
+    lost: str | None = None
+    """None: a local QEMU is never lost, only ended (`StartedGuest.lost`)."""
 
     def __init__(
         self,
@@ -169,6 +178,14 @@ class GuestProcess:
     def write(self, data: bytes) -> None:
         """Type into the guest's console."""
         os.write(self.input_fd, data)
+
+    async def monitor(self, socket: Path) -> Qmp:
+        """Once the paused QEMU answers on `socket`; QmpError if it ended first."""
+        return await Qmp.connect(socket, alive=lambda: self.poll() is None)
+
+    def summary(self) -> None:
+        """Nothing to add to guest.json: only a cluster guest has a stream to account for."""
+        return None
 
     async def wait(self) -> int:
         """QEMU's exit status (negative: killed by that signal).
