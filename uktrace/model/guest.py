@@ -218,6 +218,14 @@ class Guest:
             "stream": self.stream,
         }
 
+    def mark_cpu(self, phase: str, host_ns: int) -> None:
+        """Note QEMU's CPU accounting as `phase` begins (a few file reads: only at phase changes)."""
+        if self.process is None:
+            return
+        sample = self.process.cpu_sample()
+        if sample is not None:
+            self.cpu_marks.append(CpuMark(phase, host_ns, *sample))
+
     def send(self, data: bytes) -> bool:
         """Type into the running guest's console; False when it is not running."""
         if self.process is None or self.process.returncode is not None:
