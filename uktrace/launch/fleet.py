@@ -29,7 +29,6 @@ import anyio.to_thread
 from ..kernel.symbols import locate_crash
 from ..model.clock_rate import ClockReference
 from ..model.guest import Guest, spawn_spread, status_counts
-from ..model.integrity import IntegrityWatch
 from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Status
 from ..recording.record import GuestRecorder, RecordingWriter
@@ -148,25 +147,8 @@ class Fleet:
         """Start a finished guest again (TUI `r`); False while it still runs or the run is over."""
         if guest.running or self._group is None or not guest.timeline.status.finished:
             return False
-        guest.attempt += 1
-        if guest.first_start_ns is None:
-            guest.first_start_ns = guest.timeline.release_ns or guest.spawn_ns
-            guest.first_spawn_ns = guest.spawn_ns
-        guest.timeline = self._timeline(guest.spec)
+        guest.next_attempt(qemu_argv(guest.spec), self._timeline(guest.spec))
         guest.timeline.symbols = self._kernels.symbols.get(guest.spec.kernel)
-        guest.records.clear()
-        guest.stderr_tail.clear()
-        guest.received = 0
-        guest.spawn_ns = guest.first_byte_ns = guest.exit_ns = guest.qemu_status = None
-        guest.integrity = None
-        guest.watch = IntegrityWatch()
-        guest.cpu_marks.clear()
-        guest.cpu_total_ns = None
-        guest.last_output_ns = None
-        guest.stall = None
-        guest.stop_requested = False
-        guest.lingered = False
-        guest.changes += 1
         self._group.start_soon(self._trace, guest)
         return True
 

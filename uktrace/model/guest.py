@@ -7,9 +7,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from .console_tail import ConsoleTail
 from .integrity import IntegrityWatch
@@ -125,6 +125,25 @@ class Guest:
     """On a cluster: what its node's stream proved (events, numbers missing, why it was lost)."""
     script: list[StepRun] = field(default_factory=list)
     """The console script's steps and what each did (`--expect/--send`), in order."""
+
+    RUN_WIDE: ClassVar[frozenset[str]] = frozenset(
+        {"index", "spec", "attempt", "first_spawn_ns", "first_start_ns", "changes", "stall_s", "stall_first_s"}
+    )
+    """The fields an attempt does not own: who the guest is and what spans its attempts. Every
+    other field starts over with each attempt (`next_attempt`), a field added later included."""
+
+    def next_attempt(self, argv: list[str], timeline: BootTimeline) -> None:
+        """Begin the guest's next attempt (a relaunch): every field but the run-wide ones as a new
+        guest's, so nothing of the last attempt (its console, exit, stall, script) lingers."""
+        if self.first_start_ns is None:
+            self.first_start_ns = self.timeline.release_ns or self.spawn_ns
+            self.first_spawn_ns = self.spawn_ns
+        fresh = Guest(self.index, self.spec, argv, timeline)
+        for each in fields(self):
+            if each.name not in self.RUN_WIDE:
+                setattr(self, each.name, getattr(fresh, each.name))
+        self.attempt += 1
+        self.changes += 1
 
     @property
     def name(self) -> str:
