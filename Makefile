@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SYSTEM_PACKAGES := qemu-system-x86 gcc make binutils asciinema
 GUEST := guest/build/uktrace-guest.elf
 
 .PHONY: demo test lint bench bench-all system guest clean
