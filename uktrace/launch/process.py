@@ -194,7 +194,7 @@ class GuestProcess:
         releasing a zombie makes the kernel drop its /proc entries (`proc_invalidate_siblings_dcache`),
         which on this host spun for up to 0.8 s per QEMU while many exited at once. On the event
         loop that held every console and the TUI; in parallel threads the reaps spun against each
-        other (30 s of CPU for 100 guests); one after another, 2-5 s, now taken from idle time only.
+        other (30 s of CPU for 100 guests); one after another, 2-5 s, and from idle time only.
         `poll` reads the status without releasing, so nothing else spins."""
         if not self._released:
             await anyio.wait_readable(self._pidfd)

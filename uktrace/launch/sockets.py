@@ -15,7 +15,7 @@ SOCKET_PATH_MAX = 107
 
 def socket_directory() -> Path:
     """A new 0700 directory for the QMP sockets (`uktrace-qmp-PID-*`), in $TMPDIR unless its path is too long for a
-    socket's (a long TMPDIR made every run fail with `AF_UNIX path too long`), then in /tmp."""
+    socket's (under a long TMPDIR every run would fail with `AF_UNIX path too long`), then in /tmp."""
     longest = len("/uktrace-qmp-4194304-xxxxxxxx/100000.100.sock")
     for base in (tempfile.gettempdir(), "/tmp"):
         if len(os.fsencode(base)) + longest <= SOCKET_PATH_MAX:

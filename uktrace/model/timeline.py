@@ -68,9 +68,9 @@ _INSIDE_CALLS = {"init_table": frozenset({"bus_probe", "mount", "9p_handshake"})
 """Phases that run inside a function of a table: their markers do not end the call."""
 _NOTHING_INSIDE: frozenset[str] = frozenset()
 _READY_KINDS = frozenset({Kind.PRINTK, Kind.BANNER, Kind.APP, Kind.OTHER})
+"""Lines the guest printed (not the firmware's, not the launcher's): where a ready line can be."""
 _GUEST_KINDS = frozenset({Kind.PRINTK, Kind.BANNER, Kind.APP})
 """Lines the kernel printed (and unrecognised ones that are not blank, `_guest_line`)."""
-"""Lines the guest printed (not the firmware's, not the launcher's): where a ready line can be."""
 _PRINTED_PER_CALL = 16
 """Caller addresses kept per call as library evidence (the first ones tell; a probe prints many)."""
 MAX_CALLS = 1024
@@ -301,7 +301,6 @@ class BootTimeline:
     """The phases that run inside the call in progress (`_INSIDE_CALLS`)."""
     _ready_re: Any = field(default=None, repr=False)
     """`ready`, compiled by RE2 (`model.regex`: linear time, whatever the pattern)."""
-    """`lines` when the latest guest stamp was read."""
     tsc_estimate_hz: int | None = None
     """The TSC frequency the guest calibrated (`Clock source: TSC, frequency estimate is N Hz`)."""
     clock_reference: ClockReference | None = field(default=None, repr=False, compare=False)
