@@ -216,7 +216,7 @@ class Guest:
             "accel": self.spec.accel,
             "accel_reason": self.spec.accel_reason,
             "spawn_ns": self.spawn_ns,
-            "ready_ns": self.timeline.ready_ns,
+            "ready_ns": self.timeline.vmm_ready_ns,
             "release_ns": self.timeline.release_ns,
             "firmware_ns": self.timeline.firmware_ns,
             "first_byte_ns": self.first_byte_ns,

@@ -251,7 +251,7 @@ class BootTimeline:
     current: str | None = None
     """The phase in progress (or last reached), the nested one when one runs (`mount`, not `init_table`)."""
     spawn_ns: int | None = None
-    ready_ns: int | None = None
+    vmm_ready_ns: int | None = None
     """The paused VMM answered on its monitor: machine built, waiting for the start gate."""
     release_ns: int | None = None
     """The start gate let the guest run (`cont`)."""
@@ -329,7 +329,7 @@ class BootTimeline:
         self._host_now = host_ns
 
     def vmm_ready(self, host_ns: int) -> None:
-        self.ready_ns = host_ns
+        self.vmm_ready_ns = host_ns
 
     def released(self, host_ns: int) -> None:
         self.release_ns = host_ns
@@ -720,9 +720,9 @@ class BootTimeline:
         progress has no end until the next edge (or the process exit) comes."""
         if self.spawn_ns is None:
             return []
-        if self.ready_ns is not None:
+        if self.vmm_ready_ns is not None:
             # started paused: VMM start, then the wait at the start gate, then the firmware
-            edges = [("spawn", self.spawn_ns), ("gate", self.ready_ns), ("firmware", self.release_ns)]
+            edges = [("spawn", self.spawn_ns), ("gate", self.vmm_ready_ns), ("firmware", self.release_ns)]
         else:
             vmm_up = self.firmware_ns if self.firmware_ns is not None else self.first_byte_ns
             edges = [("spawn", self.spawn_ns), ("firmware", vmm_up)]
