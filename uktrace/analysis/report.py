@@ -47,7 +47,7 @@ def write_report(results: dict[str, Any], out: Path) -> list[Path]:
     return [*written, *plots, report]
 
 
-# -- the data, pooled per cell ---------------------------------------------------------------------
+# -- a cell's figures, over its guests (rounds pooled: `analysis.pooled`) ------------------------------
 
 
 def metric_values(guests: Sequence[dict[str, Any]], metric: str, clock: str = "figure") -> list[float]:
