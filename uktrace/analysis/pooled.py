@@ -18,12 +18,11 @@ Key = tuple[int, str]
 
 @dataclass(frozen=True, slots=True)
 class Round:
-    """One round of one cell: its entry in results.json's `cells` and that run's guests."""
+    """One round of one cell: that run's guests."""
 
     index: int
     """Its position in results.json's `cells` (the order the rounds ran in)."""
     key: Key
-    entry: Mapping[str, Any]
     guests: list[dict[str, Any]]
 
 
@@ -81,7 +80,7 @@ def pool_cells(entries: Sequence[Any], planned_modes: Iterable[Any] = ()) -> Poo
             isinstance(concurrency, int) and concurrency > 0 and isinstance(mode, str) and isinstance(run, Mapping)
         ):
             continue
-        rounds.append(Round(index, (concurrency, mode), entry, _dicts(run.get("guests"))))
+        rounds.append(Round(index, (concurrency, mode), _dicts(run.get("guests"))))
     grouped: dict[Key, list[Round]] = {}
     for round_ in rounds:
         grouped.setdefault(round_.key, []).append(round_)
