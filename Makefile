@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SYSTEM_PACKAGES := qemu-system-x86 gcc make binutils asciinema
 GUEST := guest/build/uktrace-guest.elf
 # Material for MkDocs prints a notice about its successor on every build; the build's own warnings stay
 MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs

@@ -5,8 +5,8 @@ For each Unikraft era, the guest boots without a share and with a 9P share
 holding a fresh hello.txt (a random token proves the content came over 9P);
 then every uktrace.fault knob runs, uktrace.delay with good and bad
 values, and uktrace.fs_write on a writable share. Each boot is checked for its QEMU exit
-status, the integrity line (the N bytes before it must hash to the printed
-FNV-1a 32), the era's printk prefix on every log line, monotonic
+status, the integrity line (the N bytes before it must have the printed
+CRC-32), the era's printk prefix on every log line, monotonic
 timestamps, and the key lines of that scenario. Prints one table row per
 boot; exits 1 if any row failed. Standard library only.
 

@@ -119,9 +119,3 @@ def phase_of(message: str) -> str | None:
     """The phase a printk message marks, or None."""
     marker = marker_of(message)
     return marker[1] if marker and marker[0] == "phase" else None
-
-
-def ninep_edge(message: str) -> str | None:
-    """`protocol_start`/`protocol_end`/`device_start`/`device_end` for a 9P marker, or None."""
-    marker = marker_of(message)
-    return marker[1] if marker and marker[0] == "9p" else None

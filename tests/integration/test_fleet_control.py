@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import anyio
@@ -17,7 +18,11 @@ from uktrace.cli.run import exit_status
 from uktrace.launch.fleet import Fleet
 from uktrace.launch.options import RunOptions, prepare
 from uktrace.launch.priority import idle_policy_allowed
-from uktrace.model.timeline import Status
+from uktrace.launch.qemu import qemu_argv
+from uktrace.model.console_tail import ConsoleTail
+from uktrace.model.guest import Guest
+from uktrace.model.integrity import IntegrityWatch
+from uktrace.model.timeline import BootTimeline, Status
 from uktrace.recording.record import GuestRecorder
 
 pytestmark = pytest.mark.anyio
@@ -58,6 +63,50 @@ async def test_a_relaunch_after_the_run_keeps_the_start_spread_and_records_apart
     assert [g.timeline.status for g in fleet.guests] == [Status.EXITED] * 3
     assert first.recording == tmp_path / "rec" / "guest-1.2"
     assert (tmp_path / "rec" / "guest-1" / "guest.json").is_file()
+
+
+RUN_WIDE = {"index", "spec", "attempt", "first_spawn_ns", "first_start_ns", "changes", "stall_s", "stall_first_s"}
+"""A guest's fields that span its attempts: who it is, its first start, its stall thresholds."""
+
+
+def attempt_state(guest: Guest) -> dict[str, object]:
+    """Every field an attempt owns (all but `RUN_WIDE`), comparable across two guests."""
+    state: dict[str, object] = {}
+    for each in fields(Guest):
+        value = getattr(guest, each.name)
+        if each.name in RUN_WIDE:
+            continue
+        if isinstance(value, BootTimeline):
+            value = (value.status, value.spawn_ns, value.crash)
+        elif isinstance(value, IntegrityWatch):
+            value = value.verdict
+        elif isinstance(value, ConsoleTail):
+            value = list(value)
+        state[each.name] = value
+    return state
+
+
+async def test_a_relaunch_starts_every_field_of_the_attempt_over(tmp_path: Path) -> None:
+    """Nothing of the last attempt lingers in the new one: not its exit, not its start gate, not
+    its recording or command line; only who the guest is and its first start stay."""
+    specs, shares = prepare(RunOptions(count=1))
+    fleet = Fleet(specs, record_dir=tmp_path / "rec")
+    guest = fleet.guests[0]
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(fleet.run, True)
+            await wait_until(lambda: fleet.finished_ns is not None)
+            assert guest.gated and guest.exit_ns is not None and guest.received > 0  # the first attempt's
+            first_spawn = guest.spawn_ns
+            assert fleet.relaunch(guest)
+            fresh = Guest(guest.index, guest.spec, qemu_argv(guest.spec), BootTimeline(guest.name))
+            assert attempt_state(guest) == attempt_state(fresh)  # before the new attempt begins
+            assert (guest.attempt, guest.first_spawn_ns) == (2, first_spawn)
+            await wait_until(lambda: guest.timeline.status.finished and not guest.running)
+            fleet.stop()
+    finally:
+        shares.cleanup()
+    assert guest.recording == tmp_path / "rec" / "guest-1.2"
 
 
 async def test_a_guest_that_never_prints_is_shown_stalled_with_what_its_qemu_does(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ import pytest
 
 from uktrace.analysis.bench import BenchPlan, Cell, parse_concurrency, parse_fs_modes, summarise
 from uktrace.analysis.cpu import CpuMark, PhaseCpu, cpu_shares, marks_to_phases
+from uktrace.analysis.pooled import pool_results
 from uktrace.analysis.report import (
-    Pool,
     clock_findings,
     console_findings,
     cpu_findings,
@@ -169,19 +169,19 @@ def test_report_quotes_the_data() -> None:
     # the phase's own p50, as the phase table prints it; QEMU's accounting is quoted apart
     firmware = data["summary"]["cells"][0]["phases"]["firmware"]["p50"]
     assert f"| {firmware * 1000:.1f} ms (host) |" in report
-    finding = cpu_findings(Pool(data))[0]
+    finding = cpu_findings(pool_results(data))[0]
     assert finding.startswith(f"**8 guests, independent fs:** firmware took {firmware * 1000:.1f} ms (p50, host clock)")
     assert "QEMU's threads ran 100.0 ms and waited 200.0 ms for a CPU (p50 over 16 guests)" in finding
 
 
 def test_the_report_says_whose_clock_ran_slow_and_never_trusts_results_that_predate_the_check() -> None:
     data = results({"shared": 0.02}, rounds=1, n=4)
-    old = clock_findings(Pool(data))
+    old = clock_findings(pool_results(data))
     assert len(old) == 1 and old[0].startswith("These results predate uktrace's guest clock check")
     rates = [0.05, 0.1, 1.0, None]  # the last one's rate unknown (too few stamped reads)
     for entry, rate in zip(data["cells"][0]["run"]["guests"], rates, strict=True):
         entry["guest_clock"] = {"rate": rate, "skewed": None if rate is None else rate < 0.9, "reference_hz": 2.6e9}
-    (finding,) = clock_findings(Pool(data))
+    (finding,) = clock_findings(pool_results(data))
     assert finding.startswith("4 guests, shared fs (rounds pooled): guest clock ran 10.0-20.0x slow on 2 of 4 guests")
     assert "their guest-clock figures are corrected; rate unknown on 1" in finding
 

@@ -23,14 +23,14 @@ def test_the_fleets_total_so_far_leaves_the_gate_out_and_ends_at_the_guests_tota
     for guest in replayed("shared-8").guests:
         timeline = guest.timeline
         assert guest.spawn_ns is not None and guest.exit_ns is not None
-        assert timeline.ready_ns is not None and timeline.release_ns is not None
-        assert timeline.release_ns > timeline.ready_ns  # each waited at the gate
+        assert timeline.vmm_ready_ns is not None and timeline.release_ns is not None
+        assert timeline.release_ns > timeline.vmm_ready_ns  # each waited at the gate
         # as it stood while it waited at the gate: the figure stands still until the release
         waiting = copy.copy(timeline)
         waiting.release_ns = waiting.exit_ns = None
         live = replace(guest, timeline=waiting, exit_ns=None)
-        at_ready = (timeline.ready_ns - guest.spawn_ns) / 1e9
-        assert elapsed(live, timeline.ready_ns) == pytest.approx(at_ready, abs=1e-9)
+        at_ready = (timeline.vmm_ready_ns - guest.spawn_ns) / 1e9
+        assert elapsed(live, timeline.vmm_ready_ns) == pytest.approx(at_ready, abs=1e-9)
         assert elapsed(live, timeline.release_ns) == pytest.approx(at_ready, abs=1e-9)
         # once exited: the guest's `total`, whatever the clock says now
         total = guest_times(timeline, guest.wall_s).total

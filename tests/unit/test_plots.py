@@ -14,11 +14,11 @@ import pytest
 from uktrace.analysis.plots import (
     STACKED,
     phase_scaling_figure,
-    pool,
     stack_medians,
     total_cdf_figure,
     write_plots,
 )
+from uktrace.analysis.pooled import pool_results
 from uktrace.analysis.stats import percentile
 from uktrace.model.nesting import upgraded
 from uktrace.model.palette import PHASE_COLOURS
@@ -238,7 +238,7 @@ def test_same_results_same_bytes_and_no_style_leaks(plotted: Path, tmp_path: Pat
 
 def test_cdf_goes_log_when_totals_span_more_than_20x() -> None:
     results = make_results()
-    cells = pool(results)
+    cells = pool_results(results)
     linear = total_cdf_figure(cells)
     assert linear is not None
     assert [ax.get_xscale() for ax in linear.axes] == ["linear", "linear"]
@@ -283,7 +283,7 @@ def test_one_concurrency_one_mode_still_plots(tmp_path: Path) -> None:
 def test_modes_follow_the_plan_then_cells() -> None:
     results = make_results(modes=("shared", "independent"))
     results["cells"].append({"concurrency": 2, "fs_mode": "other", "run": {"guests": [make_guest(0, 2, "other", 1)]}})
-    cells = pool(results)
+    cells = pool_results(results)
     assert cells.modes == ("shared", "independent", "other")
     assert cells.concurrencies == (1, 2, 10)
     assert len(cells.of(10, "shared")) == 6

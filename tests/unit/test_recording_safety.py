@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from uktrace.launch.fleet import SOCKET_PATH_MAX, socket_directory
+from uktrace.launch.sockets import SOCKET_PATH_MAX, socket_directory
 from uktrace.recording.record import (
     GuestRecorder,
     RecordingError,

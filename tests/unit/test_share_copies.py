@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from uktrace.launch.fleet import socket_directory
 from uktrace.launch.leftovers import remove_leftovers
 from uktrace.launch.shares import ShareError, Shares, remove_abandoned_copies, tree_size
+from uktrace.launch.sockets import socket_directory
 
 
 def share(tmp_path: Path, files: int = 3) -> Path:

@@ -36,10 +36,10 @@ from ..palette import (
 )
 
 GUTTER = 10
+"""Cells for the host time of each line (since spawn) on the left."""
 LINE_CACHE = 256
 """Drawn lines kept for scrolling back and forth: a few screens' worth. Each is a dozen objects
 the garbage collector walks, so not the whole tail's."""
-"""Cells for the host time of each line (since spawn) on the left."""
 _CONTROL = {code: 0x2400 + code for code in range(0x20) if code != 0x09} | {0x7F: 0x2421}
 """C0 controls left in a decoded line become their visible pictures (␁), never terminal input."""
 _NAMED_ESCAPES = {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x1B: "\\e", 0x5C: "\\\\"}

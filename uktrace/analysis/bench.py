@@ -32,6 +32,7 @@ from ..model.guest import FleetView
 from ..recording.record import start_session
 from .cpu import PhaseCpu, cpu_shares
 from .figures import FIGURES, json_readings
+from .pooled import pool_cells
 from .results import fleet_results
 from .stats import Distribution, distribution, median_interval
 
@@ -363,12 +364,9 @@ def write_results(bench: Bench) -> None:
 def summarise(cells: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Per (concurrency, fs mode): statuses, failures by reason, every phase and figure's
     distribution with a 95 % interval for its median, and where the CPU went."""
-    pooled: dict[tuple[int, str], list[dict[str, Any]]] = {}
-    for cell in cells:
-        pooled.setdefault((cell["concurrency"], cell["fs_mode"]), []).append(cell)
     summary = []
-    for (concurrency, fs_mode), group in sorted(pooled.items()):
-        guests = [guest for cell in group for guest in cell["run"]["guests"]]
+    for (concurrency, fs_mode), cell in pool_cells(cells).cells.items():
+        guests = cell.guests
         reasons = [reason for reason in map(failure_reason, guests) if reason is not None]
         per_guest_cpu = (
             {phase: PhaseCpu(u["wall_s"], u["cpu_s"], u["wait_s"]) for phase, u in g.get("cpu", {}).items()}
@@ -378,7 +376,7 @@ def summarise(cells: Sequence[dict[str, Any]]) -> dict[str, Any]:
             {
                 "concurrency": concurrency,
                 "fs_mode": fs_mode,
-                "rounds": len(group),
+                "rounds": len(cell.rounds),
                 "guests": len(guests),
                 "statuses": dict(Counter(guest["status"] for guest in guests)),
                 "failures": dict(Counter(reasons)),

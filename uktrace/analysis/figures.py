@@ -66,10 +66,10 @@ def median(values: Iterable[float]) -> float:
 def gate_wait_s(timeline: BootTimeline, now_ns: int | None = None) -> float:
     """Seconds spent waiting at the start gate (VMM ready to release; until the exit or `now_ns`
     while it still waits); 0 for a guest that was not started paused."""
-    if timeline.ready_ns is None:
+    if timeline.vmm_ready_ns is None:
         return 0.0
     end = next((ns for ns in (timeline.release_ns, timeline.exit_ns, now_ns) if ns is not None), None)
-    return 0.0 if end is None else max(0.0, (end - timeline.ready_ns) / 1e9)
+    return 0.0 if end is None else max(0.0, (end - timeline.vmm_ready_ns) / 1e9)
 
 
 def elapsed(guest: Guest, now_ns: int) -> float | None:

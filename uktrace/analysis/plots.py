@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from uktrace.parsers.phases import NESTED, PHASES
 from ..model.palette import phase_colour
 from .cpu import PhaseCpu, cpu_shares
 from .figures import FIGURES, SPANS, json_readings, median, percentile, uncounted
+from .pooled import Pool, pool_results
 from .stats import clock_label
 
 Guest = dict[str, Any]
@@ -67,34 +67,6 @@ def style() -> Iterator[None]:
     """Build and save figures inside this, so rcParams neither leak out nor come in."""
     with matplotlib.rc_context(STYLE):
         yield
-
-
-@dataclass(frozen=True, slots=True)
-class Pool:
-    """The bench's guests per (concurrency, fs mode), rounds pooled."""
-
-    concurrencies: tuple[int, ...]
-    modes: tuple[str, ...]
-    guests: dict[tuple[int, str], list[Guest]]
-
-    def of(self, concurrency: int, mode: str) -> list[Guest]:
-        return self.guests.get((concurrency, mode), [])
-
-
-def pool(results: dict[str, Any]) -> Pool:
-    """Cells without a concurrency, a mode or a run's guests are skipped; modes keep the plan's order."""
-    guests: dict[tuple[int, str], list[Guest]] = {}
-    for cell in _dicts(results.get("cells")):
-        concurrency, mode, run = cell.get("concurrency"), cell.get("fs_mode"), cell.get("run")
-        if not (isinstance(concurrency, int) and concurrency > 0 and isinstance(mode, str) and isinstance(run, dict)):
-            continue
-        guests.setdefault((concurrency, mode), []).extend(_dicts(run.get("guests")))
-    plan = results.get("plan")
-    planned = plan.get("fs_modes") if isinstance(plan, dict) else None
-    seen = {mode for _, mode in guests}
-    order = [m for m in planned if m in seen] if isinstance(planned, list) else []
-    modes = (*dict.fromkeys(order), *sorted(seen - set(order)))
-    return Pool(tuple(sorted({c for c, _ in guests})), tuple(modes), guests)
 
 
 def _dicts(value: object) -> list[dict[str, Any]]:
@@ -393,7 +365,7 @@ PLOTS: tuple[tuple[str, Callable[[Pool], Figure | None]], ...] = (
 
 def write_plots(results: dict[str, Any], out: Path) -> list[Path]:
     """Every figure the results can make, as `out/<name>.svg`; the paths written, in `PLOTS` order."""
-    cells = pool(results)
+    cells = pool_results(results)
     written: list[Path] = []
     with style():
         for name, build in PLOTS:

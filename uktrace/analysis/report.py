@@ -17,6 +17,7 @@ from uktrace.parsers.phases import HOST_PHASES, NESTED, PHASES
 from .figures import FIGURES, json_readings, uncounted
 from .figures import median as p50
 from .guest_clock import summary_of_json
+from .pooled import Pool, pool_results
 from .stats import clock_label, clock_words
 
 if TYPE_CHECKING:
@@ -46,47 +47,43 @@ def write_report(results: dict[str, Any], out: Path) -> list[Path]:
     return [*written, *plots, report]
 
 
-# -- the data, pooled per cell ---------------------------------------------------------------------
+# -- a cell's figures, over its guests (rounds pooled: `analysis.pooled`) ------------------------------
 
 
-class Pool:
-    """Per (concurrency, fs mode), the guests of every round."""
+def metric_values(guests: Sequence[dict[str, Any]], metric: str, clock: str = "figure") -> list[float]:
+    """A phase's durations on its clock, or a figure's values, over the guests it counts for
+    (`figures.readings`, as the tables); `clock="host"`: a phase's host-clock durations over the
+    same guests."""
+    if clock != "host":
+        return [r[metric][0] for r in map(json_readings, guests) if metric in r]
+    found = []
+    for guest in guests:
+        skip = uncounted(str(guest.get("status")), [(p["name"], p.get("end")) for p in guest["phases"]])
+        for phase in guest["phases"]:
+            side = phase["host"]
+            if phase["name"] == metric and metric not in skip and None not in (side["start"], side["end"]):
+                found.append(side["end"] - side["start"])
+    return found
 
-    def __init__(self, results: dict[str, Any]) -> None:
-        self.guests: dict[tuple[int, str], list[dict[str, Any]]] = {}
-        for cell in results["cells"]:
-            self.guests.setdefault((cell["concurrency"], cell["fs_mode"]), []).extend(cell["run"]["guests"])
-        self.concurrency = sorted({n for n, _ in self.guests})
-        self.modes = [m for m in ("independent", "shared") if any(mode == m for _, mode in self.guests)]
 
-    def values(self, n: int, mode: str, metric: str, clock: str = "figure") -> list[float]:
-        """A phase's durations on its clock, or a figure's values, over the cell's guests it counts
-        for (`figures.readings`, as the tables); `clock="host"`: a phase's host-clock durations
-        over the same guests."""
-        guests = self.guests.get((n, mode), [])
-        if clock != "host":
-            return [r[metric][0] for r in map(json_readings, guests) if metric in r]
-        found = []
-        for guest in guests:
-            skip = uncounted(str(guest.get("status")), [(p["name"], p.get("end")) for p in guest["phases"]])
-            for phase in guest["phases"]:
-                side = phase["host"]
-                if phase["name"] == metric and metric not in skip and None not in (side["start"], side["end"]):
-                    found.append(side["end"] - side["start"])
-        return found
+def clock_of(guests: Sequence[dict[str, Any]], metric: str) -> str:
+    seen = {r[metric][1] for r in map(json_readings, guests) if metric in r}
+    return clock_label(seen) or "?"
 
-    def clock(self, n: int, mode: str, metric: str) -> str:
-        seen = {r[metric][1] for r in map(json_readings, self.guests.get((n, mode), [])) if metric in r}
-        return clock_label(seen) or "?"
 
-    def cpu(self, n: int, mode: str, phase: str) -> list[tuple[float, float, float | None]]:
-        """(wall, cpu, wait) of a host-timed phase per guest."""
-        found = []
-        for guest in self.guests.get((n, mode), []):
-            usage = guest.get("cpu", {}).get(phase)
-            if usage:
-                found.append((usage["wall_s"], usage["cpu_s"], usage["wait_s"]))
-        return found
+def cpu_of(guests: Sequence[dict[str, Any]], phase: str) -> list[tuple[float, float, float | None]]:
+    """(wall, cpu, wait) of a host-timed phase per guest."""
+    found = []
+    for guest in guests:
+        usage = guest.get("cpu", {}).get(phase)
+        if usage:
+            found.append((usage["wall_s"], usage["cpu_s"], usage["wait_s"]))
+    return found
+
+
+def _modes(pool: Pool) -> list[str]:
+    """In the tables' order (the summary's cells go by mode name)."""
+    return sorted(pool.modes)
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -98,25 +95,26 @@ def median(values: Sequence[float]) -> float | None:
 
 
 def top_level_phases(pool: Pool) -> list[str]:
-    present = {p["name"] for guests in pool.guests.values() for g in guests for p in g["phases"]}
+    present = {p["name"] for cell in pool.cells.values() for g in cell.guests for p in g["phases"]}
     return [name for name in PHASES if name in present and name not in NESTED]
 
 
 def scaling_findings(pool: Pool) -> list[str]:
     """How each figure and phase scales from the smallest to the largest concurrency, per mode."""
-    if len(pool.concurrency) < 2:
+    if len(pool.concurrencies) < 2:
         return []
-    low, high = pool.concurrency[0], pool.concurrency[-1]
+    low, high = pool.concurrencies[0], pool.concurrencies[-1]
     lines = []
-    for mode in pool.modes:
-        a, b = median(pool.values(low, mode, "total")), median(pool.values(high, mode, "total"))
+    for mode in _modes(pool):
+        fewest, most = pool.of(low, mode), pool.of(high, mode)
+        a, b = median(metric_values(fewest, "total")), median(metric_values(most, "total"))
         growths = []
         for phase in top_level_phases(pool):
             if phase == "gate":
                 continue  # the wait for the rest of the wave is left out of every figure
-            pa, pb = median(pool.values(low, mode, phase)), median(pool.values(high, mode, phase))
+            pa, pb = median(metric_values(fewest, phase)), median(metric_values(most, phase))
             if pa is not None and pb is not None:
-                growths.append((pb - pa, phase, pa, pb, pool.clock(high, mode, phase)))
+                growths.append((pb - pa, phase, pa, pb, clock_of(most, phase)))
         growths.sort(reverse=True)
         sentence = f"**{mode} fs, {low} → {high} guests:** total p50 {_s(a)} → {_s(b)}"
         if a and b:
@@ -124,11 +122,11 @@ def scaling_findings(pool: Pool) -> list[str]:
         if growths:
             top = [f"{name} {_s(pa)} → {_s(pb)} ({clock_words(clock)})" for _, name, pa, pb, clock in growths[:3]]
             sentence += "; the phases that grew most: " + ", ".join(top)
-        main_a, main_b = median(pool.values(low, mode, "main")), median(pool.values(high, mode, "main"))
-        mount_a, mount_b = median(pool.values(low, mode, "mount")), median(pool.values(high, mode, "mount"))
+        main_a, main_b = median(metric_values(fewest, "main")), median(metric_values(most, "main"))
+        mount_a, mount_b = median(metric_values(fewest, "mount")), median(metric_values(most, "mount"))
         sentence += (
-            f"; mount {_s(mount_a)} → {_s(mount_b)} ({clock_words(pool.clock(high, mode, 'mount'))} at {high}), "
-            f"main {_s(main_a)} → {_s(main_b)} ({clock_words(pool.clock(high, mode, 'main'))} at {high})."
+            f"; mount {_s(mount_a)} → {_s(mount_b)} ({clock_words(clock_of(most, 'mount'))} at {high}), "
+            f"main {_s(main_a)} → {_s(main_b)} ({clock_words(clock_of(most, 'main'))} at {high})."
         )
         lines.append(sentence)
     return lines
@@ -203,15 +201,15 @@ def _signed(value: float) -> str:
 def total_findings(pool: Pool) -> list[str]:
     """Where the total goes: each host-clock phase's share of the median total, at the largest N."""
     lines: list[str] = []
-    n = pool.concurrency[-1] if pool.concurrency else None
+    n = pool.concurrencies[-1] if pool.concurrencies else None
     if n is None:
         return lines
-    for mode in pool.modes:
+    for mode in _modes(pool):
         medians = []
         for phase in top_level_phases(pool):
             if phase == "gate":
                 continue
-            value = median(pool.values(n, mode, phase, clock="host"))
+            value = median(metric_values(pool.of(n, mode), phase, clock="host"))
             if value is not None:
                 medians.append((value, phase))
         whole = sum(v for v, _ in medians)
@@ -230,14 +228,15 @@ def total_findings(pool: Pool) -> list[str]:
 def cpu_findings(pool: Pool) -> list[str]:
     """Per mode at the largest N: the phase whose guests waited most for a CPU, and the overall share."""
     lines: list[str] = []
-    n = pool.concurrency[-1] if pool.concurrency else None
+    n = pool.concurrencies[-1] if pool.concurrencies else None
     if n is None:
         return lines
-    for mode in pool.modes:
+    for mode in _modes(pool):
+        guests = pool.of(n, mode)
         best: tuple[str, float | None, float, float, int, int] | None = None
         all_cpu = all_wait = 0.0
         for phase in top_level_phases(pool):
-            usage = [u for u in pool.cpu(n, mode, phase) if u[2] is not None]
+            usage = [u for u in cpu_of(guests, phase) if u[2] is not None]
             if not usage:
                 continue
             cpu = median([u[1] for u in usage])
@@ -247,11 +246,11 @@ def cpu_findings(pool: Pool) -> list[str]:
             if cpu is not None and wait is not None and (best is None or wait > best[3]):
                 best = (
                     phase,
-                    median(pool.values(n, mode, phase)),
+                    median(metric_values(guests, phase)),
                     cpu,
                     wait,
                     len(usage),
-                    len(pool.cpu(n, mode, phase)),
+                    len(cpu_of(guests, phase)),
                 )
         if best is None or all_cpu + all_wait <= 0:
             continue
@@ -262,17 +261,18 @@ def cpu_findings(pool: Pool) -> list[str]:
         # a phase the exit ended has no wait reading: say over how many guests the figures are
         over = f"{known} guests" if known == timed else f"the {known} of {timed} guests whose wait is known"
         lines.append(
-            f"**{_guests(n)}, {mode} fs:** {phase} took {_s(took)} (p50, {clock_words(pool.clock(n, mode, phase))}); "
+            f"**{_guests(n)}, {mode} fs:** {phase} took {_s(took)} (p50, {clock_words(clock_of(guests, phase))}); "
             f"in it, QEMU's threads ran {_s(cpu)} and waited {_s(wait)} for a CPU (p50 over {over}): "
             f"{share * 100:.0f} % of their runnable time queued. "
             f"Over all phases, {all_wait / (all_cpu + all_wait) * 100:.0f} % of QEMU's runnable time was spent "
             f"waiting for a CPU."
         )
-    if len(pool.concurrency) > 1:
-        low = pool.concurrency[0]
-        for mode in pool.modes:
-            cpu = sum(u[1] for p in top_level_phases(pool) for u in pool.cpu(low, mode, p) if u[2] is not None)
-            wait = sum(u[2] or 0 for p in top_level_phases(pool) for u in pool.cpu(low, mode, p) if u[2] is not None)
+    if len(pool.concurrencies) > 1:
+        low = pool.concurrencies[0]
+        for mode in _modes(pool):
+            usage = [u for p in top_level_phases(pool) for u in cpu_of(pool.of(low, mode), p) if u[2] is not None]
+            cpu = sum(u[1] for u in usage)
+            wait = sum(u[2] or 0 for u in usage)
             if cpu + wait > 0:
                 lines.append(f"At {_guests(low)}, {mode} fs: {wait / (cpu + wait) * 100:.0f} % (the baseline).")
     return lines
@@ -283,8 +283,8 @@ def clock_findings(pool: Pool) -> list[str]:
     guest that calibrated its TSC while descheduled stamps slow, and its in-guest figures are only
     comparable once corrected. Results from before uktrace measured it say so instead."""
     lines = []
-    for (n, mode), guests in sorted(pool.guests.items()):
-        summary = summary_of_json(guests)
+    for (n, mode), cell in pool.cells.items():
+        summary = summary_of_json(cell.guests)
         if summary is None:
             return [
                 "These results predate uktrace's guest clock check: in-guest figures are as the guests "
@@ -309,13 +309,9 @@ def console_findings(results: dict[str, Any]) -> list[str]:
     """Per cell (rounds pooled), what its guests' consoles cost them (`console_cost.sentence`)."""
     from .console_cost import sentence
 
-    pooled: dict[tuple[int, str], list[dict[str, Any]]] = {}
-    for cell in results["cells"]:
-        consoles = [g["console"] for g in cell["run"]["guests"] if isinstance(g.get("console"), dict)]
-        pooled.setdefault((cell["concurrency"], cell["fs_mode"]), []).extend(consoles)
     lines = []
-    for (n, mode), consoles in sorted(pooled.items()):
-        said = sentence(consoles)
+    for (n, mode), cell in pool_results(results).cells.items():
+        said = sentence([g["console"] for g in cell.guests if isinstance(g.get("console"), dict)])
         if said is not None:
             lines.append(f"**{_guests(n)}, {mode} fs:** {said}.")
     return lines
@@ -328,7 +324,7 @@ def render_report(results: dict[str, Any], plots: Sequence[str]) -> str:
     from .observer import findings as observer_findings
     from .observer import table as observer_table
 
-    pool = Pool(results)
+    pool = pool_results(results)
     plan, host = results["plan"], results["host"]
     cell_time = sum(cell["wall_s"] for cell in results["cells"])
     out = [

@@ -34,6 +34,7 @@ from ..recording.reader import tell
 from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet
 from .guest_clock import ClockSummary, summary_of_json
+from .pooled import Key, pool_results
 from .results import fleet_results
 from .run_shape import clean_input
 
@@ -189,10 +190,10 @@ def priorities_of(guests: Iterable[Any]) -> frozenset[str]:
     return frozenset(found for found in map(guest_priority, guests) if found is not None)
 
 
-def bench_key(entry: Guest) -> str:
+def bench_key(key: Key) -> str:
     """`n10-independent`; `n10` when the bench shared no directory."""
-    fs_mode = entry.get("fs_mode")
-    return f"n{entry.get('concurrency')}" + (f"-{fs_mode}" if fs_mode else "")
+    concurrency, fs_mode = key
+    return f"n{concurrency}" + (f"-{fs_mode}" if fs_mode else "")
 
 
 def from_document(document: Any, source: str) -> Samples:
@@ -200,12 +201,10 @@ def from_document(document: Any, source: str) -> Samples:
     if isinstance(document, Mapping) and document.get("kind") == "bench":
         cells: dict[str, Cell] = {}
         every: list[Any] = []
-        for round_index, entry in enumerate(document.get("cells") or []):
-            results = entry.get("run") if isinstance(entry, Mapping) else None
-            guests = results.get("guests") if isinstance(results, Mapping) else None
-            if isinstance(guests, list) and guests:
-                cell_of(guests, cells.setdefault(bench_key(entry), Cell()), run=round_index)
-                every += guests
+        for round_ in pool_results(document).rounds:
+            if round_.guests:
+                cell_of(round_.guests, cells.setdefault(bench_key(round_.key), Cell()), run=round_.index)
+                every += round_.guests
         return _checked(Samples(source, "bench", cells, summary_of_json(every), priorities_of(every)))
     if isinstance(document, Mapping) and isinstance(document.get("guests"), list):
         kind = "run" if "summary" in document else "parse"

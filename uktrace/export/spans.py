@@ -21,8 +21,6 @@ from typing import Any
 from ..model.nesting import upgraded
 from .runs import ExportError
 
-CLOCKS = ("host", "guest")
-
 
 @dataclass
 class Span:

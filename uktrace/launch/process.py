@@ -34,12 +34,14 @@ import sys
 import termios
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import anyio
 from ptyprocess import PtyProcess
 
 from .priority import NICE, lowering_prefix, set_session_nice
+from .qmp import Qmp
 from .session import GuestSession
 
 
@@ -62,6 +64,13 @@ SETPRIV = shutil.which("setpriv")
 
 class GuestProcess:
     """A started QEMU: console and stderr reads, input, termination, exit status."""
+
+    stamp_ns: int | None = None
+    """None: a local console chunk is stamped as it is read (`StartedGuest.stamp_ns`)."""
+    release_ns: int | None = None
+    """None: a local guest is let go the moment `cont` is sent (`StartedGuest.release_ns`)."""
+    lost: str | None = None
+    """None: a local QEMU is never lost, only ended (`StartedGuest.lost`)."""
 
     def __init__(
         self,
@@ -170,6 +179,14 @@ class GuestProcess:
         """Type into the guest's console."""
         os.write(self.input_fd, data)
 
+    async def monitor(self, socket: Path) -> Qmp:
+        """Once the paused QEMU answers on `socket`; QmpError if it ended first."""
+        return await Qmp.connect(socket, alive=lambda: self.poll() is None)
+
+    def summary(self) -> None:
+        """Nothing to add to guest.json: only a cluster guest has a stream to account for."""
+        return None
+
     async def wait(self) -> int:
         """QEMU's exit status (negative: killed by that signal).
 
@@ -177,7 +194,7 @@ class GuestProcess:
         releasing a zombie makes the kernel drop its /proc entries (`proc_invalidate_siblings_dcache`),
         which on this host spun for up to 0.8 s per QEMU while many exited at once. On the event
         loop that held every console and the TUI; in parallel threads the reaps spun against each
-        other (30 s of CPU for 100 guests); one after another, 2-5 s, now taken from idle time only.
+        other (30 s of CPU for 100 guests); one after another, 2-5 s, and from idle time only.
         `poll` reads the status without releasing, so nothing else spins."""
         if not self._released:
             await anyio.wait_readable(self._pidfd)

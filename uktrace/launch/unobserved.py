@@ -25,12 +25,12 @@ from pathlib import Path
 import anyio
 
 from ..model.spec import GuestSpec
-from .fleet import socket_directory
 from .priority import GUEST_NICE
 from .process import GuestProcess
 from .qemu import qemu_argv
 from .qmp import Qmp, QmpError
 from .session import guest_session
+from .sockets import socket_directory
 
 CONSOLE = "console.raw"
 

@@ -7,9 +7,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from .console_tail import ConsoleTail
 from .integrity import IntegrityWatch
@@ -126,6 +126,25 @@ class Guest:
     script: list[StepRun] = field(default_factory=list)
     """The console script's steps and what each did (`--expect/--send`), in order."""
 
+    RUN_WIDE: ClassVar[frozenset[str]] = frozenset(
+        {"index", "spec", "attempt", "first_spawn_ns", "first_start_ns", "changes", "stall_s", "stall_first_s"}
+    )
+    """The fields an attempt does not own: who the guest is and what spans its attempts. Every
+    other field starts over with each attempt (`next_attempt`), a field added later included."""
+
+    def next_attempt(self, argv: list[str], timeline: BootTimeline) -> None:
+        """Begin the guest's next attempt (a relaunch): every field but the run-wide ones as a new
+        guest's, so nothing of the last attempt (its console, exit, stall, script) lingers."""
+        if self.first_start_ns is None:
+            self.first_start_ns = self.timeline.release_ns or self.spawn_ns
+            self.first_spawn_ns = self.spawn_ns
+        fresh = Guest(self.index, self.spec, argv, timeline)
+        for each in fields(self):
+            if each.name not in self.RUN_WIDE:
+                setattr(self, each.name, getattr(fresh, each.name))
+        self.attempt += 1
+        self.changes += 1
+
     @property
     def name(self) -> str:
         return self.spec.name
@@ -197,7 +216,7 @@ class Guest:
             "accel": self.spec.accel,
             "accel_reason": self.spec.accel_reason,
             "spawn_ns": self.spawn_ns,
-            "ready_ns": self.timeline.ready_ns,
+            "ready_ns": self.timeline.vmm_ready_ns,
             "release_ns": self.timeline.release_ns,
             "firmware_ns": self.timeline.firmware_ns,
             "first_byte_ns": self.first_byte_ns,
@@ -217,6 +236,14 @@ class Guest:
             "node": self.node,
             "stream": self.stream,
         }
+
+    def mark_cpu(self, phase: str, host_ns: int) -> None:
+        """Note QEMU's CPU accounting as `phase` begins (a few file reads: only at phase changes)."""
+        if self.process is None:
+            return
+        sample = self.process.cpu_sample()
+        if sample is not None:
+            self.cpu_marks.append(CpuMark(phase, host_ns, *sample))
 
     def send(self, data: bytes) -> bool:
         """Type into the running guest's console; False when it is not running."""

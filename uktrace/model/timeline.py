@@ -68,9 +68,9 @@ _INSIDE_CALLS = {"init_table": frozenset({"bus_probe", "mount", "9p_handshake"})
 """Phases that run inside a function of a table: their markers do not end the call."""
 _NOTHING_INSIDE: frozenset[str] = frozenset()
 _READY_KINDS = frozenset({Kind.PRINTK, Kind.BANNER, Kind.APP, Kind.OTHER})
+"""Lines the guest printed (not the firmware's, not the launcher's): where a ready line can be."""
 _GUEST_KINDS = frozenset({Kind.PRINTK, Kind.BANNER, Kind.APP})
 """Lines the kernel printed (and unrecognised ones that are not blank, `_guest_line`)."""
-"""Lines the guest printed (not the firmware's, not the launcher's): where a ready line can be."""
 _PRINTED_PER_CALL = 16
 """Caller addresses kept per call as library evidence (the first ones tell; a probe prints many)."""
 MAX_CALLS = 1024
@@ -295,7 +295,7 @@ class BootTimeline:
     current: str | None = None
     """The phase in progress (or last reached), the nested one when one runs (`mount`, not `init_table`)."""
     spawn_ns: int | None = None
-    ready_ns: int | None = None
+    vmm_ready_ns: int | None = None
     """The paused VMM answered on its monitor: machine built, waiting for the start gate."""
     release_ns: int | None = None
     """The start gate let the guest run (`cont`)."""
@@ -348,7 +348,6 @@ class BootTimeline:
     """The phases that run inside the call in progress (`_INSIDE_CALLS`)."""
     _ready_re: Any = field(default=None, repr=False)
     """`ready`, compiled by RE2 (`model.regex`: linear time, whatever the pattern)."""
-    """`lines` when the latest guest stamp was read."""
     tsc_estimate_hz: int | None = None
     """The TSC frequency the guest calibrated (`Clock source: TSC, frequency estimate is N Hz`)."""
     clock_reference: ClockReference | None = field(default=None, repr=False, compare=False)
@@ -377,7 +376,7 @@ class BootTimeline:
         self._host_now = host_ns
 
     def vmm_ready(self, host_ns: int) -> None:
-        self.ready_ns = host_ns
+        self.vmm_ready_ns = host_ns
 
     def released(self, host_ns: int) -> None:
         self.release_ns = host_ns
@@ -792,9 +791,9 @@ class BootTimeline:
         progress has no end until the next edge (or the process exit) comes."""
         if self.spawn_ns is None:
             return []
-        if self.ready_ns is not None:
+        if self.vmm_ready_ns is not None:
             # started paused: VMM start, then the wait at the start gate, then the firmware
-            edges = [("spawn", self.spawn_ns), ("gate", self.ready_ns), ("firmware", self.release_ns)]
+            edges = [("spawn", self.spawn_ns), ("gate", self.vmm_ready_ns), ("firmware", self.release_ns)]
         else:
             vmm_up = self.firmware_ns if self.firmware_ns is not None else self.first_byte_ns
             edges = [("spawn", self.spawn_ns), ("firmware", vmm_up)]

@@ -33,11 +33,12 @@ from typing import Any
 
 from ... import __version__
 from ...model.spec import DEFAULT_QEMU, GuestSpec
-from ..fleet import COALESCE_S, SOCKET_PATH_MAX
+from ..fleet import COALESCE_S
 from ..process import SETPRIV, GuestProcess
 from ..qemu import qemu_argv
 from ..qmp import Qmp, QmpError
 from ..session import guest_session
+from ..sockets import SOCKET_PATH_MAX
 from . import wire
 
 STOP_GRACE_S = 1.0

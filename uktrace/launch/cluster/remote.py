@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from pathlib import Path
 from typing import Any, Protocol
 
 from ...model.spec import GuestSpec
@@ -213,8 +214,9 @@ class RemoteGuestProcess:
 
     # -- the start gate ------------------------------------------------------------------------------
 
-    async def monitor(self) -> RemoteMonitor:
-        """Once the paused QEMU answers on its node's monitor; QmpError if it ended first."""
+    async def monitor(self, socket: Path | None = None) -> RemoteMonitor:
+        """Once the paused QEMU answers on its node's monitor (not on `socket`: that is the node's
+        business); QmpError if it ended first."""
         ready = asyncio.ensure_future(self._ready.wait())
         exited = asyncio.ensure_future(self._exited.wait())
         try:

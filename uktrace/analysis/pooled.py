@@ -1,0 +1,95 @@
+"""A bench's guests per cell, rounds pooled: the one grouping its summary, report, plots and
+`uktrace compare` read.
+
+A cell is a concurrency and a filesystem mode; each round runs every cell once, and a figure
+about a cell is about the guests of all its rounds. An entry of results.json's `cells` that is
+not a cell with a run's guests (a truncated or hand-edited file) is left out, never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Key = tuple[int, str]
+"""(concurrency, fs mode): a cell without its round."""
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    """One round of one cell: that run's guests."""
+
+    index: int
+    """Its position in results.json's `cells` (the order the rounds ran in)."""
+    key: Key
+    guests: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class PooledCell:
+    """A cell's rounds, in the order they ran."""
+
+    concurrency: int
+    fs_mode: str
+    rounds: tuple[Round, ...]
+
+    @property
+    def guests(self) -> list[dict[str, Any]]:
+        """Every round's guests, round after round."""
+        return [guest for round_ in self.rounds for guest in round_.guests]
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """Every cell of a bench, rounds pooled."""
+
+    cells: dict[Key, PooledCell]
+    """By key, in (concurrency, fs mode) order."""
+    rounds: tuple[Round, ...]
+    """Every round of every cell, in the order they ran."""
+    modes: tuple[str, ...]
+    """The fs modes present: the plan's order, then any other sorted."""
+
+    @property
+    def concurrencies(self) -> tuple[int, ...]:
+        return tuple(sorted({n for n, _ in self.cells}))
+
+    def of(self, concurrency: int, mode: str) -> list[dict[str, Any]]:
+        """The cell's guests, every round's; none for a cell the bench did not run."""
+        cell = self.cells.get((concurrency, mode))
+        return cell.guests if cell is not None else []
+
+
+def pool_results(results: Mapping[str, Any]) -> Pool:
+    """A bench's results.json (or what `Bench.results` builds), pooled per cell."""
+    plan = results.get("plan")
+    planned = plan.get("fs_modes") if isinstance(plan, Mapping) else None
+    entries = results.get("cells")
+    return pool_cells(entries if isinstance(entries, list) else [], planned if isinstance(planned, list) else ())
+
+
+def pool_cells(entries: Sequence[Any], planned_modes: Iterable[Any] = ()) -> Pool:
+    """results.json's `cells` pooled per cell; `planned_modes`: the plan's order of fs modes."""
+    rounds = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, Mapping):
+            continue
+        concurrency, mode, run = entry.get("concurrency"), entry.get("fs_mode"), entry.get("run")
+        if not (
+            isinstance(concurrency, int) and concurrency > 0 and isinstance(mode, str) and isinstance(run, Mapping)
+        ):
+            continue
+        rounds.append(Round(index, (concurrency, mode), _dicts(run.get("guests"))))
+    grouped: dict[Key, list[Round]] = {}
+    for round_ in rounds:
+        grouped.setdefault(round_.key, []).append(round_)
+    cells = {key: PooledCell(*key, tuple(grouped[key])) for key in sorted(grouped)}
+    seen = {mode for _, mode in cells}
+    order = [mode for mode in planned_modes if mode in seen]
+    modes = (*dict.fromkeys(order), *sorted(seen - set(order)))
+    return Pool(cells, tuple(rounds), modes)
+
+
+def _dicts(value: object) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []

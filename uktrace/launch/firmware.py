@@ -1,0 +1,50 @@
+"""SeaBIOS's debug console, read from a FIFO in the guest's recording (`--firmware-console`).
+
+The firmware's first byte tells the VMM's start (building the machine) from the firmware's own
+work, which the serial console cannot: the firmware says nothing there. QEMU writes the debug
+port to the FIFO; the fleet reads it as it comes, stamps the firmware phase and records the bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from pathlib import Path
+
+import anyio
+
+from ..model.guest import Guest
+from ..recording.record import GuestRecorder
+
+FIFO = "firmware.fifo"
+"""The FIFO's name in the guest's recording directory (QEMU's `-chardev pipe` writes to it)."""
+
+
+class FirmwarePipe:
+    """One guest attempt's FIFO: made before QEMU starts, read while it runs, removed after."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / FIFO
+        os.mkfifo(self.path)
+        # read-write: holding a writer ourselves, the FIFO reads "no data" instead of EOF before QEMU opens it
+        self._fd = os.open(self.path, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
+
+    async def read(self, guest: Guest, recorder: GuestRecorder) -> None:
+        """Until cancelled (the FIFO never ends by itself: we hold a writer)."""
+        while True:
+            await anyio.wait_readable(self._fd)
+            try:
+                data = os.read(self._fd, 1 << 16)
+            except BlockingIOError:
+                continue
+            if guest.timeline.firmware_ns is None:
+                guest.mark_cpu("firmware", time.monotonic_ns())
+            guest.timeline.firmware_started(time.monotonic_ns())
+            recorder.firmware(data)
+            guest.changes += 1
+
+    def close(self) -> None:
+        os.close(self._fd)
+        with contextlib.suppress(OSError):
+            self.path.unlink()

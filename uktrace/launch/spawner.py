@@ -1,0 +1,35 @@
+"""Starting QEMUs on this host without holding the event loop.
+
+fork/exec blocks the caller until the child runs, and on a host busy with a hundred QEMUs that
+took 0.1-0.2 s per spawn: the event loop (consoles, the TUI) must not wait for it. One thread,
+alive for the whole run, because the kernel's parent-death signal follows the thread that
+forked: a pool that retires idle threads would kill their guests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from .process import GuestProcess
+from .session import guest_session
+
+
+class Spawner:
+    """The run's spawning thread; `nice`: each QEMU's nice below the tracer's (None: in the guests' session)."""
+
+    def __init__(self, nice: int | None) -> None:
+        self.nice = nice
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uktrace-spawner")
+
+    async def spawn(self, argv: list[str], env: dict[str, str], tty: bool = False) -> GuestProcess:
+        nice = self.nice
+        session = guest_session() if nice is None else None
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._thread, lambda: GuestProcess(argv, env=env, nice=nice, tty=tty, session=session)
+        )
+
+    def close(self) -> None:
+        """Once every guest is over: the thread may go."""
+        self._thread.shutdown(wait=True)
