@@ -23,8 +23,8 @@ from tests.tui.conftest import RECORDINGS, SIZE, screen_text, still
 from tests.unit.test_home_engine import with_libinfo
 from uktrace.analysis.compare import compare
 from uktrace.analysis.overview import digest
-from uktrace.cli.report import format_seconds
 from uktrace.kernel.find import TEST_GUEST
+from uktrace.present.units import format_seconds
 from uktrace.recording.inventory import list_recordings
 from uktrace.recording.record import mark
 from uktrace.recording.replay import ReplayFleet

@@ -22,8 +22,8 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from uktrace.analysis.overview import Digest, digest
-from uktrace.cli.recordings import format_size
 from uktrace.kernel.nearby import NearbyKernel, nearby_kernels
+from uktrace.present.units import format_size
 from uktrace.recording.inventory import Recording, json_object, list_recordings
 from uktrace.recording.prune import PruneError, busy, delete
 from uktrace.recording.record import RecordingError

@@ -31,7 +31,6 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from uktrace.analysis.figures import elapsed
-from uktrace.cli.report import format_seconds, stall_note
 from uktrace.model.axis import (
     TOP_LEVEL,
     WHOLE_BOOT,
@@ -49,6 +48,8 @@ from uktrace.model.guest import FleetView, Guest
 from uktrace.model.palette import CURSOR, CURSOR_UNFOCUSED
 from uktrace.model.timeline import BootTimeline, Phase, Status
 from uktrace.parsers.phases import PHASES
+from uktrace.present.timeline import stall_note
+from uktrace.present.units import format_seconds
 
 from ..bar import axis_segments, bar_segments
 from ..palette import STATUS_BY_NAME, WAITING_STYLE, phase_colour
