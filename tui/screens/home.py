@@ -24,7 +24,7 @@ from textual.worker import get_current_worker
 from uktrace.analysis.overview import Digest, digest
 from uktrace.kernel.nearby import NearbyKernel, nearby_kernels
 from uktrace.present.units import format_size
-from uktrace.recording.inventory import Recording, json_object, list_recordings
+from uktrace.recording.inventory import Recording, list_recordings, recorded_command
 from uktrace.recording.prune import PruneError, busy, delete
 from uktrace.recording.record import RecordingError
 
@@ -297,14 +297,12 @@ def _mtime(path: Path) -> int | None:
 
 
 def _command(path: Path) -> str | None:
-    """The command line that made a recording (session.json's `command`; a bench's in results.json)."""
-    for name in ("session.json", "results.json"):
-        document = json_object(path, name)
-        command = document.get("command") if document is not None else None
-        if isinstance(command, list) and all(isinstance(word, str) for word in command):
-            words = ["uktrace", *command[1:]] if command and "uktrace" in command[0] else command
-            return shlex.join(words)
-    return None
+    """The command line that made a recording, to paste into a shell (`uktrace` for whichever
+    path ran it)."""
+    command = recorded_command(path)
+    if command is None:
+        return None
+    return shlex.join(["uktrace", *command[1:]] if command and "uktrace" in command[0] else command)
 
 
 def _signature(recording: Recording) -> tuple[tuple[str, int], ...]:
