@@ -93,7 +93,7 @@ async def test_sort_picker_changes_the_order_and_again_reverses_it() -> None:
         await pilot.press("down", "down", "enter")  # name, status, total
         table = app.screen.query_one(FleetTable)
         assert table.order == SortOrder("total", descending=True)
-        now = app.clock()
+        now = app.run_view.clock()
         totals = [elapsed(g, now) or 0.0 for g in table.rows]
         assert totals == sorted(totals, reverse=True)
         assert names(app)[:2] == ["guest-4", "guest-8"]  # totals 1.219 s, 1.209 s (the gate wait left out)
@@ -309,7 +309,7 @@ async def test_q_stops_the_fleet_and_waits_for_the_run() -> None:
         await pilot.press("q")
         await wait_for_exit(app)
         assert fleet_of(app).stopped == 1
-        assert app.fleet_worker is not None and app.fleet_worker.is_finished
+        assert app.run_view.over
 
 
 async def test_ctrl_c_stops_the_fleet_like_q() -> None:
@@ -319,7 +319,7 @@ async def test_ctrl_c_stops_the_fleet_like_q() -> None:
         await pilot.press("ctrl+c")
         await wait_for_exit(app)
         assert fleet_of(app).stop_reasons == ["run stopped by the user"]
-        assert app.fleet_worker is not None and app.fleet_worker.is_finished
+        assert app.run_view.over
 
 
 async def test_an_engine_error_is_shown_not_raised() -> None:
@@ -360,7 +360,7 @@ async def test_a_quiet_running_guest_is_marked_stalled_in_its_row_and_its_view()
         quiet.process = FakeProcess()  # type: ignore[assignment]
         quiet.exit_ns = None
         quiet.timeline.status = Status.RUNNING
-        quiet.last_output_ns = app.clock() - 10_000_000_000  # printed, then nothing for 10 s
+        quiet.last_output_ns = app.run_view.clock() - 10_000_000_000  # printed, then nothing for 10 s
         quiet.stall = Stall(0.99, "R")
         quiet.changes += 1
         app.tick()
