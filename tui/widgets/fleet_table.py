@@ -302,6 +302,11 @@ class FleetTable(ScrollView, can_focus=True):
         """Which axis and zoom the bars show, with the keys that change them when `width` has room."""
         return axis_caption(self.mode, self.zoom, self._fitted, width)
 
+    @property
+    def window(self) -> Window:
+        """The stretch of the axis the bars show (seconds on the axis's clock), as the last tick placed it."""
+        return self._window
+
     def set_axis(self, mode: AxisMode | None = None, zoom: Zoom | None = None) -> None:
         """Show another axis mode or zoom; the window is fitted again at once."""
         self.mode = mode if mode is not None else self.mode
