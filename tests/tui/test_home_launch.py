@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +15,16 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select
 
-from tests.tui.conftest import RECORDINGS, screen_text, still
+from tests.tui.conftest import RECORDINGS, StaticFleet, screen_text, still
 from uktrace.kernel.find import TEST_GUEST
 from uktrace.launch.fleet import Fleet
 from uktrace.model.timeline import Status
 from uktrace.recording.inventory import list_recordings
 from uktrace.recording.record import recordings_base
+from uktrace.recording.replay import ReplayFleet
 from uktrace.tui.cli import launch
 from uktrace.tui.home_app import HomeApp
+from uktrace.tui.launch_line import Launched, RunMade
 from uktrace.tui.screens.confirm import Confirm
 from uktrace.tui.screens.fleet import FleetScreen
 from uktrace.tui.screens.home import HomeScreen
@@ -209,3 +212,53 @@ async def test_a_run_launched_from_the_form_shows_live_then_is_listed_at_home(tm
         assert [r.path for r in runs.recordings] == [older]
     assert all(g.timeline.exit_code == 0 for g in fleet.guests)
     assert not any(g.running for g in fleet.guests)
+
+
+class EndingRun(StaticFleet):
+    """A run that ends by itself as soon as it runs, as the engine's does when a signal cancels it
+    (`signum`), or as a run without keep-alive does (None)."""
+
+    def __init__(self, like: ReplayFleet, signum: int | None) -> None:
+        super().__init__(like.guests, like)
+        self.signum = signum
+
+    async def run(self, keep_alive: bool = False) -> None:
+        self.interrupted_by = self.signum
+
+
+async def launched_at_home(tmp_path: Path, signum: int | None) -> tuple[HomeApp, list[list[str]]]:
+    """A home app whose launcher makes an EndingRun, and the command lines it was given; cleaned up
+    runs are noted as `["cleanup"]`."""
+    like = ReplayFleet(RECORDINGS / "crash-3", speed=0)
+    await like.run()
+    asked: list[list[str]] = []
+
+    def launcher(argv: list[str]) -> Launched:
+        asked.append(argv)
+        return RunMade(EndingRun(like, signum), lambda: asked.append(["cleanup"]))
+
+    return still(HomeApp(launcher, where=tmp_path)), asked
+
+
+async def test_a_run_opened_at_home_that_ends_by_itself_comes_home_cleaned_up(tmpdir_env: Path, tmp_path: Path) -> None:
+    app, asked = await launched_at_home(tmp_path, None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_form(pilot)
+        form.query_one("#more", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: asked == [["run"], ["cleanup"]], 10)
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen) and app.run_screen is None, 10)
+        assert app.return_code is None  # still home, not ended
+
+
+async def test_a_signal_that_ends_a_run_opened_at_home_ends_the_app_with_its_status(
+    tmpdir_env: Path, tmp_path: Path
+) -> None:
+    app, asked = await launched_at_home(tmp_path, signal.SIGTERM)
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_form(pilot)
+        form.query_one("#more", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: app.return_code is not None, 10)
+    assert app.return_code == 128 + signal.SIGTERM
+    assert asked == [["run"]] and app.cleanup is not None  # owed: the console script runs it on the way out
