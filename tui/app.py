@@ -1,11 +1,13 @@
-"""The uktrace app: runs the fleet in a worker, redraws from one timer, routes between views.
+"""The uktrace apps: the views of a run, the redraw timer, the one place errors go, and routing.
 
-The engine fills a plain model (`FleetView`); nothing is pushed per console line. The app's
-timer (15 Hz, slower while the tracer's CPU is over budget: `uktrace.tui.pace`) reads the injected clock
-once and hands the time to the screen in view, which repaints only what moved. Quitting stops
-every guest through the engine and waits for the run to end before the app exits, so no QEMU
-outlives the TUI. Errors from the engine or from a
-redraw are shown in the UI (a notification and the header), never as a crash of the app.
+A run is a screen that owns its fleet (`screens.run.RunScreen`); the apps route between it, the
+views above it (guest, summary, blame) and, for `uktrace` alone, the home screen
+(`uktrace.tui.home_app`). The engine fills a plain model (`FleetView`); nothing is pushed per
+console line. The app's timer (15 Hz, slower while the tracer's CPU is over budget:
+`uktrace.tui.pace`) reads the run's clock once and hands the time to the screen in view, which
+repaints only what moved. Quitting stops every guest through the engine and waits for the run to
+end before the app exits, so no QEMU outlives the TUI. Errors from the engine or from a redraw are
+shown in the UI (a notification and the header), never as a crash of the app.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
-from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
+from textual.worker import Worker, WorkerState
 
 from uktrace.model.guest import FleetView
 
@@ -35,14 +37,21 @@ from .screens.blame import BlameScreen
 from .screens.fleet import FleetScreen
 from .screens.guest import GuestScreen
 from .screens.help import HelpScreen
+from .screens.run import RunScreen
 from .screens.summary import SummaryScreen
 from .screenshot import save_svg, screenshot_dirs
+from .widgets.header import FleetHeader
 
 REFRESH_HZ = 15
+HOME = "home"
+"""What a run app returns when `h` ended it: the console script opens the home screen next."""
+RUN_KEYS = ("view", "replay", "save_svg", "home")
+"""The actions that need a run open (False in `check_action` otherwise: neither shown nor active)."""
 
 
-class UktraceApp(App[None]):
-    """A live (or replayed) fleet of guests: fleet, guest, summary and blame views."""
+class TracerApp(App[str]):
+    """What every uktrace app has: the run views' keys and routing, the redraw timer, quitting,
+    and the one place errors go. The run itself is a screen's (`RunScreen`), not the app's."""
 
     TITLE = "uktrace"
     CSS_PATH = Path(__file__).with_name("app.tcss")
@@ -61,73 +70,60 @@ class UktraceApp(App[None]):
     ]
 
     def __init__(
-        self,
-        fleet: FleetView,
-        *,
-        title: str = "uktrace",
-        clock: Callable[[], int] | None = None,
-        screenshot_dir: Path | None = None,
-        refresh_hz: float = REFRESH_HZ,
-        cleanup: Callable[[], None] | None = None,
+        self, *, title: str = "uktrace", screenshot_dir: Path | None = None, refresh_hz: float = REFRESH_HZ
     ) -> None:
         super().__init__()
-        self.fleet = fleet
         self.title = title
-        self.clock: Callable[[], int] = clock or fleet.clock
-        """Host nanoseconds for every view; a test passes a fixed one."""
         self.screenshot_dir = screenshot_dir
         """Where ctrl+s saves; None: the run's recording (tests and scripts choose their own)."""
         self.refresh_hz = refresh_hz
-        self.cleanup = cleanup
-        """What the caller does after the app (removing shares): run here if the terminal goes away."""
         self.pace = RedrawPace(ceiling_hz=refresh_hz, floor_hz=min(refresh_hz, RedrawPace.floor_hz))
         """The redraw rate: `refresh_hz` unless the event loop's CPU is over its budget."""
         self.collector = CollectorPace()
         """Full garbage collections held off while consoles stream (`uktrace.tui.collector`)."""
         self._changes_seen = 0
         """The guests' summed change counters at the last redraw: whether anything came since."""
-        self.fleet_worker: Worker[None] | None = None
         self.quitting = False
         self.errors: list[str] = []
         """Every error shown to the user, oldest first (tests and the exit path read it)."""
 
+    @property
+    def run_screen(self) -> RunScreen | None:
+        """The run open (the bottom of its views), if any."""
+        return next((screen for screen in self.screen_stack if isinstance(screen, RunScreen)), None)
+
     def on_mount(self) -> None:
-        """The fleet view, the run, the redraw timer; then `gc.freeze`.
+        """The redraw timer; then `gc.freeze`.
 
         Python's full garbage collection walks every tracked object and stops the event loop
         meanwhile: with Textual, the screens and the fleet loaded, tens of milliseconds, felt as a
         stutter. What is alive once the first frame is drawn lives as long as the app, so it is
         moved out of the collector's sight until the app ends (`gc.unfreeze` on unmount)."""
-        self.push_screen(FleetScreen(self.fleet, self.clock, self.title))
-        self.fleet_worker = self.run_fleet()
         self.set_timer(self.pace.interval_s, self._redraw, name="redraw")
         self.call_after_refresh(gc.freeze)
 
-    # -- the run -----------------------------------------------------------------------------------
+    def open_run(self, run: RunScreen) -> None:
+        """Show `run` above what is on screen; it starts as it is shown."""
+        self.title = run.run_title
+        self.errors = []
+        for name in ("summary", "blame"):  # made for a previous run
+            if self.is_screen_installed(name):
+                self.uninstall_screen(name)
+        self.push_screen(run)
 
-    @work(exclusive=True, exit_on_error=False, group="fleet", name="fleet")
-    async def run_fleet(self) -> None:
-        """The whole run; returns only after `fleet.stop()` (or a signal ended it)."""
-        await self.fleet.run(keep_alive=True)
+    # -- ending ------------------------------------------------------------------------------------
 
     @work(exclusive=True, exit_on_error=False, group="quit", name="quit")
-    async def shutdown(self) -> None:
+    async def shutdown(self, result: str | None = None) -> None:
         """Stop every guest, wait until the run is over (each QEMU terminated, then killed), exit."""
         self.quitting = True
         self._notice("stopping every guest…")
-        self.fleet.stop()
-        if self.fleet_worker is not None:
-            with contextlib.suppress(WorkerFailed, WorkerCancelled):
-                await self.fleet_worker.wait()
-        self.exit()
+        run = self.run_screen
+        if run is not None:
+            await run.stop()
+        self.exit(result)
 
     async def on_unmount(self) -> None:
-        """However the app ends (an uncaught error, a signal), the run ends first: no QEMU outlives it."""
-        worker = self.fleet_worker
-        if worker is not None and not worker.is_finished:
-            self.fleet.stop("run ended with the TUI")
-            with contextlib.suppress(WorkerFailed, WorkerCancelled):
-                await worker.wait()
         self.collector.release()
         gc.unfreeze()
 
@@ -136,26 +132,23 @@ class UktraceApp(App[None]):
             self.shutdown()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Every worker's end: errors are shown, an engine that stopped by itself ends the app."""
-        worker = event.worker
+        """The app's own workers (quitting, going home): a failure is shown; a failed quit still quits."""
         if event.state is WorkerState.ERROR:
-            self.report(f"{worker.name} failed: {worker.error!r}")
-            if worker.name == "quit":
+            self.report(f"{event.worker.name} failed: {event.worker.error!r}")
+            if event.worker.name == "quit":
                 self.exit()
-        elif event.state is WorkerState.SUCCESS and worker is self.fleet_worker and not self.quitting:
-            # the run ended without `q`: SIGTERM/SIGHUP to uktrace, the engine cancelled itself
-            if self.fleet.interrupted_by == signal.SIGHUP:
-                self.hang_up()
-            self.exit()
 
-    def hang_up(self) -> None:
+    def on_run_screen_failed(self, event: RunScreen.Failed) -> None:
+        self.report(event.problem)
+
+    def hang_up(self, cleanup: Callable[[], None] | None) -> None:
         """The terminal is gone (SIGHUP) and the run is over: every guest stopped, the recording
         flushed and closed. Textual would now wait forever to restore a terminal nobody can read
         (its writer thread died on the first write after the hang-up), so the process ends here,
         after the caller's clean-up, with the status a hang-up gives."""
-        if self.cleanup is not None:
+        if cleanup is not None:
             with contextlib.suppress(Exception):
-                self.cleanup()
+                cleanup()
         os._exit(128 + signal.SIGHUP)
 
     def report(self, message: str) -> None:
@@ -170,8 +163,8 @@ class UktraceApp(App[None]):
         kept = [self.get_screen(name) for name in ("summary", "blame") if self.is_screen_installed(name)]
         for screen in dict.fromkeys([*self.screen_stack, *kept]):  # the views kept aside too
             if isinstance(screen, FleetScreen | SummaryScreen | BlameScreen) and screen.is_mounted:
-                for header in screen.query("FleetHeader"):
-                    header.set_notice(message)  # type: ignore[attr-defined]
+                for header in screen.query(FleetHeader):
+                    header.set_notice(message)
 
     # -- drawing -----------------------------------------------------------------------------------
 
@@ -181,7 +174,8 @@ class UktraceApp(App[None]):
             self.tick()
         finally:
             now = time.monotonic_ns()
-            changes = sum(guest.changes for guest in self.fleet.guests)
+            run = self.run_screen
+            changes = 0 if run is None else sum(guest.changes for guest in run.fleet.guests)
             self.collector.update(now, busy=changes != self._changes_seen)
             self._changes_seen = changes
             self.pace.update(now, time.thread_time_ns())
@@ -189,8 +183,11 @@ class UktraceApp(App[None]):
 
     def tick(self) -> None:
         """Hand the time to the screen in view (and to the one under a modal, still visible)."""
-        now = self.clock()
-        errors = self.fleet.recording_errors
+        run = self.run_screen
+        if run is None:
+            return
+        now = run.clock()
+        errors = run.fleet.recording_errors
         if errors:  # the run goes on from memory; the user must know the disk copy is not whole
             self.report(f"recording incomplete: {errors[0]}")
         for screen in reversed(self.screen_stack):
@@ -205,8 +202,11 @@ class UktraceApp(App[None]):
     # -- routing -----------------------------------------------------------------------------------
 
     def action_view(self, name: str) -> None:
-        """`fleet`, `summary` or `blame`: the fleet stays at the bottom of the stack, one view above it."""
-        while len(self.screen_stack) > 2 and not isinstance(self.screen, FleetScreen):
+        """`fleet`, `summary` or `blame`: the run's fleet view below, one view above it."""
+        run = self.run_screen
+        if run is None:
+            return
+        while self.screen is not run:
             self.pop_screen()
         if name not in ("summary", "blame"):
             return
@@ -214,20 +214,26 @@ class UktraceApp(App[None]):
         # switch cost ~100 ms of the event loop during a 100-guest boot storm
         if not self.is_screen_installed(name):
             view = SummaryScreen if name == "summary" else BlameScreen
-            self.install_screen(view(self.fleet, self.clock, self.title), name)
+            self.install_screen(view(run.fleet, run.clock, run.run_title), name)
         screen = self.get_screen(name)
         if isinstance(screen, LiveScreen) and screen.is_mounted:
-            screen.shown(self.clock())
+            screen.shown(run.clock())
         self.push_screen(name)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The replay keys exist for a recording only (False: neither shown nor active)."""
-        return action != "replay" or playback.available(self.fleet)
+        """The run views' keys need a run, the replay keys a recording (False: neither shown nor active)."""
+        run = self.run_screen
+        if action in RUN_KEYS and run is None:
+            return False
+        return action != "replay" or (run is not None and playback.available(run.fleet))
 
     def action_replay(self, name: str) -> None:
         """A replay key (`playback`); in a guest's view, a step follows that guest."""
+        run = self.run_screen
+        if run is None:
+            return
         guest = self.screen.guest if isinstance(self.screen, GuestScreen) else None
-        playback.command(self, self.fleet, name, guest)
+        playback.command(self, run.fleet, name, guest)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -236,11 +242,46 @@ class UktraceApp(App[None]):
     def action_save_svg(self) -> Path | None:
         """An SVG of the screen into the run's recording (tui/screenshot.py says where and why);
         the toast gives the full path."""
+        run = self.run_screen
+        if run is None:
+            return None
         view = self.screen.name or "view"
         name = f"uktrace-{view}-{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 1000:03d}.svg"
-        path, problems = save_svg(self.export_screenshot(), name, screenshot_dirs(self.fleet, self.screenshot_dir))
+        path, problems = save_svg(self.export_screenshot(), name, screenshot_dirs(run.fleet, self.screenshot_dir))
         if path is None:
             self.report(f"screenshot not saved: {'; '.join(problems)}")
             return None
         self.notify(f"screenshot saved to {path}", timeout=10)
         return path
+
+
+class UktraceApp(TracerApp):
+    """One run, live or replayed, in its views; the app ends with the run."""
+
+    def __init__(
+        self,
+        fleet: FleetView,
+        *,
+        title: str = "uktrace",
+        clock: Callable[[], int] | None = None,
+        screenshot_dir: Path | None = None,
+        refresh_hz: float = REFRESH_HZ,
+        cleanup: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(title=title, screenshot_dir=screenshot_dir, refresh_hz=refresh_hz)
+        self.run_view = RunScreen(fleet, title, clock, cleanup)
+        """The run shown (a test injects a fixed clock into it)."""
+
+    @property
+    def fleet(self) -> FleetView:
+        return self.run_view.fleet
+
+    def on_mount(self) -> None:
+        """The run and its fleet view (TracerApp's `on_mount` starts the redraw timer)."""
+        self.open_run(self.run_view)
+
+    def on_run_screen_ended(self, event: RunScreen.Ended) -> None:
+        """The run ended without `q` (SIGTERM/SIGHUP to uktrace, the engine cancelled itself): so does the app."""
+        if event.interrupted_by == signal.SIGHUP:
+            self.hang_up(event.run.cleanup)
+        self.exit()

@@ -1,10 +1,10 @@
 """`uktrace` alone: the app that starts on the home screen and opens runs in the usual views.
 
-The run views (fleet, guest, summary, blame, replay keys) are `UktraceApp`'s, unchanged: this
-subclass starts with no run, opens one on top of the home screen (a replay, or a run launched
-from the form, in this same process and event loop), and `h` (or the run's end) closes it and
-comes back home, where the list is read again so a run just finished is there at once. `q`
-quits from anywhere, stopping every guest first, as in any run view.
+The home screen says what the user chose in messages (a recording to replay, a command line to
+launch); the app opens the run (`RunScreen`, which owns its fleet) above it, in this same process
+and event loop, and `h` (or the run's end) stops the run, closes it and comes back home, where the
+list is read again so a run just finished is there at once. `q` quits from anywhere, stopping
+every guest first, as in any run view.
 """
 
 from __future__ import annotations
@@ -15,67 +15,25 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
-from textual import events, work
+from textual import work
 from textual.app import SuspendNotSupported
 from textual.binding import Binding, BindingType
-from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
-from uktrace.cli.launch_line import LaunchChoice, parse_launch, shell_line
-from uktrace.cli.main import build_parser
-from uktrace.cli.run import USER_ERRORS, Interrupted, make_fleet
 from uktrace.launch.options import LaunchError
-from uktrace.model.guest import FleetView, Guest
 from uktrace.recording.record import RecordingError, recordings_base
 from uktrace.recording.replay import ReplayFleet
 
-from .app import UktraceApp
+from .app import REFRESH_HZ, TracerApp
+from .launch_line import BenchAsked, LaunchChoice, Launcher, Refused, shell_line
 from .screens.home import HomeScreen
+from .screens.run import RunScreen
 
 
-class NoRun:
-    """The fleet while the home screen is all there is: no guests, nothing to run or stop."""
-
-    def __init__(self) -> None:
-        self.guests: list[Guest] = []
-        self.jobs = 0
-        self.record_dir = Path()
-        self.fs_mode: str | None = None
-        self.started_ns: int | None = None
-        self.finished_ns: int | None = None
-        self.interrupted_by: int | None = None
-        self.recording_errors: list[str] = []
-
-    def clock(self) -> int:
-        return time.monotonic_ns()
-
-    def counts(self) -> dict[str, int]:
-        return {}
-
-    def spawn_spread(self) -> float | None:
-        return None
-
-    def stop(self, reason: str = "") -> None:
-        return None
-
-    def stop_guest(self, guest: Guest) -> None:
-        return None
-
-    def relaunch(self, guest: Guest) -> bool:
-        return False
-
-    async def run(self, keep_alive: bool = False) -> None:
-        return None
-
-
-NO_RUN = NoRun()
-
-
-class HomeApp(UktraceApp):
+class HomeApp(TracerApp):
     """The home screen, and one run at a time opened from it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -84,26 +42,26 @@ class HomeApp(UktraceApp):
         Binding("h", "home", "Home"),
     ]
 
-    def __init__(self, base: Path | None = None, where: Path | None = None, **kwargs: object) -> None:
-        super().__init__(NO_RUN, title="uktrace", **kwargs)  # type: ignore[arg-type]
-        self.base = base or recordings_base()
-        self.where = where or Path.cwd()
+    def __init__(
+        self,
+        launcher: Launcher,
+        base: Path | None = None,
+        where: Path | None = None,
+        *,
+        screenshot_dir: Path | None = None,
+        refresh_hz: float = REFRESH_HZ,
+    ) -> None:
+        super().__init__(screenshot_dir=screenshot_dir, refresh_hz=refresh_hz)
+        self.launcher = launcher
+        """Makes a run from a command line as `uktrace run` would (the console script's)."""
+        self.home = HomeScreen(base or recordings_base(), where or Path.cwd())
+        self.cleanup: Callable[[], None] | None = None
+        """The open run's clean-up (its shares), owed once it is over: on the way home, or at exit."""
         self.going_home = False
 
-    @property
-    def in_run(self) -> bool:
-        return self.fleet is not NO_RUN
-
-    @property
-    def home(self) -> HomeScreen:
-        return next(s for s in self.screen_stack if isinstance(s, HomeScreen))
-
-    def on_mount(self, event: events.Mount) -> None:  # type: ignore[override]
-        """The home screen and the redraw timer; the run starts only when one is opened (Textual
-        calls every class's handler: `prevent_default` keeps UktraceApp's, which runs its fleet)."""
-        event.prevent_default()
-        self.push_screen(HomeScreen(self.base, self.where))
-        self.set_timer(self.pace.interval_s, self._redraw, name="redraw")
+    def on_mount(self) -> None:
+        """The home screen (TracerApp's `on_mount` starts the redraw timer)."""
+        self.push_screen(self.home)
         self.catch_signals()
 
     def catch_signals(self) -> None:
@@ -116,71 +74,43 @@ class HomeApp(UktraceApp):
 
     def signalled(self, signum: int) -> None:
         if signum == signal.SIGHUP:
-            self.hang_up()  # the terminal is gone: nothing to restore
+            self.hang_up(self.cleanup)  # the terminal is gone: nothing to restore
         else:
-            self.fleet.stop(f"run interrupted by {signal.Signals(signum).name}")
+            run = self.run_screen
+            if run is not None:
+                run.fleet.stop(f"run interrupted by {signal.Signals(signum).name}")
             self.exit(return_code=128 + signum)
 
-    def tick(self) -> None:
-        if self.in_run:
-            super().tick()
+    # -- what the home screen asks for -------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """At home, the run views' keys (1 2 3, the replay keys, ctrl+s, h) do nothing and are not shown."""
-        if not self.in_run and action in ("view", "replay", "save_svg", "home"):
-            return False
-        return super().check_action(action, parameters)
-
-    # -- opening a run -----------------------------------------------------------------------------
-
-    def open_fleet(self, fleet: FleetView, title: str, cleanup: Callable[[], None] | None = None) -> None:
-        """Show `fleet` in the fleet view, above the home screen, and run it."""
-        from .screens.fleet import FleetScreen
-
-        self.fleet = fleet
-        self.clock = fleet.clock
-        self.title = title
-        self.cleanup = cleanup
-        self.errors = []
-        for name in ("summary", "blame"):  # made for the previous run
-            if self.is_screen_installed(name):
-                self.uninstall_screen(name)
-        self.push_screen(FleetScreen(fleet, self.clock, title))
-        self.fleet_worker = self.run_fleet()
-
-    def open_replay(self, path: Path) -> None:
+    def on_home_screen_replay_chosen(self, event: HomeScreen.ReplayChosen) -> None:
         try:
-            fleet = ReplayFleet(path, speed=1)
+            fleet = ReplayFleet(event.path, speed=1)
         except RecordingError as error:
             self.notify(str(error), severity="error", timeout=10)
             return
-        self.open_fleet(fleet, f"uktrace replay {path}")
+        self.open_run(RunScreen(fleet, f"uktrace replay {event.path}"))
 
-    def launch_chosen(self, choice: LaunchChoice | None) -> None:
-        """The launch form's answer: start it, or say in one line why it cannot start."""
-        if choice is not None:
-            problem = self.launch(choice)
-            if problem:  # the form again, as the user left it, with the reason
-                from .screens.launch_form import LaunchForm
-
-                self.push_screen(LaunchForm(self.home.kernels or [], choice, problem), self.launch_chosen)
+    def on_home_screen_launch_chosen(self, event: HomeScreen.LaunchChosen) -> None:
+        """The launch form's answer: start it, or give the form back with the reason in one line."""
+        problem = self.launch(event.choice)
+        if problem:
+            self.home.launch_refused(event.choice, problem)
 
     def launch(self, choice: LaunchChoice) -> str | None:
         """Check the form's command line as the shell would, then run it here; the problem if not."""
         try:
             argv = choice.argv()
-            args = parse_launch(argv, build_parser())
-            if args.command == "bench":
-                return self.bench(argv, args.out)
-            fleet, shares = make_fleet(args, command=["uktrace", *argv])
         except LaunchError as error:
             return f"cannot launch: {error}"
-        except USER_ERRORS as error:
-            return f"uktrace run: {error}"
-        except Interrupted as interrupted:
-            return f"uktrace run: interrupted by {interrupted} before the run started"
+        launched = self.launcher(argv)
+        if isinstance(launched, Refused):
+            return launched.problem
+        if isinstance(launched, BenchAsked):
+            return self.bench(argv, launched.out)
         line = shell_line(argv)
-        self.open_fleet(fleet, line, shares.cleanup)
+        self.cleanup = launched.cleanup
+        self.open_run(RunScreen(launched.fleet, line, cleanup=launched.cleanup))
         self.notify(f"the same from a shell: {line}", timeout=8)
         return None
 
@@ -206,49 +136,45 @@ class HomeApp(UktraceApp):
     # -- back home ---------------------------------------------------------------------------------
 
     def action_home(self) -> None:
-        if self.in_run and not self.going_home:
+        if self.run_screen is not None and not self.going_home:
             self.go_home()
 
     @work(exclusive=True, exit_on_error=False, group="home", name="home")
     async def go_home(self) -> None:
         """Stop the run (every guest, each QEMU terminated then killed), close it, list it."""
+        run = self.run_screen
+        if run is None:
+            return
         self.going_home = True
         try:
-            fleet, worker = self.fleet, self.fleet_worker
-            if worker is not None and not worker.is_finished:
-                fleet.stop("run stopped by the user (home)")
-                with contextlib.suppress(WorkerFailed, WorkerCancelled):
-                    await worker.wait()
+            if not run.over:
+                await run.stop("run stopped by the user (home)")
             if self.cleanup is not None:
                 self.cleanup()
-            while not isinstance(self.screen, HomeScreen) and len(self.screen_stack) > 2:
+                self.cleanup = None
+            while self.screen is not self.home and len(self.screen_stack) > 2:
                 self.pop_screen()
-            self.fleet, self.fleet_worker, self.cleanup = NO_RUN, None, None
-            self.clock, self.title = NO_RUN.clock, "uktrace"
-            self.home.reload(select=fleet.record_dir)
+            self.title = "uktrace"
+            self.home.reload(select=run.fleet.record_dir)
             self.catch_signals()
         finally:
             self.going_home = False
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+    def on_run_screen_ended(self, event: RunScreen.Ended) -> None:
         """A run that ended by itself (a signal) comes home; a hang-up ends the app as in a run view."""
-        event.prevent_default()  # UktraceApp's handler would end the app with the run: called below for the rest
-        worker = event.worker
-        if worker.name == "fleet" and event.state is WorkerState.SUCCESS:
-            if worker is self.fleet_worker and not self.quitting:
-                if self.fleet.interrupted_by == signal.SIGHUP:
-                    self.hang_up()
-                elif self.fleet.interrupted_by is not None:
-                    self.exit(return_code=128 + self.fleet.interrupted_by)
-                elif not self.going_home:
-                    self.go_home()
+        if self.quitting:
             return
-        super().on_worker_state_changed(event)
+        if event.interrupted_by == signal.SIGHUP:
+            self.hang_up(self.cleanup)
+        elif event.interrupted_by is not None:
+            self.exit(return_code=128 + event.interrupted_by)
+        elif not self.going_home:
+            self.go_home()
 
 
-def run_home(base: Path | None = None) -> int:
+def run_home(launcher: Launcher, base: Path | None = None) -> int:
     """Show the home screen until the user quits (the `uktrace` console script with no arguments)."""
-    app = HomeApp(base, Path(os.getcwd()))
+    app = HomeApp(launcher, base, Path(os.getcwd()))
     try:
         app.run()
     finally:

@@ -11,14 +11,14 @@ import zlib
 
 from rich.style import Style
 
-from uktrace.cli.report import STATUS_STYLE
 from uktrace.model.palette import PHASE_COLOURS as PHASE_COLOURS
 from uktrace.model.palette import UNKNOWN_PHASE as UNKNOWN_PHASE
 from uktrace.model.palette import phase_colour as phase_colour
 from uktrace.model.timeline import Status
+from uktrace.present.timeline import STATUS_STYLE
 
 STATUS_STYLES: dict[Status, str] = dict(STATUS_STYLE)
-"""Status colours: the engine's table (`uktrace.cli.report.STATUS_STYLE`), so headless and TUI agree."""
+"""Status colours: the engine's table (`uktrace.present.timeline.STATUS_STYLE`), so headless and TUI agree."""
 STATUS_BY_NAME: dict[str, str] = {status.value: style for status, style in STATUS_STYLES.items()}
 WAITING_STYLE = "dim"
 """A guest not yet spawned (held back by `-j`)."""

@@ -10,6 +10,7 @@ most players; `p` is the guest view's phase table, so it is not a second pause k
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -46,7 +47,7 @@ def available(fleet: FleetView) -> bool:
     return replay_of(fleet) is not None
 
 
-def command(app: App[None], fleet: FleetView, name: str, guest: Guest | None = None) -> None:
+def command(app: App[Any], fleet: FleetView, name: str, guest: Guest | None = None) -> None:
     """Do what a replay key asks; say so when there is nowhere to go. A step follows `guest` only
     when given (the guest view's), else every guest."""
     replay = replay_of(fleet)

@@ -8,19 +8,19 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 
-from .app import UktraceApp
+from .app import HOME, UktraceApp
 
 
 class RunApp(UktraceApp):
+    """A run that `h` ends with `HOME` as the app's result: the console script opens the home
+    screen once the command has printed its tables."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         # the footer is full at 120 columns: `h` takes the place of ctrl+s there (`?` lists both)
         Binding("ctrl+s", "save_svg", "SVG", show=False),
         Binding("h", "home", "Home"),
     ]
 
-    home_requested = False
-    """Set by `h`: the command line opens the home screen once this run has ended."""
-
-    async def action_home(self) -> None:
-        self.home_requested = True
-        await self.action_quit()  # a bench's cell: `q` stops the whole bench, so does `h`
+    def action_home(self) -> None:
+        if not self.quitting:  # a bench's cell: `q` stops the whole bench, so does `h`
+            self.shutdown(HOME)

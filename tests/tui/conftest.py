@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import pytest
@@ -16,12 +16,13 @@ from textual.pilot import Pilot
 from uktrace.model.guest import Guest
 from uktrace.model.timeline import Status
 from uktrace.recording.replay import ReplayFleet
-from uktrace.tui.app import UktraceApp
+from uktrace.tui.app import TracerApp, UktraceApp
 
 REPO = Path(__file__).resolve().parents[2]
 RECORDINGS = Path("tests/data/recordings")
 """Relative to the repository root (the tests chdir there), so snapshots show no machine's paths."""
 SIZE = (120, 36)
+Tracer = TypeVar("Tracer", bound=TracerApp)
 STATUSES = [status.value for status in Status]
 
 
@@ -122,7 +123,7 @@ def replay_app(recording: str, tmp_path: Path | None = None, **kwargs: Any) -> U
     return still(UktraceApp(fleet, title=f"uktrace replay {recording}", screenshot_dir=tmp_path, **kwargs))
 
 
-def still(app: UktraceApp) -> UktraceApp:
+def still(app: Tracer) -> Tracer:
     """No animation (a scroll would take a second; a snapshot would catch it half way)."""
     app.animation_level = "none"
     return app
@@ -152,7 +153,7 @@ async def symbols_read(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
-def screen_text(app: UktraceApp) -> str:
+def screen_text(app: TracerApp) -> str:
     """The screen as plain text (what a user reads), for assertions on content."""
     width, height = app.size
     console = Console(width=width, height=height, file=io.StringIO(), record=True, legacy_windows=False)

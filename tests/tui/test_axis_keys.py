@@ -28,7 +28,7 @@ async def test_a_cycles_the_axis_and_the_caption_says_which() -> None:
         await settle(pilot)
         table = table_of(app.screen)
         assert "axis: host, since first spawn (a) · zoom: whole boot (z [ ])" in screen_text(app)
-        host = table._window
+        host = table.window
         await pilot.press("a")
         assert table.mode is AxisMode.CONSOLE
         assert "axis: host, since first console line" in screen_text(app)
@@ -37,13 +37,13 @@ async def test_a_cycles_the_axis_and_the_caption_says_which() -> None:
         text = screen_text(app)
         assert "axis: guest clock" in text
         # the guest clock: every boot in a fifth of a second or so, not the host's 1.5 s
-        assert table._window.start == 0.0 and table._window.length < host.length / 2
+        assert table.window.start == 0.0 and table.window.length < host.length / 2
         # the host phases cannot be on this axis: the legend leaves them out
         legend = app.screen.query_one(FleetHeader).legend_phases
         assert "firmware" not in legend and set(IN_GUEST) <= set(legend)
         assert "■ firmware" not in text
         await pilot.press("a")
-        assert table.mode is AxisMode.HOST and table._window == host
+        assert table.mode is AxisMode.HOST and table.window == host
         assert "■ firmware" in screen_text(app)
 
 
@@ -52,13 +52,13 @@ async def test_z_zooms_on_the_in_guest_phases_then_the_phase_under_focus() -> No
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         table = table_of(app.screen)
-        whole = table._window
+        whole = table.window
         await pilot.press("z")
         assert table.zoom.preset == "guest"
         assert "zoom: in guest (platform_entry…exit)" in screen_text(app)
         # on the host axis the in-guest phases begin after spawn, gate and firmware: the window does too
         spans = [s for g in table.rows for s in table.spans(g) if s.phase in IN_GUEST]
-        window = table._window
+        window = table.window
         assert 0 < window.start <= min(s.start for s in spans)
         assert window.end >= max(s.end for s in spans)
         assert window.length < whole.length
@@ -71,7 +71,7 @@ async def test_z_zooms_on_the_in_guest_phases_then_the_phase_under_focus() -> No
         await pilot.press("left_square_bracket", "left_square_bracket")
         assert table.zoom == Zoom("phase", "constructors")
         await pilot.press("z")
-        assert table.zoom.preset == "boot" and table._window == whole
+        assert table.zoom.preset == "boot" and table.window == whole
 
 
 async def test_the_phase_under_focus_is_the_one_the_fleet_is_sorted_by() -> None:
@@ -83,14 +83,14 @@ async def test_the_phase_under_focus_is_the_one_the_fleet_is_sorted_by() -> None
         await pilot.press("right_square_bracket")  # from the whole boot, straight to that phase
         assert table.zoom == Zoom("phase", "mount")
         mounts = [s for g in table.rows for s in table.spans(g) if s.phase == "mount"]
-        assert table._window.start <= min(s.start for s in mounts)
-        assert table._window.end >= max(s.end for s in mounts)
-        assert table._window.length < 0.5  # the mounts, spread by the firmware's wait, not the 1.5 s boot
+        assert table.window.start <= min(s.start for s in mounts)
+        assert table.window.end >= max(s.end for s in mounts)
+        assert table.window.length < 0.5  # the mounts, spread by the firmware's wait, not the 1.5 s boot
         await pilot.press("a", "a")  # the guest clock: fitted again, on that clock
         mounts = [s for g in table.rows for s in table.spans(g) if s.phase == "mount"]
-        assert table._window.start <= min(s.start for s in mounts) < 0.2  # guest seconds now
-        assert table._window.end >= max(s.end for s in mounts)
-        assert table._window.start > 0.0
+        assert table.window.start <= min(s.start for s in mounts) < 0.2  # guest seconds now
+        assert table.window.end >= max(s.end for s in mounts)
+        assert table.window.start > 0.0
 
 
 async def test_a_zoom_on_a_phase_nobody_reached_says_so() -> None:
@@ -101,7 +101,7 @@ async def test_a_zoom_on_a_phase_nobody_reached_says_so() -> None:
         table.set_axis(zoom=Zoom("phase", "mount"))
         await pilot.pause()
         assert "zoom: mount (none yet: whole boot)" in screen_text(app)
-        assert table._window.start == 0.0
+        assert table.window.start == 0.0
 
 
 async def test_the_guest_view_opens_on_the_fleets_axis_and_keeps_its_own() -> None:

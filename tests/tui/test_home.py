@@ -23,12 +23,14 @@ from tests.tui.conftest import RECORDINGS, SIZE, screen_text, still
 from tests.unit.test_home_engine import with_libinfo
 from uktrace.analysis.compare import compare
 from uktrace.analysis.overview import digest
-from uktrace.cli.report import format_seconds
 from uktrace.kernel.find import TEST_GUEST
+from uktrace.present.units import format_seconds
 from uktrace.recording.inventory import list_recordings
 from uktrace.recording.record import mark
 from uktrace.recording.replay import ReplayFleet
-from uktrace.tui.home_app import NO_RUN, HomeApp
+from uktrace.tui.app import HOME
+from uktrace.tui.cli import launch
+from uktrace.tui.home_app import HomeApp
 from uktrace.tui.run_app import RunApp
 from uktrace.tui.screens.compare import CompareScreen
 from uktrace.tui.screens.confirm import Confirm
@@ -52,7 +54,7 @@ def base(tmp_path: Path) -> Path:
 
 
 def home_app(base: Path, where: Path) -> HomeApp:
-    app = HomeApp(base, where)
+    app = HomeApp(launch, base, where)
     still(app)
     return app
 
@@ -131,7 +133,7 @@ async def test_the_list_is_drawn_before_any_recording_or_kernel_is_read(base: Pa
             if not first and isinstance(screen, HomeScreen) and screen.runs.row_count:
                 first.append((screen.runs.row_count, {str(worker.group) for worker in self.workers}))
 
-    app = still(Watched(base, tmp_path))
+    app = still(Watched(launch, base, tmp_path))
     async with app.run_test(size=SIZE) as pilot:
         home = await read_through(pilot)
         assert first == [(2, set())]  # drawn with both rows, nothing read through yet
@@ -155,8 +157,8 @@ async def test_enter_replays_the_run_and_h_comes_back_home(base: Path, tmp_path:
     async with app.run_test(size=SIZE) as pilot:
         await read_through(pilot)
         await pilot.press("down", "enter")
-        assert isinstance(app.screen, FleetScreen)
-        fleet = app.fleet
+        assert isinstance(app.screen, FleetScreen) and app.run_screen is not None
+        fleet = app.run_screen.fleet
         assert isinstance(fleet, ReplayFleet) and fleet.record_dir == base / "crash-3"
         await pilot.press("2")  # the run's other views work as in `uktrace replay`
         assert app.screen.name == "summary"
@@ -164,7 +166,7 @@ async def test_enter_replays_the_run_and_h_comes_back_home(base: Path, tmp_path:
         with anyio.fail_after(10):
             while not isinstance(app.screen, HomeScreen):
                 await pilot.pause(0.02)
-        assert app.fleet is NO_RUN and app.fleet_worker is None
+        assert app.run_screen is None
         assert rows(app) == ["shared-8", "crash-3"]
         await pilot.press("2")  # a run view's key at home: nothing
         assert isinstance(app.screen, HomeScreen)
@@ -257,8 +259,8 @@ async def test_h_in_a_run_opened_from_the_command_line_stops_it_and_asks_for_hom
         with anyio.fail_after(10):
             while app.return_code is None:
                 await pilot.pause(0.02)
-    assert app.home_requested  # tui.cli opens the home screen once the command has printed its tables
-    assert app.fleet_worker is not None and app.fleet_worker.is_finished
+    assert app.return_value == HOME  # tui.cli opens the home screen once the command has printed its tables
+    assert app.run_view.over
 
 
 async def test_a_run_recorded_elsewhere_shows_up_without_a_key(base: Path, tmp_path: Path) -> None:

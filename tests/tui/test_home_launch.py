@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,16 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select
 
-from tests.tui.conftest import RECORDINGS, screen_text, still
+from tests.tui.conftest import RECORDINGS, StaticFleet, screen_text, still
 from uktrace.kernel.find import TEST_GUEST
 from uktrace.launch.fleet import Fleet
 from uktrace.model.timeline import Status
 from uktrace.recording.inventory import list_recordings
 from uktrace.recording.record import recordings_base
-from uktrace.tui.home_app import NO_RUN, HomeApp
+from uktrace.recording.replay import ReplayFleet
+from uktrace.tui.cli import launch
+from uktrace.tui.home_app import HomeApp
+from uktrace.tui.launch_line import Launched, RunMade
 from uktrace.tui.screens.confirm import Confirm
 from uktrace.tui.screens.fleet import FleetScreen
 from uktrace.tui.screens.home import HomeScreen
@@ -62,7 +66,7 @@ def error_beside(form: LaunchForm, name: str) -> str:
 async def test_the_form_starts_on_the_first_field_and_tab_visits_every_field_in_order(
     tmpdir_env: Path, tmp_path: Path
 ) -> None:
-    app = still(HomeApp(where=tmp_path))
+    app = still(HomeApp(launch, where=tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         form = await open_form(pilot)
         visited = []
@@ -79,7 +83,7 @@ async def test_the_form_starts_on_the_first_field_and_tab_visits_every_field_in_
 async def test_a_path_typed_after_two_tabs_is_the_kernel(tmpdir_env: Path, tmp_path: Path) -> None:
     kernel = Path("app_qemu-x86_64")  # relative to the repository (none there): typed key by key, short
     assert not kernel.exists()
-    app = still(HomeApp(where=tmp_path))
+    app = still(HomeApp(launch, where=tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         form = await open_form(pilot)
         await pilot.press("tab", "tab", *str(kernel))
@@ -96,7 +100,7 @@ async def test_a_path_typed_after_two_tabs_is_the_kernel(tmpdir_env: Path, tmp_p
 
 
 async def test_a_bad_value_is_said_beside_its_field_as_it_is_typed(tmpdir_env: Path, tmp_path: Path) -> None:
-    app = still(HomeApp(where=tmp_path))
+    app = still(HomeApp(launch, where=tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         form = await open_form(pilot)
         form.query_one("#timeout", Input).focus()
@@ -122,7 +126,7 @@ async def test_a_bad_value_is_said_beside_its_field_as_it_is_typed(tmpdir_env: P
 async def test_enter_with_a_bad_field_launches_nothing_and_puts_the_cursor_there(
     tmpdir_env: Path, tmp_path: Path
 ) -> None:
-    app = still(HomeApp(where=tmp_path))
+    app = still(HomeApp(launch, where=tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         form = await open_form(pilot)
         await pilot.press("tab", "tab", "tab", "end", "backspace", *"two")  # guests
@@ -130,14 +134,14 @@ async def test_enter_with_a_bad_field_launches_nothing_and_puts_the_cursor_there
         form.query_one("#more", Input).focus()
         await pilot.press("enter")
         await pilot.pause()
-        assert app.screen is form and app.fleet is NO_RUN
+        assert app.screen is form and app.run_screen is None
         assert app.focused is field(form, "guests")  # the first wrong field, not the first field
         assert error_beside(form, "guests") == "-n two: not a whole number"
         assert error_beside(form, "timeout") == "--timeout -1: must be a positive number of seconds"
         await pilot.press("ctrl+u", "2", "enter")
         await pilot.pause()
         assert app.focused is field(form, "timeout")  # the next one still wrong
-        assert app.screen is form and app.fleet is NO_RUN
+        assert app.screen is form and app.run_screen is None
         await pilot.pause(0.2)
         assert "-n two: not a whole number" not in screen_text(app)
         assert "--timeout -1: must be a positive" in screen_text(app)  # (wrapped beside it)
@@ -145,7 +149,7 @@ async def test_enter_with_a_bad_field_launches_nothing_and_puts_the_cursor_there
 
 
 async def test_a_mistake_only_the_whole_line_shows_is_said_in_the_form(tmpdir_env: Path, tmp_path: Path) -> None:
-    app = still(HomeApp(where=tmp_path))
+    app = still(HomeApp(launch, where=tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         form = await open_form(pilot)
         form.query_one("#more", Input).focus()
@@ -154,7 +158,7 @@ async def test_a_mistake_only_the_whole_line_shows_is_said_in_the_form(tmpdir_en
         assert "unrecognized arguments: --no-such-option" in str(app.screen.problem)
         await pilot.pause(0.2)
         assert "unrecognized arguments" in screen_text(app)
-        assert app.fleet is NO_RUN
+        assert app.run_screen is None
     assert not list_recordings(recordings_base()).recordings  # nothing was started, nothing recorded
 
 
@@ -167,7 +171,7 @@ async def test_a_run_launched_from_the_form_shows_live_then_is_listed_at_home(tm
     older = recordings_base() / "crash-3"  # a run from before: the new one goes above it
     shutil.copytree(RECORDINGS / "crash-3", older)
     older.parent.chmod(0o700)
-    app = still(HomeApp(where=tmp_path))
+    app = still(HomeApp(launch, where=tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await open_form(pilot)
         await pilot.press("tab", "tab", "tab", "end", "backspace", "2")  # guests: 2
@@ -178,7 +182,8 @@ async def test_a_run_launched_from_the_form_shows_live_then_is_listed_at_home(tm
         assert f"$ {line}" in screen_text(app)  # the same from a shell
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, FleetScreen))
-        fleet = app.fleet
+        assert app.run_screen is not None
+        fleet = app.run_screen.fleet
         assert isinstance(fleet, Fleet) and app.title == line
 
         await until(pilot, lambda: all(g.timeline.status.finished and not g.running for g in fleet.guests))
@@ -187,7 +192,7 @@ async def test_a_run_launched_from_the_form_shows_live_then_is_listed_at_home(tm
         assert {g.timeline.status for g in fleet.guests} == {Status.EXITED}
         assert app.screen_stack[-1].name == "fleet"  # the run stays in view until the user goes home
         await pilot.press("h")
-        await until(pilot, lambda: isinstance(app.screen, HomeScreen) and app.fleet is NO_RUN)
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen) and app.run_screen is None)
         runs = app.screen.query_one(RunList)
         await until(pilot, lambda: len(runs.digests) == len(runs.recordings) == 2, 20)
         recording, before = runs.recordings
@@ -207,3 +212,53 @@ async def test_a_run_launched_from_the_form_shows_live_then_is_listed_at_home(tm
         assert [r.path for r in runs.recordings] == [older]
     assert all(g.timeline.exit_code == 0 for g in fleet.guests)
     assert not any(g.running for g in fleet.guests)
+
+
+class EndingRun(StaticFleet):
+    """A run that ends by itself as soon as it runs, as the engine's does when a signal cancels it
+    (`signum`), or as a run without keep-alive does (None)."""
+
+    def __init__(self, like: ReplayFleet, signum: int | None) -> None:
+        super().__init__(like.guests, like)
+        self.signum = signum
+
+    async def run(self, keep_alive: bool = False) -> None:
+        self.interrupted_by = self.signum
+
+
+async def launched_at_home(tmp_path: Path, signum: int | None) -> tuple[HomeApp, list[list[str]]]:
+    """A home app whose launcher makes an EndingRun, and the command lines it was given; cleaned up
+    runs are noted as `["cleanup"]`."""
+    like = ReplayFleet(RECORDINGS / "crash-3", speed=0)
+    await like.run()
+    asked: list[list[str]] = []
+
+    def launcher(argv: list[str]) -> Launched:
+        asked.append(argv)
+        return RunMade(EndingRun(like, signum), lambda: asked.append(["cleanup"]))
+
+    return still(HomeApp(launcher, where=tmp_path)), asked
+
+
+async def test_a_run_opened_at_home_that_ends_by_itself_comes_home_cleaned_up(tmpdir_env: Path, tmp_path: Path) -> None:
+    app, asked = await launched_at_home(tmp_path, None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_form(pilot)
+        form.query_one("#more", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: asked == [["run"], ["cleanup"]], 10)
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen) and app.run_screen is None, 10)
+        assert app.return_code is None  # still home, not ended
+
+
+async def test_a_signal_that_ends_a_run_opened_at_home_ends_the_app_with_its_status(
+    tmpdir_env: Path, tmp_path: Path
+) -> None:
+    app, asked = await launched_at_home(tmp_path, signal.SIGTERM)
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_form(pilot)
+        form.query_one("#more", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: app.return_code is not None, 10)
+    assert app.return_code == 128 + signal.SIGTERM
+    assert asked == [["run"]] and app.cleanup is not None  # owed: the console script runs it on the way out

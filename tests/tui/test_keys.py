@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
+from textual.notifications import SeverityLevel
+from textual.widget import Widget
 from textual.widgets import Input
-from textual.widgets._footer import FooterKey
 
 from tests.tui.conftest import (
     RECORDINGS,
@@ -24,7 +26,7 @@ from tests.tui.conftest import (
 from uktrace.analysis.figures import elapsed
 from uktrace.launch.fleet import Fleet
 from uktrace.model.console_tail import ConsoleTail
-from uktrace.model.guest import Stall
+from uktrace.model.guest import FleetView, Stall
 from uktrace.model.timeline import Status
 from uktrace.tui.app import UktraceApp
 from uktrace.tui.screens.fleet import FleetScreen
@@ -35,6 +37,7 @@ from uktrace.tui.screens.summary import SummaryScreen
 from uktrace.tui.screenshot import save_svg, screenshot_dirs
 from uktrace.tui.widgets.console_view import ConsoleView
 from uktrace.tui.widgets.fleet_table import HEADER, FleetTable, SortOrder
+from uktrace.tui.widgets.footer import KeyFooter
 
 pytestmark = pytest.mark.anyio
 
@@ -93,7 +96,7 @@ async def test_sort_picker_changes_the_order_and_again_reverses_it() -> None:
         await pilot.press("down", "down", "enter")  # name, status, total
         table = app.screen.query_one(FleetTable)
         assert table.order == SortOrder("total", descending=True)
-        now = app.clock()
+        now = app.run_view.clock()
         totals = [elapsed(g, now) or 0.0 for g in table.rows]
         assert totals == sorted(totals, reverse=True)
         assert names(app)[:2] == ["guest-4", "guest-8"]  # totals 1.219 s, 1.209 s (the gate wait left out)
@@ -267,8 +270,24 @@ async def test_ctrl_s_saves_an_svg(tmp_path: Path) -> None:
         assert all(p.read_text().startswith("<svg") for p in shots)
 
 
-def toasts(app: UktraceApp) -> list[str]:
-    return [notification.message for notification in app._notifications]
+class Noted(UktraceApp):
+    """The app, keeping every notification's message as given to `notify` (Textual's own list is private)."""
+
+    def __init__(self, fleet: FleetView, **kwargs: Any) -> None:
+        super().__init__(fleet, **kwargs)
+        self.toasts: list[str] = []
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        self.toasts.append(message)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
 
 async def test_ctrl_s_in_a_replay_saves_per_user_never_into_the_recording(
@@ -278,13 +297,13 @@ async def test_ctrl_s_in_a_replay_saves_per_user_never_into_the_recording(
     shutil.copytree(RECORDINGS / "crash-3", recording)
     before = sorted(path.relative_to(recording) for path in recording.rglob("*"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    app = still(UktraceApp(RecordingFleet(recording), title="uktrace replay rec"))
+    app = still(Noted(RecordingFleet(recording), title="uktrace replay rec"))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+s")
         (shot,) = (tmp_path / "data" / "uktrace" / "screenshots").glob("*.svg")
         assert shot.read_text().startswith("<svg") and not list(Path("screenshots").glob("uktrace-*.svg"))
-        assert toasts(app) == [f"screenshot saved to {shot}"] and shot.is_absolute()
+        assert app.toasts == [f"screenshot saved to {shot}"] and shot.is_absolute()
     assert sorted(path.relative_to(recording) for path in recording.rglob("*")) == before
 
 
@@ -309,7 +328,7 @@ async def test_q_stops_the_fleet_and_waits_for_the_run() -> None:
         await pilot.press("q")
         await wait_for_exit(app)
         assert fleet_of(app).stopped == 1
-        assert app.fleet_worker is not None and app.fleet_worker.is_finished
+        assert app.run_view.over
 
 
 async def test_ctrl_c_stops_the_fleet_like_q() -> None:
@@ -319,7 +338,7 @@ async def test_ctrl_c_stops_the_fleet_like_q() -> None:
         await pilot.press("ctrl+c")
         await wait_for_exit(app)
         assert fleet_of(app).stop_reasons == ["run stopped by the user"]
-        assert app.fleet_worker is not None and app.fleet_worker.is_finished
+        assert app.run_view.over
 
 
 async def test_an_engine_error_is_shown_not_raised() -> None:
@@ -360,7 +379,7 @@ async def test_a_quiet_running_guest_is_marked_stalled_in_its_row_and_its_view()
         quiet.process = FakeProcess()  # type: ignore[assignment]
         quiet.exit_ns = None
         quiet.timeline.status = Status.RUNNING
-        quiet.last_output_ns = app.clock() - 10_000_000_000  # printed, then nothing for 10 s
+        quiet.last_output_ns = app.run_view.clock() - 10_000_000_000  # printed, then nothing for 10 s
         quiet.stall = Stall(0.99, "R")
         quiet.changes += 1
         app.tick()
@@ -392,20 +411,25 @@ async def test_search_hits_follow_their_lines_when_the_oldest_lines_go() -> None
         assert all("crit" in console.records[i].text.lower() for i in console.matches)
 
 
+def footer_keys(app: UktraceApp) -> list[Widget]:
+    """The key widgets of the footer in view (Textual's FooterKey, by its type's name: its module is private)."""
+    return list(app.screen.query_one(KeyFooter).query("FooterKey"))
+
+
 async def test_switching_views_keeps_each_footer_and_shows_each_views_keys() -> None:
     """A view's footer is rebuilt only when its keys change (tui/widgets/footer.py): back on the
     fleet after the summary, the same key widgets; each view still shows its own keys."""
     app = replay_app("shared-8")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        fleet_keys = list(app.screen.query(FooterKey))
-        assert "Summary" in [key.description for key in fleet_keys]
+        fleet_keys = footer_keys(app)
+        assert any("Summary" in str(key.render()) for key in fleet_keys)
         await pilot.press("2")
         await pilot.pause()
         assert isinstance(app.screen, SummaryScreen)
-        assert "Fleet" in [key.description for key in app.screen.query(FooterKey)]
+        assert any("Fleet" in str(key.render()) for key in footer_keys(app))
         await pilot.press("1")
         await pilot.pause()
         assert isinstance(app.screen, FleetScreen)
-        assert list(app.screen.query(FooterKey)) == fleet_keys
+        assert footer_keys(app) == fleet_keys
         assert all(key.is_attached for key in fleet_keys)

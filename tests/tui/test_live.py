@@ -72,7 +72,7 @@ async def test_four_guests_boot_to_exit_then_q_leaves_no_qemu(tmp_path: Path) ->
     assert {g.timeline.status for g in fleet.guests} == {Status.EXITED}
     assert all(g.timeline.exit_code == 0 for g in fleet.guests)
     assert len(pids) == 4 and not any(alive(pid) for pid in pids)
-    assert app.fleet_worker is not None and app.fleet_worker.is_finished
+    assert app.run_view.over
 
 
 async def test_type_stop_and_quit_while_guests_hang(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ import pytest
 from tests.tui.conftest import RECORDINGS, replay_app, screen_text, settle
 from uktrace.analysis.bench import Cell, CellResult, summarise
 from uktrace.analysis.report import _s, render_report
-from uktrace.cli.report import format_seconds
+from uktrace.present.units import format_seconds
 from uktrace.tui.screens.summary import SummaryScreen
 
 pytestmark = pytest.mark.anyio

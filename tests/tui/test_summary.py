@@ -16,7 +16,7 @@ from tests.conftest import Wall
 from tests.tui.conftest import RECORDINGS, SIZE, replay_app, screen_text, settle, still
 from uktrace.analysis.figures import guest_times
 from uktrace.analysis.stats import distribution
-from uktrace.cli.report import format_seconds
+from uktrace.present.units import format_seconds
 from uktrace.recording.replay import ReplayFleet
 from uktrace.tui.app import UktraceApp
 from uktrace.tui.screens.fleet import FleetScreen

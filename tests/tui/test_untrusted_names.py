@@ -11,6 +11,7 @@ import anyio
 import pytest
 
 from tests.tui.conftest import RECORDINGS, SIZE, screen_text, still
+from uktrace.tui.cli import launch
 from uktrace.tui.home_app import HomeApp
 from uktrace.tui.screens.home import HomeScreen
 
@@ -23,7 +24,7 @@ async def test_a_launcher_named_in_markup_is_shown_as_named(tmp_path: Path) -> N
     session = base / "shared-8" / "session.json"
     document = json.loads(session.read_text())
     session.write_text(json.dumps(document | {"options": document["options"] | {"cmd": "[/]"}}))
-    app = HomeApp(base, tmp_path)
+    app = HomeApp(launch, base, tmp_path)
     still(app)
     async with app.run_test(size=SIZE) as pilot:
         with anyio.fail_after(20):

@@ -29,8 +29,8 @@ from uktrace.analysis.compare import (
     verdict,
 )
 from uktrace.analysis.samples import RUN_CELL, Cell, Samples, SamplesError, from_document, load
-from uktrace.cli.compare import clock_note
 from uktrace.cli.main import main
+from uktrace.present.comparison import clock_note
 
 RECORDINGS = DATA / "recordings"
 MS = 0.001

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from uktrace.analysis.samples import Samples, from_document, guest_priority
-from uktrace.cli.compare import priority_note
+from uktrace.present.comparison import priority_note
 
 
 def run_json(host: dict[str, Any] | None) -> dict[str, Any]:

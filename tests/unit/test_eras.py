@@ -16,7 +16,7 @@ from typing import NamedTuple
 import pytest
 
 from tests.invariant import violations
-from uktrace.cli.report import level_notes
+from uktrace.present.timeline import level_notes
 from uktrace.model.timeline import BootTimeline, Status
 from uktrace.parsers import ConsoleParser, parse_printk
 from uktrace.parsers.banner import message_version

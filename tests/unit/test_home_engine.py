@@ -15,7 +15,6 @@ from tests.tui.conftest import RECORDINGS
 from uktrace.analysis.overview import digest
 from uktrace.analysis.samples import load
 from uktrace.analysis.stats import distribution
-from uktrace.cli.launch_line import LaunchChoice, field_problem, parse_launch, shell_line
 from uktrace.cli.main import build_parser
 from uktrace.cli.run import options_from
 from uktrace.kernel.find import TEST_GUEST
@@ -23,6 +22,7 @@ from uktrace.kernel.nearby import nearby_kernels
 from uktrace.launch.options import LaunchError
 from uktrace.recording import kernels
 from uktrace.recording.inventory import read_recording
+from uktrace.tui.launch_line import LaunchChoice, field_problem, parse_launch, shell_line
 
 needs_guest = pytest.mark.skipif(not TEST_GUEST.is_file(), reason="needs the built test guest (make guest)")
 

@@ -10,7 +10,7 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "module", ["uktrace.parsers", "uktrace", "uktrace.cli.main", "uktrace.model.timeline", "uktrace.cli.report"]
+    "module", ["uktrace.parsers", "uktrace", "uktrace.cli.main", "uktrace.model.timeline", "uktrace.present.timeline"]
 )
 def test_no_textual_in_a_fresh_interpreter(module: str) -> None:
     code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual' or m.startswith('uktrace.tui')))"

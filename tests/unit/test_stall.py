@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from uktrace.cli.report import stall_note
 from uktrace.model.guest import STALL_FIRST_S, STALL_S, Guest, Stall
 from uktrace.model.spec import GuestSpec
 from uktrace.model.timeline import BootTimeline, Status
 from uktrace.parsers import Record
+from uktrace.present.timeline import stall_note
 
 SECOND = 1_000_000_000
 

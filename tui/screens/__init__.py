@@ -1,4 +1,5 @@
-"""Screens: the fleet (default), one guest, the summary, the blame table, and the help and sort pickers on top."""
+"""Screens: a run (`run.RunScreen`, the fleet view that owns its fleet), one guest, the summary,
+the blame table, the home screen, and the pickers on top."""
 
 from __future__ import annotations
 

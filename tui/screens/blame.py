@@ -20,10 +20,11 @@ from textual.widgets import DataTable, Static
 
 from uktrace.analysis.blame import FunctionBlame, blame
 from uktrace.analysis.naming import SymbolCache, guest_symbols
-from uktrace.cli.report import UNTIMED, calls_hint, format_seconds
 from uktrace.kernel.symbols import Symbols
 from uktrace.model.calls import Call
 from uktrace.model.guest import FleetView, Guest
+from uktrace.present.timeline import UNTIMED, calls_hint
+from uktrace.present.units import format_seconds
 
 from ..widgets.fleet_table import in_progress
 from ..widgets.footer import KeyFooter

@@ -26,7 +26,7 @@ from uktrace.analysis.compare import CANT_TELL, Comparison, Method, compare
 from uktrace.analysis.overview import Digest, digest
 from uktrace.analysis.samples import Samples
 from uktrace.analysis.stats import distribution
-from uktrace.cli.compare import LABELS, VERDICT_STYLE, comparison_tables, guests, seconds_text
+from uktrace.present.comparison import LABELS, VERDICT_STYLE, comparison_tables, guests, seconds_text
 from uktrace.recording.inventory import Recording
 
 from ..bar import nice_axis

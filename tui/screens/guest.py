@@ -28,7 +28,6 @@ from textual.widgets import Input, Static
 from uktrace.analysis.console_cost import guest_console, guest_sentence
 from uktrace.analysis.figures import elapsed
 from uktrace.analysis.naming import guest_symbols
-from uktrace.cli.report import format_bound, format_seconds, guest_clock_line, stall_note, status_text
 from uktrace.kernel.symbols import Symbols
 from uktrace.model.axis import (
     WHOLE_BOOT,
@@ -49,6 +48,8 @@ from uktrace.model.nesting import rows
 from uktrace.model.text import markup
 from uktrace.model.timeline import Phase
 from uktrace.parsers.phases import HOST_PHASES
+from uktrace.present.timeline import format_bound, guest_clock_line, stall_note, status_text
+from uktrace.present.units import format_seconds
 
 from .. import playback
 from ..bar import TimeAxis, TimelineBar, nice_axis

@@ -3,7 +3,8 @@ delete, compare and launch.
 
 Reads only: the recordings directory through `inventory` (what `uktrace recordings` lists) and,
 on workers, each recording read through (`analysis.overview`) and the kernels nearby
-(`kernel.nearby`). What it opens (a replay, a run) the app shows in the usual run views.
+(`kernel.nearby`). What the user opens (a replay, a run) it says in a message (`ReplayChosen`,
+`LaunchChosen`); the app shows the run in the usual run views.
 """
 
 from __future__ import annotations
@@ -17,24 +18,26 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from uktrace.analysis.overview import Digest, digest
-from uktrace.cli.recordings import format_size
 from uktrace.kernel.nearby import NearbyKernel, nearby_kernels
-from uktrace.recording.inventory import Recording, json_object, list_recordings
+from uktrace.present.units import format_size
+from uktrace.recording.inventory import Recording, list_recordings, recorded_command
 from uktrace.recording.prune import PruneError, busy, delete
 from uktrace.recording.record import RecordingError
 
 from ..filter_prompt import FilterPrompt
+from ..launch_line import LaunchChoice
 from ..widgets.footer import KeyFooter
 from ..widgets.run_list import RunList
 from .confirm import Confirm
 
 if TYPE_CHECKING:
-    from ..home_app import HomeApp
+    from .launch_form import LaunchForm
 
 
 POLL_S = 2.0
@@ -76,12 +79,19 @@ class HomeScreen(FilterPrompt, Screen[None]):
         self.read: dict[Path, tuple[tuple[str, int], ...]] = {}
         """What each digest was made from (statuses): a recording that moved on is read again."""
 
-    @property
-    def home_app(self) -> HomeApp:
-        from ..home_app import HomeApp
+    class ReplayChosen(Message):
+        """The user chose a recording to replay."""
 
-        assert isinstance(self.app, HomeApp)
-        return self.app
+        def __init__(self, path: Path) -> None:
+            super().__init__()
+            self.path = path
+
+    class LaunchChosen(Message):
+        """The user filled in the launch form: the app checks it and runs it (`launch_refused` if not)."""
+
+        def __init__(self, choice: LaunchChoice) -> None:
+            super().__init__()
+            self.choice = choice
 
     def compose(self) -> ComposeResult:
         yield Static(id="home-title")
@@ -222,7 +232,7 @@ class HomeScreen(FilterPrompt, Screen[None]):
                 timeout=8,
             )
             return
-        self.home_app.open_replay(recording.path)
+        self.post_message(self.ReplayChosen(recording.path))
 
     def action_mark(self) -> None:
         self.runs.toggle_mark()
@@ -269,9 +279,22 @@ class HomeScreen(FilterPrompt, Screen[None]):
         self.reload()
 
     def action_launch(self) -> None:
+        from .launch_form import LaunchForm  # its checks import the engine's option parsing: not at start
+
+        self._ask(LaunchForm(self.kernels or []))
+
+    def launch_refused(self, choice: LaunchChoice, problem: str) -> None:
+        """The form again, as the user left it, with the reason the command line cannot start."""
         from .launch_form import LaunchForm
 
-        self.app.push_screen(LaunchForm(self.kernels or []), self.home_app.launch_chosen)
+        self._ask(LaunchForm(self.kernels or [], choice, problem))
+
+    def _ask(self, form: LaunchForm) -> None:
+        def answered(choice: LaunchChoice | None) -> None:
+            if choice is not None:
+                self.post_message(self.LaunchChosen(choice))
+
+        self.app.push_screen(form, answered)
 
     def action_reload(self) -> None:
         self.reload()
@@ -297,14 +320,12 @@ def _mtime(path: Path) -> int | None:
 
 
 def _command(path: Path) -> str | None:
-    """The command line that made a recording (session.json's `command`; a bench's in results.json)."""
-    for name in ("session.json", "results.json"):
-        document = json_object(path, name)
-        command = document.get("command") if document is not None else None
-        if isinstance(command, list) and all(isinstance(word, str) for word in command):
-            words = ["uktrace", *command[1:]] if command and "uktrace" in command[0] else command
-            return shlex.join(words)
-    return None
+    """The command line that made a recording, to paste into a shell (`uktrace` for whichever
+    path ran it)."""
+    command = recorded_command(path)
+    if command is None:
+        return None
+    return shlex.join(["uktrace", *command[1:]] if command and "uktrace" in command[0] else command)
 
 
 def _signature(recording: Recording) -> tuple[tuple[str, int], ...]:

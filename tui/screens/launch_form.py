@@ -1,7 +1,7 @@
 """The launch form: what to boot and how, as fields, with the equivalent command line beside them.
 
 The form only collects text (`LaunchChoice`); the command line it shows is the one checked and
-run (`uktrace.cli.launch_line`), so what the user copies into a script does what the form did.
+run (`uktrace.tui.launch_line`), so what the user copies into a script does what the form did.
 One field a row, top to bottom in the order Tab visits them, the first focused; each field is
 checked as the command line would check it (`launch_line.field_problem`) as it is typed (a path
 when it is left, so a half-typed one is not called missing), the error beside it. Enter in any
@@ -24,9 +24,10 @@ from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static
 
-from uktrace.cli.launch_line import LaunchChoice, default_bench_out, field_problem, shell_line
 from uktrace.kernel.nearby import NearbyKernel
 from uktrace.launch.options import LaunchError
+
+from ..launch_line import LaunchChoice, default_bench_out, field_problem, shell_line
 
 TEST_GUEST = ""
 """The kernel Select's value for the built-in test guest (`uktrace run` without KERNEL)."""

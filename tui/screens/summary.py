@@ -22,10 +22,11 @@ from textual.containers import VerticalScroll
 
 from uktrace.analysis.figures import FIGURES, elapsed, guest_readings
 from uktrace.analysis.stats import Distribution, distributions
-from uktrace.cli.report import format_seconds, status_text
 from uktrace.model.guest import FleetView, Guest
 from uktrace.model.nesting import level
 from uktrace.model.timeline import Status
+from uktrace.present.timeline import status_text
+from uktrace.present.units import format_seconds
 
 from ..bar import TimeAxis, nice_axis
 from ..charts import BoxPlot, Histogram

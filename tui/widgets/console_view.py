@@ -21,9 +21,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from uktrace.cli.report import format_seconds
 from uktrace.model.guest import Guest
 from uktrace.parsers import Kind, Record
+from uktrace.present.units import format_seconds
 
 from ..palette import (
     KIND_STYLES,

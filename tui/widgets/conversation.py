@@ -6,9 +6,9 @@ from __future__ import annotations
 from rich.text import Text
 
 from uktrace.analysis.stats import clock_words
-from uktrace.cli.report import format_seconds
 from uktrace.model.guest import Guest
 from uktrace.model.timeline import BootTimeline
+from uktrace.present.units import format_seconds
 
 from ..palette import phase_colour
 

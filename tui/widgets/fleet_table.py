@@ -31,7 +31,6 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from uktrace.analysis.figures import elapsed
-from uktrace.cli.report import format_seconds, stall_note
 from uktrace.model.axis import (
     TOP_LEVEL,
     WHOLE_BOOT,
@@ -49,6 +48,8 @@ from uktrace.model.guest import FleetView, Guest
 from uktrace.model.palette import CURSOR, CURSOR_UNFOCUSED
 from uktrace.model.timeline import BootTimeline, Phase, Status
 from uktrace.parsers.phases import PHASES
+from uktrace.present.timeline import stall_note
+from uktrace.present.units import format_seconds
 
 from ..bar import axis_segments, bar_segments
 from ..palette import STATUS_BY_NAME, WAITING_STYLE, phase_colour
@@ -300,6 +301,11 @@ class FleetTable(ScrollView, can_focus=True):
     def caption(self, width: int = 0) -> Text:
         """Which axis and zoom the bars show, with the keys that change them when `width` has room."""
         return axis_caption(self.mode, self.zoom, self._fitted, width)
+
+    @property
+    def window(self) -> Window:
+        """The stretch of the axis the bars show (seconds on the axis's clock), as the last tick placed it."""
+        return self._window
 
     def set_axis(self, mode: AxisMode | None = None, zoom: Zoom | None = None) -> None:
         """Show another axis mode or zoom; the window is fitted again at once."""

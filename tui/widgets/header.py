@@ -13,10 +13,10 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
-from uktrace.cli.headless import accel_line
-from uktrace.cli.report import format_seconds
 from uktrace.model.guest import FleetView
 from uktrace.parsers.phases import PHASES
+from uktrace.present.timeline import accel_line
+from uktrace.present.units import format_seconds
 
 from ..palette import STATUS_BY_NAME, WAITING_STYLE, phase_colour
 from ..playback import status as replay_status

@@ -18,7 +18,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
 from uktrace.analysis.overview import Digest
-from uktrace.cli.report import format_seconds
+from uktrace.present.units import format_seconds
 from uktrace.recording.inventory import Recording
 
 COLUMNS = ("", "when", "kind", "kernel", "unikraft", "guests", "statuses", "total p50", "recording")

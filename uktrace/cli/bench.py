@@ -31,10 +31,10 @@ from ..launch.options import LaunchError, RunOptions, prepare
 from ..launch.shares import ShareError
 from ..model.guest import Guest
 from ..model.text import markup
+from ..present.units import format_seconds
 from ..recording.record import RecordingError, claim
 from .cluster import launcher_for, remote
 from .output import Output
-from .report import format_seconds
 from .run import guest_options, lower_guests, wants_tui
 
 USER_ERRORS = (LaunchError, KernelError, ShareError, RecordingError, ClusterError)

@@ -18,12 +18,14 @@ from ..analysis.blame import FunctionBlame, blame
 from ..analysis.naming import SymbolCache, guest_symbols
 from ..kernel.symbols import Symbols, SymbolsError
 from ..model.timeline import BootTimeline
+from ..present.table import SafeTable
+from ..present.timeline import UNTIMED, calls_hint
+from ..present.units import format_seconds
 from ..recording.logs import LogError, trace_log
 from ..recording.reader import tell
 from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet
-from .output import Output, SafeTable
-from .report import UNTIMED, calls_hint, format_seconds
+from .output import Output
 from .symbols import add_symbol_options, symbols_option
 
 PROG = "uktrace blame"

@@ -16,7 +16,8 @@ from ..launch.fleet import Fleet
 from ..launch.options import LaunchError
 from ..model.spec import GuestSpec
 from ..model.text import markup
-from .output import Output, SafeTable
+from ..present.table import SafeTable
+from .output import Output
 
 SLOTS_EXAMPLE = '{"uktrace_slots": 64}'
 

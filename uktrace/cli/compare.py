@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console, Group, RenderableType
-from rich.table import Table
+from rich.console import Console
 from rich.text import Text
 
 from ..analysis.compare import (
@@ -23,7 +22,6 @@ from ..analysis.compare import (
     MIN_GUESTS,
     MIN_RUNS,
     MISSING,
-    CellComparison,
     Comparison,
     Method,
     MetricComparison,
@@ -31,21 +29,10 @@ from ..analysis.compare import (
 )
 from ..analysis.samples import Cell, Samples, SamplesError, load
 from ..analysis.stats import clock_words
-from .output import Output, SafeTable
-from .report import format_seconds
+from ..present.comparison import LABELS, comparison_tables, run_word, signed
+from .output import Output
 
 PROG = "uktrace compare"
-LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-"""The inputs' names in order: A is the baseline."""
-
-VERDICT_STYLE = {
-    "slower": "bold red",
-    "faster": "bold green",
-    "no change": "dim",
-    CANT_TELL: "bold yellow",
-    MISSING: "yellow",
-}
-
 PASSED, REGRESSION, USAGE, NOT_JUDGED = 0, 1, 2, 3
 """Exit statuses: a gate that passed (or no gate), a regression beyond it, bad input, and a gate
 that could not judge a figure either way (and found no regression)."""
@@ -199,15 +186,6 @@ class Gate:
         return lines
 
 
-def guests(n: int) -> str:
-    return "1 guest" if n == 1 else f"{n} guests"
-
-
-def run_word(comparison: Comparison) -> str:
-    """A bench's runs are its rounds."""
-    return "round" if comparison.a.kind == comparison.b.kind == "bench" else "run"
-
-
 def gate_line(metric: MetricComparison, percent: float) -> float | None:
     """The gate's line for this metric: PCT % of A's median, at least the band (seconds)."""
     if metric.median_a is None or metric.band is None:
@@ -226,7 +204,7 @@ def gate_reason(metric: MetricComparison, percent: float, names: tuple[str, str]
     low, high = metric.interval
     verdict = "" if metric.verdict == CANT_TELL else f"{metric.verdict}, "
     return (
-        f"{metric.metric} ({verdict}{_signed(low)} … {_signed(high)} across {_signed(line)})",
+        f"{metric.metric} ({verdict}{signed(low)} … {signed(high)} across {signed(line)})",
         f"the interval reaches across the gate's line ({percent:g} % of median A, at least the smallest change "
         f"that counts); it needs {metric.more(names, run).removesuffix(' to narrow it')} to narrow it",
     )
@@ -236,158 +214,13 @@ def _keys(samples: Samples) -> str:
     return ", ".join(samples.cells) or "none"
 
 
-def seconds_text(value: float | None) -> str:
-    """Like the other tables, with two decimals below 10 ms: in-guest phases are that short."""
-    if value is not None and abs(value) < 0.01:
-        return f"{value * 1000:.2f} ms"
-    return format_seconds(value)
-
-
-def _signed(seconds: float | None) -> str:
-    if seconds is None:
-        return "…"
-    return ("+" if seconds > 0 else "−" if seconds < 0 else "±") + seconds_text(abs(seconds))
-
-
 def regression_line(comparison: Comparison, key: str, metric: MetricComparison) -> str:
     """`B: cell run: main slower by +32.1 ms (+1403 %), at least +30.2 ms`."""
     low = metric.interval[0] if metric.interval else None
     share = f" ({metric.difference / metric.median_a:+.0%})" if metric.median_a and metric.difference else ""
     return (
         f"{comparison.b.source}: cell {key}: {metric.metric} ({clock_words(metric.clock)}) slower by "
-        f"{_signed(metric.difference)}{share}, at least {_signed(low)}"
-    )
-
-
-# -- the terminal ------------------------------------------------------------------------------
-
-
-def _interval_text(metric: MetricComparison) -> str:
-    if metric.interval is not None:
-        low, high = metric.interval
-        return f"{_signed(low)} … {_signed(high)}"
-    if metric.verdict == MISSING:
-        return ""
-    return "none"
-
-
-def _count(metric: MetricComparison) -> str:
-    counts = f"{metric.n_a}/{metric.n_b}"
-    return counts if metric.unit == "guest" else f"{counts} ({metric.runs_a}/{metric.runs_b} runs)"
-
-
-def cell_table(comparison: Comparison, cell: CellComparison, names: tuple[str, str] = ("A", "B")) -> Table:
-    title = f"{comparison.b.source} against {comparison.a.source} · cell {cell.key}"
-    caption = _outcomes(cell, names)
-    table = SafeTable(title=title, title_justify="left", caption=caption, caption_justify="left")
-    for column in ("metric", "clock", "n A/B", "median A", "median B", "Δ", "ratio", "95 % CI of Δ", "p", "verdict"):
-        left = column in ("metric", "clock", "verdict")
-        table.add_column(column, justify="left" if left else "right", no_wrap=column == "verdict")
-    for metric in cell.metrics:
-        table.add_row(
-            metric.metric,
-            metric.clock,
-            _count(metric),
-            seconds_text(metric.median_a),
-            seconds_text(metric.median_b),
-            _signed(metric.difference),
-            "…" if metric.ratio is None else f"{metric.ratio:.2f}",
-            _interval_text(metric),
-            "…" if metric.p_value is None else f"{metric.p_value:.3g}",
-            Text(metric.verdict, style=VERDICT_STYLE.get(metric.verdict, "")),
-        )
-    return table
-
-
-def _outcomes(cell: CellComparison, names: tuple[str, str]) -> str:
-    def side(name: str, part: Cell) -> str:
-        failures = ", ".join(f"{n} {status}" for status, n in part.failures().items())
-        return f"{name}: {guests(part.guests)}" + (f" ({failures})" if failures else "")
-
-    return f"{side(names[0], cell.a)}; {side(names[1], cell.b)}"
-
-
-def undecided_lines(comparison: Comparison, cell: CellComparison, names: tuple[str, str]) -> list[Text]:
-    """The cell's `can't tell` metrics, grouped by why: `can't tell  spawn, boot, total: 1 run in A
-    and 1 in B, too few for an interval (2+ a side); it needs 1 more run a side (...)`, or with
-    their bands when their intervals (in the table) reach across them."""
-    run = run_word(comparison)
-    groups: dict[str, list[str]] = {}
-    for metric in cell.metrics:
-        if metric.verdict != CANT_TELL:
-            continue
-        if metric.interval is None:
-            groups.setdefault(f"{metric.why(names, run)}; it needs {metric.needs(names, run)}", []).append(
-                metric.metric
-            )
-        else:
-            more = metric.more(names, run).removesuffix(" to narrow it")
-            reason = (
-                "each interval in the table is neither inside nor beyond its band (the smallest change that "
-                f"counts, ± beside the name); it needs {more} to narrow it"
-            )
-            groups.setdefault(reason, []).append(f"{metric.metric} (±{seconds_text(metric.band)})")
-    return [
-        Text.assemble((CANT_TELL, VERDICT_STYLE[CANT_TELL]), f"  {', '.join(metrics)}: {reason}")
-        for reason, metrics in groups.items()
-    ]
-
-
-def comparison_tables(inputs: Sequence[Samples], comparisons: Sequence[Comparison], method: Method) -> RenderableType:
-    parts: list[RenderableType] = []
-    for label, samples in zip(LABELS, inputs, strict=False):
-        parts.append(Text(f"{label} = {samples.source} ({samples.kind}, {guests(samples.guests)})"))
-        note = clock_note(samples)
-        if note is not None:
-            parts.append(
-                Text(f"    {note}", style="yellow" if samples.clocks is None or samples.clocks.skewed else "dim")
-            )
-    note = priority_note(inputs)
-    if note is not None:
-        parts.append(Text(note, style="yellow"))
-    for label, comparison in zip(LABELS[1:], comparisons, strict=False):
-        names = ("A", label)
-        for cell in comparison.cells:
-            parts += [Text(""), cell_table(comparison, cell, names), *undecided_lines(comparison, cell, names)]
-        for name, keys in (("A", comparison.only_a), (comparison.b.source, comparison.only_b)):
-            if keys:
-                parts.append(Text(f"only in {name}, not compared: {', '.join(keys)}", style="yellow"))
-    parts += [Text(""), Text(method_note(method), style="dim")]
-    return Group(*parts)
-
-
-def priority_note(inputs: Sequence[Samples]) -> str | None:
-    """When the inputs ran their guests at different priorities against uktrace: their timing may
-    differ by uktrace's scheduling, not the kernel's (docs/observer.md, "Guest priority")."""
-    said = [samples.priorities for samples in inputs if samples.priorities]
-    if len(set(said)) < 2:
-        return None
-    ways = "; ".join(
-        f"{label}: {', '.join(sorted(samples.priorities)) or 'not recorded'}"
-        for label, samples in zip(LABELS, inputs, strict=False)
-    )
-    return (
-        f"the inputs ran their guests at different priorities ({ways}): with more guests than CPUs "
-        "their phases differ by that alone (--guest-priority)"
-    )
-
-
-def clock_note(samples: Samples) -> str | None:
-    """Whether the input's guest clocks ran at the host's rate: corrected figures, or figures from
-    before uktrace checked (a guest-clock difference between such inputs may be a clock's doing)."""
-    if samples.clocks is None:
-        return "predates uktrace's guest clock check: guest-clock figures as stamped, possibly from skewed clocks"
-    return samples.clocks.sentence()
-
-
-def method_note(method: Method) -> str:
-    return (
-        f"Δ = median B − median A. The smallest change that counts: {method.min_effect:.0%} of median A, at least "
-        f"{method.floor_s * 1000:g} ms. Verdict slower/faster: the whole {method.confidence:.0%} interval beyond it; "
-        "no change: the whole interval within it; can't tell: no interval, or one that reaches across it. "
-        "Guest clock: the interval bootstraps guests, p is Mann–Whitney over guests. Host clock: all guests of a run "
-        "move with the host's load, so the run is the unit (Welch over run medians; Mann–Whitney over run medians), "
-        "and one run a side has no interval: compare benches with rounds for host figures."
+        f"{signed(metric.difference)}{share}, at least {signed(low)}"
     )
 
 

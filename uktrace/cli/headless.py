@@ -21,14 +21,15 @@ from ..analysis.console_cost import guest_console
 from ..analysis.console_cost import sentence as console_sentence
 from ..analysis.figures import FIGURES, GuestTimes, Reading, elapsed, guest_readings, guest_times, median
 from ..analysis.guest_clock import clock_summary
-from ..analysis.results import accel_summary, ended_cleanly
+from ..analysis.results import ended_cleanly
 from ..analysis.stats import distributions
 from ..model.guest import STALL_FIRST_S, STALL_S, FleetView, Guest
 from ..model.nesting import level
 from ..model.timeline import BootTimeline
+from ..present.table import SafeTable
+from ..present.timeline import STATUS_STYLE, accel_line, level_notes, stall_note, status_text
+from ..present.units import format_seconds
 from ..recording.record import recordings_base
-from .output import SafeTable
-from .report import STATUS_STYLE, format_seconds, level_notes, stall_note, status_text
 
 DETAIL_LIMIT = 20
 REFRESH_HZ = 10
@@ -257,15 +258,6 @@ def endings(guests: Sequence[Guest]) -> Text | None:
         lines.append_text(text)
         lines.append(f" ({shown})")
     return lines
-
-
-def accel_line(guests: Sequence[Guest]) -> str | None:
-    """`accelerator tcg (auto: KVM had not run a probe guest after 1.0 s; TCG ran it in 0.21 s)` when
-    `--accel auto` chose; None when the accelerator was asked for by name (the table shows it)."""
-    summary = accel_summary(guests)
-    if summary is None or summary["reason"] is None:
-        return None
-    return f"accelerator {summary['accel']} ({summary['reason']})"
 
 
 def run_footer(fleet: FleetView, reasons: bool = False) -> Text:

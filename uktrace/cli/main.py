@@ -33,9 +33,9 @@ def _parse_command(args: argparse.Namespace) -> int:
     from ..launch.options import LaunchError, check_regex
     from ..model.json_shape import timeline_dict
     from ..model.text import markup
+    from ..present.timeline import timeline_table
     from ..recording.logs import LogError, trace_log
     from .output import Output
-    from .report import timeline_table
     from .symbols import symbols_option
 
     stdout = Output()

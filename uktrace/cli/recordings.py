@@ -19,10 +19,12 @@ from rich.table import Table
 from rich.text import Text
 
 from ..model.text import markup
+from ..present.table import SafeTable
+from ..present.units import format_size
 from ..recording.inventory import Listing, Recording, list_recordings, read_recording
 from ..recording.prune import NOT_OURS, Choice, choose, delete, parse_age
 from ..recording.record import RecordingError, recordings_base
-from .output import Output, SafeTable
+from .output import Output
 
 PRUNE_HINT = "uktrace recordings prune --older-than 7d"
 
@@ -196,18 +198,6 @@ def _footer(listing: Listing) -> Text:
 
 def _count(recordings: Sequence[Recording]) -> str:
     return "1 recording" if len(recordings) == 1 else f"{len(recordings)} recordings"
-
-
-def format_size(size: int) -> str:
-    """`812 B`, `4.0 KiB`, `19.3 MiB`, `1.2 GiB`."""
-    if size < 1024:
-        return f"{size} B"
-    value, unit = size / 1024, "KiB"
-    for larger in ("MiB", "GiB"):
-        if value < 1024:
-            break
-        value, unit = value / 1024, larger
-    return f"{value:.1f} {unit}"
 
 
 def _stdout() -> Console:

@@ -253,6 +253,17 @@ def _subdirectories(path: Path) -> list[Path]:
         return []
 
 
+def recorded_command(path: Path) -> list[str] | None:
+    """The command line that made a recording, as recorded (session.json's `command`, a bench's in
+    its results.json); None when neither names one."""
+    for name in ("session.json", "results.json"):
+        document = json_object(path, name)
+        command = document.get("command") if document is not None else None
+        if isinstance(command, list) and all(isinstance(word, str) for word in command):
+            return command
+    return None
+
+
 def json_object(root: Path, relative: str) -> dict[str, Any] | None:
     """A recording's small JSON file (session.json, results.json, guest.json) as an object, its
     strings `shown`; None for a link, a FIFO, a huge, missing or unreadable file, or other JSON

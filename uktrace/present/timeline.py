@@ -1,6 +1,8 @@
-"""Human output for the terminal: a phase table and a status line per guest (rich renderables)."""
+"""A guest on the terminal: its status line and colours, a stall note, its guest clock, its phase table."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -9,12 +11,14 @@ from rich.text import Text
 from uktrace.parsers.calls import debug_option
 from uktrace.parsers.releases import hidden_mount_note, info_option
 
+from ..analysis.results import accel_summary
 from ..model.calls import Call
 from ..model.clock_rate import TOLERANCE, slowdown_text
 from ..model.guest import Guest
 from ..model.nesting import rows
 from ..model.timeline import BootTimeline, Phase, Status
-from .output import SafeTable
+from .table import SafeTable
+from .units import format_seconds
 
 STATUS_STYLE = {
     Status.BOOTING: "yellow",
@@ -26,13 +30,6 @@ STATUS_STYLE = {
     Status.STOPPED: "blue",
     Status.LOST: "bold magenta",
 }
-
-
-def format_seconds(value: float | None) -> str:
-    """Seconds for a table cell: milliseconds below 1 s, `…` when unknown."""
-    if value is None:
-        return "…"
-    return f"{value * 1000:.1f} ms" if abs(value) < 1 else f"{value:.3f} s"
 
 
 def format_bound(phase: Phase) -> str | None:
@@ -160,3 +157,12 @@ def _call_row(table: Table, call: Call, indent: str) -> None:
     table.add_row(
         name, format_seconds(call.start), format_seconds(call.duration), call.clock or UNTIMED, call.library or ""
     )
+
+
+def accel_line(guests: Sequence[Guest]) -> str | None:
+    """`accelerator tcg (auto: KVM had not run a probe guest after 1.0 s; TCG ran it in 0.21 s)` when
+    `--accel auto` chose; None when the accelerator was asked for by name (the table shows it)."""
+    summary = accel_summary(guests)
+    if summary is None or summary["reason"] is None:
+        return None
+    return f"accelerator {summary['accel']} ({summary['reason']})"

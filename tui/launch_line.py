@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..analysis.bench import parse_concurrency
-from ..kernel.find import KernelError, find_kernel
-from ..launch.options import MAX_GUESTS, LaunchError, check_regex, memory_mib
-from ..launch.shares import ShareError, check_share
-from ..recording.record import recordings_base
+from uktrace.analysis.bench import parse_concurrency
+from uktrace.kernel.find import KernelError, find_kernel
+from uktrace.launch.options import MAX_GUESTS, LaunchError, check_regex, memory_mib
+from uktrace.launch.shares import ShareError, check_share
+from uktrace.model.guest import FleetView
+from uktrace.recording.record import recordings_base
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,8 @@ def shell_line(argv: list[str]) -> str:
 
 
 def parse_launch(argv: list[str], parser: argparse.ArgumentParser) -> argparse.Namespace:
-    """`argv` through the command line's own parser (`main.build_parser()`); a mistake becomes
+    """`argv` through the command line's own parser (`uktrace.cli.main.build_parser()`,
+    which the console script hands to the home app); a mistake becomes
     LaunchError with argparse's message instead of an exit."""
     errors = io.StringIO()
     extra: list[str] = []
@@ -171,3 +173,33 @@ _CHECKS: dict[str, Callable[[str], object]] = {
     "more": _words,
 }
 """Per field (LaunchChoice's names), what the run would check first, raising its error."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunMade:
+    """A launched command line that is a run: its fleet, ready to run, and what to do once it is over."""
+
+    fleet: FleetView
+    cleanup: Callable[[], None]
+    """Removes the run's shares (independent copies)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BenchAsked:
+    """A launched command line that is a bench: it runs as `uktrace bench` itself, on the terminal."""
+
+    out: Path | None
+    """The bench's `--out`: where its results will be listed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A command line that cannot start, and why, in one line."""
+
+    problem: str
+
+
+Launched = RunMade | BenchAsked | Refused
+Launcher = Callable[[list[str]], Launched]
+"""The command line (the arguments after `uktrace`) checked and made as the shell would make it:
+the console script's (`uktrace.tui.cli.launch`), handed to the home app."""
