@@ -16,7 +16,6 @@ from typing import NamedTuple
 import pytest
 
 from tests.invariant import violations
-from uktrace.present.timeline import level_notes
 from uktrace.model.timeline import BootTimeline, Status
 from uktrace.parsers import ConsoleParser, parse_printk
 from uktrace.parsers.banner import message_version
@@ -24,6 +23,7 @@ from uktrace.parsers.calls import debug_option
 from uktrace.parsers.outcomes import outcome_of
 from uktrace.parsers.phases import marker_of
 from uktrace.parsers.releases import info_option
+from uktrace.present.timeline import level_notes
 
 
 class Source(NamedTuple):
