@@ -2,12 +2,15 @@
 #define UK_LIBNAME "libvfscore"
 #include "vfs.h"
 #include "9pfs.h"
+#include "virtiofs.h"
 #include "print.h"
 
 int mount(const char *dev, const char *dir, const char *fstype,
 	  const char *opts)
 {
 	uk_pr_info("VFS: mounting %s at %s\n", fstype, dir);
+	if (!strcmp(fstype, "virtiofs"))
+		return uk_virtiofs_mount(dev, opts);
 	if (strcmp(fstype, "9pfs"))
 		return -ENODEV;
 	return uk_9pfs_mount(dev, opts);

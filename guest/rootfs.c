@@ -1,7 +1,8 @@
 /*
  * rootfs.c - the init function that mounts the root filesystem: the 9P
- * share with mount tag fs0. Without a 9P device nothing is configured
- * to mount and it returns silently, as Unikraft does.
+ * share with mount tag fs0, or the VirtioFS share with tag fs0 when the
+ * guest has a virtio-fs device and no 9P one. Without either nothing is
+ * configured to mount and it returns silently, as Unikraft does.
  * uktrace.fault=mountfail makes the mount really fail: it asks for a
  * root directory that the share does not have (RERROR from the server),
  * or, without a 9P device, for a tag nobody exports.
@@ -22,9 +23,12 @@
 static int vfscore_rootfs(void)
 {
 	bool fail = knobs.fault == FAULT_MOUNTFAIL;
+	const char *fstype = ROOTFS;
 	int rc;
 
-	if (!virtio_9p_present() && !fail) {
+	if (!virtio_9p_present() && virtio_fs_present())
+		fstype = "virtiofs";
+	else if (!virtio_9p_present() && !fail) {
 		if (knobs.delay_ms[DELAY_MOUNT])
 			uk_pr_warn("uktrace.delay=mount:%u ignored: no 9P device to mount\n",
 				   knobs.delay_ms[DELAY_MOUNT]);
@@ -32,13 +36,13 @@ static int vfscore_rootfs(void)
 	}
 	/* 0.14+ automount no longer announces 9pfs root mounts */
 	if (!era_at_least(ERA_0_17))
-		uk_pr_info("Mount %s to /...\n", ROOTFS);
-	rc = mount(ROOTDEV, "/", ROOTFS, fail ? MISSING_ROOT : "");
+		uk_pr_info("Mount %s to /...\n", fstype);
+	rc = mount(ROOTDEV, "/", fstype, fail ? MISSING_ROOT : "");
 	knobs_delay(DELAY_MOUNT);
 	if (rc) {
 		if (era_at_least(ERA_0_10))     /* 0.4/0.5: "Failed to mount /" */
 			uk_pr_crit("Failed to mount %s (%s) at /: %d\n",
-				   ROOTDEV, ROOTFS, rc);
+				   ROOTDEV, fstype, rc);
 		else
 			uk_pr_crit("Failed to mount /: %d\n", rc);
 		return -1;
