@@ -53,6 +53,7 @@ from .qmp import Qmp, QmpError
 from .script import ConsoleScript
 from .session import guest_session
 from .started import StartedGuest
+from .virtiofsd import DaemonError, RunningDaemon, SocketDirectory, name_daemon_failure, start_daemon
 from .watchdog import GroupWatchdog
 
 STDERR_TAIL = 4096
@@ -125,6 +126,9 @@ class Fleet:
         self._kernel_symbols: dict[Path, Symbols | None] = {}
         """Per kernel booted, its identity in the recording (filled on the recorder's thread)."""
         self._clock: Callable[[], int] = time.monotonic_ns
+        self._vhost_sockets = SocketDirectory()
+        self._daemons: dict[int, RunningDaemon] = {}
+        """Per VirtioFS guest running, its virtiofsd (`launch.virtiofsd`)."""
         self._scripts: dict[int, ConsoleScript] = {}
         """Per guest running a console script (`--expect/--send`), its runner, fed every console chunk."""
 
@@ -246,6 +250,7 @@ class Fleet:
                 guest.changes += 1
         if self._sockets is not None:
             shutil.rmtree(self._sockets, ignore_errors=True)
+        self._vhost_sockets.cleanup()
         if self._watchdog is not None:
             await anyio.to_thread.run_sync(self._watchdog.close)
             self._watchdog = None
@@ -303,13 +308,23 @@ class Fleet:
         recorder = GuestRecorder(self.record_dir / directory, self._writer)
         guest.recording = recorder.directory
         qmp_socket = None
+        try:  # a VirtioFS guest's daemon first: QEMU connects to it as it starts
+            with anyio.CancelScope(shield=True):
+                spec, daemon = await start_daemon(guest.spec, recorder.directory, self._vhost_sockets, directory)
+        except DaemonError as error:
+            guest.timeline.fail(str(error))
+            guest.changes += 1
+            recorder.finish(lambda _directory: self._meta(guest))
+            return
+        if daemon is not None:
+            self._daemons[guest.index] = daemon
         if guest.spec.command is None:
             if self.start_gate:
                 assert self._sockets is not None
                 qmp_socket = self._sockets / f"{guest.index}.{guest.attempt}.sock"
             guest.argv = qemu_argv(
                 replace(
-                    guest.spec,
+                    spec,
                     # SeaBIOS's debug console on a FIFO in the recording: tells VMM start from firmware
                     firmware_pipe=recorder.directory / FIRMWARE_FIFO if self.firmware_console else None,
                     qmp_socket=qmp_socket,
@@ -327,6 +342,8 @@ class Fleet:
         except OSError as error:
             timeline.fail(_spawn_failure(guest, error))
             guest.changes += 1
+            with anyio.CancelScope(shield=True):
+                await self._end_daemon(guest)
             recorder.finish(lambda _directory: self._meta(guest))
             self._close_firmware_pipe(guest, firmware_fd)
             return
@@ -543,6 +560,7 @@ class Fleet:
                 reason = f"{timeline.crash.reason}; no output for the last {quiet:.0f} s, {guest.stall.describe()}"
                 timeline.crash = replace(timeline.crash, reason=reason)
         status = await process.stop()
+        daemon_failure = await self._end_daemon(guest)
         exited = process.exited_ns  # not when its reap's turn came
         guest.exit_ns = exited if exited is not None else time.monotonic_ns()
         if process.group_alive():  # a process that left the group's session cannot be reached
@@ -566,6 +584,8 @@ class Fleet:
             timeline.lose(process.lost)
         else:
             self._judge(guest, status, process.signalled)
+        if daemon_failure is not None:
+            name_daemon_failure(timeline, daemon_failure)
         if guest.spec.command is None and timeline.status is Status.CRASHED:
             # reading a large kernel's symbol table takes a while: not on the event loop
             records = list(guest.records)
@@ -575,6 +595,14 @@ class Fleet:
         guest.integrity = guest.watch.verdict
         recorder.finish(lambda directory: self._check_integrity(guest, directory))
         guest.changes += 1
+
+    async def _end_daemon(self, guest: Guest) -> str | None:
+        """End the guest's virtiofsd (its QEMU is gone): why it failed the guest, or None."""
+        daemon = self._daemons.pop(guest.index, None)
+        if daemon is None:
+            return None
+        guest.virtiofsd_status = await daemon.stop()
+        return daemon.failure()
 
     def _check_integrity(self, guest: Guest, directory: Path) -> dict[str, Any]:
         """On the writer's thread, once the console file is complete; guest.json's content. The
