@@ -162,7 +162,9 @@ class SocketDirectory:
 class RunningDaemon:
     """One guest's daemon, from its start until it is released."""
 
-    def __init__(self, session: GuestSession, argv: list[str], socket: Path, log: Path) -> None:
+    def __init__(
+        self, session: GuestSession, argv: list[str], socket: Path, log: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.session = session
         self.socket = socket
         self.log = log
@@ -173,7 +175,7 @@ class RunningDaemon:
         """Whether uktrace ended it (it had not ended by itself once its QEMU was gone)."""
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as out, open(os.devnull, "rb") as null:
-            self.pid, pidfd = session.spawn(argv, None, (null.fileno(), out.fileno(), out.fileno()))
+            self.pid, pidfd = session.spawn(argv, env, (null.fileno(), out.fileno(), out.fileno()))
         os.close(pidfd)
 
     @staticmethod
@@ -270,7 +272,9 @@ async def start_daemon(
         socket.unlink()
     argv = daemon.argv(spec.fs, socket, spec.fs_writable)
     try:
-        running = RunningDaemon(guest_session(), argv, socket, log_dir / LOG_NAME)
+        # UKTRACE_RECORDING tells which run a daemon belongs to, as for its QEMU (`ps eww`, the tests)
+        env = os.environ | {"UKTRACE_RECORDING": str(log_dir)}
+        running = RunningDaemon(guest_session(), argv, socket, log_dir / LOG_NAME, env)
     except OSError as error:
         raise DaemonError(start_error(daemon.path, error)) from None
     try:
