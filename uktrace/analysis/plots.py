@@ -28,6 +28,7 @@ from matplotlib.typing import LineStyleType, RcKeyType
 from uktrace.parsers.phases import NESTED, PHASES
 
 from ..model.palette import phase_colour
+from .bench_labels import fs_label
 from .cpu import PhaseCpu, cpu_shares
 from .figures import FIGURES, SPANS, json_readings, median, percentile, uncounted
 from .stats import clock_label
@@ -86,6 +87,7 @@ def pool(results: dict[str, Any]) -> Pool:
     guests: dict[tuple[int, str], list[Guest]] = {}
     for cell in _dicts(results.get("cells")):
         concurrency, mode, run = cell.get("concurrency"), cell.get("fs_mode"), cell.get("run")
+        mode = fs_label(cell) if isinstance(mode, str) else mode
         if not (isinstance(concurrency, int) and concurrency > 0 and isinstance(mode, str) and isinstance(run, dict)):
             continue
         guests.setdefault((concurrency, mode), []).extend(_dicts(run.get("guests")))

@@ -33,6 +33,7 @@ from ..recording.files import JSON_LIMIT, RefusedFile, read_file, read_named
 from ..recording.reader import tell
 from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet
+from .bench_labels import fs_label
 from .guest_clock import ClockSummary, summary_of_json
 from .results import fleet_results
 from .run_shape import clean_input
@@ -190,9 +191,11 @@ def priorities_of(guests: Iterable[Any]) -> frozenset[str]:
 
 
 def bench_key(entry: Guest) -> str:
-    """`n10-independent`; `n10` when the bench shared no directory."""
+    """`n10-independent`, `n10-shared-virtiofs` (`bench_labels.fs_label`); `n10` when the bench
+    shared no directory."""
     fs_mode = entry.get("fs_mode")
-    return f"n{entry.get('concurrency')}" + (f"-{fs_mode}" if fs_mode else "")
+    label = fs_label(entry).replace(" ", "-") if fs_mode else ""
+    return f"n{entry.get('concurrency')}" + (f"-{label}" if label else "")
 
 
 def from_document(document: Any, source: str) -> Samples:
