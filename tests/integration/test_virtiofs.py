@@ -80,6 +80,7 @@ def test_guests_mount_over_virtiofs_and_read_the_file(tmp_path: Path, share: Pat
     assert daemons_of(record) == []
     fleet = ReplayFleet(record, speed=0)
     anyio.run(fleet.run)
+    assert fleet.fs_mode == "shared virtiofs"  # the views' header names the filesystem as the live run's
     for replayed in fleet.guests:
         assert replayed.timeline.status.finished and violations(replayed.timeline) == []
         assert replayed.virtiofsd_status == 0

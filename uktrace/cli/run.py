@@ -144,7 +144,8 @@ def make_fleet(args: argparse.Namespace, command: list[str] | None = None) -> tu
         lower_guests=lower_guests(args),
         launcher=launcher,
     )
-    fleet.fs_mode = fs_mode
+    # the views' name of the filesystem: its mode, and its type unless 9P (as a bench's cells)
+    fleet.fs_mode = f"{fs_mode} {options.fs_type}" if fs_mode and options.fs_type != "9p" else fs_mode
     return fleet, shares
 
 
