@@ -17,7 +17,10 @@ import pytest
 from tests.integration.conftest import run_json, uktrace
 from tests.integration.test_interrupt import wait_for_guests
 from tests.invariant import violations
+from uktrace.launch.options import RunOptions, prepare
+from uktrace.launch.unobserved import run_unobserved
 from uktrace.launch.virtiofsd import candidates
+from uktrace.recording.logs import trace_log
 from uktrace.recording.replay import ReplayFleet
 
 DAEMON = next((path for path in candidates("qemu-system-x86_64") if os.access(path, os.X_OK)), None)
@@ -170,3 +173,18 @@ def test_a_daemon_that_dies_is_named_in_the_guests_reason(tmp_path: Path, share:
     stdout, _ = process.communicate(timeout=60)
     (guest,) = json.loads(stdout)["guests"]
     assert "virtiofsd was killed by SIGKILL" in guest["crash"]["reason"]
+
+
+def test_an_unobserved_cell_runs_its_daemons_too(tmp_path: Path, share: Path) -> None:
+    """The observer check's unobserved runs start each guest's daemon as a traced run does."""
+    specs, shares = prepare(RunOptions(count=2, fs=share, fs_type="virtiofs"))
+    try:
+        guests = anyio.run(run_unobserved, specs, tmp_path / "cell")
+    finally:
+        shares.cleanup()
+    for guest in guests:
+        assert guest.error is None, guest.error
+        assert GREETING.encode() in guest.console.read_bytes()
+        timeline = trace_log(guest.console, name=guest.name)
+        assert timeline.status.value == "exited" and timeline.phase("fuse_handshake") is not None
+    assert daemons_of(tmp_path / "cell") == []
