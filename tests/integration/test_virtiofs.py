@@ -14,6 +14,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from tests.conftest import RECORDINGS
 from tests.integration.conftest import run_json, uktrace
 from tests.integration.test_interrupt import wait_for_guests
 from tests.invariant import violations
@@ -22,6 +23,7 @@ from uktrace.launch.unobserved import run_unobserved
 from uktrace.launch.virtiofsd import candidates
 from uktrace.recording.logs import trace_log
 from uktrace.recording.replay import ReplayFleet
+from uktrace.tui.widgets.header import FleetHeader
 
 DAEMON = next((path for path in candidates("qemu-system-x86_64") if os.access(path, os.X_OK)), None)
 if DAEMON is None or os.geteuid() != 0:
@@ -84,6 +86,11 @@ def test_guests_mount_over_virtiofs_and_read_the_file(tmp_path: Path, share: Pat
     fleet = ReplayFleet(record, speed=0)
     anyio.run(fleet.run)
     assert fleet.fs_mode == "shared virtiofs"  # the views' header names the filesystem as the live run's
+    legend = FleetHeader(fleet, time.monotonic_ns, "replay").legend_phases
+    assert "fuse_handshake" in legend  # listed only for a fleet with a VirtioFS share
+    assert (
+        "fuse_handshake" not in FleetHeader(ReplayFleet(RECORDINGS / "shared-8"), time.monotonic_ns, "").legend_phases
+    )
     for replayed in fleet.guests:
         assert replayed.timeline.status.finished and violations(replayed.timeline) == []
         assert replayed.virtiofsd_status == 0
