@@ -78,6 +78,7 @@ def test_guests_mount_over_virtiofs_and_read_the_file(tmp_path: Path, share: Pat
         mount = next(p for p in guest["phases"] if p["name"] == "mount")
         assert mount["host"]["start"] is not None and mount["guest"]["start"] is not None  # both clocks
         assert guest["host"]["fs_type"] == "virtiofs" and guest["host"]["virtiofsd_status"] == 0
+        assert guest["host"]["virtiofsd_start_s"] > 0
         console = (Path(guest["host"]["recording"]) / "console.raw").read_bytes()
         assert GREETING.encode() in console and b"FUSE_READ reply" in console
         argv = json.loads((Path(guest["host"]["recording"]) / "guest.json").read_text())["argv"]

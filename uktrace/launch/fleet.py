@@ -318,6 +318,7 @@ class Fleet:
             return
         if daemon is not None:
             self._daemons[guest.index] = daemon
+            guest.virtiofsd_start_s = daemon.ready_s
         if guest.spec.command is None:
             if self.start_gate:
                 assert self._sockets is not None

@@ -173,7 +173,10 @@ class RunningDaemon:
         """Its exit status once released (negative: the signal that killed it)."""
         self.stopped = False
         """Whether uktrace ended it (it had not ended by itself once its QEMU was gone)."""
+        self.ready_s: float | None = None
+        """Seconds from its start until it listened: what a VirtioFS guest waits before its QEMU starts."""
         log.parent.mkdir(parents=True, exist_ok=True)
+        self.started_ns = time.monotonic_ns()
         with open(log, "ab") as out, open(os.devnull, "rb") as null:
             self.pid, pidfd = session.spawn(argv, env, (null.fileno(), out.fileno(), out.fileno()))
         os.close(pidfd)
@@ -198,6 +201,7 @@ class RunningDaemon:
                 await self.stop()
                 raise DaemonError(f"{self.program} did not listen on its socket within {timeout:g} s: {self.words()}")
             await anyio.sleep(0.005)
+        self.ready_s = (time.monotonic_ns() - self.started_ns) / 1e9
 
     async def release(self) -> int:
         if self.status is None:

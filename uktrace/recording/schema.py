@@ -207,6 +207,7 @@ HOST: dict[str, Check] = {key: optional(NS) for key in HOST_TIMES} | {
     "stored_integrity": TEXT,
     "fs_type": TEXT,
     "virtiofsd_status": optional(INT32),
+    "virtiofsd_start_s": SECONDS,
 }
 """guest.json's `host`: checked field by field (one bad time does not lose the others)."""
 

@@ -72,6 +72,7 @@ def new_guest(
     guest.node = host.get("node")  # a cluster run's: where it ran
     guest.stream = host.get("stream")
     guest.virtiofsd_status = host.get("virtiofsd_status")
+    guest.virtiofsd_start_s = host.get("virtiofsd_start_s")
     return guest
 
 
