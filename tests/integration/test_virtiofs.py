@@ -196,3 +196,18 @@ def test_an_unobserved_cell_runs_its_daemons_too(tmp_path: Path, share: Path) ->
         timeline = trace_log(guest.console, name=guest.name)
         assert timeline.status.value == "exited" and timeline.phase("fuse_handshake") is not None
     assert daemons_of(tmp_path / "cell") == []
+
+
+def test_independent_mode_gives_each_daemon_its_own_copy(tmp_path: Path, share: Path) -> None:
+    record = tmp_path / "rec"
+    result, process = run_json(
+        "-n", "2", "--fs", str(share), "--fs-type", "virtiofs", "--fs-mode", "independent", "--record", str(record)
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    sources = set()
+    for guest in result["guests"]:
+        assert GREETING.encode() in (Path(guest["host"]["recording"]) / "console.raw").read_bytes()
+        command = (Path(guest["host"]["recording"]) / "virtiofsd.log").read_text().splitlines()[0]
+        (source,) = [word for word in command.split() if word.startswith("source=")]
+        sources.add(source)
+    assert len(sources) == 2 and f"source={share}" not in sources  # a copy each, never the user's directory

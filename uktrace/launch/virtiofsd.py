@@ -19,6 +19,7 @@ import errno
 import functools
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -178,6 +179,8 @@ class RunningDaemon:
         log.parent.mkdir(parents=True, exist_ok=True)
         self.started_ns = time.monotonic_ns()
         with open(log, "ab") as out, open(os.devnull, "rb") as null:
+            out.write(f"$ {shlex.join(argv)}\n".encode())  # what ran, above what it said
+            out.flush()
             self.pid, pidfd = session.spawn(argv, env, (null.fileno(), out.fileno(), out.fileno()))
         os.close(pidfd)
 
@@ -243,7 +246,7 @@ class RunningDaemon:
             text = self.log.read_text(errors="replace")
         except OSError:
             return "no output"
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("$ ")]
         errors = [line for line in lines if any(w in line.lower() for w in ("error", "fail", "invalid", "usage"))]
         return (errors or lines or ["no output"])[-1]
 
