@@ -1,11 +1,12 @@
 /*
- * main.c - the application. Prints hello.txt from the 9P root (really
- * read over virtio) or "Hello world!" without a share, then runs the
+ * main.c - the application. Prints hello.txt from the 9P or VirtioFS root
+ * (really read over virtio) or "Hello world!" without a share, then runs the
  * uktrace.fs_write and uktrace.fault knobs that belong to the application,
  * and serves console commands with uktrace.serve.
  */
 #define UK_LIBNAME "apphello"
 #include "9pfs.h"
+#include "virtiofs.h"
 #include "alloc.h"
 #include "app.h"
 #include "param.h"
@@ -26,14 +27,14 @@ static __attribute__((noinline)) int app_divide(void)
 	return num / den;
 }
 
-static int print_hello(void)
+static int print_hello(s32 (*read_file)(const char *, char *, u32))
 {
 	char *buf = uk_palloc(BUF_ORDER);
 	s32 n;
 
 	if (!buf)
 		return 1;
-	n = uk_9pfs_read_file(HELLO_FILE, buf, (PAGE_SIZE << BUF_ORDER) - 1);
+	n = read_file(HELLO_FILE, buf, (PAGE_SIZE << BUF_ORDER) - 1);
 	if (n < 0) {
 		uk_printf("Could not read %s: %d\n", HELLO_FILE, (int)n);
 	} else {
@@ -52,7 +53,9 @@ int main(int argc, char *argv[])
 	int rc = 0;
 
 	if (uk_9pfs_mounted())
-		rc = print_hello();
+		rc = print_hello(uk_9pfs_read_file);
+	else if (uk_virtiofs_mounted())
+		rc = print_hello(uk_virtiofs_read_file);
 	else
 		uk_printf("Hello world!\n");
 	if (argc > 1) {

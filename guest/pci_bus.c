@@ -41,6 +41,11 @@ u32 pci_conf_read32(const struct pci_device *d, u8 off)
 	return conf_read32(d->bus, d->dev, d->func, off);
 }
 
+u8 pci_conf_read8(const struct pci_device *d, u8 off)
+{
+	return (u8)(conf_read32(d->bus, d->dev, d->func, off) >> (8 * (off & 3)));
+}
+
 void pci_conf_write16(const struct pci_device *d, u8 off, u16 val)
 {
 	outl(PCI_CONFIG_ADDR, conf_addr(d->bus, d->dev, d->func, off));

@@ -1,7 +1,8 @@
 /*
  * rootfs.c - the init function that mounts the root filesystem: the 9P
- * share with mount tag fs0. Without a 9P device nothing is configured
- * to mount and it returns silently, as Unikraft does.
+ * share with mount tag fs0, or the VirtioFS share with tag fs0 when the
+ * guest has a virtio-fs device and no 9P one. Without either nothing is
+ * configured to mount and it returns silently, as Unikraft does.
  * uktrace.fault=mountfail makes the mount really fail: it asks for a
  * root directory that the share does not have (RERROR from the server),
  * or, without a 9P device, for a tag nobody exports.
@@ -28,13 +29,13 @@
 	_uk_printk(KLVL_DEBUG, "libposix_vfs_fstab", "fstab.c", __LINE__, \
 		   fmt, ##__VA_ARGS__)
 
-static int fstab_mount(bool fail)
+static int fstab_mount(const char *fstype, bool fail)
 {
 	int rc;
 
 	fstab_debug("Mounting from built-in fstab (%u entries)...\n",
 		    FSTAB_ENTRIES);
-	rc = mount(ROOTDEV, "/", ROOTFS, fail ? MISSING_ROOT : "");
+	rc = mount(ROOTDEV, "/", fstype, fail ? MISSING_ROOT : "");
 	knobs_delay(DELAY_MOUNT);
 	if (rc)
 		return rc;
@@ -46,9 +47,12 @@ static int fstab_mount(bool fail)
 static int vfscore_rootfs(void)
 {
 	bool fail = knobs.fault == FAULT_MOUNTFAIL;
+	const char *fstype = ROOTFS;
 	int rc;
 
-	if (!virtio_9p_present() && !fail) {
+	if (!virtio_9p_present() && virtio_fs_present())
+		fstype = "virtiofs";
+	else if (!virtio_9p_present() && !fail) {
 		if (knobs.delay_ms[DELAY_MOUNT])
 			uk_pr_warn("uktrace.delay=mount:%u ignored: no 9P device to mount\n",
 				   knobs.delay_ms[DELAY_MOUNT]);
@@ -56,15 +60,15 @@ static int vfscore_rootfs(void)
 	}
 	/* 0.14+ automount no longer announces 9pfs root mounts */
 	if (!era_at_least(ERA_0_17))
-		uk_pr_info("Mount %s to /...\n", ROOTFS);
+		uk_pr_info("Mount %s to /...\n", fstype);
 	if (era_at_least(ERA_0_20))
-		return fstab_mount(fail);
-	rc = mount(ROOTDEV, "/", ROOTFS, fail ? MISSING_ROOT : "");
+		return fstab_mount(fstype, fail);
+	rc = mount(ROOTDEV, "/", fstype, fail ? MISSING_ROOT : "");
 	knobs_delay(DELAY_MOUNT);
 	if (rc) {
 		if (era_at_least(ERA_0_10))     /* 0.4/0.5: "Failed to mount /" */
 			uk_pr_crit("Failed to mount %s (%s) at /: %d\n",
-				   ROOTDEV, ROOTFS, rc);
+				   ROOTDEV, fstype, rc);
 		else
 			uk_pr_crit("Failed to mount /: %d\n", rc);
 		return -1;

@@ -2,6 +2,8 @@
  * virtio_pci.c - legacy (0.9.5) virtio over PCI: a PCI driver for every
  * 1af4:1000-103f device, talking to the device through its I/O BAR 0.
  * QEMU exposes this BAR on transitional devices (disable-legacy=off).
+ * A device QEMU offers modern-only (virtio-fs) is set up by
+ * virtio_pci_modern.c; every accessor here then hands over to it.
  */
 #define UK_LIBNAME era_lib("libkvmvirtio", "libvirtio_pci")
 #include "virtio.h"
@@ -28,54 +30,81 @@
 
 u8 virtio_status_get(struct virtio_dev *v)
 {
+	if (v->modern)
+		return virtio_modern_status_get(v);
 	return inb(v->iobase + VIRTIO_PCI_STATUS);
 }
 
 void virtio_status_set(struct virtio_dev *v, u8 status)
 {
+	if (v->modern)
+		return virtio_modern_status_set(v, status);
 	outb(v->iobase + VIRTIO_PCI_STATUS, status);
 }
 
 void virtio_reset(struct virtio_dev *v)
 {
+	if (v->modern)
+		return virtio_modern_reset(v);
 	outb(v->iobase + VIRTIO_PCI_STATUS, 0);
 	(void)inb(v->iobase + VIRTIO_PCI_ISR);  /* clear pending ISR */
 }
 
 u32 virtio_features_get(struct virtio_dev *v)
 {
+	if (v->modern)
+		return (u32)virtio_modern_features_get(v);
 	return inl(v->iobase + VIRTIO_PCI_HOST_FEATURES);
 }
 
 void virtio_features_set(struct virtio_dev *v, u32 features)
 {
+	if (v->modern)
+		return virtio_modern_features_set(v, features | VIRTIO_F_VERSION_1);
 	outl(v->iobase + VIRTIO_PCI_GUEST_FEATURES, features);
 }
 
 u8 virtio_config_read8(struct virtio_dev *v, u16 off)
 {
+	if (v->modern)
+		return v->devcfg[off];
 	return inb(v->iobase + VIRTIO_PCI_CONFIG + off);
 }
 
 u16 virtio_config_read16(struct virtio_dev *v, u16 off)
 {
+	if (v->modern)
+		return *(volatile u16 *)(v->devcfg + off);
 	return inw(v->iobase + VIRTIO_PCI_CONFIG + off);
+}
+
+u32 virtio_config_read32(struct virtio_dev *v, u16 off)
+{
+	if (v->modern)
+		return *(volatile u32 *)(v->devcfg + off);
+	return inl(v->iobase + VIRTIO_PCI_CONFIG + off);
 }
 
 u16 virtio_queue_size(struct virtio_dev *v, u16 index)
 {
+	if (v->modern)
+		return virtio_modern_queue_size(v, index);
 	outw(v->iobase + VIRTIO_PCI_QUEUE_SEL, index);
 	return inw(v->iobase + VIRTIO_PCI_QUEUE_NUM);
 }
 
 void virtio_queue_activate(struct virtio_dev *v, u16 index, uintptr_t pa)
 {
+	if (v->modern)
+		return virtio_modern_queue_activate(v, index, pa);
 	outw(v->iobase + VIRTIO_PCI_QUEUE_SEL, index);
 	outl(v->iobase + VIRTIO_PCI_QUEUE_PFN, pa >> VIRTIO_PCI_QUEUE_ADDR_SHIFT);
 }
 
 void virtio_queue_notify(struct virtio_dev *v, u16 index)
 {
+	if (v->modern)
+		return virtio_modern_queue_notify(v, index);
 	outw(v->iobase + VIRTIO_PCI_QUEUE_NOTIFY, index);
 }
 
@@ -119,5 +148,6 @@ static struct pci_driver virtio_pci_drv = {
 static void virtio_pci_register(void)
 {
 	pci_register_driver(&virtio_pci_drv);
+	pci_register_driver(&virtio_pci_modern_drv);
 }
 UK_CTOR_PRIO(virtio_pci_register, 2);

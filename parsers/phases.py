@@ -25,6 +25,7 @@ PHASES = (
     "bus_probe",
     "mount",
     "9p_handshake",
+    "fuse_handshake",
     "banner",
     "main",
     "ready",
@@ -40,8 +41,10 @@ init functions (`uk_bus_init_all`, `vfscore_rootfs`, automount), so these are pa
 PARENTS = {**dict.fromkeys(INIT_PARTS, "init_table"), "ready": "main"}
 """Nested phases and the top-level phase they always run in (`ready` is the first part of main).
 The 9P handshake has no fixed parent: the phase it starts in (mount for the protocol's
-TVERSION…RATTACH; the bus probe that starts the device when only that shows)."""
-NESTED = frozenset({*PARENTS, "9p_handshake"})
+TVERSION…RATTACH; the bus probe that starts the device when only that shows); nor has the FUSE
+handshake of a VirtioFS mount (FUSE_INIT until its reply, in mount)."""
+HANDSHAKES = ("9p_handshake", "fuse_handshake")
+NESTED = frozenset({*PARENTS, *HANDSHAKES})
 """Phases that run inside another one and do not end it."""
 OVERLAID = frozenset({"bus_probe", "mount", "ready"})
 """Nested phases a bar draws over the phase they run in: the bus probe and the mount, the longest
@@ -99,7 +102,17 @@ NINEP_RULES: tuple[tuple[str, str], ...] = (
     ("protocol_end", r"RATTACH |RERROR |RLERROR "),
     ("device_start", r"virtio-9p: Configured"),
     ("device_end", r"virtio-9p: \S+ started"),
+    # VirtioFS: the FUSE session's INIT until its reply (the test guest's libvirtiofs debug lines;
+    # Unikraft 0.21 prints nothing on success, only `FUSE_INIT failed`-like errors)
+    ("fuse_start", r"FUSE_INIT major "),
+    ("fuse_end", r"FUSE_INIT reply |FUSE error |FUSE_INIT failed"),
 )
+HANDSHAKE_EDGES: tuple[tuple[str, str, str], ...] = (
+    ("9p_handshake", "protocol_start", "protocol_end"),
+    ("9p_handshake", "device_start", "device_end"),
+    ("fuse_handshake", "fuse_start", "fuse_end"),
+)
+"""(phase, start edge, end edge): the first pair whose start was seen gives each handshake."""
 
 
 _MARKERS: tuple[tuple[str, str], ...] = tuple(("phase", rule.phase) for rule in PHASE_RULES) + tuple(

@@ -78,7 +78,7 @@ def test_report_and_plots(bench: tuple[Path, Any]) -> None:
     report = (out / "report.md").read_text()
     results = json.loads((out / "results.json").read_text())
     assert "## Findings" in report and "### How boot scales" in report
-    assert "### Independent vs shared 9P" in report and "### Where the total goes" in report
+    assert "### Independent vs shared" in report and "### Where the total goes" in report
     assert "### Waiting for a CPU" in report
     # a figure the report states comes from the data: the pooled total p50 of the 4-guest shared cell
     pooled = {(c["concurrency"], c["fs_mode"]): c for c in results["summary"]["cells"]}

@@ -13,8 +13,14 @@ import pytest
 from tests.integration.conftest import GUEST_CLOCKS, run_json, uktrace
 from uktrace.kernel.find import TEST_GUEST
 
-CONSTRUCTORS = ["uk_libparam_report", "pci_bus_register", "virtio_pci_register", "virtio_9p_register"]
-"""The test guest's `.uk_ctortab`, by priority (guest/param.c, pci_bus.c, virtio_pci.c, virtio_9p.c)."""
+CONSTRUCTORS = [
+    "uk_libparam_report",
+    "pci_bus_register",
+    "virtio_pci_register",
+    "virtio_9p_register",
+    "virtio_fs_register",
+]
+"""The test guest's `.uk_ctortab`, by priority (guest/param.c, pci_bus.c, virtio_pci.c, virtio_9p.c, virtio_fs.c)."""
 INIT_FUNCTIONS = ["uk_bus_init_all", "vfscore_rootfs"]
 """Its `.uk_inittab` (guest/bus.c, rootfs.c)."""
 DELAY_MS = 50
@@ -37,9 +43,10 @@ def test_blame_over_a_recorded_run(tmp_path: Path, share: Path) -> None:
     for guest in result["guests"]:
         # the live JSON has every call with both clocks (named once symbols reach the timeline)
         calls = guest["calls"]
-        assert [c["kind"] for c in calls] == ["constructor"] * 4 + ["init"] * 2
-        assert {c["clock"] for c in calls[:4]} == {"host"}
-        assert len({c["clock"] for c in calls[4:]}) == 1 and calls[4]["clock"] in GUEST_CLOCKS
+        ctors = len(CONSTRUCTORS)
+        assert [c["kind"] for c in calls] == ["constructor"] * ctors + ["init"] * 2
+        assert {c["clock"] for c in calls[:ctors]} == {"host"}
+        assert len({c["clock"] for c in calls[ctors:]}) == 1 and calls[ctors]["clock"] in GUEST_CLOCKS
     functions = blame(record)
     assert next(iter(functions)) == "vfscore_rootfs"
     assert set(functions) == set(CONSTRUCTORS + INIT_FUNCTIONS)

@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 
-from uktrace.analysis.bench import BenchPlan, Cell, parse_concurrency, parse_fs_modes, summarise
+from uktrace.analysis.bench import BenchPlan, Cell, parse_concurrency, parse_fs_modes, parse_fs_types, summarise
 from uktrace.analysis.cpu import CpuMark, PhaseCpu, cpu_shares, marks_to_phases
 from uktrace.analysis.pooled import pool_results
 from uktrace.analysis.report import (
     clock_findings,
     console_findings,
     cpu_findings,
+    fs_type_findings,
     mode_findings,
     render_report,
 )
@@ -199,3 +200,45 @@ def test_the_report_says_what_each_cells_consoles_cost() -> None:
     (line,) = console_findings(data)
     assert line.startswith("**3 guests, shared fs:** console ≈ 7.1 ms (95 % CI 6.4 ms-7.8 ms) of 100.0 ms")
     assert "7.1 KB; a build without debug lines ≈ 4.0 ms faster" in line
+
+
+def test_the_filesystem_type_is_an_axis_of_cells() -> None:
+    plan = BenchPlan((1, 10), ("shared",), repeat=2, seed=5, fs_types=("9p", "virtiofs"))
+    order = plan.order()
+    assert len(order) == 8 and len({cell.id for cell in order}) == 8
+    for round_ in (1, 2):
+        block = order[(round_ - 1) * 4 : round_ * 4]
+        assert {cell.key for cell in block} == {(n, fs) for n in (1, 10) for fs in ("shared", "shared virtiofs")}
+    ids = {cell.id for cell in order}
+    assert {"n10-shared-r1", "n10-shared-virtiofs-r1"} <= ids  # a 9P cell keeps its name
+    assert plan.as_dict()["fs_types"] == ["9p", "virtiofs"]
+    assert parse_fs_types("virtiofs,9p,virtiofs") == ("virtiofs", "9p")
+    with pytest.raises(LaunchError, match="--fs-type nfs: choose from 9p, virtiofs"):
+        parse_fs_types("nfs")
+
+
+def typed(mount_by_type: dict[str, float], rounds: int = 2, n: int = 8) -> dict[str, Any]:
+    """Shared cells of each filesystem type, as `results` makes them per mode."""
+    data = results(dict.fromkeys(mount_by_type, 0.0), rounds, n)
+    rng = random.Random(5)
+    for cell in data["cells"]:
+        kind = cell["fs_mode"]
+        mount = mount_by_type[kind]
+        cell |= {"fs_mode": "shared", "fs_type": kind, "id": cell["id"].replace(kind, f"shared-{kind}")}
+        cell["run"]["guests"] = [guest(1.0 + rng.uniform(-0.05, 0.05), mount * rng.uniform(0.9, 1.1)) for _ in range(n)]
+    data["summary"] = summarise(data["cells"])
+    return data
+
+
+def test_9p_against_virtiofs_is_compared_and_kept_apart() -> None:
+    data = typed({"9p": 0.01, "virtiofs": 0.03})
+    summary = data["summary"]["cells"]
+    assert [(c["fs_mode"], c["fs_type"], c["guests"]) for c in summary] == [
+        ("shared", "9p", 16),
+        ("shared", "virtiofs", 16),
+    ]
+    assert pool_results(data).modes == ("shared", "shared virtiofs")
+    (finding,) = fs_type_findings(data)
+    assert finding.startswith("**8 guests, shared:** beyond the noise: mount +")
+    assert "with VirtioFS (" in finding
+    assert mode_findings(data) == []  # one mode per type: nothing to set against it

@@ -58,6 +58,13 @@ EXPECTED = {
         3,
         ("0.17.0", "Calypso", None),
     ),
+    "042": Expected(
+        [*FULL_BOOT, "mount", "fuse_handshake", "banner", "main", "exit"],
+        "exited",
+        None,
+        0,
+        ("0.17.0", "Testguest", "uktrace"),
+    ),
 }
 
 

@@ -162,9 +162,15 @@ class FleetHeader(Widget):
         self.tick()
 
     def _drawn(self, names: Sequence[str]) -> tuple[str, ...]:
-        """`names` without `ready` unless a guest looks for a ready line (`--ready`)."""
-        readying = any(guest.spec.ready is not None for guest in self.fleet.guests)
-        return tuple(name for name in names if readying or name != "ready")
+        """`names` without `ready` unless a guest looks for a ready line (`--ready`), and without
+        `fuse_handshake` unless a guest mounts a VirtioFS share (`--fs-type virtiofs`)."""
+        guests = self.fleet.guests
+        hidden = set()
+        if not any(guest.spec.ready is not None for guest in guests):
+            hidden.add("ready")
+        if not any(guest.spec.fs is not None and guest.spec.fs_type == "virtiofs" for guest in guests):
+            hidden.add("fuse_handshake")
+        return tuple(name for name in names if name not in hidden)
 
     def set_notice(self, notice: str) -> None:
         self.notice = notice

@@ -1,6 +1,6 @@
-"""`uktrace bench`: the concurrency × filesystem-mode experiment as one command.
+"""`uktrace bench`: the concurrency × filesystem-mode (× filesystem-type) experiment as one command.
 
-Every cell (N guests at once, each with its own 9P directory or all sharing one) is a normal
+Every cell (N guests at once, each with its own directory or all sharing one, over 9P or VirtioFS) is a normal
 run of the fleet, recorded as `uktrace run --record` would, so each cell replays and compares
 like any run. Cells run R rounds in an interleaved order shuffled with a seed, after one
 unrecorded warm-up cell: slow drift of the host (caches, thermal, a neighbour) then hits every
@@ -30,6 +30,7 @@ from ..launch.fleet import Fleet
 from ..launch.options import LaunchError, RunOptions, prepare
 from ..model.guest import FleetView
 from ..recording.record import start_session
+from .bench_labels import FS_TYPES, fs_label
 from .cpu import PhaseCpu, cpu_shares
 from .figures import FIGURES, json_readings
 from .pooled import pool_cells
@@ -49,15 +50,24 @@ class Cell:
     round: int
     observed: bool = True
     """False: the same guests run unobserved, for the observer check (`analysis.observer`)."""
+    fs_type: str = "9p"
+    """`9p` or `virtiofs` (`--fs-type`); a 9P cell keeps the name it had before VirtioFS."""
+
+    @property
+    def fs(self) -> str:
+        """The filesystem as cells, reports and plots name it (`fs_label`)."""
+        return fs_label({"fs_mode": self.fs_mode, "fs_type": self.fs_type})
 
     @property
     def id(self) -> str:
-        return f"n{self.concurrency}-{self.fs_mode}-r{self.round}" + ("" if self.observed else "-unobserved")
+        return f"n{self.concurrency}-{self.fs.replace(' ', '-')}-r{self.round}" + (
+            "" if self.observed else "-unobserved"
+        )
 
     @property
     def key(self) -> tuple[int, str]:
         """The cell without its round: rounds of one key are pooled."""
-        return self.concurrency, self.fs_mode
+        return self.concurrency, self.fs
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,7 @@ class BenchPlan:
     fs_modes: tuple[str, ...]
     repeat: int
     seed: int
+    fs_types: tuple[str, ...] = ("9p",)
     warmup: bool = True
     cooldown_s: float = 1.0
     """Pause between cells, so the previous cell's QEMUs are gone and the host settles."""
@@ -80,9 +91,10 @@ class BenchPlan:
         sides = (True, False) if self.observer_check else (True,)
         for round_ in range(1, self.repeat + 1):
             block = [
-                Cell(n, mode, round_, observed)
+                Cell(n, mode, round_, observed, fs_type)
                 for n in self.concurrency
                 for mode in self.fs_modes
+                for fs_type in self.fs_types
                 for observed in sides
             ]
             rng.shuffle(block)
@@ -90,16 +102,19 @@ class BenchPlan:
         return cells
 
     def warmup_cell(self) -> Cell | None:
-        return Cell(min(self.concurrency), self.fs_modes[0], 0) if self.warmup else None
+        return Cell(min(self.concurrency), self.fs_modes[0], 0, fs_type=self.fs_types[0]) if self.warmup else None
 
     def as_dict(self) -> dict[str, Any]:
         warmup = self.warmup_cell()
         return {
             "concurrency": list(self.concurrency),
             "fs_modes": list(self.fs_modes),
+            "fs_types": list(self.fs_types),
             "repeat": self.repeat,
             "seed": self.seed,
-            "warmup": None if warmup is None else {"concurrency": warmup.concurrency, "fs_mode": warmup.fs_mode},
+            "warmup": None
+            if warmup is None
+            else {"concurrency": warmup.concurrency, "fs_mode": warmup.fs_mode, "fs_type": warmup.fs_type},
             "cooldown_s": self.cooldown_s,
             "observer_check": self.observer_check,
             "order": [cell.id for cell in self.order()],
@@ -115,6 +130,14 @@ def parse_concurrency(text: str) -> tuple[int, ...]:
     if not values or any(v < 1 for v in values):
         raise LaunchError(f"--concurrency {text}: every count must be at least 1")
     return tuple(sorted(set(values)))
+
+
+def parse_fs_types(text: str) -> tuple[str, ...]:
+    """`9p,virtiofs` → ("9p", "virtiofs"); raises LaunchError for anything else."""
+    types = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not types or [t for t in types if t not in FS_TYPES]:
+        raise LaunchError(f"--fs-type {text}: choose from 9p, virtiofs (comma-separated)")
+    return types
 
 
 def parse_fs_modes(text: str) -> tuple[str, ...]:
@@ -141,6 +164,7 @@ class CellResult:
             "id": self.cell.id,
             "concurrency": self.cell.concurrency,
             "fs_mode": self.cell.fs_mode,
+            "fs_type": self.cell.fs_type,
             "round": self.cell.round,
             "position": self.position,
             "recording": self.recording,
@@ -235,6 +259,7 @@ def _options_dict(options: RunOptions) -> dict[str, Any]:
         "cmd": options.command,
         "fs": str(options.fs) if options.fs else None,
         "fs_rw": options.fs_writable,
+        "virtiofsd": options.virtiofsd,
         "extra": list(options.extra),
     }
 
@@ -297,21 +322,27 @@ def run_bench(
 def caption(cell: Cell, position: int, total: int) -> str:
     guests = "1 guest" if cell.concurrency == 1 else f"{cell.concurrency} guests"
     if position == 0:
-        return f"warm-up: {guests}, {cell.fs_mode} fs (not recorded)"
+        return f"warm-up: {guests}, {cell.fs} fs (not recorded)"
     unobserved = "" if cell.observed else ", unobserved"
-    return f"cell {position}/{total}: {guests}, {cell.fs_mode} fs, round {cell.round}{unobserved}"
+    return f"cell {position}/{total}: {guests}, {cell.fs} fs, round {cell.round}{unobserved}"
 
 
 def _run_cell(
     bench: Bench, cell: Cell, position: int, record_dir: Path, run_fleet: FleetRunner, total: int
 ) -> CellResult:
-    options = replace(bench.options, count=cell.concurrency, jobs=None, fs_mode=cell.fs_mode)
+    options = replace(bench.options, count=cell.concurrency, jobs=None, fs_mode=cell.fs_mode, fs_type=cell.fs_type)
     specs, shares = prepare(options)
     try:
         start_session(
             record_dir,
             bench.command,
-            {"bench_cell": cell.id, "count": cell.concurrency, "fs_mode": cell.fs_mode, "fs": str(options.fs)},
+            {
+                "bench_cell": cell.id,
+                "count": cell.concurrency,
+                "fs_mode": cell.fs_mode,
+                "fs_type": cell.fs_type,
+                "fs": str(options.fs),
+            },
             [spec.name for spec in specs],
         )
         fleet = Fleet(
@@ -322,7 +353,7 @@ def _run_cell(
             lower_guests=bench.lower_guests,
             launcher=bench.launcher,
         )
-        fleet.fs_mode = cell.fs_mode
+        fleet.fs_mode = cell.fs
         bench.current = (position, cell, fleet)
         load_before = os.getloadavg()
         began = time.monotonic()
@@ -362,10 +393,10 @@ def write_results(bench: Bench) -> None:
 
 
 def summarise(cells: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Per (concurrency, fs mode): statuses, failures by reason, every phase and figure's
+    """Per (concurrency, filesystem): statuses, failures by reason, every phase and figure's
     distribution with a 95 % interval for its median, and where the CPU went."""
     summary = []
-    for (concurrency, fs_mode), cell in pool_cells(cells).cells.items():
+    for cell in pool_cells(cells).cells.values():
         guests = cell.guests
         reasons = [reason for reason in map(failure_reason, guests) if reason is not None]
         per_guest_cpu = (
@@ -374,8 +405,9 @@ def summarise(cells: Sequence[dict[str, Any]]) -> dict[str, Any]:
         )
         summary.append(
             {
-                "concurrency": concurrency,
-                "fs_mode": fs_mode,
+                "concurrency": cell.concurrency,
+                "fs_mode": cell.fs_mode,
+                "fs_type": cell.fs_type,
                 "rounds": len(cell.rounds),
                 "guests": len(guests),
                 "statuses": dict(Counter(guest["status"] for guest in guests)),

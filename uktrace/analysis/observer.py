@@ -33,6 +33,7 @@ from ..launch.unobserved import Unobserved, run_unobserved
 from ..model.clock_rate import FixedReference, Reference
 from ..model.json_shape import timeline_dict
 from ..recording.logs import trace_log
+from .bench_labels import fs_label
 from .compare import CANT_TELL, FASTER, MISSING, NO_CHANGE, SLOWER, MetricComparison, compare_cell
 from .report import _s, _signed, undecided_sentence
 from .samples import from_document
@@ -47,7 +48,7 @@ SIDES = ("unobserved", "traced")
 
 def run_cell(bench: Bench, cell: Cell, record_dir: Path) -> dict[str, Any]:
     """Run `cell` unobserved: results.json's entry, its `run` to be completed by `finish`."""
-    options = replace(bench.options, count=cell.concurrency, jobs=None, fs_mode=cell.fs_mode)
+    options = replace(bench.options, count=cell.concurrency, jobs=None, fs_mode=cell.fs_mode, fs_type=cell.fs_type)
     specs, shares = prepare(options)
     try:
         record_dir.mkdir(parents=True, exist_ok=True)
@@ -71,6 +72,7 @@ def run_cell(bench: Bench, cell: Cell, record_dir: Path) -> dict[str, Any]:
         "id": cell.id,
         "concurrency": cell.concurrency,
         "fs_mode": cell.fs_mode,
+        "fs_type": cell.fs_type,
         "round": cell.round,
         "recording": os.path.relpath(record_dir, bench.out),
         "wall_s": round(wall, 6),
@@ -86,7 +88,7 @@ def finish(results: dict[str, Any], out: Path) -> None:
     traced cells of the same concurrency and fs mode: each entry's `run` as `run --json` has it."""
     references = _references(results["cells"])
     for entry in results.get("unobserved") or []:
-        reference = references.get((entry["concurrency"], entry["fs_mode"]))
+        reference = references.get((entry["concurrency"], fs_label(entry)))
         guests = []
         for host in entry["guests"]:
             console = out / entry["recording"] / host["name"] / "console.raw"
@@ -189,7 +191,7 @@ def _references(cells: Sequence[dict[str, Any]]) -> dict[tuple[int, str], Refere
     for cell in cells:
         hz = ((cell.get("run") or {}).get("summary") or {}).get("guest_clock", {}).get("reference_hz")
         if isinstance(hz, int | float) and hz > 0:
-            found.setdefault((cell["concurrency"], cell["fs_mode"]), []).append(float(hz))
+            found.setdefault((cell["concurrency"], fs_label(cell)), []).append(float(hz))
     return {key: Reference(statistics.median(v), min(v), max(v), len(v)) for key, v in found.items()}
 
 

@@ -1,7 +1,8 @@
 """A bench's guests per cell, rounds pooled: the one grouping its summary, report, plots and
 `uktrace compare` read.
 
-A cell is a concurrency and a filesystem mode; each round runs every cell once, and a figure
+A cell is a concurrency and a filesystem (its mode, and its type unless 9P: `bench_labels`); each
+round runs every cell once, and a figure
 about a cell is about the guests of all its rounds. An entry of results.json's `cells` that is
 not a cell with a run's guests (a truncated or hand-edited file) is left out, never guessed.
 """
@@ -12,8 +13,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .bench_labels import FS_TYPES, fs_label
+
 Key = tuple[int, str]
-"""(concurrency, fs mode): a cell without its round."""
+"""(concurrency, filesystem label: `shared`, `shared virtiofs`): a cell without its round."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +34,11 @@ class PooledCell:
     """A cell's rounds, in the order they ran."""
 
     concurrency: int
-    fs_mode: str
+    label: str
+    """Its filesystem as every output names it (`bench_labels.fs_label`)."""
     rounds: tuple[Round, ...]
+    fs_mode: str
+    fs_type: str
 
     @property
     def guests(self) -> list[dict[str, Any]]:
@@ -72,21 +78,29 @@ def pool_results(results: Mapping[str, Any]) -> Pool:
 def pool_cells(entries: Sequence[Any], planned_modes: Iterable[Any] = ()) -> Pool:
     """results.json's `cells` pooled per cell; `planned_modes`: the plan's order of fs modes."""
     rounds = []
+    kinds: dict[str, tuple[str, str]] = {}
     for index, entry in enumerate(entries):
         if not isinstance(entry, Mapping):
             continue
         concurrency, mode, run = entry.get("concurrency"), entry.get("fs_mode"), entry.get("run")
+        kind = entry.get("fs_type") or "9p"
         if not (
-            isinstance(concurrency, int) and concurrency > 0 and isinstance(mode, str) and isinstance(run, Mapping)
+            isinstance(concurrency, int)
+            and concurrency > 0
+            and isinstance(mode, str)
+            and isinstance(kind, str)
+            and isinstance(run, Mapping)
         ):
             continue
-        rounds.append(Round(index, (concurrency, mode), _dicts(run.get("guests"))))
+        kinds[fs_label(entry)] = (mode, kind)
+        rounds.append(Round(index, (concurrency, fs_label(entry)), _dicts(run.get("guests"))))
     grouped: dict[Key, list[Round]] = {}
     for round_ in rounds:
         grouped.setdefault(round_.key, []).append(round_)
-    cells = {key: PooledCell(*key, tuple(grouped[key])) for key in sorted(grouped)}
+    cells = {key: PooledCell(*key, tuple(grouped[key]), *kinds[key[1]]) for key in sorted(grouped)}
     seen = {mode for _, mode in cells}
-    order = [mode for mode in planned_modes if mode in seen]
+    planned = [fs_label({"fs_mode": mode, "fs_type": kind}) for kind in FS_TYPES for mode in planned_modes]
+    order = [mode for mode in planned if mode in seen]
     modes = (*dict.fromkeys(order), *sorted(seen - set(order)))
     return Pool(cells, tuple(rounds), modes)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from uktrace.parsers.phases import HOST_PHASES, NESTED, PHASES
 
+from .bench_labels import FS_TYPES, fs_label
 from .figures import FIGURES, json_readings, uncounted
 from .figures import median as p50
 from .guest_clock import summary_of_json
@@ -133,28 +134,52 @@ def scaling_findings(pool: Pool) -> list[str]:
 
 
 def mode_findings(results: dict[str, Any]) -> list[str]:
-    """Independent against shared 9P at every concurrency, with `uktrace compare`'s method (shared
-    is the baseline): in-guest phases resampled per guest, host-clock figures per round (all
-    guests of a round move with the host's load). A difference counts only when its whole 95 %
-    interval lies beyond the smallest change that matters, `no change` only when it lies wholly
-    inside; every other figure is `can't tell`, said with why and what would tell."""
+    """Independent against shared at every concurrency (and filesystem type), with `uktrace
+    compare`'s method (shared is the baseline): in-guest phases resampled per guest, host-clock
+    figures per round (all guests of a round move with the host's load). A difference counts only
+    when its whole 95 % interval lies beyond the smallest change that matters, `no change` only
+    when it lies wholly inside; every other figure is `can't tell`, said with why and what would
+    tell."""
+    pairs = []
+    for n in sorted({cell["concurrency"] for cell in results["cells"]}):
+        for kind in FS_TYPES:
+            suffix = "" if kind == "9p" else f"-{kind}"
+            title = _guests(n) + ("" if kind == "9p" else f", {kind}")
+            pairs.append((title, f"n{n}-shared{suffix}", f"n{n}-independent{suffix}"))
+    return contrast_findings(results, pairs, ("shared", "independent"))
+
+
+def fs_type_findings(results: dict[str, Any]) -> list[str]:
+    """9P against VirtioFS at every concurrency and mode, by the same method (9P the baseline)."""
+    pairs = [
+        (f"{_guests(n)}, {mode}", f"n{n}-{mode}", f"n{n}-{mode}-virtiofs")
+        for n in sorted({cell["concurrency"] for cell in results["cells"]})
+        for mode in ("independent", "shared")
+    ]
+    return contrast_findings(results, pairs, ("9P", "VirtioFS"))
+
+
+def contrast_findings(
+    results: dict[str, Any], pairs: Sequence[tuple[str, str, str]], sides: tuple[str, str]
+) -> list[str]:
+    """One sentence per (title, baseline cell key, other cell key) present in the bench: what differs
+    beyond the noise with the other side, what is the same, and what cannot be told yet."""
     from .compare import CANT_TELL, FASTER, NO_CHANGE, SLOWER, compare_cell
     from .samples import from_document
 
     samples = from_document(results, "bench")
-    sides = ("shared", "independent")
     lines = []
-    for n in sorted({cell["concurrency"] for cell in results["cells"]}):
-        shared, independent = samples.cells.get(f"n{n}-shared"), samples.cells.get(f"n{n}-independent")
-        if shared is None or independent is None:
+    for title, key_a, key_b in pairs:
+        a, b = samples.cells.get(key_a), samples.cells.get(key_b)
+        if a is None or b is None:
             continue
         real, same = [], []
         undecided: dict[str, list[MetricComparison]] = {}
-        for row in compare_cell(f"n{n}", shared, independent).metrics:
+        for row in compare_cell(key_a, a, b).metrics:
             if row.verdict in (SLOWER, FASTER) and row.interval is not None and row.difference is not None:
                 low, high = row.interval
                 real.append(
-                    f"{row.metric} {_signed(row.difference)} with independent ({_s(row.median_a)} → "
+                    f"{row.metric} {_signed(row.difference)} with {sides[1]} ({_s(row.median_a)} → "
                     f"{_s(row.median_b)}, 95 % CI {_signed(low)} to {_signed(high)}, {row.clock} clock, per {row.unit})"
                 )
             elif row.verdict == NO_CHANGE:
@@ -169,9 +194,9 @@ def mode_findings(results: dict[str, Any]) -> list[str]:
             if same:
                 parts.append(f"no change: {', '.join(same)}")
             sentences = parts[:1] + [part[:1].upper() + part[1:] for part in parts[1:]]
-            lines.append(f"**{_guests(n)}:** " + ". ".join(sentences) + ".")
+            lines.append(f"**{title}:** " + ". ".join(sentences) + ".")
         else:
-            lines.append(f"**{_guests(n)}:** no figure differs between independent and shared beyond the noise.")
+            lines.append(f"**{title}:** no figure differs between {sides[1]} and {sides[0]} beyond the noise.")
     return lines
 
 
@@ -301,7 +326,7 @@ def failure_findings(results: dict[str, Any]) -> list[str]:
     for cell in results["summary"]["cells"]:
         if cell["failures"]:
             reasons = "; ".join(f"{count} × {reason}" for reason, count in cell["failures"].items())
-            lines.append(f"{cell['concurrency']} guests, {cell['fs_mode']} fs: {reasons}.")
+            lines.append(f"{cell['concurrency']} guests, {fs_label(cell)} fs: {reasons}.")
     return lines or ["Every guest of every cell exited cleanly."]
 
 
@@ -332,6 +357,7 @@ def render_report(results: dict[str, Any], plots: Sequence[str]) -> str:
         "",
         f"Kernel `{plan['kernel']}`, accelerator {plan['options']['accel']}, memory {plan['options']['mem']}; "
         f"concurrency {', '.join(map(str, plan['concurrency']))} × fs {', '.join(plan['fs_modes'])} × "
+        f"{' and '.join(plan.get('fs_types') or ['9p'])} × "
         f"{plan['repeat']} round(s), interleaved (seed {plan['seed']})"
         + (", after an unrecorded warm-up cell" if plan.get("warmup") else "")
         + ".",
@@ -351,7 +377,8 @@ def render_report(results: dict[str, Any], plots: Sequence[str]) -> str:
     for section, lines in (
         ("How boot scales", scaling_findings(pool)),
         ("The guests' own clocks", clock_findings(pool)),
-        ("Independent vs shared 9P", mode_findings(results)),
+        ("Independent vs shared", mode_findings(results)),
+        ("9P vs VirtioFS", fs_type_findings(results)),
         ("Where the total goes", total_findings(pool)),
         ("Waiting for a CPU", cpu_findings(pool)),
         ("What uktrace itself cost", observer_findings(results)),
@@ -390,7 +417,7 @@ def _figure_table(results: dict[str, Any]) -> list[str]:
                 continue
             ci = "…" if d["ci95"] is None else f"{_s(d['ci95'][0])} – {_s(d['ci95'][1])}"
             rows.append(
-                f"| {cell['concurrency']} {cell['fs_mode']} | {name} | {d['clock']} | {d['count']} | {_s(d['mean'])} "
+                f"| {cell['concurrency']} {fs_label(cell)} | {name} | {d['clock']} | {d['count']} | {_s(d['mean'])} "
                 f"| {_s(d['stdev'])} | {_s(d['p50'])} | {ci} | {_s(d['p90'])} | {_s(d['p95'])} | {_s(d['p99'])} "
                 f"| {_s(d['max'])} |"
             )
@@ -399,7 +426,7 @@ def _figure_table(results: dict[str, Any]) -> list[str]:
 
 def _phase_table(results: dict[str, Any], pool: Pool) -> list[str]:
     cells = results["summary"]["cells"]
-    header = "| phase | " + " | ".join(f"{c['concurrency']} {c['fs_mode']}" for c in cells) + " |"
+    header = "| phase | " + " | ".join(f"{c['concurrency']} {fs_label(c)}" for c in cells) + " |"
     rows = [header, "|---|" + "---:|" * len(cells)]
     for phase in PHASES:
         values = []

@@ -191,9 +191,10 @@ def priorities_of(guests: Iterable[Any]) -> frozenset[str]:
 
 
 def bench_key(key: Key) -> str:
-    """`n10-independent`; `n10` when the bench shared no directory."""
-    concurrency, fs_mode = key
-    return f"n{concurrency}" + (f"-{fs_mode}" if fs_mode else "")
+    """`n10-independent`, `n10-shared-virtiofs` (the pooled cell's filesystem label,
+    `bench_labels.fs_label`); `n10` when the bench shared no directory."""
+    concurrency, label = key
+    return f"n{concurrency}" + (f"-{label.replace(' ', '-')}" if label else "")
 
 
 def from_document(document: Any, source: str) -> Samples:

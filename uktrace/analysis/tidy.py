@@ -12,6 +12,7 @@ COLUMNS = (
     "cell",
     "concurrency",
     "fs_mode",
+    "fs_type",
     "round",
     "guest",
     "node",
@@ -36,6 +37,7 @@ cluster node a guest ran on (`--cluster ray:...`; empty on this host), to group 
 def rows(results: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for cell in results["cells"]:
         common = {k: cell[k] for k in ("concurrency", "fs_mode", "round")} | {"cell": cell["id"]}
+        common["fs_type"] = cell.get("fs_type") or "9p"
         for guest in cell["run"]["guests"]:
             node = guest.get("host", {}).get("node")
             base = common | {"guest": guest["name"], "node": node, "status": guest["status"]}

@@ -7,6 +7,7 @@ import signal
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
@@ -21,6 +22,7 @@ from ..analysis.bench import (
     default_share,
     parse_concurrency,
     parse_fs_modes,
+    parse_fs_types,
     run_bench,
 )
 from ..analysis.report import write_report
@@ -54,7 +56,13 @@ def add_bench_options(bench: argparse.ArgumentParser) -> None:
         help="independent (each guest its own copy of the share), shared (one for all); default both."
         " The share is --fs DIR, else a small directory the bench creates, so no --fs is needed",
     )
-    bench.add_argument("--fs", type=Path, metavar="DIR", help="the 9P share (default: a small directory it creates)")
+    bench.add_argument(
+        "--fs-type",
+        default="9p",
+        metavar="TYPE,...",
+        help="9p (default), virtiofs (a virtiofsd per guest), or 9p,virtiofs: both, as an axis of cells",
+    )
+    bench.add_argument("--fs", type=Path, metavar="DIR", help="the share (default: a small directory it creates)")
     bench.add_argument("--fs-rw", action="store_true", help="let the guests write to the share (default: read-only)")
     bench.add_argument("--repeat", type=int, default=3, metavar="R", help="rounds per cell (default 3)")
     bench.add_argument("--seed", type=int, default=1, help="seed of the interleaved cell order (default 1)")
@@ -81,6 +89,7 @@ def bench_command(args: argparse.Namespace) -> int:
         plan = BenchPlan(
             concurrency=parse_concurrency(args.concurrency),
             fs_modes=parse_fs_modes(args.fs_mode),
+            fs_types=parse_fs_types(args.fs_type),
             repeat=args.repeat,
             seed=args.seed,
             warmup=not args.no_warmup,
@@ -104,9 +113,10 @@ def bench_command(args: argparse.Namespace) -> int:
         launcher = None
         try:
             options = RunOptions(**guest_options(args), count=max(plan.concurrency), fs=share, remote=remote(args))
-            # every check (QEMU, kernel, share, KVM, limits for the largest cell) before the first boot
-            specs, shares = prepare(options)
-            shares.cleanup()
+            # every check (QEMU, kernel, share, KVM, limits for the largest cell, the daemon) before the first boot
+            for fs_type in plan.fs_types:
+                specs, shares = prepare(replace(options, fs_type=fs_type))
+                shares.cleanup()
             kernel = "--cmd " + args.cmd if args.cmd else str(find_kernel(args.kernel))
             claim(out, "--out")  # marked as uktrace's: `recordings prune` may delete it, nothing else
             launcher = launcher_for(args, specs, options.count)  # one for every cell: nodes joined once

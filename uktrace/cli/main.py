@@ -155,6 +155,12 @@ def add_guest_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--qemu", default="qemu-system-x86_64", help="QEMU binary")
     parser.add_argument("--machine", default="pc", help="QEMU machine (default pc)")
     parser.add_argument(
+        "--virtiofsd",
+        metavar="PATH",
+        help="the VirtioFS daemon for --fs-type virtiofs (default: the one QEMU's vhost-user descriptors name,"
+        " else virtiofsd on PATH or in QEMU's library directory)",
+    )
+    parser.add_argument(
         "--timeout", type=float, default=60.0, metavar="S", help="per-guest timeout in seconds (default 60)"
     )
     parser.add_argument(
@@ -205,7 +211,15 @@ def _add_run_options(run: argparse.ArgumentParser) -> None:
     add_guest_options(run)
     run.add_argument("-n", "--count", type=int, default=1, metavar="N", help="number of guests (default 1)")
     run.add_argument("-j", "--jobs", type=int, metavar="J", help="at most J guests at once (default N)")
-    run.add_argument("--fs", type=Path, metavar="DIR", help="share DIR over virtio-9p, mount tag fs0, read-only")
+    run.add_argument(
+        "--fs", type=Path, metavar="DIR", help="share DIR over virtio-9p (or VirtioFS), mount tag fs0, read-only"
+    )
+    run.add_argument(
+        "--fs-type",
+        choices=("9p", "virtiofs"),
+        default="9p",
+        help="how the guests get the --fs share: 9p (default, QEMU serves it) or virtiofs (a virtiofsd per guest)",
+    )
     run.add_argument("--fs-rw", action="store_true", help="let the guests write to the --fs share (default: read-only)")
     run.add_argument(
         "--fs-mode",

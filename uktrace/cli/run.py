@@ -49,6 +49,7 @@ def guest_options(args: argparse.Namespace) -> dict[str, Any]:
         "command": args.cmd,
         "extra": args.extra,
         "fs_writable": args.fs_rw,
+        "virtiofsd": args.virtiofsd,
         "ready": args.ready,
         "script": script_steps(args),
         "tty": getattr(args, "tty", False),
@@ -91,7 +92,13 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         raise LaunchError("--fs-rw needs --fs DIR, the directory the guests may write to")
     fs_mode = args.fs_mode or "shared"
     return RunOptions(
-        **guest_options(args), count=args.count, jobs=args.jobs, fs=args.fs, fs_mode=fs_mode, remote=remote(args)
+        **guest_options(args),
+        count=args.count,
+        jobs=args.jobs,
+        fs=args.fs,
+        fs_mode=fs_mode,
+        fs_type=args.fs_type,
+        remote=remote(args),
     )
 
 
@@ -137,7 +144,8 @@ def make_fleet(args: argparse.Namespace, command: list[str] | None = None) -> tu
         lower_guests=lower_guests(args),
         launcher=launcher,
     )
-    fleet.fs_mode = fs_mode
+    # the views' name of the filesystem: its mode, and its type unless 9P (as a bench's cells)
+    fleet.fs_mode = f"{fs_mode} {options.fs_type}" if fs_mode and options.fs_type != "9p" else fs_mode
     return fleet, shares
 
 

@@ -45,6 +45,7 @@ from .sockets import socket_directory
 from .spawner import Spawner
 from .stalls import watch_stalls
 from .started import StartedGuest
+from .virtiofsd import DaemonError, RunningDaemon, SocketDirectory, name_daemon_failure, start_daemon
 from .watchdog import GroupWatchdog
 
 HALT_GRACE_S = 5.0
@@ -109,6 +110,9 @@ class Fleet:
         self._writer: RecordingWriter | None = None
         self._kernels = Kernels()
         self._clock: Callable[[], int] = time.monotonic_ns
+        self._vhost_sockets = SocketDirectory()
+        self._daemons: dict[int, RunningDaemon] = {}
+        """Per VirtioFS guest running, its virtiofsd (`launch.virtiofsd`)."""
 
     @property
     def recording_errors(self) -> list[str]:
@@ -211,6 +215,7 @@ class Fleet:
                 guest.changes += 1
         if self._sockets is not None:
             shutil.rmtree(self._sockets, ignore_errors=True)
+        self._vhost_sockets.cleanup()
         if self._watchdog is not None:
             await anyio.to_thread.run_sync(self._watchdog.close)
             self._watchdog = None
@@ -248,13 +253,24 @@ class Fleet:
         attempt = Attempt(guest, recorder)
         qmp_socket = None
         firmware = None
+        try:  # a VirtioFS guest's daemon first: QEMU connects to it as it starts
+            with anyio.CancelScope(shield=True):
+                spec, daemon = await start_daemon(guest.spec, recorder.directory, self._vhost_sockets, directory)
+        except DaemonError as error:
+            guest.timeline.fail(str(error))
+            guest.changes += 1
+            recorder.finish(lambda _directory: self._kernels.guest_json(guest))
+            return
+        if daemon is not None:
+            self._daemons[guest.index] = daemon
+            guest.virtiofsd_start_s = daemon.ready_s
         if guest.spec.command is None:
             if self.start_gate:
                 assert self._sockets is not None
                 qmp_socket = self._sockets / f"{guest.index}.{guest.attempt}.sock"
             guest.argv = qemu_argv(
                 replace(
-                    guest.spec,
+                    spec,
                     # SeaBIOS's debug console on a FIFO in the recording: tells VMM start from firmware
                     firmware_pipe=recorder.directory / FIRMWARE_FIFO if self.firmware_console else None,
                     qmp_socket=qmp_socket,
@@ -272,6 +288,8 @@ class Fleet:
         except OSError as error:
             timeline.fail(spawn_failure(guest, error))
             guest.changes += 1
+            with anyio.CancelScope(shield=True):
+                await self._end_daemon(guest)
             recorder.finish(lambda _directory: self._kernels.guest_json(guest))
             if firmware is not None:
                 firmware.close()
@@ -341,6 +359,7 @@ class Fleet:
                 reason = f"{timeline.crash.reason}; no output for the last {quiet:.0f} s, {guest.stall.describe()}"
                 timeline.crash = replace(timeline.crash, reason=reason)
         status = await process.stop()
+        daemon_failure = await self._end_daemon(guest)
         exited = process.exited_ns  # not when its reap's turn came
         guest.exit_ns = exited if exited is not None else time.monotonic_ns()
         if process.group_alive():  # a process that left the group's session cannot be reached
@@ -356,6 +375,8 @@ class Fleet:
             timeline.lose(process.lost)
         else:
             judge(guest, status, process.signalled, self._end_reason())
+        if daemon_failure is not None:
+            name_daemon_failure(timeline, daemon_failure)
         if guest.spec.command is None and timeline.status is Status.CRASHED:
             # reading a large kernel's symbol table takes a while: not on the event loop
             records = list(guest.records)
@@ -365,6 +386,14 @@ class Fleet:
         guest.integrity = guest.watch.verdict
         attempt.recorder.finish(lambda directory: self._kernels.final_guest_json(guest, directory))
         guest.changes += 1
+
+    async def _end_daemon(self, guest: Guest) -> str | None:
+        """End the guest's virtiofsd (its QEMU is gone): why it failed the guest, or None."""
+        daemon = self._daemons.pop(guest.index, None)
+        if daemon is None:
+            return None
+        guest.virtiofsd_status = await daemon.stop()
+        return daemon.failure()
 
     def _end_reason(self) -> str | None:
         """Why the whole run ended early: a signal, or a view's `stop`; None while it goes on."""

@@ -21,6 +21,7 @@ from ..model.script import Step
 from ..model.spec import DEFAULT_QEMU, GuestSpec
 from .accel import AccelChoice, choose_accel
 from .shares import Progress, Shares, check_share
+from .virtiofsd import FS_TYPES, DaemonError, check_daemon, find_daemon
 
 FDS_PER_GUEST = 8
 """pty, stderr pipe, pidfd, three recording files, and QEMU's side while it starts."""
@@ -42,6 +43,10 @@ class RunOptions:
     fs_mode: str = "shared"
     fs_writable: bool = False
     """`--fs-rw`; independent copies stay read-only without it too, so one rule covers both modes."""
+    fs_type: str = "9p"
+    """`--fs-type`: how the guests get the share, `9p` or `virtiofs` (`launch.virtiofsd`)."""
+    virtiofsd: str | None = None
+    """`--virtiofsd PATH`: the VirtioFS daemon; None: found (`launch.virtiofsd.find_daemon`)."""
     accel: str = "tcg"
     cpu: str | None = None
     memory: str = "64M"
@@ -114,6 +119,7 @@ def prepare(options: RunOptions, progress: Progress | None = None) -> tuple[list
     ready = check_regex("--ready", options.ready) if options.ready is not None else None
     memory = memory_mib(options.memory)
     share = check_share(options.fs) if options.fs is not None else None
+    virtiofsd = check_virtiofs(options)
     width = len(str(options.count))
     names = [f"guest-{i + 1:0{width}d}" for i in range(options.count)]
     if options.command is not None:
@@ -162,6 +168,8 @@ def prepare(options: RunOptions, progress: Progress | None = None) -> tuple[list
             append=append,
             fs=shares.for_guest(i),
             fs_writable=options.fs_writable,
+            fs_type=options.fs_type,
+            virtiofsd=virtiofsd,
             debug_exit=test_guest,
             extra=options.extra,
             ready=ready,
@@ -170,6 +178,29 @@ def prepare(options: RunOptions, progress: Progress | None = None) -> tuple[list
         for i, name in enumerate(names)
     ]
     return specs, shares
+
+
+def check_virtiofs(options: RunOptions) -> str | None:
+    """The VirtioFS daemon's path for `--fs-type virtiofs` (None for 9P); raises LaunchError for a
+    combination that cannot work or a daemon that is missing."""
+    if options.fs_type not in FS_TYPES:
+        raise LaunchError(f"--fs-type {options.fs_type}: choose from {', '.join(FS_TYPES)}")
+    if options.fs_type != "virtiofs":
+        if options.virtiofsd is not None:
+            raise LaunchError("--virtiofsd is for --fs-type virtiofs")
+        return None
+    if options.fs is None:
+        raise LaunchError("--fs-type virtiofs needs --fs DIR, the directory the guests share")
+    if options.command is not None:
+        raise LaunchError("--fs-type virtiofs does nothing with --cmd: the launcher decides how {fs} is shared")
+    if options.remote:
+        raise LaunchError("--fs-type virtiofs runs guests on this host only (its daemons are started here)")
+    try:
+        daemon = find_daemon(options.virtiofsd, options.qemu)
+        check_daemon(daemon)
+    except DaemonError as error:
+        raise LaunchError(str(error)) from None
+    return daemon.path
 
 
 TERMINAL_LAUNCHERS = frozenset({"kraft"})

@@ -19,10 +19,12 @@ def qemu_argv(spec: GuestSpec) -> list[str]:
     """The full QEMU command line for `spec` (or its `--cmd` command)."""
     if spec.command is not None:
         return list(spec.command)
+    virtiofs = spec.fs is not None and spec.fs_type == "virtiofs"
     argv = [
         spec.qemu,
         "-name", spec.name,
-        "-machine", spec.machine,
+        # vhost-user needs the guest's RAM shareable with the daemon: a memfd backend
+        "-machine", f"{spec.machine},memory-backend=mem" if virtiofs else spec.machine,
         "-accel", spec.accel,
         "-cpu", spec.cpu or DEFAULT_CPU[spec.accel],
         "-m", spec.memory,
@@ -38,7 +40,9 @@ def qemu_argv(spec: GuestSpec) -> list[str]:
     ]  # fmt: skip
     if spec.append:
         argv += ["-append", spec.append]
-    if spec.fs is not None:
+    if virtiofs:
+        argv += virtiofs_argv(spec)
+    elif spec.fs is not None:
         readonly = "" if spec.fs_writable else ",readonly=on"
         argv += [
             "-fsdev", f"local,id=hvirtio0,path={spec.fs},security_model=none{readonly}",
@@ -54,6 +58,17 @@ def qemu_argv(spec: GuestSpec) -> list[str]:
     if spec.qmp_socket is not None:
         argv += ["-S", "-qmp", f"unix:{spec.qmp_socket},server=on,wait=off"]
     return argv + list(spec.extra)
+
+
+def virtiofs_argv(spec: GuestSpec) -> list[str]:
+    """The VirtioFS share: the guest's RAM in a shared memfd, and a vhost-user-fs device talking
+    to the guest's daemon on its socket (the daemon serves `fs`, read-only or not)."""
+    socket = spec.vhost_socket if spec.vhost_socket is not None else "VHOST_SOCKET"
+    return [
+        "-object", f"memory-backend-memfd,id=mem,size={spec.memory},share=on",
+        "-chardev", f"socket,id=vhostfs0,path={socket}",
+        "-device", f"vhost-user-fs-pci,chardev=vhostfs0,tag={MOUNT_TAG}",
+    ]  # fmt: skip
 
 
 def _console(spec: GuestSpec) -> list[str]:

@@ -31,6 +31,7 @@ from .qemu import qemu_argv
 from .qmp import Qmp, QmpError
 from .session import guest_session
 from .sockets import socket_directory
+from .virtiofsd import DaemonError, RunningDaemon, SocketDirectory, start_daemon
 
 CONSOLE = "console.raw"
 
@@ -60,22 +61,33 @@ async def run_unobserved(
     """Run every guest at once, consoles into `directory/<name>/console.raw`; each ends by itself
     or is killed after `timeout` seconds (its `error` says so)."""
     sockets = socket_directory()  # as a traced run's: a recording's path may be too long for a socket's
+    vhost_sockets = SocketDirectory()
+    daemons: list[RunningDaemon] = []
     guests = []
     processes: list[GuestProcess | None] = []
     for index, spec in enumerate(specs):
         (directory / spec.name).mkdir(parents=True, exist_ok=True)
         guest = Unobserved(spec.name, directory / spec.name / CONSOLE)
+        guests.append(guest)
+        process: GuestProcess | None = None
+        processes.append(process)
+        try:  # a VirtioFS guest's daemon, listening before its QEMU starts (as in a traced run)
+            with anyio.CancelScope(shield=True):
+                spec, daemon = await start_daemon(spec, directory / spec.name, vhost_sockets, spec.name)
+        except DaemonError as error:
+            guest.error = str(error)
+            continue
+        if daemon is not None:
+            daemons.append(daemon)
         argv = qemu_argv(
             replace(spec, console_file=guest.console, qmp_socket=sockets / f"{index}.sock" if gate else None)
         )
-        process: GuestProcess | None = None
         try:
             process = GuestProcess(argv, nice=GUEST_NICE if lower else None, session=None if lower else guest_session())
             guest.spawn_ns = process.spawn_ns
         except OSError as error:
             guest.error = f"cannot start {argv[0]}: {error.strerror or error}"
-        guests.append(guest)
-        processes.append(process)
+        processes[-1] = process
     try:
         if gate:
             await _release(processes, sockets)
@@ -98,7 +110,10 @@ async def run_unobserved(
                     guest.exit_ns = process.exited_ns
                 guest.qemu_status = status if guest.qemu_status is None else guest.qemu_status
                 process.close()
+            for daemon in daemons:
+                await daemon.stop()
             shutil.rmtree(sockets, ignore_errors=True)
+            vhost_sockets.cleanup()
     return guests
 
 

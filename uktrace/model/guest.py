@@ -123,6 +123,11 @@ class Guest:
     """The cluster node it runs on (`--cluster ray:...`); None on this host."""
     stream: dict[str, Any] | None = None
     """On a cluster: what its node's stream proved (events, numbers missing, why it was lost)."""
+    virtiofsd_status: int | None = None
+    """With `--fs-type virtiofs`: its daemon's exit status (negative: the signal that ended it)."""
+    virtiofsd_start_s: float | None = None
+    """With `--fs-type virtiofs`: how long its daemon took to listen, before its QEMU started
+    (outside every phase: `spawn` begins with QEMU)."""
     script: list[StepRun] = field(default_factory=list)
     """The console script's steps and what each did (`--expect/--send`), in order."""
 
@@ -235,6 +240,9 @@ class Guest:
             "apart": self.apart,
             "node": self.node,
             "stream": self.stream,
+            "fs_type": self.spec.fs_type if self.spec.fs is not None and self.spec.command is None else None,
+            "virtiofsd_status": self.virtiofsd_status,
+            "virtiofsd_start_s": None if self.virtiofsd_start_s is None else round(self.virtiofsd_start_s, 6),
         }
 
     def mark_cpu(self, phase: str, host_ns: int) -> None:

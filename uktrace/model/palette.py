@@ -6,7 +6,7 @@ test, an SVG and any terminal theme.
 
 Every colour comes from a palette designed for colour-blind readers: Okabe & Ito's (Color
 Universal Design, 2008; `oi`) and Paul Tol's qualitative schemes (personal.sron.nl/~pault, 2021:
-`bright`, `vibrant`, `muted`, `light`). Fourteen phases are more than any one of them holds (Tol's
+`bright`, `vibrant`, `muted`, `light`). Sixteen phases are more than any one of them holds (Tol's
 largest has nine), so their colours were picked, and placed in boot order (`ready`, drawn over the
 start of main, and `init_table` and `bus_probe`, since the bus probe and the mount are drawn over
 the init table, were searched for in the sRGB cube: none of theirs left passed), for:
@@ -34,6 +34,7 @@ PHASE_COLOURS: dict[str, str] = {
     "bus_probe": "#ccee00",  # lime, found by search: it meets subsystems when no `Init Table` line shows
     "mount": "#0077bb",  # Tol vibrant blue
     "9p_handshake": "#d55e00",  # Okabe-Ito vermillion
+    "fuse_handshake": "#aa3377",  # Tol bright purple
     "banner": "#99ddff",  # Tol light cyan
     "main": "#009e73",  # Okabe-Ito bluish green
     "ready": "#5555bb",  # blue-violet, found by search: no palette colour met the measures over main

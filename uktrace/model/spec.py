@@ -32,6 +32,13 @@ class GuestSpec:
     fs_writable: bool = False
     """`--fs-rw`: let the guest change `fs`; otherwise QEMU exports it read-only (`readonly=on`),
     so a guest cannot overwrite or delete the user's files."""
+    fs_type: str = "9p"
+    """`--fs-type`: `9p` (QEMU serves `fs` over virtio-9p) or `virtiofs` (a virtiofsd per guest
+    serves it over vhost-user-fs, `launch.virtiofsd`)."""
+    virtiofsd: str | None = None
+    """With `fs_type` virtiofs: the daemon's binary (found by `launch.virtiofsd.find_daemon`)."""
+    vhost_socket: Path | None = None
+    """The daemon's vhost-user socket QEMU connects to, set when the guest's daemon starts."""
     debug_exit: bool = False
     """Add isa-debug-exit (port 0xf4): the test guest exits QEMU with status (code << 1) | 1."""
     extra: tuple[str, ...] = field(default_factory=tuple)

@@ -56,7 +56,16 @@ from uktrace.parsers.banner import art_version, message_version, one_line_banner
 from uktrace.parsers.calls import call_of
 from uktrace.parsers.clock import tsc_estimate_hz
 from uktrace.parsers.outcomes import cause_of, exit_code_of, outcome_of, wanted_share
-from uktrace.parsers.phases import HOST_PHASES, NESTED, PARENTS, PHASES, marker_of, phase_of
+from uktrace.parsers.phases import (
+    HANDSHAKE_EDGES,
+    HANDSHAKES,
+    HOST_PHASES,
+    NESTED,
+    PARENTS,
+    PHASES,
+    marker_of,
+    phase_of,
+)
 
 from .calls import Call, SymbolTable, named
 from .clock_rate import CORRECTED, ClockReference, ClockSamples, GuestClock, RateFit, assess, fit_rate
@@ -64,7 +73,7 @@ from .regex import compile_regex
 
 _SEVERE = frozenset({"Warn", "ERR", "CRIT"})
 """Levels that can carry a crash or failure marker (Info and dbg lines never do)."""
-_INSIDE_CALLS = {"init_table": frozenset({"bus_probe", "mount", "9p_handshake"})}
+_INSIDE_CALLS = {"init_table": frozenset({"bus_probe", "mount", *HANDSHAKES})}
 """Phases that run inside a function of a table: their markers do not end the call."""
 _NOTHING_INSIDE: frozenset[str] = frozenset()
 _READY_KINDS = frozenset({Kind.PRINTK, Kind.BANNER, Kind.APP, Kind.OTHER})
@@ -750,9 +759,7 @@ class BootTimeline:
         included: a guest waiting at the gate is in an open `gate`)."""
         result = self._host_phases()
         spans = list(self._spans.values())
-        ninep = self._ninep_span()
-        if ninep is not None:
-            spans.append(ninep)
+        spans.extend(self._handshake_spans())
         spans.sort(key=lambda span: (span.start.seq, PHASES.index(span.name)))
         rate = self.guest_clock().correction if self._clock_samples.added or self.tsc_estimate_hz else None
         result.extend(self._phase(self._inside(span), rate) for span in spans)
@@ -774,11 +781,13 @@ class BootTimeline:
     def phase(self, name: str) -> Phase | None:
         return next((p for p in self.phases() if p.name == name), None)
 
-    def _ninep_span(self) -> _Span | None:
-        for start, end in (("protocol_start", "protocol_end"), ("device_start", "device_end")):
-            if start in self._ninep:
-                return _Span("9p_handshake", self._ninep[start], self._ninep.get(end), self._ninep_parent[start])
-        return None
+    def _handshake_spans(self) -> list[_Span]:
+        """The 9P and FUSE handshakes seen, each from the first of its edge pairs that started."""
+        spans: dict[str, _Span] = {}
+        for name, start, end in HANDSHAKE_EDGES:
+            if start in self._ninep and name not in spans:
+                spans[name] = _Span(name, self._ninep[start], self._ninep.get(end), self._ninep_parent[start])
+        return list(spans.values())
 
     def _seconds(self, host_ns: int | None) -> float | None:
         origin = self.spawn_ns if self.spawn_ns is not None else self.first_byte_ns

@@ -205,6 +205,9 @@ HOST: dict[str, Check] = {key: optional(NS) for key in HOST_TIMES} | {
     "stream": optional(STREAM),
     "stored_bytes": optional(COUNT),
     "stored_integrity": TEXT,
+    "fs_type": TEXT,
+    "virtiofsd_status": optional(INT32),
+    "virtiofsd_start_s": SECONDS,
 }
 """guest.json's `host`: checked field by field (one bad time does not lose the others)."""
 
@@ -229,6 +232,7 @@ OPTIONS: dict[str, Check] = {
     "jobs": optional(integer(1, MAX_ITEMS)),
     "fs": TEXT,
     "fs_mode": TEXT,
+    "fs_type": TEXT,
     "accel": TEXT,
     "cmd": TEXT,
     "qemu": TEXT,

@@ -55,6 +55,7 @@ def new_guest(
         accel=host.get("accel", "?"),
         accel_reason=host.get("accel_reason"),
         fs=Path(meta["fs"]) if meta.get("fs") else None,
+        fs_type=host.get("fs_type") or "9p",
         ready=ready,
     )
     # the source a live run gives its timelines: the kernel as it was named then
@@ -70,6 +71,8 @@ def new_guest(
     guest.recording = recorded.directory
     guest.node = host.get("node")  # a cluster run's: where it ran
     guest.stream = host.get("stream")
+    guest.virtiofsd_status = host.get("virtiofsd_status")
+    guest.virtiofsd_start_s = host.get("virtiofsd_start_s")
     return guest
 
 
