@@ -266,6 +266,9 @@ class BootTimeline:
     first_guest_line: int | None = None
     """`lines` at the guest's first line: where the first in-guest phase starts (see `Phase.first_line`)."""
     exit_ns: int | None = None
+    console_end_ns: int | None = None
+    """Host arrival of the last thing seen before the VMM's exit (its last console line): where
+    the guest's own run ended when its VMM stayed on after it halted (`figures.guest_times`)."""
     ready: str | None = None
     """`--ready REGEX`: the application's ready line ends the `ready` phase (see the module docstring)."""
     ready_line: str | None = None
@@ -343,6 +346,7 @@ class BootTimeline:
     def process_exited(self, host_ns: int) -> None:
         """The VMM process ended: closes the last phase on the host clock."""
         self.exit_ns = host_ns
+        self.console_end_ns = self._host_now
         self._host_now = host_ns
         self._end_console()
         # no guest stamp marks a process exit: the phase it ends has a host end only
