@@ -150,6 +150,9 @@ def add_guest(cell: Cell, guest: Guest, run: int = 0) -> None:
     phases = [p for p in guest.get("phases") or [] if isinstance(p, Mapping)]
     finished = guest.get("status") == "exited"
     skip = set() if finished else _stopped_in(phases)
+    host = guest.get("host")
+    if isinstance(host, Mapping) and host.get("lingered") is True:
+        skip.add("exit")  # mostly uktrace's wait for a VMM that stayed after the halt (`figures`)
     for phase in phases:
         name = str(phase.get("name"))
         duration = _duration(phase.get("start"), phase.get("end"))
@@ -190,9 +193,10 @@ def priorities_of(guests: Iterable[Any]) -> frozenset[str]:
 
 
 def bench_key(entry: Guest) -> str:
-    """`n10-independent`; `n10` when the bench shared no directory."""
-    fs_mode = entry.get("fs_mode")
-    return f"n{entry.get('concurrency')}" + (f"-{fs_mode}" if fs_mode else "")
+    """`n10-independent`; `n10` when the bench shared no directory; `n1-none-machine=q35` for a
+    configuration of `--vary` (its tag)."""
+    fs_mode, tag = entry.get("fs_mode"), entry.get("tag")
+    return f"n{entry.get('concurrency')}" + (f"-{fs_mode}" if fs_mode else "") + (f"-{tag}" if tag else "")
 
 
 def from_document(document: Any, source: str) -> Samples:
