@@ -20,6 +20,7 @@ FULL = [
     "stack_switch",
     "constructors",
     "subsystems",
+    "tsc_calibration",
     "init_table",
     "bus_probe",
 ]

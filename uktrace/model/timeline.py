@@ -19,7 +19,9 @@ lines, at dbg level); a default-level log whose first marker is the banner has e
 it there, as any phase lasts until the next marker seen. Nested phases lie inside their parent
 (`phases.PARENTS`): the bus probe and the mount inside `init_table`, since init functions run them;
 each ends when the next one starts, when the init function that ran it returns (the next call line
-of the table) or with its parent; the 9P handshake inside the phase it started in. A marker for a
+of the table) or with its parent; the TSC calibration inside `subsystems`, from `Calibrating TSC
+clock` to the `Clock source: ` line that ends it (`phases.PART_ENDS`); the 9P handshake inside the
+phase it started in. A marker for a
 phase already seen belongs to the current phase, and so does one of a phase nested in a parent
 already over (an application mounting from main).
 
@@ -56,7 +58,7 @@ from uktrace.parsers.banner import art_version, message_version, one_line_banner
 from uktrace.parsers.calls import call_of
 from uktrace.parsers.clock import tsc_estimate_hz
 from uktrace.parsers.outcomes import cause_of, exit_code_of, outcome_of, wanted_share
-from uktrace.parsers.phases import HOST_PHASES, NESTED, PARENTS, PHASES, marker_of, phase_of
+from uktrace.parsers.phases import HOST_PHASES, NESTED, PARENTS, PHASES, ends_part, marker_of, phase_of
 
 from .calls import Call, SymbolTable, named
 from .clock_rate import CORRECTED, ClockReference, ClockSamples, GuestClock, RateFit, assess, fit_rate
@@ -491,6 +493,9 @@ class BootTimeline:
                     self._ninep[name] = self._edge()
                     self._ninep_parent[name] = self.current or "platform_entry"
             else:
+                if self._child is not None and ends_part(self._child, message):
+                    self._close_child(self._edge())  # `Clock source: ` ends the calibration
+                    self.current = self._top
                 self._enter(name)
                 if message.startswith("Call "):  # every call line is a marker of its table's phase
                     self._call_line(message)
