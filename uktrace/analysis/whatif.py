@@ -155,11 +155,11 @@ def fastest_finding(group: Group, axes: Sequence[Axis]) -> str | None:
         return f"**{group.title}:** the baseline ({label}) has the lowest total p50, {_s(_total(best))}."
     row = _metric(group.comparison(config), "total")
     said = _verdict_text(row)
-    claim = "is the fastest" if row is not None and row.verdict == FASTER else "has the lowest total p50"
-    but = "" if row is not None and row.verdict == FASTER else ", yet"
+    faster = row is not None and row.verdict == FASTER
+    claim = "is the fastest" if faster else "has the lowest total p50"
     return (
-        f"**{group.title}:** {label} {claim}, {_s(_total(best))} against the baseline's "
-        f"{_s(_total(group.summaries[0]))}{but} against the baseline its total is {said}."
+        f"**{group.title}:** {label} {claim}: total p50 {_s(_total(best))} against the baseline's "
+        f"{_s(_total(group.summaries[0]))}; {'compare says' if faster else 'yet compare says'} {said}."
     )
 
 
@@ -336,10 +336,12 @@ def render(results: dict[str, Any], plots: Sequence[str]) -> str:
     )
     varied = "; ".join(f"{a.name}: {', '.join(a.labels)}" for a in axes)
     baseline = config_label(tuple((a.name, a.values[0]) for a in axes), axes)
+    varies_kernel = any(a.name == "kernel" for a in axes)
+    kernel = "kernels as the kernel axis says" if varies_kernel else f"kernel `{plan['kernel']}`"
     out = [
         "# uktrace what-if report",
         "",
-        f"Kernel `{plan['kernel']}`, accelerator {plan['options']['accel']}; varied {varied} ({shape}; "
+        f"{kernel[0].upper()}{kernel[1:]}, accelerator {plan['options']['accel']}; varied {varied} ({shape}; "
         f"baseline: {baseline}); "
         f"{plan.get('configs', len(axes))} configurations × concurrency {', '.join(map(str, plan['concurrency']))} × "
         f"fs {', '.join(plan['fs_modes'])} × {plan['repeat']} round(s), interleaved (seed {plan['seed']}).",
