@@ -103,3 +103,13 @@ def test_the_summary_keeps_configurations_apart_in_the_plans_order() -> None:
         [cell(q35, 1), cell(pc, 1), cell(pc, 2), cell(q35, 2)], [(("machine", "pc"),), (("machine", "q35"),)]
     )
     assert [(c["config"], c["guests"]) for c in summary["cells"]] == [(pc, 2), (q35, 2)]
+
+
+def test_a_cells_configuration_is_read_back_from_its_session_or_said_to_be_bad() -> None:
+    from uktrace.recording.schema import OPTIONS, clean
+
+    problems: list[str] = []
+    assert clean({"config": {"machine": "q35"}}, OPTIONS, "session.json", problems) == {"config": {"machine": "q35"}}
+    assert clean({"config": ["q35"]}, OPTIONS, "session.json", problems) == {} and problems == [
+        "session.json: config is not an object of strings"
+    ]
