@@ -21,7 +21,7 @@ from typing import Any
 from uktrace.parsers.phases import PHASES
 
 from ..launch.axes import DEFAULT_BIOS, Axis, Config, change_label, config_label
-from .compare import CANT_TELL, FASTER, NO_CHANGE, SLOWER, CellComparison, MetricComparison, compare_cell
+from .compare import CANT_TELL, FASTER, MISSING, NO_CHANGE, SLOWER, CellComparison, MetricComparison, compare_cell
 from .figures import median
 from .samples import Cell, bench_key, from_document
 
@@ -103,8 +103,8 @@ def _metric(comparison: CellComparison | None, name: str) -> MetricComparison | 
 
 def _short_verdict(row: MetricComparison | None) -> str:
     """`faster −59.3 ms [−61.0 ms, −57.2 ms]`, `can't tell [−1.0 s, +0.8 s]`: for a table cell."""
-    if row is None:
-        return "not measured"
+    if row is None or row.verdict == MISSING:
+        return "no total: no guest of one side exited cleanly (see the failures)"
     if row.interval is None:
         return f"{row.verdict} (no interval)"
     low, high = row.interval
@@ -152,7 +152,8 @@ def fastest_finding(group: Group, axes: Sequence[Axis]) -> str | None:
     config = _config(best)
     label = change_label(config, axes)
     if config == group.baseline:
-        return f"**{group.title}:** the baseline ({label}) has the lowest total p50, {_s(_total(best))}."
+        full = config_label(config, axes)
+        return f"**{group.title}:** the baseline ({full}) has the lowest total p50, {_s(_total(best))}."
     row = _metric(group.comparison(config), "total")
     said = _verdict_text(row)
     faster = row is not None and row.verdict == FASTER
