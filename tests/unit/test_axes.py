@@ -43,7 +43,7 @@ def test_an_axis_given_twice_is_refused() -> None:
 def test_labels_are_short_and_distinct() -> None:
     (bios, kernel) = axes("bios=default,/usr/share/qemu/qboot.rom", "kernel=/a/helloworld,/b/helloworld")
     assert bios.labels == ("default", "qboot")
-    assert kernel.labels == ("helloworld", "helloworld-2")
+    assert kernel.labels == ("helloworld-a", "helloworld-b")  # the directories tell the builds apart
 
 
 def test_the_product_and_the_one_at_a_time_design_start_with_the_baseline() -> None:

@@ -100,6 +100,8 @@ def make_axes(varied: Sequence[tuple[str, tuple[str, ...]]], kernel_label: Calla
             raise LaunchError(f"--vary {name}: given twice; put every value in one --vary {name}=V1,V2,...")
         seen.add(name)
         raw = [kernel_label(v) if name == "kernel" else short_label(name, v) for v in values]
+        if name == "kernel" and len(set(raw)) < len(raw):  # one app's builds side by side: their directories tell
+            raw = [slug(f"{label}-{Path(v).resolve().parent.name}") for label, v in zip(raw, values, strict=True)]
         axes.append(Axis(name, values, unique(raw)))
     return tuple(axes)
 
