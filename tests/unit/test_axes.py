@@ -3,6 +3,8 @@ interleaved with every other cell of the bench in seeded rounds."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from uktrace.analysis.bench import BenchPlan, Cell, cell_options, summarise
@@ -113,3 +115,24 @@ def test_a_cells_configuration_is_read_back_from_its_session_or_said_to_be_bad()
     assert clean({"config": ["q35"]}, OPTIONS, "session.json", problems) == {} and problems == [
         "session.json: config is not an object of strings"
     ]
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--vary", "colour=red,blue"), "--vary colour=red,blue: NAME=V1,V2,... with NAME one of kernel"),
+        (("--vary", "kernel=/nonexistent/app"), "--vary kernel=/nonexistent/app: /nonexistent/app: no such kernel"),
+        (("--vary", "mem=64M,lots"), "--vary mem=lots: --mem lots: not a size"),
+        (("--vary", "machine=pc,q35", "--observer-check"), "--observer-check runs one configuration"),
+        (("--what-if", "--vary", "mem=64M,1G"), "--what-if is its own set of axes"),
+    ],
+)
+def test_a_bench_that_cannot_vary_so_says_before_anything_starts(
+    tmp_path: Path, args: tuple[str, ...], said: str
+) -> None:
+    from tests.conftest import uktrace
+
+    out = tmp_path / "out"
+    result = uktrace("bench", *args, "--headless", "--out", str(out), timeout=60)
+    assert result.returncode == 2 and said in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()

@@ -108,6 +108,8 @@ def bench_command(args: argparse.Namespace) -> int:
             raise LaunchError("--what-if is its own set of axes: leave out --vary (or give --vary without --what-if)")
         if (varied or args.what_if) and args.cmd:
             raise LaunchError("--vary and --what-if change uktrace's own QEMU line: leave out --cmd")
+        if (varied or args.what_if) and args.observer_check:
+            raise LaunchError("--observer-check runs one configuration: leave it out with --vary or --what-if")
         if args.what_if:
             levers = find_levers(args.qemu, args.mem)
             varied = list(levers.varied)
@@ -207,7 +209,10 @@ def _kernel_label(value: str) -> str:
     """A kernel value's label: its Unikraft release (when the image names one) and file name."""
     from ..kernel.identity import unikraft_release
 
-    path = find_kernel(value)
+    try:
+        path = find_kernel(value)
+    except KernelError as error:
+        raise LaunchError(f"--vary kernel={value}: {error}") from None
     release = unikraft_release(path)
     return slug(f"{release.version}-{path.name}" if release is not None and release.version else path.name)
 
