@@ -21,6 +21,7 @@ PHASES = (
     "stack_switch",
     "constructors",
     "subsystems",
+    "tsc_calibration",
     "init_table",
     "bus_probe",
     "mount",
@@ -38,18 +39,32 @@ INIT_PARTS = ("bus_probe", "mount")
 init functions (`uk_bus_init_all`, `vfscore_rootfs`, automount), so these are parts of
 `init_table`, never phases after it. Yet they are what users compare: bars draw them over
 `init_table`, and views sort by and zoom on them as on a top-level phase."""
-PARENTS = {**dict.fromkeys(INIT_PARTS, "init_table"), "ready": "main"}
-"""Nested phases and the top-level phase they always run in (`ready` is the first part of main).
+PARENTS = {**dict.fromkeys(INIT_PARTS, "init_table"), "ready": "main", "tsc_calibration": "subsystems"}
+"""Nested phases and the top-level phase they always run in (`ready` is the first part of main;
+the TSC calibration against the i8254, most of `subsystems` under TCG, is part of the platform's
+time init, which every release runs before the init table).
 The 9P handshake has no fixed parent: the phase it starts in (mount for the protocol's
 TVERSION…RATTACH; the bus probe that starts the device when only that shows); nor has the FUSE
 handshake of a VirtioFS mount (FUSE_INIT until its reply, in mount)."""
 HANDSHAKES = ("9p_handshake", "fuse_handshake")
 NESTED = frozenset({*PARENTS, *HANDSHAKES})
 """Phases that run inside another one and do not end it."""
-OVERLAID = frozenset({"bus_probe", "mount", "ready"})
+OVERLAID = frozenset({"bus_probe", "mount", "ready", "tsc_calibration"})
 """Nested phases a bar draws over the phase they run in: the bus probe and the mount, the longest
-parts of the init table and what users compare; `ready`, where main's wait ends. No console marker
+parts of the init table and what users compare; `ready`, where main's wait ends; the TSC
+calibration, most of `subsystems` under TCG. No console marker
 starts `ready`: the user's `--ready REGEX` ends it (`uktrace.model.timeline`)."""
+
+
+PART_ENDS = {"tsc_calibration": "Clock source: "}
+"""Nested phases that a line of their own ends (its message starts with this), not only the next
+phase: the calibration ends when the platform names the clock source it calibrated."""
+
+
+def ends_part(phase: str, message: str) -> bool:
+    """Whether `message` ends the nested phase `phase` (`PART_ENDS`)."""
+    end = PART_ENDS.get(phase)
+    return end is not None and message.startswith(end)
 
 
 class PhaseRule(NamedTuple):
@@ -77,7 +92,8 @@ PHASE_RULES: tuple[PhaseRule, ...] = (
     # memory, IRQ, timer calibration, scheduler (0.15+ says "the IRQ subsystem")
     PhaseRule("subsystems", r"Initiali[sz]e memory allocator|Try memory region|Initiali[sz]e binary buddy"),
     PhaseRule("subsystems", r"Initiali[sz]e (?:the )?IRQ subsystem|Initiali[sz]e platform time"),
-    PhaseRule("subsystems", r"Calibrating TSC clock|Clock source: "),
+    PhaseRule("tsc_calibration", r"Calibrating TSC clock"),  # ended by `Clock source: ` (PART_ENDS)
+    PhaseRule("subsystems", r"Clock source: "),
     PhaseRule("subsystems", r"Initiali[sz]ing (?:cooperative )?scheduler|Initiali[sz]e scheduling"),
     PhaseRule("init_table", r"Init Table @|Call init function: "),
     # bus handlers, PCI (x86 port I/O or ECAM), platform bus (arm64), virtio devices

@@ -30,6 +30,7 @@ WITHOUT_FS = [
     "stack_switch",
     "constructors",
     "subsystems",
+    "tsc_calibration",
     "init_table",
     "bus_probe",
     "banner",

@@ -28,7 +28,7 @@ def test_order_is_interleaved_seeded_and_complete() -> None:
     for round_ in (1, 2, 3):  # every round holds every cell once, before the next round starts
         block = order[(round_ - 1) * 6 : round_ * 6]
         assert {cell.round for cell in block} == {round_}
-        assert {cell.key for cell in block} == {(n, m) for n in (1, 10, 50) for m in ("independent", "shared")}
+        assert {cell.key for cell in block} == {(n, m, ()) for n in (1, 10, 50) for m in ("independent", "shared")}
     assert plan.order() == order  # the seed fixes it
     assert BenchPlan((1, 10, 50), ("independent", "shared"), 3, seed=8).order() != order
     assert plan.warmup_cell() == Cell(1, "independent", 0)
@@ -41,7 +41,7 @@ def test_the_observer_check_runs_each_cell_unobserved_in_the_same_round() -> Non
     for round_ in (1, 2):
         block = order[(round_ - 1) * 4 : round_ * 4]
         assert {(cell.key, cell.observed) for cell in block} == {
-            (k, o) for k in ((1, "shared"), (10, "shared")) for o in (True, False)
+            (k, o) for k in ((1, "shared", ()), (10, "shared", ())) for o in (True, False)
         }
     assert next(cell.id for cell in order if not cell.observed).endswith("-unobserved")
     assert plan.warmup_cell() == Cell(1, "shared", 0)  # the warm-up is traced, as ever

@@ -20,7 +20,15 @@ class Expected:
     version: tuple[str, str, str | None] | None = None
 
 
-FULL_BOOT = ["platform_entry", "stack_switch", "constructors", "subsystems", "init_table", "bus_probe"]
+FULL_BOOT = [
+    "platform_entry",
+    "stack_switch",
+    "constructors",
+    "subsystems",
+    "tsc_calibration",
+    "init_table",
+    "bus_probe",
+]
 
 EXPECTED = {
     "001": Expected([*FULL_BOOT, "banner", "main", "exit"], "exited", None, 0, ("0.5.0", "Tethys", "b8be82b-custom")),
@@ -52,7 +60,7 @@ EXPECTED = {
     "031": Expected([], "booting"),
     "040": Expected(["platform_entry", "stack_switch", "init_table", "bus_probe", "mount", "9p_handshake"], "booting"),
     "041": Expected(
-        [*FULL_BOOT[:5], "exit"],
+        [*FULL_BOOT[:6], "exit"],
         "crashed",
         "Init function at 0x125ba0 returned error -95",
         3,
@@ -91,8 +99,11 @@ def test_full_debug_boot_durations_on_the_guest_clock() -> None:
     timeline = trace_log(log("001"))
     phases = {phase.name: phase for phase in timeline.phases()}
     assert all(phase.clock == "guest" for phase in phases.values())
-    # the TSC calibration against the i8254 is where the first 100 ms go
+    # the TSC calibration against the i8254 is where the first 100 ms go: a part of subsystems,
+    # from its start line to the clock source it found
     assert phases["subsystems"].guest_start == 0.0 and phases["subsystems"].guest_end == 0.101047
+    calibration = phases["tsc_calibration"]
+    assert (calibration.parent, calibration.guest_start, calibration.guest_end) == ("subsystems", 0.0, 0.100032)
     assert phases["main"].guest_start == 0.114346
     assert phases["exit"].guest_start == 0.11905 and phases["exit"].guest_end == 0.120498
     assert timeline.lines == 66 and timeline.unrecognised == 0

@@ -21,7 +21,7 @@ import pytest
 from tests.unit.export_data import CRASH, SHARED, guest_with_calls, make_bench, recording
 from uktrace.export.perfetto import trace
 from uktrace.export.runs import ExportError, Run, load_runs
-from uktrace.parsers.phases import HOST_PHASES
+from uktrace.parsers.phases import HOST_PHASES, PARENTS
 
 Event = dict[str, Any]
 METADATA = {
@@ -128,8 +128,8 @@ def test_one_process_per_run_one_named_thread_per_guest_in_guest_order(shared: R
 
 
 def test_every_phase_nests_per_thread_and_9p_sits_inside_mount(shared: Run) -> None:
-    """The bus probe and the mount inside init_table (its functions run them), the 9P handshake
-    inside mount, every other phase at the top of its guest's track."""
+    """The bus probe and the mount inside init_table (its functions run them), the TSC calibration
+    inside subsystems, the 9P handshake inside mount, every other phase at the top of its guest's track."""
     events = check_structure(trace([shared]))
     for (_, tid), track in tracks(events).items():
         if tid > len(shared.guests):
@@ -141,8 +141,8 @@ def test_every_phase_nests_per_thread_and_9p_sits_inside_mount(shared: Run) -> N
             parent = found[i]
             if event["name"] == "9p_handshake":
                 assert parent is not None and parent["name"] == "mount"
-            elif event["name"] in ("bus_probe", "mount"):
-                assert parent is not None and parent["name"] == "init_table"
+            elif event["name"] in PARENTS:
+                assert parent is not None and parent["name"] == PARENTS[event["name"]]
             elif event["dur"] > 0:
                 assert parent is None, f"{event['name']} nested in {parent and parent['name']}"
         assert {e["args"]["clock"] for e in track} == {"host"}

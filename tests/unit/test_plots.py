@@ -43,11 +43,10 @@ BASE = {
     "main": 0.024,
     "exit": 0.01,
 }
+MADE = tuple(name for name in PHASES if name in {*BASE, "9p_handshake", "ready"})
+"""The phases these guests have (not the TSC calibration: their consoles do not name it)."""
 GUEST_CLOCK_FROM = "init_table"
 """Phases from here to `main` are read on the guest clock (it calibrated during subsystems)."""
-
-SAMPLE_PHASES = tuple(name for name in PHASES if name != "fuse_handshake")
-"""The phases of the sample results: 9P runs, so no FUSE handshake."""
 
 
 def make_guest(index: int, concurrency: int, mode: str, round_: int) -> dict[str, Any]:
@@ -214,7 +213,7 @@ def test_cdf_one_line_per_concurrency_per_mode(written: dict[str, ET.Element]) -
 
 def test_scaling_panels_say_their_clock(written: dict[str, ET.Element]) -> None:
     root = written["phase_scaling.svg"]
-    panels = len(SAMPLE_PHASES) + 5
+    panels = len(MADE) + 5
     assert len(ids(root, "scaling-")) == panels * 2 * 2
     assert "scaling-gate-shared-p95" in ids(root, "scaling-")
     words = texts(root)
@@ -227,7 +226,7 @@ def test_cpu_wait_one_line_per_mode_for_phases_with_a_wait(written: dict[str, ET
     phases = {line.split("-")[1] for line in ids(root, "cpuwait-")}
     # not the gate (QEMU paused), the nested handshake and ready (no CPU mark), exit (the process
     # exit ends it: wait unknown), nor stack_switch (no wall time here, so no share)
-    assert phases == set(SAMPLE_PHASES) - {"gate", "9p_handshake", "ready", "exit", "stack_switch"}
+    assert phases == set(MADE) - {"gate", "9p_handshake", "ready", "exit", "stack_switch"}
     assert len(ids(root, "cpuwait-")) == len(phases) * 2
     assert {"firmware", "CPU wait share = wait / (CPU + wait)"} <= texts(root)
 
@@ -280,7 +279,7 @@ def test_one_concurrency_one_mode_still_plots(tmp_path: Path) -> None:
     roots = {p.name: svg(p) for p in write_plots(results, tmp_path)}
     assert list(roots) == NAMES
     assert len(ids(roots["total_cdf.svg"], "cdf-")) == 1
-    assert len(ids(roots["phase_scaling.svg"], "scaling-")) == (len(SAMPLE_PHASES) + 5) * 2
+    assert len(ids(roots["phase_scaling.svg"], "scaling-")) == (len(MADE) + 5) * 2
 
 
 def test_modes_follow_the_plan_then_cells() -> None:

@@ -36,7 +36,7 @@ from ..widgets.footer import KeyFooter
 
 RUN_COLOURS = ("#56b4e9", "#e69f00", "#009e73", "#cc79a7", "#f0e442", "#d55e00")
 """One colour per run (Okabe & Ito), A first: the box plots say which run by colour and letter."""
-TEXT_WIDTH = 62
+TEXT_WIDTH = 64
 """Cells the plots' text columns take with their padding, the scroll's padding and scrollbar
 included; the box plots get the rest (a cell less and the table shrinks the verdicts)."""
 
@@ -120,7 +120,7 @@ def box_plots(inputs: Sequence[Samples], comparisons: Sequence[Comparison], widt
         table = Table(box=None, padding=(0, 1), show_header=True, header_style="dim", title_justify="left")
         if len(comparisons[0].cells) > 1 or cell.key != "run":
             table.title = f"cell {cell.key}"
-        table.add_column("metric", no_wrap=True, width=16)
+        table.add_column("metric", no_wrap=True, width=18)
         table.add_column("run", no_wrap=True, width=3)
         table.add_column("median", justify="right", no_wrap=True, width=9)
         table.add_column("distribution", no_wrap=True, width=width)

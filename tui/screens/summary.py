@@ -42,7 +42,7 @@ REDRAW_NS = 500_000_000
 """While guests run, the summary is recomputed at most this often."""
 AFTER_FRAME_S = 1 / 30
 """After a switch, the sections are brought up to date this much later: after the switch's frame."""
-LABEL = 16
+LABEL = 18
 """The first column of both statistics tables, so their box plots line up."""
 STATS_TEXT = 66
 """Cells the statistics tables' text columns take; the box plots get the rest of the width."""

@@ -6,6 +6,10 @@ like any run. Cells run R rounds in an interleaved order shuffled with a seed, a
 unrecorded warm-up cell: slow drift of the host (caches, thermal, a neighbour) then hits every
 cell alike instead of the cells that happened to run last. `results.json` is rewritten after
 every cell, so an interrupted bench keeps what it measured.
+
+`--vary NAME=V1,V2,...` adds launch options as axes (`launch.axes`): each configuration of their
+product (or, for `--what-if`, each lever alone against the baseline) is crossed with the
+concurrency and fs modes, and its cells interleave with every other in the same seeded rounds.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 from uktrace.parsers.phases import PHASES
 
 from .. import __version__
+from ..launch.axes import Axis, Config, apply, config_label, configs, one_at_a_time
 from ..launch.cluster.remote import Launcher
 from ..launch.fleet import Fleet
 from ..launch.options import LaunchError, RunOptions, prepare
@@ -38,6 +43,8 @@ from .results import fleet_results
 from .stats import Distribution, distribution, median_interval
 
 FS_MODES = ("independent", "shared")
+NO_SHARE = "none"
+"""The fs mode of a bench that shares no directory (`--vary` and `--what-if` without `--fs`)."""
 RESULTS_FORMAT = 1
 
 
@@ -52,6 +59,10 @@ class Cell:
     """False: the same guests run unobserved, for the observer check (`analysis.observer`)."""
     fs_type: str = "9p"
     """`9p` or `virtiofs` (`--fs-type`); a 9P cell keeps the name it had before VirtioFS."""
+    config: Config = ()
+    """The `--vary` axes' values this cell runs with (empty without `--vary`)."""
+    tag: str = ""
+    """The configuration's labels for the cell's id (`config_tag`)."""
 
     @property
     def fs(self) -> str:
@@ -60,14 +71,19 @@ class Cell:
 
     @property
     def id(self) -> str:
-        return f"n{self.concurrency}-{self.fs.replace(' ', '-')}-r{self.round}" + (
-            "" if self.observed else "-unobserved"
-        )
+        tag = f"-{self.tag}" if self.tag else ""
+        fs = self.fs.replace(" ", "-")
+        return f"n{self.concurrency}-{fs}{tag}-r{self.round}" + ("" if self.observed else "-unobserved")
 
     @property
-    def key(self) -> tuple[int, str]:
+    def key(self) -> tuple[int, str, Config]:
         """The cell without its round: rounds of one key are pooled."""
-        return self.concurrency, self.fs
+        return self.concurrency, self.fs, self.config
+
+
+def config_tag(config: Config, axes: Sequence[Axis]) -> str:
+    """`machine=q35-bios=qboot`: a configuration in a cell's id (and directory name)."""
+    return config_label(config, axes).replace(" ", "-") if config else ""
 
 
 @dataclass(frozen=True)
@@ -82,6 +98,17 @@ class BenchPlan:
     """Pause between cells, so the previous cell's QEMUs are gone and the host settles."""
     observer_check: bool = False
     """Each cell also runs unobserved, in the same rounds (`analysis.observer`)."""
+    axes: tuple[Axis, ...] = ()
+    """`--vary`: launch options varied, each value crossed with every cell (`launch.axes`)."""
+    design: str = "product"
+    """`product`: every combination of the axes' values; `one at a time`: the baseline and each
+    other value alone (`--what-if`)."""
+
+    def configs(self) -> list[Config]:
+        """The configurations each (concurrency, fs mode) runs, the baseline first."""
+        if not self.axes:
+            return [()]
+        return one_at_a_time(self.axes) if self.design == "one at a time" else configs(self.axes)
 
     def order(self) -> list[Cell]:
         """Every round holds every cell once (and its unobserved twin with the observer check),
@@ -89,12 +116,14 @@ class BenchPlan:
         rng = random.Random(self.seed)
         cells = []
         sides = (True, False) if self.observer_check else (True,)
+        tagged = [(config, config_tag(config, self.axes)) for config in self.configs()]
         for round_ in range(1, self.repeat + 1):
             block = [
-                Cell(n, mode, round_, observed, fs_type)
+                Cell(n, mode, round_, observed, fs_type, config, tag)
                 for n in self.concurrency
                 for mode in self.fs_modes
                 for fs_type in self.fs_types
+                for config, tag in tagged
                 for observed in sides
             ]
             rng.shuffle(block)
@@ -102,7 +131,9 @@ class BenchPlan:
         return cells
 
     def warmup_cell(self) -> Cell | None:
-        return Cell(min(self.concurrency), self.fs_modes[0], 0, fs_type=self.fs_types[0]) if self.warmup else None
+        baseline = self.configs()[0]
+        first = Cell(min(self.concurrency), self.fs_modes[0], 0, True, self.fs_types[0], baseline)
+        return first if self.warmup else None
 
     def as_dict(self) -> dict[str, Any]:
         warmup = self.warmup_cell()
@@ -118,7 +149,11 @@ class BenchPlan:
             "cooldown_s": self.cooldown_s,
             "observer_check": self.observer_check,
             "order": [cell.id for cell in self.order()],
-        }
+        } | (
+            {"axes": [axis.as_dict() for axis in self.axes], "design": self.design, "configs": len(self.configs())}
+            if self.axes
+            else {}
+        )
 
 
 def parse_concurrency(text: str) -> tuple[int, ...]:
@@ -160,11 +195,13 @@ class CellResult:
     interrupted_by: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        config = {"config": dict(self.cell.config), "tag": self.cell.tag} if self.cell.config else {}
         return {
             "id": self.cell.id,
             "concurrency": self.cell.concurrency,
             "fs_mode": self.cell.fs_mode,
             "fs_type": self.cell.fs_type,
+            **config,
             "round": self.cell.round,
             "position": self.position,
             "recording": self.recording,
@@ -200,6 +237,8 @@ class Bench:
     """While a cell runs: its position (1-based), the cell, its fleet (for progress views)."""
     launcher: Launcher | None = None
     """Where every cell's guests start when on a cluster (`--cluster ray:...`); None: here."""
+    levers: dict[str, Any] | None = None
+    """`--what-if`: the levers found on this machine and those skipped, with why (`launch.levers`)."""
 
     def results(self) -> dict[str, Any]:
         return {
@@ -208,13 +247,14 @@ class Bench:
             "kind": "bench",
             "command": self.command,
             "plan": self.plan.as_dict()
-            | {"kernel": self.kernel, "options": _options_dict(self.options), "lower_guests": self.lower_guests},
+            | {"kernel": self.kernel, "options": _options_dict(self.options), "lower_guests": self.lower_guests}
+            | ({"what_if": self.levers} if self.levers is not None else {}),
             "host": host_info(self.options.qemu if self.options.command is None else None),
             "started": self.started,
             "wall_s": round(self.wall_s, 3),
             "interrupted_by": self.interrupted_by,
             "cells": [cell.as_dict() for cell in self.cells],
-            "summary": summarise([cell.as_dict() for cell in self.cells]),
+            "summary": summarise([cell.as_dict() for cell in self.cells], self.plan.configs()),
         } | self._observer()
 
     def _observer(self) -> dict[str, Any]:
@@ -321,16 +361,18 @@ def run_bench(
 
 def caption(cell: Cell, position: int, total: int) -> str:
     guests = "1 guest" if cell.concurrency == 1 else f"{cell.concurrency} guests"
+    fs = "no share" if cell.fs_mode == NO_SHARE else f"{cell.fs} fs"
+    config = "".join(f", {name}={value}" for name, value in cell.config)
     if position == 0:
-        return f"warm-up: {guests}, {cell.fs} fs (not recorded)"
+        return f"warm-up: {guests}, {fs}{config} (not recorded)"
     unobserved = "" if cell.observed else ", unobserved"
-    return f"cell {position}/{total}: {guests}, {cell.fs} fs, round {cell.round}{unobserved}"
+    return f"cell {position}/{total}: {guests}, {fs}{config}, round {cell.round}{unobserved}"
 
 
 def _run_cell(
     bench: Bench, cell: Cell, position: int, record_dir: Path, run_fleet: FleetRunner, total: int
 ) -> CellResult:
-    options = replace(bench.options, count=cell.concurrency, jobs=None, fs_mode=cell.fs_mode, fs_type=cell.fs_type)
+    options = cell_options(bench.options, cell)
     specs, shares = prepare(options)
     try:
         start_session(
@@ -342,7 +384,8 @@ def _run_cell(
                 "fs_mode": cell.fs_mode,
                 "fs_type": cell.fs_type,
                 "fs": str(options.fs),
-            },
+            }
+            | ({"config": dict(cell.config)} if cell.config else {}),
             [spec.name for spec in specs],
         )
         fleet = Fleet(
@@ -376,6 +419,15 @@ def _run_cell(
     )
 
 
+def cell_options(options: RunOptions, cell: Cell) -> RunOptions:
+    """The run options of one cell: its guest count, fs mode (no share for `none`) and axes' values."""
+    fs = None if cell.fs_mode == NO_SHARE else options.fs
+    cell_options_ = replace(
+        options, count=cell.concurrency, jobs=None, fs=fs, fs_mode=cell.fs_mode, fs_type=cell.fs_type
+    )
+    return apply(cell_options_, cell.config)
+
+
 def write_results(bench: Bench) -> None:
     """results.json and results.csv, replaced atomically: readable at any moment of the bench."""
     import json
@@ -392,9 +444,10 @@ def write_results(bench: Bench) -> None:
 # -- the summary: rounds pooled per (concurrency, fs mode) --------------------------------------
 
 
-def summarise(cells: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Per (concurrency, filesystem): statuses, failures by reason, every phase and figure's
-    distribution with a 95 % interval for its median, and where the CPU went."""
+def summarise(cells: Sequence[dict[str, Any]], order: Sequence[Config] = ()) -> dict[str, Any]:
+    """Per (concurrency, filesystem, configuration): statuses, failures by reason, every phase and
+    figure's distribution with a 95 % interval for its median, and where the CPU went; cells in
+    (concurrency, filesystem) order, configurations in `order` (the plan's, baseline first)."""
     summary = []
     for cell in pool_cells(cells).cells.values():
         guests = cell.guests
@@ -408,6 +461,7 @@ def summarise(cells: Sequence[dict[str, Any]]) -> dict[str, Any]:
                 "concurrency": cell.concurrency,
                 "fs_mode": cell.fs_mode,
                 "fs_type": cell.fs_type,
+                **({"config": dict(cell.config), "tag": cell.tag} if cell.config else {}),
                 "rounds": len(cell.rounds),
                 "guests": len(guests),
                 "statuses": dict(Counter(guest["status"] for guest in guests)),
@@ -417,6 +471,14 @@ def summarise(cells: Sequence[dict[str, Any]]) -> dict[str, Any]:
                 "cpu": {name: share.as_dict() for name, share in cpu_shares(per_guest_cpu).items()},
             }
         )
+    rank = {config: index for index, config in enumerate(order)}
+
+    def place(cell: dict[str, Any]) -> tuple[int, str, int, int]:
+        config: dict[str, str] = cell.get("config") or {}
+        kind = FS_TYPES.index(cell["fs_type"]) if cell["fs_type"] in FS_TYPES else len(FS_TYPES)
+        return cell["concurrency"], cell["fs_mode"], kind, rank.get(tuple(config.items()), len(rank))
+
+    summary.sort(key=place)
     return {"cells": summary}
 
 

@@ -5,6 +5,10 @@ A function is its name where symbols named it, else its address (the same addres
 different kernels is two different functions: blame one kernel at a time, or name them).
 Every call is one sample; a call no clock could time (a saved log's constructors) counts as run
 but not as a duration. Percentiles are nearest-rank, as everywhere else (`stats.percentile`).
+
+A named part of a phase that no table runs but the console marks (`phases.PART_ENDS`: the TSC
+calibration inside `subsystems`) is blamed beside the functions, kind `part`: it is often the
+longest thing a boot does under TCG, and no call line would name it.
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
+from uktrace.parsers.phases import PARENTS, PART_ENDS
+
 from ..model.calls import Call
+from ..model.timeline import Phase
 from .figures import percentile
 from .stats import clock_label
 
@@ -43,14 +50,44 @@ class FunctionBlame:
         return {k: round(v, 6) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
-def blame(guests: Iterable[Sequence[Call]]) -> list[FunctionBlame]:
-    """Per function, from each guest's calls; the slowest (p95) first, untimed ones last."""
+def blame(guests: Iterable[Sequence[Call]], parts: Iterable[Sequence[Phase]] = ()) -> list[FunctionBlame]:
+    """Per function, from each guest's calls, and per named part of a phase from each guest's
+    phases (`parts`); the slowest (p95) first, untimed ones last."""
     groups: dict[tuple[str, str, str], list[tuple[int, Call]]] = {}
     for index, calls in enumerate(guests):
         for call in calls:
             groups.setdefault((call.phase, call.kind, call.label), []).append((index, call))
     rows = [_row(phase, kind, function, group) for (phase, kind, function), group in groups.items()]
+    rows += part_rows(parts)
     return sorted(rows, key=lambda row: (row.p95 is None, -(row.p95 or 0.0), row.function))
+
+
+def part_rows(guests: Iterable[Sequence[Phase]]) -> list[FunctionBlame]:
+    """Per named part (`phases.PART_ENDS`), over the guests whose phases have it."""
+    found: dict[str, list[tuple[int, Phase]]] = {}
+    for index, phases in enumerate(guests):
+        for phase in phases:
+            if phase.name in PART_ENDS:
+                found.setdefault(phase.name, []).append((index, phase))
+    rows = []
+    for name, group in found.items():
+        durations = sorted(d for _, phase in group if (d := phase.duration) is not None)
+        rows.append(
+            FunctionBlame(
+                function=name,
+                named=True,
+                library=None,
+                phase=PARENTS[name],
+                kind="part",
+                guests=len({index for index, _ in group}),
+                calls=len(group),
+                timed=len(durations),
+                p50=percentile(durations, 0.5) if durations else None,
+                p95=percentile(durations, 0.95) if durations else None,
+                clock=clock_label(p.clock for _, p in group if p.duration is not None),
+            )
+        )
+    return rows
 
 
 def _row(phase: str, kind: str, function: str, group: list[tuple[int, Call]]) -> FunctionBlame:

@@ -10,7 +10,12 @@ Each figure spans, on its clock:
 * `boot`: spawn until main starts, the wait at the start gate left out; host clock (a parsed log:
   its own clock, corrected).
 * `total`: spawn until the VMM exited, the wait at the start gate left out; host clock (a parsed
-  log: its own span, corrected).
+  log: its own span, corrected). A VMM that did not exit after its guest halted (microvm with a
+  real Unikraft kernel: no ACPI power-off, the vCPU waits in `hlt`) is ended by uktrace after a
+  grace period (`Fleet.halt_grace_s`): its guest's `total` then ends at the guest's own end (its
+  last console line), and uktrace's wait after it is `halt_wait`, kept apart and labelled, never
+  in `total`. Its `exit` phase (which runs to the VMM's end, so the phases still tile the run)
+  counts for no figure across guests: it is mostly uktrace's wait.
 
 The fleet's live column is `total` so far (`elapsed`): the gate wait left out there too, and equal
 to `total` once the guest exited.
@@ -95,19 +100,24 @@ class GuestTimes:
     """Per figure, the clock it was read on."""
     ready: float | None = None
     """Main's start until the application's ready line (`--ready REGEX`): the `ready` phase."""
+    halt_wait: float | None = None
+    """The VMM did not exit after its guest halted: from the guest's last console line until
+    uktrace ended the VMM (host clock), left out of `total`; None for a VMM that exited itself."""
 
     def figure(self, name: str) -> float | None:
         value: float | None = getattr(self, name)
         return value
 
     def as_dict(self) -> dict[str, object]:
-        return {name: self.figure(name) for name in FIGURES} | {"clocks": dict(self.clocks)}
+        waited = {} if self.halt_wait is None else {"halt_wait": self.halt_wait}
+        return {name: self.figure(name) for name in FIGURES} | waited | {"clocks": dict(self.clocks)}
 
 
-def guest_times(timeline: BootTimeline, wall: float | None = None) -> GuestTimes:
+def guest_times(timeline: BootTimeline, wall: float | None = None, lingered: bool = False) -> GuestTimes:
     """boot and total on the host clock (what a user waits for; the guest clock starts late; a log
     without a spawn: the guest's, corrected where it ran skewed), mount, main and ready on their
-    phase's clock. `wall`: spawn to exit (`Guest.wall_s`), when known."""
+    phase's clock. `wall`: spawn to exit (`Guest.wall_s`), when known; `lingered`: uktrace ended
+    a VMM that outlived its halted guest (`Guest.lingered`), so `total` ends at the guest's end."""
     phases = {phase.name: phase for phase in timeline.phases()}
     main = phases.get("main")
     mount = phases.get("mount")
@@ -124,6 +134,12 @@ def guest_times(timeline: BootTimeline, wall: float | None = None) -> GuestTimes
         ends = [p.host_end if host else p.guest_end for p in phases.values()]
         known = [end for end in ends if end is not None]
         total = max(known) if known else None
+    halt_wait = None
+    own_end = timeline.console_end_ns
+    if lingered and host and total is not None and own_end is not None and timeline.spawn_ns is not None:
+        halted = (own_end - timeline.spawn_ns) / 1e9
+        halt_wait = max(0.0, total - halted)
+        total = halted
     if rate is not None:
         boot = None if boot is None else boot / rate
         total = None if total is None else total / rate
@@ -142,6 +158,7 @@ def guest_times(timeline: BootTimeline, wall: float | None = None) -> GuestTimes
         total=total,
         clocks=clocks,
         ready=ready.duration if ready else None,
+        halt_wait=halt_wait,
     )
 
 
@@ -169,13 +186,17 @@ def uncounted(status: str, phases: Sequence[tuple[str, Any]]) -> set[str]:
 
 
 def readings(
-    status: str, phases: Sequence[tuple[str, float | None, str, Any]], figures: Mapping[str, Reading | None]
+    status: str,
+    phases: Sequence[tuple[str, float | None, str, Any]],
+    figures: Mapping[str, Reading | None],
+    lingered: bool = False,
 ) -> dict[str, Reading]:
     """What one guest measured, per phase and figure, that counts across guests (see the module
     docstring): `phases` as (name, seconds or None, clock, end) in boot order, `figures` its `boot`
-    and `total`. `mount`, `main` and `ready` are their phases' readings."""
+    and `total`. `mount`, `main` and `ready` are their phases' readings. `lingered`: its `exit`
+    is mostly uktrace's wait for a VMM that stayed after the halt, and does not count."""
     clean = status == "exited"
-    skip = uncounted(status, [(name, end) for name, _, _, end in phases])
+    skip = uncounted(status, [(name, end) for name, _, _, end in phases]) | ({"exit"} if lingered else set())
     counted = {name: (seconds, clock) for name, seconds, clock, _ in phases if seconds is not None and name not in skip}
     for name in SPANS:
         reading = figures.get(name)
@@ -184,15 +205,20 @@ def readings(
     return counted
 
 
-def timeline_readings(timeline: BootTimeline, wall: float | None = None) -> dict[str, Reading]:
+def timeline_readings(timeline: BootTimeline, wall: float | None = None, lingered: bool = False) -> dict[str, Reading]:
     """`readings` of a live or replayed guest."""
-    times = guest_times(timeline, wall)
+    times = guest_times(timeline, wall, lingered)
     phases = [(phase.name, phase.duration, phase.clock, phase.end) for phase in timeline.phases()]
-    return readings(timeline.status.value, phases, _figure_readings(times))
+    return readings(timeline.status.value, phases, _figure_readings(times), lingered)
 
 
 def guest_readings(guest: Guest) -> dict[str, Reading]:
-    return timeline_readings(guest.timeline, guest.wall_s)
+    return timeline_readings(guest.timeline, guest.wall_s, guest.lingered)
+
+
+def guest_figures(guest: Guest) -> GuestTimes:
+    """A live or replayed guest's `guest_times`, with what the fleet knows of its VMM's end."""
+    return guest_times(guest.timeline, guest.wall_s, guest.lingered)
 
 
 def json_readings(guest: Mapping[str, Any]) -> dict[str, Reading]:
@@ -224,7 +250,9 @@ def json_readings(guest: Mapping[str, Any]) -> dict[str, Reading]:
             "boot": _reading(main.get("start"), str(main.get("clock"))) if main else None,
             "total": _reading(*max(ends)) if ends else None,
         }
-    return readings(str(guest.get("status", "?")), spans, figures)
+    host = guest.get("host")
+    lingered = isinstance(host, Mapping) and host.get("lingered") is True
+    return readings(str(guest.get("status", "?")), spans, figures, lingered)
 
 
 def _figure_readings(times: GuestTimes) -> dict[str, Reading | None]:

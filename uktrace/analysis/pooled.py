@@ -39,6 +39,9 @@ class PooledCell:
     rounds: tuple[Round, ...]
     fs_mode: str
     fs_type: str
+    config: tuple[tuple[str, str], ...] = ()
+    """The `--vary` axes' values it ran with (empty without `--vary`), `tag` their label."""
+    tag: str = ""
 
     @property
     def guests(self) -> list[dict[str, Any]]:
@@ -78,7 +81,7 @@ def pool_results(results: Mapping[str, Any]) -> Pool:
 def pool_cells(entries: Sequence[Any], planned_modes: Iterable[Any] = ()) -> Pool:
     """results.json's `cells` pooled per cell; `planned_modes`: the plan's order of fs modes."""
     rounds = []
-    kinds: dict[str, tuple[str, str]] = {}
+    kinds: dict[str, tuple[str, str, tuple[tuple[str, str], ...], str]] = {}
     for index, entry in enumerate(entries):
         if not isinstance(entry, Mapping):
             continue
@@ -92,12 +95,20 @@ def pool_cells(entries: Sequence[Any], planned_modes: Iterable[Any] = ()) -> Poo
             and isinstance(run, Mapping)
         ):
             continue
-        kinds[fs_label(entry)] = (mode, kind)
-        rounds.append(Round(index, (concurrency, fs_label(entry)), _dicts(run.get("guests"))))
+        config = entry.get("config") or {}
+        tag = entry.get("tag") or ""
+        if not (isinstance(config, Mapping) and isinstance(tag, str)):
+            continue
+        label = fs_label(entry) + (f" {tag}" if tag else "")  # a `--vary` configuration is a cell of its own
+        kinds[label] = (mode, kind, tuple((str(k), str(v)) for k, v in config.items()), tag)
+        rounds.append(Round(index, (concurrency, label), _dicts(run.get("guests"))))
     grouped: dict[Key, list[Round]] = {}
     for round_ in rounds:
         grouped.setdefault(round_.key, []).append(round_)
-    cells = {key: PooledCell(*key, tuple(grouped[key]), *kinds[key[1]]) for key in sorted(grouped)}
+    cells = {}
+    for key in sorted(grouped):
+        mode, kind, config, tag = kinds[key[1]]
+        cells[key] = PooledCell(key[0], key[1], tuple(grouped[key]), mode, kind, config, tag)
     seen = {mode for _, mode in cells}
     planned = [fs_label({"fs_mode": mode, "fs_type": kind}) for kind in FS_TYPES for mode in planned_modes]
     order = [mode for mode in planned if mode in seen]

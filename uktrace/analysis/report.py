@@ -38,12 +38,20 @@ def _guests(n: int) -> str:
 def write_report(results: dict[str, Any], out: Path) -> list[Path]:
     """report.md and the plots beside it; returns every file written (results.* included)."""
     from .plots import write_plots
+    from .whatif import is_whatif
 
     written = [out / "results.json", out / "results.csv"]
     plots: list[Path] = []
+    report = out / "report.md"
+    if is_whatif(results):  # configurations of --vary: pooled per configuration, judged against the baseline
+        from .whatif import render
+        from .whatif_plots import write_whatif_plots
+
+        plots = write_whatif_plots(results, out) if results["cells"] else []
+        report.write_text(render(results, [p.name for p in plots]))
+        return [*written, *plots, report]
     if results["cells"]:
         plots = write_plots(results, out)
-    report = out / "report.md"
     report.write_text(render_report(results, [p.name for p in plots]))
     return [*written, *plots, report]
 

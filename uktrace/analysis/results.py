@@ -12,7 +12,7 @@ from ..model.json_shape import timeline_dict
 from ..model.timeline import BootTimeline
 from .console_cost import guest_console, sentence
 from .cpu import phase_cpu
-from .figures import FIGURES, guest_readings, guest_times
+from .figures import FIGURES, guest_figures, guest_readings
 from .guest_clock import clock_summary
 from .stats import distributions
 
@@ -21,7 +21,7 @@ def guest_results(guest: Guest) -> dict[str, Any]:
     """One guest: the `parse` fields, `host`, `times` and `cpu` (per host-timed phase: wall, CPU, wait)."""
     entry = timeline_dict(guest.timeline)
     entry["host"] = guest.host_dict()
-    entry["times"] = guest_times(guest.timeline, guest.wall_s).as_dict()
+    entry["times"] = guest_figures(guest).as_dict()
     entry["cpu"] = {name: usage.as_dict() for name, usage in phase_cpu(guest).items()}
     entry["script"] = [run.as_dict(guest.spawn_ns) for run in guest.script]
     entry["console"] = guest_console(guest)

@@ -58,7 +58,7 @@ def _clocks(value: Any) -> dict[str, str]:
     return {text(key): text(clock) for key, clock in value.items()}
 
 
-TIMES = table({name: SECONDS for name in FIGURES} | {"clocks": optional(_clocks)}, "the figures")
+TIMES = table({name: SECONDS for name in (*FIGURES, "halt_wait")} | {"clocks": optional(_clocks)}, "the figures")
 GUEST_CLOCK = table(
     {
         "rate": SECONDS,

@@ -151,6 +151,9 @@ def add_guest(cell: Cell, guest: Guest, run: int = 0) -> None:
     phases = [p for p in guest.get("phases") or [] if isinstance(p, Mapping)]
     finished = guest.get("status") == "exited"
     skip = set() if finished else _stopped_in(phases)
+    host = guest.get("host")
+    if isinstance(host, Mapping) and host.get("lingered") is True:
+        skip.add("exit")  # mostly uktrace's wait for a VMM that stayed after the halt (`figures`)
     for phase in phases:
         name = str(phase.get("name"))
         duration = _duration(phase.get("start"), phase.get("end"))
@@ -191,8 +194,9 @@ def priorities_of(guests: Iterable[Any]) -> frozenset[str]:
 
 
 def bench_key(key: Key) -> str:
-    """`n10-independent`, `n10-shared-virtiofs` (the pooled cell's filesystem label,
-    `bench_labels.fs_label`); `n10` when the bench shared no directory."""
+    """`n10-independent`, `n10-shared-virtiofs`, `n1-none-machine=q35` (the pooled cell's label:
+    `bench_labels.fs_label` and a `--vary` configuration's tag); `n10` when the bench shared no
+    directory."""
     concurrency, label = key
     return f"n{concurrency}" + (f"-{label.replace(' ', '-')}" if label else "")
 

@@ -13,6 +13,7 @@ COLUMNS = (
     "concurrency",
     "fs_mode",
     "fs_type",
+    "config",
     "round",
     "guest",
     "node",
@@ -31,12 +32,14 @@ COLUMNS = (
     "cpu_wait_seconds",
 )
 """`kind` is `phase` or `figure` (boot / mount / main / total); `seconds` is on `clock`; `node` is the
-cluster node a guest ran on (`--cluster ray:...`; empty on this host), to group by."""
+cluster node a guest ran on (`--cluster ray:...`; empty on this host), to group by; `config` the
+`--vary` values of the cell (`machine=q35 bios=qboot.rom`; empty without `--vary`)."""
 
 
 def rows(results: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for cell in results["cells"]:
-        common = {k: cell[k] for k in ("concurrency", "fs_mode", "round")} | {"cell": cell["id"]}
+        config = " ".join(f"{name}={value}" for name, value in (cell.get("config") or {}).items())
+        common = {k: cell[k] for k in ("concurrency", "fs_mode", "round")} | {"cell": cell["id"], "config": config}
         common["fs_type"] = cell.get("fs_type") or "9p"
         for guest in cell["run"]["guests"]:
             node = guest.get("host", {}).get("node")

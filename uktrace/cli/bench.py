@@ -16,9 +16,11 @@ from rich.live import Live
 from rich.text import Text
 
 from ..analysis.bench import (
+    NO_SHARE,
     Bench,
     BenchPlan,
     BenchStopped,
+    cell_options,
     default_share,
     parse_concurrency,
     parse_fs_modes,
@@ -27,8 +29,10 @@ from ..analysis.bench import (
 )
 from ..analysis.report import write_report
 from ..kernel.find import KernelError, find_kernel
+from ..launch.axes import AXES, PLAN_AXES, Axis, make_axes, parse_vary, slug
 from ..launch.cluster.address import ClusterError
 from ..launch.fleet import Fleet
+from ..launch.levers import Levers, find_levers
 from ..launch.options import LaunchError, RunOptions, prepare
 from ..launch.shares import ShareError
 from ..model.guest import Guest
@@ -45,16 +49,31 @@ USER_ERRORS = (LaunchError, KernelError, ShareError, RecordingError, ClusterErro
 def add_bench_options(bench: argparse.ArgumentParser) -> None:
     bench.add_argument(
         "--concurrency",
-        default="1,10,50,100",
         metavar="N,N,...",
-        help="guests started at once, one cell per value (default 1,10,50,100)",
+        help="guests started at once, one cell per value (default 1,10,50,100; 1 with --vary or --what-if)",
     )
     bench.add_argument(
         "--fs-mode",
-        default="independent,shared",
         metavar="MODE,...",
         help="independent (each guest its own copy of the share), shared (one for all); default both."
-        " The share is --fs DIR, else a small directory the bench creates, so no --fs is needed",
+        " The share is --fs DIR, else a small directory the bench creates, so no --fs is needed"
+        " (with --vary or --what-if and neither --fs nor --fs-mode: no share)",
+    )
+    bench.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2,...",
+        help="a launch option as an axis, crossed with every other axis and cell; repeatable. NAME: "
+        + "; ".join(f"{name} ({about})" for name, (_, about) in AXES.items())
+        + ". The first value is the baseline the what-if report judges the others against;"
+        " qemu-args values are separated by ';'",
+    )
+    bench.add_argument(
+        "--what-if",
+        action="store_true",
+        help="try the well-known host-side levers found on this machine, each alone against the baseline:"
+        " firmware (QEMU's default vs qboot), machine (pc, q35, microvm), memory; says which it skipped and why",
     )
     bench.add_argument(
         "--fs-type",
@@ -64,7 +83,12 @@ def add_bench_options(bench: argparse.ArgumentParser) -> None:
     )
     bench.add_argument("--fs", type=Path, metavar="DIR", help="the share (default: a small directory it creates)")
     bench.add_argument("--fs-rw", action="store_true", help="let the guests write to the share (default: read-only)")
-    bench.add_argument("--repeat", type=int, default=3, metavar="R", help="rounds per cell (default 3)")
+    bench.add_argument(
+        "--repeat",
+        type=int,
+        metavar="R",
+        help="rounds per cell (default 3; 10 with --vary or --what-if, whose host-clock verdicts need them)",
+    )
     bench.add_argument("--seed", type=int, default=1, help="seed of the interleaved cell order (default 1)")
     bench.add_argument("--no-warmup", action="store_true", help="skip the unrecorded warm-up cell")
     bench.add_argument(
@@ -85,16 +109,33 @@ def add_bench_options(bench: argparse.ArgumentParser) -> None:
 
 def bench_command(args: argparse.Namespace) -> int:
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    levers: Levers | None = None
     try:
+        varied = [parse_vary(text) for text in args.vary]
+        if args.what_if and varied:
+            raise LaunchError("--what-if is its own set of axes: leave out --vary (or give --vary without --what-if)")
+        if (varied or args.what_if) and args.cmd:
+            raise LaunchError("--vary and --what-if change uktrace's own QEMU line: leave out --cmd")
+        if (varied or args.what_if) and args.observer_check:
+            raise LaunchError("--observer-check runs one configuration: leave it out with --vary or --what-if")
+        if args.what_if:
+            levers = find_levers(args.qemu, args.mem)
+            varied = list(levers.varied)
+        axes = make_axes([(name, values) for name, values in varied if name not in PLAN_AXES], _kernel_label)
+        fs_modes = next((values for name, values in varied if name == "fs-mode"), None)
+        if fs_modes is not None and args.fs_mode is not None:
+            raise LaunchError("--vary fs-mode and --fs-mode say the same: give one")
         plan = BenchPlan(
-            concurrency=parse_concurrency(args.concurrency),
-            fs_modes=parse_fs_modes(args.fs_mode),
+            concurrency=parse_concurrency(args.concurrency or ("1" if varied else "1,10,50,100")),
+            fs_modes=_fs_modes(args, bool(varied), fs_modes),
             fs_types=parse_fs_types(args.fs_type),
-            repeat=args.repeat,
+            repeat=args.repeat if args.repeat is not None else (10 if varied else 3),
             seed=args.seed,
             warmup=not args.no_warmup,
             cooldown_s=args.cooldown,
             observer_check=args.observer_check,
+            axes=axes,
+            design="one at a time" if args.what_if else "product",
         )
         if plan.observer_check and args.cmd:
             raise LaunchError("--observer-check runs QEMU itself (its console into a file): leave out --cmd")
@@ -117,6 +158,7 @@ def bench_command(args: argparse.Namespace) -> int:
             for fs_type in plan.fs_types:
                 specs, shares = prepare(replace(options, fs_type=fs_type))
                 shares.cleanup()
+            _check_configs(plan, options)
             kernel = "--cmd " + args.cmd if args.cmd else str(find_kernel(args.kernel))
             claim(out, "--out")  # marked as uktrace's: `recordings prune` may delete it, nothing else
             launcher = launcher_for(args, specs, options.count)  # one for every cell: nodes joined once
@@ -135,7 +177,10 @@ def bench_command(args: argparse.Namespace) -> int:
             no_gate=args.no_gate,
             lower_guests=lower_guests(args),
             launcher=launcher,
+            levers=None if levers is None else levers.as_dict(),
         )
+        if levers is not None:
+            _say_levers(levers, plan.axes, stderr)
         try:
             _run(bench, args, stderr)
         except BenchStopped:
@@ -168,6 +213,54 @@ def bench_command(args: argparse.Namespace) -> int:
         )
         return 128 + bench.interrupted_by
     return 0
+
+
+def _kernel_label(value: str) -> str:
+    """A kernel value's label: its Unikraft release (when the image names one) and file name."""
+    from ..kernel.identity import unikraft_release
+
+    try:
+        path = find_kernel(value)
+    except KernelError as error:
+        raise LaunchError(f"--vary kernel={value}: {error}") from None
+    release = unikraft_release(path)
+    return slug(f"{release.version}-{path.name}" if release is not None and release.version else path.name)
+
+
+def _fs_modes(args: argparse.Namespace, varied: bool, from_vary: tuple[str, ...] | None) -> tuple[str, ...]:
+    """`--fs-mode` (or `--vary fs-mode=`); with axes and neither it nor `--fs`, no share: the
+    question is the boot's, and a share is a device some machines (microvm) have no bus for."""
+    if from_vary is not None:
+        return parse_fs_modes(",".join(from_vary))
+    if args.fs_mode is not None:
+        return parse_fs_modes(args.fs_mode)
+    if varied and args.fs is None:
+        return (NO_SHARE,)
+    return parse_fs_modes("independent,shared")
+
+
+def _check_configs(plan: BenchPlan, options: RunOptions) -> None:
+    """Every configuration's options checked as a run's are (a kernel that is not there, a
+    memory size that is not one) before the first boot; what only QEMU can say (a firmware
+    file, a machine the kernel cannot boot on) is that configuration's failure, reported."""
+    from ..analysis.bench import Cell
+
+    for config in plan.configs()[1:] if plan.axes else []:
+        cell = Cell(max(plan.concurrency), plan.fs_modes[0], 0, config=config)
+        try:
+            _, shares = prepare(cell_options(options, cell))
+        except (LaunchError, KernelError) as error:
+            values = " ".join(f"{name}={value}" for name, value in config)
+            raise LaunchError(f"--vary {values}: {error}") from None
+        shares.cleanup()
+
+
+def _say_levers(levers: Levers, axes: tuple[Axis, ...], stderr: Console) -> None:
+    """What `--what-if` will try, and what it left out and why."""
+    tried = "; ".join(f"{axis.name} {', '.join(axis.labels)}" for axis in axes)
+    stderr.print(f"uktrace bench --what-if: each lever alone against the first of each: {tried}", markup=False)
+    for reason in levers.skipped:
+        stderr.print(f"  skipped {reason}", markup=False, style="yellow")
 
 
 def _out_dir(requested: Path | None) -> Path:

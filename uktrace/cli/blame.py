@@ -60,7 +60,7 @@ def blame_command(args: argparse.Namespace) -> int:
         stderr.print(Text.assemble((f"{PROG}:", "red"), " ", str(error)))
         return 2
     calls = [timeline.calls() for _, timeline in guests]
-    rows = blame(calls)
+    rows = blame(calls, (timeline.phases() for _, timeline in guests))
     silent = [(name, timeline) for (name, timeline), made in zip(guests, calls, strict=True) if not made]
     hints = sorted({calls_hint(timeline) for _, timeline in silent})
     if args.json:

@@ -19,7 +19,7 @@ from rich.text import Text
 
 from ..analysis.console_cost import guest_console
 from ..analysis.console_cost import sentence as console_sentence
-from ..analysis.figures import FIGURES, GuestTimes, Reading, elapsed, guest_readings, guest_times, median
+from ..analysis.figures import FIGURES, GuestTimes, Reading, elapsed, guest_figures, guest_readings, median
 from ..analysis.guest_clock import clock_summary
 from ..analysis.results import ended_cleanly
 from ..analysis.stats import distributions
@@ -106,7 +106,7 @@ def summary_tables(fleet: FleetView) -> RenderableType:
             *(format_seconds(v) for v in (dist.p50, dist.p95, dist.max)),
             dist.clock,
         )
-    times = [guest_times(g.timeline, g.wall_s) for g in guests]
+    times = [guest_figures(g) for g in guests]
     readying = any(g.timeline.ready is not None for g in guests)
     totals = SafeTable(title=f"boot / mount / main / {'ready / ' if readying else ''}total", title_justify="left")
     for column in ("", "p50", "p95", "max", "clock"):
@@ -147,6 +147,17 @@ def summary_tables(fleet: FleetView) -> RenderableType:
         for guest in failures:
             failed.add_row(guest.name, status_text(guest.timeline))
         parts.append(failed)
+    kept = [(guest, t.halt_wait) for guest, t in zip(guests, times, strict=True) if t.halt_wait is not None]
+    if kept:
+        waits = [wait for _, wait in kept]
+        parts.append(
+            Text(
+                f"VMM did not exit after halt: {len(kept)} of {len(guests)} guests; uktrace ended each after "
+                f"{format_seconds(median(waits))} (halt_wait, p50), which total leaves out (it ends at the "
+                "guest's last console line)",
+                style="yellow",
+            )
+        )
     return Group(*parts)
 
 

@@ -30,6 +30,7 @@ PHASE_COLOURS: dict[str, str] = {
     "stack_switch": "#eedd88",  # Tol light yellow
     "constructors": "#117733",  # Tol muted green
     "subsystems": "#ffaabb",  # Tol light pink
+    "tsc_calibration": "#aa33cc",  # purple, found by search: it meets subsystems, constructors, init_table
     "init_table": "#aa6622",  # ochre, found by search: the bus probe and the mount are drawn over it
     "bus_probe": "#ccee00",  # lime, found by search: it meets subsystems when no `Init Table` line shows
     "mount": "#0077bb",  # Tol vibrant blue

@@ -20,7 +20,9 @@ lines, at dbg level); a default-level log whose first marker is the banner has e
 it there, as any phase lasts until the next marker seen. Nested phases lie inside their parent
 (`phases.PARENTS`): the bus probe and the mount inside `init_table`, since init functions run them;
 each ends when the next one starts, when the init function that ran it returns (the next call line
-of the table) or with its parent; the 9P handshake inside the phase it started in. A marker for a
+of the table) or with its parent; the TSC calibration inside `subsystems`, from `Calibrating TSC
+clock` to the `Clock source: ` line that ends it (`phases.PART_ENDS`); the 9P handshake inside the
+phase it started in. A marker for a
 phase already seen belongs to the current phase, and so does one of a phase nested in a parent
 already over (an application mounting from main).
 
@@ -63,6 +65,7 @@ from uktrace.parsers.phases import (
     NESTED,
     PARENTS,
     PHASES,
+    ends_part,
     marker_of,
     phase_of,
 )
@@ -319,6 +322,9 @@ class BootTimeline:
     first_guest_line: int | None = None
     """`lines` at the guest's first line: where the first in-guest phase starts (see `Phase.first_line`)."""
     exit_ns: int | None = None
+    console_end_ns: int | None = None
+    """Host arrival of the last thing seen before the VMM's exit (its last console line): where
+    the guest's own run ended when its VMM stayed on after it halted (`figures.guest_times`)."""
     ready: str | None = None
     """`--ready REGEX`: the application's ready line ends the `ready` phase (see the module docstring)."""
     ready_line: str | None = None
@@ -398,6 +404,7 @@ class BootTimeline:
     def process_exited(self, host_ns: int) -> None:
         """The VMM process ended: closes the last phase on the host clock."""
         self.exit_ns = host_ns
+        self.console_end_ns = self._host_now
         self._host_now = host_ns
         self._end_console()
         # no guest stamp marks a process exit: the phase it ends has a host end only
@@ -546,6 +553,9 @@ class BootTimeline:
                     self._ninep[name] = self._mark()
                     self._ninep_parent[name] = self.current or "platform_entry"
             else:
+                if self._child is not None and ends_part(self._child, message):
+                    self._close_child(self._mark())  # `Clock source: ` ends the calibration
+                    self.current = self._top
                 self._enter(name)
                 if message.startswith("Call "):  # every call line is a marker of its table's phase
                     self._call_line(message)

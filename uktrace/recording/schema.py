@@ -102,6 +102,13 @@ def texts(value: Any) -> list[str]:
     return [text(item) for item in value]
 
 
+def text_map(value: Any) -> dict[str, str]:
+    """An object of strings (a bench cell's `config`: axis name to value)."""
+    if not isinstance(value, dict) or len(value) > MAX_ITEMS:
+        raise Bad("is not an object of strings")
+    return {text(key): text(item) for key, item in value.items()}
+
+
 def status(value: Any) -> str:
     if not isinstance(value, str) or value not in {s.value for s in Status}:
         raise Bad(f"is not a status ({shown(str(value)[:40])!r})")
@@ -237,6 +244,7 @@ OPTIONS: dict[str, Check] = {
     "cmd": TEXT,
     "qemu": TEXT,
     "bench_cell": optional(TEXT),
+    "config": optional(text_map),
 }
 """session.json's `options` that a reader uses (the others are the run's own record)."""
 
