@@ -88,7 +88,7 @@ def test_every_round_holds_every_configuration_of_every_cell_once() -> None:
 
 
 def test_a_cell_without_a_share_runs_without_one() -> None:
-    cell = Cell(2, "none", 1, True, (("machine", "microvm"),))
+    cell = Cell(2, "none", 1, config=(("machine", "microvm"),))
     options = cell_options(RunOptions(fs=None, count=9), cell)
     assert (options.count, options.fs, options.machine) == (2, None, "microvm")
 

@@ -208,7 +208,7 @@ def test_the_filesystem_type_is_an_axis_of_cells() -> None:
     assert len(order) == 8 and len({cell.id for cell in order}) == 8
     for round_ in (1, 2):
         block = order[(round_ - 1) * 4 : round_ * 4]
-        assert {cell.key for cell in block} == {(n, fs) for n in (1, 10) for fs in ("shared", "shared virtiofs")}
+        assert {cell.key for cell in block} == {(n, fs, ()) for n in (1, 10) for fs in ("shared", "shared virtiofs")}
     ids = {cell.id for cell in order}
     assert {"n10-shared-r1", "n10-shared-virtiofs-r1"} <= ids  # a 9P cell keeps its name
     assert plan.as_dict()["fs_types"] == ["9p", "virtiofs"]
