@@ -1,0 +1,124 @@
+"""The shape of a bench's `results.json`: the plan, the host, each cell (N guests at once in one
+filesystem mode, one round) with its run as `run --json` prints it, and the summary per cell
+pooled over rounds; `unobserved` and `observer` with the observer check only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from .run import RunOutput
+
+FORMAT = 1
+"""The version of results.json."""
+
+
+class Warmup(TypedDict):
+    concurrency: int
+    fs_mode: str
+
+
+class PlanOptions(TypedDict):
+    """The run options every cell's guests had."""
+
+    accel: str
+    cpu: str | None
+    mem: str
+    append: str | None
+    machine: str
+    timeout: float | None
+    cmd: str | None
+    fs: str | None
+    fs_rw: bool
+    extra: list[str]
+
+
+class Plan(TypedDict):
+    """What the bench was asked to run, and the cells' order (shuffled per round with `seed`)."""
+
+    concurrency: list[int]
+    fs_modes: list[str]
+    repeat: int
+    seed: int
+    warmup: Warmup | None
+    cooldown_s: float
+    observer_check: bool
+    order: list[str]
+    kernel: str
+    options: PlanOptions
+    lower_guests: bool
+
+
+class BenchHost(TypedDict):
+    """The machine that made the figures."""
+
+    cpus: int | None
+    platform: str
+    python: str
+    qemu: str | None
+
+
+class Cell(TypedDict):
+    """One cell's run: its place in the order, where it is recorded, the host's load around it."""
+
+    id: str
+    concurrency: int
+    fs_mode: str
+    round: int
+    position: int
+    recording: str
+    wall_s: float
+    load_before: list[float]
+    load_after: list[float]
+    interrupted_by: int | None
+    run: RunOutput
+
+
+class CpuShare(TypedDict):
+    guests: int
+    wall_s: float
+    cpu_s: float
+    wait_s: float | None
+    cpu_share: float | None
+    wait_share: float | None
+
+
+class PooledCell(TypedDict):
+    """A cell's rounds pooled: statuses, failures by reason, each phase's and figure's
+    distribution with a 95 % interval for its median, where the CPU went."""
+
+    concurrency: int
+    fs_mode: str
+    rounds: int
+    guests: int
+    statuses: dict[str, int]
+    failures: dict[str, int]
+    phases: dict[str, dict[str, Any]]
+    figures: dict[str, dict[str, Any]]
+    cpu: dict[str, CpuShare]
+
+
+class BenchSummary(TypedDict):
+    cells: list[PooledCell]
+
+
+class ResultsRequired(TypedDict):
+    format: int
+    uktrace: str
+    kind: str
+    command: list[str]
+    plan: Plan
+    host: BenchHost
+    started: float
+    wall_s: float
+    interrupted_by: int | None
+    cells: list[Cell]
+    summary: BenchSummary
+
+
+class Results(ResultsRequired, total=False):
+    """A bench's `results.json`, rewritten after every cell; with the observer check, `unobserved`
+    (each cell run unobserved) and `observer` (the tracer's effect per figure, once all ran)."""
+
+    unobserved: list[dict[str, Any]]
+    observer: list[dict[str, Any]]
