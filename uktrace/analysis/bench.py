@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,8 @@ from ..launch.cluster.remote import Launcher
 from ..launch.fleet import Fleet
 from ..launch.options import LaunchError, RunOptions, prepare
 from ..model.guest import FleetView
+from ..model.shapes import bench as bench_shape
+from ..model.shapes import run as shape
 from ..recording.record import start_session
 from .cpu import PhaseCpu, cpu_shares
 from .figures import FIGURES, json_readings
@@ -36,7 +38,7 @@ from .results import fleet_results
 from .stats import Distribution, distribution, median_interval
 
 FS_MODES = ("independent", "shared")
-RESULTS_FORMAT = 1
+RESULTS_FORMAT = bench_shape.FORMAT
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ class BenchPlan:
     def warmup_cell(self) -> Cell | None:
         return Cell(min(self.concurrency), self.fs_modes[0], 0) if self.warmup else None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> bench_shape.Schedule:
         warmup = self.warmup_cell()
         return {
             "concurrency": list(self.concurrency),
@@ -132,10 +134,10 @@ class CellResult:
     wall_s: float
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
-    run: dict[str, Any]
+    run: shape.RunOutput
     interrupted_by: int | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> bench_shape.Cell:
         return {
             "id": self.cell.id,
             "concurrency": self.cell.concurrency,
@@ -176,39 +178,44 @@ class Bench:
     launcher: Launcher | None = None
     """Where every cell's guests start when on a cluster (`--cluster ray:...`); None: here."""
 
-    def results(self) -> dict[str, Any]:
-        return {
+    def results(self) -> bench_shape.Results:
+        results: bench_shape.Results = {
             "format": RESULTS_FORMAT,
             "uktrace": __version__,
             "kind": "bench",
             "command": self.command,
-            "plan": self.plan.as_dict()
-            | {"kernel": self.kernel, "options": _options_dict(self.options), "lower_guests": self.lower_guests},
+            "plan": {
+                **self.plan.as_dict(),
+                "kernel": self.kernel,
+                "options": _options_dict(self.options),
+                "lower_guests": self.lower_guests,
+            },
             "host": host_info(self.options.qemu if self.options.command is None else None),
             "started": self.started,
             "wall_s": round(self.wall_s, 3),
             "interrupted_by": self.interrupted_by,
             "cells": [cell.as_dict() for cell in self.cells],
             "summary": summarise([cell.as_dict() for cell in self.cells]),
-        } | self._observer()
+        }
+        if self.plan.observer_check:
+            results["unobserved"] = self.unobserved
+        if self.plan.observer_check and self.finished:
+            results["observer"] = self._observer()
+        return results
 
-    def _observer(self) -> dict[str, Any]:
-        """`unobserved` (each cell's console parsed now, read with its traced twin's clock) and
-        `observer` (the tracer's effect per figure), with the observer check only."""
-        if not self.plan.observer_check:
-            return {}
-        if not self.finished:
-            return {"unobserved": self.unobserved}
+    def _observer(self) -> list[dict[str, Any]]:
+        """`observer` (the tracer's effect per figure), once every cell has run; each unobserved
+        cell's console is parsed now, read with its traced twin's clock, into `unobserved`."""
         from . import observer
 
         found = {"cells": [cell.as_dict() for cell in self.cells], "unobserved": self.unobserved}
         observer.finish(found, self.out)
-        return {"unobserved": self.unobserved, "observer": observer.as_json(found)}
+        return observer.as_json(found)
 
 
-def host_info(qemu: str | None) -> dict[str, Any]:
+def host_info(qemu: str | None) -> bench_shape.BenchHost:
     """What a reader of the figures needs to know about the machine that made them."""
-    info: dict[str, Any] = {
+    info: bench_shape.BenchHost = {
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
@@ -223,7 +230,7 @@ def host_info(qemu: str | None) -> dict[str, Any]:
     return info
 
 
-def _options_dict(options: RunOptions) -> dict[str, Any]:
+def _options_dict(options: RunOptions) -> bench_shape.PlanOptions:
     return {
         "accel": options.accel,
         "cpu": options.cpu,
@@ -354,19 +361,19 @@ def write_results(bench: Bench) -> None:
     temporary = bench.out / "results.json.tmp"
     temporary.write_text(json.dumps(results, indent=1) + "\n")
     temporary.replace(bench.out / "results.json")
-    write_csv(results, bench.out / "results.csv")
+    write_csv(dict(results), bench.out / "results.csv")
 
 
 # -- the summary: rounds pooled per (concurrency, fs mode) --------------------------------------
 
 
-def summarise(cells: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def summarise(cells: Sequence[Mapping[str, Any]]) -> bench_shape.BenchSummary:
     """Per (concurrency, fs mode): statuses, failures by reason, every phase and figure's
     distribution with a 95 % interval for its median, and where the CPU went."""
-    pooled: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    pooled: dict[tuple[int, str], list[Mapping[str, Any]]] = {}
     for cell in cells:
         pooled.setdefault((cell["concurrency"], cell["fs_mode"]), []).append(cell)
-    summary = []
+    summary: list[bench_shape.PooledCell] = []
     for (concurrency, fs_mode), group in sorted(pooled.items()):
         guests = [guest for cell in group for guest in cell["run"]["guests"]]
         reasons = [reason for reason in map(failure_reason, guests) if reason is not None]

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from ..model.calls import Call
+from ..model.shapes import commands as shape
 from .figures import percentile
 from .stats import clock_label
 
@@ -39,8 +40,20 @@ class FunctionBlame:
     clock: str | None
     """`guest`, `host`, `guest+host` when guests differ, None when no call was timed."""
 
-    def as_dict(self) -> dict[str, object]:
-        return {k: round(v, 6) if isinstance(v, float) else v for k, v in asdict(self).items()}
+    def as_dict(self) -> shape.FunctionBlame:
+        return {
+            "function": self.function,
+            "named": self.named,
+            "library": self.library,
+            "phase": self.phase,
+            "kind": self.kind,
+            "guests": self.guests,
+            "calls": self.calls,
+            "timed": self.timed,
+            "p50": None if self.p50 is None else round(self.p50, 6),
+            "p95": None if self.p95 is None else round(self.p95, 6),
+            "clock": self.clock,
+        }
 
 
 def blame(guests: Iterable[Sequence[Call]]) -> list[FunctionBlame]:

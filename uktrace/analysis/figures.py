@@ -38,6 +38,7 @@ from uktrace.parsers.phases import NESTED, PARENTS
 
 from ..model.clock_rate import CORRECTED
 from ..model.guest import Guest
+from ..model.shapes import timeline as shape
 from ..model.timeline import BootTimeline
 
 FIGURES = ("boot", "mount", "main", "ready", "total")
@@ -100,8 +101,15 @@ class GuestTimes:
         value: float | None = getattr(self, name)
         return value
 
-    def as_dict(self) -> dict[str, object]:
-        return {name: self.figure(name) for name in FIGURES} | {"clocks": dict(self.clocks)}
+    def as_dict(self) -> shape.Times:
+        return {
+            "boot": self.boot,
+            "mount": self.mount,
+            "main": self.main,
+            "ready": self.ready,
+            "total": self.total,
+            "clocks": dict(self.clocks),
+        }
 
 
 def guest_times(timeline: BootTimeline, wall: float | None = None) -> GuestTimes:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model.clock_rate import TOLERANCE, GuestClock, slowdown_text
+from ..model.shapes import run as shape
 from ..model.timeline import BootTimeline
 
 
@@ -28,7 +29,7 @@ class ClockSummary:
     reference_hz: float | None
     """The run's pooled TSC frequency, when it had one."""
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> shape.ClockSummary:
         """The JSON's `summary.guest_clock`."""
         return {
             "guests": self.guests,

@@ -17,6 +17,7 @@ from rich.text import Text
 from ..analysis.blame import FunctionBlame, blame
 from ..analysis.naming import SymbolCache, guest_symbols
 from ..kernel.symbols import Symbols, SymbolsError
+from ..model.shapes import commands as shape
 from ..model.timeline import BootTimeline
 from ..recording.logs import LogError, trace_log
 from ..recording.reader import tell
@@ -62,7 +63,8 @@ def blame_command(args: argparse.Namespace) -> int:
     silent = [(name, timeline) for (name, timeline), made in zip(guests, calls, strict=True) if not made]
     hints = sorted({calls_hint(timeline) for _, timeline in silent})
     if args.json:
-        result = {
+        result: shape.BlameOutput = {
+            "format": shape.FORMAT,
             "guests": len(guests),
             "functions": [row.as_dict() for row in rows],
             "without_calls": [name for name, _ in silent],

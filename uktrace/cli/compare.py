@@ -31,6 +31,7 @@ from ..analysis.compare import (
 )
 from ..analysis.samples import Cell, Samples, SamplesError, load
 from ..analysis.stats import clock_words
+from ..model.shapes import commands as shape
 from .output import Output, SafeTable
 from .report import format_seconds
 
@@ -394,11 +395,11 @@ def method_note(method: Method) -> str:
 # -- JSON --------------------------------------------------------------------------------------
 
 
-def _cell_json(cell: Cell) -> dict[str, Any]:
+def _cell_json(cell: Cell) -> shape.CellGuests:
     return {"guests": cell.guests, "statuses": dict(sorted(cell.statuses.items()))}
 
 
-def input_json(samples: Samples) -> dict[str, Any]:
+def input_json(samples: Samples) -> shape.CompareInput:
     return {
         "source": samples.source,
         "kind": samples.kind,
@@ -411,10 +412,11 @@ def input_json(samples: Samples) -> dict[str, Any]:
 
 def comparison_json(
     inputs: Sequence[Samples], comparisons: Sequence[Comparison], method: Method, gate: Gate | None
-) -> dict[str, Any]:
+) -> shape.CompareOutput:
     """Everything the tables show, in seconds, plus the method and (with --fail-above) the gate's
     outcome, its regressions and the metrics it could not judge."""
     return {
+        "format": shape.FORMAT,
         "baseline": inputs[0].source,
         "inputs": [input_json(samples) for samples in inputs],
         "method": method.as_dict(),

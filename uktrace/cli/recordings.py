@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..model.shapes import commands as shape
 from ..model.text import markup
 from ..recording.inventory import Listing, Recording, list_recordings, read_recording
 from ..recording.prune import NOT_OURS, Choice, choose, delete, parse_age
@@ -65,7 +66,8 @@ def _list_command(args: argparse.Namespace) -> int:
         stderr.print(f"[red]uktrace recordings:[/] {markup(error)}")
         return 2
     if args.json:
-        document = {
+        document: shape.RecordingsOutput = {
+            "format": shape.FORMAT,
             "base": str(listing.base),
             "recordings": [r.as_dict() for r in listing.recordings],
             "others": [str(p) for p in listing.others],

@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import anyio
 import anyio.abc
@@ -40,6 +39,7 @@ from ..model.guest import CpuMark, Guest, Stall, spawn_spread, status_counts
 from ..model.integrity import IntegrityWatch, check_integrity
 from ..model.json_shape import crash_dict
 from ..model.script import StepRun
+from ..model.shapes.recording import GuestFile, KernelImage
 from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Status
 from ..recording.kernels import record_kernel
@@ -121,7 +121,7 @@ class Fleet:
         self._finished: dict[int, anyio.Event] = {}
         """Per guest, set once its console says it is over (halted, crashed, failed)."""
         self._writer: RecordingWriter | None = None
-        self._kernel_images: dict[Path, dict[str, Any] | None] = {}
+        self._kernel_images: dict[Path, KernelImage | None] = {}
         self._kernel_symbols: dict[Path, Symbols | None] = {}
         """Per kernel booted, its identity in the recording (filled on the recorder's thread)."""
         self._clock: Callable[[], int] = time.monotonic_ns
@@ -576,7 +576,7 @@ class Fleet:
         recorder.finish(lambda directory: self._check_integrity(guest, directory))
         guest.changes += 1
 
-    def _check_integrity(self, guest: Guest, directory: Path) -> dict[str, Any]:
+    def _check_integrity(self, guest: Guest, directory: Path) -> GuestFile:
         """On the writer's thread, once the console file is complete; guest.json's content. The
         verdict is the received bytes' (judged as they came); the disk's copy is checked apart."""
         meta = self._meta(guest)
@@ -585,7 +585,8 @@ class Fleet:
         except OSError:
             stored = 0
         if stored != guest.received:  # a full disk: say what is not there, and the stored verdict
-            meta["host"] |= {"stored_bytes": stored, "stored_integrity": check_integrity_file(directory)}
+            meta["host"]["stored_bytes"] = stored
+            meta["host"]["stored_integrity"] = check_integrity_file(directory)
         return meta
 
     def _judge(self, guest: Guest, status: int, signalled: bool) -> None:
@@ -629,7 +630,7 @@ class Fleet:
                 if guest.spec.kernel == kernel:
                     guest.timeline.symbols = self._kernel_symbols[kernel]  # names its boot functions
 
-    def _meta(self, guest: Guest) -> dict[str, Any]:
+    def _meta(self, guest: Guest) -> GuestFile:
         """guest.json's content (on the recorder's thread, after `_record_kernels`)."""
         timeline = guest.timeline
         return {

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .console_tail import ConsoleTail
 from .integrity import IntegrityWatch
@@ -19,6 +19,7 @@ from .timeline import BootTimeline, Status
 
 if TYPE_CHECKING:
     from ..launch.started import StartedGuest
+    from .shapes import recording as shape
 
 STALL_S = 3.0
 """Seconds without console output after which a running guest is shown as stalled. The test guest
@@ -121,7 +122,7 @@ class Guest:
     """Its stall thresholds (`stalled`): the defaults above; a test may set shorter ones rather than wait."""
     node: str | None = None
     """The cluster node it runs on (`--cluster ray:...`); None on this host."""
-    stream: dict[str, Any] | None = None
+    stream: shape.Stream | None = None
     """On a cluster: what its node's stream proved (events, numbers missing, why it was lost)."""
     script: list[StepRun] = field(default_factory=list)
     """The console script's steps and what each did (`--expect/--send`), in order."""
@@ -189,7 +190,7 @@ class Guest:
             return f"no console output; {ended}"
         return f"no output from the kernel (only the firmware's, {self.received} bytes); {ended}"
 
-    def host_dict(self) -> dict[str, Any]:
+    def host_dict(self) -> shape.Host:
         """Host facts in monotonic ns: spawn, VMM ready and gate release (started paused), firmware's
         first debug byte, first console byte, exit. A recording keeps them all, so a replay shows
         the same phases."""

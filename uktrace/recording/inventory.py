@@ -20,6 +20,7 @@ from typing import Any
 
 from ..kernel.find import TEST_GUEST
 from ..model.json_input import JsonError, load_json
+from ..model.shapes.commands import Listed
 from ..model.text import shown_json
 from .files import JSON_LIMIT, read_file
 from .record import RecordingError, boot_id, is_marked, recordings_base
@@ -61,7 +62,7 @@ class Recording:
     def in_progress(self) -> bool:
         return self.recorder is not None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> Listed:
         return {
             "path": str(self.path),
             "kind": self.kind,

@@ -13,6 +13,7 @@ import asyncio
 import signal
 from typing import Any, Protocol
 
+from ...model.shapes.recording import Stream
 from ...model.spec import GuestSpec
 from ..qmp import QmpError
 from . import wire
@@ -226,7 +227,7 @@ class RemoteGuestProcess:
             raise QmpError("QEMU exited before its monitor was ready")
         return RemoteMonitor(self)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Stream:
         """For guest.json: where it ran and what the stream proved."""
         return {"node": self.node, "events": self.events, "lost_events": self.lost_events, "lost": self.lost}
 

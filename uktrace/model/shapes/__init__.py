@@ -1,46 +1,5 @@
 """The JSON uktrace writes, as types: one TypedDict per output (and per object inside one), each
 field with its check for readers (`checks`). The builders return these types, the readers read
 with the checks, and the published JSON Schemas (`uktrace/schemas/`, `docs/schemas/`) are
-generated from them (`derive.json_schema`, `make schemas`): a field is declared in one place.
+generated from them (`outputs.OUTPUTS`, `derive.json_schema`, `make schemas`): a field is declared in one place.
 """
-
-from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Any
-
-from . import bench, commands, recording, run, timeline
-from .derive import json_schema
-
-
-@dataclass(frozen=True, slots=True)
-class Output:
-    """A published JSON output: its name (the schema's file is `<name>.schema.json`), its
-    top-level type, its format version."""
-
-    name: str
-    shape: type
-    format: int
-    what: str
-    """Which command or file writes it."""
-
-    def schema(self, strict: bool = False) -> dict[str, Any]:
-        return json_schema(self.shape, self.name, self.format, strict)
-
-
-OUTPUTS = (
-    Output("parse", timeline.ParseOutput, timeline.FORMAT, "uktrace parse --json"),
-    Output("run", run.RunOutput, timeline.FORMAT, "uktrace run --json, uktrace replay --json"),
-    Output("guest", recording.GuestFile, recording.FORMAT, "a recording's <guest>/guest.json"),
-    Output("session", recording.Session, recording.FORMAT, "a recording's session.json"),
-    Output("results", bench.Results, bench.FORMAT, "a bench's results.json"),
-    Output("compare", commands.CompareOutput, commands.FORMAT, "uktrace compare --json"),
-    Output("blame", commands.BlameOutput, commands.FORMAT, "uktrace blame --json"),
-    Output("recordings", commands.RecordingsOutput, commands.FORMAT, "uktrace recordings --json"),
-)
-"""Every JSON output uktrace publishes a schema for."""
-
-
-def output(name: str) -> Output:
-    """The output called `name` (`run`, `guest`, ...)."""
-    return next(entry for entry in OUTPUTS if entry.name == name)

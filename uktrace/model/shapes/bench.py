@@ -33,8 +33,8 @@ class PlanOptions(TypedDict):
     extra: list[str]
 
 
-class Plan(TypedDict):
-    """What the bench was asked to run, and the cells' order (shuffled per round with `seed`)."""
+class Schedule(TypedDict):
+    """The cells the bench runs, and their order (shuffled per round with `seed`)."""
 
     concurrency: list[int]
     fs_modes: list[str]
@@ -44,6 +44,11 @@ class Plan(TypedDict):
     cooldown_s: float
     observer_check: bool
     order: list[str]
+
+
+class Plan(Schedule):
+    """What the bench was asked to run: its cells, the kernel, the options every guest had."""
+
     kernel: str
     options: PlanOptions
     lower_guests: bool

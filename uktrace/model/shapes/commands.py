@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
+from .run import ClockSummary
+
 FORMAT = 1
 """The version of each of these outputs."""
 
@@ -20,7 +22,7 @@ class CompareInput(TypedDict):
     kind: str
     guests: int
     cells: dict[str, CellGuests]
-    guest_clock: dict[str, Any] | None
+    guest_clock: ClockSummary | None
     guest_priority: list[str]
 
 

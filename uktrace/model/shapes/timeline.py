@@ -114,7 +114,7 @@ class GuestClock(TypedDict):
     rate: Seconds
     ci: Interval
     source: Text
-    skewed: Annotated[bool, optional(flag)]
+    skewed: Annotated[bool | None, optional(flag)]
     corrected: Annotated[bool, optional(flag)]
     tsc_estimate_hz: Annotated[int | None, optional(COUNT)]
     fit: Annotated[Fit | None, optional(checked(Fit, "a fit"))]
@@ -122,8 +122,6 @@ class GuestClock(TypedDict):
 
 
 GUEST_CLOCK = checked(GuestClock, "a guest clock")
-FIGURES = ("boot", "mount", "main", "ready", "total")
-"""The figures of `times`, in order."""
 
 
 def _clocks(value: Any) -> dict[str, str]:
