@@ -1,15 +1,21 @@
 """Shared helpers: the bundled real logs (tests/data/logs, sources in its SOURCES.md) and recordings,
-a wall clock moved by hand, uktrace run as a user runs it."""
+a wall clock moved by hand, uktrace run as a user runs it; and every JSON output a test makes
+checked against its published schema (`tests/published.py`)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
 
+from tests.published import FILES, Unpublished, Written, check, check_file, check_stdout, claimed
+from uktrace.recording import record
 from uktrace.recording.replay import ReplayFleet
 
 DATA = Path(__file__).parent / "data"
@@ -31,14 +37,55 @@ def replayed(name: str, speed: float = 0) -> ReplayFleet:
 
 
 def uktrace(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """`python -m uktrace ARGS` as a user runs it, without a terminal on its input."""
-    return subprocess.run(
+    """`python -m uktrace ARGS` as a user runs it, without a terminal on its input; the JSON it
+    prints (`--json`) and the recording or bench files it writes are checked against their
+    published schemas."""
+    written = Written(args)
+    result = subprocess.run(
         [sys.executable, "-m", "uktrace", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
+    check_stdout(list(args), result.stdout)
+    for path in written.files():
+        check_file(path)
+    return result
+
+
+@pytest.fixture(autouse=True)
+def published_outputs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """uktrace run inside the test's process: what its commands print as JSON on stdout, and the
+    guest.json and session.json its recordings write, each checked against its published schema
+    (an output that does not fit fails the test once it is over: a recording's files are written
+    on the recorder's thread)."""
+    problems: list[str] = []
+    dump, write_json = json.dump, record._write_json
+
+    def checked_dump(document: Any, file: Any, *args: Any, **options: Any) -> None:
+        if file is sys.stdout and isinstance(document, dict) and "format" in document:
+            entry = claimed(document)
+            try:
+                if entry is None:
+                    raise Unpublished(f"stdout: {sorted(document)}: the fields of no published output")
+                check(entry.name, json.loads(json.dumps(document)), f"stdout ({entry.what})")
+            except Unpublished as error:
+                problems.append(str(error))
+        dump(document, file, *args, **options)
+
+    def checked_write(path: Path, value: Any, strict: bool = False) -> None:
+        if path.name in FILES:
+            try:
+                check(FILES[path.name], json.loads(json.dumps(value, default=str)), str(path))
+            except Unpublished as error:
+                problems.append(str(error))
+        write_json(path, value, strict)
+
+    monkeypatch.setattr(json, "dump", checked_dump)
+    monkeypatch.setattr(record, "_write_json", checked_write)
+    yield
+    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def test_the_readme_lists_the_fields_a_run_prints_and_records(tmp_path: Path, sh
     result, process = run_json("--fs", str(share), "--record", str(record))
     assert process.returncode == 0, process.stderr
     (guest,) = result["guests"]
-    paragraph = README[README.index('`--json` prints `{"guests": [...], "summary": {...}}`') :]
+    paragraph = README[README.index('`--json` prints `{"format": 1, "guests": [...], "summary": {...}}`') :]
     assert listed(after("per guest the `parse` fields\n(")) | {"host", "times", "cpu", "script", "console"} == set(
         guest
     )

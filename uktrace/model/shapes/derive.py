@@ -6,6 +6,7 @@ follow from it.
 
 from __future__ import annotations
 
+import functools
 import types
 from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints, is_typeddict
 
@@ -18,11 +19,18 @@ OPEN: set[type] = set()
 schema lets them hold fields it does not name."""
 
 
+@functools.cache
+def hints(shape: type) -> dict[str, Any]:
+    """`shape`'s fields and their annotations, evaluated once (an annotation's check is made as
+    it is evaluated: once, so the reader and the schema see the same check)."""
+    return get_type_hints(shape, include_extras=True)
+
+
 def checks(shape: type) -> dict[str, Check]:
     """`shape`'s fields that a reader reads, each with its check (fields without one are written,
     described, and not read: a reader recomputes them or does not need them)."""
     found = {}
-    for name, hint in get_type_hints(shape, include_extras=True).items():
+    for name, hint in hints(shape).items():
         check = next((meta for meta in _metadata(hint) if callable(meta)), None)
         if check is not None:
             found[name] = check
@@ -38,7 +46,7 @@ def _metadata(hint: Any) -> tuple[Any, ...]:
     return hint.__metadata__ if get_origin(hint) is Annotated else ()
 
 
-def json_schema(shape: type, title: str, version: int, strict: bool = False) -> dict[str, Any]:
+def json_schema(shape: type, name: str, version: int, what: str, strict: bool = False) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of an output whose top level is `shape`. Objects are open
     (a reader ignores fields it does not know, so a field added is no new version) unless `strict`,
     which the tests use to catch a field written without being declared."""
@@ -48,8 +56,8 @@ def json_schema(shape: type, title: str, version: int, strict: bool = False) -> 
         top["properties"]["format"] = {"const": version}  # a reader of this version reads this one
     return {
         "$schema": DIALECT,
-        "$id": f"urn:uktrace:schema:{title}:{version}",
-        "title": f"uktrace {title}, format {version}",
+        "$id": f"urn:uktrace:schema:{name}:{version}",
+        "title": f"{what}, format {version}",
         "description": _doc(shape),
         **top,
         "$defs": dict(sorted(definitions.items())),
@@ -61,11 +69,11 @@ def _doc(shape: type) -> str:
 
 
 def _object(shape: type, definitions: dict[str, Any], strict: bool) -> dict[str, Any]:
-    hints = get_type_hints(shape, include_extras=True)
-    required = sorted(shape.__required_keys__, key=list(hints).index)  # type: ignore[attr-defined]
+    fields = hints(shape)
+    required = sorted(shape.__required_keys__, key=list(fields).index)  # type: ignore[attr-defined]
     result: dict[str, Any] = {
         "type": "object",
-        "properties": {name: _schema(hint, definitions, strict) for name, hint in hints.items()},
+        "properties": {name: _schema(hint, definitions, strict) for name, hint in fields.items()},
         "required": required,
     }
     if strict and shape not in OPEN:
