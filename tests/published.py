@@ -97,5 +97,3 @@ def check_stdout(args: list[str], stdout: str) -> None:
     name = command_output(args)
     if name is not None and stdout.lstrip().startswith("{"):
         check(name, json.loads(stdout), f"uktrace {' '.join(args)}")
-
-

@@ -4,8 +4,8 @@ and in docs/), valid JSON Schemas, and they refuse a broken output."""
 from __future__ import annotations
 
 import copy
-import re
 import json
+import re
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
