@@ -67,17 +67,21 @@ class Written:
     crafted before the call are left alone (they are its input, sound or not)."""
 
     def __init__(self, args: Iterable[str]) -> None:
-        self.roots = [Path(arg) for arg in args if not arg.startswith("-") and Path(arg).is_dir()]
+        self.args = [Path(arg) for arg in args if not arg.startswith("-")]
         self.base = recordings_base()
         self.runs = self._runs()
-        self.before = self._files()
+        self.before = self._files(self._roots())
+
+    def _roots(self) -> list[Path]:
+        """The arguments that are directories (`--record DIR` and `--out DIR` once made)."""
+        return [path for path in self.args if path.is_dir()]
 
     def _runs(self) -> set[Path]:
         return {entry for entry in self.base.iterdir() if entry.is_dir()} if self.base.is_dir() else set()
 
-    def _files(self, roots: Iterable[Path] = ()) -> dict[Path, tuple[int, int]]:
+    def _files(self, roots: Iterable[Path]) -> dict[Path, tuple[int, int]]:
         found = {}
-        for root in dict.fromkeys([*self.roots, *roots]):
+        for root in dict.fromkeys(roots):
             for name in FILES:
                 for path in root.rglob(name):
                     info = path.stat()
@@ -85,7 +89,7 @@ class Written:
         return found
 
     def files(self) -> list[Path]:
-        after = self._files(self._runs() - self.runs)
+        after = self._files([*self._roots(), *(self._runs() - self.runs)])
         return sorted(path for path, stamp in after.items() if self.before.get(path) != stamp)
 
 
