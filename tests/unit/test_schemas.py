@@ -8,7 +8,7 @@ import json
 import re
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -16,8 +16,8 @@ from jsonschema import Draft202012Validator
 from tests.conftest import replayed
 from tests.published import Unpublished, check
 from uktrace.analysis.results import fleet_results
-from uktrace.model.shapes import recording, run
-from uktrace.model.shapes.derive import checks
+from uktrace.model.shapes import recording, run, timeline
+from uktrace.model.shapes.derive import checks, json_schema
 from uktrace.model.shapes.outputs import OUTPUTS, output
 
 DOCS = Path(__file__).parents[2] / "docs" / "schemas"
@@ -84,3 +84,19 @@ def test_a_reader_reads_the_fields_the_types_declare() -> None:
     assert set(run.GUEST) == set(run.RunGuest.__annotations__) - {"host"}
     assert set(recording.SESSION) == set(recording.Session.__annotations__) - {"options", "guests"}
     assert checks(recording.Options) == recording.OPTIONS
+
+
+class Edges(TypedDict):
+    at: int
+
+
+class Twice(TypedDict):
+    ours: Edges
+    theirs: timeline.Edges
+
+
+def test_two_objects_of_one_name_in_an_output_are_refused() -> None:
+    """A `$defs` entry per object name: two types of one name would share an entry, one of them
+    described wrongly; the generator says so instead."""
+    with pytest.raises(TypeError, match="two objects named Edges"):
+        json_schema(Twice, "twice", 1, "a test")

@@ -14,6 +14,8 @@ FORMAT = 1
 
 
 class Warmup(TypedDict):
+    """The unrecorded cell run first, so the host's caches are warm for every recorded one."""
+
     concurrency: int
     fs_mode: str
 
@@ -80,6 +82,8 @@ class Cell(TypedDict):
 
 
 class CpuShare(TypedDict):
+    """A phase's time summed over a cell's guests: on a CPU, waiting for one, and their shares."""
+
     guests: int
     wall_s: float
     cpu_s: float
@@ -104,6 +108,8 @@ class PooledCell(TypedDict):
 
 
 class BenchSummary(TypedDict):
+    """The cells' rounds pooled, per (concurrency, fs mode)."""
+
     cells: list[PooledCell]
 
 

@@ -11,6 +11,8 @@ FORMAT = 1
 
 
 class CellGuests(TypedDict):
+    """A cell's guests, and how many ended in each status."""
+
     guests: int
     statuses: dict[str, int]
 
@@ -36,6 +38,8 @@ class CellComparison(TypedDict):
 
 
 class Comparison(TypedDict):
+    """An input (B) against the baseline (A): cell by cell, and the cells only one of them has."""
+
     a: str
     b: str
     cells: list[CellComparison]

@@ -58,7 +58,7 @@ def json_schema(shape: type, name: str, version: int, what: str, strict: bool = 
         "$schema": DIALECT,
         "$id": f"urn:uktrace:schema:{name}:{version}",
         "title": f"{what}, format {version}",
-        "description": _doc(shape),
+        **({"description": _doc(shape)} if _doc(shape) else {}),
         **top,
         "$defs": dict(sorted(definitions.items())),
     }
@@ -66,6 +66,16 @@ def json_schema(shape: type, name: str, version: int, what: str, strict: bool = 
 
 def _doc(shape: type) -> str:
     return " ".join((shape.__doc__ or "").split())
+
+
+def _title(shape: type) -> str:
+    return f"{shape.__module__}.{shape.__qualname__}"
+
+
+def _described(shape: type, schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with `shape`'s docstring as its description, where it has one."""
+    doc = _doc(shape)
+    return {"title": _title(shape), **({"description": doc} if doc else {}), **schema}
 
 
 def _object(shape: type, definitions: dict[str, Any], strict: bool) -> dict[str, Any]:
@@ -102,8 +112,10 @@ def _schema(hint: Any, definitions: dict[str, Any], strict: bool) -> dict[str, A
     if is_typeddict(hint):
         name = hint.__name__
         if name not in definitions:
-            definitions[name] = {}  # a placeholder while its fields are walked
-            definitions[name] = {"description": _doc(hint), **_object(hint, definitions, strict)}
+            definitions[name] = {"title": _title(hint)}  # a placeholder while its fields are walked
+            definitions[name] = _described(hint, _object(hint, definitions, strict))
+        elif definitions[name]["title"] != _title(hint):
+            raise TypeError(f"two objects named {name} in one output: name one of them apart")
         return {"$ref": f"#/$defs/{name}"}
     if origin in (Union, types.UnionType):
         return {"anyOf": [_schema(arm, definitions, strict) for arm in get_args(hint)]}

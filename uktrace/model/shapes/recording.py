@@ -158,6 +158,8 @@ OPTIONS = checks(Options)
 
 
 class SessionHost(TypedDict):
+    """The host that recorded: its CPUs and its kernel's release."""
+
     cpus: Annotated[int | None, optional(integer(0, 1 << 20))]
     kernel: Text
 

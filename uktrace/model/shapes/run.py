@@ -95,6 +95,8 @@ class Tracer(TypedDict):
 
 
 class SkewedRate(TypedDict):
+    """The skewed guest clocks' rates against the host's: the lowest, the median, the highest."""
+
     min: float
     median: float
     max: float
