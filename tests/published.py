@@ -41,11 +41,17 @@ def check(name: str, document: Any, where: str) -> None:
         raise Unpublished(f"{where}: not a {name} output: at {error.json_path}: {error.message[:300]}")
 
 
+@functools.cache
+def _top(entry: Output) -> tuple[frozenset[str], frozenset[str]]:
+    schema = entry.schema()
+    return frozenset(schema["required"]), frozenset(schema["properties"])
+
+
 def claimed(document: Mapping[str, Any]) -> Output | None:
     """The stdout output whose top-level fields `document` has (all it needs, none it lacks)."""
     for entry in OUTPUTS:
-        schema = entry.schema()
-        if entry.name not in FILES.values() and set(schema["required"]) <= set(document) <= set(schema["properties"]):
+        required, known = _top(entry)
+        if entry.name not in FILES.values() and required <= set(document) <= known:
             return entry
     return None
 
