@@ -69,8 +69,9 @@ def command_output(args: Iterable[str]) -> str | None:
 class Written:
     """The guest.json, session.json and results.json files a `uktrace` call writes: those that are
     new or replaced (uktrace writes each whole, renamed over the old) in the directories its
-    arguments name and in the run directories it makes in `$TMPDIR/uktrace-UID`. Files a test
-    crafted before the call are left alone (they are its input, sound or not)."""
+    arguments name and in the run directories it makes in `$TMPDIR/uktrace-UID` (named with its
+    pid: another uktrace on the machine may record there at the same time). Files a test crafted
+    before the call are left alone (they are its input, sound or not)."""
 
     def __init__(self, args: Iterable[str]) -> None:
         self.args = [Path(arg) for arg in args if not arg.startswith("-")]
@@ -94,8 +95,10 @@ class Written:
                     found[path] = (info.st_ino, info.st_mtime_ns)
         return found
 
-    def files(self) -> list[Path]:
-        after = self._files([*self._roots(), *(self._runs() - self.runs)])
+    def files(self, pid: int) -> list[Path]:
+        """What the call by process `pid` wrote."""
+        made = [run for run in self._runs() - self.runs if f"-{pid}-" in run.name]
+        after = self._files([*self._roots(), *made])
         return sorted(path for path, stamp in after.items() if self.before.get(path) != stamp)
 
 

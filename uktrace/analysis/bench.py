@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from uktrace.parsers.phases import PHASES
 
@@ -29,16 +29,19 @@ from ..launch.cluster.remote import Launcher
 from ..launch.fleet import Fleet
 from ..launch.options import LaunchError, RunOptions, prepare
 from ..model.guest import FleetView
-from ..model.shapes import bench as bench_shape
-from ..model.shapes import run as shape
+from ..model.shapes import formats
 from ..recording.record import start_session
 from .cpu import PhaseCpu, cpu_shares
 from .figures import FIGURES, json_readings
 from .results import fleet_results
 from .stats import Distribution, distribution, median_interval
 
+if TYPE_CHECKING:
+    from ..model.shapes import bench as bench_shape
+    from ..model.shapes import run as shape
+
 FS_MODES = ("independent", "shared")
-RESULTS_FORMAT = bench_shape.FORMAT
+RESULTS_FORMAT = formats.RESULTS
 
 
 @dataclass(frozen=True, slots=True)

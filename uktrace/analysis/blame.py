@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..model.calls import Call
-from ..model.shapes import commands as shape
 from .figures import percentile
 from .stats import clock_label
+
+if TYPE_CHECKING:
+    from ..model.shapes import commands as shape
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,13 +12,15 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..launch.calibration import find, this_host
 from ..model.console_cost import ConsoleCost
 from ..model.guest import Guest
-from ..model.shapes import run as shape
 from .figures import median
+
+if TYPE_CHECKING:
+    from ..model.shapes import run as shape
 
 MISSING = "no console calibration for this host, QEMU and accelerator: run `uktrace calibrate`"
 

@@ -14,10 +14,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..model.guest import CpuMark, Guest
-from ..model.shapes import bench as bench_shape
-from ..model.shapes import run as shape
+
+if TYPE_CHECKING:
+    from ..model.shapes import bench as bench_shape
+    from ..model.shapes import run as shape
 
 
 @dataclass(frozen=True, slots=True)

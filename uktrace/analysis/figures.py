@@ -32,14 +32,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from uktrace.parsers.phases import NESTED, PARENTS
 
 from ..model.clock_rate import CORRECTED
 from ..model.guest import Guest
-from ..model.shapes import timeline as shape
 from ..model.timeline import BootTimeline
+
+if TYPE_CHECKING:
+    from ..model.shapes import timeline as shape
 
 FIGURES = ("boot", "mount", "main", "ready", "total")
 """The figures users compare per guest (`ready` only with `--ready REGEX`)."""

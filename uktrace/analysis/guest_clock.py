@@ -9,11 +9,13 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..model.clock_rate import TOLERANCE, GuestClock, slowdown_text
-from ..model.shapes import run as shape
 from ..model.timeline import BootTimeline
+
+if TYPE_CHECKING:
+    from ..model.shapes import run as shape
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import resource
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..model.guest import FleetView, Guest
 from ..model.json_shape import timeline_dict
-from ..model.shapes import run as shape
-from ..model.shapes.timeline import FORMAT
+from ..model.shapes import formats
 from ..model.timeline import BootTimeline
 from .console_cost import guest_console, sentence
 from .cpu import phase_cpu
 from .figures import FIGURES, guest_readings, guest_times
 from .guest_clock import clock_summary
 from .stats import distributions
+
+if TYPE_CHECKING:
+    from ..model.shapes import run as shape
 
 
 def guest_results(guest: Guest) -> shape.RunGuest:
@@ -55,7 +58,7 @@ def fleet_results(fleet: FleetView) -> shape.RunOutput:
     figures_of = getattr(getattr(fleet, "launcher", None), "figures", None)
     if figures_of is not None:  # a cluster run: its nodes, start spread and console latency
         summary["cluster"] = figures_of(fleet.started_ns)
-    return {"format": FORMAT, "guests": guests, "summary": summary}
+    return {"format": formats.RUN, "guests": guests, "summary": summary}
 
 
 def accel_summary(guests: Sequence[Guest]) -> shape.Accel | None:

@@ -13,12 +13,15 @@ import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from uktrace.parsers.phases import PHASES
 
 from ..model.clock_rate import CORRECTED
-from ..model.shapes import run as shape
 from .figures import Reading, median, percentile
+
+if TYPE_CHECKING:
+    from ..model.shapes import run as shape
 
 PART_CORRECTED = "guest (part corrected)"
 """A distribution over guests of which some had a skewed clock, corrected, and some not."""

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
@@ -31,9 +31,12 @@ from ..analysis.compare import (
 )
 from ..analysis.samples import Cell, Samples, SamplesError, load
 from ..analysis.stats import clock_words
-from ..model.shapes import commands as shape
+from ..model.shapes import formats
 from .output import Output, SafeTable
 from .report import format_seconds
+
+if TYPE_CHECKING:
+    from ..model.shapes import commands as shape
 
 PROG = "uktrace compare"
 LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -416,7 +419,7 @@ def comparison_json(
     """Everything the tables show, in seconds, plus the method and (with --fail-above) the gate's
     outcome, its regressions and the metrics it could not judge."""
     return {
-        "format": shape.FORMAT,
+        "format": formats.COMMANDS,
         "baseline": inputs[0].source,
         "inputs": [input_json(samples) for samples in inputs],
         "method": method.as_dict(),

@@ -32,6 +32,7 @@ def _parse_command(args: argparse.Namespace) -> int:
     from ..kernel.symbols import SymbolsError
     from ..launch.options import LaunchError, check_regex
     from ..model.json_shape import timeline_dict
+    from ..model.shapes import formats
     from ..model.shapes import timeline as shape
     from ..model.text import markup
     from ..recording.logs import LogError, trace_log
@@ -67,7 +68,7 @@ def _parse_command(args: argparse.Namespace) -> int:
             stdout.print(timeline_table(timeline))
             stdout.print()
     if args.json:
-        document: shape.ParseOutput = {"format": shape.FORMAT, "guests": guests}
+        document: shape.ParseOutput = {"format": formats.PARSE, "guests": guests}
         json.dump(document, sys.stdout, indent=2)
         sys.stdout.write("\n")
     return status

@@ -12,18 +12,21 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..model.shapes import commands as shape
+from ..model.shapes import formats
 from ..model.text import markup
 from ..recording.inventory import Listing, Recording, list_recordings, read_recording
 from ..recording.prune import NOT_OURS, Choice, choose, delete, parse_age
 from ..recording.record import RecordingError, recordings_base
 from .output import Output, SafeTable
+
+if TYPE_CHECKING:
+    from ..model.shapes import commands as shape
 
 PRUNE_HINT = "uktrace recordings prune --older-than 7d"
 
@@ -67,7 +70,7 @@ def _list_command(args: argparse.Namespace) -> int:
         return 2
     if args.json:
         document: shape.RecordingsOutput = {
-            "format": shape.FORMAT,
+            "format": formats.COMMANDS,
             "base": str(listing.base),
             "recordings": [r.as_dict() for r in listing.recordings],
             "others": [str(p) for p in listing.others],

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.abc
@@ -39,7 +40,6 @@ from ..model.guest import CpuMark, Guest, Stall, spawn_spread, status_counts
 from ..model.integrity import IntegrityWatch, check_integrity
 from ..model.json_shape import crash_dict
 from ..model.script import StepRun
-from ..model.shapes.recording import GuestFile, KernelImage
 from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Status
 from ..recording.kernels import record_kernel
@@ -54,6 +54,9 @@ from .script import ConsoleScript
 from .session import guest_session
 from .started import StartedGuest
 from .watchdog import GroupWatchdog
+
+if TYPE_CHECKING:
+    from ..model.shapes.recording import GuestFile, KernelImage
 
 STDERR_TAIL = 4096
 HALT_GRACE_S = 5.0

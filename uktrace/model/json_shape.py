@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from uktrace.parsers.banner import UnikraftVersion
 
 from .calls import Call
-from .shapes import timeline as shape
 from .timeline import BootTimeline, Phase
+
+if TYPE_CHECKING:
+    from .shapes import timeline as shape
 
 
 def _seconds(value: float | None) -> float | None:

@@ -16,15 +16,17 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel.find import TEST_GUEST
 from ..model.json_input import JsonError, load_json
-from ..model.shapes.commands import Listed
 from ..model.text import shown_json
 from .files import JSON_LIMIT, read_file
 from .record import RecordingError, boot_id, is_marked, recordings_base
 from .schema import LAST_EPOCH
+
+if TYPE_CHECKING:
+    from ..model.shapes.commands import Listed
 
 DEFAULT_NAME = re.compile(r"run-\d{8}-\d{6}-(\d+)(?:-\w+)?")
 """`default_run_dir`'s names carry the recording process's pid (recordings from before session.json had one)."""

@@ -6,14 +6,16 @@ recording still names its crashes after the kernel is rebuilt, moved or deleted.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel.identity import MAX_IMAGE, identify
 from ..kernel.symbols import Symbols, find_symbols, load_symbols, parse_symbols, write_symbols
 from ..model.json_shape import unikraft_dict
-from ..model.shapes.recording import KernelImage
 from .files import SYMBOLS_LIMIT, read_file
 from .record import RecordingError
+
+if TYPE_CHECKING:
+    from ..model.shapes.recording import KernelImage
 
 KERNELS = "kernels"
 """Directory of a recording holding one symbol table per distinct kernel image."""

@@ -28,13 +28,16 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .. import __version__
-from ..model.shapes import recording as shape
+from ..model.shapes import formats
 
-FORMAT = shape.FORMAT
-"""The recording layout's version (`shapes.recording.FORMAT`)."""
+if TYPE_CHECKING:
+    from ..model.shapes import recording as shape
+
+FORMAT = formats.RECORDING
+"""The recording layout's version (`shapes.formats.RECORDING` says what each added)."""
 
 
 def recordings_base() -> Path:

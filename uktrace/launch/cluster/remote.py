@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ...model.shapes.recording import Stream
 from ...model.spec import GuestSpec
 from ..qmp import QmpError
 from . import wire
+
+if TYPE_CHECKING:
+    from ...model.shapes.recording import Stream
 
 STOP_ANSWER_S = 15.0
 """How long a stop may take to be confirmed by the node before the guest is declared lost."""

@@ -3,14 +3,9 @@ filesystem mode, one round) with its run as `run --json` prints it, and the summ
 pooled over rounds; `unobserved` and `observer` with the observer check only.
 """
 
-from __future__ import annotations
-
 from typing import Any, TypedDict
 
 from .run import RunOutput
-
-FORMAT = 1
-"""The version of results.json."""
 
 
 class Warmup(TypedDict):

@@ -1,13 +1,8 @@
 """The shapes of the other commands' `--json`: `compare`, `blame` and `recordings`."""
 
-from __future__ import annotations
-
 from typing import Any, TypedDict
 
 from .run import ClockSummary
-
-FORMAT = 1
-"""The version of each of these outputs."""
 
 
 class CellGuests(TypedDict):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import types
-from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints, is_typeddict
+from typing import Annotated, Any, Literal, Union, get_args, get_origin, is_typeddict
 
 from .checks import BOUNDS, Check, table
 
@@ -21,9 +21,13 @@ schema lets them hold fields it does not name."""
 
 @functools.cache
 def hints(shape: type) -> dict[str, Any]:
-    """`shape`'s fields and their annotations, evaluated once (an annotation's check is made as
-    it is evaluated: once, so the reader and the schema see the same check)."""
-    return get_type_hints(shape, include_extras=True)
+    """`shape`'s fields (its bases' first) and their annotations, as the class made them: the
+    shapes' modules evaluate their annotations as they are defined (no `from __future__ import
+    annotations`), so each check is made once and the reader and the schema see the same one, and
+    nothing is evaluated again (`get_type_hints` would, at a cost on every reader's start-up)."""
+    fields: dict[str, Any] = shape.__annotations__
+    assert not any(isinstance(hint, str) for hint in fields.values()), f"{shape}: annotations left as strings"
+    return fields
 
 
 def checks(shape: type) -> dict[str, Check]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import bench, commands, recording, run, timeline
+from . import bench, commands, formats, recording, run, timeline
 from .derive import json_schema
 
 
@@ -38,14 +38,14 @@ class Output:
 
 
 OUTPUTS = (
-    Output("parse", timeline.ParseOutput, timeline.FORMAT, "uktrace parse --json"),
-    Output("run", run.RunOutput, timeline.FORMAT, "uktrace run --json, uktrace replay --json"),
-    Output("guest", recording.GuestFile, recording.FORMAT, "a recording's <guest>/guest.json"),
-    Output("session", recording.Session, recording.FORMAT, "a recording's session.json"),
-    Output("results", bench.Results, bench.FORMAT, "a bench's results.json"),
-    Output("compare", commands.CompareOutput, commands.FORMAT, "uktrace compare --json"),
-    Output("blame", commands.BlameOutput, commands.FORMAT, "uktrace blame --json"),
-    Output("recordings", commands.RecordingsOutput, commands.FORMAT, "uktrace recordings --json"),
+    Output("parse", timeline.ParseOutput, formats.PARSE, "uktrace parse --json"),
+    Output("run", run.RunOutput, formats.RUN, "uktrace run --json, uktrace replay --json"),
+    Output("guest", recording.GuestFile, formats.RECORDING, "a recording's <guest>/guest.json"),
+    Output("session", recording.Session, formats.RECORDING, "a recording's session.json"),
+    Output("results", bench.Results, formats.RESULTS, "a bench's results.json"),
+    Output("compare", commands.CompareOutput, formats.COMMANDS, "uktrace compare --json"),
+    Output("blame", commands.BlameOutput, formats.COMMANDS, "uktrace blame --json"),
+    Output("recordings", commands.RecordingsOutput, formats.COMMANDS, "uktrace recordings --json"),
 )
 """Every JSON output uktrace publishes a schema for."""
 

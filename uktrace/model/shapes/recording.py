@@ -3,8 +3,6 @@ ended, with its host times in `host`) and `session.json` (the run: uktrace, QEMU
 command, the options, the guests). The recording's layout is `recording.record`'s docstring.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, TypedDict
 
 from .checks import (
@@ -27,10 +25,6 @@ from .checks import (
 )
 from .derive import OPEN, checked, checks
 from .timeline import CRASH, UNIKRAFT, Crash, Seconds, Text, Unikraft
-
-FORMAT = 2
-"""The recording's version: 2 added host ready/release times, the kernel's identity and symbols,
-and the session's host and QEMU; a recording without `format` is version 1."""
 
 Ns = Annotated[int | None, optional(NS)]
 Count = Annotated[int | None, optional(COUNT)]

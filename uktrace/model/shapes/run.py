@@ -3,8 +3,6 @@ guest's timeline with what the host saw of it, its figures, its CPU per phase, i
 and its console's cost; then a `summary` of the run.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, TypedDict
 
 from .checks import COUNT, MAX_ITEMS, SECONDS, Bad, number, optional, rows, text

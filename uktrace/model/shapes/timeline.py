@@ -3,15 +3,10 @@ of `run --json`): its phases and calls in both clocks, its crash, its ready line
 Times are seconds; a `clock` says which clock a figure is on (`host`, `guest`, `guest (corrected)`).
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, TypedDict
 
 from .checks import COUNT, INT32, MAX_ITEMS, SECONDS, TEXT, Bad, flag, number, optional, rows, text
 from .derive import checked
-
-FORMAT = 1
-"""The version of `parse --json` and `run --json` (and of a bench cell's `run`)."""
 
 Seconds = Annotated[float | None, SECONDS]
 Text = Annotated[str | None, TEXT]
