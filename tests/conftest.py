@@ -1,17 +1,25 @@
 """Shared helpers: the bundled real logs (tests/data/logs, sources in its SOURCES.md) and recordings,
-a wall clock moved by hand, uktrace run as a user runs it."""
+a wall clock moved by hand, uktrace run as a user runs it; and every JSON output a test makes
+checked against its published schema (`tests/published.py`)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
 
+from tests.published import Unpublished, Written, check, check_file, check_stdout, claimed
+from uktrace.analysis.bench import Bench
+from uktrace.launch.fleet import Fleet
+from uktrace.recording import record
 from uktrace.recording.replay import ReplayFleet
 
 # what uktrace caches per host (the accelerator probe, the console calibration) is the suite's own:
@@ -37,14 +45,84 @@ def replayed(name: str, speed: float = 0) -> ReplayFleet:
 
 
 def uktrace(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """`python -m uktrace ARGS` as a user runs it, without a terminal on its input."""
-    return subprocess.run(
+    """`python -m uktrace ARGS` as a user runs it, without a terminal on its input; the JSON it
+    prints (`--json`) and the recording or bench files it writes are checked against their
+    published schemas."""
+    written = Written(args)
+    with subprocess.Popen(
         [sys.executable, "-m", "uktrace", *args],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
         stdin=subprocess.DEVNULL,
-    )
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise
+    check_stdout(list(args), stdout)
+    for path in written.files(process.pid):
+        check_file(path)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+@pytest.fixture(autouse=True)
+def published_outputs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """uktrace run inside the test's process: what its commands print as JSON on stdout, the
+    guest.json a fleet makes, the session.json a run starts and the results.json a bench makes,
+    each checked against its published schema (an output that does not fit fails the test once it
+    is over: a recording's files are made on the recorder's thread). A test's own guest.json,
+    written through the recorder (`GuestRecorder.finish(meta)`), is its input, not checked."""
+    problems: list[str] = []
+    dump, write_json = json.dump, record._write_json
+    meta, integrity, results = Fleet._meta, Fleet._check_integrity, Bench.results
+
+    def fits(name: str, document: Any, where: str) -> None:
+        try:
+            check(name, json.loads(json.dumps(document, default=str)), where)
+        except Unpublished as error:
+            problems.append(str(error))
+
+    def checked_dump(document: Any, file: Any, *args: Any, **options: Any) -> None:
+        if file is sys.stdout and isinstance(document, dict) and "format" in document:
+            entry = claimed(document)
+            try:
+                if entry is None:
+                    raise Unpublished(f"stdout: {sorted(document)}: the fields of no published output")
+                check(entry.name, json.loads(json.dumps(document)), f"stdout ({entry.what})")
+            except Unpublished as error:
+                problems.append(str(error))
+        dump(document, file, *args, **options)
+
+    def checked_write(path: Path, value: Any, strict: bool = False) -> None:
+        if path.name == "session.json":
+            fits("session", value, str(path))
+        write_json(path, value, strict)
+
+    def checked_meta(fleet: Fleet, guest: Any) -> Any:
+        made = meta(fleet, guest)
+        fits("guest", made, f"{guest.name}: guest.json")
+        return made
+
+    def checked_integrity(fleet: Fleet, guest: Any, directory: Path) -> Any:
+        made = integrity(fleet, guest, directory)
+        fits("guest", made, f"{directory}/guest.json")
+        return made
+
+    def checked_results(bench: Bench) -> Any:
+        made = results(bench)
+        fits("results", made, f"{bench.out}/results.json")
+        return made
+
+    monkeypatch.setattr(json, "dump", checked_dump)
+    monkeypatch.setattr(record, "_write_json", checked_write)
+    monkeypatch.setattr(Fleet, "_meta", checked_meta)
+    monkeypatch.setattr(Fleet, "_check_integrity", checked_integrity)
+    monkeypatch.setattr(Bench, "results", checked_results)
+    yield
+    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture

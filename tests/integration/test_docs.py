@@ -25,7 +25,7 @@ def test_the_docs_list_the_fields_a_run_prints_and_records(tmp_path: Path, share
     result, process = run_json("--fs", str(share), "--record", str(record))
     assert process.returncode == 0, process.stderr
     (guest,) = result["guests"]
-    assert set(result) == {"guests", "summary"}
+    assert set(result) == {"format", "guests", "summary"}
     assert fields("## A guest") == set(guest)
     assert fields("### host") == set(guest["host"])  # `node` and `stream`: null locally, listed as such
     # `cluster` only on a cluster, and said so in its row

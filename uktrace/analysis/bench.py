@@ -21,10 +21,10 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from uktrace.parsers.phases import PHASES
 
@@ -34,6 +34,7 @@ from ..launch.cluster.remote import Launcher
 from ..launch.fleet import Fleet
 from ..launch.options import LaunchError, RunOptions, prepare
 from ..model.guest import FleetView
+from ..model.shapes import formats
 from ..recording.record import start_session
 from .bench_labels import FS_TYPES, fs_label
 from .cpu import PhaseCpu, cpu_shares
@@ -42,10 +43,14 @@ from .pooled import pool_cells
 from .results import fleet_results
 from .stats import Distribution, distribution, median_interval
 
+if TYPE_CHECKING:
+    from ..model.shapes import bench as bench_shape
+    from ..model.shapes import run as shape
+
 FS_MODES = ("independent", "shared")
 NO_SHARE = "none"
 """The fs mode of a bench that shares no directory (`--vary` and `--what-if` without `--fs`)."""
-RESULTS_FORMAT = 1
+RESULTS_FORMAT = formats.RESULTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +140,9 @@ class BenchPlan:
         first = Cell(min(self.concurrency), self.fs_modes[0], 0, True, self.fs_types[0], baseline)
         return first if self.warmup else None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> bench_shape.Schedule:
         warmup = self.warmup_cell()
-        return {
+        schedule: bench_shape.Schedule = {
             "concurrency": list(self.concurrency),
             "fs_modes": list(self.fs_modes),
             "fs_types": list(self.fs_types),
@@ -149,11 +154,12 @@ class BenchPlan:
             "cooldown_s": self.cooldown_s,
             "observer_check": self.observer_check,
             "order": [cell.id for cell in self.order()],
-        } | (
-            {"axes": [axis.as_dict() for axis in self.axes], "design": self.design, "configs": len(self.configs())}
-            if self.axes
-            else {}
-        )
+        }
+        if self.axes:
+            schedule["axes"] = [axis.as_dict() for axis in self.axes]
+            schedule["design"] = self.design
+            schedule["configs"] = len(self.configs())
+        return schedule
 
 
 def parse_concurrency(text: str) -> tuple[int, ...]:
@@ -191,17 +197,15 @@ class CellResult:
     wall_s: float
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
-    run: dict[str, Any]
+    run: shape.RunOutput
     interrupted_by: int | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        config = {"config": dict(self.cell.config), "tag": self.cell.tag} if self.cell.config else {}
-        return {
+    def as_dict(self) -> bench_shape.Cell:
+        cell: bench_shape.Cell = {
             "id": self.cell.id,
             "concurrency": self.cell.concurrency,
             "fs_mode": self.cell.fs_mode,
             "fs_type": self.cell.fs_type,
-            **config,
             "round": self.cell.round,
             "position": self.position,
             "recording": self.recording,
@@ -211,6 +215,10 @@ class CellResult:
             "interrupted_by": self.interrupted_by,
             "run": self.run,
         }
+        if self.cell.config:
+            cell["config"] = dict(self.cell.config)
+            cell["tag"] = self.cell.tag
+        return cell
 
 
 @dataclass
@@ -240,40 +248,50 @@ class Bench:
     levers: dict[str, Any] | None = None
     """`--what-if`: the levers found on this machine and those skipped, with why (`launch.levers`)."""
 
-    def results(self) -> dict[str, Any]:
-        return {
+    def results(self) -> bench_shape.Results:
+        results: bench_shape.Results = {
             "format": RESULTS_FORMAT,
             "uktrace": __version__,
             "kind": "bench",
             "command": self.command,
-            "plan": self.plan.as_dict()
-            | {"kernel": self.kernel, "options": _options_dict(self.options), "lower_guests": self.lower_guests}
-            | ({"what_if": self.levers} if self.levers is not None else {}),
+            "plan": self._plan(),
             "host": host_info(self.options.qemu if self.options.command is None else None),
             "started": self.started,
             "wall_s": round(self.wall_s, 3),
             "interrupted_by": self.interrupted_by,
             "cells": [cell.as_dict() for cell in self.cells],
             "summary": summarise([cell.as_dict() for cell in self.cells], self.plan.configs()),
-        } | self._observer()
+        }
+        if self.plan.observer_check:
+            results["unobserved"] = self.unobserved
+        if self.plan.observer_check and self.finished:
+            results["observer"] = self._observer()
+        return results
 
-    def _observer(self) -> dict[str, Any]:
-        """`unobserved` (each cell's console parsed now, read with its traced twin's clock) and
-        `observer` (the tracer's effect per figure), with the observer check only."""
-        if not self.plan.observer_check:
-            return {}
-        if not self.finished:
-            return {"unobserved": self.unobserved}
+    def _plan(self) -> bench_shape.Plan:
+        plan: bench_shape.Plan = {
+            **self.plan.as_dict(),  # type: ignore[typeddict-item]  # mypy asks for `what_if` here; it comes below
+            "kernel": self.kernel,
+            "options": _options_dict(self.options),
+            "lower_guests": self.lower_guests,
+        }
+        if self.levers is not None:
+            plan["what_if"] = self.levers
+        return plan
+
+    def _observer(self) -> list[dict[str, Any]]:
+        """`observer` (the tracer's effect per figure), once every cell has run; each unobserved
+        cell's console is parsed now, read with its traced twin's clock, into `unobserved`."""
         from . import observer
 
         found = {"cells": [cell.as_dict() for cell in self.cells], "unobserved": self.unobserved}
         observer.finish(found, self.out)
-        return {"unobserved": self.unobserved, "observer": observer.as_json(found)}
+        return observer.as_json(found)
 
 
-def host_info(qemu: str | None) -> dict[str, Any]:
+def host_info(qemu: str | None) -> bench_shape.BenchHost:
     """What a reader of the figures needs to know about the machine that made them."""
-    info: dict[str, Any] = {
+    info: bench_shape.BenchHost = {
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
@@ -288,7 +306,7 @@ def host_info(qemu: str | None) -> dict[str, Any]:
     return info
 
 
-def _options_dict(options: RunOptions) -> dict[str, Any]:
+def _options_dict(options: RunOptions) -> bench_shape.PlanOptions:
     return {
         "accel": options.accel,
         "cpu": options.cpu,
@@ -438,17 +456,17 @@ def write_results(bench: Bench) -> None:
     temporary = bench.out / "results.json.tmp"
     temporary.write_text(json.dumps(results, indent=1) + "\n")
     temporary.replace(bench.out / "results.json")
-    write_csv(results, bench.out / "results.csv")
+    write_csv(dict(results), bench.out / "results.csv")
 
 
 # -- the summary: rounds pooled per (concurrency, fs mode) --------------------------------------
 
 
-def summarise(cells: Sequence[dict[str, Any]], order: Sequence[Config] = ()) -> dict[str, Any]:
+def summarise(cells: Sequence[Mapping[str, Any]], order: Sequence[Config] = ()) -> bench_shape.BenchSummary:
     """Per (concurrency, filesystem, configuration): statuses, failures by reason, every phase and
     figure's distribution with a 95 % interval for its median, and where the CPU went; cells in
     (concurrency, filesystem) order, configurations in `order` (the plan's, baseline first)."""
-    summary = []
+    summary: list[bench_shape.PooledCell] = []
     for cell in pool_cells(cells).cells.values():
         guests = cell.guests
         reasons = [reason for reason in map(failure_reason, guests) if reason is not None]
@@ -456,25 +474,26 @@ def summarise(cells: Sequence[dict[str, Any]], order: Sequence[Config] = ()) -> 
             {phase: PhaseCpu(u["wall_s"], u["cpu_s"], u["wait_s"]) for phase, u in g.get("cpu", {}).items()}
             for g in guests
         )
-        summary.append(
-            {
-                "concurrency": cell.concurrency,
-                "fs_mode": cell.fs_mode,
-                "fs_type": cell.fs_type,
-                **({"config": dict(cell.config), "tag": cell.tag} if cell.config else {}),
-                "rounds": len(cell.rounds),
-                "guests": len(guests),
-                "statuses": dict(Counter(guest["status"] for guest in guests)),
-                "failures": dict(Counter(reasons)),
-                "phases": {name: _with_interval(*stats) for name, stats in phase_stats(guests).items()},
-                "figures": {name: _with_interval(*stats) for name, stats in figure_stats(guests).items()},
-                "cpu": {name: share.as_dict() for name, share in cpu_shares(per_guest_cpu).items()},
-            }
-        )
+        pooled: bench_shape.PooledCell = {
+            "concurrency": cell.concurrency,
+            "fs_mode": cell.fs_mode,
+            "fs_type": cell.fs_type,
+            "rounds": len(cell.rounds),
+            "guests": len(guests),
+            "statuses": dict(Counter(guest["status"] for guest in guests)),
+            "failures": dict(Counter(reasons)),
+            "phases": {name: _with_interval(*stats) for name, stats in phase_stats(guests).items()},
+            "figures": {name: _with_interval(*stats) for name, stats in figure_stats(guests).items()},
+            "cpu": {name: share.as_dict() for name, share in cpu_shares(per_guest_cpu).items()},
+        }
+        if cell.config:
+            pooled["config"] = dict(cell.config)
+            pooled["tag"] = cell.tag
+        summary.append(pooled)
     rank = {config: index for index, config in enumerate(order)}
 
-    def place(cell: dict[str, Any]) -> tuple[int, str, int, int]:
-        config: dict[str, str] = cell.get("config") or {}
+    def place(cell: bench_shape.PooledCell) -> tuple[int, str, int, int]:
+        config = cell.get("config") or {}
         kind = FS_TYPES.index(cell["fs_type"]) if cell["fs_type"] in FS_TYPES else len(FS_TYPES)
         return cell["concurrency"], cell["fs_mode"], kind, rank.get(tuple(config.items()), len(rank))
 

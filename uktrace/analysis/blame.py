@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from uktrace.parsers.phases import PARENTS, PART_ENDS
 
@@ -23,6 +24,9 @@ from ..model.calls import Call
 from ..model.timeline import Phase
 from .figures import percentile
 from .stats import clock_label
+
+if TYPE_CHECKING:
+    from ..model.shapes import commands as shape
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +50,20 @@ class FunctionBlame:
     clock: str | None
     """`guest`, `host`, `guest+host` when guests differ, None when no call was timed."""
 
-    def as_dict(self) -> dict[str, object]:
-        return {k: round(v, 6) if isinstance(v, float) else v for k, v in asdict(self).items()}
+    def as_dict(self) -> shape.FunctionBlame:
+        return {
+            "function": self.function,
+            "named": self.named,
+            "library": self.library,
+            "phase": self.phase,
+            "kind": self.kind,
+            "guests": self.guests,
+            "calls": self.calls,
+            "timed": self.timed,
+            "p50": None if self.p50 is None else round(self.p50, 6),
+            "p95": None if self.p95 is None else round(self.p95, 6),
+            "clock": self.clock,
+        }
 
 
 def blame(guests: Iterable[Sequence[Call]], parts: Iterable[Sequence[Phase]] = ()) -> list[FunctionBlame]:

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..launch.calibration import find, this_host
 from ..model.console_cost import ConsoleCost
 from ..model.guest import Guest
 from .figures import median
+
+if TYPE_CHECKING:
+    from ..model.shapes import run as shape
 
 MISSING = "no console calibration for this host, QEMU and accelerator: run `uktrace calibrate`"
 
@@ -32,9 +35,14 @@ def _calibration(qemu: str, accel: str) -> tuple[ConsoleCost | None, str | None]
     return cost, None
 
 
-def guest_console(guest: Guest) -> dict[str, Any]:
+def guest_console(guest: Guest) -> shape.Console:
     """The JSON's per guest `console`: bytes, debug bytes, the estimated cost and its interval."""
-    entry: dict[str, Any] = {"bytes": guest.received, "debug_bytes": guest.timeline.debug_bytes}
+    entry: shape.Console = {
+        "bytes": guest.received,
+        "debug_bytes": guest.timeline.debug_bytes,
+        "cost_s": None,
+        "why": None,
+    }
     if guest.spec.command is not None:
         return entry | {"cost_s": None, "why": "a --cmd launcher: its VMM and accelerator are its own"}
     cost, why = _calibration(guest.spec.qemu, guest.spec.accel)
@@ -56,7 +64,7 @@ def guest_console(guest: Guest) -> dict[str, Any]:
     }
 
 
-def sentence(consoles: Sequence[dict[str, Any]]) -> str | None:
+def sentence(consoles: Sequence[Mapping[str, Any]]) -> str | None:
     """`console ≈ 8.1 ms (95 % CI 7.4-8.8) of 104 ms in-guest per guest (p50), 7.2 KB; a build
     without debug lines ≈ 6.5 ms faster`; the bytes and why when no cost is known."""
     if not consoles:
@@ -64,12 +72,12 @@ def sentence(consoles: Sequence[dict[str, Any]]) -> str | None:
     return _said(consoles, " per guest (p50)")
 
 
-def guest_sentence(console: dict[str, Any]) -> str:
+def guest_sentence(console: Mapping[str, Any]) -> str:
     """One guest's `console` entry said as `sentence` says a run's (the guest view's line)."""
     return _said([console], "")
 
 
-def _said(consoles: Sequence[dict[str, Any]], which: str) -> str:
+def _said(consoles: Sequence[Mapping[str, Any]], which: str) -> str:
     kilobytes = _p50([c["bytes"] for c in consoles]) / 1000
     priced = [c for c in consoles if c.get("cost_s") is not None]
     if not priced:

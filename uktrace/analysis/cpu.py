@@ -14,8 +14,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..model.guest import CpuMark, Guest
+
+if TYPE_CHECKING:
+    from ..model.shapes import bench as bench_shape
+    from ..model.shapes import run as shape
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +32,7 @@ class PhaseCpu:
     wait_s: float | None
     """None when the kernel does not say (no schedstat), or for the phase the process exit ended."""
 
-    def as_dict(self) -> dict[str, float | None]:
+    def as_dict(self) -> shape.PhaseUsage:
         return {
             "wall_s": round(self.wall_s, 6),
             "cpu_s": round(self.cpu_s, 6),
@@ -78,7 +83,7 @@ class CpuShare:
             return None
         return self.wait_s / (self.cpu_s + self.wait_s)
 
-    def as_dict(self) -> dict[str, float | int | None]:
+    def as_dict(self) -> bench_shape.CpuShare:
         return {
             "guests": self.guests,
             "wall_s": round(self.wall_s, 6),

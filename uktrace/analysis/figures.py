@@ -37,13 +37,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from uktrace.parsers.phases import NESTED, PARENTS
 
 from ..model.clock_rate import CORRECTED
 from ..model.guest import Guest
 from ..model.timeline import BootTimeline
+
+if TYPE_CHECKING:
+    from ..model.shapes import timeline as shape
 
 FIGURES = ("boot", "mount", "main", "ready", "total")
 """The figures users compare per guest (`ready` only with `--ready REGEX`)."""
@@ -108,9 +111,18 @@ class GuestTimes:
         value: float | None = getattr(self, name)
         return value
 
-    def as_dict(self) -> dict[str, object]:
-        waited = {} if self.halt_wait is None else {"halt_wait": self.halt_wait}
-        return {name: self.figure(name) for name in FIGURES} | waited | {"clocks": dict(self.clocks)}
+    def as_dict(self) -> shape.Times:
+        times: shape.Times = {
+            "boot": self.boot,
+            "mount": self.mount,
+            "main": self.main,
+            "ready": self.ready,
+            "total": self.total,
+            "clocks": dict(self.clocks),
+        }
+        if self.halt_wait is not None:
+            times["halt_wait"] = self.halt_wait
+        return times
 
 
 def guest_times(timeline: BootTimeline, wall: float | None = None, lingered: bool = False) -> GuestTimes:

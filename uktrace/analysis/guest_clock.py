@@ -9,10 +9,13 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..model.clock_rate import TOLERANCE, GuestClock, slowdown_text
 from ..model.timeline import BootTimeline
+
+if TYPE_CHECKING:
+    from ..model.shapes import run as shape
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +31,7 @@ class ClockSummary:
     reference_hz: float | None
     """The run's pooled TSC frequency, when it had one."""
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> shape.ClockSummary:
         """The JSON's `summary.guest_clock`."""
         return {
             "guests": self.guests,

@@ -94,7 +94,9 @@ def finish(results: dict[str, Any], out: Path) -> None:
             console = out / entry["recording"] / host["name"] / "console.raw"
             clock = FixedReference(reference) if reference is not None else None
             timeline = trace_log(console, name=host["name"], reference=clock) if console.is_file() else None
-            guest = timeline_dict(timeline) if timeline is not None else {"name": host["name"], "phases": []}
+            guest: dict[str, Any] = (
+                dict(timeline_dict(timeline)) if timeline is not None else {"name": host["name"], "phases": []}
+            )
             guest["status"] = _status(guest, host)
             guest["times"] = {"total": host["total_s"], "clocks": {"total": "host"}}
             guest["host"] = host

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import resource
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..model.guest import FleetView, Guest
 from ..model.json_shape import timeline_dict
+from ..model.shapes import formats
 from ..model.timeline import BootTimeline
 from .console_cost import guest_console, sentence
 from .cpu import phase_cpu
@@ -16,26 +17,30 @@ from .figures import FIGURES, guest_figures, guest_readings
 from .guest_clock import clock_summary
 from .stats import distributions
 
+if TYPE_CHECKING:
+    from ..model.shapes import run as shape
 
-def guest_results(guest: Guest) -> dict[str, Any]:
+
+def guest_results(guest: Guest) -> shape.RunGuest:
     """One guest: the `parse` fields, `host`, `times` and `cpu` (per host-timed phase: wall, CPU, wait)."""
-    entry = timeline_dict(guest.timeline)
-    entry["host"] = guest.host_dict()
-    entry["times"] = guest_figures(guest).as_dict()
-    entry["cpu"] = {name: usage.as_dict() for name, usage in phase_cpu(guest).items()}
-    entry["script"] = [run.as_dict(guest.spawn_ns) for run in guest.script]
-    entry["console"] = guest_console(guest)
-    return entry
+    return {
+        **timeline_dict(guest.timeline),
+        "host": guest.host_dict(),
+        "times": guest_figures(guest).as_dict(),
+        "cpu": {name: usage.as_dict() for name, usage in phase_cpu(guest).items()},
+        "script": [run.as_dict(guest.spawn_ns) for run in guest.script],
+        "console": guest_console(guest),
+    }
 
 
-def fleet_results(fleet: FleetView) -> dict[str, Any]:
+def fleet_results(fleet: FleetView) -> shape.RunOutput:
     """The parse JSON, plus per guest `host` and a top-level `summary`."""
     guests = [guest_results(guest) for guest in fleet.guests]
     counted = [guest_readings(g) for g in fleet.guests]
     phases = {name: dist.as_dict() for name, dist in distributions(counted).items()}
     figures = distributions(counted, FIGURES)
     times = {name: figures[name].as_dict() if name in figures else None for name in FIGURES}
-    summary = {
+    summary: shape.Summary = {
         "guests": len(fleet.guests),
         "jobs": fleet.jobs,
         "accel": accel_summary(fleet.guests),
@@ -53,10 +58,10 @@ def fleet_results(fleet: FleetView) -> dict[str, Any]:
     figures_of = getattr(getattr(fleet, "launcher", None), "figures", None)
     if figures_of is not None:  # a cluster run: its nodes, start spread and console latency
         summary["cluster"] = figures_of(fleet.started_ns)
-    return {"guests": guests, "summary": summary}
+    return {"format": formats.RUN, "guests": guests, "summary": summary}
 
 
-def accel_summary(guests: Sequence[Guest]) -> dict[str, Any] | None:
+def accel_summary(guests: Sequence[Guest]) -> shape.Accel | None:
     """The run's accelerator and why (`--accel auto`'s reason, else null); null for `--cmd` launchers."""
     chosen = [guest.spec for guest in guests if guest.spec.command is None and guest.spec.accel != "n/a"]
     if not chosen:
@@ -64,7 +69,7 @@ def accel_summary(guests: Sequence[Guest]) -> dict[str, Any] | None:
     return {"accel": chosen[0].accel, "reason": chosen[0].accel_reason}
 
 
-def tracer_usage() -> dict[str, float]:
+def tracer_usage() -> shape.Tracer:
     """uktrace's own CPU time and peak memory (QEMU processes excluded)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {

@@ -12,12 +12,16 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from uktrace.parsers.phases import PHASES
 
 from ..model.clock_rate import CORRECTED
 from .figures import Reading, median, percentile
+
+if TYPE_CHECKING:
+    from ..model.shapes import run as shape
 
 PART_CORRECTED = "guest (part corrected)"
 """A distribution over guests of which some had a skewed clock, corrected, and some not."""
@@ -40,8 +44,19 @@ class Distribution:
     clock: str = "host"
     """`host`, `guest`, or `guest+host` when guests differ (each figure used the clock that saw it)."""
 
-    def as_dict(self) -> dict[str, float | int | str]:
-        return {k: round(v, 6) if isinstance(v, float) else v for k, v in asdict(self).items()}
+    def as_dict(self) -> shape.Distribution:
+        return {
+            "count": self.count,
+            "p50": round(self.p50, 6),
+            "p95": round(self.p95, 6),
+            "max": round(self.max, 6),
+            "min": round(self.min, 6),
+            "mean": round(self.mean, 6),
+            "stdev": round(self.stdev, 6),
+            "p90": round(self.p90, 6),
+            "p99": round(self.p99, 6),
+            "clock": self.clock,
+        }
 
 
 def distribution(values: Iterable[float | None], clocks: Iterable[str] = ()) -> Distribution | None:

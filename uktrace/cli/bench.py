@@ -191,7 +191,7 @@ def bench_command(args: argparse.Namespace) -> int:
             if launcher is not None:
                 launcher.close()
     results = bench.results()
-    written = write_report(results, out)
+    written = write_report(dict(results), out)
     stdout = Output()
     report = out / "report.md"
     if report.is_file():

@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from rich.console import Console, Group, RenderableType
@@ -17,6 +17,7 @@ from rich.text import Text
 from ..analysis.blame import FunctionBlame, blame
 from ..analysis.naming import SymbolCache, guest_symbols
 from ..kernel.symbols import Symbols, SymbolsError
+from ..model.shapes import formats
 from ..model.timeline import BootTimeline
 from ..present.table import SafeTable
 from ..present.timeline import UNTIMED, calls_hint
@@ -27,6 +28,9 @@ from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet
 from .output import Output
 from .symbols import add_symbol_options, symbols_option
+
+if TYPE_CHECKING:
+    from ..model.shapes import commands as shape
 
 PROG = "uktrace blame"
 
@@ -64,7 +68,8 @@ def blame_command(args: argparse.Namespace) -> int:
     silent = [(name, timeline) for (name, timeline), made in zip(guests, calls, strict=True) if not made]
     hints = sorted({calls_hint(timeline) for _, timeline in silent})
     if args.json:
-        result = {
+        result: shape.BlameOutput = {
+            "format": formats.COMMANDS,
             "guests": len(guests),
             "functions": [row.as_dict() for row in rows],
             "without_calls": [name for name, _ in silent],

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.text import Text
@@ -29,8 +29,12 @@ from ..analysis.compare import (
 )
 from ..analysis.samples import Cell, Samples, SamplesError, load
 from ..analysis.stats import clock_words
+from ..model.shapes import formats
 from ..present.comparison import LABELS, comparison_tables, run_word, signed
 from .output import Output
+
+if TYPE_CHECKING:
+    from ..model.shapes import commands as shape
 
 PROG = "uktrace compare"
 PASSED, REGRESSION, USAGE, NOT_JUDGED = 0, 1, 2, 3
@@ -227,11 +231,11 @@ def regression_line(comparison: Comparison, key: str, metric: MetricComparison) 
 # -- JSON --------------------------------------------------------------------------------------
 
 
-def _cell_json(cell: Cell) -> dict[str, Any]:
+def _cell_json(cell: Cell) -> shape.CellGuests:
     return {"guests": cell.guests, "statuses": dict(sorted(cell.statuses.items()))}
 
 
-def input_json(samples: Samples) -> dict[str, Any]:
+def input_json(samples: Samples) -> shape.CompareInput:
     return {
         "source": samples.source,
         "kind": samples.kind,
@@ -244,10 +248,11 @@ def input_json(samples: Samples) -> dict[str, Any]:
 
 def comparison_json(
     inputs: Sequence[Samples], comparisons: Sequence[Comparison], method: Method, gate: Gate | None
-) -> dict[str, Any]:
+) -> shape.CompareOutput:
     """Everything the tables show, in seconds, plus the method and (with --fail-above) the gate's
     outcome, its regressions and the metrics it could not judge."""
     return {
+        "format": formats.COMMANDS,
         "baseline": inputs[0].source,
         "inputs": [input_json(samples) for samples in inputs],
         "method": method.as_dict(),

@@ -32,6 +32,8 @@ def _parse_command(args: argparse.Namespace) -> int:
     from ..kernel.symbols import SymbolsError
     from ..launch.options import LaunchError, check_regex
     from ..model.json_shape import timeline_dict
+    from ..model.shapes import formats
+    from ..model.shapes import timeline as shape
     from ..model.text import markup
     from ..present.timeline import timeline_table
     from ..recording.logs import LogError, trace_log
@@ -42,7 +44,7 @@ def _parse_command(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
-    guests = []
+    guests: list[shape.ParseGuest] = []
     status = 0
     try:
         symbols = symbols_option(args)
@@ -61,12 +63,13 @@ def _parse_command(args: argparse.Namespace) -> int:
         if status == 0 and not ended_cleanly(timeline):
             status = 1  # an unreadable log (2) says more than a guest that did not end cleanly
         if args.json:
-            guests.append(timeline_dict(timeline) | {"times": guest_times(timeline).as_dict()})
+            guests.append({**timeline_dict(timeline), "times": guest_times(timeline).as_dict()})
         else:
             stdout.print(timeline_table(timeline))
             stdout.print()
     if args.json:
-        json.dump({"guests": guests}, sys.stdout, indent=2)
+        document: shape.ParseOutput = {"format": formats.PARSE, "guests": guests}
+        json.dump(document, sys.stdout, indent=2)
         sys.stdout.write("\n")
     return status
 

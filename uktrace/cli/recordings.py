@@ -12,12 +12,13 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..model.shapes import formats
 from ..model.text import markup
 from ..present.table import SafeTable
 from ..present.units import format_size
@@ -25,6 +26,9 @@ from ..recording.inventory import Listing, Recording, list_recordings, read_reco
 from ..recording.prune import NOT_OURS, Choice, choose, delete, parse_age
 from ..recording.record import RecordingError, recordings_base
 from .output import Output
+
+if TYPE_CHECKING:
+    from ..model.shapes import commands as shape
 
 PRUNE_HINT = "uktrace recordings prune --older-than 7d"
 
@@ -67,7 +71,8 @@ def _list_command(args: argparse.Namespace) -> int:
         stderr.print(f"[red]uktrace recordings:[/] {markup(error)}")
         return 2
     if args.json:
-        document = {
+        document: shape.RecordingsOutput = {
+            "format": formats.COMMANDS,
             "base": str(listing.base),
             "recordings": [r.as_dict() for r in listing.recordings],
             "others": [str(p) for p in listing.others],

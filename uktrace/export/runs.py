@@ -96,7 +96,7 @@ def replay(directory: Path) -> Run:
     except (OSError, ValueError, KeyError) as error:
         raise ExportError(f"{directory}: unreadable recording ({error})") from None
     tell(fleet.problems, str(directory))
-    return Run(_name(directory), fleet_results(fleet), directory, session_started(directory))
+    return Run(_name(directory), dict(fleet_results(fleet)), directory, session_started(directory))
 
 
 def session_started(directory: Path) -> float | None:
@@ -148,7 +148,7 @@ def _json_file(path: Path) -> list[Run]:
 
 def _log(path: Path) -> Guest:
     try:
-        return timeline_dict(trace_log(path))
+        return dict(timeline_dict(trace_log(path)))
     except LogError as error:
         raise ExportError(str(error)) from None
 

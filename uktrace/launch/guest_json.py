@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..kernel.symbols import Symbols, find_symbols
 from ..model.guest import Guest
@@ -16,12 +16,15 @@ from ..model.integrity import check_integrity
 from ..model.json_shape import crash_dict
 from ..recording.kernels import record_kernel
 
+if TYPE_CHECKING:
+    from ..model.shapes.recording import GuestFile, KernelImage
+
 
 class Kernels:
     """Per kernel booted, its identity in the recording and its symbols (filled on the recorder's thread)."""
 
     def __init__(self) -> None:
-        self.images: dict[Path, dict[str, Any] | None] = {}
+        self.images: dict[Path, KernelImage | None] = {}
         self.symbols: dict[Path, Symbols | None] = {}
 
     def record(self, record_dir: Path, guests: Sequence[Guest]) -> None:
@@ -40,7 +43,7 @@ class Kernels:
                 if guest.spec.kernel == kernel:
                     guest.timeline.symbols = self.symbols[kernel]
 
-    def guest_json(self, guest: Guest) -> dict[str, Any]:
+    def guest_json(self, guest: Guest) -> GuestFile:
         """guest.json's content (on the recorder's thread, after `record`)."""
         timeline = guest.timeline
         return {
@@ -57,7 +60,7 @@ class Kernels:
             "script": [run.as_dict(guest.spawn_ns) for run in guest.script],
         }
 
-    def final_guest_json(self, guest: Guest, directory: Path) -> dict[str, Any]:
+    def final_guest_json(self, guest: Guest, directory: Path) -> GuestFile:
         """On the writer's thread, once the console file is complete; guest.json's content. The
         verdict is the received bytes' (judged as they came); the disk's copy is checked apart."""
         meta = self.guest_json(guest)
@@ -66,7 +69,8 @@ class Kernels:
         except OSError:
             stored = 0
         if stored != guest.received:  # a full disk: say what is not there, and the stored verdict
-            meta["host"] |= {"stored_bytes": stored, "stored_integrity": check_integrity_file(directory)}
+            meta["host"]["stored_bytes"] = stored
+            meta["host"]["stored_integrity"] = check_integrity_file(directory)
         return meta
 
 

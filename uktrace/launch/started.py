@@ -9,7 +9,10 @@ node), the difference is a value of the surface, never a test of the type.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ..model.shapes.recording import Stream
 
 
 class Monitor(Protocol):
@@ -75,6 +78,6 @@ class StartedGuest(Protocol):
         QmpError if it ended first."""
         ...
 
-    def summary(self) -> dict[str, Any] | None:
+    def summary(self) -> Stream | None:
         """For guest.json: what its node's stream proved (a cluster guest); None for a local one."""
         ...

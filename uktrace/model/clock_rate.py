@@ -37,9 +37,12 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .theil_sen import theil_sen
+
+if TYPE_CHECKING:
+    from .shapes import timeline as shape
 
 TOLERANCE = 0.05
 """How far from 1 a rate may be before the clock counts as skewed (its interval must exclude 1 too):
@@ -246,13 +249,13 @@ class GuestClock:
         """The rate guest-clock figures are divided by: only for a skewed clock."""
         return self.rate if self.skewed else None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> shape.GuestClock:
         """The JSON's `guest_clock`."""
         fit = self.fit
         reference = self.reference
         return {
             "rate": _round(self.rate),
-            "ci": None if self.low is None or self.high is None else [_round(self.low), _round(self.high)],
+            "ci": None if self.low is None or self.high is None else [round(self.low, 6), round(self.high, 6)],
             "source": self.source,
             "skewed": self.skewed,
             "corrected": self.correction is not None,
@@ -261,7 +264,7 @@ class GuestClock:
             if fit is None
             else {
                 "rate": _round(fit.rate),
-                "ci": [_round(fit.low), _round(fit.high)],
+                "ci": [round(fit.low, 6), round(fit.high, 6)],
                 "points": fit.points,
                 "host_span_s": round(fit.host_span_s, 6),
             },

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from .console_tail import ConsoleTail
 from .integrity import IntegrityWatch
@@ -19,6 +19,7 @@ from .timeline import BootTimeline, Status
 
 if TYPE_CHECKING:
     from ..launch.started import StartedGuest
+    from .shapes import recording as shape
 
 STALL_S = 3.0
 """Seconds without console output after which a running guest is shown as stalled. The test guest
@@ -121,7 +122,7 @@ class Guest:
     """Its stall thresholds (`stalled`): the defaults above; a test may set shorter ones rather than wait."""
     node: str | None = None
     """The cluster node it runs on (`--cluster ray:...`); None on this host."""
-    stream: dict[str, Any] | None = None
+    stream: shape.Stream | None = None
     """On a cluster: what its node's stream proved (events, numbers missing, why it was lost)."""
     virtiofsd_status: int | None = None
     """With `--fs-type virtiofs`: its daemon's exit status (negative: the signal that ended it)."""
@@ -213,7 +214,7 @@ class Guest:
             return f"no console output; {ended}"
         return f"no output from the kernel (only the firmware's, {self.received} bytes); {ended}"
 
-    def host_dict(self) -> dict[str, Any]:
+    def host_dict(self) -> shape.Host:
         """Host facts in monotonic ns: spawn, VMM ready and gate release (started paused), firmware's
         first debug byte, first console byte, exit. A recording keeps them all, so a replay shows
         the same phases."""

@@ -1,18 +1,24 @@
-"""Timelines as plain data: the JSON that `uktrace parse --json` and `uktrace run --json` print."""
+"""Timelines as plain data: the JSON that `uktrace parse --json` and `uktrace run --json` print
+(its shape: `shapes.timeline`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+from uktrace.parsers.banner import UnikraftVersion
 
 from .calls import Call
 from .timeline import BootTimeline, Phase
+
+if TYPE_CHECKING:
+    from .shapes import timeline as shape
 
 
 def _seconds(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
-def phase_dict(phase: Phase) -> dict[str, Any]:
+def phase_dict(phase: Phase) -> shape.Phase:
     """`start`/`end` in the phase's own clock; both clocks alongside where known; `parent` the phase
     it runs inside (null at the top level); `bound`: an end is an unstamped line nothing placed on
     the guest clock, so `end` is a lower bound and the phase no figure (`timeline.Phase.bound`)."""
@@ -28,7 +34,7 @@ def phase_dict(phase: Phase) -> dict[str, Any]:
     }
 
 
-def call_dict(call: Call) -> dict[str, Any]:
+def call_dict(call: Call) -> shape.Call:
     """A call as a phase is written, plus what it ran: `clock` is None (and `start`/`end` with
     it) when neither clock timed it."""
     return {
@@ -46,17 +52,17 @@ def call_dict(call: Call) -> dict[str, Any]:
     }
 
 
-def crash_dict(timeline: BootTimeline) -> dict[str, Any] | None:
+def crash_dict(timeline: BootTimeline) -> shape.Crash | None:
     crash = timeline.crash
     return None if crash is None else {"reason": crash.reason, "line": crash.line, "where": crash.where}
 
 
-def timeline_dict(timeline: BootTimeline) -> dict[str, Any]:
+def timeline_dict(timeline: BootTimeline) -> shape.TimelineGuest:
     """One guest, in the documented JSON shape."""
     return {
         "name": timeline.name,
         "source": timeline.source,
-        "unikraft": timeline.version.as_dict() if timeline.version else None,
+        "unikraft": unikraft_dict(timeline.version),
         "status": timeline.status.value,
         "exit_code": timeline.exit_code,
         "crash": crash_dict(timeline),
@@ -69,9 +75,16 @@ def timeline_dict(timeline: BootTimeline) -> dict[str, Any]:
     }
 
 
-def ready_dict(timeline: BootTimeline) -> dict[str, Any] | None:
+def ready_dict(timeline: BootTimeline) -> shape.Ready | None:
     """`--ready REGEX`: the pattern, the line that matched (the phase `ready` has the times), and
     why there is none (`not ready: exited first`); None without a pattern."""
     if timeline.ready is None:
         return None
     return {"regex": timeline.ready, "line": timeline.ready_line, "not_ready": timeline.not_ready}
+
+
+def unikraft_dict(version: UnikraftVersion | None) -> shape.Unikraft | None:
+    """The release a banner or an image names; None when none does."""
+    if version is None:
+        return None
+    return {"version": version.version, "codename": version.codename, "sha": version.sha}

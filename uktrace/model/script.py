@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .regex import RegexError, compile_regex
+
+if TYPE_CHECKING:
+    from .shapes import recording as shape
 
 STEP_TIMEOUT_S = 30.0
 """A step's default wait: as long as a hundred test guests take to boot on 2 cores, with room."""
@@ -63,7 +67,7 @@ class StepRun:
             return None
         return (self.ended_ns - self.started_ns) / 1e9
 
-    def as_dict(self, spawn_ns: int | None) -> dict[str, object]:
+    def as_dict(self, spawn_ns: int | None) -> shape.Step:
         """The JSON shape: host seconds since the guest's spawn, and the wait."""
 
         def since(ns: int | None) -> float | None:

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel.find import TEST_GUEST
 from ..model.json_input import JsonError, load_json
@@ -24,6 +24,9 @@ from ..model.text import shown_json
 from .files import JSON_LIMIT, read_file
 from .record import RecordingError, boot_id, is_marked, recordings_base
 from .schema import LAST_EPOCH
+
+if TYPE_CHECKING:
+    from ..model.shapes.commands import Listed
 
 DEFAULT_NAME = re.compile(r"run-\d{8}-\d{6}-(\d+)(?:-\w+)?")
 """`default_run_dir`'s names carry the recording process's pid (recordings from before session.json had one)."""
@@ -61,7 +64,7 @@ class Recording:
     def in_progress(self) -> bool:
         return self.recorder is not None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> Listed:
         return {
             "path": str(self.path),
             "kind": self.kind,

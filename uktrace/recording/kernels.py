@@ -6,18 +6,22 @@ recording still names its crashes after the kernel is rebuilt, moved or deleted.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kernel.identity import MAX_IMAGE, identify
 from ..kernel.symbols import Symbols, find_symbols, load_symbols, parse_symbols, write_symbols
+from ..model.json_shape import unikraft_dict
 from .files import SYMBOLS_LIMIT, read_file
 from .record import RecordingError
+
+if TYPE_CHECKING:
+    from ..model.shapes.recording import KernelImage
 
 KERNELS = "kernels"
 """Directory of a recording holding one symbol table per distinct kernel image."""
 
 
-def record_kernel(run_dir: Path, kernel: Path) -> dict[str, Any] | None:
+def record_kernel(run_dir: Path, kernel: Path) -> KernelImage | None:
     """Identify `kernel` and save its symbols into the recording unless a table of the same image is
     already there; guest.json's `kernel_image`, or None when the kernel cannot be read.
 
@@ -39,7 +43,7 @@ def record_kernel(run_dir: Path, kernel: Path) -> dict[str, Any] | None:
     return {
         "sha256": image.sha256,
         "size": image.size,
-        "unikraft": image.unikraft.as_dict() if image.unikraft else None,
+        "unikraft": unikraft_dict(image.unikraft),
         "symbols": symbols,
     }
 

@@ -26,15 +26,18 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .. import __version__
+from ..model.shapes import formats
 
-FORMAT = 2
-"""The recording layout's version: 2 added host ready/release times, the kernel's identity and
-symbols, and the session's host and QEMU; a recording without `format` is version 1."""
+if TYPE_CHECKING:
+    from ..model.shapes import recording as shape
+
+FORMAT = formats.RECORDING
+"""The recording layout's version (`shapes.formats.RECORDING` says what each added)."""
 
 
 def recordings_base() -> Path:
@@ -122,7 +125,7 @@ def start_session(directory: Path, command: list[str], options: dict[str, Any], 
         claim(directory)
         if any(directory.joinpath(name).exists() for name in names):
             raise RecordingError(f"{directory}: already holds a recording; choose an empty directory")
-        session = {
+        session: shape.Session = {
             "format": FORMAT,
             "uktrace": __version__,
             "qemu": None if options.get("cmd") else qemu_version(options.get("qemu") or "qemu-system-x86_64"),
@@ -130,10 +133,11 @@ def start_session(directory: Path, command: list[str], options: dict[str, Any], 
             "started": time.time(),
             "recorder": {"pid": os.getpid(), "boot_id": boot_id()},
             "command": command,
-            "options": options,
+            "options": options,  # type: ignore[typeddict-item]  # the command line's, as given
+            "guests": names,
         }
         # strict: an option that is not a JSON value is a bug to see, not a repr to keep
-        _write_json(directory / "session.json", session | {"guests": names}, strict=True)
+        _write_json(directory / "session.json", session, strict=True)
     except OSError as error:
         raise RecordingError(f"{directory}: cannot write the recording ({error.strerror})") from None
 
@@ -245,12 +249,12 @@ class GuestRecorder:
     def firmware(self, data: bytes) -> None:
         self._do(lambda: self._file("firmware.log").write(data))
 
-    def started(self, meta: Callable[[], dict[str, Any]]) -> None:
+    def started(self, meta: Callable[[], shape.GuestFile]) -> None:
         """guest.json as the guest starts (its command line, kernel, spawn time, `booting`): a
         uktrace killed before the guest ends still leaves what it was; `finish` replaces it."""
         self._do(lambda: _write_json(self.directory / "guest.json", meta()))
 
-    def finish(self, meta: dict[str, Any] | Callable[[Path], dict[str, Any]]) -> None:
+    def finish(self, meta: shape.GuestFile | Callable[[Path], shape.GuestFile]) -> None:
         """Close every file, then write guest.json: `meta`, or what `meta(directory)` returns once
         the files are complete (on the writer's thread: it may read them)."""
 
@@ -305,7 +309,7 @@ def _flush_only() -> None:
     """The writer's idle turn: nothing to write, time to flush."""
 
 
-def _write_json(path: Path, value: dict[str, Any], strict: bool = False) -> None:
+def _write_json(path: Path, value: Mapping[str, Any], strict: bool = False) -> None:
     """Whole or not at all (a temporary file renamed over it); the temporary is made like `mkstemp`
     (a new name, 0600, never an existing file or link someone planted)."""
     text = json.dumps(value, indent=2) if strict else json.dumps(value, indent=2, default=str)

@@ -12,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ...model.spec import GuestSpec
 from ..qmp import QmpError
 from . import wire
+
+if TYPE_CHECKING:
+    from ...model.shapes.recording import Stream
 
 STOP_ANSWER_S = 15.0
 """How long a stop may take to be confirmed by the node before the guest is declared lost."""
@@ -228,7 +231,7 @@ class RemoteGuestProcess:
             raise QmpError("QEMU exited before its monitor was ready")
         return RemoteMonitor(self)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Stream:
         """For guest.json: where it ran and what the stream proved."""
         return {"node": self.node, "events": self.events, "lost_events": self.lost_events, "lost": self.lost}
 

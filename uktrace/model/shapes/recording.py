@@ -1,0 +1,189 @@
+"""The shape of a recording's JSON files: `<guest>/guest.json` (how a guest was started and how it
+ended, with its host times in `host`) and `session.json` (the run: uktrace, QEMU, the host, the
+command, the options, the guests). The recording's layout is `recording.record`'s docstring.
+"""
+
+from typing import Annotated, TypedDict
+
+from .checks import (
+    COUNT,
+    INT32,
+    LAST_EPOCH,
+    MAX_ITEMS,
+    NS,
+    cpu_mark,
+    flag,
+    integer,
+    number,
+    optional,
+    pattern,
+    rows,
+    sha256,
+    status,
+    text,
+    text_map,
+    texts,
+)
+from .derive import OPEN, checked, checks
+from .timeline import CRASH, UNIKRAFT, Crash, Seconds, Text, Unikraft
+
+Ns = Annotated[int | None, optional(NS)]
+Count = Annotated[int | None, optional(COUNT)]
+Flag = Annotated[bool, optional(flag)]
+
+
+class Stream(TypedDict):
+    """On a cluster: the node a guest ran on and what its event stream proved."""
+
+    node: Text
+    events: Count
+    lost_events: Count
+    lost: Text
+
+
+STREAM = checked(Stream, "a stream's account")
+
+HOST_TIMES = ("spawn_ns", "ready_ns", "release_ns", "firmware_ns", "first_byte_ns", "exit_ns")
+"""The host's monotonic times of a guest (ns), spawn first."""
+
+
+class HostRequired(TypedDict):
+    accel: Text
+    accel_reason: Text
+    spawn_ns: Ns
+    ready_ns: Ns
+    release_ns: Ns
+    firmware_ns: Ns
+    first_byte_ns: Ns
+    exit_ns: Ns
+    wall_s: Seconds
+    bytes: Count
+    qemu_status: Annotated[int | None, optional(INT32)]
+    stderr_tail: Text
+    integrity: Text
+    lingered: Flag
+    recording: Text
+    cpu_marks: Annotated[list[list[str | int | None]], optional(rows(cpu_mark, "[phase, ns, cpu ns, wait ns]"))]
+    cpu_total_ns: Count
+    nice: Annotated[int | None, optional(integer(-20, 19))]
+    idle_policy: Flag
+    apart: Flag
+    node: Text
+    stream: Annotated[Stream | None, optional(STREAM)]
+    fs_type: Text
+    virtiofsd_status: Annotated[int | None, optional(INT32)]
+    virtiofsd_start_s: Seconds
+
+
+class Host(HostRequired, total=False):
+    """What the host saw of a guest, in monotonic ns (spawn, QMP answered, gate release, the
+    firmware's first debug byte, the first console byte, exit), its QEMU's accounting and the
+    console's integrity; `stored_*` only when the disk kept fewer bytes than arrived."""
+
+    stored_bytes: Count
+    stored_integrity: Text
+
+
+HOST = checks(Host)
+"""guest.json's `host`: checked field by field (one bad time does not lose the others)."""
+
+
+class KernelImage(TypedDict):
+    """The booted image's identity, and its symbol table inside the recording."""
+
+    sha256: Annotated[str, sha256]
+    size: Annotated[int, COUNT]
+    unikraft: Annotated[Unikraft | None, optional(UNIKRAFT)]
+    symbols: Text
+
+
+class Step(TypedDict):
+    """A console script's step (`--expect/--send`) and what it did: host seconds since the spawn."""
+
+    expect: Annotated[str | None, optional(pattern)]
+    send: Text
+    timeout: Seconds
+    outcome: Text
+    matched: Text
+    start: Seconds
+    end: Seconds
+    wait: Seconds
+    clock: Text
+
+
+STEP = checked(Step, "a script step")
+Steps = Annotated[list[Step], optional(rows(STEP, "script steps"))]
+
+
+class GuestFile(TypedDict):
+    """`<guest>/guest.json`: written as the guest starts (status `booting`), then replaced as it ends."""
+
+    name: Text
+    argv: Annotated[list[str], optional(texts)]
+    kernel: Text
+    kernel_image: Annotated[KernelImage | None, optional(checked(KernelImage))]
+    fs: Text
+    host: Host
+    status: Annotated[str, optional(status)]
+    exit_code: Annotated[int | None, optional(INT32)]
+    crash: Annotated[Crash | None, optional(CRASH)]
+    ready: Annotated[str | None, optional(pattern)]
+    script: Steps
+
+
+GUEST = checks(GuestFile)
+"""guest.json's fields beside `host` (read field by field, as `HOST`)."""
+
+
+class Options(TypedDict, total=False):
+    """The run's options as its command line gave them (every option is kept; these are the ones
+    a reader uses)."""
+
+    command: Text
+    kernel: Text
+    count: Annotated[int | None, optional(integer(0, MAX_ITEMS))]
+    jobs: Annotated[int | None, optional(integer(1, MAX_ITEMS))]
+    fs: Text
+    fs_mode: Text
+    accel: Text
+    cmd: Text
+    qemu: Text
+    bench_cell: Text
+    fs_type: Text
+    config: Annotated[dict[str, str] | None, optional(text_map)]
+
+
+OPEN.add(Options)
+OPTIONS = checks(Options)
+
+
+class SessionHost(TypedDict):
+    """The host that recorded: its CPUs and its kernel's release."""
+
+    cpus: Annotated[int | None, optional(integer(0, 1 << 20))]
+    kernel: Text
+
+
+class Recorder(TypedDict):
+    """The process that recorded: with the boot, it names a recorder still running."""
+
+    pid: Annotated[int | None, optional(integer(0, 1 << 31))]
+    boot_id: Text
+
+
+class Session(TypedDict):
+    """`session.json`: what ran, where, when; `guests` names the guests' directories, in order."""
+
+    format: Annotated[int, integer(1, 1 << 31, "a format number")]
+    uktrace: Annotated[str, text]
+    qemu: Text
+    host: Annotated[SessionHost, checked(SessionHost, "the host")]
+    started: Annotated[float, number(0.0, LAST_EPOCH)]
+    recorder: Annotated[Recorder, checked(Recorder, "the recorder")]
+    command: Annotated[list[str], texts]
+    options: Options
+    guests: list[str]
+
+
+SESSION = checks(Session)
+"""session.json's fields but `options` and `guests`, which the reader checks apart."""
