@@ -18,7 +18,7 @@ import pytest
 
 from tests.published import Unpublished, Written, check, check_file, check_stdout, claimed
 from uktrace.analysis.bench import Bench
-from uktrace.launch.fleet import Fleet
+from uktrace.launch.guest_json import Kernels
 from uktrace.recording import record
 from uktrace.recording.replay import ReplayFleet
 
@@ -77,7 +77,7 @@ def published_outputs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     written through the recorder (`GuestRecorder.finish(meta)`), is its input, not checked."""
     problems: list[str] = []
     dump, write_json = json.dump, record._write_json
-    meta, integrity, results = Fleet._meta, Fleet._check_integrity, Bench.results
+    meta, integrity, results = Kernels.guest_json, Kernels.final_guest_json, Bench.results
 
     def fits(name: str, document: Any, where: str) -> None:
         try:
@@ -101,13 +101,13 @@ def published_outputs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             fits("session", value, str(path))
         write_json(path, value, strict)
 
-    def checked_meta(fleet: Fleet, guest: Any) -> Any:
-        made = meta(fleet, guest)
+    def checked_meta(kernels: Kernels, guest: Any) -> Any:
+        made = meta(kernels, guest)
         fits("guest", made, f"{guest.name}: guest.json")
         return made
 
-    def checked_integrity(fleet: Fleet, guest: Any, directory: Path) -> Any:
-        made = integrity(fleet, guest, directory)
+    def checked_integrity(kernels: Kernels, guest: Any, directory: Path) -> Any:
+        made = integrity(kernels, guest, directory)
         fits("guest", made, f"{directory}/guest.json")
         return made
 
@@ -118,8 +118,8 @@ def published_outputs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(json, "dump", checked_dump)
     monkeypatch.setattr(record, "_write_json", checked_write)
-    monkeypatch.setattr(Fleet, "_meta", checked_meta)
-    monkeypatch.setattr(Fleet, "_check_integrity", checked_integrity)
+    monkeypatch.setattr(Kernels, "guest_json", checked_meta)
+    monkeypatch.setattr(Kernels, "final_guest_json", checked_integrity)
     monkeypatch.setattr(Bench, "results", checked_results)
     yield
     assert not problems, "\n".join(problems)
