@@ -1,13 +1,13 @@
 """Same output as another commit: `uktrace parse --json` and `uktrace replay --json` byte for byte.
 
 A change meant to make the parser or the timeline faster must not change what they say. This runs
-both trees (this worktree, and REF exported from git) on every log in `tests/data/logs`, every
-recorded console in `tests/data/recordings` (parsed on their own, and replayed), the logs again
-with a `--ready` pattern, and any recordings given with `--recording`, then names every case whose
-standard output or exit status differs (a replay's `tracer` block aside: its own CPU and memory).
-Prints; exits 1 on a difference.
+both trees (this worktree, and REF exported from git: by default where this branch left main) on
+every log in `tests/data/logs`, every recorded console in `tests/data/recordings` (parsed on
+their own, and replayed), the logs again with a `--ready` pattern, and any recordings given with
+`--recording`, then names every case whose standard output or exit status differs (a replay's
+`tracer` block aside: its own CPU and memory). Prints; exits 1 on a difference.
 
-    .venv/bin/python benchmarks/same_output.py [--ref main] [--recording DIR ...]
+    .venv/bin/python benchmarks/same_output.py [--ref COMMIT] [--recording DIR ...]
 """
 
 from __future__ import annotations
@@ -73,9 +73,15 @@ def run(tree: Path, command: list[str]) -> tuple[int, bytes]:
 
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    options.add_argument("--ref", default="main", help="the commit to compare with (default main)")
+    options.add_argument(
+        "--ref",
+        help="the commit to compare with (default: where this branch left main, not main's later changes)",
+    )
     options.add_argument("--recording", type=Path, action="append", default=[], help="a recording to replay too")
     args = options.parse_args()
+    if args.ref is None:
+        base = ["git", "-C", str(ROOT), "merge-base", "main", "HEAD"]
+        args.ref = subprocess.run(base, capture_output=True, text=True, check=True).stdout.strip()
     differ = []
     with tempfile.TemporaryDirectory(prefix="uktrace-same-") as temporary:
         reference = export(args.ref, Path(temporary))
