@@ -34,9 +34,12 @@ _NOT_CONTROL = bytes(byte for byte in range(256) if not _CONTROL_BYTES.match(byt
 """Deleting these leaves a block's control bytes: 7x faster than the regex's scan when there are
 none (the regex engine tests a character class byte by byte), as in most blocks."""
 _LONE_CR = re.compile(rb"\r(?!\n)")
-_GLUED = re.compile(r"\[\s*\d+\.\d{6}\] ?\s*(?:dbg|Info|Warn|ERR|CRIT):", re.ASCII)
-"""A printk prefix without colours (lines with colour codes need care anyway), searched for in a
-clean line's text after its first character: a prefix glued to what came before it."""
+_GLUED = re.compile(rb"\[(?<=[^\n]\[)[ \t]*\d+\.\d{6}\] ?[ \t]*(?:dbg|Info|Warn|ERR|CRIT):")
+"""A printk prefix without colours (lines with colour codes need care anyway) after a line's
+first byte: a prefix glued to what came before it. Searched for in a whole block at once (the
+scan for `[` is the regex engine's fast one), not line by line: a search per line was a tenth of
+the parser's work. Its blanks are a line's (` `, a tab: other controls and a lone `\\r` make a
+line need care anyway), so that a match never spans two lines."""
 _CONTROL_PICTURES = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421}
 
 
@@ -112,26 +115,22 @@ class ConsoleParser:
 
     def _emit_block(self, block: bytes, host_ns: int | None, records: list[Record]) -> None:
         """Complete lines. Whole-block scans find the few lines that need care (escape or control
-        bytes, invalid UTF-8, overlong; a glued printk line by line, `_emit_lines`); the rest cost
-        one match and one tuple."""
+        bytes, invalid UTF-8, overlong, a printk glued inside); the rest cost one match and one tuple."""
         position = 0
-        glue = b"]" in block  # no printk prefix without one (nor without `] `: `[    0.000000]Info:`)
         for start, end in self._lines_needing_care(block):
-            self._emit_clean(block, position, start, host_ns, glue, records)
+            self._emit_clean(block, position, start, host_ns, records)
             self._emit_line(block[start:end], host_ns, records)
             position = end
-        self._emit_clean(block, position, len(block), host_ns, glue, records)
+        self._emit_clean(block, position, len(block), host_ns, records)
 
     def _lines_needing_care(self, block: bytes) -> list[tuple[int, int]]:
         starts = [m.start() for m in _CONTROL_BYTES.finditer(block)] if block.translate(None, _NOT_CONTROL) else []
         if b"\r" in block:
             starts += [m.start() for m in _LONE_CR.finditer(block)]
+        if b"]" in block:  # no printk prefix without one
+            starts += [m.start() for m in _GLUED.finditer(block)]
         if len(block) > self.max_line:
-            offset = 0
-            for line in block.split(b"\n"):
-                if len(line) >= self.max_line:
-                    starts.append(offset)
-                offset += len(line) + 1
+            starts += self._long_lines(block)
         spans: list[tuple[int, int]] = []
         for position in sorted(starts):
             if spans and position < spans[-1][1]:
@@ -140,9 +139,23 @@ class ConsoleParser:
             spans.append((start, block.index(b"\n", position) + 1))
         return spans
 
-    def _emit_clean(
-        self, block: bytes, start: int, end: int, host_ns: int | None, glue: bool, records: list[Record]
-    ) -> None:
+    def _long_lines(self, block: bytes) -> list[int]:
+        """Where the lines of `max_line` bytes or more start. Such a line covers a whole window of
+        half that many bytes, so only windows without a newline are looked at (a few `find`s per
+        block; splitting the block into lines to measure them made an object per line)."""
+        half = max(self.max_line // 2, 1)
+        starts: list[int] = []
+        checked = 0
+        for offset in range(0, len(block), half):
+            if offset < checked or block.find(b"\n", offset, offset + half) >= 0:
+                continue
+            start = block.rfind(b"\n", 0, offset) + 1
+            checked = block.index(b"\n", offset)
+            if checked - start >= self.max_line:
+                starts.append(start)
+        return starts
+
+    def _emit_clean(self, block: bytes, start: int, end: int, host_ns: int | None, records: list[Record]) -> None:
         while start < end:
             region = block[start:end]
             try:
@@ -151,23 +164,19 @@ class ConsoleParser:
                 # decode up to the line holding the invalid byte, that line the careful way
                 bad = block.rfind(b"\n", 0, start + error.start) + 1
                 stop = block.index(b"\n", start + error.start) + 1
-                self._emit_clean(block, start, bad, host_ns, glue, records)
+                self._emit_clean(block, start, bad, host_ns, records)
                 self._emit_line(block[bad:stop], host_ns, records)
                 start = stop
                 continue
             if "\r" in text:
                 text = text.replace("\r\n", "\n")
-            self._emit_lines(region.splitlines(keepends=True), text.split("\n"), host_ns, glue, records)
+            self._emit_lines(region.splitlines(keepends=True), text.split("\n"), host_ns, records)
             return
 
-    def _emit_lines(
-        self, raws: list[bytes], texts: list[str], host_ns: int | None, glue: bool, records: list[Record]
-    ) -> None:
+    def _emit_lines(self, raws: list[bytes], texts: list[str], host_ns: int | None, records: list[Record]) -> None:
         """Clean lines, decoded: `_make` inlined for the printk lines that make most of a console
-        (a flood is all of them); `_make` for the rest, `_emit_line` for a line with a printk glued
-        inside (one search of its text: cheaper than finding every prefix of the block and keeping
-        the few not at a line's start). One method call per line was a fifth of the parser's time."""
-        glued = _GLUED.search if glue else None
+        (a flood is all of them); `_make` for the rest. One method call per line was a fifth of the
+        parser's time."""
         append = records.append
         match = PRINTK.match
         make = self._make
@@ -177,13 +186,6 @@ class ConsoleParser:
         art = self._art_left
         seq = self._index
         for raw, text in zip(raws, texts, strict=False):
-            if glued is not None and glued(text, 1) is not None:
-                self._index = seq
-                self._emit_line(raw, host_ns, records)
-                seq = self._index
-                app = self._app
-                art = self._art_left
-                continue
             if text[:1] != "[" or (found := match(text)) is None:
                 self._index = seq
                 append(make(raw, text, host_ns, False))

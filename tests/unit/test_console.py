@@ -161,3 +161,20 @@ def test_fully_coloured_printk_as_libukdebug_ansi_color_prints_it() -> None:
     assert first.message == "Clock source: TSC, frequency estimate is 1 Hz"
     assert records[1].text == "Booting from ROM.." and records[2].level == "CRIT"
     assert b"".join(r.raw for r in records) == line + glued
+
+
+def test_lines_at_and_around_the_cap_are_cut_alike_in_one_block() -> None:
+    # the whole-block scan for overlong lines looks at windows of half the cap: every length
+    # around it, lines side by side and last in the block, cut as a line read alone is
+    for max_line in range(1, 10):
+        lines = [b"x" * length + b"\n" for length in range(3 * max_line + 2)]
+        lines += lines[::-1]
+        expected = [
+            piece
+            for line in lines
+            for piece in (
+                [line] if len(line) <= max_line else [line[i : i + max_line] for i in range(0, len(line), max_line)]
+            )
+        ]
+        records = ConsoleParser(max_line=max_line).feed(b"".join(lines))
+        assert [record.raw for record in records] == expected, max_line

@@ -19,7 +19,8 @@ view's new lines, a crash's register dump) reads few.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
 from typing import Any
 
 from uktrace.parsers import Record
@@ -30,8 +31,8 @@ def _as_record(row: tuple[Any, ...]) -> Record:
     return rebuild(*row)
 
 
-def _row(record: Record) -> tuple[Any, ...]:
-    return (record[0], record[1], record[3], record[12], record[13])
+_row: Callable[[Record], tuple[Any, ...]] = itemgetter(0, 1, 3, 12, 13)
+"""A record's `(seq, kind, raw, host_ns, partial)`, picked in C (a Python function was a call per line)."""
 
 
 class ConsoleTail:

@@ -31,12 +31,16 @@ def theil_sen(y: Sequence[float], x: Sequence[float]) -> Slope | None:
     """The median slope of y against x over every pair with distinct x, and its 95 % interval;
     None when no two x differ."""
     n = len(x)
-    slopes = sorted(
-        (y[j] - y[i]) / (x[j] - x[i]) if x[j] > x[i] else (y[i] - y[j]) / (x[i] - x[j])
-        for i in range(n)
-        for j in range(i + 1, n)
-        if x[j] != x[i]
-    )
+    slopes: list[float] = []
+    for i in range(n):
+        # a row of pairs at a time, without indexing: a replay fits each console's clock as it grows
+        xi, yi = x[i], y[i]
+        slopes += [
+            (yj - yi) / (xj - xi) if xj > xi else (yi - yj) / (xi - xj)
+            for xj, yj in zip(x[i + 1 :], y[i + 1 :], strict=True)
+            if xj != xi
+        ]
+    slopes.sort()
     if not slopes:
         return None
     count = len(slopes)
