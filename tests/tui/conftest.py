@@ -77,6 +77,7 @@ class StaticFleet:
         self.jobs = len(guests)
         self.record_dir = like.record_dir
         self.fs_mode = like.fs_mode
+        self.live = False
         self.started_ns = like.started_ns
         self.finished_ns = like.finished_ns
         self.interrupted_by: int | None = None

@@ -16,6 +16,7 @@ from textual import work
 from textual.message import Message
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
+from uktrace.analysis.observer import effect_sentence, run_effect
 from uktrace.model.guest import FleetView
 
 from .fleet import FleetScreen
@@ -62,6 +63,16 @@ class RunScreen(FleetScreen):
     def on_mount(self) -> None:
         """The run starts with its view (FleetScreen's own `on_mount` draws the first frame)."""
         self.worker = self.run_fleet()
+        if self.fleet.live:
+            self.say_observer_effect()
+
+    @work(thread=True, exit_on_error=False, group="observer")
+    def say_observer_effect(self) -> None:
+        """What this host's observer check found uktrace itself changes at this many guests, in the
+        header when it moved a figure (a thread: finding the host's key asks QEMU its version)."""
+        effect = run_effect(self.fleet)
+        if effect is not None and any(m.get("verdict") in ("slower", "faster") for m in effect["metrics"]):
+            self.app.call_from_thread(self.header.set_notice, effect_sentence(effect))
 
     @work(exclusive=True, exit_on_error=False, group="fleet", name="fleet")
     async def run_fleet(self) -> None:

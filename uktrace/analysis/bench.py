@@ -29,7 +29,9 @@ from typing import TYPE_CHECKING, Any
 from uktrace.parsers.phases import PHASES
 
 from .. import __version__
+from ..launch import observer_checks
 from ..launch.axes import Axis, Config, apply, config_label, configs, one_at_a_time
+from ..launch.calibration import this_host
 from ..launch.cluster.remote import Launcher
 from ..launch.fleet import Fleet
 from ..launch.options import LaunchError, RunOptions, prepare
@@ -286,6 +288,8 @@ class Bench:
 
         found = {"cells": [cell.as_dict() for cell in self.cells], "unobserved": self.unobserved}
         observer.finish(found, self.out)
+        if self.options.command is None:  # kept for later runs here to say what they carry
+            observer_checks.save(this_host(self.options.qemu, self.options.accel), observer.kept(found), time.time())
         return observer.as_json(found)
 
 

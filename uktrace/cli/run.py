@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 from rich.console import Console
 
+from ..analysis.observer import effect_sentence, run_effect
 from ..analysis.results import failed_guests, fleet_results
 from ..kernel.find import KernelError
 from ..launch.accel import AccelError
@@ -316,7 +317,11 @@ def run_headless(args: argparse.Namespace, fleet: FleetView, shares: Shares | No
             if shares is not None:
                 shares.cleanup()
         if args.json:
-            json.dump(fleet_results(fleet), sys.stdout, indent=2)
+            results = fleet_results(fleet)
+            effect = run_effect(fleet) if fleet.guests else None
+            if effect is not None:  # this host's observer check of this size: what the figures carry
+                results["summary"]["observer"] = effect | {"sentence": effect_sentence(effect)}
+            json.dump(results, sys.stdout, indent=2)
             sys.stdout.write("\n")
         else:
             stdout.print(summary_tables(fleet))

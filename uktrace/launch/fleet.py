@@ -88,6 +88,7 @@ class Fleet:
         self._wave = Wave(0)
         self._sockets: Path | None = None
         self.fs_mode: str | None = None
+        self.live = True
         """`shared`/`independent` when guests share a 9P directory (for views)."""
         self.clock_reference = ClockReference()
         """The run's TSC frequency, pooled from its guests' clocks (`model.clock_rate`)."""

@@ -269,6 +269,9 @@ class FleetView(Protocol):
     jobs: int
     record_dir: Path
     fs_mode: str | None
+    live: bool
+    """Guests booting here now (a `Fleet`), not a recording replayed: what this host measured of
+    uktrace itself applies to it (`analysis.observer.run_effect`)."""
     started_ns: int | None
     finished_ns: int | None
     interrupted_by: int | None

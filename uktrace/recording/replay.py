@@ -66,6 +66,7 @@ class ReplayFleet:
         options = session.options
         self.jobs = min(options.get("jobs") or len(self.recorded), len(self.recorded))
         self.fs_mode: str | None = options.get("fs_mode") if options.get("fs") else None
+        self.live = False
         if self.fs_mode and options.get("fs_type") not in (None, "9p"):  # named as the live run's views
             self.fs_mode = f"{self.fs_mode} {options['fs_type']}"
         spawns = [r.meta.get("host", {}).get("spawn_ns") for r in self.recorded]

@@ -130,9 +130,11 @@ class SummaryRequired(TypedDict):
 class Summary(SummaryRequired, total=False):
     """The run as a whole: guests per status, distributions per phase and figure, where it is
     recorded, what uktrace itself cost; `cluster` on a cluster only (its nodes, start spread,
-    console latency)."""
+    console latency); `observer` (a live `run --json` only) when this host's `bench --observer-check`
+    measured as many guests at once: what that check found uktrace itself changed, and the sentence."""
 
     cluster: dict[str, Any]
+    observer: dict[str, Any]
 
 
 class RunOutput(TypedDict):

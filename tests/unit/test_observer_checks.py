@@ -1,0 +1,57 @@
+"""What `bench --observer-check` found is kept per host and cell, and a later run of as many guests
+here says it: the latest check of that size, its filesystem first; a damaged cache is none."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from uktrace.analysis.observer import effect_sentence
+from uktrace.launch import observer_checks
+
+HOST = {"qemu": "QEMU emulator version 7.2.0", "accel": "tcg", "cpu": "x", "kernel": "6.1"}
+
+
+def cell(n: int, fs: str, difference: float, verdict: str) -> dict[str, object]:
+    metric = {
+        "metric": "main",
+        "clock": "guest (part corrected)",
+        "verdict": verdict,
+        "difference": difference,
+        "median_unobserved": 0.5,
+        "interval": [difference - 0.05, difference + 0.05],
+    }
+    total = {"metric": "total", "clock": "host", "verdict": "can't tell", "difference": 1.0,
+             "median_unobserved": 9.0, "interval": [-0.3, 3.3]}  # fmt: skip
+    return {"cell": f"n{n}-{fs}", "concurrency": n, "fs": fs, "metrics": [metric, total]}
+
+
+def test_the_latest_check_of_that_size_is_said(tmp_path: Path) -> None:
+    path = tmp_path / "observer.json"
+    observer_checks.save(HOST, [cell(100, "shared", 0.2, "slower"), cell(10, "shared", 0.0, "can't tell")], 1.0, path)
+    observer_checks.save(HOST, [cell(100, "shared", 0.25, "slower")], 2.0, path)  # replaces the first
+    found = observer_checks.find(HOST, 100, "shared", path)
+    assert found is not None and found["made"] == 2.0 and len(observer_checks.load(path)) == 2
+    said = effect_sentence(found)
+    assert said.startswith("uktrace's own effect at 100 guests here (bench --observer-check, shared fs, ")
+    assert "main +50.0 % (slower traced; 95 % CI +40.0 % to +60.0 %)" in said and "can't tell: total" in said
+    assert observer_checks.find(HOST, 50, "shared", path) is None  # no check of 50: nothing said
+    assert observer_checks.find(HOST | {"accel": "kvm"}, 100, "shared", path) is None  # another host key
+
+
+def test_its_filesystem_first_else_another_says_which(tmp_path: Path) -> None:
+    path = tmp_path / "observer.json"
+    observer_checks.save(HOST, [cell(10, "independent", 0.0, "no change")], 1.0, path)
+    found = observer_checks.find(HOST, 10, None, path)  # a run without a share
+    assert found is not None and "independent fs" in effect_sentence(found)
+    assert "nothing moved beyond the noise; no change: main; can't tell: total" in effect_sentence(found)
+    observer_checks.save(HOST, [cell(10, "shared", 0.0, "no change")], 0.5, path)
+    assert observer_checks.find(HOST, 10, "shared", path)["fs"] == "shared"  # type: ignore[index]
+
+
+def test_a_damaged_cache_is_none(tmp_path: Path) -> None:
+    path = tmp_path / "observer.json"
+    for text in ("{", "[1, 2]", '[{"host": {}, "cell": 3}]', '{"a": 1}'):
+        path.write_text(text)
+        assert observer_checks.load(path) == [] and observer_checks.find(HOST, 100, "shared", path) is None
+    observer_checks.save(HOST, [cell(1, "shared", 0.0, "can't tell")], 1.0, path)  # and it is written anew
+    assert observer_checks.find(HOST, 1, "shared", path) is not None
