@@ -16,7 +16,6 @@ from textual import work
 from textual.message import Message
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
-from uktrace.analysis.observer import effect_sentence, run_effect
 from uktrace.model.guest import FleetView
 
 from .fleet import FleetScreen
@@ -70,6 +69,8 @@ class RunScreen(FleetScreen):
     def say_observer_effect(self) -> None:
         """What this host's observer check found uktrace itself changes at this many guests, in the
         header when it moved a figure (a thread: finding the host's key asks QEMU its version)."""
+        from uktrace.analysis.observer import effect_sentence, run_effect  # off the start-up path
+
         effect = run_effect(self.fleet)
         if effect is not None and any(m.get("verdict") in ("slower", "faster") for m in effect["metrics"]):
             self.app.call_from_thread(self.header.set_notice, effect_sentence(effect))

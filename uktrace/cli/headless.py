@@ -21,7 +21,6 @@ from ..analysis.console_cost import guest_console
 from ..analysis.console_cost import sentence as console_sentence
 from ..analysis.figures import FIGURES, GuestTimes, Reading, elapsed, guest_figures, guest_readings, median
 from ..analysis.guest_clock import clock_summary
-from ..analysis.observer import effect_sentence, run_effect
 from ..analysis.results import ended_cleanly
 from ..analysis.stats import distributions
 from ..model.guest import STALL_FIRST_S, STALL_S, FleetView, Guest
@@ -303,6 +302,8 @@ def run_footer(fleet: FleetView, reasons: bool = False) -> Text:
     console = console_sentence([guest_console(g) for g in fleet.guests if g.spawn_ns is not None])
     if console is not None:
         footer.append("\n" + console)
+    from ..analysis.observer import effect_sentence, run_effect  # compare's machinery: at the end only
+
     effect = run_effect(fleet) if fleet.guests else None
     if effect is not None:  # what this host's observer check found uktrace itself changes at this size
         moved = any(m.get("verdict") in ("slower", "faster") for m in effect["metrics"])

@@ -15,7 +15,6 @@ from typing import Any
 import anyio
 from rich.console import Console
 
-from ..analysis.observer import effect_sentence, run_effect
 from ..analysis.results import failed_guests, fleet_results
 from ..kernel.find import KernelError
 from ..launch.accel import AccelError
@@ -317,6 +316,8 @@ def run_headless(args: argparse.Namespace, fleet: FleetView, shares: Shares | No
             if shares is not None:
                 shares.cleanup()
         if args.json:
+            from ..analysis.observer import effect_sentence, run_effect  # compare's machinery: at the end only
+
             results = fleet_results(fleet)
             effect = run_effect(fleet) if fleet.guests else None
             if effect is not None:  # this host's observer check of this size: what the figures carry
