@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from uktrace.analysis.observer import effect_sentence
+from uktrace.analysis.observer_effect import effect_sentence
 from uktrace.launch import observer_checks
 
 HOST = {"qemu": "QEMU emulator version 7.2.0", "accel": "tcg", "cpu": "x", "kernel": "6.1"}

@@ -69,7 +69,7 @@ class RunScreen(FleetScreen):
     def say_observer_effect(self) -> None:
         """What this host's observer check found uktrace itself changes at this many guests, in the
         header when it moved a figure (a thread: finding the host's key asks QEMU its version)."""
-        from uktrace.analysis.observer import effect_sentence, run_effect  # off the start-up path
+        from uktrace.analysis.observer_effect import effect_sentence, run_effect  # off the start-up path
 
         effect = run_effect(self.fleet)
         if effect is not None and any(m.get("verdict") in ("slower", "faster") for m in effect["metrics"]):

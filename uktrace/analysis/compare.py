@@ -47,6 +47,11 @@ from typing import TYPE_CHECKING
 from .figures import median
 from .samples import METRICS, Cell, Samples
 from .stats import clock_label
+from .verdicts import CANT_TELL as CANT_TELL  # compare's verdicts, named where they are used
+from .verdicts import FASTER as FASTER
+from .verdicts import MISSING as MISSING
+from .verdicts import NO_CHANGE as NO_CHANGE
+from .verdicts import SLOWER as SLOWER
 
 if TYPE_CHECKING:
     import numpy as np
@@ -80,7 +85,6 @@ def min_units(unit: str) -> int:
     return MIN_GUESTS if unit == "guest" else MIN_RUNS
 
 
-SLOWER, FASTER, NO_CHANGE, CANT_TELL, MISSING = "slower", "faster", "no change", "can't tell", "missing"
 VERDICTS = (SLOWER, FASTER, NO_CHANGE, CANT_TELL, MISSING)
 
 FAILED, PASSED, NOT_JUDGED = "failed", "passed", "not judged"

@@ -28,12 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ..launch import observer_checks
-from ..launch.calibration import this_host
 from ..launch.options import prepare
 from ..launch.unobserved import Unobserved, run_unobserved
 from ..model.clock_rate import FixedReference, Reference
-from ..model.guest import FleetView
 from ..model.json_shape import timeline_dict
 from ..recording.logs import trace_log
 from .bench_labels import fs_label
@@ -184,45 +181,6 @@ def kept(results: dict[str, Any]) -> list[dict[str, Any]]:
             {"cell": key, "concurrency": concurrency, "fs": mode.replace("-", " ") or None, "metrics": metrics}
         )
     return found
-
-
-def run_effect(fleet: FleetView) -> dict[str, Any] | None:
-    """This host's latest observer check of as many guests at once as `fleet` runs (of its
-    filesystem first): what its figures carry of uktrace itself; None when no check measured it."""
-    spec = next((guest.spec for guest in fleet.guests if guest.spec.command is None), None)
-    if spec is None or not fleet.live:
-        return None
-    at_once = min(len(fleet.guests), fleet.jobs or len(fleet.guests))
-    return observer_checks.find(this_host(spec.qemu, spec.accel), at_once, fleet.fs_mode)
-
-
-def effect_sentence(entry: dict[str, Any]) -> str:
-    """`uktrace's own effect at 100 guests here (bench --observer-check, shared fs, 2026-12-07):
-    main +38.5 % slower traced (95 % CI +29.3 % to +46.0 %), ...; can't tell: total`."""
-    moved, unknown, same = [], [], []
-    for metric in entry["metrics"]:
-        name, verdict, base = metric.get("metric"), metric.get("verdict"), metric.get("median_unobserved")
-        difference, interval = metric.get("difference"), metric.get("interval")
-        if verdict in (SLOWER, FASTER) and difference is not None and base and interval:
-            low, high = (100 * value / base for value in interval)
-            moved.append(
-                f"{name} {100 * difference / base:+.1f} % ({verdict} traced; 95 % CI {low:+.1f} % to {high:+.1f} %)"
-            )
-        elif verdict == NO_CHANGE:
-            same.append(str(name))
-        else:
-            unknown.append(str(name))
-    made = time.strftime("%Y-%m-%d", time.localtime(entry["made"]))
-    fs = f", {entry['fs']} fs" if entry.get("fs") else ""
-    parts = ["; ".join(moved)] if moved else ["nothing moved beyond the noise"]
-    if same:
-        parts.append("no change: " + ", ".join(same))
-    if unknown:
-        parts.append("can't tell: " + ", ".join(unknown))
-    return (
-        f"uktrace's own effect at {entry['concurrency']} guests here (bench --observer-check{fs}, {made}): "
-        + "; ".join(parts)
-    )
 
 
 def _comparisons(results: dict[str, Any]) -> list[tuple[str, list[MetricComparison]]]:

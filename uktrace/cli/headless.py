@@ -302,7 +302,7 @@ def run_footer(fleet: FleetView, reasons: bool = False) -> Text:
     console = console_sentence([guest_console(g) for g in fleet.guests if g.spawn_ns is not None])
     if console is not None:
         footer.append("\n" + console)
-    from ..analysis.observer import effect_sentence, run_effect  # compare's machinery: at the end only
+    from ..analysis.observer_effect import effect_sentence, run_effect  # at the run's end only
 
     effect = run_effect(fleet) if fleet.guests else None
     if effect is not None:  # what this host's observer check found uktrace itself changes at this size

@@ -316,7 +316,7 @@ def run_headless(args: argparse.Namespace, fleet: FleetView, shares: Shares | No
             if shares is not None:
                 shares.cleanup()
         if args.json:
-            from ..analysis.observer import effect_sentence, run_effect  # compare's machinery: at the end only
+            from ..analysis.observer_effect import effect_sentence, run_effect  # at the run's end only
 
             results = fleet_results(fleet)
             effect = run_effect(fleet) if fleet.guests else None

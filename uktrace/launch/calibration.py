@@ -11,6 +11,7 @@ alike. The result is kept in `$XDG_CACHE_HOME/uktrace/console-cost.json`, one en
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -36,8 +37,11 @@ def cache_path() -> Path:
     return Path(base) / "uktrace" / "console-cost.json"
 
 
+@functools.cache
 def this_host(qemu: str, accel: str) -> dict[str, str]:
-    """The host key of `qemu` with `accel` here (its version line, the CPU model, the kernel)."""
+    """The host key of `qemu` with `accel` here (its version line, the CPU model, the kernel):
+    asked once per process (a QEMU's `--version` is a process of its own); the caller must not
+    change the dict."""
     try:
         version = subprocess.run([qemu, "--version"], capture_output=True, text=True, timeout=10).stdout
     except (OSError, subprocess.SubprocessError):
