@@ -31,6 +31,7 @@ from pathlib import Path
 
 import anyio
 
+from ..model.guest import Guest
 from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Status
 from .leftovers import remove_leftovers, scratch_prefix
@@ -291,6 +292,36 @@ async def start_daemon(
             await running.stop()
         raise
     return replace(spec, vhost_socket=socket), running
+
+
+class GuestDaemons:
+    """A fleet's daemons, one per VirtioFS guest running, and their sockets' directory: a guest's
+    daemon starts before its QEMU and ends once its QEMU is gone (`launch.fleet`)."""
+
+    def __init__(self) -> None:
+        self.sockets = SocketDirectory()
+        self._running: dict[int, RunningDaemon] = {}
+
+    async def start(self, guest: Guest, log_dir: Path, key: str) -> GuestSpec:
+        """The guest's spec with its daemon's socket, the daemon listening (any other guest's spec
+        as it is); raises DaemonError. Shielded: a daemon started is a daemon owned."""
+        with anyio.CancelScope(shield=True):
+            spec, daemon = await start_daemon(guest.spec, log_dir, self.sockets, key)
+        if daemon is not None:
+            self._running[guest.index] = daemon
+            guest.virtiofsd_start_s = daemon.ready_s
+        return spec
+
+    async def end(self, guest: Guest) -> str | None:
+        """End the guest's daemon (its QEMU is gone): why it failed the guest, or None."""
+        daemon = self._running.pop(guest.index, None)
+        if daemon is None:
+            return None
+        guest.virtiofsd_status = await daemon.stop()
+        return daemon.failure()
+
+    def cleanup(self) -> None:
+        self.sockets.cleanup()
 
 
 def name_daemon_failure(timeline: BootTimeline, failure: str) -> None:
