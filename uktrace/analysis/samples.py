@@ -53,7 +53,7 @@ class SamplesError(Exception):
 
 
 @dataclass
-class Cell:
+class CellSamples:
     """The guests of one cell: per metric their seconds, clocks and runs, and how many ended how."""
 
     values: dict[str, list[float]] = field(default_factory=dict)
@@ -91,7 +91,7 @@ class Samples:
     source: str
     kind: str
     """`bench`, `recording`, `run` (`uktrace run --json`) or `parse` (`uktrace parse --json`)."""
-    cells: dict[str, Cell]
+    cells: dict[str, CellSamples]
     clocks: ClockSummary | None = None
     """The guests' own clocks (`analysis.guest_clock`); None for JSON from before uktrace checked them."""
     priorities: frozenset[str] = frozenset()
@@ -142,7 +142,7 @@ def _figures(guest: GuestJson, phases: Sequence[GuestJson]) -> dict[str, tuple[f
     return {"boot": (boot, "guest"), "total": (max(ends) if ends else None, "guest")}
 
 
-def add_guest(cell: Cell, guest: GuestJson, run: int = 0) -> None:
+def add_guest(cell: CellSamples, guest: GuestJson, run: int = 0) -> None:
     """One guest's phases and figures into `cell` (see the module docstring for failed guests)."""
     status = guest_status(guest)
     cell.statuses[status] += 1
@@ -162,9 +162,11 @@ def add_guest(cell: Cell, guest: GuestJson, run: int = 0) -> None:
             cell.add(name, float(value), clock, run)
 
 
-def cell_of(guests: Iterable[GuestJson], into: Cell | None = None, run: int = 0, run_each: bool = False) -> Cell:
+def cell_of(
+    guests: Iterable[GuestJson], into: CellSamples | None = None, run: int = 0, run_each: bool = False
+) -> CellSamples:
     """Guests into a cell, as run `run`, or each a run of its own (`run_each`: separate logs)."""
-    cell = into if into is not None else Cell()
+    cell = into if into is not None else CellSamples()
     for index, guest in enumerate(g for g in guests if isinstance(g, Mapping)):
         add_guest(cell, guest, run + index if run_each else run)
     return cell
@@ -202,11 +204,11 @@ def bench_key(key: Key) -> str:
 def from_document(document: Any, source: str) -> Samples:
     """A parsed JSON input: a bench's results.json, `uktrace run --json` or `uktrace parse --json`."""
     if isinstance(document, Mapping) and document.get("kind") == "bench":
-        cells: dict[str, Cell] = {}
+        cells: dict[str, CellSamples] = {}
         every: list[Any] = []
         for round_ in pool_results(document).rounds:
             if round_.guests:
-                cell_of(round_.guests, cells.setdefault(bench_key(round_.key), Cell()), run=round_.index)
+                cell_of(round_.guests, cells.setdefault(bench_key(round_.key), CellSamples()), run=round_.index)
                 every += round_.guests
         return _checked(Samples(source, "bench", cells, summary_of_json(every), priorities_of(every)))
     if isinstance(document, Mapping) and isinstance(document.get("guests"), list):
