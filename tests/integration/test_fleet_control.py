@@ -77,7 +77,7 @@ def attempt_state(guest: Guest) -> dict[str, object]:
         if each.name in RUN_WIDE:
             continue
         if isinstance(value, BootTimeline):
-            value = (value.status, value.spawn_ns, value.crash)
+            value = (value.status, value.spawn_ns, value.ending)
         elif isinstance(value, IntegrityWatch):
             value = value.verdict
         elif isinstance(value, ConsoleTail):
@@ -188,9 +188,9 @@ async def test_a_timeout_says_what_the_quiet_qemu_was_doing(tmp_path: Path) -> N
     finally:
         shares.cleanup()
     timeline = fleet.guests[0].timeline
-    assert timeline.status is Status.TIMEOUT and timeline.crash is not None
-    assert timeline.crash.reason.startswith("no exit after 5 s before the first guest line; no output for the last ")
-    assert "QEMU busy" in timeline.crash.reason or "% CPU" in timeline.crash.reason
+    assert timeline.status is Status.TIMEOUT and timeline.ending is not None
+    assert timeline.ending.reason.startswith("no exit after 5 s before the first guest line; no output for the last ")
+    assert "QEMU busy" in timeline.ending.reason or "% CPU" in timeline.ending.reason
 
 
 class FullDisk:

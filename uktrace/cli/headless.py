@@ -138,7 +138,7 @@ def summary_tables(fleet: FleetView) -> RenderableType:
     failures = [
         g
         for g in guests
-        if g.timeline.crash is not None or g.timeline.status.value in ("failed", "timeout") or g.timeline.not_ready
+        if g.timeline.ending is not None or g.timeline.status.value in ("failed", "timeout") or g.timeline.not_ready
     ]
     if failures:
         failed = SafeTable(title="failures", title_justify="left")

@@ -350,9 +350,9 @@ class Fleet:
         if timed_out and self.timeout is not None:
             quiet = guest.quiet_s(now) or 0.0
             timeline.timed_out(now, self.timeout)
-            if guest.stall is not None and timeline.crash is not None:  # what it was doing meanwhile
-                reason = f"{timeline.crash.reason}; no output for the last {quiet:.0f} s, {guest.stall.describe()}"
-                timeline.crash = replace(timeline.crash, reason=reason)
+            if guest.stall is not None and timeline.ending is not None:  # what it was doing meanwhile
+                reason = f"{timeline.ending.reason}; no output for the last {quiet:.0f} s, {guest.stall.describe()}"
+                timeline.ending = replace(timeline.ending, reason=reason)
         status = await process.stop()
         daemon_failure = await self._daemons.end(guest)
         exited = process.exited_ns  # not when its reap's turn came

@@ -330,7 +330,7 @@ def name_daemon_failure(timeline: BootTimeline, failure: str) -> None:
     cleanly had what it needed, and keeps its status."""
     if timeline.status is Status.EXITED and timeline.exit_code in (None, 0):
         return
-    if timeline.crash is None:
+    if timeline.ending is None:
         timeline.fail(failure)
-    elif failure not in timeline.crash.reason:
-        timeline.crash = replace(timeline.crash, reason=f"{failure}; {timeline.crash.reason}")
+    elif failure not in timeline.ending.reason:
+        timeline.ending = replace(timeline.ending, reason=f"{failure}; {timeline.ending.reason}")
