@@ -50,7 +50,7 @@ async def test_a_relaunch_after_the_run_keeps_the_start_spread_and_records_apart
         async with anyio.create_task_group() as group:
             group.start_soon(fleet.run, True)
             await wait_until(lambda: fleet.finished_ns is not None)
-            spread = fleet.spawn_spread()
+            spread = fleet.start_spread()
             assert spread is not None and spread < 0.5
             await anyio.sleep(1.5)  # the relaunch comes well after the first wave
             first = fleet.guests[0]
@@ -59,7 +59,7 @@ async def test_a_relaunch_after_the_run_keeps_the_start_spread_and_records_apart
             fleet.stop()
     finally:
         shares.cleanup()
-    assert fleet.spawn_spread() == spread  # the run's start, not the relaunch 1.5 s later
+    assert fleet.start_spread() == spread  # the run's start, not the relaunch 1.5 s later
     assert [g.timeline.status for g in fleet.guests] == [Status.EXITED] * 3
     assert first.recording == tmp_path / "rec" / "guest-1.2"
     assert (tmp_path / "rec" / "guest-1" / "guest.json").is_file()

@@ -36,7 +36,7 @@ def test_a_recording_names_its_crash_from_its_own_symbols() -> None:
             k: meta["host"][k] for k in ("spawn_ns", "ready_ns", "release_ns", "exit_ns")
         }
     releases = [meta["host"]["release_ns"] for meta in recorded("crash-3")]
-    assert fleet.spawn_spread() == (max(releases) - min(releases)) / 1e9
+    assert fleet.start_spread() == (max(releases) - min(releases)) / 1e9
     assert (fleet.started_ns, fleet.clock()) == (
         min(meta["host"]["spawn_ns"] for meta in recorded("crash-3")),
         max(meta["host"]["exit_ns"] for meta in recorded("crash-3")),
@@ -61,4 +61,4 @@ def test_a_format_1_recording_replays_with_what_it_has() -> None:
         assert timeline.ending.where is not None and timeline.ending.where.split()[0] == "0x10317c"
         assert guest.integrity == "ok" and guest.received == meta["host"]["bytes"]
     spawns = [meta["host"]["spawn_ns"] for meta in metas]
-    assert fleet.spawn_spread() == (max(spawns) - min(spawns)) / 1e9
+    assert fleet.start_spread() == (max(spawns) - min(spawns)) / 1e9

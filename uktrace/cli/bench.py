@@ -327,8 +327,8 @@ class CellView:
     def counts(self) -> dict[str, int]:
         return self.fleet.counts()
 
-    def spawn_spread(self) -> float | None:
-        return self.fleet.spawn_spread()
+    def start_spread(self) -> float | None:
+        return self.fleet.start_spread()
 
     def stop(self, reason: str = "bench stopped by the user") -> None:
         if self.fleet.finished_ns is None:

@@ -277,7 +277,7 @@ def run_footer(fleet: FleetView, reasons: bool = False) -> Text:
     counts = fleet.counts()
     footer = Text()
     footer.append(", ".join(f"{n} {name}" for name, n in counts.items() if n))
-    spread = fleet.spawn_spread()
+    spread = fleet.start_spread()
     if spread is not None:
         footer.append(f"   first wave of {fleet.jobs} started within {format_seconds(spread)}")
     if fleet.started_ns is not None and fleet.finished_ns is not None:

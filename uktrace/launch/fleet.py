@@ -28,7 +28,7 @@ import anyio.to_thread
 
 from ..kernel.symbols import locate_crash
 from ..model.clock_rate import ClockReference
-from ..model.guest import Guest, spawn_spread, status_counts
+from ..model.guest import Guest, start_spread, status_counts
 from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Status
 from ..recording.record import GuestRecorder, RecordingWriter
@@ -390,8 +390,8 @@ class Fleet:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def spawn_spread(self) -> float | None:
-        return spawn_spread(self.guests, self.jobs)
+    def start_spread(self) -> float | None:
+        return start_spread(self.guests, self.jobs)
 
     def counts(self) -> dict[str, int]:
         return status_counts(self.guests)
