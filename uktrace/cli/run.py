@@ -80,7 +80,7 @@ def script_steps(args: argparse.Namespace) -> tuple[Step, ...]:
 
 def lower_guests(args: argparse.Namespace) -> bool:
     """`--guest-priority low`: guests below the tracer (`launch.priority`); by default they run
-    at normal priority in a session of their own (`launch.session`)."""
+    at normal priority in a session of their own (`launch.guest_session`)."""
     return bool(getattr(args, "guest_priority", "normal") == "low")
 
 

@@ -2,7 +2,7 @@
 
 QEMU's `vhost-user-fs-pci` device serves no files itself: a `virtiofsd` process does, over a
 vhost-user socket, and vhost-user pairs one daemon with one device, so every guest gets its own.
-Each daemon starts in the guests' session (`launch.session`), so its process group dies with the
+Each daemon starts in the guests' session (`launch.guest_session`), so its process group dies with the
 session leader when uktrace dies, however it dies; it ends by itself when its QEMU disconnects, and
 uktrace ends any that did not once its QEMU is gone.
 
@@ -34,9 +34,9 @@ import anyio
 from ..model.guest import Guest
 from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Status
+from .guest_session import GuestSession, guest_session
 from .leftovers import remove_leftovers, scratch_prefix
 from .readonly import READONLY_EXEC
-from .session import GuestSession, guest_session
 
 FS_TYPES = ("9p", "virtiofs")
 LOG_NAME = "virtiofsd.log"

@@ -112,7 +112,7 @@ class Guest:
     idle_policy: bool = False
     """Its QEMU ran at the scheduler's idle policy (`launch.priority`)."""
     apart: bool = False
-    """Its QEMU ran in the guests' session, a scheduling group apart from uktrace's (`launch.session`)."""
+    """Its QEMU ran in the guests' session, a scheduling group apart from uktrace's (`launch.guest_session`)."""
     last_output_ns: int | None = None
     """Host time of the console's latest bytes (a partial line counts: output is output)."""
     stall: Stall | None = None
