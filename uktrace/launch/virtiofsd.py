@@ -28,15 +28,18 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 
-from ..model.guest import Guest
 from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Status
 from .guest_session import GuestSession, guest_session
 from .leftovers import remove_leftovers, scratch_prefix
 from .readonly import READONLY_EXEC
+
+if TYPE_CHECKING:
+    from ..model.guest import Guest
 
 FS_TYPES = ("9p", "virtiofs")
 LOG_NAME = "virtiofsd.log"
