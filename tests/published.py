@@ -69,7 +69,7 @@ def command_output(args: Iterable[str]) -> str | None:
 class Written:
     """The guest.json, session.json and results.json files a `uktrace` call writes: those that are
     new or replaced (uktrace writes each whole, renamed over the old) in the directories its
-    arguments name and in the run directories it makes in `$TMPDIR/uktrace-UID` (named with its
+    arguments name and in the recordings it makes in `$TMPDIR/uktrace-UID` (named with its
     pid: another uktrace on the machine may record there at the same time). Files a test crafted
     before the call are left alone (they are its input, sound or not)."""
 

@@ -50,7 +50,7 @@ async def test_a_relaunch_after_the_run_keeps_the_start_spread_and_records_apart
         async with anyio.create_task_group() as group:
             group.start_soon(fleet.run, True)
             await wait_until(lambda: fleet.finished_ns is not None)
-            spread = fleet.spawn_spread()
+            spread = fleet.start_spread()
             assert spread is not None and spread < 0.5
             await anyio.sleep(1.5)  # the relaunch comes well after the first wave
             first = fleet.guests[0]
@@ -59,7 +59,7 @@ async def test_a_relaunch_after_the_run_keeps_the_start_spread_and_records_apart
             fleet.stop()
     finally:
         shares.cleanup()
-    assert fleet.spawn_spread() == spread  # the run's start, not the relaunch 1.5 s later
+    assert fleet.start_spread() == spread  # the run's start, not the relaunch 1.5 s later
     assert [g.timeline.status for g in fleet.guests] == [Status.EXITED] * 3
     assert first.recording == tmp_path / "rec" / "guest-1.2"
     assert (tmp_path / "rec" / "guest-1" / "guest.json").is_file()
@@ -77,7 +77,7 @@ def attempt_state(guest: Guest) -> dict[str, object]:
         if each.name in RUN_WIDE:
             continue
         if isinstance(value, BootTimeline):
-            value = (value.status, value.spawn_ns, value.crash)
+            value = (value.status, value.spawn_ns, value.ending)
         elif isinstance(value, IntegrityWatch):
             value = value.verdict
         elif isinstance(value, ConsoleTail):
@@ -188,9 +188,9 @@ async def test_a_timeout_says_what_the_quiet_qemu_was_doing(tmp_path: Path) -> N
     finally:
         shares.cleanup()
     timeline = fleet.guests[0].timeline
-    assert timeline.status is Status.TIMEOUT and timeline.crash is not None
-    assert timeline.crash.reason.startswith("no exit after 5 s before the first guest line; no output for the last ")
-    assert "QEMU busy" in timeline.crash.reason or "% CPU" in timeline.crash.reason
+    assert timeline.status is Status.TIMEOUT and timeline.ending is not None
+    assert timeline.ending.reason.startswith("no exit after 5 s before the first guest line; no output for the last ")
+    assert "QEMU busy" in timeline.ending.reason or "% CPU" in timeline.ending.reason
 
 
 class FullDisk:

@@ -91,7 +91,7 @@ class StaticFleet:
     def counts(self) -> dict[str, int]:
         return {status: sum(1 for g in self.guests if g.timeline.status.value == status) for status in STATUSES}
 
-    def spawn_spread(self) -> float | None:
+    def start_spread(self) -> float | None:
         return None
 
     def stop(self, reason: str = "run stopped by the user") -> None:

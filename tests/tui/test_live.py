@@ -94,8 +94,8 @@ async def test_type_stop_and_quit_while_guests_hang(tmp_path: Path) -> None:
                 while fleet.guests[0].running:
                     await pilot.pause(0.02)
             first = fleet.guests[0].timeline
-            assert first.status is Status.STOPPED and first.crash is not None
-            assert first.crash.reason == "stopped by the user in bus_probe"
+            assert first.status is Status.STOPPED and first.ending is not None
+            assert first.ending.reason == "stopped by the user in bus_probe"
             assert fleet.guests[0].received >= console_bytes
             assert fleet.guests[1].running
             await pilot.press("escape", "q")
@@ -104,8 +104,8 @@ async def test_type_stop_and_quit_while_guests_hang(tmp_path: Path) -> None:
         shares.cleanup()
     assert not any(g.running for g in fleet.guests)
     second = fleet.guests[1].timeline  # `q` while it ran: QEMU exits 0 on SIGTERM, the guest did not exit
-    assert second.status is Status.STOPPED and second.crash is not None
-    assert second.crash.reason == "run stopped by the user in bus_probe"
+    assert second.status is Status.STOPPED and second.ending is not None
+    assert second.ending.reason == "run stopped by the user in bus_probe"
     assert read_guest(tmp_path / "rec" / "guest-2").meta["status"] == "stopped"
     assert exit_status(fleet) == 1
     assert len(pids) == 2 and not any(alive(pid) for pid in pids)
@@ -142,7 +142,7 @@ async def test_every_quit_key_stops_running_and_waiting_guests(tmp_path: Path, k
             await quit_and_wait(app)
     finally:
         shares.cleanup()
-    statuses = [(g.timeline.status, g.timeline.crash.reason if g.timeline.crash else None) for g in fleet.guests]
+    statuses = [(g.timeline.status, g.timeline.ending.reason if g.timeline.ending else None) for g in fleet.guests]
     assert statuses == [
         (Status.STOPPED, "run stopped by the user in bus_probe"),
         (Status.STOPPED, "run stopped by the user before it started"),

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.tui.conftest import RECORDINGS, replay_app, screen_text, settle
-from uktrace.analysis.bench import Cell, CellResult, summarise
+from uktrace.analysis.bench import CellResult, CellRound, summarise
 from uktrace.analysis.report import _s, render_report
 from uktrace.present.units import format_seconds
 from uktrace.tui.screens.summary import SummaryScreen
@@ -80,7 +80,7 @@ def expected(dist: dict[str, Any]) -> tuple[int, list[str]]:
 def bench_document(recordings: list[tuple[str, int]]) -> dict[str, Any]:
     """A bench's results.json whose cells are these recordings' `run --json` (as `Bench.results`)."""
     cells = [
-        CellResult(Cell(n, "shared", 1), i + 1, name, 1.0, (0, 0, 0), (0, 0, 0), run_json(name)).as_dict()
+        CellResult(CellRound(n, "shared", 1), i + 1, name, 1.0, (0, 0, 0), (0, 0, 0), run_json(name)).as_dict()
         for i, (name, n) in enumerate(recordings)
     ]
     plan = {"kernel": "k", "options": {"accel": "tcg", "mem": "64M"}, "concurrency": [n for _, n in recordings]}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from uktrace.analysis.bench import BenchPlan, Cell, cell_options, summarise
+from uktrace.analysis.bench import BenchPlan, CellRound, cell_options, summarise
 from uktrace.launch.axes import (
     Axis,
     apply,
@@ -88,7 +88,7 @@ def test_every_round_holds_every_configuration_of_every_cell_once() -> None:
 
 
 def test_a_cell_without_a_share_runs_without_one() -> None:
-    cell = Cell(2, "none", 1, config=(("machine", "microvm"),))
+    cell = CellRound(2, "none", 1, config=(("machine", "microvm"),))
     options = cell_options(RunOptions(fs=None, count=9), cell)
     assert (options.count, options.fs, options.machine) == (2, None, "microvm")
 

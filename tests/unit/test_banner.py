@@ -55,7 +55,7 @@ def test_0_20_crash_screen_is_a_crash_with_the_version() -> None:
     for record in parser.feed(console) + parser.flush():
         timeline.consume(record)
     assert timeline.status is Status.CRASHED
-    assert timeline.crash is not None and timeline.crash.reason == "Unhandled page fault vaddr=0x0, error code=0x4"
+    assert timeline.ending is not None and timeline.ending.reason == "Unhandled page fault vaddr=0x0, error code=0x4"
     assert timeline.version == UnikraftVersion("0.20.0", "Kiviuq", "667ac92")
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from uktrace.analysis.bench import BenchPlan, Cell, parse_concurrency, parse_fs_modes, parse_fs_types, summarise
+from uktrace.analysis.bench import BenchPlan, CellRound, parse_concurrency, parse_fs_modes, parse_fs_types, summarise
 from uktrace.analysis.cpu import CpuMark, PhaseCpu, cpu_shares, marks_to_phases
 from uktrace.analysis.pooled import pool_results
 from uktrace.analysis.report import (
@@ -31,7 +31,7 @@ def test_order_is_interleaved_seeded_and_complete() -> None:
         assert {cell.key for cell in block} == {(n, m, ()) for n in (1, 10, 50) for m in ("independent", "shared")}
     assert plan.order() == order  # the seed fixes it
     assert BenchPlan((1, 10, 50), ("independent", "shared"), 3, seed=8).order() != order
-    assert plan.warmup_cell() == Cell(1, "independent", 0)
+    assert plan.warmup_cell() == CellRound(1, "independent", 0)
 
 
 def test_the_observer_check_runs_each_cell_unobserved_in_the_same_round() -> None:
@@ -44,7 +44,7 @@ def test_the_observer_check_runs_each_cell_unobserved_in_the_same_round() -> Non
             (k, o) for k in ((1, "shared", ()), (10, "shared", ())) for o in (True, False)
         }
     assert next(cell.id for cell in order if not cell.observed).endswith("-unobserved")
-    assert plan.warmup_cell() == Cell(1, "shared", 0)  # the warm-up is traced, as ever
+    assert plan.warmup_cell() == CellRound(1, "shared", 0)  # the warm-up is traced, as ever
     assert not any(not cell.observed for cell in BenchPlan((1,), ("shared",), 2, 3).order())
 
 

@@ -28,7 +28,7 @@ from uktrace.analysis.compare import (
     unit_of,
     verdict,
 )
-from uktrace.analysis.samples import RUN_CELL, Cell, Samples, SamplesError, from_document, load
+from uktrace.analysis.samples import RUN_CELL, CellSamples, Samples, SamplesError, from_document, load
 from uktrace.cli.main import main
 from uktrace.present.comparison import clock_note
 
@@ -46,7 +46,7 @@ def synthetic(seed: int, runs: int = 3, guests: int = 10, slower: dict[str, floa
     """Guest-clock phases that jitter per guest (a few % plus scheduling gaps), host-clock figures
     that also move per run (host load); `slower` adds seconds to a metric in every guest."""
     rng = random.Random(seed)
-    cell = Cell()
+    cell = CellSamples()
     for run in range(runs):
         load = rng.uniform(0.9, 1.1)
         for _ in range(guests):

@@ -88,9 +88,9 @@ def test_log_timeline(number: str) -> None:
     assert timeline.status.value == expected.status
     assert timeline.exit_code == expected.exit_code
     if expected.reason is None:
-        assert timeline.crash is None
+        assert timeline.ending is None
     else:
-        assert timeline.crash is not None and timeline.crash.reason.startswith(expected.reason)
+        assert timeline.ending is not None and timeline.ending.reason.startswith(expected.reason)
     version = timeline.version
     assert (None if version is None else (version.version, version.codename, version.sha)) == expected.version
 
@@ -116,17 +116,17 @@ def test_9p_handshake_spans_tversion_to_rattach() -> None:
 
 def test_failed_mount_is_the_reason_not_the_init_error_after_it() -> None:
     timeline = trace_log(log("003"))
-    assert timeline.crash is not None
-    assert timeline.crash.line == "[   69.438952] CRIT: [libvfscore] rootfs.c @ 85   : Failed to mount /: 0"
+    assert timeline.ending is not None
+    assert timeline.ending.line == "[   69.438952] CRIT: [libvfscore] rootfs.c @ 85   : Failed to mount /: 0"
 
 
 def test_a_crash_whose_cause_an_earlier_error_line_names_says_it() -> None:
     """A real 0.17.0 helloworld under TCG: ukrandom finds no RDSEED, its init function fails; the
     crash's own line says only `returned error -95`, the reason says why and what to do."""
     timeline = trace_log(log("041"))
-    assert timeline.crash is not None
-    assert timeline.crash.reason.startswith("Init function at 0x125ba0 returned error -95; ")
+    assert timeline.ending is not None
+    assert timeline.ending.reason.startswith("Init function at 0x125ba0 returned error -95; ")
     assert (
-        "no hardware RNG" in timeline.crash.reason
-        and "run under KVM, or build without LIBUKRANDOM" in timeline.crash.reason
+        "no hardware RNG" in timeline.ending.reason
+        and "run under KVM, or build without LIBUKRANDOM" in timeline.ending.reason
     )

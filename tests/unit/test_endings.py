@@ -7,13 +7,13 @@ from pathlib import Path
 from uktrace.cli.headless import ENDINGS_SHOWN, endings
 from uktrace.model.guest import Guest
 from uktrace.model.spec import GuestSpec
-from uktrace.model.timeline import BootTimeline, Crash, Status
+from uktrace.model.timeline import BootTimeline, Ending, Status
 
 
 def guest(index: int, status: Status, reason: str | None = None, code: int | None = None) -> Guest:
     timeline = BootTimeline(f"guest-{index}", status=status, exit_code=code)
     if reason is not None:
-        timeline.crash = Crash(reason, reason, "0x10317c app_divide+0x1c" if status is Status.CRASHED else None)
+        timeline.ending = Ending(reason, reason, "0x10317c app_divide+0x1c" if status is Status.CRASHED else None)
     return Guest(index, GuestSpec(f"guest-{index}", Path("k"), "tcg"), [], timeline)
 
 

@@ -403,7 +403,7 @@ def test_the_test_guests_refusal_of_an_unknown_era_is_the_failure_reason() -> No
             b"[    0.000000] Info: [libkvmplat] <shutdown.c @   31> Unikraft halted\n",
         ]
     )
-    assert timeline.status is Status.FAILED and timeline.crash is not None
-    assert timeline.crash.reason == (
+    assert timeline.status is Status.FAILED and timeline.ending is not None
+    assert timeline.ending.reason == (
         f"Failed to parse the kernel argument; Unknown value '0.99' for uktrace.era: {known}"
     )

@@ -14,8 +14,8 @@ from pathlib import Path
 import anyio
 import pytest
 
+from uktrace.launch.guest_session import GuestSession
 from uktrace.launch.process import GuestProcess
-from uktrace.launch.session import GuestSession
 
 pytestmark = pytest.mark.anyio
 
@@ -67,7 +67,7 @@ def test_no_guest_outlives_a_killed_tracer(tmp_path: Path) -> None:
             sys.executable,
             "-c",
             "import sys, time; from uktrace.launch.process import GuestProcess;"
-            " from uktrace.launch.session import guest_session;"
+            " from uktrace.launch.guest_session import guest_session;"
             " g = GuestProcess(['sleep', '60'], session=guest_session());"
             " print(g.pid, guest_session().leader.pid, flush=True); time.sleep(60)",
         ],

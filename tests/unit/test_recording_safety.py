@@ -1,4 +1,4 @@
-"""Nobody let in: the recordings' base is the user's own, run directories are unpredictable and
+"""Nobody let in: the recordings' base is the user's own, recordings' names are unpredictable and
 0700, files 0600, and nothing a local attacker planted is followed."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from uktrace.launch.sockets import SOCKET_PATH_MAX, socket_directory
 from uktrace.recording.record import (
     GuestRecorder,
     RecordingError,
-    default_run_dir,
+    default_recording,
     mark,
     own_directory,
     recordings_base,
@@ -26,7 +26,7 @@ def mode(path: Path) -> int:
 
 
 def test_each_run_gets_a_new_0700_directory_in_the_users_own_base(tmpdir_env: Path) -> None:
-    first, second = default_run_dir(), default_run_dir()
+    first, second = default_recording(), default_recording()
     base = tmpdir_env / f"uktrace-{os.getuid()}"
     assert recordings_base() == base and first.parent == base == second.parent and first != second
     assert first.name.startswith("run-") and f"-{os.getpid()}-" in first.name  # when, who, then random
@@ -38,7 +38,7 @@ def test_a_base_someone_else_planted_is_refused_never_followed(tmpdir_env: Path)
     target.mkdir()
     (tmpdir_env / f"uktrace-{os.getuid()}").symlink_to(target)
     with pytest.raises(RecordingError, match="not a directory"):
-        default_run_dir()
+        default_recording()
     assert list(target.iterdir()) == []
 
 
@@ -48,7 +48,7 @@ def test_a_base_owned_by_another_user_is_refused(tmpdir_env: Path) -> None:
     base.mkdir()
     os.chown(base, 65534, 65534)
     with pytest.raises(RecordingError, match="belongs to another user"):
-        default_run_dir()
+        default_recording()
 
 
 def test_a_base_others_could_write_into_is_closed(tmp_path: Path) -> None:

@@ -133,14 +133,14 @@ def test_weak_main_is_a_failure_even_though_main_returned() -> None:
         (3, b"[    0.2] Info: [libukboot] <boot.c @  1> main returned -22, halting system\n"),
     )
     assert timeline.status is Status.FAILED and timeline.exit_code == -22
-    assert timeline.crash is not None and timeline.crash.reason.startswith("weak main() called")
+    assert timeline.ending is not None and timeline.ending.reason.startswith("weak main() called")
 
 
 def test_timeout_and_launcher_failure_keep_the_first_reason() -> None:
     timeline = booted(*BOOT[:8])
     timeline.timed_out(5_000 * MS, 5)
     assert timeline.status is Status.TIMEOUT
-    assert timeline.crash is not None and timeline.crash.reason == "no exit after 5 s in bus_probe"
+    assert timeline.ending is not None and timeline.ending.reason == "no exit after 5 s in bus_probe"
     timeline.fail("QEMU exited with status 1")
     assert timeline.status is Status.FAILED
 
@@ -154,7 +154,7 @@ def test_finished_boot_closes_the_open_phase() -> None:
     assert timeline.status is Status.CRASHED
     main = timeline.phase("main")
     assert main is not None and (main.guest_start, main.guest_end) == (0.1, 0.3)
-    assert timeline.crash is not None and timeline.crash.reason == "Unhandled Trap 6 (invalid opcode), error code=0x0"
+    assert timeline.ending is not None and timeline.ending.reason == "Unhandled Trap 6 (invalid opcode), error code=0x0"
 
 
 def test_a_failed_9p_root_mount_says_which_share_was_missing() -> None:
@@ -166,8 +166,8 @@ def test_a_failed_9p_root_mount_says_which_share_was_missing() -> None:
         timeline = BootTimeline("g", share_tags=tags)
         feed(timeline, (100, line))
         assert timeline.status is Status.FAILED
-        assert timeline.crash is not None
-        reasons[tags] = timeline.crash.reason
+        assert timeline.ending is not None
+        reasons[tags] = timeline.ending.reason
     assert reasons[None] == reasons[("fs0",)] == "Failed to mount fs0 (9pfs) at /: 22"
     assert reasons[()] == (
         "Failed to mount fs0 (9pfs) at /: 22; the kernel wants a 9P share tagged fs0 and none was given:"

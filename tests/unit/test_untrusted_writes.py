@@ -66,7 +66,7 @@ def test_prune_deletes_a_marked_recording_and_an_old_default_run_in_the_users_ba
 ) -> None:
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     base = tmp_path / f"uktrace-{os.getuid()}"
-    old = base / "run-20250101-120000-4242-abcd1234"  # as `default_run_dir` named them before markers
+    old = base / "run-20250101-120000-4242-abcd1234"  # as `default_recording` named them before markers
     shutil.copytree(SHARED, old)
     marked = base / "mine"
     shutil.copytree(SHARED, marked)

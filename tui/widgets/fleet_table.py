@@ -249,7 +249,7 @@ class FleetTable(ScrollView, can_focus=True):
         """Every word must match: a status name exactly, else part of the name, phase or failure reason."""
         timeline = guest.timeline
         haystack = " ".join(
-            (guest.name, timeline.current or "", timeline.crash.reason if timeline.crash else "")
+            (guest.name, timeline.current or "", timeline.ending.reason if timeline.ending else "")
         ).lower()
         for word in words:
             if word in STATUS_BY_NAME:
@@ -523,7 +523,7 @@ class FleetTable(ScrollView, can_focus=True):
             value = self.phase_seconds(guest, self.order.key)
             segments += [Segment(" " * GAP), _cell(format_seconds(value), layout.extra, Style(), right=True)]
         segments.append(Segment(" " * (2 * GAP)))
-        note = timeline.crash.reason if timeline.crash is not None and timeline.status.finished else None
+        note = timeline.ending.reason if timeline.ending is not None and timeline.status.finished else None
         note_style = Style(color="red", italic=True)
         if note is None and stall is not None:
             note, note_style = stall, Style(color="yellow", italic=True)

@@ -56,7 +56,7 @@ RESULTS_FORMAT = formats.RESULTS
 
 
 @dataclass(frozen=True, slots=True)
-class Cell:
+class CellRound:
     """N guests at once in one filesystem mode, one round."""
 
     concurrency: int
@@ -117,7 +117,7 @@ class BenchPlan:
             return [()]
         return one_at_a_time(self.axes) if self.design == "one at a time" else configs(self.axes)
 
-    def order(self) -> list[Cell]:
+    def order(self) -> list[CellRound]:
         """Every round holds every cell once (and its unobserved twin with the observer check),
         each round shuffled with the seed."""
         rng = random.Random(self.seed)
@@ -126,7 +126,7 @@ class BenchPlan:
         tagged = [(config, config_tag(config, self.axes)) for config in self.configs()]
         for round_ in range(1, self.repeat + 1):
             block = [
-                Cell(n, mode, round_, observed, fs_type, config, tag)
+                CellRound(n, mode, round_, observed, fs_type, config, tag)
                 for n in self.concurrency
                 for mode in self.fs_modes
                 for fs_type in self.fs_types
@@ -137,9 +137,9 @@ class BenchPlan:
             cells.extend(block)
         return cells
 
-    def warmup_cell(self) -> Cell | None:
+    def warmup_cell(self) -> CellRound | None:
         baseline = self.configs()[0]
-        first = Cell(min(self.concurrency), self.fs_modes[0], 0, True, self.fs_types[0], baseline)
+        first = CellRound(min(self.concurrency), self.fs_modes[0], 0, True, self.fs_types[0], baseline)
         return first if self.warmup else None
 
     def as_dict(self) -> bench_shape.Schedule:
@@ -193,7 +193,7 @@ def parse_fs_modes(text: str) -> tuple[str, ...]:
 
 @dataclass
 class CellResult:
-    cell: Cell
+    cell: CellRound
     position: int
     recording: str
     wall_s: float
@@ -243,7 +243,7 @@ class Bench:
     started: float = field(default_factory=time.time)
     wall_s: float = 0.0
     interrupted_by: int | None = None
-    current: tuple[int, Cell, FleetView] | None = None
+    current: tuple[int, CellRound, FleetView] | None = None
     """While a cell runs: its position (1-based), the cell, its fleet (for progress views)."""
     launcher: Launcher | None = None
     """Where every cell's guests start when on a cluster (`--cluster ray:...`); None: here."""
@@ -381,7 +381,7 @@ def run_bench(
         write_results(bench)
 
 
-def caption(cell: Cell, position: int, total: int) -> str:
+def caption(cell: CellRound, position: int, total: int) -> str:
     guests = "1 guest" if cell.concurrency == 1 else f"{cell.concurrency} guests"
     fs = "no share" if cell.fs_mode == NO_SHARE else f"{cell.fs} fs"
     config = "".join(f", {name}={value}" for name, value in cell.config)
@@ -392,7 +392,7 @@ def caption(cell: Cell, position: int, total: int) -> str:
 
 
 def _run_cell(
-    bench: Bench, cell: Cell, position: int, record_dir: Path, run_fleet: FleetRunner, total: int
+    bench: Bench, cell: CellRound, position: int, record_dir: Path, run_fleet: FleetRunner, total: int
 ) -> CellResult:
     options = cell_options(bench.options, cell)
     specs, shares = prepare(options)
@@ -441,7 +441,7 @@ def _run_cell(
     )
 
 
-def cell_options(options: RunOptions, cell: Cell) -> RunOptions:
+def cell_options(options: RunOptions, cell: CellRound) -> RunOptions:
     """The run options of one cell: its guest count, fs mode (no share for `none`) and axes' values."""
     fs = None if cell.fs_mode == NO_SHARE else options.fs
     cell_options_ = replace(

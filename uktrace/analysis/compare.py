@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .figures import median
-from .samples import METRICS, Cell, Samples
+from .samples import METRICS, CellSamples, Samples
 from .stats import clock_label
 from .verdicts import CANT_TELL as CANT_TELL  # compare's verdicts, named where they are used
 from .verdicts import FASTER as FASTER
@@ -399,12 +399,12 @@ def compare_metric(
 @dataclass(frozen=True, slots=True)
 class CellComparison:
     key: str
-    a: Cell
-    b: Cell
+    a: CellSamples
+    b: CellSamples
     metrics: list[MetricComparison]
 
 
-def compare_cell(key: str, a: Cell, b: Cell, method: Method = Method()) -> CellComparison:
+def compare_cell(key: str, a: CellSamples, b: CellSamples, method: Method = Method()) -> CellComparison:
     """Every metric either side measured, in table order (phases in boot order, then figures)."""
     known = [m for m in METRICS if m in a.values or m in b.values]
     others = sorted((set(a.values) | set(b.values)) - set(METRICS))

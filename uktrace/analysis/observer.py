@@ -39,14 +39,14 @@ from .report import _s, _signed, undecided_sentence
 from .samples import from_document
 
 if TYPE_CHECKING:
-    from .bench import Bench, Cell
+    from .bench import Bench, CellRound
 
 BOTH_SIDES = "total and the in-guest phases on the guest clock"
 """What an unobserved run measures as a traced one does."""
 SIDES = ("unobserved", "traced")
 
 
-def run_cell(bench: Bench, cell: Cell, record_dir: Path) -> dict[str, Any]:
+def run_cell(bench: Bench, cell: CellRound, record_dir: Path) -> dict[str, Any]:
     """Run `cell` unobserved: results.json's entry, its `run` to be completed by `finish`."""
     options = replace(bench.options, count=cell.concurrency, jobs=None, fs_mode=cell.fs_mode, fs_type=cell.fs_type)
     specs, shares = prepare(options)

@@ -26,14 +26,12 @@ from matplotlib.typing import LineStyleType, RcKeyType
 
 from uktrace.parsers.phases import NESTED, PHASES
 
+from ..model.json_input import GuestJson
 from ..model.palette import phase_colour
 from .cpu import PhaseCpu, cpu_shares
 from .figures import FIGURES, SPANS, json_readings, median, percentile, uncounted
 from .pooled import Pool, pool_results
 from .stats import clock_label
-
-Guest = dict[str, Any]
-"""One guest of `uktrace run --json`, as parsed."""
 
 MODE_COLOURS: dict[str, str] = {"independent": "#2563eb", "shared": "#dc2626"}
 _MORE_MODE_COLOURS = ("#7c3aed", "#059669", "#d97706", "#0f172a")
@@ -93,7 +91,7 @@ def host_duration(phase: dict[str, Any]) -> float | None:
     return _span(phase) if phase.get("clock") == "host" else None
 
 
-def phase_durations(guests: Iterable[Guest]) -> dict[str, tuple[list[float], set[str]]]:
+def phase_durations(guests: Iterable[GuestJson]) -> dict[str, tuple[list[float], set[str]]]:
     """Per phase, its durations on its own clock (the figure's clock) and the clocks seen, over
     the guests it counts for (`figures.readings`, as the tables)."""
     result: dict[str, tuple[list[float], set[str]]] = {}
@@ -106,7 +104,7 @@ def phase_durations(guests: Iterable[Guest]) -> dict[str, tuple[list[float], set
     return result
 
 
-def figure_values(guests: Iterable[Guest], figure: str) -> tuple[list[float], set[str]]:
+def figure_values(guests: Iterable[GuestJson], figure: str) -> tuple[list[float], set[str]]:
     """A figure (boot, mount, main, ready, total) over the guests it counts for, and the clocks it
     was read on."""
     values: list[float] = []
@@ -119,7 +117,7 @@ def figure_values(guests: Iterable[Guest], figure: str) -> tuple[list[float], se
     return values, clocks
 
 
-def stack_medians(guests: Sequence[Guest]) -> dict[str, float]:
+def stack_medians(guests: Sequence[GuestJson]) -> dict[str, float]:
     """Per stacked phase, the median host duration over the guests it counts for (as the tables do:
     `figures.uncounted`)."""
     durations: dict[str, list[float]] = {}
@@ -307,7 +305,7 @@ def phase_scaling_figure(pool: Pool) -> Figure | None:
     return fig
 
 
-def guest_cpu(guest: Guest) -> dict[str, PhaseCpu]:
+def guest_cpu(guest: GuestJson) -> dict[str, PhaseCpu]:
     """A guest's `cpu` dict back as `PhaseCpu`, entries without wall or CPU seconds dropped."""
     cpu = guest.get("cpu")
     result: dict[str, PhaseCpu] = {}

@@ -45,7 +45,7 @@ def fleet_results(fleet: FleetView) -> shape.RunOutput:
         "jobs": fleet.jobs,
         "accel": accel_summary(fleet.guests),
         "counts": fleet.counts(),
-        "spawn_spread_s": fleet.spawn_spread(),
+        "spawn_spread_s": fleet.start_spread(),  # the start spread, under the key it always had
         "phases": phases,
         "times": times,
         "record_dir": str(fleet.record_dir),

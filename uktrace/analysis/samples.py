@@ -26,7 +26,7 @@ import anyio
 
 from uktrace.parsers.phases import NESTED, PHASES
 
-from ..model.json_input import JsonError, load_json
+from ..model.json_input import GuestJson, JsonError, load_json
 from ..model.nesting import upgraded_document
 from ..model.text import shown_json
 from ..recording.files import JSON_LIMIT, RefusedFile, read_file, read_named
@@ -47,15 +47,13 @@ METRICS = (*PHASES, *FIGURE_METRICS)
 RUN_CELL = "run"
 """The cell of an input that is one run (a recording, `run --json`, `parse --json`)."""
 
-Guest = Mapping[str, Any]
-
 
 class SamplesError(Exception):
     """An input compare cannot use (missing, unreadable, not uktrace's, no guest): one line for the user."""
 
 
 @dataclass
-class Cell:
+class CellSamples:
     """The guests of one cell: per metric their seconds, clocks and runs, and how many ended how."""
 
     values: dict[str, list[float]] = field(default_factory=dict)
@@ -93,7 +91,7 @@ class Samples:
     source: str
     kind: str
     """`bench`, `recording`, `run` (`uktrace run --json`) or `parse` (`uktrace parse --json`)."""
-    cells: dict[str, Cell]
+    cells: dict[str, CellSamples]
     clocks: ClockSummary | None = None
     """The guests' own clocks (`analysis.guest_clock`); None for JSON from before uktrace checked them."""
     priorities: frozenset[str] = frozenset()
@@ -104,7 +102,7 @@ class Samples:
         return sum(cell.guests for cell in self.cells.values())
 
 
-def guest_status(guest: Guest) -> str:
+def guest_status(guest: GuestJson) -> str:
     """`exited`, `exited (N)` for a non-zero exit code, or the failure status."""
     status = str(guest.get("status", "?"))
     code = guest.get("exit_code")
@@ -117,7 +115,7 @@ def _duration(start: Any, end: Any) -> float | None:
     return None
 
 
-def _stopped_in(phases: Sequence[Guest]) -> set[str]:
+def _stopped_in(phases: Sequence[GuestJson]) -> set[str]:
     """The phases a failed guest's failure ended rather than the boot: the last one before `exit`
     (not nested), the ones nested in it that it ended too (a failed mount, not the bus probe done
     before it), and `exit` (the failure until the process ended)."""
@@ -131,7 +129,7 @@ def _stopped_in(phases: Sequence[Guest]) -> set[str]:
     return {"exit", names[last]} | {name for name in names[last + 1 :] if name in NESTED and name in cut}
 
 
-def _figures(guest: Guest, phases: Sequence[Guest]) -> dict[str, tuple[float | None, str]]:
+def _figures(guest: GuestJson, phases: Sequence[GuestJson]) -> dict[str, tuple[float | None, str]]:
     """`boot` and `total` with their clocks: from `times` (run --json), else from the phases on the
     guest clock as `stats.guest_times` does for a parsed log (main's start; the last end)."""
     times = guest.get("times")
@@ -144,7 +142,7 @@ def _figures(guest: Guest, phases: Sequence[Guest]) -> dict[str, tuple[float | N
     return {"boot": (boot, "guest"), "total": (max(ends) if ends else None, "guest")}
 
 
-def add_guest(cell: Cell, guest: Guest, run: int = 0) -> None:
+def add_guest(cell: CellSamples, guest: GuestJson, run: int = 0) -> None:
     """One guest's phases and figures into `cell` (see the module docstring for failed guests)."""
     status = guest_status(guest)
     cell.statuses[status] += 1
@@ -164,9 +162,11 @@ def add_guest(cell: Cell, guest: Guest, run: int = 0) -> None:
             cell.add(name, float(value), clock, run)
 
 
-def cell_of(guests: Iterable[Guest], into: Cell | None = None, run: int = 0, run_each: bool = False) -> Cell:
+def cell_of(
+    guests: Iterable[GuestJson], into: CellSamples | None = None, run: int = 0, run_each: bool = False
+) -> CellSamples:
     """Guests into a cell, as run `run`, or each a run of its own (`run_each`: separate logs)."""
-    cell = into if into is not None else Cell()
+    cell = into if into is not None else CellSamples()
     for index, guest in enumerate(g for g in guests if isinstance(g, Mapping)):
         add_guest(cell, guest, run + index if run_each else run)
     return cell
@@ -204,11 +204,11 @@ def bench_key(key: Key) -> str:
 def from_document(document: Any, source: str) -> Samples:
     """A parsed JSON input: a bench's results.json, `uktrace run --json` or `uktrace parse --json`."""
     if isinstance(document, Mapping) and document.get("kind") == "bench":
-        cells: dict[str, Cell] = {}
+        cells: dict[str, CellSamples] = {}
         every: list[Any] = []
         for round_ in pool_results(document).rounds:
             if round_.guests:
-                cell_of(round_.guests, cells.setdefault(bench_key(round_.key), Cell()), run=round_.index)
+                cell_of(round_.guests, cells.setdefault(bench_key(round_.key), CellSamples()), run=round_.index)
                 every += round_.guests
         return _checked(Samples(source, "bench", cells, summary_of_json(every), priorities_of(every)))
     if isinstance(document, Mapping) and isinstance(document.get("guests"), list):

@@ -23,7 +23,7 @@ from uktrace.parsers.phases import PHASES
 from ..launch.axes import DEFAULT_BIOS, Axis, Config, change_label, config_label
 from .compare import CANT_TELL, FASTER, MISSING, NO_CHANGE, SLOWER, CellComparison, MetricComparison, compare_cell
 from .figures import median
-from .samples import Cell, bench_key, from_document
+from .samples import CellSamples, bench_key, from_document
 
 
 def _s(value: float | None) -> str:
@@ -57,7 +57,7 @@ class Group:
     concurrency: int
     fs_mode: str
     summaries: list[dict[str, Any]]
-    samples: dict[Config, Cell]
+    samples: dict[Config, CellSamples]
 
     @property
     def title(self) -> str:

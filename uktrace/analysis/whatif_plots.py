@@ -18,16 +18,15 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from ..launch.axes import Axis, Config, config_label
+from ..model.json_input import GuestJson
 from ..model.palette import phase_colour
 from .figures import json_readings, median
 from .plots import SIZE, STACKED, host_duration, phase_order, style
 from .whatif import Group, groups, plan_axes, release_of, release_tables
 
-Guest = dict[str, Any]
 
-
-def _guests(results: dict[str, Any], group: Group, config: Config) -> list[Guest]:
-    found: list[Guest] = []
+def _guests(results: dict[str, Any], group: Group, config: Config) -> list[GuestJson]:
+    found: list[GuestJson] = []
     for cell in results["cells"]:
         cell_config = tuple((cell.get("config") or {}).items())
         if (cell["concurrency"], cell["fs_mode"], cell_config) == (group.concurrency, group.fs_mode, config):
@@ -35,7 +34,7 @@ def _guests(results: dict[str, Any], group: Group, config: Config) -> list[Guest
     return found
 
 
-def stack(guests: list[Guest]) -> dict[str, float]:
+def stack(guests: list[GuestJson]) -> dict[str, float]:
     """Per stacked (top-level) phase, its median host duration over the guests it counts for."""
     durations: dict[str, list[float]] = {}
     for guest in guests:

@@ -243,10 +243,10 @@ def _check_configs(plan: BenchPlan, options: RunOptions) -> None:
     """Every configuration's options checked as a run's are (a kernel that is not there, a
     memory size that is not one) before the first boot; what only QEMU can say (a firmware
     file, a machine the kernel cannot boot on) is that configuration's failure, reported."""
-    from ..analysis.bench import Cell
+    from ..analysis.bench import CellRound
 
     for config in plan.configs()[1:] if plan.axes else []:
-        cell = Cell(max(plan.concurrency), plan.fs_modes[0], 0, config=config)
+        cell = CellRound(max(plan.concurrency), plan.fs_modes[0], 0, config=config)
         try:
             _, shares = prepare(cell_options(options, cell))
         except (LaunchError, KernelError) as error:
@@ -327,8 +327,8 @@ class CellView:
     def counts(self) -> dict[str, int]:
         return self.fleet.counts()
 
-    def spawn_spread(self) -> float | None:
-        return self.fleet.spawn_spread()
+    def start_spread(self) -> float | None:
+        return self.fleet.start_spread()
 
     def stop(self, reason: str = "bench stopped by the user") -> None:
         if self.fleet.finished_ns is None:

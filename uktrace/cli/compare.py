@@ -27,7 +27,7 @@ from ..analysis.compare import (
     MetricComparison,
     compare,
 )
-from ..analysis.samples import Cell, Samples, SamplesError, load
+from ..analysis.samples import CellSamples, Samples, SamplesError, load
 from ..analysis.stats import clock_words
 from ..model.shapes import formats
 from ..present.comparison import LABELS, comparison_tables, run_word, signed
@@ -231,7 +231,7 @@ def regression_line(comparison: Comparison, key: str, metric: MetricComparison) 
 # -- JSON --------------------------------------------------------------------------------------
 
 
-def _cell_json(cell: Cell) -> shape.CellGuests:
+def _cell_json(cell: CellSamples) -> shape.CellGuests:
     return {"guests": cell.guests, "statuses": dict(sorted(cell.statuses.items()))}
 
 

@@ -138,7 +138,7 @@ def summary_tables(fleet: FleetView) -> RenderableType:
     failures = [
         g
         for g in guests
-        if g.timeline.crash is not None or g.timeline.status.value in ("failed", "timeout") or g.timeline.not_ready
+        if g.timeline.ending is not None or g.timeline.status.value in ("failed", "timeout") or g.timeline.not_ready
     ]
     if failures:
         failed = SafeTable(title="failures", title_justify="left")
@@ -277,7 +277,7 @@ def run_footer(fleet: FleetView, reasons: bool = False) -> Text:
     counts = fleet.counts()
     footer = Text()
     footer.append(", ".join(f"{n} {name}" for name, n in counts.items() if n))
-    spread = fleet.spawn_spread()
+    spread = fleet.start_spread()
     if spread is not None:
         footer.append(f"   first wave of {fleet.jobs} started within {format_seconds(spread)}")
     if fleet.started_ns is not None and fleet.finished_ns is not None:

@@ -25,7 +25,7 @@ from ..launch.shares import ShareError, Shares
 from ..model.guest import FleetView
 from ..model.script import STEP_TIMEOUT_S, ScriptError, Step, parse_script, steps_from_options
 from ..model.text import markup
-from ..recording.record import RecordingError, default_run_dir, start_session
+from ..recording.record import RecordingError, default_recording, start_session
 from ..recording.replay import ReplayFleet
 from .cluster import close_launcher, launcher_for, remote
 from .headless import live_progress, run_footer, summary_tables
@@ -80,7 +80,7 @@ def script_steps(args: argparse.Namespace) -> tuple[Step, ...]:
 
 def lower_guests(args: argparse.Namespace) -> bool:
     """`--guest-priority low`: guests below the tracer (`launch.priority`); by default they run
-    at normal priority in a session of their own (`launch.session`)."""
+    at normal priority in a session of their own (`launch.guest_session`)."""
     return bool(getattr(args, "guest_priority", "normal") == "low")
 
 
@@ -121,7 +121,7 @@ def make_fleet(args: argparse.Namespace, command: list[str] | None = None) -> tu
     # SIGTERM and SIGHUP raise as SIGINT does: a copy interrupted is a copy `prepare` removes
     with signals_handled((signal.SIGTERM, signal.SIGHUP), _raise_interrupted):
         specs, shares = prepare(options, copy_progress if sys.stderr.isatty() else None)
-    record_dir: Path = args.record or default_run_dir()
+    record_dir: Path = args.record or default_recording()
     launcher = None
     try:
         launcher = launcher_for(args, specs, options.jobs)  # Ray's signal handlers first, uktrace's after

@@ -17,15 +17,13 @@ import anyio
 
 from ..analysis.results import fleet_results
 from ..analysis.samples import read_json
+from ..model.json_input import GuestJson
 from ..model.json_shape import timeline_dict
 from ..recording.files import inside
 from ..recording.logs import LogError, trace_log
 from ..recording.reader import read_session, tell
 from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet
-
-Guest = dict[str, Any]
-"""One guest of `uktrace run --json` (or of `parse --json`: no `host`, `times`, `cpu`)."""
 
 
 class ExportError(Exception):
@@ -47,7 +45,7 @@ class Run:
     """A bench cell's `id`, `concurrency`, `fs_mode` and `round`; None for a run that is not one."""
 
     @property
-    def guests(self) -> list[Guest]:
+    def guests(self) -> list[GuestJson]:
         return [g for g in self.document.get("guests") or [] if isinstance(g, dict)]
 
     def only(self, guest: str) -> Run:
@@ -59,7 +57,7 @@ class Run:
 def load_runs(paths: Sequence[Path]) -> list[Run]:
     """Every input as runs, in the order given; the logs among them as one run, where the first was."""
     runs: list[Run | None] = []
-    logs: list[Guest] = []
+    logs: list[GuestJson] = []
     log_names: list[str] = []
     for path in paths:
         if path.is_dir():
@@ -146,7 +144,7 @@ def _json_file(path: Path) -> list[Run]:
     raise ExportError(f"{path}: not uktrace's JSON (run --json, parse --json or a bench's results.json)")
 
 
-def _log(path: Path) -> Guest:
+def _log(path: Path) -> GuestJson:
     try:
         return dict(timeline_dict(trace_log(path)))
     except LogError as error:

@@ -150,13 +150,13 @@ def symbols_file(path: Path) -> Symbols:
 
 
 def locate_crash(timeline: BootTimeline, records: Iterable[Record], kernel: Symbols | Path | None) -> None:
-    """Name where a crashed guest crashed (`Crash.where`), from its register dump and `kernel`'s
+    """Name where a crashed guest crashed (`Ending.where`), from its register dump and `kernel`'s
     symbols (a table, or the image to read it from)."""
-    if timeline.status is not Status.CRASHED or timeline.crash is None or timeline.crash.where is not None:
+    if timeline.status is not Status.CRASHED or timeline.ending is None or timeline.ending.where is not None:
         return
     where = crash_location([r.text for r in records if r.kind == Kind.PRINTK and r.level == "CRIT"], kernel)
     if where is not None:
-        timeline.crash = replace(timeline.crash, where=where)
+        timeline.ending = replace(timeline.ending, where=where)
 
 
 def crash_location(lines: list[str], kernel: Symbols | Path | None) -> str | None:

@@ -52,7 +52,7 @@ AXES: dict[str, tuple[Apply, str]] = {
 """Per axis name: how a value changes the run's options, and what its values are."""
 
 PLAN_AXES = frozenset({"fs-mode"})
-"""Axes the bench's plan already crosses as a cell field of its own (`Cell.fs_mode`)."""
+"""Axes the bench's plan already crosses as a cell field of its own (`CellRound.fs_mode`)."""
 
 
 @dataclass(frozen=True, slots=True)

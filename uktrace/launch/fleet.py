@@ -28,7 +28,7 @@ import anyio.to_thread
 
 from ..kernel.symbols import locate_crash
 from ..model.clock_rate import ClockReference
-from ..model.guest import Guest, spawn_spread, status_counts
+from ..model.guest import Guest, start_spread, status_counts
 from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Status
 from ..recording.record import GuestRecorder, RecordingWriter
@@ -45,7 +45,7 @@ from .sockets import socket_directory
 from .spawner import Spawner
 from .stalls import watch_stalls
 from .started import StartedGuest
-from .virtiofsd import DaemonError, RunningDaemon, SocketDirectory, name_daemon_failure, start_daemon
+from .virtiofsd import DaemonError, GuestDaemons, name_daemon_failure
 from .watchdog import GroupWatchdog
 
 HALT_GRACE_S = 5.0
@@ -111,9 +111,8 @@ class Fleet:
         self._writer: RecordingWriter | None = None
         self._kernels = Kernels()
         self._clock: Callable[[], int] = time.monotonic_ns
-        self._vhost_sockets = SocketDirectory()
-        self._daemons: dict[int, RunningDaemon] = {}
-        """Per VirtioFS guest running, its virtiofsd (`launch.virtiofsd`)."""
+        self._daemons = GuestDaemons()
+        """The daemons of the VirtioFS guests running and their sockets (`launch.virtiofsd`)."""
 
     @property
     def recording_errors(self) -> list[str]:
@@ -216,7 +215,7 @@ class Fleet:
                 guest.changes += 1
         if self._sockets is not None:
             shutil.rmtree(self._sockets, ignore_errors=True)
-        self._vhost_sockets.cleanup()
+        self._daemons.cleanup()
         if self._watchdog is not None:
             await anyio.to_thread.run_sync(self._watchdog.close)
             self._watchdog = None
@@ -255,16 +254,12 @@ class Fleet:
         qmp_socket = None
         firmware = None
         try:  # a VirtioFS guest's daemon first: QEMU connects to it as it starts
-            with anyio.CancelScope(shield=True):
-                spec, daemon = await start_daemon(guest.spec, recorder.directory, self._vhost_sockets, directory)
+            spec = await self._daemons.start(guest, recorder.directory, directory)
         except DaemonError as error:
             guest.timeline.fail(str(error))
             guest.changes += 1
             recorder.finish(lambda _directory: self._kernels.guest_json(guest))
             return
-        if daemon is not None:
-            self._daemons[guest.index] = daemon
-            guest.virtiofsd_start_s = daemon.ready_s
         if guest.spec.command is None:
             if self.start_gate:
                 assert self._sockets is not None
@@ -290,7 +285,7 @@ class Fleet:
             timeline.fail(spawn_failure(guest, error))
             guest.changes += 1
             with anyio.CancelScope(shield=True):
-                await self._end_daemon(guest)
+                await self._daemons.end(guest)
             recorder.finish(lambda _directory: self._kernels.guest_json(guest))
             if firmware is not None:
                 firmware.close()
@@ -356,11 +351,11 @@ class Fleet:
         if timed_out and self.timeout is not None:
             quiet = guest.quiet_s(now) or 0.0
             timeline.timed_out(now, self.timeout)
-            if guest.stall is not None and timeline.crash is not None:  # what it was doing meanwhile
-                reason = f"{timeline.crash.reason}; no output for the last {quiet:.0f} s, {guest.stall.describe()}"
-                timeline.crash = replace(timeline.crash, reason=reason)
+            if guest.stall is not None and timeline.ending is not None:  # what it was doing meanwhile
+                reason = f"{timeline.ending.reason}; no output for the last {quiet:.0f} s, {guest.stall.describe()}"
+                timeline.ending = replace(timeline.ending, reason=reason)
         status = await process.stop()
-        daemon_failure = await self._end_daemon(guest)
+        daemon_failure = await self._daemons.end(guest)
         exited = process.exited_ns  # not when its reap's turn came
         guest.exit_ns = exited if exited is not None else time.monotonic_ns()
         if process.group_alive():  # a process that left the group's session cannot be reached
@@ -388,14 +383,6 @@ class Fleet:
         attempt.recorder.finish(lambda directory: self._kernels.final_guest_json(guest, directory))
         guest.changes += 1
 
-    async def _end_daemon(self, guest: Guest) -> str | None:
-        """End the guest's virtiofsd (its QEMU is gone): why it failed the guest, or None."""
-        daemon = self._daemons.pop(guest.index, None)
-        if daemon is None:
-            return None
-        guest.virtiofsd_status = await daemon.stop()
-        return daemon.failure()
-
     def _end_reason(self) -> str | None:
         """Why the whole run ended early: a signal, or a view's `stop`; None while it goes on."""
         if self.interrupted_by is not None:
@@ -404,8 +391,8 @@ class Fleet:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def spawn_spread(self) -> float | None:
-        return spawn_spread(self.guests, self.jobs)
+    def start_spread(self) -> float | None:
+        return start_spread(self.guests, self.jobs)
 
     def counts(self) -> dict[str, int]:
         return status_counts(self.guests)

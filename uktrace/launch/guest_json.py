@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..kernel.symbols import Symbols, find_symbols
 from ..model.guest import Guest
 from ..model.integrity import check_integrity
-from ..model.json_shape import crash_dict
+from ..model.json_shape import ending_dict
 from ..recording.kernels import record_kernel
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class Kernels:
             "host": guest.host_dict(),
             "status": timeline.status.value,
             "exit_code": timeline.exit_code,
-            "crash": crash_dict(timeline),
+            "crash": ending_dict(timeline),
             "ready": guest.spec.ready,
             "script": [run.as_dict(guest.spawn_ns) for run in guest.script],
         }

@@ -40,9 +40,9 @@ from typing import Any
 import anyio
 from ptyprocess import PtyProcess
 
+from .guest_session import GuestSession
 from .priority import NICE, lowering_prefix, set_session_nice
 from .qmp import Qmp
-from .session import GuestSession
 
 
 def _idle_thread() -> None:
@@ -83,18 +83,18 @@ class GuestProcess:
         """`nice`: run the QEMU below the tracer (`launch.priority`): at the idle scheduling
         policy where the host allows it, at this nice value, in a process group of its own inside
         the tracer's session (a `tty` launcher leads a session: its session's group is lowered).
-        `session`: start it in the guests' session instead (`launch.session`), at normal priority
+        `session`: start it in the guests' session instead (`launch.guest_session`), at normal priority
         (not with `tty`: a launcher on a terminal leads a session of its own)."""
         self.argv = argv
         self._pidfd = -1
-        """Watches the process's exit: from the guests' session leader (`launch.session`), else ours."""
+        """Watches the process's exit: from the guests' session leader (`launch.guest_session`), else ours."""
         self.popen: subprocess.Popen[bytes] | None = None
         self.session = session if not tty else None
         """The guests' session it runs in; None: uktrace's own session (or its own, with `tty`)."""
         self.idle_policy = False
         """Whether it runs at `SCHED_IDLE` (`launch.priority`)."""
         self.apart = self.session is not None
-        """Whether it runs in the guests' session, apart from uktrace's (`launch.session`)."""
+        """Whether it runs in the guests' session, apart from uktrace's (`launch.guest_session`)."""
         if nice is not None:
             prefix, self.idle_policy = lowering_prefix(nice)
             argv = [*prefix, *argv]

@@ -1,6 +1,6 @@
 """The guests' session: one process that starts every QEMU of a uktrace process, in a session of
 its own, so the scheduler weighs all the guests together as one group beside uktrace's
-(`uktrace.launch.session`: why, and the uktrace side of the protocol).
+(`uktrace.launch.guest_session`: why, and the uktrace side of the protocol).
 
 Run as a script (`python -I -S session_leader.py REQUESTS EVENTS`), standard library only: it starts
 in milliseconds and imports nothing of uktrace. Two inherited sequenced-packet sockets:

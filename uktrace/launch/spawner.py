@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
+from .guest_session import guest_session
 from .process import GuestProcess
-from .session import guest_session
 
 
 class Spawner:

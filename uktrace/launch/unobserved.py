@@ -25,11 +25,11 @@ from pathlib import Path
 import anyio
 
 from ..model.spec import GuestSpec
+from .guest_session import guest_session
 from .priority import GUEST_NICE
 from .process import GuestProcess
 from .qemu import qemu_argv
 from .qmp import Qmp, QmpError
-from .session import guest_session
 from .sockets import socket_directory
 from .virtiofsd import DaemonError, RunningDaemon, SocketDirectory, start_daemon
 

@@ -2,7 +2,7 @@
 
 QEMU's `vhost-user-fs-pci` device serves no files itself: a `virtiofsd` process does, over a
 vhost-user socket, and vhost-user pairs one daemon with one device, so every guest gets its own.
-Each daemon starts in the guests' session (`launch.session`), so its process group dies with the
+Each daemon starts in the guests' session (`launch.guest_session`), so its process group dies with the
 session leader when uktrace dies, however it dies; it ends by itself when its QEMU disconnects, and
 uktrace ends any that did not once its QEMU is gone.
 
@@ -28,14 +28,18 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 
 from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Status
+from .guest_session import GuestSession, guest_session
 from .leftovers import remove_leftovers, scratch_prefix
 from .readonly import READONLY_EXEC
-from .session import GuestSession, guest_session
+
+if TYPE_CHECKING:
+    from ..model.guest import Guest
 
 FS_TYPES = ("9p", "virtiofs")
 LOG_NAME = "virtiofsd.log"
@@ -293,13 +297,43 @@ async def start_daemon(
     return replace(spec, vhost_socket=socket), running
 
 
+class GuestDaemons:
+    """A fleet's daemons, one per VirtioFS guest running, and their sockets' directory: a guest's
+    daemon starts before its QEMU and ends once its QEMU is gone (`launch.fleet`)."""
+
+    def __init__(self) -> None:
+        self.sockets = SocketDirectory()
+        self._running: dict[int, RunningDaemon] = {}
+
+    async def start(self, guest: Guest, log_dir: Path, key: str) -> GuestSpec:
+        """The guest's spec with its daemon's socket, the daemon listening (any other guest's spec
+        as it is); raises DaemonError. Shielded: a daemon started is a daemon owned."""
+        with anyio.CancelScope(shield=True):
+            spec, daemon = await start_daemon(guest.spec, log_dir, self.sockets, key)
+        if daemon is not None:
+            self._running[guest.index] = daemon
+            guest.virtiofsd_start_s = daemon.ready_s
+        return spec
+
+    async def end(self, guest: Guest) -> str | None:
+        """End the guest's daemon (its QEMU is gone): why it failed the guest, or None."""
+        daemon = self._running.pop(guest.index, None)
+        if daemon is None:
+            return None
+        guest.virtiofsd_status = await daemon.stop()
+        return daemon.failure()
+
+    def cleanup(self) -> None:
+        self.sockets.cleanup()
+
+
 def name_daemon_failure(timeline: BootTimeline, failure: str) -> None:
     """The daemon's failure first in the reason of a guest that did not end cleanly (its mount or
     a read failed for want of it), the only reason of one still going; a guest that exited
     cleanly had what it needed, and keeps its status."""
     if timeline.status is Status.EXITED and timeline.exit_code in (None, 0):
         return
-    if timeline.crash is None:
+    if timeline.ending is None:
         timeline.fail(failure)
-    elif failure not in timeline.crash.reason:
-        timeline.crash = replace(timeline.crash, reason=f"{failure}; {timeline.crash.reason}")
+    elif failure not in timeline.ending.reason:
+        timeline.ending = replace(timeline.ending, reason=f"{failure}; {timeline.ending.reason}")

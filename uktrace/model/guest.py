@@ -112,7 +112,7 @@ class Guest:
     idle_policy: bool = False
     """Its QEMU ran at the scheduler's idle policy (`launch.priority`)."""
     apart: bool = False
-    """Its QEMU ran in the guests' session, a scheduling group apart from uktrace's (`launch.session`)."""
+    """Its QEMU ran in the guests' session, a scheduling group apart from uktrace's (`launch.guest_session`)."""
     last_output_ns: int | None = None
     """Host time of the console's latest bytes (a partial line counts: output is output)."""
     stall: Stall | None = None
@@ -283,16 +283,16 @@ class FleetView(Protocol):
 
     def clock(self) -> int: ...
     def counts(self) -> dict[str, int]: ...
-    def spawn_spread(self) -> float | None: ...
+    def start_spread(self) -> float | None: ...
     def stop(self, reason: str = ...) -> None: ...
     def stop_guest(self, guest: Guest) -> None: ...
     def relaunch(self, guest: Guest) -> bool: ...
     async def run(self, keep_alive: bool = False) -> None: ...
 
 
-def spawn_spread(guests: Sequence[Guest], jobs: int) -> float | None:
+def start_spread(guests: Sequence[Guest], jobs: int) -> float | None:
     """Seconds between the first and the last start in the first wave: the release by the start
-    gate when guests were started paused, else the process spawn."""
+    gate when guests were started paused, else the process spawn (the JSON's `spawn_spread_s`)."""
     starts = [g.first_start_ns or g.timeline.release_ns or g.spawn_ns for g in guests]
     wave = sorted(start for start in starts if start is not None)[:jobs]
     return (wave[-1] - wave[0]) / 1e9 if len(wave) > 1 else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from itertools import accumulate
 from typing import Any
 
@@ -17,6 +18,11 @@ MAX_DEPTH = 64
 """Deepest nesting of arrays and objects accepted (uktrace writes 5 at most)."""
 MAX_DIGITS = 40
 """Longest integer accepted (a nanosecond count has 19 digits)."""
+
+GuestJson = Mapping[str, Any]
+"""One guest of a document read back (`run --json`, `parse --json`, a bench's results.json, a
+recording replayed), as parsed: readers take each field with a check or a default, so that older
+or partial documents still read (the typed shapes of what uktrace writes: `model.shapes`)."""
 
 
 class JsonError(ValueError):

@@ -52,9 +52,10 @@ def call_dict(call: Call) -> shape.Call:
     }
 
 
-def crash_dict(timeline: BootTimeline) -> shape.Crash | None:
-    crash = timeline.crash
-    return None if crash is None else {"reason": crash.reason, "line": crash.line, "where": crash.where}
+def ending_dict(timeline: BootTimeline) -> shape.Crash | None:
+    """`BootTimeline.ending` as the JSON's `crash` object (the key it always had)."""
+    ending = timeline.ending
+    return None if ending is None else {"reason": ending.reason, "line": ending.line, "where": ending.where}
 
 
 def timeline_dict(timeline: BootTimeline) -> shape.TimelineGuest:
@@ -65,7 +66,7 @@ def timeline_dict(timeline: BootTimeline) -> shape.TimelineGuest:
         "unikraft": unikraft_dict(timeline.version),
         "status": timeline.status.value,
         "exit_code": timeline.exit_code,
-        "crash": crash_dict(timeline),
+        "crash": ending_dict(timeline),
         "phases": [phase_dict(phase) for phase in timeline.phases()],
         "calls": [call_dict(call) for call in timeline.calls()],
         "lines": timeline.lines,

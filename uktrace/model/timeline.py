@@ -119,15 +119,17 @@ _NOT_READY = {
 
 
 @dataclass(frozen=True, slots=True)
-class Crash:
-    """Why a guest crashed or failed."""
+class Ending:
+    """Why a guest ended other than by exiting cleanly: its crash or failure, or why it was
+    stopped, timed out or lost (the JSON's `crash` object)."""
 
     reason: str
-    """The marker message, e.g. `Unhandled Trap 8 (double fault), error code=0x0`."""
+    """The marker message, e.g. `Unhandled Trap 8 (double fault), error code=0x0`, or why uktrace
+    ended it or saw it fail (`no exit after 5 s in main`)."""
     line: str
-    """The whole console line (or the launcher's message) it came from."""
+    """The whole console line (or the launcher's message) it came from; empty for a stop or a timeout."""
     where: str | None = None
-    """The crashing instruction, named from the kernel's symbols when known: `0x10317c app_divide+0x1c`."""
+    """For a crash, the crashing instruction, named from the kernel's symbols when known: `0x10317c app_divide+0x1c`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +299,8 @@ class BootTimeline:
     source: str | None = None
     status: Status = Status.BOOTING
     exit_code: int | None = None
-    crash: Crash | None = None
+    ending: Ending | None = None
+    """Why it ended, when not by exiting cleanly (the JSON's `crash`: the key stays for readers)."""
     version: UnikraftVersion | None = None
     lines: int = 0
     unrecognised: int = 0
@@ -416,7 +419,7 @@ class BootTimeline:
         if not self.status.finished:
             self.status = Status.TIMEOUT
             where = f" in {self.current}" if self.current else " before the first guest line"
-            self.crash = Crash(f"no exit after {seconds:g} s{where}", "")
+            self.ending = Ending(f"no exit after {seconds:g} s{where}", "")
         self._host_now = host_ns
 
     def stop(self, reason: str) -> None:
@@ -424,22 +427,22 @@ class BootTimeline:
         if not self.status.finished:
             self.status = Status.STOPPED
             where = f" in {self.current}" if self.current else ""
-            self.crash = Crash(f"{reason}{where}", "")
+            self.ending = Ending(f"{reason}{where}", "")
 
     def lose(self, reason: str) -> None:
         """The node it ran on was lost before it ended by itself."""
         if not self.status.finished:
             self.status = Status.LOST
             where = f" in {self.current}" if self.current else ""
-            self.crash = Crash(f"{reason}{where}", "")
+            self.ending = Ending(f"{reason}{where}", "")
 
     def fail(self, reason: str, line: str = "") -> None:
         """The launcher saw a failure (QEMU error, KVM internal error, bad exit status)."""
         if self.status in (Status.BOOTING, Status.RUNNING, Status.TIMEOUT) or (
-            self.status is Status.EXITED and self.crash is None and self.exit_code is None
+            self.status is Status.EXITED and self.ending is None and self.exit_code is None
         ):
             self.status = Status.FAILED
-            self.crash = Crash(reason, line or reason)
+            self.ending = Ending(reason, line or reason)
 
     # -- records -------------------------------------------------------------------------------
 
@@ -613,12 +616,12 @@ class BootTimeline:
         outcome = outcome_of(record.message)
         if outcome is None or (self.status.finished and self.status is not Status.EXITED):
             return
-        if self.status is Status.EXITED and self.crash is not None:
+        if self.status is Status.EXITED and self.ending is not None:
             return
         self.status = Status(outcome)
         reason = record.message.strip()
         hint = share_hint(wanted_share(reason), self.share_tags) or self._cause
-        self.crash = Crash(f"{reason}; {hint}" if hint else reason, record.text)
+        self.ending = Ending(f"{reason}; {hint}" if hint else reason, record.text)
         if self.version is None and outcome == "crashed":
             self.version = message_version(record.message)
 

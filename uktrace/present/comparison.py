@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..analysis.compare import CANT_TELL, MISSING, CellComparison, Comparison, Method, MetricComparison
-from ..analysis.samples import Cell, Samples
+from ..analysis.samples import CellSamples, Samples
 from .table import SafeTable
 from .units import format_seconds
 
@@ -86,7 +86,7 @@ def cell_table(comparison: Comparison, cell: CellComparison, names: tuple[str, s
 
 
 def _outcomes(cell: CellComparison, names: tuple[str, str]) -> str:
-    def side(name: str, part: Cell) -> str:
+    def side(name: str, part: CellSamples) -> str:
         failures = ", ".join(f"{n} {status}" for status, n in part.failures().items())
         return f"{name}: {guests(part.guests)}" + (f" ({failures})" if failures else "")
 

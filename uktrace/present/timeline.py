@@ -46,10 +46,10 @@ def status_text(timeline: BootTimeline) -> Text:
     text = Text(timeline.status.value, style=STATUS_STYLE[timeline.status])
     if timeline.exit_code is not None:
         text.append(f" ({timeline.exit_code})")
-    if timeline.crash is not None:
-        text.append(f": {timeline.crash.reason}")
-        if timeline.crash.where:
-            text.append(f" at {timeline.crash.where}", style="bold")
+    if timeline.ending is not None:
+        text.append(f": {timeline.ending.reason}")
+        if timeline.ending.where:
+            text.append(f" at {timeline.ending.where}", style="bold")
     if timeline.not_ready is not None:
         text.append(f"; {timeline.not_ready}", style="yellow")
     return text

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ..model.shapes.commands import Listed
 
 DEFAULT_NAME = re.compile(r"run-\d{8}-\d{6}-(\d+)(?:-\w+)?")
-"""`default_run_dir`'s names carry the recording process's pid (recordings from before session.json had one)."""
+"""`default_recording`'s names carry the recording process's pid (recordings from before session.json had one)."""
 
 
 class NotARecording(RecordingError):
@@ -160,7 +160,7 @@ def _bench(path: Path, results: Mapping[str, Any]) -> Recording:
 
 def _ours(path: Path) -> bool:
     """Marked as uktrace's; or a recording from before markers that only uktrace makes: named as
-    `default_run_dir` names them, directly in the user's own base (0700, uktrace's)."""
+    `default_recording` names them, directly in the user's own base (0700, uktrace's)."""
     if is_marked(path):
         return True
     try:

@@ -21,7 +21,7 @@ KERNELS = "kernels"
 """Directory of a recording holding one symbol table per distinct kernel image."""
 
 
-def record_kernel(run_dir: Path, kernel: Path) -> KernelImage | None:
+def record_kernel(recording: Path, kernel: Path) -> KernelImage | None:
     """Identify `kernel` and save its symbols into the recording unless a table of the same image is
     already there; guest.json's `kernel_image`, or None when the kernel cannot be read.
 
@@ -36,7 +36,7 @@ def record_kernel(run_dir: Path, kernel: Path) -> KernelImage | None:
     if found is not None:
         source, table = found
         symbols = f"{KERNELS}/{image.sha256}.symbols"
-        path = run_dir / symbols
+        path = recording / symbols
         if not path.is_file():
             path.parent.mkdir(parents=True, exist_ok=True)
             write_symbols(table, path, source=source.name)
@@ -48,14 +48,14 @@ def record_kernel(run_dir: Path, kernel: Path) -> KernelImage | None:
     }
 
 
-def recorded_symbols(run_dir: Path, meta: dict[str, Any]) -> Symbols | None:
+def recorded_symbols(recording: Path, meta: dict[str, Any]) -> Symbols | None:
     """The symbols of the kernel a recorded guest booted: the recording's own table first, else the
     kernel file if it is still there and still the same image. A recording from before kernels were
     identified (no `kernel_image`) trusts any file at the recorded path, as it always did."""
     image = meta.get("kernel_image")
     if isinstance(image, dict) and isinstance(image.get("symbols"), str):
         try:  # inside the recording only, a regular file within its limit (`files`)
-            symbols = parse_symbols(read_file(run_dir, image["symbols"], SYMBOLS_LIMIT))
+            symbols = parse_symbols(read_file(recording, image["symbols"], SYMBOLS_LIMIT))
         except (OSError, RecordingError):
             symbols = None
         if symbols is not None:

@@ -66,9 +66,9 @@ def own_directory(path: Path) -> Path:
     return path
 
 
-def default_run_dir() -> Path:
-    """A new run directory in the user's base: an unpredictable name (made like `mkdtemp`, 0700)
-    that still says when and by which process it was recorded."""
+def default_recording() -> Path:
+    """A new recording in the user's base (where one goes without `--record`): an unpredictable
+    name (made like `mkdtemp`, 0700) that still says when and by which process it was recorded."""
     prefix = time.strftime(f"run-%Y%m%d-%H%M%S-{os.getpid()}-")
     try:
         return Path(tempfile.mkdtemp(prefix=prefix, dir=own_directory(recordings_base())))

@@ -28,7 +28,7 @@ import anyio
 
 from ..kernel.symbols import Symbols
 from ..model.clock_rate import ClockReference
-from ..model.guest import Guest, spawn_spread, status_counts
+from ..model.guest import Guest, start_spread, status_counts
 from .clock import INSTANT, ReplayClock
 from .files import is_directory
 from .kernels import recorded_symbols
@@ -204,8 +204,8 @@ class ReplayFleet:
 
     # -- reading, as Fleet offers it ---------------------------------------------------------------
 
-    def spawn_spread(self) -> float | None:
-        return spawn_spread(self.guests, self.jobs)
+    def start_spread(self) -> float | None:
+        return start_spread(self.guests, self.jobs)
 
     def counts(self) -> dict[str, int]:
         return status_counts(self.guests)

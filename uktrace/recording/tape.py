@@ -22,7 +22,7 @@ from ..model.guest import CpuMark, Guest
 from ..model.integrity import check_integrity
 from ..model.script import recorded_runs
 from ..model.spec import GuestSpec
-from ..model.timeline import BootTimeline, Crash, Status
+from ..model.timeline import BootTimeline, Ending, Status
 from .reader import RecordedGuest
 
 COMMAND_ACCEL = "n/a"
@@ -265,7 +265,7 @@ def settle(guest: Guest, meta: dict[str, Any]) -> None:
     timeline.status = Status(status)
     timeline.exit_code = meta.get("exit_code")
     if crash:
-        timeline.crash = Crash(crash["reason"], crash["line"], crash.get("where"))
+        timeline.ending = Ending(crash["reason"], crash["line"], crash.get("where"))
     elif timeline.status is Status.EXITED and timeline.exit_code is None and guest.qemu_status == 0:
         silence = guest.silent_end(0)  # recorded before a silent end was told from a clean one
         if silence is not None:

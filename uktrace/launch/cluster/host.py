@@ -34,10 +34,10 @@ from typing import Any
 from ... import __version__
 from ...model.spec import DEFAULT_QEMU, GuestSpec
 from ..fleet import COALESCE_S
+from ..guest_session import guest_session
 from ..process import SETPRIV, GuestProcess
 from ..qemu import qemu_argv
 from ..qmp import Qmp, QmpError
-from ..session import guest_session
 from ..sockets import SOCKET_PATH_MAX
 from . import wire
 

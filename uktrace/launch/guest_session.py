@@ -1,4 +1,5 @@
-"""The guests' session: every QEMU of this uktrace process in one session of their own.
+"""The guests' session: every QEMU of this uktrace process in one session of their own (a
+process session, as `setsid` makes; nothing to do with a recording's session.json).
 
 Why: Linux's scheduler (with `kernel.sched_autogroup_enabled`, most distributions) shares the CPUs
 between sessions first, then between the tasks inside one. Guests in uktrace's own session at
