@@ -99,7 +99,7 @@ def pool_cells(entries: Sequence[Any], planned_modes: Iterable[Any] = ()) -> Poo
         tag = entry.get("tag") or ""
         if not (isinstance(config, Mapping) and isinstance(tag, str)):
             continue
-        label = fs_label(entry) + (f" {tag}" if tag else "")  # a `--vary` configuration is a cell of its own
+        label = cell_label(entry)
         kinds[label] = (mode, kind, tuple((str(k), str(v)) for k, v in config.items()), tag)
         rounds.append(Round(index, (concurrency, label), _dicts(run.get("guests"))))
     grouped: dict[Key, list[Round]] = {}
@@ -114,6 +114,13 @@ def pool_cells(entries: Sequence[Any], planned_modes: Iterable[Any] = ()) -> Poo
     order = [mode for mode in planned if mode in seen]
     modes = (*dict.fromkeys(order), *sorted(seen - set(order)))
     return Pool(cells, tuple(rounds), modes)
+
+
+def cell_label(entry: Mapping[str, Any]) -> str:
+    """A cell's name without its size: its filesystem (`fs_label`), and a `--vary`
+    configuration's tag after it (each configuration is a cell of its own)."""
+    tag = entry.get("tag")
+    return fs_label(entry) + (f" {tag}" if isinstance(tag, str) and tag else "")
 
 
 def _dicts(value: object) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from uktrace.parsers.phases import PHASES
 from ..launch.axes import DEFAULT_BIOS, Axis, Config, change_label, config_label
 from .compare import CANT_TELL, FASTER, MISSING, NO_CHANGE, SLOWER, CellComparison, MetricComparison, compare_cell
 from .figures import median
+from .pooled import cell_label
 from .samples import CellSamples, bench_key, from_document
 
 
@@ -84,7 +85,7 @@ def groups(results: dict[str, Any]) -> list[Group]:
         key = (summary["concurrency"], summary["fs_mode"])
         group = found.setdefault(key, Group(*key, [], {}))
         group.summaries.append(summary)
-        cell = samples.get(bench_key(summary))
+        cell = samples.get(bench_key((summary["concurrency"], cell_label(summary))))
         if cell is not None:
             group.samples[_config(summary)] = cell
     return list(found.values())
