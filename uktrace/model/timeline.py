@@ -641,14 +641,13 @@ class BootTimeline:
         server that waits 300 ms in main, then prints `Listening` without a stamp: ~300 ms, not the
         1.8 ms of the latest stamp), never before the latest stamp: by the guest's own clock fit
         (`_on_fit`: its lag is the boot's typical one, not this chunk's), or before there is one,
-        the latest stamp plus the host time since that stamp's line arrived. An arrival says nothing
-        when the line came in the same chunk as the latest stamp (a reader that fell behind gets
-        both at once), and a saved log has none: then its guest time is the latest stamp, a lower
-        bound (`bound`), and the next stamp the upper one (`_settle`)."""
+        the latest stamp plus the host time since that stamp's line arrived; the next stamp moves it
+        back if it lies beyond (`_settle`: its chunk came late). A saved log has no arrivals: then
+        its guest time is the latest stamp, a lower bound (`bound`), and the next stamp the upper one."""
         guest = self._guest_now
         if self._stamped or guest is None or guest <= 0:
             return _Edge(guest, self._host_now, self.lines)
-        if self._host_now is None or self._stamp_host_ns is None or self._host_now == self._stamp_host_ns:
+        if self._host_now is None or self._stamp_host_ns is None:
             return _Edge(guest, self._host_now, self.lines, bound=True)
         at = self._on_fit(self._host_now)
         if at is None:
