@@ -6,9 +6,10 @@ different kernels is two different functions: blame one kernel at a time, or nam
 Every call is one sample; a call no clock could time (a saved log's constructors) counts as run
 but not as a duration. Percentiles are nearest-rank, as everywhere else (`stats.percentile`).
 
-A named part of a phase that no table runs but the console marks (`phases.PART_ENDS`: the TSC
-calibration inside `subsystems`) is blamed beside the functions, kind `part`: it is often the
-longest thing a boot does under TCG, and no call line would name it.
+A named part of a phase that no table runs but a console marks (`phases.NAMED_PARTS`: the TSC
+calibration inside `subsystems`, often the longest thing a boot does under TCG; with
+`--firmware-timing`, the parts of SeaBIOS's work inside `firmware`) is blamed beside the
+functions, kind `part`: no call line would name it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from uktrace.parsers.phases import PARENTS, PART_ENDS
+from uktrace.parsers.phases import NAMED_PARTS, PARENTS
 
 from ..model.calls import Call
 from ..model.timeline import Phase
@@ -79,11 +80,11 @@ def blame(guests: Iterable[Sequence[Call]], parts: Iterable[Sequence[Phase]] = (
 
 
 def part_rows(guests: Iterable[Sequence[Phase]]) -> list[FunctionBlame]:
-    """Per named part (`phases.PART_ENDS`), over the guests whose phases have it."""
+    """Per named part (`phases.NAMED_PARTS`), over the guests whose phases have it."""
     found: dict[str, list[tuple[int, Phase]]] = {}
     for index, phases in enumerate(guests):
         for phase in phases:
-            if phase.name in PART_ENDS:
+            if phase.name in NAMED_PARTS:
                 found.setdefault(phase.name, []).append((index, phase))
     rows = []
     for name, group in found.items():

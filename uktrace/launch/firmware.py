@@ -1,8 +1,10 @@
 """SeaBIOS's debug console, read from a FIFO in the guest's recording (`--firmware-console`).
 
 The firmware's first byte tells the VMM's start (building the machine) from the firmware's own
-work, which the serial console cannot: the firmware says nothing there. QEMU writes the debug
-port to the FIFO; the fleet reads it as it comes, stamps the firmware phase and records the bytes.
+work, which the serial console cannot: the firmware says nothing there; its lines name the parts of
+that work (`BootTimeline.firmware_output`). QEMU writes the debug port to the FIFO; the fleet reads
+it as it comes, stamps each read and records the bytes with their times, so a replay names the same
+parts.
 """
 
 from __future__ import annotations
@@ -38,10 +40,12 @@ class FirmwarePipe:
                 data = os.read(self._fd, 1 << 16)
             except BlockingIOError:
                 continue
+            now = time.monotonic_ns()
             if guest.timeline.firmware_ns is None:
-                guest.mark_cpu("firmware", time.monotonic_ns())
-            guest.timeline.firmware_started(time.monotonic_ns())
-            recorder.firmware(data)
+                guest.mark_cpu("firmware", now)
+            guest.timeline.firmware_output(data, now)
+            assert guest.spawn_ns is not None  # read from the spawn on
+            recorder.firmware(data, now - guest.spawn_ns)
             guest.changes += 1
 
     def close(self) -> None:
