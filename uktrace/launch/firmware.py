@@ -32,8 +32,10 @@ class FirmwarePipe:
         # read-write: holding a writer ourselves, the FIFO reads "no data" instead of EOF before QEMU opens it
         self._fd = os.open(self.path, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
 
-    async def read(self, guest: Guest, recorder: GuestRecorder) -> None:
-        """Until cancelled (the FIFO never ends by itself: we hold a writer)."""
+    async def read(self, guest: Guest, recorder: GuestRecorder, pause_s: float) -> None:
+        """Until cancelled (the FIFO never ends by itself: we hold a writer). SeaBIOS writes a byte
+        at a time: `pause_s` after each read lets bytes gather, as the console's reads do
+        (`fleet.COALESCE_S`), rather than waking ~1,400 times a boot."""
         while True:
             await anyio.wait_readable(self._fd)
             try:
@@ -47,6 +49,7 @@ class FirmwarePipe:
             assert guest.spawn_ns is not None  # read from the spawn on
             recorder.firmware(data, now - guest.spawn_ns)
             guest.changes += 1
+            await anyio.sleep(pause_s)
 
     def close(self) -> None:
         os.close(self._fd)
