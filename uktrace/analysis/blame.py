@@ -67,6 +67,26 @@ class FunctionBlame:
         }
 
 
+PART = "part"
+"""The `kind` of a named part's row (a function's is its table's: `constructor`, `init`, ...)."""
+
+
+def part_key(name: str) -> tuple[str, str, str]:
+    """(table, kind, function) of the row named part `name` counts in, as a call's is
+    (`Call.phase`, `Call.kind`, `Call.label`): the parent it runs in, `part`, its name."""
+    return PARENTS[name], PART, name
+
+
+def covered(rows: Sequence[FunctionBlame], guests: int) -> str:
+    """What a blame table covers: `6 functions and 1 part across 8 guests`."""
+    parts = sum(row.kind == PART for row in rows)
+    functions = len(rows) - parts
+    text = f"{functions} function{'' if functions == 1 else 's'}"
+    if parts:
+        text += f" and {parts} part{'' if parts == 1 else 's'}"
+    return f"{text} across {guests} guest{'' if guests == 1 else 's'}"
+
+
 def blame(guests: Iterable[Sequence[Call]], parts: Iterable[Sequence[Phase]] = ()) -> list[FunctionBlame]:
     """Per function, from each guest's calls, and per named part of a phase from each guest's
     phases (`parts`); the slowest (p95) first, untimed ones last."""
@@ -89,13 +109,14 @@ def part_rows(guests: Iterable[Sequence[Phase]]) -> list[FunctionBlame]:
     rows = []
     for name, group in found.items():
         durations = sorted(d for _, phase in group if (d := phase.duration) is not None)
+        parent, kind, _ = part_key(name)
         rows.append(
             FunctionBlame(
                 function=name,
                 named=True,
                 library=None,
-                phase=PARENTS[name],
-                kind="part",
+                phase=parent,
+                kind=kind,
                 guests=len({index for index, _ in group}),
                 calls=len(group),
                 timed=len(durations),
