@@ -2,7 +2,8 @@
 
 Adding a Unikraft release that renames a message means adding a row here. Patterns match the
 printk *message* (prefix removed) at its start; never match on `<file @ line>`, line numbers
-differ per release. Markers per era: docs/concepts/phases.md and the log-format notes.
+differ per release. Markers per era: docs/concepts/phases.md and the log-format notes. The
+firmware's rules (`FIRMWARE_RULES`) match a line of SeaBIOS's debug console at its start.
 """
 
 from __future__ import annotations
@@ -11,12 +12,16 @@ from typing import NamedTuple
 
 from .rules import row, table
 
-# canonical phases in boot order; `spawn`, `gate` and `firmware` are measured on the host
-# (`gate`: a guest started paused waits there until every guest of its wave is ready)
+# canonical phases in boot order; `spawn`, `gate` and `firmware` (and the firmware's parts) are
+# measured on the host (`gate`: a guest started paused waits there until every guest of its wave is ready)
 PHASES = (
     "spawn",
     "gate",
     "firmware",
+    "pci_init",
+    "device_init",
+    "option_roms",
+    "kernel_load",
     "platform_entry",
     "stack_switch",
     "constructors",
@@ -32,17 +37,26 @@ PHASES = (
     "ready",
     "exit",
 )
-HOST_PHASES = frozenset({"spawn", "gate", "firmware"})
+FIRMWARE_PARTS = ("pci_init", "device_init", "option_roms", "kernel_load")
+"""What SeaBIOS does inside `firmware`, as its debug console (port 0x402, `--firmware-timing`)
+says it (`FIRMWARE_RULES`): the parts a user can shorten (fewer PCI devices, no CD-ROM or floppy
+to probe, no network card's boot ROM, a smaller kernel to copy in)."""
+HOST_PHASES = frozenset({"spawn", "gate", "firmware", *FIRMWARE_PARTS})
 """Measured on the host only: the guest cannot see its own start."""
 INIT_PARTS = ("bus_probe", "mount")
 """Phases that functions of the init table run: Unikraft probes the buses and mounts the root from
 init functions (`uk_bus_init_all`, `vfscore_rootfs`, automount), so these are parts of
 `init_table`, never phases after it. Yet they are what users compare: bars draw them over
 `init_table`, and views sort by and zoom on them as on a top-level phase."""
-PARENTS = {**dict.fromkeys(INIT_PARTS, "init_table"), "ready": "main", "tsc_calibration": "subsystems"}
+PARENTS = {
+    **dict.fromkeys(FIRMWARE_PARTS, "firmware"),
+    **dict.fromkeys(INIT_PARTS, "init_table"),
+    "ready": "main",
+    "tsc_calibration": "subsystems",
+}
 """Nested phases and the top-level phase they always run in (`ready` is the first part of main;
 the TSC calibration against the i8254, most of `subsystems` under TCG, is part of the platform's
-time init, which every release runs before the init table).
+time init, which every release runs before the init table; the firmware's parts are SeaBIOS's).
 The 9P handshake has no fixed parent: the phase it starts in (mount for the protocol's
 TVERSION…RATTACH; the bus probe that starts the device when only that shows); nor has the FUSE
 handshake of a VirtioFS mount (FUSE_INIT until its reply, in mount)."""
@@ -59,6 +73,11 @@ starts `ready`: the user's `--ready REGEX` ends it (`uktrace.model.timeline`).""
 PART_ENDS = {"tsc_calibration": "Clock source: "}
 """Nested phases that a line of their own ends (its message starts with this), not only the next
 phase: the calibration ends when the platform names the clock source it calibrated."""
+
+
+NAMED_PARTS = frozenset({*PART_ENDS, *FIRMWARE_PARTS})
+"""Nested phases that no boot table runs but a console names (the TSC calibration, the firmware's
+parts): `uktrace blame` lists them beside the functions, kind `part`."""
 
 
 def ends_part(phase: str, message: str) -> bool:
@@ -111,6 +130,28 @@ PHASE_RULES: tuple[PhaseRule, ...] = (
     # 0.19+ lib/ukboot init.c (PID 1: the last child gone, or a SIGTERM while main runs), boot.c's last dbg line
     PhaseRule("exit", r"All children terminated\. |Received SIGTERM\. |Unikraft terminates with exit status"),
 )
+
+FIRMWARE_RULES: tuple[PhaseRule, ...] = (
+    # SeaBIOS's debug lines (src/post.c, src/fw/pciinit.c, src/optionroms.c, src/boot.c), matched at
+    # a line's start; each part lasts until the next one starts, the last until the kernel's first line
+    # buses, BARs, each device's init; then the CPUs counted, the MP, SMBIOS and ACPI tables made
+    PhaseRule("pci_init", r"=== PCI bus & bridge init ==="),
+    # the VGA ROM, then the drives (ATA, a CD-ROM asked for its medium), keyboard, serial ports, USB,
+    # until every init thread is done
+    PhaseRule("device_init", r"Scan for VGA option rom"),
+    # every PCI device's ROM (a network card's PXE ROM), the kernel loader's, kvmvapic; the boot order
+    PhaseRule("option_roms", r"Scan for option roms"),
+    # handle_19: the boot ROM (QEMU's multiboot or linuxboot ROM) copies the kernel in and jumps to it
+    PhaseRule("kernel_load", r"Booting from "),
+)
+_FIRMWARE = table([rule.pattern for rule in FIRMWARE_RULES])
+
+
+def firmware_part_of(line: str) -> str | None:
+    """The firmware part a line of SeaBIOS's debug console starts, or None."""
+    match = _FIRMWARE.match(line)
+    return None if match is None else FIRMWARE_RULES[row(match)].phase
+
 
 NINEP_RULES: tuple[tuple[str, str], ...] = (
     # (edge, pattern): libuk9p debug lines give the handshake; without them, the device start

@@ -22,6 +22,7 @@ import pytest
 
 from tests.integration.conftest import run_json, uktrace
 from uktrace.kernel.find import TEST_GUEST
+from uktrace.parsers.phases import FIRMWARE_PARTS
 
 PARSE = (
     "name",
@@ -132,6 +133,10 @@ def test_a_copied_recording_replays_as_the_live_run(tmp_path: Path, share: Path,
     assert comparable(replayed) == comparable(live)
     if scenario == "crash":  # named from the recording's own table, made from the .dbg sibling
         assert all(g["crash"]["where"].endswith(" app_divide+0x1c") for g in replayed["guests"])
+    if scenario == "firmware-timing-without-gate":  # the firmware's parts, from the recorded debug console
+        assert all(
+            {p["name"] for p in g["phases"] if p["parent"] == "firmware"} == set(FIRMWARE_PARTS) for g in live["guests"]
+        )
     if scenario == "launcher-crash":  # not our QEMU line, not our kernel: located in neither
         assert all(g["status"] == "crashed" and g["crash"]["where"] is None for g in replayed["guests"])
     if stripped is not None and scenario != "firmware-timing-without-gate":  # the start gate's phases survive

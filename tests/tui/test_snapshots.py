@@ -15,6 +15,7 @@ from tests.conftest import Wall
 from tests.tui.conftest import RECORDINGS, SIZE, replay_app, settle, still, symbols_read
 from uktrace.recording.replay import ReplayFleet
 from uktrace.tui.app import UktraceApp
+from uktrace.tui.widgets.fleet_table import SORT_KEYS
 from uktrace.tui.widgets.rendered import Rendered
 
 TALL = (120, 50)
@@ -29,11 +30,11 @@ def test_fleet_view_with_crashes(snap_compare: Any) -> None:
 
 
 def test_fleet_view_sorted_by_a_phase(snap_compare: Any) -> None:
-    async def sorted_by_subsystems(pilot: Pilot[Any]) -> None:
+    async def sorted_by_platform_entry(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("s", *["down"] * 6, "enter")  # name status total spawn firmware platform_entry ...
+        await pilot.press("s", *["down"] * SORT_KEYS.index("platform_entry"), "enter")
 
-    assert snap_compare(replay_app("shared-8"), terminal_size=SIZE, run_before=sorted_by_subsystems)
+    assert snap_compare(replay_app("shared-8"), terminal_size=SIZE, run_before=sorted_by_platform_entry)
 
 
 def open_guest(*keys: str) -> Any:
@@ -111,7 +112,12 @@ def test_fleet_view_on_the_guest_clock_zoomed_in_guest(snap_compare: Any) -> Non
 
 def test_fleet_view_zoomed_on_mount(snap_compare: Any) -> None:
     """The host axis from 950 ms: every guest's mount (and its neighbours) across the fleet."""
-    press = ["s", *["down"] * 12, "enter", "right_square_bracket"]  # sorted by mount, zoomed on it
+    press = [
+        "s",
+        *["down"] * SORT_KEYS.index("mount"),
+        "enter",
+        "right_square_bracket",
+    ]  # sorted by mount, zoomed on it
     assert snap_compare(replay_app("shared-8"), press=press, terminal_size=SIZE, run_before=settle)
 
 

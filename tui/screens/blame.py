@@ -1,7 +1,9 @@
 """The blame view: which constructor or init function costs most across the fleet's guests.
 
-The same table as `uktrace blame`, from the same aggregation (`uktrace.analysis.blame`); this only
-lays it out, orders it (`s`) and opens the guest whose run of a function was the slowest (enter).
+The same table as `uktrace blame`, from the same aggregation (`uktrace.analysis.blame`): the
+functions, and the named parts of phases (the TSC calibration, the firmware's parts) beside them;
+this only lays it out, orders it (`s`) and opens the guest whose run of a row was the slowest
+(enter): a function's slowest call, a part's longest phase.
 Recomputed when a guest moved, at most twice a second while guests run, as the summary is. Each
 guest's kernel symbols are read once, off the event loop: until then its functions are addresses.
 """
@@ -18,11 +20,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
-from uktrace.analysis.blame import FunctionBlame, blame
+from uktrace.analysis.blame import FunctionBlame, blame, covered, part_key
 from uktrace.analysis.naming import SymbolCache, guest_symbols
 from uktrace.kernel.symbols import Symbols
 from uktrace.model.calls import Call
 from uktrace.model.guest import FleetView, Guest
+from uktrace.model.timeline import Phase
+from uktrace.parsers.phases import NAMED_PARTS
 from uktrace.present.timeline import UNTIMED, calls_hint
 from uktrace.present.units import format_seconds
 
@@ -68,18 +72,40 @@ def call_key(call: Call) -> str:
     return f"{call.phase}/{call.kind}/{call.label}"
 
 
-def slowest_guest(calls: Sequence[tuple[Guest, Sequence[Call]]], key: str) -> Guest | None:
-    """The guest whose run of the function `key` took longest (any run when none was timed)."""
-    runs = [(call.duration, guest) for guest, made in calls for call in made if call_key(call) == key]
-    if not runs:
+def phase_key(phase: Phase) -> str:
+    """The `row_key` of the row a named part counts in (`analysis.blame.part_key`)."""
+    return "/".join(part_key(phase.name))
+
+
+Run = tuple[float | None, Guest]
+"""One run of a row's function or part: its duration (None: untimed) and the guest it ran in."""
+
+
+def runs_by_row(guests: Sequence[tuple[Guest, Sequence[Call], Sequence[Phase]]]) -> dict[str, list[Run]]:
+    """Every run behind each row, by `row_key`: each call of a function, each guest's phase of a
+    named part (`phases.NAMED_PARTS`), as `blame` counts them."""
+    runs: dict[str, list[Run]] = {}
+    for guest, calls, phases in guests:
+        for call in calls:
+            runs.setdefault(call_key(call), []).append((call.duration, guest))
+        for phase in phases:
+            if phase.name in NAMED_PARTS:
+                runs.setdefault(phase_key(phase), []).append((phase.duration, guest))
+    return runs
+
+
+def slowest_guest(runs: dict[str, list[Run]], key: str) -> Guest | None:
+    """The guest whose run of the row `key` took longest (any run when none was timed)."""
+    found = runs.get(key)
+    if not found:
         return None
-    return max(runs, key=lambda run: -1.0 if run[0] is None else run[0])[1]
+    return max(found, key=lambda run: -1.0 if run[0] is None else run[0])[1]
 
 
 def notes(rows: Sequence[FunctionBlame], guests: Sequence[Guest], silent: Sequence[Guest], order: str) -> Text:
     """Below the table, as `uktrace blame` says it: how much it covers, and what would make the
     guests that finished without a call line print theirs."""
-    text = Text(f"{len(rows)} functions across {len(guests)} guest{'s' if len(guests) != 1 else ''}")
+    text = Text(covered(rows, len(guests)))
     text.append(f"  ·  sorted by {order} (s)  ·  enter: the guest with the slowest run", style="dim")
     if any(not row.named for row in rows):
         text.append("\n(addresses: no symbols named them, or not read yet)", style="dim")
@@ -94,7 +120,7 @@ def notes(rows: Sequence[FunctionBlame], guests: Sequence[Guest], silent: Sequen
 
 
 class BlameScreen(LiveScreen):
-    """Every boot function across guests, p50 and p95, kept current while guests boot."""
+    """Every boot function (and named part) across guests, p50 and p95, kept current while guests boot."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "cycle_order", "Sort"),
@@ -112,8 +138,8 @@ class BlameScreen(LiveScreen):
         self.clock = clock
         self.run_title = title
         self.order = ORDERS[0]
-        self.calls: list[tuple[Guest, list[Call]]] = []
-        """Each guest's calls as last drawn: enter looks up the slowest run here."""
+        self.runs: dict[str, list[Run]] = {}
+        """Each row's runs as last drawn (`runs_by_row`): enter looks up the slowest here."""
         self._symbols: dict[str, Symbols | None] = {}
         """Per guest name, its kernel's symbols (None: none found); replaced whole by the reader thread."""
         self._seen: tuple[object, ...] | None = None
@@ -160,9 +186,10 @@ class BlameScreen(LiveScreen):
         if self._seen is not None and seen[1:] == self._seen[1:] and busy and now - self._drawn_at < REDRAW_NS:
             return
         self._seen, self._drawn_at = seen, now
-        self.calls = [(g, g.timeline.calls(self._symbols.get(g.name))) for g in guests]
-        rows = sort_rows(blame(made for _, made in self.calls), self.order)
-        silent = [g for g, made in self.calls if not made and g.timeline.status.finished]
+        made = [(g, g.timeline.calls(self._symbols.get(g.name)), g.timeline.phases()) for g in guests]
+        self.runs = runs_by_row(made)
+        rows = sort_rows(blame((calls for _, calls, _ in made), (phases for _, _, phases in made)), self.order)
+        silent = [g for g, calls, _ in made if not calls and g.timeline.status.finished]
         self._fill(rows)
         self.query_one("#notes", Static).update(notes(rows, guests, silent, self.order))
 
@@ -200,6 +227,6 @@ class BlameScreen(LiveScreen):
     @on(DataTable.RowSelected)
     def open_slowest(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value
-        guest = slowest_guest(self.calls, key) if key is not None else None
+        guest = slowest_guest(self.runs, key) if key is not None else None
         if guest is not None:
             self.app.push_screen(GuestScreen(self.fleet, guest, self.clock))

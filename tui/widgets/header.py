@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from uktrace.model.guest import FleetView
-from uktrace.parsers.phases import PHASES
+from uktrace.parsers.phases import FIRMWARE_PARTS, PHASES
 from uktrace.present.timeline import accel_line
 from uktrace.present.units import format_seconds
 
@@ -162,10 +162,11 @@ class FleetHeader(Widget):
         self.tick()
 
     def _drawn(self, names: Sequence[str]) -> tuple[str, ...]:
-        """`names` without `ready` unless a guest looks for a ready line (`--ready`), and without
-        `fuse_handshake` unless a guest mounts a VirtioFS share (`--fs-type virtiofs`)."""
+        """`names` without `ready` unless a guest looks for a ready line (`--ready`), without
+        `fuse_handshake` unless a guest mounts a VirtioFS share (`--fs-type virtiofs`), and without
+        the firmware's parts, which no bar draws (the guest view lists them, in their colours)."""
         guests = self.fleet.guests
-        hidden = set()
+        hidden = set(FIRMWARE_PARTS)
         if not any(guest.spec.ready is not None for guest in guests):
             hidden.add("ready")
         if not any(guest.spec.fs is not None and guest.spec.fs_type == "virtiofs" for guest in guests):

@@ -6,9 +6,10 @@ different kernels is two different functions: blame one kernel at a time, or nam
 Every call is one sample; a call no clock could time (a saved log's constructors) counts as run
 but not as a duration. Percentiles are nearest-rank, as everywhere else (`stats.percentile`).
 
-A named part of a phase that no table runs but the console marks (`phases.PART_ENDS`: the TSC
-calibration inside `subsystems`) is blamed beside the functions, kind `part`: it is often the
-longest thing a boot does under TCG, and no call line would name it.
+A named part of a phase that no table runs but a console marks (`phases.NAMED_PARTS`: the TSC
+calibration inside `subsystems`, often the longest thing a boot does under TCG; with
+`--firmware-timing`, the parts of SeaBIOS's work inside `firmware`) is blamed beside the
+functions, kind `part`: no call line would name it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from uktrace.parsers.phases import PARENTS, PART_ENDS
+from uktrace.parsers.phases import NAMED_PARTS, PARENTS
 
 from ..model.calls import Call
 from ..model.timeline import Phase
@@ -66,6 +67,26 @@ class FunctionBlame:
         }
 
 
+PART = "part"
+"""The `kind` of a named part's row (a function's is its table's: `constructor`, `init`, ...)."""
+
+
+def part_key(name: str) -> tuple[str, str, str]:
+    """(table, kind, function) of the row named part `name` counts in, as a call's is
+    (`Call.phase`, `Call.kind`, `Call.label`): the parent it runs in, `part`, its name."""
+    return PARENTS[name], PART, name
+
+
+def covered(rows: Sequence[FunctionBlame], guests: int) -> str:
+    """What a blame table covers: `6 functions and 1 part across 8 guests`."""
+    parts = sum(row.kind == PART for row in rows)
+    functions = len(rows) - parts
+    text = f"{functions} function{'' if functions == 1 else 's'}"
+    if parts:
+        text += f" and {parts} part{'' if parts == 1 else 's'}"
+    return f"{text} across {guests} guest{'' if guests == 1 else 's'}"
+
+
 def blame(guests: Iterable[Sequence[Call]], parts: Iterable[Sequence[Phase]] = ()) -> list[FunctionBlame]:
     """Per function, from each guest's calls, and per named part of a phase from each guest's
     phases (`parts`); the slowest (p95) first, untimed ones last."""
@@ -79,22 +100,23 @@ def blame(guests: Iterable[Sequence[Call]], parts: Iterable[Sequence[Phase]] = (
 
 
 def part_rows(guests: Iterable[Sequence[Phase]]) -> list[FunctionBlame]:
-    """Per named part (`phases.PART_ENDS`), over the guests whose phases have it."""
+    """Per named part (`phases.NAMED_PARTS`), over the guests whose phases have it."""
     found: dict[str, list[tuple[int, Phase]]] = {}
     for index, phases in enumerate(guests):
         for phase in phases:
-            if phase.name in PART_ENDS:
+            if phase.name in NAMED_PARTS:
                 found.setdefault(phase.name, []).append((index, phase))
     rows = []
     for name, group in found.items():
         durations = sorted(d for _, phase in group if (d := phase.duration) is not None)
+        parent, kind, _ = part_key(name)
         rows.append(
             FunctionBlame(
                 function=name,
                 named=True,
                 library=None,
-                phase=PARENTS[name],
-                kind="part",
+                phase=parent,
+                kind=kind,
                 guests=len({index for index, _ in group}),
                 calls=len(group),
                 timed=len(durations),

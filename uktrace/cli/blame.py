@@ -14,7 +14,7 @@ from rich.console import Console, Group, RenderableType
 from rich.measure import Measurement
 from rich.text import Text
 
-from ..analysis.blame import FunctionBlame, blame
+from ..analysis.blame import FunctionBlame, blame, covered
 from ..analysis.naming import SymbolCache, guest_symbols
 from ..kernel.symbols import Symbols, SymbolsError
 from ..model.shapes import formats
@@ -41,8 +41,9 @@ def add_blame_parser(commands: Any) -> None:
         "blame",
         help="every constructor and init function across guests, the slowest first",
         description="Per boot function (and library): how many guests ran it, its p50 and p95 duration "
-        "and the clock that timed it, sorted by p95. Recordings are named from the symbols they keep; "
-        "logs with --kernel or --symbols.",
+        "and the clock that timed it, sorted by p95; beside them, kind part, what the console names inside "
+        "a phase (the TSC calibration; with run --firmware-timing, the firmware's parts). Recordings are "
+        "named from the symbols they keep; logs with --kernel or --symbols.",
     )
     parser.add_argument(
         "sources",
@@ -123,7 +124,7 @@ def blame_report(rows: list[FunctionBlame], guests: int, silent: list[str], hint
             format_seconds(row.p95),
             row.clock or UNTIMED,
         )
-    footer = Text(f"{len(rows)} functions across {guests} guest{'s' if guests != 1 else ''}")
+    footer = Text(covered(rows, guests))
     if any(not row.named for row in rows):
         footer.append("\n(addresses: no symbols named them; give --kernel ELF or --symbols FILE)", style="dim")
     if silent:

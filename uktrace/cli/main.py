@@ -234,7 +234,8 @@ def _add_run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--firmware-timing",
         action="store_true",
-        help="split VMM start from SeaBIOS via its debug console (costs ~18 ms per boot under TCG)",
+        help="split VMM start from SeaBIOS, and SeaBIOS into its parts, via its debug console"
+        " (costs ~18 ms per boot under TCG)",
     )
     run.add_argument("--headless", action="store_true", help="no TUI: live progress, then tables")
     run.add_argument("--json", action="store_true", help="print the results as JSON")

@@ -309,7 +309,7 @@ class Fleet:
                     group.start_soon(attempt.read_stderr, process)
                     group.start_soon(attempt.end_lingering, process, self.halt_grace_s)
                     if firmware is not None:
-                        group.start_soon(firmware.read, guest, recorder)
+                        group.start_soon(firmware.read, guest, recorder, self.coalesce_s)
                     if guest.spec.script:
                         attempt.start_script(process, group)
                     if qmp_socket is not None:

@@ -6,10 +6,11 @@ test, an SVG and any terminal theme.
 
 Every colour comes from a palette designed for colour-blind readers: Okabe & Ito's (Color
 Universal Design, 2008; `oi`) and Paul Tol's qualitative schemes (personal.sron.nl/~pault, 2021:
-`bright`, `vibrant`, `muted`, `light`). Sixteen phases are more than any one of them holds (Tol's
+`bright`, `vibrant`, `muted`, `light`). Twenty-one phases are more than any one of them holds (Tol's
 largest has nine), so their colours were picked, and placed in boot order (`ready`, drawn over the
-start of main, and `init_table` and `bus_probe`, since the bus probe and the mount are drawn over
-the init table, were searched for in the sRGB cube: none of theirs left passed), for:
+start of main, `init_table` and `bus_probe`, since the bus probe and the mount are drawn over
+the init table, and the firmware's parts were searched for in the sRGB cube: none of theirs left
+passed), for:
 * neighbours that contrast: every two phases that meet in a bar differ by at least 25 CIEDE2000
   units for normal vision and under simulated deuteranopia and protanopia (the red-green
   deficiencies, ~8 % of men); tritanopia (~0.01 %) keeps most boundaries, not all;
@@ -26,6 +27,12 @@ PHASE_COLOURS: dict[str, str] = {
     "spawn": "#999933",  # Tol muted olive
     "gate": "#77aadd",  # Tol light blue
     "firmware": "#e69f00",  # Okabe-Ito orange
+    # the firmware's parts, found by search: a chain from firmware to platform_entry (listed in that
+    # order in the guest view), no two next to each other alike
+    "pci_init": "#00eeee",  # cyan
+    "device_init": "#00aa00",  # green
+    "option_roms": "#8866ff",  # violet
+    "kernel_load": "#ffcc00",  # yellow
     "platform_entry": "#cc79a7",  # Okabe-Ito reddish purple
     "stack_switch": "#eedd88",  # Tol light yellow
     "constructors": "#117733",  # Tol muted green

@@ -22,7 +22,9 @@ it there, as any phase lasts until the next marker seen. Nested phases lie insid
 each ends when the next one starts, when the init function that ran it returns (the next call line
 of the table) or with its parent; the TSC calibration inside `subsystems`, from `Calibrating TSC
 clock` to the `Clock source: ` line that ends it (`phases.PART_ENDS`); the 9P handshake inside the
-phase it started in. A marker for a
+phase it started in; with the firmware's debug console (`--firmware-timing`), the parts of SeaBIOS's
+work inside `firmware` (`phases.FIRMWARE_RULES`: each from the arrival of the debug line that names
+it to the next one, the last to the firmware's end), on the host clock only. A marker for a
 phase already seen belongs to the current phase, and so does one of a phase nested in a parent
 already over (an application mounting from main).
 
@@ -53,7 +55,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
-from uktrace.parsers import Kind, Record, UnikraftVersion
+from uktrace.parsers import ConsoleParser, Kind, Record, UnikraftVersion
 from uktrace.parsers.banner import art_version, message_version, one_line_banner
 from uktrace.parsers.calls import call_of
 from uktrace.parsers.clock import tsc_estimate_hz
@@ -66,6 +68,7 @@ from uktrace.parsers.phases import (
     PARENTS,
     PHASES,
     ends_part,
+    firmware_part_of,
     marker_of,
     phase_of,
 )
@@ -316,6 +319,9 @@ class BootTimeline:
     """The start gate let the guest run (`cont`)."""
     firmware_ns: int | None = None
     """First byte on the firmware's debug console (SeaBIOS port 0x402): the VMM is up."""
+    firmware_parts: dict[str, int] = field(default_factory=dict)
+    """Host arrival of the debug line that started each part of the firmware's work
+    (`phases.FIRMWARE_RULES`), in the order they started: `firmware`'s children."""
     first_byte_ns: int | None = None
     first_guest_ns: int | None = None
     excerpt: bool = False
@@ -337,6 +343,8 @@ class BootTimeline:
     libraries: set[str] = field(default_factory=set, repr=False)
     """Every `[lib]` printed while a boot table ran: a symbol prefixed with one of them names its
     library (collected only then, so the other lines, most of a console, cost nothing more)."""
+    _firmware_console: ConsoleParser | None = field(default=None, repr=False, compare=False)
+    """The firmware's debug console, cut into lines as the serial console is (made at its first byte)."""
     _spans: dict[str, _Span] = field(default_factory=dict)
     _ninep: dict[str, _Edge] = field(default_factory=dict)
     _ninep_parent: dict[str, str | None] = field(default_factory=dict)
@@ -404,10 +412,28 @@ class BootTimeline:
         if self.firmware_ns is None:
             self.firmware_ns = host_ns
 
+    def firmware_output(self, data: bytes, host_ns: int) -> None:
+        """Bytes of the firmware's debug console (SeaBIOS port 0x402) that arrived at `host_ns`: the
+        first starts the firmware; a line that names a part of its work (`phases.FIRMWARE_RULES`)
+        starts that part where the line's first byte arrived (SeaBIOS says what it does before it
+        does it). A part named again later stays where it started."""
+        self.firmware_started(host_ns)
+        if self._firmware_console is None:
+            self._firmware_console = ConsoleParser()
+        self._firmware_lines(self._firmware_console.feed(data, host_ns))
+
+    def _firmware_lines(self, records: list[Record]) -> None:
+        for record in records:
+            part = firmware_part_of(record.text)
+            if part is not None and part not in self.firmware_parts and record.host_ns is not None:
+                self.firmware_parts[part] = record.host_ns
+
     def process_exited(self, host_ns: int) -> None:
         """The VMM process ended: closes the last phase on the host clock."""
         self.exit_ns = host_ns
         self.console_end_ns = self._host_now
+        if self._firmware_console is not None:
+            self._firmware_lines(self._firmware_console.flush())  # a last line without its newline
         self._host_now = host_ns
         self._end_console()
         # no guest stamp marks a process exit: the phase it ends has a host end only
@@ -826,9 +852,28 @@ class BootTimeline:
             if end is None and self.exit_ns is not None:
                 end = self.exit_ns  # the process ended in this phase
             phases.append(Phase(name, host_start=self._seconds(start), host_end=self._seconds(end)))
+            if name == "firmware" and self.firmware_parts:
+                phases.extend(self._firmware_phases(start, end))
             if end is None:
                 break
         return phases
+
+    def _firmware_phases(self, start: int, end: int | None) -> list[Phase]:
+        """The firmware's parts (`firmware_parts`), each until the next one starts, the last until
+        the firmware ends (the kernel's first line), all within the firmware: its debug console and
+        the serial console are read apart, so a last debug line can be read after the kernel's first."""
+        starts = sorted(self.firmware_parts.items(), key=lambda item: item[1])
+        ends: list[int | None] = [at for _, at in starts[1:]]
+        ends.append(end)
+        result = []
+        for (name, at), until in zip(starts, ends, strict=True):
+            begin = max(at, start) if end is None else min(max(at, start), end)
+            if until is not None:
+                until = max(begin, until if end is None else min(until, end))
+            result.append(
+                Phase(name, host_start=self._seconds(begin), host_end=self._seconds(until), parent="firmware")
+            )
+        return result
 
     def _phase(self, span: _Span, rate: float | None = None) -> Phase:
         end = span.end

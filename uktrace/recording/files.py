@@ -29,7 +29,9 @@ CONSOLE_LIMIT = 64 * MiB
 """console.raw: what a replay reads of it (the rest is said to be left out): a replay holds the
 console and its records, about 4 bytes of memory a console byte, so at most about 256 MB."""
 INDEX_LIMIT = 64 * MiB
-"""chunks.tsv: about 20 bytes a read, so over three million reads."""
+"""chunks.tsv, firmware.tsv: about 20 bytes a read, so over three million reads."""
+FIRMWARE_LIMIT = 1 * MiB
+"""firmware.log: SeaBIOS says about 3.5 KB a boot; a firmware that says more is replayed this far."""
 SYMBOLS_LIMIT = 64 * MiB
 """kernels/<sha256>.symbols: one line per function."""
 TAIL_LIMIT = 4096

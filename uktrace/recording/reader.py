@@ -18,6 +18,7 @@ from typing import Any
 from ..model.json_input import JsonError, load_json
 from .files import (
     CONSOLE_LIMIT,
+    FIRMWARE_LIMIT,
     INDEX_LIMIT,
     JSON_LIMIT,
     RefusedFile,
@@ -51,6 +52,9 @@ class RecordedGuest:
     """What was refused or unsound, one line each (`guest-3: guest.json: ...`)."""
     stderr: bytes = b""
     """The end of QEMU's stderr (`files.TAIL_LIMIT` bytes)."""
+    firmware: tuple[tuple[int, bytes], ...] = ()
+    """The firmware's debug console (`--firmware-timing`), as `chunks` are: (host ns since spawn,
+    bytes) per read; empty without it, or when recorded before its reads were timed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +168,7 @@ def read_guest(root: Path, name: str | None = None) -> RecordedGuest:
         missing.append("the chunks' times: the console replays as one chunk")
     elif index and index[0][0] > 0:
         index[0] = (0, index[0][1])  # bytes before the first indexed chunk arrived with it
-    ends = [offset for offset, _ in index[1:]] + [len(data)]
-    chunks = [(ns, data[offset:end]) for (offset, ns), end in zip(index, ends[: len(index)], strict=True)]
+    chunks = _cut(data, index)
     try:
         stderr = read_tail(root, f"{name}/stderr.log")
     except FileNotFoundError:
@@ -173,7 +176,38 @@ def read_guest(root: Path, name: str | None = None) -> RecordedGuest:
     except (RefusedFile, OSError) as error:
         problems.append(f"{name}: {error}")
         stderr = b""
-    return RecordedGuest(name, root / name, chunks, meta, tuple(missing), tuple(problems), stderr)
+    firmware = _read_firmware(root, name, missing, problems)
+    return RecordedGuest(name, root / name, chunks, meta, tuple(missing), tuple(problems), stderr, firmware)
+
+
+def _cut(data: bytes, index: list[tuple[int, int]]) -> list[tuple[int, bytes]]:
+    """`data` cut at the offsets of `index` (its first at 0, none beyond `data`): (ns, bytes) per read."""
+    ends = [offset for offset, _ in index[1:]] + [len(data)]
+    return [(ns, data[offset:end]) for (offset, ns), end in zip(index, ends[: len(index)], strict=True)]
+
+
+def _read_firmware(root: Path, name: str, missing: list[str], problems: list[str]) -> tuple[tuple[int, bytes], ...]:
+    """firmware.log cut at its reads (firmware.tsv): nothing when the run had no `--firmware-timing`,
+    or was recorded before the reads were timed (its bytes without times would name no part)."""
+    absent: list[str] = []
+    index_data = _read(root, f"{name}/firmware.tsv", INDEX_LIMIT, absent, problems, name)
+    if not index_data:
+        return ()
+    try:
+        data, size = read_head(root, f"{name}/firmware.log", FIRMWARE_LIMIT)
+    except FileNotFoundError:
+        missing.append("firmware.log (its reads are indexed, the bytes are not there)")
+        return ()
+    except (RefusedFile, OSError) as error:
+        problems.append(f"{name}: {error}")
+        return ()
+    if size > len(data):
+        problems.append(f"{name}: firmware.log: {size:,} bytes: only the first {len(data):,} replayed (the limit)")
+    index = [entry for entry in _read_index(index_data, missing, "firmware.tsv") if entry[0] < len(data)]
+    if not index:
+        return ()
+    index[0] = (0, index[0][1])
+    return tuple(_cut(data, index))
 
 
 def read_meta(directory: Path) -> dict[str, Any] | None:
@@ -227,9 +261,9 @@ def _read(root: Path, relative: str, limit: int, missing: list[str], problems: l
     return b""
 
 
-def _read_index(data: bytes, missing: list[str]) -> list[tuple[int, int]]:
-    """`offset<TAB>ns` lines, in order, up to the first that is not one (a write cut short); a
-    time beyond `MAX_SPAN_NS` after the spawn ends it too."""
+def _read_index(data: bytes, missing: list[str], file: str = "chunks.tsv") -> list[tuple[int, int]]:
+    """`offset<TAB>ns` lines of `file`, in order, up to the first that is not one (a write cut
+    short); a time beyond `MAX_SPAN_NS` after the spawn ends it too."""
     lines = data.decode("ascii", "replace").splitlines()
     index: list[tuple[int, int]] = []
     for number, line in enumerate(lines):
@@ -239,7 +273,7 @@ def _read_index(data: bytes, missing: list[str]) -> list[tuple[int, int]]:
         except (ValueError, IndexError):
             offset, ns = -1, 0
         if len(fields) != 2 or offset < 0 or not 0 <= ns <= MAX_SPAN_NS or (index and offset < index[-1][0]):
-            missing.append(f"chunks.tsv from line {number + 1} of {len(lines)} (unreadable)")
+            missing.append(f"{file} from line {number + 1} of {len(lines)} (unreadable)")
             break
         index.append((offset, ns))
     return index

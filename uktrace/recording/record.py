@@ -7,7 +7,8 @@ Layout of a recording directory (docs/recordings.md documents the fields):
     <guest>/console.raw      every console byte, as received
     <guest>/chunks.tsv       one line per read: byte offset, host ns since spawn
     <guest>/stderr.log       QEMU's stderr
-    <guest>/firmware.log     SeaBIOS's debug console (port 0x402), when QEMU was built here
+    <guest>/firmware.log     SeaBIOS's debug console (port 0x402), with --firmware-timing
+    <guest>/firmware.tsv     one line per read of it: byte offset, host ns since spawn
     <guest>/guest.json       argv, kernel and its identity, host times, exit status, final status
 Every run writes one (a temporary directory unless `--record DIR`), so no console byte is lost.
 Files are appended as bytes arrive; guest.json comes last, so a killed run leaves every console.
@@ -235,6 +236,7 @@ class GuestRecorder:
         self.directory = directory
         self._writer = writer
         self._offset = 0
+        self._firmware_offset = 0
         self._files: dict[str, IO[Any]] = {}
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # before QEMU starts (firmware FIFO)
 
@@ -246,8 +248,12 @@ class GuestRecorder:
     def stderr(self, data: bytes) -> None:
         self._do(lambda: self._file("stderr.log").write(data))
 
-    def firmware(self, data: bytes) -> None:
-        self._do(lambda: self._file("firmware.log").write(data))
+    def firmware(self, data: bytes, since_spawn_ns: int) -> None:
+        """The firmware's debug console, indexed as the console is: its lines' arrival times name
+        the firmware's parts, in a replay as live."""
+        line = f"{self._firmware_offset}\t{since_spawn_ns}\n"
+        self._firmware_offset += len(data)
+        self._do(lambda: (self._file("firmware.log").write(data), self._file("firmware.tsv", text=True).write(line)))
 
     def started(self, meta: Callable[[], shape.GuestFile]) -> None:
         """guest.json as the guest starts (its command line, kernel, spawn time, `booting`): a

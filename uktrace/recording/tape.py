@@ -1,7 +1,8 @@
 """One recorded guest as a tape of timed events, fed into its live `Guest` up to any instant.
 
 The events are the guest's host events (spawn, VMM ready, gate release, firmware start), its
-console chunks and its end (exit, what only the record knows), each at its recorded host time.
+console chunks, its firmware's debug chunks (`--firmware-timing`) and its end (exit, what only
+the record knows), each at its recorded host time.
 What the model holds at an instant depends only on the events up to it, so a replay can play
 on, or rewind (a fresh guest in the same `Guest` object, which views keep) and feed again up to
 an earlier instant: seeking back shows what playing straight there would have shown.
@@ -37,8 +38,16 @@ SETTLE: Final = "settle"
 HOST_EVENTS: Final = (("ready_ns", "vmm_ready"), ("release_ns", "released"), ("firmware_ns", "firmware_started"))
 """`host` keys of a recording and the timeline method each one calls."""
 
-Event = tuple[int, bytes | str]
-"""(recorded host ns, a console chunk or the name of a host event)."""
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FirmwareChunk:
+    """Bytes read from the firmware's debug console (not the guest's console)."""
+
+    data: bytes
+
+
+Event = tuple[int, bytes | FirmwareChunk | str]
+"""(recorded host ns, a console chunk, a firmware chunk or the name of a host event)."""
 
 
 def new_guest(
@@ -85,8 +94,9 @@ def tape_events(recorded: RecordedGuest, origin: int) -> list[Event]:
     if spawn is None:
         return [(origin, SETTLE)]
     events: list[Event] = [(host[key], name) for key, name in HOST_EVENTS if host.get(key) is not None]
+    events += [(spawn + since_spawn, FirmwareChunk(data)) for since_spawn, data in recorded.firmware]
     events += [(spawn + since_spawn, data) for since_spawn, data in recorded.chunks]
-    events.sort(key=lambda event: event[0])  # stable: a host event before a chunk at the same ns
+    events.sort(key=lambda event: event[0])  # stable: a host event, then the firmware's, then the console's
     last = events[-1][0] if events else spawn
     exit_ns = host.get("exit_ns")
     return [(spawn, SPAWN), *events, (last if exit_ns is None else max(exit_ns, last), END)]
@@ -197,7 +207,7 @@ class GuestTape:
 
     # -- one event ---------------------------------------------------------------------------------
 
-    def _feed(self, at: int, event: bytes | str) -> None:
+    def _feed(self, at: int, event: bytes | FirmwareChunk | str) -> None:
         guest = self.guest
         timeline = guest.timeline
         if isinstance(event, bytes):
@@ -208,6 +218,8 @@ class GuestTape:
             for record in records:
                 timeline.consume(record)
             guest.records.extend(records)
+        elif isinstance(event, FirmwareChunk):
+            timeline.firmware_output(event.data, at)
         elif event == SPAWN:
             guest.spawn_ns = at
             timeline.spawned(at)

@@ -59,7 +59,8 @@ class CompareOutput(TypedDict):
 
 
 class FunctionBlame(TypedDict):
-    """One function across guests (seconds)."""
+    """One function across guests (seconds); or, `kind` `part`, a part of a phase the console names
+    (the TSC calibration, the firmware's parts), `phase` the phase it runs in."""
 
     function: str
     named: bool
@@ -75,7 +76,8 @@ class FunctionBlame(TypedDict):
 
 
 class BlameOutput(TypedDict):
-    """`uktrace blame --json`: every constructor and init function, the slowest (p95) first."""
+    """`uktrace blame --json`: every constructor and init function, and every named part of a
+    phase, the slowest (p95) first."""
 
     format: int
     guests: int
