@@ -70,7 +70,7 @@ async def test_3_opens_it_from_fleet_and_summary_and_s_cycles_the_order() -> Non
         assert functions(app) == BY_P95
         text = screen_text(app)
         # 5 of the 8 guests' clocks ran 1.4-1.6x slow: their figures are corrected
-        assert "vfscore_rootfs       libvfscore  init_table         8  22.6 ms  37.1 ms  guest (part corrected)" in text
+        assert "vfscore_rootfs       libvfscore  init_table         8  21.8 ms  37.1 ms  guest (part corrected)" in text
         assert "6 functions and 1 part across 8 guests" in text and "sorted by p95 (s)" in text
         await pilot.press("s")
         assert functions(app)[:3] == ["tsc_calibration", "uk_bus_init_all", "vfscore_rootfs"]  # by p50

@@ -50,7 +50,6 @@ guest-clock figures are divided by it and labelled `guest (corrected)`; the stam
 from __future__ import annotations
 
 import itertools
-import statistics
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
@@ -247,6 +246,8 @@ def _corrected(stamp: float | None, rate: float | None) -> float | None:
     return stamp if stamp is None or rate is None else stamp / rate
 
 
+_SURE_RATE = 0.1
+"""A guest clock fit whose interval is within ±10 % of its rate places unstamped lines at that rate."""
 _CLOSE_S = 0.0001
 """An unbounded edge's spread that is no error: below the tables' last digit (0.1 ms)."""
 _CLOSE_SHARE = 0.05
@@ -663,22 +664,22 @@ class BootTimeline:
 
     def _edge(self) -> _Edge:
         """Where the line being read stands: its stamp, or for an unstamped line (the banner, an
-        application's output, a ready line) a place on the guest clock through its host arrival (a
-        server that waits 300 ms in main, then prints `Listening` without a stamp: ~300 ms, not the
-        1.8 ms of the latest stamp), never before the latest stamp: by the guest's own clock fit
-        (`_on_fit`: its lag is the boot's typical one, not this chunk's), or before there is one,
-        the latest stamp plus the host time since that stamp's line arrived; the next stamp moves it
-        back if it lies beyond (`_settle`: its chunk came late). A saved log has no arrivals: then
-        its guest time is the latest stamp, a lower bound (`bound`), and the next stamp the upper one."""
+        application's output, a ready line) a place on the guest clock through its host arrival:
+        the latest stamp plus the host time since that stamp's line arrived, at the rate this guest's
+        own clock fit has measured when it is sure of it (a clock that ran 2x slow advanced half as
+        much), else the host's (a fit of a few early chunks extrapolates badly). A server that
+        waits 300 ms in main, then prints `Listening` without a stamp reads ~300 ms, not the 1.8 ms
+        of the latest stamp; never before that stamp, and the next stamp moves it back if it lies
+        beyond (`_settle`: its chunk came late). A saved log has no arrivals: then its guest time
+        is the latest stamp, a lower bound (`bound`), and the next stamp the upper one."""
         guest = self._guest_now
         if self._stamped or guest is None or guest <= 0:
             return _Edge(guest, self._host_now, self.lines)
         if self._host_now is None or self._stamp_host_ns is None:
             return _Edge(guest, self._host_now, self.lines, bound=True)
-        at = self._on_fit(self._host_now)
-        if at is None:
-            at = guest + (self._host_now - self._stamp_host_ns) / 1e9
-        return _Edge(max(guest, at), self._host_now, self.lines)
+        fit = self._fit
+        rate = fit.rate if fit is not None and fit.rate > 0 and fit.half_width <= _SURE_RATE else 1.0
+        return _Edge(guest + max(0.0, rate * (self._host_now - self._stamp_host_ns) / 1e9), self._host_now, self.lines)
 
     def _mark(self) -> _Edge:
         """`_edge`, for an edge the timeline keeps: an unstamped one waits for the next stamp."""
@@ -696,16 +697,6 @@ class BootTimeline:
             if edge.bound:
                 edge.latest = stamp
         self._unsettled.clear()
-
-    def _on_fit(self, host_ns: int) -> float | None:
-        """The guest clock's reading at `host_ns` by its fit: the fitted rate, and the offset that is
-        the median of the chunk points' (robust to one chunk read late, as the rate is)."""
-        fit, points = self._fit, self._clock_samples.points
-        if fit is None or not points:
-            return None
-        origin = points[0][0]
-        offset = statistics.median(stamp - fit.rate * (ns - origin) / 1e9 for ns, stamp in points)
-        return offset + fit.rate * (host_ns - origin) / 1e9
 
     def _enter(self, phase: str, edge: _Edge | None = None) -> None:
         """Start `phase` at `edge` (default: the line being read), ending what it follows."""
