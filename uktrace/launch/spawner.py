@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from .process import GuestProcess
 from .session import guest_session
@@ -22,12 +23,15 @@ class Spawner:
         self.nice = nice
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uktrace-spawner")
 
-    async def spawn(self, argv: list[str], env: dict[str, str], tty: bool = False) -> GuestProcess:
+    async def spawn(
+        self, argv: list[str], env: dict[str, str], tty: bool = False, monitor: Path | None = None
+    ) -> GuestProcess:
+        """`monitor`: the QMP socket its paused QEMU connects to (`GuestProcess`)."""
         nice = self.nice
         session = guest_session() if nice is None else None
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._thread, lambda: GuestProcess(argv, env=env, nice=nice, tty=tty, session=session)
+            self._thread, lambda: GuestProcess(argv, env=env, nice=nice, tty=tty, session=session, monitor=monitor)
         )
 
     def close(self) -> None:
