@@ -9,6 +9,7 @@ import platform
 import shutil
 import stat
 import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from uktrace.kernel.find import TEST_GUEST
 from uktrace.kernel.identity import identify, libinfo_release, string_release
 from uktrace.kernel.symbols import Symbols, find_symbols, load_symbols, read_symbols, write_symbols
 from uktrace.parsers import UnikraftVersion
+from uktrace.recording import qemu_version
 from uktrace.recording.kernels import record_kernel, recorded_symbols
 from uktrace.recording.record import FORMAT, start_session
 
@@ -184,3 +186,20 @@ def test_session_json_keeps_the_users_options_and_no_object(tmp_path: Path) -> N
 def test_an_option_that_is_not_json_is_refused_not_written_as_its_repr(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
         start_session(tmp_path / "rec", ["uktrace"], {"cmd": "true", "tui": print}, ["guest-1"])
+
+
+def test_the_qemu_version_asked_early_is_the_one_the_session_names(tmp_path: Path) -> None:
+    """`run` asks QEMU its version before importing the rest of itself; the session takes that
+    answer, not a second question (each QEMU asked writes a line to `asked`)."""
+    asked = tmp_path / "asked"
+    qemu = tmp_path / "qemu-system-x86_64"
+    qemu.write_text(f"#!/bin/sh\necho $$ >> {asked}\necho 'QEMU emulator version 9.9.8'\n")
+    qemu.chmod(qemu.stat().st_mode | stat.S_IEXEC)
+    qemu_version.ask(str(qemu))
+    deadline = time.monotonic() + 30
+    while not asked.exists() and time.monotonic() < deadline:  # it runs before the session is written
+        time.sleep(0.01)
+    assert asked.exists()
+    start_session(tmp_path / "rec", ["uktrace", "run"], {"qemu": str(qemu), "cmd": None}, ["guest-1"])
+    assert json.loads((tmp_path / "rec" / "session.json").read_text())["qemu"] == "QEMU emulator version 9.9.8"
+    assert len(asked.read_text().split()) == 1

@@ -75,6 +75,10 @@ def _parse_command(args: argparse.Namespace) -> int:
 
 
 def _run_command(args: argparse.Namespace) -> int:
+    if args.cmd is None:  # session.json names our QEMU's version: asked while the run's modules import
+        from ..recording import qemu_version
+
+        qemu_version.ask(args.qemu)
     from .run import run_command
 
     return run_command(args)

@@ -280,7 +280,7 @@ class Fleet:
             # UKTRACE_RECORDING tells which run a QEMU belongs to (`ps eww`, the tests)
             env = os.environ | {"UKTRACE_RECORDING": str(guest.recording)}
             with anyio.CancelScope(shield=True):  # a QEMU started is a QEMU owned: see it through
-                process = await self._start(guest, env, gated=qmp_socket is not None)
+                process = await self._start(guest, env, qmp_socket)
         except OSError as error:
             timeline.fail(spawn_failure(guest, error))
             guest.changes += 1
@@ -313,7 +313,7 @@ class Fleet:
                     if guest.spec.script:
                         attempt.start_script(process, group)
                     if qmp_socket is not None:
-                        await pass_gate(guest, process, qmp_socket, wave)
+                        await pass_gate(guest, process, wave)
                     while data := await process.read_console():
                         attempt.console(data, process.stamp_ns)
                         # a UART delivers a few bytes per write: let a line gather before waking again
@@ -329,11 +329,13 @@ class Fleet:
                 if firmware is not None:
                     firmware.close()
 
-    async def _start(self, guest: Guest, env: dict[str, str], gated: bool) -> StartedGuest:
-        """Here (the spawner's thread), or on a cluster node: raises OSError when the node cannot start it."""
+    async def _start(self, guest: Guest, env: dict[str, str], monitor: Path | None) -> StartedGuest:
+        """Here (the spawner's thread), or on a cluster node: raises OSError when the node cannot
+        start it. `monitor`: the QMP socket of the start gate (a node makes its own)."""
+        gated = monitor is not None
         if self.launcher is None:
             assert self._spawner is not None
-            return await self._spawner.spawn(guest.argv, env, tty=guest.spec.tty)
+            return await self._spawner.spawn(guest.argv, env, tty=guest.spec.tty, monitor=monitor)
         key = f"{guest.index}.{guest.attempt}"
         process = await self.launcher.spawn(key, guest.spec, str(guest.recording), self.guest_nice, gated)
         guest.node = process.node

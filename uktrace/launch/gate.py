@@ -7,7 +7,6 @@ all ready and then released back to back do (`launch.qmp`).
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import anyio
 
@@ -40,12 +39,12 @@ class Wave:
             self.released.set()
 
 
-async def pass_gate(guest: Guest, process: StartedGuest, socket: Path, wave: Wave | None) -> None:
+async def pass_gate(guest: Guest, process: StartedGuest, wave: Wave | None) -> None:
     """Wait until QEMU is ready and, in the first `wave`, until every guest of the wave is; then
     `cont`. A QEMU that dies on the way is left to the console loop to report."""
     monitor: Monitor
     try:
-        monitor = await process.monitor(socket)
+        monitor = await process.monitor()
     except QmpError:
         return
     finally:

@@ -42,7 +42,7 @@ from ptyprocess import PtyProcess
 
 from .guest_session import GuestSession
 from .priority import NICE, lowering_prefix, set_session_nice
-from .qmp import Qmp
+from .qmp import MonitorSocket, Qmp, QmpError
 
 
 def _idle_thread() -> None:
@@ -79,12 +79,14 @@ class GuestProcess:
         nice: int | None = None,
         tty: bool = False,
         session: GuestSession | None = None,
+        monitor: Path | None = None,
     ) -> None:
         """`nice`: run the QEMU below the tracer (`launch.priority`): at the idle scheduling
         policy where the host allows it, at this nice value, in a process group of its own inside
         the tracer's session (a `tty` launcher leads a session: its session's group is lowered).
         `session`: start it in the guests' session instead (`launch.guest_session`), at normal priority
-        (not with `tty`: a launcher on a terminal leads a session of its own)."""
+        (not with `tty`: a launcher on a terminal leads a session of its own). `monitor`: the QMP
+        socket a paused QEMU connects to (`qemu_argv` of a gated spec), listened on before it starts."""
         self.argv = argv
         self._pidfd = -1
         """Watches the process's exit: from the guests' session leader (`launch.guest_session`), else ours."""
@@ -99,14 +101,21 @@ class GuestProcess:
             prefix, self.idle_policy = lowering_prefix(nice)
             argv = [*prefix, *argv]
         command = [SETPRIV, "--pdeathsig", "KILL", "--", *argv] if SETPRIV else argv
-        if tty:
-            self.spawn_ns = time.monotonic_ns()
-            self.pid, master, stderr_read = _spawn_on_pty(command, env)
-            console_read = os.dup(master)  # one descriptor each to read and to type, closed apart
-            if nice is not None:
-                set_session_nice(self.pid, nice)
-        else:
-            self.pid, master, console_read, stderr_read = self._spawn_on_pipes(command, env)
+        self._monitor = MonitorSocket(monitor) if monitor is not None else None
+        """Where its monitor connects, until it did (`monitor`)."""
+        try:
+            if tty:
+                self.spawn_ns = time.monotonic_ns()
+                self.pid, master, stderr_read = _spawn_on_pty(command, env)
+                console_read = os.dup(master)  # one descriptor each to read and to type, closed apart
+                if nice is not None:
+                    set_session_nice(self.pid, nice)
+            else:
+                self.pid, master, console_read, stderr_read = self._spawn_on_pipes(command, env)
+        except BaseException:
+            if self._monitor is not None:
+                self._monitor.close()
+            raise
         self.nice = nice if nice is not None and (NICE or self.idle_policy) else None
         """The nice value the QEMU got, when it was lowered."""
         self.input_fd = master
@@ -179,9 +188,18 @@ class GuestProcess:
         """Type into the guest's console."""
         os.write(self.input_fd, data)
 
-    async def monitor(self, socket: Path) -> Qmp:
-        """Once the paused QEMU answers on `socket`; QmpError if it ended first."""
-        return await Qmp.connect(socket, alive=lambda: self.poll() is None)
+    async def monitor(self) -> Qmp:
+        """Once the paused QEMU has connected its monitor and answered; QmpError if it ended first.
+        Its exit is watched on a copy of the pidfd: `wait` may watch the pidfd itself meanwhile
+        (a descriptor has one waiter)."""
+        if self._monitor is None:
+            raise QmpError("QEMU was not started with a monitor")
+        exited = os.dup(self._pidfd)
+        try:
+            return await self._monitor.accept(exited)
+        finally:
+            os.close(exited)
+            self._monitor = None
 
     def summary(self) -> None:
         """Nothing to add to guest.json: only a cluster guest has a stream to account for."""
@@ -325,6 +343,8 @@ class GuestProcess:
         return status
 
     def close(self) -> None:
+        if self._monitor is not None:  # never waited for (a run stopped before its gate)
+            self._monitor.close()
         for fd in (self.input_fd, self.console_fd, self.stderr_fd, self._pidfd):
             with contextlib.suppress(OSError):
                 os.close(fd)

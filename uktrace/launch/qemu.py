@@ -56,7 +56,8 @@ def qemu_argv(spec: GuestSpec) -> list[str]:
     if spec.debug_exit:
         argv += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     if spec.qmp_socket is not None:
-        argv += ["-S", "-qmp", f"unix:{spec.qmp_socket},server=on,wait=off"]
+        # paused, its monitor a client of the socket uktrace listens on (`launch.qmp`)
+        argv += ["-S", "-chardev", f"socket,id=qmp,path={spec.qmp_socket}", "-mon", "chardev=qmp,mode=control"]
     return argv + list(spec.extra)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from .guest_session import guest_session
 from .process import GuestProcess
@@ -21,13 +22,20 @@ class Spawner:
     def __init__(self, nice: int | None) -> None:
         self.nice = nice
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uktrace-spawner")
+        if nice is None:  # the guests' session leader starts (a Python) while the run sets up its first guest
+            self._thread.submit(guest_session)
 
-    async def spawn(self, argv: list[str], env: dict[str, str], tty: bool = False) -> GuestProcess:
+    async def spawn(
+        self, argv: list[str], env: dict[str, str], tty: bool = False, monitor: Path | None = None
+    ) -> GuestProcess:
+        """`monitor`: the QMP socket its paused QEMU connects to (`GuestProcess`)."""
         nice = self.nice
-        session = guest_session() if nice is None else None
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._thread, lambda: GuestProcess(argv, env=env, nice=nice, tty=tty, session=session)
+            self._thread,
+            lambda: GuestProcess(
+                argv, env=env, nice=nice, tty=tty, session=guest_session() if nice is None else None, monitor=monitor
+            ),
         )
 
     def close(self) -> None:

@@ -8,7 +8,6 @@ node), the difference is a value of the surface, never a test of the type.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -73,9 +72,9 @@ class StartedGuest(Protocol):
     def cpu_sample(self) -> tuple[int, int | None] | None: ...
     def state(self) -> tuple[str, int] | None: ...
     def close(self) -> None: ...
-    async def monitor(self, socket: Path) -> Monitor:
-        """Once the paused QEMU answers on its monitor (`socket` here; its node's, on a cluster);
-        QmpError if it ended first."""
+    async def monitor(self) -> Monitor:
+        """Once the paused QEMU answers on its monitor (here, or on its node); QmpError if it
+        ended first."""
         ...
 
     def summary(self) -> Stream | None:

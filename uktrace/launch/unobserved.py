@@ -79,18 +79,19 @@ async def run_unobserved(
             continue
         if daemon is not None:
             daemons.append(daemon)
-        argv = qemu_argv(
-            replace(spec, console_file=guest.console, qmp_socket=sockets / f"{index}.sock" if gate else None)
-        )
+        monitor = sockets / f"{index}.sock" if gate else None
+        argv = qemu_argv(replace(spec, console_file=guest.console, qmp_socket=monitor))
         try:
-            process = GuestProcess(argv, nice=GUEST_NICE if lower else None, session=None if lower else guest_session())
+            process = GuestProcess(
+                argv, nice=GUEST_NICE if lower else None, session=None if lower else guest_session(), monitor=monitor
+            )
             guest.spawn_ns = process.spawn_ns
         except OSError as error:
             guest.error = f"cannot start {argv[0]}: {error.strerror or error}"
         processes[-1] = process
     try:
         if gate:
-            await _release(processes, sockets)
+            await _release(processes)
         with anyio.move_on_after(timeout) as deadline:
             async with anyio.create_task_group() as group:
                 for guest, process in zip(guests, processes, strict=True):
@@ -117,15 +118,15 @@ async def run_unobserved(
     return guests
 
 
-async def _release(processes: Sequence[GuestProcess | None], sockets: Path) -> None:
+async def _release(processes: Sequence[GuestProcess | None]) -> None:
     """The start gate: every QEMU ready on its monitor, then `cont` to each, one after another."""
     monitors: list[Qmp] = []
     try:
-        for index, process in enumerate(processes):
+        for process in processes:
             if process is None:
                 continue
             try:
-                monitors.append(await Qmp.connect(sockets / f"{index}.sock", alive=lambda p=process: p.poll() is None))
+                monitors.append(await process.monitor())
             except QmpError:
                 continue  # it died on the way: its exit says so
         for monitor in monitors:

@@ -49,7 +49,8 @@ class GuestSpec:
     """Write the serial console to this file, read by nobody while the guest runs (an unobserved
     run, `launch.unobserved`); None: on the process's stdout, read live."""
     qmp_socket: Path | None = None
-    """Start paused (`-S`) with a QMP monitor here; the fleet releases the guest with `cont`."""
+    """Start paused (`-S`) with a QMP monitor that connects to this socket (uktrace listens on it);
+    the fleet releases the guest with `cont`."""
     command: tuple[str, ...] | None = None
     """`--cmd`: run this launcher (kraft, firecracker, a script) instead of building a QEMU line."""
     ready: str | None = None

@@ -23,7 +23,6 @@ import os
 import platform
 import queue
 import stat
-import subprocess
 import tempfile
 import threading
 import time
@@ -33,6 +32,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from .. import __version__
 from ..model.shapes import formats
+from . import qemu_version
 
 if TYPE_CHECKING:
     from ..model.shapes import recording as shape
@@ -129,7 +129,7 @@ def start_session(directory: Path, command: list[str], options: dict[str, Any], 
         session: shape.Session = {
             "format": FORMAT,
             "uktrace": __version__,
-            "qemu": None if options.get("cmd") else qemu_version(options.get("qemu") or "qemu-system-x86_64"),
+            "qemu": None if options.get("cmd") else qemu_version.answer(options.get("qemu") or "qemu-system-x86_64"),
             "host": {"cpus": os.cpu_count(), "kernel": platform.release()},
             "started": time.time(),
             "recorder": {"pid": os.getpid(), "boot_id": boot_id()},
@@ -150,16 +150,6 @@ def boot_id() -> str | None:
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
     except OSError:
         return None
-
-
-def qemu_version(qemu: str) -> str | None:
-    """The first line of `qemu --version` (`QEMU emulator version 7.2.22 (Debian ...)`), or None."""
-    try:
-        result = subprocess.run([qemu, "--version"], capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    lines = result.stdout.strip().splitlines()
-    return lines[0] if result.returncode == 0 and lines else None
 
 
 MAX_ERRORS = 20

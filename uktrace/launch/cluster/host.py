@@ -125,7 +125,7 @@ class GuestHost:
         try:
             session = guest_session() if nice is None else None
             process = await loop.run_in_executor(
-                self._spawner, lambda: GuestProcess(argv, env=env, nice=nice, session=session)
+                self._spawner, lambda: GuestProcess(argv, env=env, nice=nice, session=session, monitor=qmp_socket)
             )
         except OSError as error:
             yield [event(wire.ERROR, f"cannot start {argv[0]}: {error.strerror or error}")]
@@ -170,9 +170,8 @@ class GuestHost:
                 await asyncio.sleep(COALESCE_S)  # a UART writes a few bytes at a time: let a line gather
 
         async def gate() -> None:
-            assert qmp_socket is not None
             with contextlib.suppress(QmpError):
-                hosted.qmp = await Qmp.connect(qmp_socket, alive=lambda: process.poll() is None)
+                hosted.qmp = await process.monitor()
                 queue.put_nowait(event(wire.READY))
 
         readers = [asyncio.create_task(read(wire.CONSOLE)), asyncio.create_task(read(wire.STDERR))]

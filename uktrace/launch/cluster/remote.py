@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ...model.spec import GuestSpec
@@ -217,9 +216,8 @@ class RemoteGuestProcess:
 
     # -- the start gate ------------------------------------------------------------------------------
 
-    async def monitor(self, socket: Path | None = None) -> RemoteMonitor:
-        """Once the paused QEMU answers on its node's monitor (not on `socket`: that is the node's
-        business); QmpError if it ended first."""
+    async def monitor(self) -> RemoteMonitor:
+        """Once the paused QEMU answers on its node's monitor; QmpError if it ended first."""
         ready = asyncio.ensure_future(self._ready.wait())
         exited = asyncio.ensure_future(self._exited.wait())
         try:
