@@ -310,7 +310,8 @@ def cases(eras: tuple[str, ...]) -> list[Case]:
                 EXIT_OK,
                 [
                     r"Warn: .*\[libuklibparam\] .*Ignoring invalid kernel parameter 'uktrace\.delay=nonsense:5' "
-                    r"\(unknown phase, expected constructors, subsystems, init_table, bus_probe, mount or main\)$",
+                    r"\(unknown phase, expected constructors, subsystems, init_table, bus_probe, mount, banner "
+                    r"or main\)$",
                     r"Warn: .*\[libuklibparam\] .*Ignoring invalid kernel parameter 'uktrace\.delay=main:5ms' "
                     r"\(MS must be a number of milliseconds, 0-60000\)$",
                     r"Warn: .*\[libuklibparam\] .*Ignoring invalid kernel parameter 'uktrace\.delay=main' "

@@ -29,8 +29,9 @@ def test_the_docs_list_the_fields_a_run_prints_and_records(tmp_path: Path, share
     assert fields("## A guest") == set(guest)
     assert fields("### host") == set(guest["host"])  # `node` and `stream`: null locally, listed as such
     # `cluster` only on a cluster, and said so in its row
-    assert fields("## The summary") == set(result["summary"]) | {"cluster"}
-    assert "cluster" not in result["summary"]
+    # `cluster` only on a cluster, `observer` only where this host's observer check measured the size
+    assert fields("## The summary") == set(result["summary"]) | {"cluster", "observer"}
+    assert "cluster" not in result["summary"] and "observer" not in result["summary"]
     assert "| `cluster` | on a cluster only" in JSON
     assert listed(after(JSON, "Each phase is ")) == set(guest["phases"][0])
     assert row_names(JSON, "times") == set(guest["times"])
