@@ -22,9 +22,17 @@ from uktrace.launch.guest_json import Kernels
 from uktrace.recording import record
 from uktrace.recording.replay import ReplayFleet
 
-# what uktrace caches per host (the accelerator probe, the console calibration) is the suite's own:
-# a figure or a line a test checks never depends on what someone ran on this machine before
+# what uktrace caches per host (the accelerator probe, the console calibration, the observer checks)
+# is the suite's own: a figure or a line a test checks never depends on what someone ran on this
+# machine before (and each test's own, below: nor on what another test ran)
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="uktrace-test-cache-")
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's uktrace caches in a directory of its own (a bench's observer check, kept for the
+    host, would otherwise be said by the next test's run of as many guests)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
 
 DATA = Path(__file__).parent / "data"
 LOGS = DATA / "logs"

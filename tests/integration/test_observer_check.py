@@ -14,11 +14,7 @@ from uktrace.analysis.compare import VERDICTS
 pytestmark = pytest.mark.qemu
 
 
-def test_a_bench_with_the_observer_check_reports_the_tracers_effect(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # what the check keeps for this host stays in this test (the next tests run 3 guests too)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+def test_a_bench_with_the_observer_check_reports_the_tracers_effect(tmp_path: Path) -> None:
     out = tmp_path / "bench"
     result = uktrace(
         "bench", "--concurrency", "3", "--fs-mode", "shared", "--repeat", "2", "--observer-check",
