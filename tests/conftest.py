@@ -34,6 +34,7 @@ def own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     host, would otherwise be said by the next test's run of as many guests)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
 
+
 DATA = Path(__file__).parent / "data"
 LOGS = DATA / "logs"
 RECORDINGS = DATA / "recordings"
