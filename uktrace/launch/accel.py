@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..recording.record import boot_id
+from .cache import cache_file, replace_json
 from .probe import ProbeRun, run_probe
 from .qemu import DEFAULT_CPU
 
@@ -136,8 +137,7 @@ def _why(run: ProbeRun) -> str:
 
 def cache_path() -> Path:
     """`$XDG_CACHE_HOME/uktrace/accel.json` (default `~/.cache/...`)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "uktrace" / "accel.json"
+    return cache_file("accel.json")
 
 
 def _cache_key(qemu: str, machine: str, cpu: str) -> str | None:
@@ -182,9 +182,6 @@ def _remember(path: Path, key: str, choice: AccelChoice) -> None:
         except (OSError, ValueError, AttributeError):
             known = {}
         known[key] = choice.as_dict()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}")
-        temporary.write_text(json.dumps(known, indent=1) + "\n")
-        os.replace(temporary, path)
+        replace_json(path, known, indent=1)
     except OSError:
         pass

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import platform
 import subprocess
 import tempfile
@@ -27,14 +26,14 @@ from ..kernel.find import TEST_GUEST
 from ..model.console_cost import ConsoleCost, host_key
 from ..model.spec import GuestSpec
 from ..model.theil_sen import theil_sen
+from .cache import cache_file, replace_json
 
 SIZES_KIB = (0, 128, 256, 512)
 """Console sizes printed by the test guest: up to ~540 KB, ~0.6 s of printing under TCG here."""
 
 
 def cache_path() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "uktrace" / "console-cost.json"
+    return cache_file("console-cost.json")
 
 
 @functools.cache
@@ -94,10 +93,7 @@ def save(cost: ConsoleCost, path: Path | None = None) -> Path:
     """Keep `cost`, replacing the entry of the same host key; written atomically."""
     path = path or cache_path()
     kept = [entry for entry in load(path) if entry.host != cost.host] + [cost]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps([entry.as_dict() for entry in kept], indent=2) + "\n")
-    temporary.replace(path)
+    replace_json(path, [entry.as_dict() for entry in kept])
     return path
 
 

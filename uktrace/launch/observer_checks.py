@@ -9,16 +9,17 @@ size no check measured here says nothing it does not know.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .cache import cache_file, replace_json
+
 
 def cache_path() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "uktrace" / "observer.json"
+    return cache_file("observer.json")
 
 
 def load(path: Path | None = None) -> list[dict[str, Any]]:
@@ -37,13 +38,8 @@ def save(host: Mapping[str, str], cells: Sequence[Mapping[str, Any]], made: floa
     new = [{"host": dict(host), "made": made, **cell} for cell in cells]
     replaced = {(json.dumps(entry["host"], sort_keys=True), entry["cell"]) for entry in new}
     kept = [e for e in load(path) if (json.dumps(e["host"], sort_keys=True), e["cell"]) not in replaced] + new
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(kept, indent=1) + "\n")
-        temporary.replace(path)
-    except OSError:
-        pass  # a cache that cannot be written only means the next run says nothing
+    with contextlib.suppress(OSError):  # a cache that cannot be written only means the next run says nothing
+        replace_json(path, kept, indent=1)
 
 
 def find(host: Mapping[str, str], concurrency: int, fs: str | None, path: Path | None = None) -> dict[str, Any] | None:
