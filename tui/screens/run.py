@@ -69,10 +69,10 @@ class RunScreen(FleetScreen):
     def say_observer_effect(self) -> None:
         """What this host's observer check found uktrace itself changes at this many guests, in the
         header when it moved a figure (a thread: finding the host's key asks QEMU its version)."""
-        from uktrace.analysis.observer_effect import effect_sentence, run_effect  # off the start-up path
+        from uktrace.analysis.observer_effect import effect_sentence, moved, run_effect  # off the start-up path
 
         effect = run_effect(self.fleet)
-        if effect is not None and any(m.get("verdict") in ("slower", "faster") for m in effect["metrics"]):
+        if effect is not None and moved(effect):
             self.app.call_from_thread(self.header.set_notice, effect_sentence(effect))
 
     @work(exclusive=True, exit_on_error=False, group="fleet", name="fleet")

@@ -26,6 +26,11 @@ def run_effect(fleet: FleetView) -> dict[str, Any] | None:
     return observer_checks.find(this_host(spec.qemu, spec.accel), at_once, fleet.fs_mode)
 
 
+def moved(entry: dict[str, Any]) -> bool:
+    """Whether the check found uktrace moved a figure beyond the noise (slower or faster traced)."""
+    return any(metric.get("verdict") in (SLOWER, FASTER) for metric in entry["metrics"])
+
+
 def effect_sentence(entry: dict[str, Any]) -> str:
     """`uktrace's own effect at 100 guests here (bench --observer-check, shared fs, 2026-12-07):
     main +38.5 % slower traced (95 % CI +29.3 % to +46.0 %), ...; can't tell: total`."""

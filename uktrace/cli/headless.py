@@ -302,12 +302,11 @@ def run_footer(fleet: FleetView, reasons: bool = False) -> Text:
     console = console_sentence([guest_console(g) for g in fleet.guests if g.spawn_ns is not None])
     if console is not None:
         footer.append("\n" + console)
-    from ..analysis.observer_effect import effect_sentence, run_effect  # at the run's end only
+    from ..analysis.observer_effect import effect_sentence, moved, run_effect  # at the run's end only
 
     effect = run_effect(fleet) if fleet.guests else None
     if effect is not None:  # what this host's observer check found uktrace itself changes at this size
-        moved = any(m.get("verdict") in ("slower", "faster") for m in effect["metrics"])
-        footer.append("\n" + effect_sentence(effect), style="yellow" if moved else "")
+        footer.append("\n" + effect_sentence(effect), style="yellow" if moved(effect) else "")
     if fleet.recording_errors:
         footer.append(f"\nconsoles NOT fully recorded in {fleet.record_dir}: ", style="bold red")
         footer.append(fleet.recording_errors[0], style="red")
