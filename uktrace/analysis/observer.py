@@ -35,8 +35,9 @@ from ..model.json_shape import timeline_dict
 from ..recording.logs import trace_log
 from .bench_labels import fs_label
 from .compare import CANT_TELL, FASTER, MISSING, NO_CHANGE, SLOWER, MetricComparison, compare_cell
+from .pooled import cell_label
 from .report import _s, _signed, undecided_sentence
-from .samples import from_document
+from .samples import bench_key, from_document
 
 if TYPE_CHECKING:
     from .bench import Bench, CellRound
@@ -101,7 +102,7 @@ def finish(results: dict[str, Any], out: Path) -> None:
             guest["times"] = {"total": host["total_s"], "clocks": {"total": "host"}}
             guest["host"] = host
             guests.append(guest)
-        entry["run"] = {"guests": guests, "summary": {"observed": False}}
+        entry["run"] = {"guests": guests, "summary": {"observed": False, "spawn_spread_s": _spread(entry["guests"])}}
 
 
 def findings(results: dict[str, Any]) -> list[str]:
@@ -130,6 +131,8 @@ def findings(results: dict[str, Any]) -> list[str]:
             parts.append("no change beyond the noise: " + ", ".join(same))
         sentences = parts[:1] + [part[:1].upper() + part[1:] for part in parts[1:]]
         lines.append(f"**{key}:** " + (". ".join(sentences) if parts else "nothing both sides measured") + ".")
+    if lines and (started := spreads(results)):
+        lines.append("Guests started within (first to last, median of rounds): " + "; ".join(started) + ".")
     if lines:
         lines.append(
             f"An unobserved run measures {BOTH_SIDES}: nothing arrives anywhere while it runs, so firmware, "
@@ -224,11 +227,36 @@ def _host(guest: Unobserved) -> dict[str, Any]:
     return {
         "name": guest.name,
         "spawn_ns": guest.spawn_ns,
+        "released_ns": guest.released_ns,
         "exit_ns": guest.exit_ns,
         "total_s": None if guest.total_s is None else round(guest.total_s, 6),
         "qemu_status": guest.qemu_status,
         "error": guest.error,
     }
+
+
+def _spread(hosts: Sequence[dict[str, Any]]) -> float | None:
+    """Seconds from the first guest's start to the last's, as a traced run's `spawn_spread_s`: the
+    gate's release, else the spawn."""
+    starts = sorted(s for h in hosts if (s := h.get("released_ns") or h.get("spawn_ns")) is not None)
+    return (starts[-1] - starts[0]) / 1e9 if len(starts) > 1 else None
+
+
+def spreads(results: dict[str, Any]) -> list[str]:
+    """Per cell, how far apart its guests started on each side (the median over rounds): two sides
+    that did not start their guests alike are not the same cell, whatever else they share."""
+    found: dict[str, dict[str, list[float]]] = {}
+    for side, entries in (("traced", results.get("cells") or []), ("unobserved", results.get("unobserved") or [])):
+        for entry in entries:
+            spread = ((entry.get("run") or {}).get("summary") or {}).get("spawn_spread_s")
+            if isinstance(spread, int | float):
+                key = bench_key((entry["concurrency"], cell_label(entry)))
+                found.setdefault(key, {}).setdefault(side, []).append(float(spread))
+    return [
+        f"{key}: " + ", ".join(f"{side} {statistics.median(sides[side]) * 1e3:.1f} ms" for side in SIDES)
+        for key, sides in sorted(found.items(), key=lambda item: _order(item[0]))
+        if len(sides) == 2
+    ]
 
 
 def _status(guest: dict[str, Any], host: dict[str, Any]) -> str:

@@ -243,7 +243,7 @@ class Fleet:
                 await self._trace(guest, self._wave if in_wave else None)
             finally:
                 if in_wave:
-                    self._wave.arrive(guest)
+                    self._wave.arrive(guest.index)
 
     async def _trace(self, guest: Guest, wave: Wave | None = None) -> None:
         directory = guest.name if guest.attempt == 1 else f"{guest.name}.{guest.attempt}"

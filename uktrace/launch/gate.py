@@ -32,9 +32,9 @@ class Wave:
         self._members += 1
         return True
 
-    def arrive(self, guest: Guest) -> None:
-        """The guest is ready, or will never be; idempotent."""
-        self._arrived.add(guest.index)
+    def arrive(self, index: int) -> None:
+        """Guest `index` is ready, or will never be; idempotent."""
+        self._arrived.add(index)
         if self._open == 0 and len(self._arrived) >= self._members:
             self.released.set()
 
@@ -49,7 +49,7 @@ async def pass_gate(guest: Guest, process: StartedGuest, wave: Wave | None) -> N
         return
     finally:
         if wave is not None:
-            wave.arrive(guest)
+            wave.arrive(guest.index)
     try:
         ready = time.monotonic_ns()
         guest.timeline.vmm_ready(ready)
