@@ -25,6 +25,7 @@ from uktrace.analysis.compare import (
     guest_interval,
     mann_whitney,
     run_interval,
+    runs_differ,
     unit_of,
     verdict,
 )
@@ -119,6 +120,50 @@ def test_host_clock_metrics_resample_runs() -> None:
     assert row.difference is not None and row.difference > 200 * MS  # still shown
     main = next(m for m in cell.metrics if m.metric == "main")
     assert (main.unit, main.n_a, main.interval is not None) == ("guest", 10, True)
+
+
+def contended(seed: int, runs: int = 4, guests: int = 50) -> Samples:
+    """`main` as 50 guests on 2 cores have it: each run's contention scales every guest of the run
+    (medians of one bench's 4 rounds: 443, 151, 456, 198 ms), the guests jitter within it."""
+    rng = random.Random(seed)
+    cell = CellSamples()
+    for run in range(runs):
+        contention = rng.uniform(0.5, 2.0)
+        for _ in range(guests):
+            cell.add("main", 0.25 * contention * rng.uniform(0.8, 1.25), "guest (corrected)", run)
+            cell.statuses["exited"] += 1
+    return Samples(f"contended-{seed}", "bench", {"n50-shared": cell})
+
+
+def test_guests_that_move_with_their_run_are_not_independent_samples() -> None:
+    """Ten pairs of benches of one kernel under run-wide contention: resampling their 200 guests a
+    side as if independent calls half of them slower or faster; compare resamples the runs
+    instead and calls none."""
+    flat_calls = 0
+    for seed in range(1, 21, 2):
+        a, b = contended(seed), contended(seed + 1)
+        (cell,) = compare(a, b).cells
+        (main,) = cell.metrics
+        values_a, values_b = a.cells["n50-shared"].values["main"], b.cells["n50-shared"].values["main"]
+        assert main.median_a is not None
+        flat_calls += verdict(main.median_a, guest_interval(values_a, values_b)) in ("slower", "faster")
+        assert (main.unit, main.runs_differ, main.verdict) == ("run", True, CANT_TELL)
+        by_run = a.cells["n50-shared"].by_run("main"), b.cells["n50-shared"].by_run("main")
+        assert main.interval == run_interval(*by_run)
+    assert flat_calls >= 3
+    why = main.why(("A", "B"), "round")
+    assert why is not None and why.startswith("its guests moved with their round (a side's rounds differ)")
+    assert main.needs(("A", "B"), "round") == "more rounds a side (now 4 and 4) to narrow it"
+    assert main.as_dict()["runs_differ"] is True
+
+
+def test_runs_that_agree_keep_the_guest_as_the_unit() -> None:
+    (cell,) = compare(synthetic(1), synthetic(2, slower={"main": 30 * MS})).cells
+    main = next(m for m in cell.metrics if m.metric == "main")
+    assert (main.unit, main.runs_differ, main.runs_a, main.verdict) == ("guest", False, 3, "slower")
+    assert runs_differ([[1.0, 2.0, 3.0], [1.5, 2.5, 3.5]]) is False
+    assert runs_differ([[1.0, 1.1, 1.2, 1.3, 1.4, 1.5], [3.0, 3.1, 3.2, 3.3, 3.4, 3.5]]) is True
+    assert runs_differ([[1.0], [5.0]]) is False  # one value a run: nothing to test
 
 
 def test_reproducible() -> None:

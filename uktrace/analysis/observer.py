@@ -34,7 +34,7 @@ from ..model.clock_rate import FixedReference, Reference
 from ..model.json_shape import timeline_dict
 from ..recording.logs import trace_log
 from .bench_labels import fs_label
-from .compare import CANT_TELL, FASTER, MISSING, NO_CHANGE, SLOWER, MetricComparison, compare_cell
+from .compare import CANT_TELL, FASTER, MIN_EFFECT, MISSING, NO_CHANGE, SLOWER, MetricComparison, compare_cell
 from .pooled import cell_label
 from .report import _s, _signed, undecided_sentence
 from .samples import bench_key, from_document
@@ -267,6 +267,10 @@ def _status(guest: dict[str, Any], host: dict[str, Any]) -> str:
 
 
 def _share(metric: MetricComparison) -> str:
+    """The effect as a share of the unobserved median; in milliseconds where the band is compare's
+    floor (a phase of 0.1 ms that read 0.0 ms is not a 100 % effect)."""
     if metric.difference is None or not metric.median_a:
         return "—"
+    if metric.band is not None and abs(metric.median_a) * MIN_EFFECT < metric.band:
+        return _signed(metric.difference)
     return f"{metric.difference / metric.median_a * 100:+.1f} %"
