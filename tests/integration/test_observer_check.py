@@ -46,8 +46,15 @@ def test_a_bench_with_the_observer_check_reports_the_tracers_effect(tmp_path: Pa
     assert all(
         row["verdict"] in VERDICTS and "host" not in row["clock"] for name, row in metrics.items() if name != "total"
     )
+    for traced in results["cells"]:  # uktrace's own CPU in each cell, and while its guests booted
+        tracer = traced["run"]["summary"]["tracer"]
+        booting = tracer["booting"]
+        assert 0 < booting["cpu_s"] <= tracer["cpu_user_s"] + tracer["cpu_system_s"] + 0.01
+        assert 0 < booting["window_s"] <= traced["wall_s"] and booting["cpus"] >= 1
+        assert booting["share"] == pytest.approx(booting["cpu_s"] / booting["window_s"] / booting["cpus"], rel=0.01)
     report = (out / "report.md").read_text()
     assert "### What uktrace itself cost" in report and "**n3-shared:**" in report
+    assert "**3 guests, shared fs:** uktrace's own CPU while the guests booted: " in report
     assert "| n3-shared | total | host |" in report
     assert "What uktrace itself cost" in result.stdout  # the findings on the terminal too
     assert qemu_processes_mentioning(str(out)) == []
@@ -58,6 +65,7 @@ def test_a_bench_with_the_observer_check_reports_the_tracers_effect(tmp_path: Pa
     (shared / "hello.txt").write_text("hi\n")
     said = uktrace("run", "-n", "3", "--fs", str(shared), "--headless", "--record", str(tmp_path / "run3"))
     assert "uktrace's own effect at 3 guests here (bench --observer-check, shared fs, " in said.stdout, said.stdout
+    assert "uktrace's own CPU while the guests booted: " in said.stdout
     run = json.loads(uktrace("run", "-n", "3", "--fs", str(shared), "--json").stdout)
     assert run["summary"]["observer"]["cell"] == "n3-shared"
     assert run["summary"]["observer"]["sentence"].startswith("uktrace's own effect at 3 guests here")

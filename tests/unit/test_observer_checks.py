@@ -3,6 +3,7 @@ here says it: the latest check of that size, its filesystem first; a damaged cac
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from uktrace.analysis.observer_effect import effect_sentence
@@ -55,3 +56,15 @@ def test_a_damaged_cache_is_none(tmp_path: Path) -> None:
         assert observer_checks.load(path) == [] and observer_checks.find(HOST, 100, "shared", path) is None
     observer_checks.save(HOST, [cell(1, "shared", 0.0, "can't tell")], 1.0, path)  # and it is written anew
     assert observer_checks.find(HOST, 1, "shared", path) is not None
+
+
+def test_a_check_made_by_another_method_is_not_said(tmp_path: Path) -> None:
+    """Checks made before the rounds were the unit of contended in-guest figures called noise an
+    effect: they are not said, and the next check replaces them."""
+    path = tmp_path / "observer.json"
+    observer_checks.save(HOST, [cell(100, "shared", 0.2, "slower")], 1.0, path)
+    entries = json.loads(path.read_text())
+    assert entries[0]["method"] == observer_checks.METHOD
+    for method in (None, observer_checks.METHOD - 1):
+        path.write_text(json.dumps([{k: v for k, v in entries[0].items() if k != "method"} | {"method": method}]))
+        assert observer_checks.find(HOST, 100, "shared", path) is None

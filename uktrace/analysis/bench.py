@@ -35,6 +35,7 @@ from ..launch.calibration import this_host
 from ..launch.cluster.remote import Launcher
 from ..launch.fleet import Fleet
 from ..launch.options import LaunchError, RunOptions, prepare
+from ..launch.tracer_usage import TracerUsage
 from ..model.guest import FleetView
 from ..model.shapes import formats
 from ..recording.record import start_session
@@ -419,6 +420,7 @@ def _run_cell(
             launcher=bench.launcher,
         )
         fleet.fs_mode = cell.fs
+        fleet.usage = TracerUsage.now()  # this cell's, not the bench's so far
         bench.current = (position, cell, fleet)
         load_before = os.getloadavg()
         began = time.monotonic()

@@ -350,6 +350,30 @@ def console_findings(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def tracer_findings(results: dict[str, Any]) -> list[str]:
+    """Per cell, uktrace's own CPU while its guests booted, as a share of the host's CPUs (the
+    median over rounds, and their range): at most what it took from them (`launch.tracer_usage`)."""
+    from .pooled import cell_label
+
+    shares: dict[tuple[int, str], list[tuple[float, float, int]]] = {}
+    for cell in results.get("cells") or []:
+        tracer = (((cell.get("run") or {}).get("summary") or {}).get("tracer")) or {}
+        booting = tracer.get("booting")
+        if isinstance(booting, dict) and isinstance(booting.get("share"), int | float):
+            key = (cell["concurrency"], cell_label(cell))
+            shares.setdefault(key, []).append((booting["share"], booting["cpu_s"], booting["cpus"]))
+    lines = []
+    for (n, label), rounds in sorted(shares.items()):
+        values = sorted(share for share, _, _ in rounds)
+        cpu = median([cpu for _, cpu, _ in rounds])
+        spread = f" (rounds {values[0] * 100:.1f}-{values[-1] * 100:.1f} %)" if len(values) > 1 else ""
+        lines.append(
+            f"**{_guests(n)}, {label} fs:** uktrace's own CPU while the guests booted: {_s(cpu)}, "
+            f"{(median(values) or 0) * 100:.1f} % of {rounds[0][2]} CPUs{spread}: at most what it took from them."
+        )
+    return lines
+
+
 # -- the document -----------------------------------------------------------------------------------
 
 
@@ -389,7 +413,7 @@ def render_report(results: dict[str, Any], plots: Sequence[str]) -> str:
         ("9P vs VirtioFS", fs_type_findings(results)),
         ("Where the total goes", total_findings(pool)),
         ("Waiting for a CPU", cpu_findings(pool)),
-        ("What uktrace itself cost", observer_findings(results)),
+        ("What uktrace itself cost", tracer_findings(results) + observer_findings(results)),
         ("What the consoles cost", console_findings(results)),
         ("Failures", failure_findings(results)),
     ):

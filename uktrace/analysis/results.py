@@ -7,6 +7,7 @@ import resource
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..launch.tracer_usage import TracerUsage, host_cpus
 from ..model.guest import FleetView, Guest
 from ..model.json_shape import timeline_dict
 from ..model.shapes import formats
@@ -51,7 +52,7 @@ def fleet_results(fleet: FleetView) -> shape.RunOutput:
         "record_dir": str(fleet.record_dir),
         "interrupted_by": fleet.interrupted_by,
         "recording_errors": list(fleet.recording_errors),
-        "tracer": tracer_usage(),
+        "tracer": tracer_usage(getattr(fleet, "usage", None)),
         "console": sentence([guest["console"] for guest in guests if guest["host"].get("spawn_ns") is not None]),
         "guest_clock": clock_summary(g.timeline for g in fleet.guests).as_dict(),
     }
@@ -69,13 +70,25 @@ def accel_summary(guests: Sequence[Guest]) -> shape.Accel | None:
     return {"accel": chosen[0].accel, "reason": chosen[0].accel_reason}
 
 
-def tracer_usage() -> shape.Tracer:
-    """uktrace's own CPU time and peak memory (QEMU processes excluded)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+def tracer_usage(usage: TracerUsage | None = None) -> shape.Tracer:
+    """uktrace's own CPU time over the run (the process's, for a replay) and peak memory (QEMU
+    processes excluded), and its share of the host's CPUs while the guests booted."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if usage is None:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        user, system = own.ru_utime, own.ru_stime
+    else:
+        user, system = usage.run_cpu()
+    window = usage.booting_window() if usage is not None else None
+    booting: shape.TracerBooting | None = None
+    if window is not None:
+        seconds, cpu, share = window
+        booting = {"window_s": round(seconds, 6), "cpu_s": round(cpu, 4), "cpus": host_cpus(), "share": round(share, 5)}
     return {
-        "cpu_user_s": round(usage.ru_utime, 3),
-        "cpu_system_s": round(usage.ru_stime, 3),
-        "max_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "cpu_user_s": round(user, 3),
+        "cpu_system_s": round(system, 3),
+        "max_rss_mib": round(peak, 1),
+        "booting": booting,
     }
 
 

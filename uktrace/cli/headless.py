@@ -303,7 +303,13 @@ def run_footer(fleet: FleetView, reasons: bool = False) -> Text:
     if console is not None:
         footer.append("\n" + console)
     from ..analysis.observer_effect import effect_sentence, moved, run_effect  # at the run's end only
+    from ..analysis.results import tracer_usage
+    from ..present.tracer import over_goal, tracer_sentence
 
+    booting = tracer_usage(getattr(fleet, "usage", None))["booting"]
+    own = tracer_sentence(booting)
+    if own is not None:
+        footer.append("\n" + own, style="yellow" if over_goal(booting) else "")
     effect = run_effect(fleet) if fleet.guests else None
     if effect is not None:  # what this host's observer check found uktrace itself changes at this size
         footer.append("\n" + effect_sentence(effect), style="yellow" if moved(effect) else "")

@@ -45,6 +45,7 @@ from .sockets import socket_directory
 from .spawner import Spawner
 from .stalls import watch_stalls
 from .started import StartedGuest
+from .tracer_usage import TracerUsage
 from .virtiofsd import DaemonError, GuestDaemons, name_daemon_failure
 from .watchdog import GroupWatchdog
 
@@ -113,6 +114,9 @@ class Fleet:
         self._clock: Callable[[], int] = time.monotonic_ns
         self._daemons = GuestDaemons()
         """The daemons of the VirtioFS guests running and their sockets (`launch.virtiofsd`)."""
+        self.usage = TracerUsage(0.0, 0.0)
+        """uktrace's own CPU (from the process's start: the run is the process; a bench gives each
+        cell's from its start) and while its guests booted (`launch.tracer_usage`)."""
 
     @property
     def recording_errors(self) -> list[str]:
@@ -314,10 +318,9 @@ class Fleet:
                         attempt.start_script(process, group)
                     if qmp_socket is not None:
                         await pass_gate(guest, process, wave)
-                    while data := await process.read_console():
-                        attempt.console(data, process.stamp_ns)
-                        # a UART delivers a few bytes per write: let a line gather before waking again
-                        await anyio.sleep(self.coalesce_s)
+                    self.usage.booting()
+                    # a UART delivers a few bytes per write: lines gather for coalesce_s between reads
+                    await process.stream_console(attempt.console, self.coalesce_s)
                     if attempt.script is not None:
                         attempt.script.ended()
                     await process.wait()
@@ -357,6 +360,7 @@ class Fleet:
                 reason = f"{timeline.ending.reason}; no output for the last {quiet:.0f} s, {guest.stall.describe()}"
                 timeline.ending = replace(timeline.ending, reason=reason)
         status = await process.stop()
+        self.usage.ended()
         daemon_failure = await self._daemons.end(guest)
         exited = process.exited_ns  # not when its reap's turn came
         guest.exit_ns = exited if exited is not None else time.monotonic_ns()

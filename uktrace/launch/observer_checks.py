@@ -17,6 +17,11 @@ from typing import Any
 
 from .cache import cache_file, replace_json
 
+METHOD = 2
+"""How the kept verdicts were made; entries of another method are not said. 2: unobserved guests
+released all at once as traced ones are, and in-guest figures judged on the rounds' medians when
+a side's rounds differ (before, a check of 50 or 100 guests called noise an effect)."""
+
 
 def cache_path() -> Path:
     return cache_file("observer.json")
@@ -35,7 +40,7 @@ def save(host: Mapping[str, str], cells: Sequence[Mapping[str, Any]], made: floa
     """Keep each checked cell's verdicts for `host` (`cells`: results.json's `observer` entries with
     their `concurrency` and `fs`), replacing what this host's earlier check said of the same cell."""
     path = path or cache_path()
-    new = [{"host": dict(host), "made": made, **cell} for cell in cells]
+    new = [{"host": dict(host), "made": made, "method": METHOD, **cell} for cell in cells]
     replaced = {(json.dumps(entry["host"], sort_keys=True), entry["cell"]) for entry in new}
     kept = [e for e in load(path) if (json.dumps(e["host"], sort_keys=True), e["cell"]) not in replaced] + new
     with contextlib.suppress(OSError):  # a cache that cannot be written only means the next run says nothing
@@ -54,7 +59,8 @@ def _sound(entry: object) -> bool:
     if not isinstance(entry, dict):
         return False
     return (
-        isinstance(entry.get("host"), dict)
+        entry.get("method") == METHOD
+        and isinstance(entry.get("host"), dict)
         and isinstance(entry.get("cell"), str)
         and isinstance(entry.get("concurrency"), int)
         and isinstance(entry.get("fs"), str | None)

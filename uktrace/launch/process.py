@@ -33,6 +33,7 @@ import subprocess
 import sys
 import termios
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from typing import Any
 import anyio
 from ptyprocess import PtyProcess
 
+from .console_hub import console_hub
 from .guest_session import GuestSession
 from .priority import NICE, lowering_prefix, set_session_nice
 from .qmp import MonitorSocket, Qmp, QmpError
@@ -173,6 +175,10 @@ class GuestProcess:
     async def read_console(self) -> bytes:
         """The next console bytes; b"" once QEMU closed the console (usually: it exited)."""
         return await _read(self.console_fd)
+
+    async def stream_console(self, take: Callable[[bytes, int | None], None], pause_s: float) -> None:
+        """Through the event loop's `ConsoleHub`: one registration for the console's life."""
+        await console_hub(pause_s).stream(self.console_fd, lambda data: take(data, None))
 
     async def read_stderr(self) -> bytes:
         return await _read(self.stderr_fd)

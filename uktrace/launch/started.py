@@ -8,6 +8,7 @@ node), the difference is a value of the surface, never a test of the type.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -60,6 +61,11 @@ class StartedGuest(Protocol):
         ...
 
     async def read_console(self) -> bytes: ...
+    async def stream_console(self, take: Callable[[bytes, int | None], None], pause_s: float) -> None:
+        """Every console chunk to `take` with its stamp (`stamp_ns`'s meaning) until the console
+        ends, pausing `pause_s` after each read so that lines gather."""
+        ...
+
     async def read_stderr(self) -> bytes: ...
     def console_read_nowait(self) -> bytes: ...
     def stderr_read_nowait(self) -> bytes: ...

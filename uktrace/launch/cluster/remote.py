@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
+
+import anyio
 
 from ...model.spec import GuestSpec
 from ..qmp import QmpError
@@ -145,6 +148,11 @@ class RemoteGuestProcess:
     async def read_console(self) -> bytes:
         stamp, data = await self._console.get()
         return self._took(self._console, stamp, data)
+
+    async def stream_console(self, take: Callable[[bytes, int | None], None], pause_s: float) -> None:
+        while data := await self.read_console():
+            take(data, self.stamp_ns)
+            await anyio.sleep(pause_s)
 
     async def read_stderr(self) -> bytes:
         _, data = await self._stderr.get()

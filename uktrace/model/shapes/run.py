@@ -84,12 +84,28 @@ class Accel(TypedDict):
     reason: str | None
 
 
+class TracerBooting(TypedDict):
+    """uktrace's CPU while its guests booted (the first one's start to the last one's exit): at
+    most what it took from them (`launch.tracer_usage`)."""
+
+    window_s: float
+    cpu_s: float
+    cpus: int
+    """The CPUs uktrace and its guests may run on."""
+    share: float
+    """`cpu_s` over `window_s` x `cpus`: uktrace's share of the host's CPUs in the window."""
+
+
 class Tracer(TypedDict):
-    """uktrace's own CPU time and peak memory (QEMU processes excluded)."""
+    """uktrace's own CPU time and peak memory (QEMU processes excluded): for `run`, the process's
+    (start-up included); for a bench's cell, from the cell's start (before, every cell so far's)."""
 
     cpu_user_s: float
     cpu_system_s: float
     max_rss_mib: float
+    """The process's peak: in a bench, the largest of every cell so far."""
+    booting: TracerBooting | None
+    """None for a replay, or before any guest started and ended."""
 
 
 class SkewedRate(TypedDict):

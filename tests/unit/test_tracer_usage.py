@@ -1,0 +1,50 @@
+"""uktrace's own CPU: a bench cell's count starts at the cell (not the process's start), and the
+booting window's share is its CPU over the window's seconds times the CPUs."""
+
+from __future__ import annotations
+
+import time
+
+from uktrace.launch.tracer_usage import TracerUsage, host_cpus
+from uktrace.present.tracer import over_goal, tracer_sentence
+
+
+def burn(seconds: float) -> None:
+    until = time.process_time() + seconds
+    while time.process_time() < until:
+        pass
+
+
+def test_a_count_started_later_leaves_out_what_came_before() -> None:
+    burn(0.2)
+    since_process = TracerUsage(0.0, 0.0)
+    cell = TracerUsage.now()
+    burn(0.1)
+    assert 0.09 <= sum(cell.run_cpu()) < 0.19
+    assert sum(since_process.run_cpu()) >= 0.29
+
+
+def test_the_booting_window() -> None:
+    usage = TracerUsage.now()
+    assert usage.booting_window() is None  # no guest started yet
+    usage.ended()
+    assert usage.booting_window() is None  # an exit before any start opens nothing
+    usage.booting()
+    burn(0.05)
+    usage.booting()  # a later start does not move the window's opening
+    burn(0.05)
+    usage.ended()
+    window = usage.booting_window(cpus=2)
+    assert window is not None
+    seconds, cpu, share = window
+    assert 0.09 <= cpu <= seconds and share == cpu / (seconds * 2)
+    assert host_cpus() >= 1
+
+
+def test_the_sentence() -> None:
+    booting = {"window_s": 9.6, "cpu_s": 0.31, "cpus": 2, "share": 0.31 / 19.2}
+    assert tracer_sentence(booting) == (  # type: ignore[arg-type]
+        "uktrace's own CPU while the guests booted: 310.0 ms, 1.6 % of 2 CPUs over 9.600 s (the most it took from them)"
+    )
+    assert not over_goal(booting) and over_goal(booting | {"share": 0.03})  # type: ignore[arg-type, operator]
+    assert tracer_sentence(None) is None

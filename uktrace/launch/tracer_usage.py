@@ -1,0 +1,64 @@
+"""uktrace's own CPU over a run, and over the seconds its guests booted: what it took from them.
+
+uktrace runs on the CPUs its guests boot on. Whatever CPU it uses while they boot is CPU they do
+not get when the host is saturated (under TCG, a few guests on a small host already are), so its
+share of the host's CPUs over that window bounds what it can have taken from them. The process's
+CPU clock (every thread: the event loop, the recording writer, the reaper) is read at the run's
+start, as each guest starts booting and as each ends: a clock read, no /proc.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from dataclasses import dataclass
+
+
+def host_cpus() -> int:
+    """The CPUs this process (and the guests it starts) may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+@dataclass
+class TracerUsage:
+    """uktrace's CPU seconds where a run's count starts (`now`, or zero for the process's start),
+    and (host ns, CPU s) as its first guest started and as its last one ended."""
+
+    start_user: float
+    start_system: float
+    first: tuple[int, float] | None = None
+    last: tuple[int, float] | None = None
+
+    @classmethod
+    def now(cls) -> TracerUsage:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return cls(usage.ru_utime, usage.ru_stime)
+
+    def booting(self) -> None:
+        """A guest was let go (or spawned, without a gate): the window opens at the first."""
+        if self.first is None:
+            self.first = (time.monotonic_ns(), time.process_time())
+
+    def ended(self) -> None:
+        """A guest's VMM exited: the window closes at the last."""
+        if self.first is not None:
+            self.last = (time.monotonic_ns(), time.process_time())
+
+    def booting_window(self, cpus: int | None = None) -> tuple[float, float, float] | None:
+        """(seconds, uktrace's CPU seconds in them, their share of the host's CPUs), or None before
+        a guest started and ended."""
+        if self.first is None or self.last is None or self.last[0] <= self.first[0]:
+            return None
+        seconds = (self.last[0] - self.first[0]) / 1e9
+        cpu = max(0.0, self.last[1] - self.first[1])
+        return seconds, cpu, cpu / (seconds * (cpus or host_cpus()))
+
+    def run_cpu(self) -> tuple[float, float]:
+        """(user, system) CPU seconds since `start_user` and `start_system` were read (zero: since
+        the process started)."""
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return max(0.0, usage.ru_utime - self.start_user), max(0.0, usage.ru_stime - self.start_system)

@@ -1,0 +1,25 @@
+"""uktrace's own cost, as a run's footer says it."""
+
+from __future__ import annotations
+
+from ..model.shapes.run import TracerBooting
+from .units import format_seconds
+
+GOAL_SHARE = 0.02
+"""uktrace's share of the host's CPUs while its guests boot that it keeps under (2 %)."""
+
+
+def tracer_sentence(booting: TracerBooting | None) -> str | None:
+    """`uktrace's own CPU while the guests booted: 31.0 ms, 1.6 % of 2 CPUs over 960.0 ms (the most
+    it took from them)`; None for a replay, or a run in which no guest started and ended."""
+    if booting is None:
+        return None
+    return (
+        f"uktrace's own CPU while the guests booted: {format_seconds(booting['cpu_s'])}, "
+        f"{booting['share'] * 100:.1f} % of {booting['cpus']} CPUs over {format_seconds(booting['window_s'])} "
+        "(the most it took from them)"
+    )
+
+
+def over_goal(booting: TracerBooting | None) -> bool:
+    return booting is not None and booting["share"] > GOAL_SHARE
