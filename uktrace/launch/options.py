@@ -23,8 +23,9 @@ from .accel import AccelChoice, choose_accel
 from .shares import Progress, Shares, check_share
 from .virtiofsd import FS_TYPES, DaemonError, check_daemon, find_daemon
 
-FDS_PER_GUEST = 8
-"""pty, stderr pipe, pidfd, three recording files, and QEMU's side while it starts."""
+FDS_PER_GUEST = 13
+"""pty, stderr pipe, pidfd, three recording files, QEMU's side while it starts, and its /proc
+files read at each phase change (`launch.thread_clocks`: its stat and ~4 threads')."""
 QEMU_OVERHEAD_MIB = 48
 """Resident memory of one QEMU beyond guest RAM, measured with TCG and a 64 MiB guest."""
 TEST_GUEST_APPEND = "uktrace.era=0.10"

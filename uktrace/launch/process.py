@@ -45,6 +45,7 @@ from .console_hub import console_hub
 from .guest_session import GuestSession
 from .priority import NICE, lowering_prefix, set_session_nice
 from .qmp import MonitorSocket, Qmp, QmpError
+from .thread_clocks import ThreadClocks
 
 
 def _idle_thread() -> None:
@@ -135,9 +136,12 @@ class GuestProcess:
         self.signalled = False
         """uktrace sent it a signal while it ran: its exit status is then no verdict of the guest's."""
         self.cpu_total_ns: int | None = None
-        self._threads: dict[str, tuple[int, int]] = {}
-        self._ended = (0, 0)
         """CPU time (user + system, every thread) once reaped."""
+        self._clocks = ThreadClocks(self.pid)
+        self._threads: dict[str, tuple[int, int]] = {}
+        """Each thread's last reading (`cpu_sample`)."""
+        self._ended = (0, 0)
+        """What threads that ended had spent, up to their last reading."""
 
     def _spawn_on_pipes(self, command: list[str], env: dict[str, str] | None) -> tuple[int, int, int, int]:
         """QEMU with stdin on a pty (raw), stdout and stderr on pipes: (pid, pty master, console, stderr)."""
@@ -274,17 +278,11 @@ class GuestProcess:
         The exit status has the whole process's CPU (`cpu_total_ns`)."""
         if self.returncode is not None:
             return None
-        readings: dict[str, tuple[int, int]] = {}
         try:
-            for task in os.scandir(f"/proc/{self.pid}/task"):
-                with open(f"{task.path}/schedstat", "rb") as schedstat:
-                    fields = schedstat.read().split()
-                readings[task.name] = (int(fields[0]), int(fields[1]))
+            readings = self._clocks.read()
         except FileNotFoundError:
             return _stat_cpu(self.pid) if not self._threads else None
-        except (OSError, ValueError, IndexError):
-            return None
-        if not readings:
+        if readings is None:
             return None
         ended = [tid for tid in self._threads if tid not in readings]
         for tid in ended:  # counted up to its last reading; what it did after is unknown
@@ -349,6 +347,7 @@ class GuestProcess:
         return status
 
     def close(self) -> None:
+        self._clocks.close()
         if self._monitor is not None:  # never waited for (a run stopped before its gate)
             self._monitor.close()
         for fd in (self.input_fd, self.console_fd, self.stderr_fd, self._pidfd):

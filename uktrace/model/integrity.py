@@ -65,8 +65,10 @@ class IntegrityWatch:
         tail_start = self.received - len(self._tail)
         self._tail += data
         self.received += len(data)
-        for match in INTEGRITY.finditer(self._tail, max(0, self._searched - tail_start)):
-            self.verdict = self._judge(match, tail_start)  # the last line found decides, as on disk
+        start = max(0, self._searched - tail_start)
+        if self._tail.find(b"uktrace-integrity", start) >= 0:  # a scan for bytes, not the regex's
+            for match in INTEGRITY.finditer(self._tail, start):
+                self.verdict = self._judge(match, tail_start)  # the last line found decides, as on disk
         self._searched = self.received - 80  # a line not complete yet is found again next time
         if len(self._tail) > TAIL_KEEP:
             cut = len(self._tail) - TAIL_KEEP
