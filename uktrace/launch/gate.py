@@ -62,9 +62,7 @@ async def pass_gate(guest: Guest, process: StartedGuest, wave: Wave | None) -> N
         await monitor.execute("cont")
         if process.release_ns is not None:
             guest.timeline.released(process.release_ns)  # when its host let it go
-        # read after `cont`: reading /proc for each guest before it would delay the rest of the
-        # wave (100 guests: ~12 ms of spread instead of ~1 ms); a paused QEMU barely ran meanwhile
-        guest.mark_cpu("firmware", released)
+        guest.mark_cpu_unchanged("firmware", released)  # paused since the gate's mark: no /proc read
         guest.changes += 1
     except QmpError:
         pass

@@ -254,6 +254,15 @@ class Guest:
         if sample is not None:
             self.cpu_marks.append(CpuMark(phase, host_ns, *sample))
 
+    def mark_cpu_unchanged(self, phase: str, host_ns: int) -> None:
+        """Note `phase` beginning with the CPU accounting of the mark before it: a QEMU paused at
+        the start gate runs nothing until its `cont`, so the gate's reading is the firmware's start
+        (read after `cont` instead, on a loaded host, it came late and gave the firmware's CPU to
+        the gate; before it, it delayed the rest of the wave)."""
+        if self.cpu_marks:
+            last = self.cpu_marks[-1]
+            self.cpu_marks.append(CpuMark(phase, host_ns, last.on_cpu_ns, last.waiting_ns))
+
     def send(self, data: bytes) -> bool:
         """Type into the running guest's console; False when it is not running."""
         if self.process is None or self.process.returncode is not None:
