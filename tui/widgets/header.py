@@ -116,6 +116,10 @@ class FleetHeader(Widget):
         seconds = run_seconds(fleet, now)
         if seconds is not None and replay_status(fleet, now) is None:
             details.append(f"run {format_seconds(seconds)}")
+        usage = getattr(fleet, "usage", None)  # a live run's: uktrace's own CPU while guests boot
+        share = usage.share_so_far() if usage is not None else None
+        if share is not None:
+            details.append(f"uktrace {share * 100:.1f} % CPU")
         return details
 
     def counts(self) -> Text:

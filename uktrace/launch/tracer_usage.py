@@ -32,6 +32,8 @@ class TracerUsage:
     start_system: float
     first: tuple[int, float] | None = None
     last: tuple[int, float] | None = None
+    running: int = 0
+    """Guests started and not yet ended."""
 
     @classmethod
     def now(cls) -> TracerUsage:
@@ -40,11 +42,13 @@ class TracerUsage:
 
     def booting(self) -> None:
         """A guest was let go (or spawned, without a gate): the window opens at the first."""
+        self.running += 1
         if self.first is None:
             self.first = (time.monotonic_ns(), time.process_time())
 
     def ended(self) -> None:
         """A guest's VMM exited: the window closes at the last."""
+        self.running = max(0, self.running - 1)
         if self.first is not None:
             self.last = (time.monotonic_ns(), time.process_time())
 
@@ -56,6 +60,17 @@ class TracerUsage:
         seconds = (self.last[0] - self.first[0]) / 1e9
         cpu = max(0.0, self.last[1] - self.first[1])
         return seconds, cpu, cpu / (seconds * (cpus or host_cpus()))
+
+    def share_so_far(self, cpus: int | None = None) -> float | None:
+        """The booting window's share while it is open (up to now), and once every guest ended, up
+        to the last exit: what a live view shows; None before the first guest started."""
+        if self.first is None:
+            return None
+        end_ns, end_cpu = (time.monotonic_ns(), time.process_time())
+        if self.last is not None and self.running == 0:
+            end_ns, end_cpu = self.last
+        seconds = (end_ns - self.first[0]) / 1e9
+        return max(0.0, end_cpu - self.first[1]) / (seconds * (cpus or host_cpus())) if seconds > 0 else None
 
     def run_cpu(self) -> tuple[float, float]:
         """(user, system) CPU seconds since `start_user` and `start_system` were read (zero: since
