@@ -37,10 +37,10 @@ def add_recordings_parser(commands: Any) -> None:
     recordings = commands.add_parser(
         "recordings",
         help="list the recorded runs kept on disk; `prune` removes old ones",
-        description="Every run records its consoles (in $TMPDIR/uktrace unless --record DIR). "
+        description="Every run records its consoles (in $TMPDIR/uktrace-UID unless --record DIR). "
         "Lists the recordings in DIR, newest first; `uktrace recordings prune --help` removes them.",
     )
-    recordings.add_argument("--dir", type=Path, metavar="DIR", help="where to look (default $TMPDIR/uktrace)")
+    recordings.add_argument("--dir", type=Path, metavar="DIR", help="where to look (default $TMPDIR/uktrace-UID)")
     recordings.add_argument("--json", action="store_true", help="print the list as JSON")
     recordings.set_defaults(handler=_list_command)
     actions = recordings.add_subparsers(dest="action", metavar="ACTION")
@@ -54,7 +54,7 @@ def add_recordings_parser(commands: Any) -> None:
     )
     prune.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="recordings to delete")
     prune.add_argument(
-        "--dir", type=Path, metavar="DIR", default=argparse.SUPPRESS, help="where to look (default $TMPDIR/uktrace)"
+        "--dir", type=Path, metavar="DIR", default=argparse.SUPPRESS, help="where to look (default $TMPDIR/uktrace-UID)"
     )
     prune.add_argument("--older-than", metavar="AGE", help="only recordings older than AGE (30m, 12h, 7d, 2w)")
     prune.add_argument("--keep", type=int, metavar="N", help="spare the N newest")
