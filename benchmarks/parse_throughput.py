@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from uktrace import native  # noqa: E402
 from uktrace.model.timeline import BootTimeline  # noqa: E402
 from uktrace.parsers import ConsoleParser  # noqa: E402
 
@@ -99,7 +100,7 @@ def main() -> None:
     options.add_argument("--baseline", type=Path, default=BASELINE, help="figures to compare with (JSON)")
     options.add_argument("--save", action="store_true", help="write this run's figures to the baseline")
     args = options.parse_args()
-    print(f"load average {os.getloadavg()[0]:.2f}")
+    print(f"load average {os.getloadavg()[0]:.2f}; parser and timeline: {native.state()}")
     data = corpus(args.lines)
     lines = data.count(b"\n")
     records = parse_only(data)

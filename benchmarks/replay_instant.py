@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from uktrace import native  # noqa: E402
 from uktrace.recording.replay import ReplayFleet  # noqa: E402
 
 DEFAULT = Path(tempfile.gettempdir()) / "uktrace-rec100-flood64"
@@ -41,6 +42,7 @@ def main() -> None:
     args = options.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}")
     runs = [feed_all(args.directory) for _ in range(args.runs)]
+    print(f"parser and timeline: {native.state()}")
     best = min(seconds for seconds, _ in runs)
     print(f"{args.directory}: {runs[0][1]:,} records, fed to the end in {best:.3f} s CPU (best of {args.runs})")
 

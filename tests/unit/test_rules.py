@@ -12,7 +12,7 @@ from uktrace.parsers import ConsoleParser
 from uktrace.parsers.noise import NOISE_RULES, classify_noise
 from uktrace.parsers.outcomes import OUTCOME_RULES, outcome_of
 from uktrace.parsers.phases import NINEP_RULES, PHASE_RULES, marker_of
-from uktrace.parsers.rules import row, table
+from uktrace.parsers.rules import row, starts, table
 
 LOGS = Path(__file__).parent.parent / "data" / "logs"
 TABLES = {
@@ -57,3 +57,41 @@ def test_the_tables_answer_through_their_rows() -> None:
     assert classify_noise("SeaBIOS (version 1.16)") == "firmware"
     assert outcome_of("Unhandled Trap 8 (double fault)") == "crashed"
     assert outcome_of("Failed to mount fs0 (9pfs)") == "failed"
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_a_line_a_row_matches_begins_with_one_of_the_tables_starts(name: str) -> None:
+    patterns = TABLES[name]
+    first = starts(patterns)
+    matched = [text for text in _texts() if table(patterns).match(text)]
+    assert matched
+    if first is not None:
+        assert [text for text in matched if text[:1] not in first] == []
+
+
+def test_the_phase_markers_have_known_starts() -> None:
+    # the timeline skips the markers' regex for a printk message beginning with none of these
+    assert starts(TABLES["phases"]) is not None
+    assert marker_of("113000: Add allocate unit 140000 - 180000 (order 6)") is None
+    assert marker_of("  heap start: 0x1000") == ("phase", "platform_entry")
+
+
+@pytest.mark.parametrize(
+    ("patterns", "first"),
+    [
+        (["ab|c", "(?:q|r)s", "[d-f]g", "x?y"], set("acqrdefxy")),
+        ([r"\s*z"], {"z", " ", "\t", "\n", "\r", "\x0b", "\x0c", "\u3000", "\xa0"}),
+        (["a", "b?"], None),  # `b?` matches nothing too: any line
+        (["a", ".x"], None),
+        (["a", r"\dx"], None),
+        (["a", "(?i)b"], None),
+        (["a", "[^b]"], None),
+    ],
+)
+def test_starts_is_every_first_character_or_none(patterns: list[str], first: set[str] | None) -> None:
+    found = starts(patterns)
+    if first is None or found is None:
+        assert found is first
+    else:
+        assert first <= found
+        assert all(char.isspace() for char in found - first)
