@@ -150,12 +150,15 @@ def is_qemu(pid: int) -> bool:
 
 @pytest.mark.parametrize("lower", [True, False])
 async def test_guests_run_apart_at_normal_priority_or_below_the_tracer(tmp_path: Path, lower: bool) -> None:
-    """By default: normal priority, every QEMU in one session apart from the tracer's (one
-    scheduling group for all the guests), each in a process group of its own. Lowered: idle policy
-    and nice 19, in the tracer's session. Never is the tracer's own priority or group touched."""
+    """By default: normal priority and the ordinary policy, every QEMU in one session apart from the
+    tracer's (one scheduling group for all the guests), each in a process group of its own, while
+    the tracer's own thread yields to them (the batch policy, its own restored after the run).
+    Lowered: idle policy and nice 19, in the tracer's session, the tracer at its own policy. Never
+    are the tracer's nice or group touched."""
     specs, shares = prepare(RunOptions(count=4, append="uktrace.fault=hang"))
     fleet = Fleet(specs, record_dir=tmp_path / "rec", lower_guests=lower)
     own_nice, own_group = os.getpriority(os.PRIO_PROCESS, 0), group_nice(os.getpid())
+    own_policy = os.sched_getscheduler(0)
     idle = lower and idle_policy_allowed()
     try:
         async with anyio.create_task_group() as group:
@@ -166,8 +169,9 @@ async def test_guests_run_apart_at_normal_priority_or_below_the_tracer(tmp_path:
             pids = [g.process.pid for g in fleet.guests if g.process is not None]
             assert len(pids) == 4
             assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids] == [own_nice + (19 if lower else 0)] * 4
-            policy = os.SCHED_IDLE if idle else os.sched_getscheduler(0)
+            policy = os.SCHED_IDLE if idle else os.SCHED_OTHER
             assert [os.sched_getscheduler(pid) for pid in pids] == [policy] * 4
+            assert os.sched_getscheduler(0) == (own_policy if lower else os.SCHED_BATCH)
             sessions = {os.getsid(pid) for pid in pids}
             assert sessions == {os.getsid(0)} if lower else (len(sessions) == 1 and os.getsid(0) not in sessions)
             assert [os.getpgid(pid) for pid in pids] == pids
@@ -175,6 +179,8 @@ async def test_guests_run_apart_at_normal_priority_or_below_the_tracer(tmp_path:
             fleet.stop()
     finally:
         shares.cleanup()
+    assert os.sched_getscheduler(0) == own_policy
+    assert fleet.usage.policy == ("normal" if lower else "batch")
     assert [(g.nice, g.idle_policy, g.apart) for g in fleet.guests] == [(19 if lower else None, idle, not lower)] * 4
     host = json.loads((tmp_path / "rec" / "guest-1" / "guest.json").read_text())["host"]
     assert (host["nice"], host["idle_policy"], host["apart"]) == (19 if lower else None, idle, not lower)

@@ -37,7 +37,7 @@ def test_the_booting_window() -> None:
     window = usage.booting_window(cpus=2)
     assert window is not None
     seconds, cpu, share = window
-    assert 0.09 <= cpu <= seconds and share == cpu / (seconds * 2)
+    assert cpu >= 0.09 and seconds >= 0.05 and share == cpu / (seconds * 2)
     assert host_cpus() >= 1
 
 

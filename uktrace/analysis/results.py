@@ -7,6 +7,7 @@ import resource
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..launch.tracer_policy import policy
 from ..launch.tracer_usage import TracerUsage, host_cpus
 from ..model.guest import FleetView, Guest
 from ..model.json_shape import timeline_dict
@@ -83,12 +84,20 @@ def tracer_usage(usage: TracerUsage | None = None) -> shape.Tracer:
     booting: shape.TracerBooting | None = None
     if window is not None:
         seconds, cpu, share = window
-        booting = {"window_s": round(seconds, 6), "cpu_s": round(cpu, 4), "cpus": host_cpus(), "share": round(share, 5)}
+        wait = usage.wait_per_wake_s() if usage is not None else None
+        booting = {
+            "window_s": round(seconds, 6),
+            "cpu_s": round(cpu, 4),
+            "cpus": host_cpus(),
+            "share": round(share, 5),
+            "wait_per_wake_s": None if wait is None else round(wait, 6),
+        }
     return {
         "cpu_user_s": round(user, 3),
         "cpu_system_s": round(system, 3),
         "max_rss_mib": round(peak, 1),
         "booting": booting,
+        "policy": usage.policy if usage is not None else policy(),
     }
 
 

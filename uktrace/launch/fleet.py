@@ -45,6 +45,7 @@ from .sockets import socket_directory
 from .spawner import Spawner
 from .stalls import watch_stalls
 from .started import StartedGuest
+from .tracer_policy import yielding
 from .tracer_usage import TracerUsage
 from .virtiofsd import DaemonError, GuestDaemons, name_daemon_failure
 from .watchdog import GroupWatchdog
@@ -165,7 +166,14 @@ class Fleet:
     async def run(self, keep_alive: bool = False) -> None:
         """Run every guest to its end; returns when all are over (or the run was stopped).
 
-        With `keep_alive` (the TUI) it returns only on `stop()`, so guests can be relaunched."""
+        With `keep_alive` (the TUI) it returns only on `stop()`, so guests can be relaunched. Guests
+        on this host at the ordinary priority are never preempted by uktrace's reads
+        (`launch.tracer_policy`)."""
+        with yielding(self.guest_nice is None and self.launcher is None) as policy:
+            self.usage.policy = policy
+            await self._run(keep_alive)
+
+    async def _run(self, keep_alive: bool) -> None:
         limiter = anyio.CapacityLimiter(self.jobs)
         gate = anyio.Event()
         self._wave = Wave(self.jobs)

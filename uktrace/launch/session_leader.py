@@ -95,6 +95,10 @@ def _send(sock: socket.socket, message: dict[str, object]) -> None:
 
 
 def main(requests_fd: int, events_fd: int) -> None:
+    # the guests run at the ordinary policy, whatever uktrace's own thread runs at (it yields to
+    # them: `uktrace.launch.tracer_policy`), and every QEMU started here inherits it
+    with contextlib.suppress(OSError, AttributeError):
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
     requests = socket.socket(fileno=requests_fd)
     events = socket.socket(fileno=events_fd)
     wake_read, wake_write = os.pipe()

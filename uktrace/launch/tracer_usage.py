@@ -14,6 +14,8 @@ import resource
 import time
 from dataclasses import dataclass
 
+from .tracer_policy import wait_per_wake_ns
+
 
 def host_cpus() -> int:
     """The CPUs this process (and the guests it starts) may run on."""
@@ -34,6 +36,11 @@ class TracerUsage:
     last: tuple[int, float] | None = None
     running: int = 0
     """Guests started and not yet ended."""
+    policy: str = "normal"
+    """The event loop thread's scheduling policy during the run (`launch.tracer_policy`)."""
+    waits: tuple[tuple[int, int], tuple[int, int]] | None = None
+    """(ns waited for a CPU, times run) of the event loop's thread at the window's opening and
+    latest close: how late its wake-ups came while the guests booted."""
 
     @classmethod
     def now(cls) -> TracerUsage:
@@ -45,12 +52,17 @@ class TracerUsage:
         self.running += 1
         if self.first is None:
             self.first = (time.monotonic_ns(), time.process_time())
+            waited = wait_per_wake_ns()
+            self.waits = None if waited is None else (waited, waited)
 
     def ended(self) -> None:
         """A guest's VMM exited: the window closes at the last."""
         self.running = max(0, self.running - 1)
         if self.first is not None:
             self.last = (time.monotonic_ns(), time.process_time())
+            waited = wait_per_wake_ns()
+            if self.waits is not None and waited is not None:
+                self.waits = (self.waits[0], waited)
 
     def booting_window(self, cpus: int | None = None) -> tuple[float, float, float] | None:
         """(seconds, uktrace's CPU seconds in them, their share of the host's CPUs), or None before
@@ -60,6 +72,14 @@ class TracerUsage:
         seconds = (self.last[0] - self.first[0]) / 1e9
         cpu = max(0.0, self.last[1] - self.first[1])
         return seconds, cpu, cpu / (seconds * (cpus or host_cpus()))
+
+    def wait_per_wake_s(self) -> float | None:
+        """The event loop's mean wait for a CPU per wake-up in the window: how late, on average, a
+        console chunk was read for want of a CPU (None before a guest ended, or without schedstat)."""
+        if self.waits is None:
+            return None
+        (wait0, runs0), (wait1, runs1) = self.waits
+        return (wait1 - wait0) / (runs1 - runs0) / 1e9 if runs1 > runs0 else None
 
     def share_so_far(self, cpus: int | None = None) -> float | None:
         """The booting window's share while it is open (up to now), and once every guest ended, up

@@ -94,6 +94,9 @@ class TracerBooting(TypedDict):
     """The CPUs uktrace and its guests may run on."""
     share: float
     """`cpu_s` over `window_s` x `cpus`: uktrace's share of the host's CPUs in the window."""
+    wait_per_wake_s: float | None
+    """The event loop's mean wait for a CPU per wake-up in the window: how late a console chunk
+    was read, on average, for want of a CPU (None without the kernel's schedstat)."""
 
 
 class Tracer(TypedDict):
@@ -106,6 +109,9 @@ class Tracer(TypedDict):
     """The process's peak: in a bench, the largest of every cell so far."""
     booting: TracerBooting | None
     """None for a replay, or before any guest started and ended."""
+    policy: str
+    """The event loop thread's scheduling policy: `batch` (it yields to the guests, the default),
+    `normal` (`--guest-priority low`, a cluster run, a replay, a host that refused)."""
 
 
 class SkewedRate(TypedDict):
