@@ -34,7 +34,7 @@ def qemu_argv(spec: GuestSpec) -> list[str]:
         "-parallel", "none",
         "-monitor", "none",
         # the serial console on stdio (signal=off: a typed Ctrl-C goes to the guest), or in a file
-        *_console(spec),
+        *CONSOLE,
         "-serial", "chardev:console",
         "-kernel", str(spec.kernel),
     ]  # fmt: skip
@@ -72,10 +72,8 @@ def virtiofs_argv(spec: GuestSpec) -> list[str]:
     ]  # fmt: skip
 
 
-def _console(spec: GuestSpec) -> list[str]:
-    if spec.console_file is not None:
-        return ["-chardev", f"file,id=console,path={spec.console_file}"]
-    return ["-chardev", "stdio,id=console,signal=off"]
+CONSOLE = ("-chardev", "stdio,id=console,signal=off")
+"""The serial console on QEMU's stdout: a pipe uktrace reads (or, unobserved, drains on a timer)."""
 
 
 def guest_exit_code(qemu_status: int, debug_exit: bool) -> int | None:

@@ -45,9 +45,6 @@ class GuestSpec:
     """Arguments after `--`, appended verbatim."""
     firmware_pipe: Path | None = None
     """A FIFO for SeaBIOS's debug console (port 0x402): its first byte marks firmware start."""
-    console_file: Path | None = None
-    """Write the serial console to this file, read by nobody while the guest runs (an unobserved
-    run, `launch.unobserved`); None: on the process's stdout, read live."""
     qmp_socket: Path | None = None
     """Start paused (`-S`) with a QMP monitor that connects to this socket (uktrace listens on it);
     the fleet releases the guest with `cont`."""
