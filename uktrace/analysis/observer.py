@@ -227,6 +227,7 @@ def _host(guest: Unobserved) -> dict[str, Any]:
     return {
         "name": guest.name,
         "spawn_ns": guest.spawn_ns,
+        "ready_ns": guest.ready_ns,
         "released_ns": guest.released_ns,
         "exit_ns": guest.exit_ns,
         "total_s": None if guest.total_s is None else round(guest.total_s, 6),
