@@ -31,7 +31,7 @@ from uktrace.model.guest import FleetView
 
 from . import playback
 from .collector import CollectorPace
-from .pace import RedrawPace
+from .pace import RedrawPace, tracer_budget
 from .screens import LiveScreen
 from .screens.blame import BlameScreen
 from .screens.fleet import FleetScreen
@@ -77,8 +77,10 @@ class TracerApp(App[str]):
         self.screenshot_dir = screenshot_dir
         """Where ctrl+s saves; None: the run's recording (tests and scripts choose their own)."""
         self.refresh_hz = refresh_hz
-        self.pace = RedrawPace(ceiling_hz=refresh_hz, floor_hz=min(refresh_hz, RedrawPace.floor_hz))
-        """The redraw rate: `refresh_hz` unless the event loop's CPU is over its budget."""
+        self.pace = RedrawPace(
+            ceiling_hz=refresh_hz, floor_hz=min(refresh_hz, RedrawPace.floor_hz), budget=tracer_budget()
+        )
+        """The redraw rate: `refresh_hz` unless the event loop's CPU is over uktrace's share goal."""
         self.collector = CollectorPace()
         """Full garbage collections held off while consoles stream (`uktrace.tui.collector`)."""
         self._changes_seen = 0

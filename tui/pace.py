@@ -7,6 +7,12 @@ reads their consoles and answers keys is busy meanwhile. The pace looks at the C
 thread used over the last second (parsing, the engine, drawing) and lowers the redraw rate while it
 is above the budget, raising it again once there is room. Keys never wait for it: a key's effect is
 drawn by Textual at once, only the animation of the rows slows down.
+
+The budget is uktrace's own share goal while guests boot (`uktrace.present.tracer.GOAL_SHARE` of
+the host's CPUs, as a share of one core): a budget of a third of a core let the TUI take 14 % of
+2 CPUs from 50 guests booting (they took 4.5-6.1 s), this one 8.5-8.9 % (3.6-3.7 s). The engine
+alone costs more than that in a storm, so the animation runs at its floor then, and at its
+ceiling again once the consoles are quiet.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ class RedrawPace:
     ceiling_hz: float = 15.0
     floor_hz: float = 4.0
     budget: float = 0.35
-    """Share of one core the event loop's thread may use before the animation slows down."""
+    """Share of one core the event loop's thread may use before the animation slows down (the
+    app's is uktrace's share goal: `tracer_budget`)."""
     hz: float = field(init=False)
     _window: tuple[int, int] | None = field(default=None, init=False)
     """(wall ns, thread CPU ns) at the start of the current window."""
@@ -51,3 +58,11 @@ class RedrawPace:
             self.hz = min(self.ceiling_hz, self.hz * 1.5)
         self._window = (wall_ns, cpu_ns)
         return self.hz
+
+
+def tracer_budget() -> float:
+    """uktrace's share goal of the host's CPUs, as a share of one core (2 % of 2 CPUs: 0.04)."""
+    from uktrace.launch.tracer_usage import host_cpus
+    from uktrace.present.tracer import GOAL_SHARE
+
+    return GOAL_SHARE * host_cpus()

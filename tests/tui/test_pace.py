@@ -55,3 +55,13 @@ def test_updates_within_a_window_change_nothing() -> None:
     pace.update(0, 0)
     pace.update(SECOND // 2, SECOND // 2)  # 100 % for half a second: not a window yet
     assert pace.hz == 15
+
+
+def test_the_apps_budget_is_uktraces_share_goal() -> None:
+    """While guests boot the animation may use what uktrace allows itself: 2 % of the host's CPUs."""
+    from uktrace.launch.tracer_usage import host_cpus
+    from uktrace.tui.app import TracerApp
+    from uktrace.tui.pace import tracer_budget
+
+    assert tracer_budget() == 0.02 * host_cpus()
+    assert TracerApp().pace.budget == tracer_budget()
