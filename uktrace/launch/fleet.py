@@ -183,7 +183,7 @@ class Fleet:
         if any(guest.spec.command is not None for guest in self.guests):
             self._watchdog = GroupWatchdog()  # a launcher's QEMU must not outlive a killed uktrace
         # the writer's first job, so every guest.json written after it can name its kernel
-        self._writer.submit(lambda: self._kernels.record(self.record_dir, self.guests))
+        self._writer.submit(lambda: self._kernels.record(self.record_dir, self.guests), now=True)
         self.started_ns = time.monotonic_ns()
         # signals are watched from outside the run's scope, so that a second Ctrl-C (or a SIGTERM
         # after it) during the shielded clean-up is taken too, instead of Python's default

@@ -165,13 +165,15 @@ class RecordingWriter:
     of the event loop's time, in stalls of up to 200 ms. Jobs run in submission order, so a
     guest's files are complete when its `finish` job runs. The thread takes the jobs every
     `FLUSH_S`, runs them and flushes the open files, so what reached uktrace is on disk soon
-    after (a quiet guest's few lines too, or they would be lost if uktrace is killed). Submitting
-    wakes nobody: a wake-up per console chunk (3,000 at 100 guests) handed the interpreter's lock
-    back and forth between the two threads for every one of them."""
+    after (a quiet guest's few lines too, or they would be lost if uktrace is killed). A console
+    chunk wakes nobody: a wake-up per chunk (3,000 at 100 guests) handed the interpreter's lock back
+    and forth between the two threads for every one of them. A guest's end does: the command waits
+    for its files (left for the next turn, they made it end 40 ms later)."""
 
     def __init__(self) -> None:
         self._jobs: collections.deque[Callable[[], object]] = collections.deque()
-        self._closing = threading.Event()
+        self._wake = threading.Event()
+        self._closing = False
         self.errors: list[str] = []
         """The distinct disk errors met (the first few), appended from the writer's thread."""
         self.failures = 0
@@ -181,17 +183,24 @@ class RecordingWriter:
         self._thread = threading.Thread(target=self._work, name="uktrace-recorder", daemon=True)
         self._thread.start()
 
-    def submit(self, job: Callable[[], object]) -> None:
-        self._jobs.append(job)  # atomic; the thread takes it within FLUSH_S
+    def submit(self, job: Callable[[], object], now: bool = False) -> None:
+        """Queue `job` (atomic: the thread takes it within FLUSH_S); `now` wakes the thread for it
+        (a guest's end: the command waits for its files before it can end)."""
+        self._jobs.append(job)
+        if now:
+            self._wake.set()
 
     def close(self) -> None:
         """Run every job submitted so far, then stop the thread."""
-        self._closing.set()
+        self._closing = True
+        self._wake.set()
         self._thread.join()
 
     def _work(self) -> None:
         while True:
-            closing = self._closing.wait(FLUSH_S)
+            self._wake.wait(FLUSH_S)
+            self._wake.clear()
+            closing = self._closing
             while self._jobs:
                 self._run(self._jobs.popleft())
             for recorder in list(self._open.values()):
@@ -261,7 +270,7 @@ class GuestRecorder:
                 file.close()
             _write_json(self.directory / "guest.json", meta(self.directory) if callable(meta) else meta)
 
-        self._do(finish)
+        self._do(finish, now=True)
 
     def flush(self) -> None:
         """Hand what is buffered to the kernel: the console before its index, so an index line on
@@ -270,11 +279,11 @@ class GuestRecorder:
             if not file.closed:
                 file.flush()
 
-    def _do(self, job: Callable[[], object]) -> None:
+    def _do(self, job: Callable[[], object], now: bool = False) -> None:
         if self._writer is None:
             job()
         else:
-            self._writer.submit(functools.partial(_naming, self.directory, job))
+            self._writer.submit(functools.partial(_naming, self.directory, job), now)
 
     def _file(self, name: str, text: bool = False) -> IO[Any]:
         file = self._files.get(name)
