@@ -28,12 +28,12 @@ import anyio
 
 from ..model.spec import GuestSpec
 from .gate import Wave
-from .guest_session import guest_session
 from .priority import GUEST_NICE
 from .process import GuestProcess
 from .qemu import qemu_argv
 from .qmp import QmpError
 from .sockets import socket_directory
+from .spawner import Spawner
 from .virtiofsd import DaemonError, RunningDaemon, SocketDirectory, start_daemon
 
 CONSOLE = "console.raw"
@@ -71,43 +71,36 @@ async def run_unobserved(
     specs: Sequence[GuestSpec], directory: Path, *, gate: bool = True, lower: bool = False, timeout: float = 60.0
 ) -> list[Unobserved]:
     """Run every guest at once, consoles into `directory/<name>/console.raw`; each ends by itself
-    or is killed after `timeout` seconds (its `error` says so)."""
+    or is killed after `timeout` seconds (its `error` says so). Started as a traced run starts
+    them: spawned one after another by the spawner's thread, each QEMU's monitor taken as it
+    connects, all released together once all are ready (`_pass`). Accepted only after the last
+    spawn, 50 guests waited for uktrace, not for themselves, and that wait counted in `total`."""
     sockets = socket_directory()  # as a traced run's: a recording's path may be too long for a socket's
     vhost_sockets = SocketDirectory()
+    spawner = Spawner(GUEST_NICE if lower else None)
     daemons: list[RunningDaemon] = []
-    guests = []
+    guests: list[Unobserved] = []
     processes: list[GuestProcess | None] = []
-    for index, spec in enumerate(specs):
-        (directory / spec.name).mkdir(parents=True, exist_ok=True)
-        guest = Unobserved(spec.name, directory / spec.name / CONSOLE)
-        guests.append(guest)
-        process: GuestProcess | None = None
-        processes.append(process)
-        try:  # a VirtioFS guest's daemon, listening before its QEMU starts (as in a traced run)
-            with anyio.CancelScope(shield=True):
-                spec, daemon = await start_daemon(spec, directory / spec.name, vhost_sockets, spec.name)
-        except DaemonError as error:
-            guest.error = str(error)
-            continue
-        if daemon is not None:
-            daemons.append(daemon)
-        monitor = sockets / f"{index}.sock" if gate else None
-        argv = qemu_argv(replace(spec, qmp_socket=monitor))
-        try:
-            process = GuestProcess(
-                argv,
-                env=os.environ | {"UKTRACE_RECORDING": str(directory / spec.name)},  # whose QEMU (`ps eww`)
-                nice=GUEST_NICE if lower else None,
-                session=None if lower else guest_session(),
-                monitor=monitor,
-            )
-            guest.spawn_ns = process.spawn_ns
-        except OSError as error:
-            guest.error = f"cannot start {argv[0]}: {error.strerror or error}"
-        processes[-1] = process
+    wave = Wave(len(specs))
+    for _ in specs:
+        wave.join()
     try:
-        if gate:
-            await _release(guests, processes)
+        async with anyio.create_task_group() as gating:
+            for index, spec in enumerate(specs):
+                (directory / spec.name).mkdir(parents=True, exist_ok=True)
+                guest = Unobserved(spec.name, directory / spec.name / CONSOLE)
+                guests.append(guest)
+                processes.append(None)  # in step with `guests`, whatever happens next
+                process, daemon = await _start(
+                    guest, spec, index, directory, sockets if gate else None, vhost_sockets, spawner
+                )
+                if daemon is not None:
+                    daemons.append(daemon)
+                processes[-1] = process
+                if process is not None and gate:
+                    gating.start_soon(_pass, guest, process, wave, index)
+                else:
+                    wave.arrive(index)
         with anyio.move_on_after(timeout) as deadline:
             async with anyio.create_task_group() as draining:
                 draining.start_soon(_drain_every, guests, processes)
@@ -131,6 +124,7 @@ async def run_unobserved(
                 guest.qemu_status = status if guest.qemu_status is None else guest.qemu_status
                 _drain(guest, process)
                 process.close()
+            spawner.close()
             for daemon in daemons:
                 await daemon.stop()
             shutil.rmtree(sockets, ignore_errors=True)
@@ -138,18 +132,34 @@ async def run_unobserved(
     return guests
 
 
-async def _release(guests: Sequence[Unobserved], processes: Sequence[GuestProcess | None]) -> None:
-    """The start gate as a traced run's (`launch.gate`): every QEMU ready on its monitor, then
-    `cont` to all at once. Sent one after another, each awaiting its answer, the last of 100
-    guests started 1.4 s after the first: an unobserved run then ran its first guests with fewer
-    neighbours than the traced run it is held against."""
-    started = [(guest, process) for guest, process in zip(guests, processes, strict=True) if process is not None]
-    wave = Wave(len(started))
-    for _ in started:
-        wave.join()
-    async with anyio.create_task_group() as group:
-        for index, (guest, process) in enumerate(started):
-            group.start_soon(_pass, guest, process, wave, index)
+async def _start(
+    guest: Unobserved,
+    spec: GuestSpec,
+    index: int,
+    directory: Path,
+    sockets: Path | None,
+    vhost_sockets: SocketDirectory,
+    spawner: Spawner,
+) -> tuple[GuestProcess | None, RunningDaemon | None]:
+    """One guest's QEMU (and its VirtioFS daemon first, listening before QEMU starts, as in a
+    traced run); None for a QEMU that could not start (its `error` says why)."""
+    try:
+        with anyio.CancelScope(shield=True):
+            spec, daemon = await start_daemon(spec, directory / spec.name, vhost_sockets, spec.name)
+    except DaemonError as error:
+        guest.error = str(error)
+        return None, None
+    monitor = sockets / f"{index}.sock" if sockets is not None else None
+    argv = qemu_argv(replace(spec, qmp_socket=monitor))
+    env = os.environ | {"UKTRACE_RECORDING": str(directory / spec.name)}  # whose QEMU (`ps eww`)
+    try:
+        with anyio.CancelScope(shield=True):  # a QEMU started is a QEMU owned: see it through
+            process = await spawner.spawn(argv, env, monitor=monitor)
+    except OSError as error:
+        guest.error = f"cannot start {argv[0]}: {error.strerror or error}"
+        return None, daemon
+    guest.spawn_ns = process.spawn_ns
+    return process, daemon
 
 
 async def _pass(guest: Unobserved, process: GuestProcess, wave: Wave, index: int) -> None:
