@@ -10,6 +10,8 @@ machines are shared and noisy, so this is a guard for a closing note, not a CI g
 Figures (lower is better for all but the parser's lines per second):
 - `version_s`, `run_N_first_spawn_s`, `run_N_after_exit_s`, `run_N_cpu_s`: `benchmarks/startup.py`
 - `parse_mlines_s`, `parse_timeline_mlines_s`: `benchmarks/parse_throughput.py` (M lines/s, one core)
+- `run_10_booting_cpu_s`: uktrace's own CPU while 10 guests booted, `benchmarks/tracer_share.py`
+  (what it can have taken from them: the observer effect's bound)
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import parse_throughput  # noqa: E402
 import startup  # noqa: E402
+import tracer_share  # noqa: E402
 
 BASELINE = HERE / "baseline.json"
 HIGHER_IS_BETTER = ("parse_mlines_s", "parse_timeline_mlines_s")
@@ -41,6 +44,8 @@ def measure(lines: int, runs: int) -> dict[str, float]:
     timeline_s = parse_throughput.best_of(runs, lambda: parse_throughput.parse_and_timeline(data))
     figures["parse_mlines_s"] = count / parse_s / 1e6
     figures["parse_timeline_mlines_s"] = count / timeline_s / 1e6
+    booting = [tracer_share.one_run(10, tracer_share.ROOT)["booting_cpu_s"] for _ in range(runs)]
+    figures["run_10_booting_cpu_s"] = sorted(booting)[len(booting) // 2]
     return figures
 
 
