@@ -17,6 +17,7 @@ arrived anywhere while it ran.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -34,6 +35,7 @@ from .qemu import qemu_argv
 from .qmp import QmpError
 from .sockets import socket_directory
 from .spawner import Spawner
+from .tracer_policy import yielding
 from .virtiofsd import DaemonError, RunningDaemon, SocketDirectory, start_daemon
 
 CONSOLE = "console.raw"
@@ -84,6 +86,8 @@ async def run_unobserved(
     wave = Wave(len(specs))
     for _ in specs:
         wave.join()
+    policy = contextlib.ExitStack()  # this thread as a traced run's: it never preempts the guests
+    policy.enter_context(yielding(not lower))
     try:
         async with anyio.create_task_group() as gating:
             for index, spec in enumerate(specs):
@@ -129,6 +133,7 @@ async def run_unobserved(
                 await daemon.stop()
             shutil.rmtree(sockets, ignore_errors=True)
             vhost_sockets.cleanup()
+            policy.close()
     return guests
 
 
@@ -181,16 +186,17 @@ async def _pass(guest: Unobserved, process: GuestProcess, wave: Wave, index: int
             await monitor.close()
 
 
-DRAIN_S = 0.05
-"""How often the consoles' pipes are emptied into their files while the guests run."""
+DRAIN_S = 0.25
+"""How often the consoles' pipes are emptied into their files while the guests run: rarely, as
+each turn is uktrace's work beside its guests (every 50 ms, 50 guests' pipes read and files
+appended 20 times a second); a pipe of 1 MiB holds a quarter second of a flood (~0.3 MiB)."""
 
 
 async def _drain_every(guests: Sequence[Unobserved], processes: Sequence[GuestProcess | None]) -> None:
     """Empty every console's pipe every `DRAIN_S`, on a timer, never on a console's readiness: a
     read woken by each write would be an observer too, and QEMU writing into a file (the earlier
     yardstick) cost each printed byte a file write: at 100 guests `main` read 29 % slower
-    unobserved than traced. A pipe holds 64 KiB to 1 MiB (`process.PIPE_SIZE`): far more than a
-    guest prints in `DRAIN_S`."""
+    unobserved than traced. A pipe holds 64 KiB to 1 MiB (`process.PIPE_SIZE`)."""
     while True:
         await anyio.sleep(DRAIN_S)
         for guest, process in zip(guests, processes, strict=True):
