@@ -88,6 +88,8 @@ class Fleet:
         self.guest_nice = GUEST_NICE if lower_guests else None
         """Each QEMU's nice below the tracer's (`launch.priority`); None: the same as uktrace's."""
         self._wave = Wave(0)
+        self._policy = yielding(False)
+        """uktrace's thread yields to the guests but for the wave's release (`launch.tracer_policy`)."""
         self._sockets: Path | None = None
         self.fs_mode: str | None = None
         self.live = True
@@ -170,13 +172,14 @@ class Fleet:
         on this host at the ordinary priority are never preempted by uktrace's reads
         (`launch.tracer_policy`)."""
         with yielding(self.guest_nice is None and self.launcher is None) as policy:
-            self.usage.policy = policy
+            self.usage.policy = policy.name
+            self._policy = policy
             await self._run(keep_alive)
 
     async def _run(self, keep_alive: bool) -> None:
         limiter = anyio.CapacityLimiter(self.jobs)
         gate = anyio.Event()
-        self._wave = Wave(self.jobs)
+        self._wave = Wave(self.jobs, on_release=self._policy.prompt, on_out=self._policy.resume)
         self._sockets = socket_directory()
         self._spawner = Spawner(self.guest_nice)
         self._writer = RecordingWriter()
@@ -256,6 +259,7 @@ class Fleet:
             finally:
                 if in_wave:
                     self._wave.arrive(guest.index)
+                    self._wave.out(guest.index)
 
     async def _trace(self, guest: Guest, wave: Wave | None = None) -> None:
         directory = guest.name if guest.attempt == 1 else f"{guest.name}.{guest.attempt}"

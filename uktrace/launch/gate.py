@@ -7,6 +7,7 @@ all ready and then released back to back do (`launch.qmp`).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import anyio
 
@@ -16,13 +17,20 @@ from .started import Monitor, StartedGuest
 
 
 class Wave:
-    """The first `size` guests to start: released together once all are ready (or gone)."""
+    """The first `size` guests to start: released together once all are ready (or gone).
+    `on_release` runs as the wave is let go, `on_out` once every member has been sent its `cont`
+    (or is gone): the tracer comes first in between (`launch.tracer_policy.Yielding`)."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(
+        self, size: int, on_release: Callable[[], None] | None = None, on_out: Callable[[], None] | None = None
+    ) -> None:
         self._open = size
         self._members = 0
         self._arrived: set[int] = set()
+        self._out: set[int] = set()
         self.released = anyio.Event()
+        self._on_release = on_release
+        self._on_out = on_out
 
     def join(self) -> bool:
         """Whether the calling guest belongs to the wave."""
@@ -35,8 +43,21 @@ class Wave:
     def arrive(self, index: int) -> None:
         """Guest `index` is ready, or will never be; idempotent."""
         self._arrived.add(index)
-        if self._open == 0 and len(self._arrived) >= self._members:
+        if self._open == 0 and len(self._arrived) >= self._members and not self.released.is_set():
+            if self._on_release is not None:
+                self._on_release()
             self.released.set()
+        self._check_out()
+
+    def out(self, index: int) -> None:
+        """Guest `index` has been sent its `cont`, or never will be; idempotent."""
+        self._out.add(index)
+        self._check_out()
+
+    def _check_out(self) -> None:
+        if self.released.is_set() and len(self._out) >= self._members and self._on_out is not None:
+            on_out, self._on_out = self._on_out, None
+            on_out()
 
 
 async def pass_gate(guest: Guest, process: StartedGuest, wave: Wave | None) -> None:
@@ -46,6 +67,8 @@ async def pass_gate(guest: Guest, process: StartedGuest, wave: Wave | None) -> N
     try:
         monitor = await process.monitor()
     except QmpError:
+        if wave is not None:
+            wave.out(guest.index)
         return
     finally:
         if wave is not None:
@@ -67,5 +90,7 @@ async def pass_gate(guest: Guest, process: StartedGuest, wave: Wave | None) -> N
     except QmpError:
         pass
     finally:
+        if wave is not None:
+            wave.out(guest.index)
         with anyio.CancelScope(shield=True):
             await monitor.close()

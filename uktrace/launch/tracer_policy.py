@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
 
 BATCH = "batch"
 NORMAL = "normal"
@@ -37,25 +36,50 @@ def policy() -> str:
     return {os.SCHED_BATCH: BATCH, os.SCHED_OTHER: NORMAL}.get(current, str(current))
 
 
-@contextlib.contextmanager
-def yielding(enabled: bool = True) -> Iterator[str]:
-    """This thread at `SCHED_BATCH` for the block (its previous policy after), where the host
-    allows it; yields the policy it ran at."""
-    if not enabled or threading.current_thread() is not threading.main_thread():
-        yield policy()
-        return
-    try:
-        before = os.sched_getscheduler(0)
-        previous = os.sched_getparam(0)
-        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    except (OSError, AttributeError):  # a host (or seccomp profile) that refuses: the ordinary policy
-        yield policy()
-        return
-    try:
-        yield BATCH
-    finally:
-        with contextlib.suppress(OSError):
-            os.sched_setscheduler(0, before, previous)
+class Yielding:
+    """This thread at `SCHED_BATCH` for a block (its previous policy after), where the host allows
+    it, but for the moments it must come first (`prompt`/`resume`): releasing a wave of guests,
+    which would otherwise wait behind the guests released first (100 guests started within 67 ms
+    once, 4-13 ms other times)."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled and threading.current_thread() is threading.main_thread()
+        self.name = policy()
+        """The policy the block runs at, as the JSON names it."""
+        self._before: tuple[int, os.sched_param] | None = None
+
+    def __enter__(self) -> Yielding:
+        if not self.enabled:
+            return self
+        try:
+            self._before = (os.sched_getscheduler(0), os.sched_getparam(0))
+            os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        except (OSError, AttributeError):  # a host (or seccomp profile) that refuses: the ordinary policy
+            self._before = None
+            return self
+        self.name = BATCH
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.prompt()
+        self._before = None
+
+    def prompt(self) -> None:
+        """Back to the policy before the block, until `resume`."""
+        if self._before is not None:
+            with contextlib.suppress(OSError):
+                os.sched_setscheduler(0, *self._before)
+
+    def resume(self) -> None:
+        """Yield to the guests again (after `prompt`)."""
+        if self._before is not None:
+            with contextlib.suppress(OSError):
+                os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+
+
+def yielding(enabled: bool = True) -> Yielding:
+    """`Yielding(enabled)`: use it as a context manager."""
+    return Yielding(enabled)
 
 
 def wait_per_wake_ns() -> tuple[int, int] | None:

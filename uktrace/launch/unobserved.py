@@ -83,11 +83,11 @@ async def run_unobserved(
     daemons: list[RunningDaemon] = []
     guests: list[Unobserved] = []
     processes: list[GuestProcess | None] = []
-    wave = Wave(len(specs))
+    policy = contextlib.ExitStack()  # this thread as a traced run's: it never preempts the guests
+    yielding_ = policy.enter_context(yielding(not lower))
+    wave = Wave(len(specs), on_release=yielding_.prompt, on_out=yielding_.resume)
     for _ in specs:
         wave.join()
-    policy = contextlib.ExitStack()  # this thread as a traced run's: it never preempts the guests
-    policy.enter_context(yielding(not lower))
     try:
         async with anyio.create_task_group() as gating:
             for index, spec in enumerate(specs):
@@ -105,6 +105,7 @@ async def run_unobserved(
                     gating.start_soon(_pass, guest, process, wave, index)
                 else:
                     wave.arrive(index)
+                    wave.out(index)
         with anyio.move_on_after(timeout) as deadline:
             async with anyio.create_task_group() as draining:
                 draining.start_soon(_drain_every, guests, processes)
@@ -172,6 +173,7 @@ async def _pass(guest: Unobserved, process: GuestProcess, wave: Wave, index: int
         monitor = await process.monitor()
         guest.ready_ns = time.monotonic_ns()
     except QmpError:
+        wave.out(index)
         return  # it died on the way: its exit says so
     finally:
         wave.arrive(index)
@@ -182,6 +184,7 @@ async def _pass(guest: Unobserved, process: GuestProcess, wave: Wave, index: int
     except QmpError:
         pass
     finally:
+        wave.out(index)
         with anyio.CancelScope(shield=True):
             await monitor.close()
 
