@@ -43,7 +43,7 @@ from uktrace.parsers.phases import NESTED, PARENTS
 
 from ..model.clock_rate import CORRECTED
 from ..model.guest import Guest
-from ..model.timeline import BootTimeline
+from ..model.timeline import BootTimeline, gate_wait_ns
 
 if TYPE_CHECKING:
     from ..model.shapes import timeline as shape
@@ -74,10 +74,7 @@ def median(values: Iterable[float]) -> float:
 def gate_wait_s(timeline: BootTimeline, now_ns: int | None = None) -> float:
     """Seconds spent waiting at the start gate (VMM ready to release; until the exit or `now_ns`
     while it still waits); 0 for a guest that was not started paused."""
-    if timeline.vmm_ready_ns is None:
-        return 0.0
-    end = next((ns for ns in (timeline.release_ns, timeline.exit_ns, now_ns) if ns is not None), None)
-    return 0.0 if end is None else max(0.0, (end - timeline.vmm_ready_ns) / 1e9)
+    return gate_wait_ns(timeline.vmm_ready_ns, timeline.release_ns, timeline.exit_ns, now_ns) / 1e9
 
 
 def elapsed(guest: Guest, now_ns: int) -> float | None:

@@ -28,6 +28,7 @@ from pathlib import Path
 import anyio
 
 from ..model.spec import GuestSpec
+from ..model.timeline import gate_wait_ns
 from .gate import Wave
 from .priority import GUEST_NICE
 from .process import GuestProcess
@@ -59,13 +60,11 @@ class Unobserved:
     @property
     def total_s(self) -> float | None:
         """Spawn to the VMM's exit on the host clock, the wait at the start gate (ready to released)
-        left out: `total`, as a traced run defines it (`analysis.figures.gate_wait_s`). Counted in,
+        left out: `total`, as a traced run defines it (`model.timeline.gate_wait_ns`). Counted in,
         50 guests' unobserved total read 18 % longer than their traced twins'."""
         if self.spawn_ns is None or self.exit_ns is None:
             return None
-        waited = 0
-        if self.ready_ns is not None:
-            waited = max(0, (self.released_ns if self.released_ns is not None else self.exit_ns) - self.ready_ns)
+        waited = gate_wait_ns(self.ready_ns, self.released_ns, self.exit_ns)
         return (self.exit_ns - self.spawn_ns - waited) / 1e9
 
 

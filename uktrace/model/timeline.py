@@ -222,6 +222,16 @@ class Phase:
         return end - start
 
 
+def gate_wait_ns(ready_ns: int | None, *ends: int | None) -> int:
+    """Nanoseconds a guest waited at the start gate: from its VMM's being ready to the first of
+    `ends` known (its release, else its exit, else now); 0 for a guest not started paused. The one
+    definition `total` and `boot` leave out, traced or not (`analysis.figures`, `launch.unobserved`)."""
+    if ready_ns is None:
+        return 0
+    end = next((ns for ns in ends if ns is not None), None)
+    return 0 if end is None else max(0, end - ready_ns)
+
+
 def share_hint(tag: str | None, offered: tuple[str, ...] | None) -> str | None:
     """What a failed 9P mount of `tag` lacked, when the shares the VMM offered are known."""
     if tag is None or offered is None or tag in offered:
