@@ -74,30 +74,31 @@ def accel_summary(guests: Sequence[Guest]) -> shape.Accel | None:
 def tracer_usage(usage: TracerUsage | None = None) -> shape.Tracer:
     """uktrace's own CPU time over the run (the process's, for a replay) and peak memory (QEMU
     processes excluded), and its share of the host's CPUs while the guests booted."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if usage is None:
-        own = resource.getrusage(resource.RUSAGE_SELF)
-        user, system = own.ru_utime, own.ru_stime
-    else:
-        user, system = usage.run_cpu()
-    window = usage.booting_window() if usage is not None else None
-    booting: shape.TracerBooting | None = None
-    if window is not None:
-        seconds, cpu, share = window
-        wait = usage.wait_per_wake_s() if usage is not None else None
-        booting = {
-            "window_s": round(seconds, 6),
-            "cpu_s": round(cpu, 4),
-            "cpus": host_cpus(),
-            "share": round(share, 5),
-            "wait_per_wake_s": None if wait is None else round(wait, 6),
-        }
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    user, system = (own.ru_utime, own.ru_stime) if usage is None else usage.run_cpu()
     return {
         "cpu_user_s": round(user, 3),
         "cpu_system_s": round(system, 3),
-        "max_rss_mib": round(peak, 1),
-        "booting": booting,
+        "max_rss_mib": round(own.ru_maxrss / 1024, 1),
+        "booting": tracer_booting(usage),
         "policy": usage.policy if usage is not None else policy(),
+    }
+
+
+def tracer_booting(usage: TracerUsage | None) -> shape.TracerBooting | None:
+    """uktrace's CPU while the guests booted (`summary.tracer.booting`); None for a replay, or
+    before a guest started and ended."""
+    window = usage.booting_window() if usage is not None else None
+    if usage is None or window is None:
+        return None
+    seconds, cpu, share = window
+    wait = usage.wait_per_wake_s()
+    return {
+        "window_s": round(seconds, 6),
+        "cpu_s": round(cpu, 4),
+        "cpus": host_cpus(),
+        "share": round(share, 5),
+        "wait_per_wake_s": None if wait is None else round(wait, 6),
     }
 
 

@@ -303,10 +303,10 @@ def run_footer(fleet: FleetView, reasons: bool = False) -> Text:
     if console is not None:
         footer.append("\n" + console)
     from ..analysis.observer_effect import effect_sentence, moved, run_effect  # at the run's end only
-    from ..analysis.results import tracer_usage
+    from ..analysis.results import tracer_booting
     from ..present.tracer import over_goal, tracer_sentence
 
-    booting = tracer_usage(getattr(fleet, "usage", None))["booting"]
+    booting = tracer_booting(getattr(fleet, "usage", None))
     own = tracer_sentence(booting)
     if own is not None:
         footer.append("\n" + own, style="yellow" if over_goal(booting) else "")

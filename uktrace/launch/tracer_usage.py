@@ -67,10 +67,16 @@ class TracerUsage:
     def booting_window(self, cpus: int | None = None) -> tuple[float, float, float] | None:
         """(seconds, uktrace's CPU seconds in them, their share of the host's CPUs), or None before
         a guest started and ended."""
-        if self.first is None or self.last is None or self.last[0] <= self.first[0]:
+        if self.last is None:
             return None
-        seconds = (self.last[0] - self.first[0]) / 1e9
-        cpu = max(0.0, self.last[1] - self.first[1])
+        return self._window(self.last, cpus)
+
+    def _window(self, end: tuple[int, float], cpus: int | None) -> tuple[float, float, float] | None:
+        """The window from the first guest's start to `end` (host ns, CPU s)."""
+        if self.first is None or end[0] <= self.first[0]:
+            return None
+        seconds = (end[0] - self.first[0]) / 1e9
+        cpu = max(0.0, end[1] - self.first[1])
         return seconds, cpu, cpu / (seconds * (cpus or host_cpus()))
 
     def wait_per_wake_s(self) -> float | None:
@@ -84,13 +90,9 @@ class TracerUsage:
     def share_so_far(self, cpus: int | None = None) -> float | None:
         """The booting window's share while it is open (up to now), and once every guest ended, up
         to the last exit: what a live view shows; None before the first guest started."""
-        if self.first is None:
-            return None
-        end_ns, end_cpu = (time.monotonic_ns(), time.process_time())
-        if self.last is not None and self.running == 0:
-            end_ns, end_cpu = self.last
-        seconds = (end_ns - self.first[0]) / 1e9
-        return max(0.0, end_cpu - self.first[1]) / (seconds * (cpus or host_cpus())) if seconds > 0 else None
+        ended = self.last if self.running == 0 else None
+        window = self._window(ended or (time.monotonic_ns(), time.process_time()), cpus)
+        return None if window is None else window[2]
 
     def run_cpu(self) -> tuple[float, float]:
         """(user, system) CPU seconds since `start_user` and `start_system` were read (zero: since
