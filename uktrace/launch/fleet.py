@@ -45,7 +45,7 @@ from .sockets import socket_directory
 from .spawner import Spawner
 from .stalls import watch_stalls
 from .started import StartedGuest
-from .tracer_policy import yielding
+from .tracer_policy import Yielding
 from .tracer_usage import TracerUsage
 from .virtiofsd import DaemonError, GuestDaemons, name_daemon_failure
 from .watchdog import GroupWatchdog
@@ -88,7 +88,7 @@ class Fleet:
         self.guest_nice = GUEST_NICE if lower_guests else None
         """Each QEMU's nice below the tracer's (`launch.priority`); None: the same as uktrace's."""
         self._wave = Wave(0)
-        self._policy = yielding(False)
+        self._policy = Yielding(False)
         """uktrace's thread yields to the guests but for the wave's release (`launch.tracer_policy`)."""
         self._sockets: Path | None = None
         self.fs_mode: str | None = None
@@ -171,7 +171,7 @@ class Fleet:
         With `keep_alive` (the TUI) it returns only on `stop()`, so guests can be relaunched. Guests
         on this host at the ordinary priority are never preempted by uktrace's reads
         (`launch.tracer_policy`)."""
-        with yielding(self.guest_nice is None and self.launcher is None) as policy:
+        with Yielding(self.guest_nice is None and self.launcher is None) as policy:
             self.usage.policy = policy.name
             self._policy = policy
             await self._run(keep_alive)

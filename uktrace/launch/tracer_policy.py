@@ -77,11 +77,6 @@ class Yielding:
                 os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
 
 
-def yielding(enabled: bool = True) -> Yielding:
-    """`Yielding(enabled)`: use it as a context manager."""
-    return Yielding(enabled)
-
-
 def wait_per_wake_ns() -> tuple[int, int] | None:
     """(ns this thread waited for a CPU, times it was run) so far, from `/proc/thread-self/schedstat`;
     None without schedstat. Their changes over a run say how late its wake-ups came."""

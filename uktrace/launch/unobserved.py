@@ -17,7 +17,6 @@ arrived anywhere while it ran.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import time
@@ -36,7 +35,7 @@ from .qemu import qemu_argv
 from .qmp import QmpError
 from .sockets import socket_directory
 from .spawner import Spawner
-from .tracer_policy import yielding
+from .tracer_policy import Yielding
 from .virtiofsd import DaemonError, RunningDaemon, SocketDirectory, start_daemon
 
 CONSOLE = "console.raw"
@@ -82,58 +81,56 @@ async def run_unobserved(
     daemons: list[RunningDaemon] = []
     guests: list[Unobserved] = []
     processes: list[GuestProcess | None] = []
-    policy = contextlib.ExitStack()  # this thread as a traced run's: it never preempts the guests
-    yielding_ = policy.enter_context(yielding(not lower))
-    wave = Wave(len(specs), on_release=yielding_.prompt, on_out=yielding_.resume)
-    for _ in specs:
-        wave.join()
-    try:
-        async with anyio.create_task_group() as gating:
-            for index, spec in enumerate(specs):
-                (directory / spec.name).mkdir(parents=True, exist_ok=True)
-                guest = Unobserved(spec.name, directory / spec.name / CONSOLE)
-                guests.append(guest)
-                processes.append(None)  # in step with `guests`, whatever happens next
-                process, daemon = await _start(
-                    guest, spec, index, directory, sockets if gate else None, vhost_sockets, spawner
-                )
-                if daemon is not None:
-                    daemons.append(daemon)
-                processes[-1] = process
-                if process is not None and gate:
-                    gating.start_soon(_pass, guest, process, wave, index)
-                else:
-                    wave.arrive(index)
-                    wave.out(index)
-        with anyio.move_on_after(timeout) as deadline:
-            async with anyio.create_task_group() as draining:
-                draining.start_soon(_drain_every, guests, processes)
-                async with anyio.create_task_group() as group:
-                    for guest, process in zip(guests, processes, strict=True):
-                        if process is not None:
-                            group.start_soon(_watch, guest, process)
-                draining.cancel_scope.cancel()
-        if deadline.cancelled_caught:
-            for guest in guests:
-                if guest.exit_ns is None and guest.error is None:
-                    guest.error = f"no exit after {timeout:g} s"
-    finally:
-        with anyio.CancelScope(shield=True):
-            for guest, process in zip(guests, processes, strict=True):
-                if process is None:
-                    continue
-                status = await process.stop()
-                if guest.exit_ns is None:
-                    guest.exit_ns = process.exited_ns
-                guest.qemu_status = status if guest.qemu_status is None else guest.qemu_status
-                _drain(guest, process)
-                process.close()
-            spawner.close()
-            for daemon in daemons:
-                await daemon.stop()
-            shutil.rmtree(sockets, ignore_errors=True)
-            vhost_sockets.cleanup()
-            policy.close()
+    with Yielding(not lower) as policy:  # this thread as a traced run's: it never preempts the guests
+        wave = Wave(len(specs), on_release=policy.prompt, on_out=policy.resume)
+        for _ in specs:
+            wave.join()
+        try:
+            async with anyio.create_task_group() as gating:
+                for index, spec in enumerate(specs):
+                    (directory / spec.name).mkdir(parents=True, exist_ok=True)
+                    guest = Unobserved(spec.name, directory / spec.name / CONSOLE)
+                    guests.append(guest)
+                    processes.append(None)  # in step with `guests`, whatever happens next
+                    process, daemon = await _start(
+                        guest, spec, index, directory, sockets if gate else None, vhost_sockets, spawner
+                    )
+                    if daemon is not None:
+                        daemons.append(daemon)
+                    processes[-1] = process
+                    if process is not None and gate:
+                        gating.start_soon(_pass, guest, process, wave, index)
+                    else:
+                        wave.arrive(index)
+                        wave.out(index)
+            with anyio.move_on_after(timeout) as deadline:
+                async with anyio.create_task_group() as draining:
+                    draining.start_soon(_drain_every, guests, processes)
+                    async with anyio.create_task_group() as group:
+                        for guest, process in zip(guests, processes, strict=True):
+                            if process is not None:
+                                group.start_soon(_watch, guest, process)
+                    draining.cancel_scope.cancel()
+            if deadline.cancelled_caught:
+                for guest in guests:
+                    if guest.exit_ns is None and guest.error is None:
+                        guest.error = f"no exit after {timeout:g} s"
+        finally:
+            with anyio.CancelScope(shield=True):
+                for guest, process in zip(guests, processes, strict=True):
+                    if process is None:
+                        continue
+                    status = await process.stop()
+                    if guest.exit_ns is None:
+                        guest.exit_ns = process.exited_ns
+                    guest.qemu_status = status if guest.qemu_status is None else guest.qemu_status
+                    _drain(guest, process)
+                    process.close()
+                spawner.close()
+                for daemon in daemons:
+                    await daemon.stop()
+                shutil.rmtree(sockets, ignore_errors=True)
+                vhost_sockets.cleanup()
     return guests
 
 
