@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import gc
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -40,6 +39,7 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import flood_recording
 from rich.console import RenderableType
 from textual import events
 from textual._compositor import CompositorUpdate
@@ -57,7 +57,6 @@ from uktrace.tui.widgets.fleet_table import FleetTable
 
 PROBE_S = 0.010
 KEY_INTERVAL_S = 0.25
-DEFAULT_RECORDING = Path(tempfile.gettempdir()) / "uktrace-rec100-flood64"
 
 
 GC_SECONDS = [0.0]
@@ -197,27 +196,6 @@ class MeasuredApp(UktraceApp):
             key, sent, _ = self.pending
             self.key_latencies.setdefault(key, []).append(now - sent)
             self.pending = None
-
-
-def make_recording(directory: Path, count: int, flood_kib: int) -> None:
-    print(f"recording {count} flooding guests into {directory} (once)…", flush=True)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "uktrace",
-            "run",
-            "--headless",
-            "-n",
-            str(count),
-            "--append",
-            f"uktrace.era=0.10 uktrace.fault=flood={flood_kib}",
-            "--record",
-            str(directory),
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
 
 
 STALLS: list[tuple[float, float]] = []
@@ -441,7 +419,7 @@ def main() -> None:
     parser.add_argument("-n", "--count", type=int, default=100, help="guests (default 100)")
     parser.add_argument("-j", "--jobs", type=int, help="at most J guests at once (default all)")
     parser.add_argument("--flood", type=int, default=64, metavar="KIB", help="debug KiB per guest (default 64)")
-    parser.add_argument("--recording", type=Path, default=DEFAULT_RECORDING, help="replay this recording")
+    parser.add_argument("--recording", type=Path, default=flood_recording.DEFAULT, help="replay this recording")
     parser.add_argument("--speed", type=float, default=1.0, help="replay time factor (default 1: as recorded)")
     parser.add_argument("--view", choices=("fleet", "guest", "summary"), default="fleet")
     parser.add_argument("--size", default="160x50", help="terminal WIDTHxHEIGHT (default 160x50)")
@@ -464,8 +442,7 @@ def main() -> None:
             finally:
                 shares.cleanup()
         return
-    if not (args.recording / "session.json").is_file():
-        make_recording(args.recording, args.count, args.flood)
+    flood_recording.ensure(args.recording, args.count, args.flood)
     anyio.run(baseline if args.no_ui else measure, ReplayFleet(args.recording, speed=args.speed), args)
 
 
