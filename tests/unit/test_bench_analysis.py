@@ -242,3 +242,19 @@ def test_9p_against_virtiofs_is_compared_and_kept_apart() -> None:
     assert finding.startswith("**8 guests, shared:** beyond the noise: mount +")
     assert "with VirtioFS (" in finding
     assert mode_findings(data) == []  # one mode per type: nothing to set against it
+
+
+def test_observer_twins_run_one_after_the_other_and_take_turns_going_first() -> None:
+    plan = BenchPlan((1, 10, 50), ("shared",), repeat=4, seed=5, observer_check=True)
+    order = plan.order()
+    assert len(order) == 24
+    firsts: dict[tuple[object, ...], list[bool]] = {}
+    for position in range(0, len(order), 2):
+        first, second = order[position], order[position + 1]
+        assert first.key == second.key and first.round == second.round  # twins, adjacent
+        assert {first.observed, second.observed} == {True, False}
+        firsts.setdefault(first.key, []).append(first.observed)
+    for turns in firsts.values():  # each cell's side that goes first alternates round by round
+        assert turns in ([True, False, True, False], [False, True, False, True])
+    assert len({tuple(turns) for turns in firsts.values()}) <= 2
+    assert BenchPlan((1, 10, 50), ("shared",), repeat=4, seed=5).order() == [c for c in order if c.observed]

@@ -119,23 +119,36 @@ class BenchPlan:
         return one_at_a_time(self.axes) if self.design == "one at a time" else configs(self.axes)
 
     def order(self) -> list[CellRound]:
-        """Every round holds every cell once (and its unobserved twin with the observer check),
-        each round shuffled with the seed."""
+        """Every round holds every cell once, each round shuffled with the seed. With the observer
+        check a cell's traced and unobserved runs are twins, run one right after the other, and
+        which goes first alternates from round to round (where each cell starts is drawn): the
+        host's drift and the after-effects of the cell before (a larger one's exit, memory given
+        back, caches) then fall on both sides alike. Shuffled apart as separate cells, a cell's
+        two runs were up to six cells away from each other, and one side came first in most
+        rounds as often as not."""
         rng = random.Random(self.seed)
-        cells = []
-        sides = (True, False) if self.observer_check else (True,)
+        cells: list[CellRound] = []
         tagged = [(config, config_tag(config, self.axes)) for config in self.configs()]
+        keys = [
+            (n, mode, fs_type, config, tag)
+            for n in self.concurrency
+            for mode in self.fs_modes
+            for fs_type in self.fs_types
+            for config, tag in tagged
+        ]
+        sides = random.Random(f"{self.seed} sides")  # apart: the traced cells' order is the same without the check
+        starts_unobserved = [sides.random() < 0.5 for _ in keys]
         for round_ in range(1, self.repeat + 1):
-            block = [
-                CellRound(n, mode, round_, observed, fs_type, config, tag)
-                for n in self.concurrency
-                for mode in self.fs_modes
-                for fs_type in self.fs_types
-                for config, tag in tagged
-                for observed in sides
-            ]
+            block = list(enumerate(keys))
             rng.shuffle(block)
-            cells.extend(block)
+            for index, (n, mode, fs_type, config, tag) in block:
+                traced = CellRound(n, mode, round_, True, fs_type, config, tag)
+                if not self.observer_check:
+                    cells.append(traced)
+                    continue
+                unobserved = replace(traced, observed=False)
+                first = starts_unobserved[index] == (round_ % 2 == 1)
+                cells += [unobserved, traced] if first else [traced, unobserved]
         return cells
 
     def warmup_cell(self) -> CellRound | None:

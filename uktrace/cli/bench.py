@@ -97,8 +97,8 @@ def add_bench_options(bench: argparse.ArgumentParser) -> None:
     bench.add_argument(
         "--observer-check",
         action="store_true",
-        help="also run every cell unobserved (consoles into files, read afterwards) and report what uktrace"
-        " itself changed in each figure, with compare's intervals and verdicts",
+        help="also run every cell unobserved (consoles emptied into files on a timer, parsed afterwards) and"
+        " report what uktrace itself changed in each figure, with compare's intervals and verdicts",
     )
     bench.add_argument("--headless", action="store_true", help="no TUI: a progress line, then the findings")
     bench.set_defaults(json=False)
@@ -299,7 +299,7 @@ def _run(bench: Bench, args: argparse.Namespace, stderr: Console) -> None:
 
     def unobserved(caption: str) -> None:
         if not stderr.is_terminal or tui:
-            stderr.print(f"{caption}: consoles into files, read afterwards")
+            stderr.print(f"{caption}: consoles emptied into files on a timer, parsed afterwards")
 
     run_bench(bench, in_tui if tui else headless, cell_done, unobserved)
 
