@@ -52,6 +52,7 @@ bench-all: $(BIN)/uktrace $(NATIVE) guest
 	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/crash_loss.py
 	$(BIN)/python benchmarks/cluster.py
+	$(BIN)/python benchmarks/host_wakeups.py
 
 # system packages: QEMU (Debian's qemu-system-x86), the toolchain that builds the test guest, and
 # asciinema (the export tests play the casts they write), Python's headers (mypyc compiles the parser)
