@@ -22,7 +22,6 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from functools import partial
@@ -35,33 +34,10 @@ sys.path.insert(0, str(ROOT))
 
 from uktrace.launch import unobserved  # noqa: E402
 from uktrace.launch.options import RunOptions, prepare  # noqa: E402
+from uktrace.launch.waker import Waker  # noqa: E402
 from uktrace.recording.logs import trace_log  # noqa: E402
 
 PHASES = ("tsc_calibration", "init_table", "mount", "main")
-
-
-class Waker:
-    """A thread that sleeps `interval_s` and wakes again, doing nothing else, until stopped."""
-
-    def __init__(self, interval_s: float) -> None:
-        self.interval_s = interval_s
-        self.wakes = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="waker", daemon=True)
-
-    def _run(self) -> None:
-        if hasattr(os, "SCHED_BATCH"):
-            os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-        while not self._stop.wait(self.interval_s):
-            self.wakes += 1
-
-    def __enter__(self) -> Waker:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def one_run(count: int, share: Path, waker_s: float | None) -> dict[str, float]:

@@ -24,11 +24,15 @@ def test_a_bench_with_the_observer_check_reports_the_tracers_effect(tmp_path: Pa
     results = json.loads((out / "results.json").read_text())
     assert results["plan"]["observer_check"] is True
     assert [cell["id"] for cell in results["cells"]] == sorted(
-        (cell for cell in results["plan"]["order"] if not cell.endswith("-unobserved")),
+        (cell for cell in results["plan"]["order"] if "-unobserved" not in cell),
         key=results["plan"]["order"].index,
     )
     unobserved = results["unobserved"]
-    assert sorted(entry["id"] for entry in unobserved) == ["n3-shared-r1-unobserved", "n3-shared-r2-unobserved"]
+    assert sorted(entry["id"] for entry in unobserved) == [
+        "n3-shared-r1-unobserved", "n3-shared-r1-unobserved-waker", "n3-shared-r2-unobserved", "n3-shared-r2-unobserved-waker"
+    ]  # fmt: skip
+    assert {entry["id"]: entry["waker_s"] for entry in unobserved}["n3-shared-r1-unobserved-waker"] == 0.001
+    assert {entry["id"]: entry["waker_s"] for entry in unobserved}["n3-shared-r1-unobserved"] is None
     for entry in unobserved:
         assert (out / entry["recording"]).is_dir()
         for guest in entry["run"]["guests"]:
@@ -46,6 +50,11 @@ def test_a_bench_with_the_observer_check_reports_the_tracers_effect(tmp_path: Pa
     assert all(
         row["verdict"] in VERDICTS and "host" not in row["clock"] for name, row in metrics.items() if name != "total"
     )
+    # the effect split: the waker's side against unobserved, traced against the waker's side
+    for split in ("wakeups", "beyond_wakeups"):
+        split_metrics = {row["metric"]: row for row in cell[split]}
+        assert "total" in split_metrics and "main" in split_metrics
+        assert all(row["verdict"] in VERDICTS for row in split_metrics.values())
     for traced in results["cells"]:  # uktrace's own CPU in each cell, and while its guests booted
         tracer = traced["run"]["summary"]["tracer"]
         booting = tracer["booting"]
@@ -56,6 +65,10 @@ def test_a_bench_with_the_observer_check_reports_the_tracers_effect(tmp_path: Pa
     assert "### What uktrace itself cost" in report and "**n3-shared:**" in report
     assert "**3 guests, shared fs:** uktrace's own CPU while the guests booted: " in report
     assert "| n3-shared | total | host |" in report
+    assert (
+        "**n3-shared, of which:** its wake-ups alone (unobserved guests beside a thread that only wakes every 1 ms"
+        in report
+    )
     assert "What uktrace itself cost" in result.stdout  # the findings on the terminal too
     assert qemu_processes_mentioning(str(out)) == []
     # kept for this host: a run of as many guests here says what its figures carry, in the tables'

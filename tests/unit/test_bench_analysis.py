@@ -37,13 +37,19 @@ def test_order_is_interleaved_seeded_and_complete() -> None:
 def test_the_observer_check_runs_each_cell_unobserved_in_the_same_round() -> None:
     plan = BenchPlan((1, 10), ("shared",), repeat=2, seed=3, observer_check=True)
     order = plan.order()
-    assert len(order) == 8 and len({cell.id for cell in order}) == 8
+    assert len(order) == 12 and len({cell.id for cell in order}) == 12
     for round_ in (1, 2):
-        block = order[(round_ - 1) * 4 : round_ * 4]
-        assert {(cell.key, cell.observed) for cell in block} == {
-            (k, o) for k in ((1, "shared", ()), (10, "shared", ())) for o in (True, False)
+        block = order[(round_ - 1) * 6 : round_ * 6]
+        assert {(cell.key, cell.observed, cell.waker) for cell in block} == {
+            (k, o, w)
+            for k in ((1, "shared", ()), (10, "shared", ()))
+            for o, w in ((True, False), (False, False), (False, True))
         }
-    assert next(cell.id for cell in order if not cell.observed).endswith("-unobserved")
+    assert {cell.id.partition("-r1")[2] for cell in order if cell.round == 1} == {
+        "",
+        "-unobserved",
+        "-unobserved-waker",
+    }
     assert plan.warmup_cell() == CellRound(1, "shared", 0)  # the warm-up is traced, as ever
     assert not any(not cell.observed for cell in BenchPlan((1,), ("shared",), 2, 3).order())
 
@@ -244,17 +250,16 @@ def test_9p_against_virtiofs_is_compared_and_kept_apart() -> None:
     assert mode_findings(data) == []  # one mode per type: nothing to set against it
 
 
-def test_observer_twins_run_one_after_the_other_and_take_turns_going_first() -> None:
-    plan = BenchPlan((1, 10, 50), ("shared",), repeat=4, seed=5, observer_check=True)
+def test_observer_sides_run_one_after_the_other_and_take_turns_going_first() -> None:
+    plan = BenchPlan((1, 10, 50), ("shared",), repeat=3, seed=5, observer_check=True)
     order = plan.order()
-    assert len(order) == 24
-    firsts: dict[tuple[object, ...], list[bool]] = {}
-    for position in range(0, len(order), 2):
-        first, second = order[position], order[position + 1]
-        assert first.key == second.key and first.round == second.round  # twins, adjacent
-        assert {first.observed, second.observed} == {True, False}
-        firsts.setdefault(first.key, []).append(first.observed)
-    for turns in firsts.values():  # each cell's side that goes first alternates round by round
-        assert turns in ([True, False, True, False], [False, True, False, True])
-    assert len({tuple(turns) for turns in firsts.values()}) <= 2
-    assert BenchPlan((1, 10, 50), ("shared",), repeat=4, seed=5).order() == [c for c in order if c.observed]
+    assert len(order) == 27
+    firsts: dict[tuple[object, ...], list[tuple[bool, bool]]] = {}
+    for position in range(0, len(order), 3):
+        sides = order[position : position + 3]
+        assert len({(cell.key, cell.round) for cell in sides}) == 1  # one cell's sides, adjacent
+        assert {(cell.observed, cell.waker) for cell in sides} == {(True, False), (False, False), (False, True)}
+        firsts.setdefault(sides[0].key, []).append((sides[0].observed, sides[0].waker))
+    for turns in firsts.values():  # over three rounds each side of a cell goes first once
+        assert len(set(turns)) == 3
+    assert BenchPlan((1, 10, 50), ("shared",), repeat=3, seed=5).order() == [c for c in order if c.observed]

@@ -68,3 +68,22 @@ def test_a_check_made_by_another_method_is_not_said(tmp_path: Path) -> None:
     for method in (None, observer_checks.METHOD - 1):
         path.write_text(json.dumps([{k: v for k, v in entries[0].items() if k != "method"} | {"method": method}]))
         assert observer_checks.find(HOST, 100, "shared", path) is None
+
+
+def test_a_check_with_the_wakers_side_says_which_part_moved_which_way(tmp_path: Path) -> None:
+    path = tmp_path / "observer.json"
+    split = {
+        "wakeups": [{"metric": "main", "verdict": "faster"}, {"metric": "total", "verdict": "can't tell"}],
+        "beyond_wakeups": [{"metric": "main", "verdict": "no change"}, {"metric": "total", "verdict": "slower"}],
+    }
+    observer_checks.save(HOST, [cell(50, "shared", -0.2, "faster") | split], 1.0, path)
+    found = observer_checks.find(HOST, 50, "shared", path)
+    assert found is not None
+    said = effect_sentence(found)
+    assert "main -40.0 % (faster traced;" in said
+    assert said.endswith(
+        "Of it, its wake-ups alone (any program waking as often does as much here): faster: main; "
+        "its work beyond them: slower: total"
+    )
+    observer_checks.save(HOST, [cell(10, "shared", 0.0, "no change")], 1.0, path)  # a check without the split
+    assert "wake-ups" not in effect_sentence(observer_checks.find(HOST, 10, "shared", path) or {})

@@ -71,6 +71,9 @@ class CellRound:
     """The `--vary` axes' values this cell runs with (empty without `--vary`)."""
     tag: str = ""
     """The configuration's labels for the cell's id (`config_tag`)."""
+    waker: bool = False
+    """Unobserved beside a thread that only wakes up (`launch.waker`): uktrace's wake-ups without
+    its work, the observer check's third side."""
 
     @property
     def fs(self) -> str:
@@ -81,7 +84,8 @@ class CellRound:
     def id(self) -> str:
         tag = f"-{self.tag}" if self.tag else ""
         fs = self.fs.replace(" ", "-")
-        return f"n{self.concurrency}-{fs}{tag}-r{self.round}" + ("" if self.observed else "-unobserved")
+        side = "" if self.observed else "-unobserved" + ("-waker" if self.waker else "")
+        return f"n{self.concurrency}-{fs}{tag}-r{self.round}{side}"
 
     @property
     def key(self) -> tuple[int, str, Config]:
@@ -120,12 +124,12 @@ class BenchPlan:
 
     def order(self) -> list[CellRound]:
         """Every round holds every cell once, each round shuffled with the seed. With the observer
-        check a cell's traced and unobserved runs are twins, run one right after the other, and
-        which goes first alternates from round to round (where each cell starts is drawn): the
-        host's drift and the after-effects of the cell before (a larger one's exit, memory given
-        back, caches) then fall on both sides alike. Shuffled apart as separate cells, a cell's
-        two runs were up to six cells away from each other, and one side came first in most
-        rounds as often as not."""
+        check a cell's runs are triplets, run one right after the other: traced, unobserved, and
+        unobserved beside a thread that only wakes up (`launch.waker`); which goes first turns from
+        round to round (where each cell starts is drawn), so that the host's drift and the
+        after-effects of the cell before (a larger one's exit, memory given back, caches) fall on
+        every side alike. Shuffled apart as separate cells, a cell's two runs were up to six cells
+        away from each other, and one side came first in most rounds as often as not."""
         rng = random.Random(self.seed)
         cells: list[CellRound] = []
         tagged = [(config, config_tag(config, self.axes)) for config in self.configs()]
@@ -136,8 +140,8 @@ class BenchPlan:
             for fs_type in self.fs_types
             for config, tag in tagged
         ]
-        sides = random.Random(f"{self.seed} sides")  # apart: the traced cells' order is the same without the check
-        starts_unobserved = [sides.random() < 0.5 for _ in keys]
+        turns = random.Random(f"{self.seed} sides")  # apart: the traced cells' order is the same without the check
+        starts = [turns.randrange(3) for _ in keys]
         for round_ in range(1, self.repeat + 1):
             block = list(enumerate(keys))
             rng.shuffle(block)
@@ -146,9 +150,9 @@ class BenchPlan:
                 if not self.observer_check:
                     cells.append(traced)
                     continue
-                unobserved = replace(traced, observed=False)
-                first = starts_unobserved[index] == (round_ % 2 == 1)
-                cells += [unobserved, traced] if first else [traced, unobserved]
+                sides = [traced, replace(traced, observed=False), replace(traced, observed=False, waker=True)]
+                first = (starts[index] + round_) % len(sides)
+                cells += sides[first:] + sides[:first]
         return cells
 
     def warmup_cell(self) -> CellRound | None:
@@ -401,8 +405,8 @@ def caption(cell: CellRound, position: int, total: int) -> str:
     config = "".join(f", {name}={value}" for name, value in cell.config)
     if position == 0:
         return f"warm-up: {guests}, {fs}{config} (not recorded)"
-    unobserved = "" if cell.observed else ", unobserved"
-    return f"cell {position}/{total}: {guests}, {fs}{config}, round {cell.round}{unobserved}"
+    side = "" if cell.observed else ", unobserved" + (" beside a waker" if cell.waker else "")
+    return f"cell {position}/{total}: {guests}, {fs}{config}, round {cell.round}{side}"
 
 
 def _run_cell(

@@ -17,6 +17,7 @@ leaves its unobserved twin's stamps as printed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import time
@@ -30,6 +31,7 @@ import anyio
 
 from ..launch.options import prepare
 from ..launch.unobserved import Unobserved, run_unobserved
+from ..launch.waker import INTERVAL_S, Waker
 from ..model.clock_rate import FixedReference, Reference
 from ..model.json_shape import timeline_dict
 from ..recording.logs import trace_log
@@ -44,7 +46,8 @@ if TYPE_CHECKING:
 
 BOTH_SIDES = "total and the in-guest phases on the guest clock"
 """What an unobserved run measures as a traced one does."""
-SIDES = ("unobserved", "traced")
+UNOBSERVED, WAKER, TRACED = "unobserved", "beside a waker", "traced"
+SIDES = (UNOBSERVED, TRACED)
 
 
 def run_cell(bench: Bench, cell: CellRound, record_dir: Path) -> dict[str, Any]:
@@ -55,16 +58,17 @@ def run_cell(bench: Bench, cell: CellRound, record_dir: Path) -> dict[str, Any]:
         record_dir.mkdir(parents=True, exist_ok=True)
         load_before = os.getloadavg()
         began = time.monotonic()
-        guests = anyio.run(
-            partial(
-                run_unobserved,
-                specs,
-                record_dir,
-                gate=not bench.no_gate,
-                lower=bench.lower_guests,
-                timeout=options.timeout if options.timeout is not None else 60.0,
+        with Waker() if cell.waker else contextlib.nullcontext():
+            guests = anyio.run(
+                partial(
+                    run_unobserved,
+                    specs,
+                    record_dir,
+                    gate=not bench.no_gate,
+                    lower=bench.lower_guests,
+                    timeout=options.timeout if options.timeout is not None else 60.0,
+                )
             )
-        )
         wall = time.monotonic() - began
         load_after = os.getloadavg()
     finally:
@@ -75,6 +79,7 @@ def run_cell(bench: Bench, cell: CellRound, record_dir: Path) -> dict[str, Any]:
         "fs_mode": cell.fs_mode,
         "fs_type": cell.fs_type,
         "round": cell.round,
+        "waker_s": INTERVAL_S if cell.waker else None,
         "recording": os.path.relpath(record_dir, bench.out),
         "wall_s": round(wall, 6),
         "load_before": [round(v, 2) for v in load_before],
@@ -106,31 +111,23 @@ def finish(results: dict[str, Any], out: Path) -> None:
 
 
 def findings(results: dict[str, Any]) -> list[str]:
-    """Per cell, the tracer's effect on each figure both sides measure, with compare's verdicts."""
+    """Per cell, the tracer's effect on each figure both sides measure, with compare's verdicts;
+    then, where the cell also ran beside a waker, how much of it the wake-ups alone make and what
+    uktrace's work does beyond them."""
     lines = []
+    split = _split(results)
     for key, row in _comparisons(results):
-        moved, same = [], []
-        undecided: dict[str, list[MetricComparison]] = {}
-        for metric in row:
-            if metric.verdict in (SLOWER, FASTER) and metric.interval is not None and metric.difference is not None:
-                low, high = metric.interval
-                moved.append(
-                    f"{metric.metric} {_signed(metric.difference)} traced ({_s(metric.median_a)} unobserved → "
-                    f"{_s(metric.median_b)}, {_share(metric)}, 95 % CI {_signed(low)} to {_signed(high)}, "
-                    f"{metric.clock} clock)"
-                )
-            elif metric.verdict == NO_CHANGE:
-                same.append(f"{metric.metric} ({_share(metric)})")
-            elif metric.verdict == CANT_TELL:
-                undecided.setdefault(metric.needs(SIDES, "round") or "", []).append(metric)
-        parts = []
-        if moved:
-            parts.append("uktrace changed " + "; ".join(moved))
-        parts += [undecided_sentence(rows, needs, SIDES) for needs, rows in undecided.items()]
-        if same:
-            parts.append("no change beyond the noise: " + ", ".join(same))
-        sentences = parts[:1] + [part[:1].upper() + part[1:] for part in parts[1:]]
-        lines.append(f"**{key}:** " + (". ".join(sentences) if parts else "nothing both sides measured") + ".")
+        said = _said(row, SIDES, "uktrace changed")
+        lines.append(f"**{key}:** " + (said or "nothing both sides measured") + ".")
+        if key in split:
+            wakeups, beyond = split[key]
+            alone = _said(wakeups, (UNOBSERVED, WAKER), "a thread that only wakes changed")
+            work = _said(beyond, (WAKER, TRACED), "uktrace's work changed")
+            lines.append(
+                f"**{key}, of which:** its wake-ups alone (unobserved guests beside a thread that only wakes "
+                f"every {INTERVAL_S * 1e3:g} ms, as uktrace's loop does in a storm): {alone or 'nothing measured'}. "
+                f"Beyond them (traced against beside that thread): {work or 'nothing measured'}."
+            )
     if lines and (started := spreads(results)):
         lines.append("Guests started within (first to last, median of rounds): " + "; ".join(started) + ".")
     if lines:
@@ -139,6 +136,32 @@ def findings(results: dict[str, Any]) -> list[str]:
             "boot and the host clock's figures have no unobserved side."
         )
     return lines
+
+
+def _said(row: Sequence[MetricComparison], sides: tuple[str, str], moved_by: str) -> str:
+    """One comparison's sentences: what moved (`moved_by ...`), what compare cannot judge yet, what
+    stayed within the noise; empty when nothing was compared."""
+    moved, same = [], []
+    undecided: dict[str, list[MetricComparison]] = {}
+    for metric in row:
+        if metric.verdict in (SLOWER, FASTER) and metric.interval is not None and metric.difference is not None:
+            low, high = metric.interval
+            moved.append(
+                f"{metric.metric} {_signed(metric.difference)} ({_s(metric.median_a)} {sides[0]} → "
+                f"{_s(metric.median_b)} {sides[1]}, {_share(metric)}, 95 % CI {_signed(low)} to {_signed(high)}, "
+                f"{metric.clock} clock)"
+            )
+        elif metric.verdict == NO_CHANGE:
+            same.append(f"{metric.metric} ({_share(metric)})")
+        elif metric.verdict == CANT_TELL:
+            undecided.setdefault(metric.needs(sides, "round") or "", []).append(metric)
+    parts = []
+    if moved:
+        parts.append(f"{moved_by} " + "; ".join(moved))
+    parts += [undecided_sentence(rows, needs, sides) for needs, rows in undecided.items()]
+    if same:
+        parts.append("no change beyond the noise: " + ", ".join(same))
+    return ". ".join(parts[:1] + [part[:1].upper() + part[1:] for part in parts[1:]])
 
 
 def table(results: dict[str, Any]) -> list[str]:
@@ -159,14 +182,40 @@ def table(results: dict[str, Any]) -> list[str]:
 
 
 def as_json(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """results.json's `observer`: per cell, each compared figure as compare's JSON has it."""
-    return [{"cell": key, "metrics": [metric.as_dict() for metric in row]} for key, row in _comparisons(results)]
+    """results.json's `observer`: per cell, each compared figure as compare's JSON has it (traced
+    against unobserved); with the waker's side, `wakeups` (beside the waker against unobserved) and
+    `beyond_wakeups` (traced against beside the waker)."""
+    split = _split(results)
+    found = []
+    for key, row in _comparisons(results):
+        entry: dict[str, Any] = {"cell": key, "metrics": [metric.as_dict() for metric in row]}
+        if key in split:
+            wakeups, beyond = split[key]
+            entry["wakeups"] = [metric.as_dict() for metric in wakeups]
+            entry["beyond_wakeups"] = [metric.as_dict() for metric in beyond]
+        found.append(entry)
+    return found
+
+
+def _split(results: dict[str, Any]) -> dict[str, tuple[list[MetricComparison], list[MetricComparison]]]:
+    """Per cell that also ran beside the waker: (the waker's side against unobserved, traced against
+    the waker's side), over the figures the tracer's effect itself is judged on (two unobserved sides
+    would also compare the phases a traced run reads on the host clock)."""
+    judged = {key: {metric.metric for metric in row} for key, row in _comparisons(results)}
+    wakeups = dict(_comparisons(results, WAKER, UNOBSERVED))
+    beyond = dict(_comparisons(results, TRACED, WAKER))
+    return {
+        key: ([m for m in wakeups[key] if m.metric in names], [m for m in beyond[key] if m.metric in names])
+        for key, names in judged.items()
+        if key in wakeups and key in beyond
+    }
 
 
 def kept(results: dict[str, Any]) -> list[dict[str, Any]]:
     """What a later run here is told (`launch.observer_checks`): per cell, its size, filesystem and
     each figure's verdict with the effect and its interval."""
     found = []
+    split = _split(results)
     for key, row in _comparisons(results):
         concurrency, mode = _order(key)
         metrics = [
@@ -180,21 +229,36 @@ def kept(results: dict[str, Any]) -> list[dict[str, Any]]:
             }
             for m in row
         ]
-        found.append(
-            {"cell": key, "concurrency": concurrency, "fs": mode.replace("-", " ") or None, "metrics": metrics}
-        )
+        entry = {"cell": key, "concurrency": concurrency, "fs": mode.replace("-", " ") or None, "metrics": metrics}
+        if key in split:  # only the verdicts: a run says which way each part moved, the report says how far
+            wakeups, beyond = split[key]
+            entry["wakeups"] = [{"metric": m.metric, "verdict": m.verdict} for m in wakeups]
+            entry["beyond_wakeups"] = [{"metric": m.metric, "verdict": m.verdict} for m in beyond]
+        found.append(entry)
     return found
 
 
-def _comparisons(results: dict[str, Any]) -> list[tuple[str, list[MetricComparison]]]:
-    unobserved = [entry for entry in results.get("unobserved") or [] if entry.get("run")]
-    if not unobserved or not results.get("cells"):
+def _entries(results: dict[str, Any], side: str) -> list[dict[str, Any]]:
+    """The cells run on one side: traced, unobserved, or unobserved beside the waker."""
+    if side == TRACED:
+        return list(results.get("cells") or [])
+    waker = side == WAKER
+    return [e for e in results.get("unobserved") or [] if e.get("run") and bool(e.get("waker_s")) == waker]
+
+
+def _comparisons(
+    results: dict[str, Any], after: str = TRACED, before: str = UNOBSERVED
+) -> list[tuple[str, list[MetricComparison]]]:
+    """Per cell both sides ran, `after` against `before` by compare's method (the difference is
+    after − before), the figures both can measure."""
+    first, second = _entries(results, before), _entries(results, after)
+    if not first or not second:
         return []
-    traced = from_document({"kind": "bench", "cells": results["cells"]}, "traced")
-    quiet = from_document({"kind": "bench", "cells": unobserved}, "unobserved")
+    a = from_document({"kind": "bench", "cells": first}, before)
+    b = from_document({"kind": "bench", "cells": second}, after)
     found = []
-    for key in sorted(set(traced.cells) & set(quiet.cells), key=_order):
-        metrics = [m for m in compare_cell(key, quiet.cells[key], traced.cells[key]).metrics if _comparable(m)]
+    for key in sorted(set(a.cells) & set(b.cells), key=_order):
+        metrics = [m for m in compare_cell(key, a.cells[key], b.cells[key]).metrics if _comparable(m)]
         found.append((key, metrics))
     return found
 
@@ -247,16 +311,16 @@ def spreads(results: dict[str, Any]) -> list[str]:
     """Per cell, how far apart its guests started on each side (the median over rounds): two sides
     that did not start their guests alike are not the same cell, whatever else they share."""
     found: dict[str, dict[str, list[float]]] = {}
-    for side, entries in (("traced", results.get("cells") or []), ("unobserved", results.get("unobserved") or [])):
-        for entry in entries:
+    for side in (UNOBSERVED, WAKER, TRACED):
+        for entry in _entries(results, side):
             spread = ((entry.get("run") or {}).get("summary") or {}).get("spawn_spread_s")
             if isinstance(spread, int | float):
                 key = bench_key((entry["concurrency"], cell_label(entry)))
                 found.setdefault(key, {}).setdefault(side, []).append(float(spread))
     return [
-        f"{key}: " + ", ".join(f"{side} {statistics.median(sides[side]) * 1e3:.1f} ms" for side in SIDES)
+        f"{key}: " + ", ".join(f"{side} {statistics.median(spread) * 1e3:.1f} ms" for side, spread in sides.items())
         for key, sides in sorted(found.items(), key=lambda item: _order(item[0]))
-        if len(sides) == 2
+        if len(sides) >= 2
     ]
 
 
@@ -274,4 +338,4 @@ def _share(metric: MetricComparison) -> str:
         return "—"
     if metric.band is not None and abs(metric.median_a) * MIN_EFFECT < metric.band:
         return _signed(metric.difference)
-    return f"{metric.difference / metric.median_a * 100:+.1f} %"
+    return f"{metric.difference / metric.median_a * 100:+.1f} %".replace("-", "−")

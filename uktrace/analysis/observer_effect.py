@@ -54,7 +54,19 @@ def effect_sentence(entry: dict[str, Any]) -> str:
         parts.append("no change: " + ", ".join(same))
     if unknown:
         parts.append("can't tell: " + ", ".join(unknown))
-    return (
+    sentence = (
         f"uktrace's own effect at {entry['concurrency']} guests here (bench --observer-check{fs}, {made}): "
         + "; ".join(parts)
     )
+    if entry.get("wakeups") is not None and entry.get("beyond_wakeups") is not None:
+        alone, work = _directions(entry["wakeups"]), _directions(entry["beyond_wakeups"])
+        sentence += f". Of it, its wake-ups alone (any program waking as often does as much here): {alone}"
+        sentence += f"; its work beyond them: {work}"
+    return sentence
+
+
+def _directions(metrics: list[dict[str, Any]]) -> str:
+    """`faster: init_table, mount; slower: main`, or `nothing moved beyond the noise`."""
+    ways = {way: [str(m.get("metric")) for m in metrics if m.get("verdict") == way] for way in (FASTER, SLOWER)}
+    said = [f"{way}: {', '.join(names)}" for way, names in ways.items() if names]
+    return "; ".join(said) if said else "nothing moved beyond the noise"

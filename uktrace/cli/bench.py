@@ -97,8 +97,9 @@ def add_bench_options(bench: argparse.ArgumentParser) -> None:
     bench.add_argument(
         "--observer-check",
         action="store_true",
-        help="also run every cell unobserved (consoles emptied into files on a timer, parsed afterwards) and"
-        " report what uktrace itself changed in each figure, with compare's intervals and verdicts",
+        help="also run every cell unobserved (consoles emptied into files on a timer, parsed afterwards), and"
+        " once more beside a thread that only wakes up; report what uktrace itself changed in each figure, and"
+        " how much of it its wake-ups alone make, with compare's intervals and verdicts",
     )
     bench.add_argument("--headless", action="store_true", help="no TUI: a progress line, then the findings")
     bench.set_defaults(json=False)

@@ -153,7 +153,8 @@ class ResultsRequired(TypedDict):
 
 class Results(ResultsRequired, total=False):
     """A bench's `results.json`, rewritten after every cell; with the observer check, `unobserved`
-    (each cell run unobserved) and `observer` (the tracer's effect per figure, once all ran)."""
+    (each cell run unobserved, and again beside a thread that only wakes: those have `waker_s`) and
+    `observer` (the tracer's effect per figure, once all ran; `wakeups` and `beyond_wakeups` split it)."""
 
     unobserved: list[dict[str, Any]]
     observer: list[dict[str, Any]]
