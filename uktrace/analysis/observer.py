@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 BOTH_SIDES = "total and the in-guest phases on the guest clock"
 """What an unobserved run measures as a traced one does."""
-UNOBSERVED, WAKER, TRACED = "unobserved", "beside a waker", "traced"
+UNOBSERVED, WAKER, TRACED = "unobserved", "unobserved + waker", "traced"
 SIDES = (UNOBSERVED, TRACED)
 
 
@@ -124,9 +124,10 @@ def findings(results: dict[str, Any]) -> list[str]:
             alone = _said(wakeups, (UNOBSERVED, WAKER), "a thread that only wakes changed")
             work = _said(beyond, (WAKER, TRACED), "uktrace's work changed")
             lines.append(
-                f"**{key}, of which:** its wake-ups alone (unobserved guests beside a thread that only wakes "
-                f"every {INTERVAL_S * 1e3:g} ms, as uktrace's loop does in a storm): {alone or 'nothing measured'}. "
-                f"Beyond them (traced against beside that thread): {work or 'nothing measured'}."
+                f"**{key}, of which:** its wake-ups alone (unobserved beside a thread that only wakes every "
+                f"{INTERVAL_S * 1e3:g} ms, as uktrace's loop does in a storm: `{WAKER}` against `{UNOBSERVED}`): "
+                f"{alone or 'nothing measured'}. Beyond them (`{TRACED}` against `{WAKER}`): "
+                f"{work or 'nothing measured'}."
             )
     if lines and (started := spreads(results)):
         lines.append("Guests started within (first to last, median of rounds): " + "; ".join(started) + ".")
