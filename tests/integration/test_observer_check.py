@@ -66,8 +66,7 @@ def test_a_bench_with_the_observer_check_reports_the_tracers_effect(tmp_path: Pa
     assert "**3 guests, shared fs:** uktrace's own CPU while the guests booted: " in report
     assert "| n3-shared | total | host |" in report
     assert (
-        "**n3-shared, of which:** its wake-ups alone (unobserved guests beside a thread that only wakes every 1 ms"
-        in report
+        "**n3-shared, of which:** its wake-ups alone (unobserved beside a thread that only wakes every 1 ms" in report
     )
     assert "What uktrace itself cost" in result.stdout  # the findings on the terminal too
     assert qemu_processes_mentioning(str(out)) == []
