@@ -80,7 +80,10 @@ def test_a_check_with_the_wakers_side_says_which_part_moved_which_way(tmp_path: 
     found = observer_checks.find(HOST, 50, "shared", path)
     assert found is not None
     said = effect_sentence(found)
-    assert "main -40.0 % (faster traced;" in said
+    assert "main −40.0 % (faster traced;" in said
+    assert effect_sentence(found, brief=True).endswith(
+        "main −40.0 % (faster traced). Of it, its wake-ups alone: faster: main; its work beyond them: slower: total"
+    )
     assert said.endswith(
         "Of it, its wake-ups alone (any program waking as often does as much here): faster: main; "
         "its work beyond them: slower: total"

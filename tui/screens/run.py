@@ -73,7 +73,7 @@ class RunScreen(FleetScreen):
 
         effect = run_effect(self.fleet)
         if effect is not None and moved(effect):
-            self.app.call_from_thread(self.header.set_notice, effect_sentence(effect))
+            self.app.call_from_thread(self.header.set_notice, effect_sentence(effect, brief=True))
 
     @work(exclusive=True, exit_on_error=False, group="fleet", name="fleet")
     async def run_fleet(self) -> None:

@@ -31,18 +31,18 @@ def moved(entry: dict[str, Any]) -> bool:
     return any(metric.get("verdict") in (SLOWER, FASTER) for metric in entry["metrics"])
 
 
-def effect_sentence(entry: dict[str, Any]) -> str:
+def effect_sentence(entry: dict[str, Any], brief: bool = False) -> str:
     """`uktrace's own effect at 100 guests here (bench --observer-check, shared fs, 2026-12-07):
-    main +38.5 % slower traced (95 % CI +29.3 % to +46.0 %), ...; can't tell: total`."""
+    main +38.5 % slower traced (95 % CI +29.3 % to +46.0 %), ...; can't tell: total`. `brief` (the
+    TUI's header, two lines at most): what moved and its split, without intervals or the rest."""
     moved, unknown, same = [], [], []
     for metric in entry["metrics"]:
         name, verdict, base = metric.get("metric"), metric.get("verdict"), metric.get("median_unobserved")
         difference, interval = metric.get("difference"), metric.get("interval")
         if verdict in (SLOWER, FASTER) and difference is not None and base and interval:
             low, high = (100 * value / base for value in interval)
-            moved.append(
-                f"{name} {100 * difference / base:+.1f} % ({verdict} traced; 95 % CI {low:+.1f} % to {high:+.1f} %)"
-            )
+            ci = "" if brief else f"; 95 % CI {_percent(low)} to {_percent(high)}"
+            moved.append(f"{name} {_percent(100 * difference / base)} ({verdict} traced{ci})")
         elif verdict == NO_CHANGE:
             same.append(str(name))
         else:
@@ -50,9 +50,9 @@ def effect_sentence(entry: dict[str, Any]) -> str:
     made = time.strftime("%Y-%m-%d", time.localtime(entry["made"]))
     fs = f", {entry['fs']} fs" if entry.get("fs") else ""
     parts = ["; ".join(moved)] if moved else ["nothing moved beyond the noise"]
-    if same:
+    if same and not brief:
         parts.append("no change: " + ", ".join(same))
-    if unknown:
+    if unknown and not brief:
         parts.append("can't tell: " + ", ".join(unknown))
     sentence = (
         f"uktrace's own effect at {entry['concurrency']} guests here (bench --observer-check{fs}, {made}): "
@@ -60,9 +60,13 @@ def effect_sentence(entry: dict[str, Any]) -> str:
     )
     if entry.get("wakeups") is not None and entry.get("beyond_wakeups") is not None:
         alone, work = _directions(entry["wakeups"]), _directions(entry["beyond_wakeups"])
-        sentence += f". Of it, its wake-ups alone (any program waking as often does as much here): {alone}"
-        sentence += f"; its work beyond them: {work}"
+        waking = "" if brief else " (any program waking as often does as much here)"
+        sentence += f". Of it, its wake-ups alone{waking}: {alone}; its work beyond them: {work}"
     return sentence
+
+
+def _percent(value: float) -> str:
+    return f"{value:+.1f} %".replace("-", "−")
 
 
 def _directions(metrics: list[dict[str, Any]]) -> str:
