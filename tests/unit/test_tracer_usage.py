@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from uktrace.launch.tracer_usage import TracerUsage, host_cpus
 from uktrace.present.tracer import over_goal, tracer_sentence
 
@@ -39,6 +41,20 @@ def test_the_booting_window() -> None:
     seconds, cpu, share = window
     assert cpu >= 0.09 and seconds >= 0.05 and share == cpu / (seconds * 2)
     assert host_cpus() >= 1
+
+
+def test_a_guest_held_after_its_exit_closes_the_window_at_its_exit() -> None:
+    usage = TracerUsage.now()
+    usage.booting()
+    assert usage.first is not None
+    seen = (usage.first[0] + 50_000_000, usage.first[1] + 0.01)  # its exit seen 50 ms in, 10 ms of CPU then
+    burn(0.05)  # uktrace's wait for its console meanwhile
+    usage.ended(seen)
+    assert usage.booting_window(cpus=1) == pytest.approx((0.05, 0.01, 0.2))
+    usage.booting()
+    usage.ended()  # another guest ending now, after it: the window closes now
+    window = usage.booting_window(cpus=1)
+    assert window is not None and window[0] > 0.05
 
 
 def test_the_sentence() -> None:

@@ -53,6 +53,9 @@ from .watchdog import GroupWatchdog
 HALT_GRACE_S = 5.0
 """How long QEMU may run on after its guest finished (halted, crashed, failed) before it is stopped."""
 COALESCE_S = 0.001
+HELD_NS = 1_000_000_000
+"""A guest whose task outlived its QEMU's exit by more than this, until the timeout, was held by
+uktrace (`Guest.held`): a second is far beyond any console's last bytes or any release."""
 """Pause after each console read. Reading every few bytes as they come costs a guest ~6% of its
 boot on 2 cores (1,800 wake-ups per boot of the test guest); 1 ms batches them, and host
 timestamps stay at most 1 ms late (never early: a chunk is stamped when it is read)."""
@@ -319,11 +322,21 @@ class Fleet:
         guest.mark_cpu("spawn", process.spawn_ns)
         guest.changes += 1
         timed_out = False
+        awaiting = "the start gate"
+        seen_exit: list[tuple[int, float]] = []
+
+        async def note_exit() -> None:
+            """When QEMU exited, and uktrace's CPU then: should its console outlive it (`Guest.held`)."""
+            await process.exited()
+            if process.exited_ns is not None:
+                seen_exit.append((process.exited_ns, time.process_time()))
+
         try:
             with anyio.move_on_after(self.timeout) as deadline:
                 async with anyio.create_task_group() as group:
                     group.start_soon(attempt.read_stderr, process)
                     group.start_soon(attempt.end_lingering, process, self.halt_grace_s)
+                    group.start_soon(note_exit)
                     if firmware is not None:
                         group.start_soon(firmware.read, guest, recorder, self.coalesce_s)
                     if guest.spec.script:
@@ -331,16 +344,18 @@ class Fleet:
                     if qmp_socket is not None:
                         await pass_gate(guest, process, wave)
                     self.usage.booting()
+                    awaiting = "the console's end"
                     # a UART delivers a few bytes per write: lines gather for coalesce_s between reads
                     await process.stream_console(attempt.console, self.coalesce_s)
                     if attempt.script is not None:
                         attempt.script.ended()
+                    awaiting = "QEMU's release"
                     await process.wait()
                     group.cancel_scope.cancel()  # the firmware FIFO never ends by itself
             timed_out = deadline.cancelled_caught
         finally:
             with anyio.CancelScope(shield=True):
-                await self._finish(attempt, process, timed_out)
+                await self._finish(attempt, process, timed_out, awaiting, seen_exit[0] if seen_exit else None)
                 if firmware is not None:
                     firmware.close()
 
@@ -361,10 +376,21 @@ class Fleet:
         guest.argv = process.argv
         return process
 
-    async def _finish(self, attempt: Attempt, process: StartedGuest, timed_out: bool) -> None:
+    async def _finish(
+        self,
+        attempt: Attempt,
+        process: StartedGuest,
+        timed_out: bool,
+        awaiting: str,
+        seen_exit: tuple[int, float] | None,
+    ) -> None:
         guest = attempt.guest
         timeline = guest.timeline
         now = time.monotonic_ns()
+        exited = process.exited_ns
+        if timed_out and exited is not None and now - exited > HELD_NS:
+            # QEMU was over long before the timeout: what held the run was uktrace's, not the guest's
+            guest.held = f"{awaiting}, {(now - exited) / 1e9:.1f} s after QEMU's exit"
         if timed_out and self.timeout is not None:
             quiet = guest.quiet_s(now) or 0.0
             timeline.timed_out(now, self.timeout)
@@ -372,7 +398,7 @@ class Fleet:
                 reason = f"{timeline.ending.reason}; no output for the last {quiet:.0f} s, {guest.stall.describe()}"
                 timeline.ending = replace(timeline.ending, reason=reason)
         status = await process.stop()
-        self.usage.ended()
+        self.usage.ended(seen_exit if guest.held is not None else None)
         daemon_failure = await self._daemons.end(guest)
         exited = process.exited_ns  # not when its reap's turn came
         guest.exit_ns = exited if exited is not None else time.monotonic_ns()

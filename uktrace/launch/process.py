@@ -248,6 +248,19 @@ class GuestProcess:
         assert self.returncode is not None
         return self.returncode
 
+    async def exited(self) -> None:
+        """Once QEMU has exited, its time noted (`exited_ns`), on a copy of the pidfd: `wait` may
+        watch the pidfd itself meanwhile (a descriptor has one waiter)."""
+        if self.exited_ns is not None or self._released:
+            return
+        watched = os.dup(self._pidfd)
+        try:
+            await anyio.wait_readable(watched)
+        finally:
+            os.close(watched)
+        if self.exited_ns is None:
+            self.exited_ns = time.monotonic_ns()
+
     def poll(self) -> int | None:
         """The exit status once QEMU has exited, else None; never waits. The zombie is left for
         `wait` to release (`waitid` with WNOWAIT reads its status without the kernel's release)."""

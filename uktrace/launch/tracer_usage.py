@@ -55,11 +55,15 @@ class TracerUsage:
             waited = wait_per_wake_ns()
             self.waits = None if waited is None else (waited, waited)
 
-    def ended(self) -> None:
-        """A guest's VMM exited: the window closes at the last."""
+    def ended(self, at: tuple[int, float] | None = None) -> None:
+        """A guest's VMM exited: the window closes at the last. `at`: (host ns, uktrace's CPU
+        seconds) read as its exit was seen, when uktrace held the guest long after it (`Guest.held`):
+        the window closes there, not after the wait."""
         self.running = max(0, self.running - 1)
         if self.first is not None:
-            self.last = (time.monotonic_ns(), time.process_time())
+            end = (time.monotonic_ns(), time.process_time()) if at is None else at
+            if self.last is None or end[0] >= self.last[0]:
+                self.last = end
             waited = wait_per_wake_ns()
             if self.waits is not None and waited is not None:
                 self.waits = (self.waits[0], waited)

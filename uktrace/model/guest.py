@@ -93,6 +93,9 @@ class Guest:
     stop_requested: bool = False
     lingered: bool = False
     """QEMU ran on after its guest had finished and was stopped (see `Fleet.halt_grace_s`)."""
+    held: str | None = None
+    """What uktrace still waited for after QEMU had exited, until the timeout ended it (`the
+    console's end`, `QEMU's release`): a hang of uktrace's own, said rather than lost in `total`."""
     attempt: int = 1
     """1 for the first launch, +1 per relaunch (each attempt records into its own directory)."""
     first_spawn_ns: int | None = None
@@ -233,6 +236,7 @@ class Guest:
             "stderr_tail": self.stderr_tail.decode("utf-8", "replace")[-1000:],
             "integrity": self.integrity,
             "lingered": self.lingered,
+            "held": self.held,
             "recording": str(self.recording) if self.recording else None,
             "cpu_marks": [[m.phase, m.host_ns, m.on_cpu_ns, m.waiting_ns] for m in self.cpu_marks],
             "cpu_total_ns": self.cpu_total_ns,

@@ -242,6 +242,8 @@ class GuestTape:
         guest.exit_ns = exit_ns
         guest.qemu_status = host.get("qemu_status")
         guest.lingered = bool(host.get("lingered"))
+        held = host.get("held")
+        guest.held = held if isinstance(held, str) else None
         guest.cpu_marks = [
             CpuMark(str(phase), int(ns), int(cpu), None if wait is None else int(wait))
             for phase, ns, cpu, wait in host.get("cpu_marks") or []

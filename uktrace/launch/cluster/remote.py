@@ -187,6 +187,10 @@ class RemoteGuestProcess:
         assert self.returncode is not None
         return self.returncode
 
+    async def exited(self) -> None:
+        """A node's QEMU is not watched from here (its stream's end says it is over): never returns."""
+        await anyio.sleep_forever()
+
     def poll(self) -> int | None:
         return self.returncode
 

@@ -62,6 +62,8 @@ class HostRequired(TypedDict):
     stderr_tail: Text
     integrity: Text
     lingered: Flag
+    held: Text
+    """What uktrace still waited for after QEMU's exit when the timeout ended it (a hang of its own)."""
     recording: Text
     cpu_marks: Annotated[list[list[str | int | None]], optional(rows(cpu_mark, "[phase, ns, cpu ns, wait ns]"))]
     cpu_total_ns: Count
