@@ -11,6 +11,7 @@ the in-guest phases p50 on the guest clock as printed (no correction: compare ru
 
     .venv/bin/python benchmarks/host_wakeups.py                 # 50 test guests, 3 pairs, 1 ms
     .venv/bin/python benchmarks/host_wakeups.py -n 10 --pairs 5 --wake-ms 4
+    .venv/bin/python benchmarks/host_wakeups.py --kernel path/to/helloworld_qemu-x86_64
 
 Prints figures only (no assertions).
 """
@@ -40,7 +41,7 @@ from uktrace.recording.logs import trace_log  # noqa: E402
 PHASES = ("tsc_calibration", "init_table", "mount", "main")
 
 
-def one_run(count: int, share: Path, waker_s: float | None) -> dict[str, float]:
+def one_run(count: int, share: Path, waker_s: float | None, kernel: str | None = None) -> dict[str, float]:
     """One unobserved run of `count` test guests: its figures (p50s, seconds)."""
     costs: list[int] = []
     watch = unobserved._watch
@@ -52,7 +53,7 @@ def one_run(count: int, share: Path, waker_s: float | None) -> dict[str, float]:
             costs.append(cpu)
 
     unobserved._watch = watched  # type: ignore[assignment]
-    specs, shares = prepare(RunOptions(count=count, fs=share))
+    specs, shares = prepare(RunOptions(count=count, fs=share, kernel=kernel))
     try:
         with tempfile.TemporaryDirectory(prefix="uktrace-wakeups-") as scratch:
             run: Callable[[], object] = partial(anyio.run, partial(unobserved.run_unobserved, specs, Path(scratch)))
@@ -80,8 +81,10 @@ def main() -> None:
     options.add_argument("-n", "--count", type=int, default=50, help="guests at once (default 50)")
     options.add_argument("--pairs", type=int, default=3, help="runs alone and beside the waker, alternating")
     options.add_argument("--wake-ms", type=float, default=1.0, help="the waker's sleep (default 1 ms)")
+    options.add_argument("--kernel", help="a Unikraft kernel image instead of the test guest (its share: --fs's)")
     args = options.parse_args()
-    print(f"load average {os.getloadavg()[0]:.2f}; {args.count} test guests; waker every {args.wake_ms:g} ms")
+    guests = args.kernel or "test guests"
+    print(f"load average {os.getloadavg()[0]:.2f}; {args.count} × {guests}; waker every {args.wake_ms:g} ms")
     sides: dict[str, list[dict[str, float]]] = {"alone": [], "waker": []}
     with tempfile.TemporaryDirectory(prefix="uktrace-wakeups-share-") as share:
         (Path(share) / "hello.txt").write_text("Hello from the share\n")
@@ -89,7 +92,8 @@ def main() -> None:
             order = ("alone", "waker") if pair % 2 == 0 else ("waker", "alone")
             for side in order:
                 time.sleep(1.0)
-                figures = one_run(args.count, Path(share), args.wake_ms / 1e3 if side == "waker" else None)
+                waker_s = args.wake_ms / 1e3 if side == "waker" else None
+                figures = one_run(args.count, Path(share), waker_s, args.kernel)
                 sides[side].append(figures)
                 shown = "  ".join(f"{name} {value * 1e3:7.1f}" for name, value in figures.items())
                 print(f"{side:6} {shown}  (ms)", flush=True)
