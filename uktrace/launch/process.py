@@ -41,6 +41,7 @@ from typing import Any
 import anyio
 from ptyprocess import PtyProcess
 
+from . import proc_stat
 from .console_hub import console_hub
 from .guest_session import GuestSession
 from .priority import NICE, lowering_prefix, set_session_nice
@@ -312,13 +313,13 @@ class GuestProcess:
         process's own totals keep what ended threads spent, unlike the per-thread schedstat."""
         if self.returncode is not None:
             return None
-        try:
-            with open(f"/proc/{self.pid}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-            ticks = int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
+        found = proc_stat.read(self.pid)
+        if found is None:
             return None
-        return fields[0].decode("ascii", "replace"), ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+        try:
+            return found[proc_stat.STATE].decode("ascii", "replace"), proc_stat.cpu_ns(found)
+        except (IndexError, ValueError):
+            return None
 
     def signal(self, signum: int) -> None:
         """Signal the whole process group: a `--cmd` launcher or a wrapper script forks the QEMU,
@@ -407,14 +408,14 @@ def _spawn_on_pty(command: list[str], env: dict[str, str] | None) -> tuple[int, 
 
 
 def _stat_cpu(pid: int) -> tuple[int, int | None] | None:
-    """utime + stime from /proc/PID/stat (fields 14 and 15, after the parenthesised name)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            fields = stat.read().rsplit(b")", 1)[1].split()
-    except (OSError, IndexError):
+    """utime + stime from /proc/PID/stat, and no wait (the kernel has no schedstat)."""
+    found = proc_stat.read(pid)
+    if found is None:
         return None
-    ticks = int(fields[11]) + int(fields[12])
-    return ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK"), None
+    try:
+        return proc_stat.cpu_ns(found), None
+    except (IndexError, ValueError):
+        return None
 
 
 def _read_nowait(fd: int) -> bytes:

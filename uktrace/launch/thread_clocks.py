@@ -12,10 +12,10 @@ from __future__ import annotations
 import contextlib
 import os
 
+from . import proc_stat
+
 SCHEDSTAT_SIZE = 128
 STAT_SIZE = 1024
-NUM_THREADS = 17
-"""`num_threads`, field 20 of /proc/PID/stat: the 18th after the parenthesised name."""
 
 
 class ThreadClocks:
@@ -43,7 +43,7 @@ class ThreadClocks:
         try:
             if self._stat is None:
                 self._stat = os.open(f"/proc/{self._pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
-            return int(os.pread(self._stat, STAT_SIZE, 0).rsplit(b")", 1)[1].split()[NUM_THREADS])
+            return int(proc_stat.fields(os.pread(self._stat, STAT_SIZE, 0))[proc_stat.NUM_THREADS])
         except (OSError, ValueError, IndexError):
             return None
 
