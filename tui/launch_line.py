@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from uktrace.analysis.bench import parse_concurrency
+from uktrace.analysis.bench_plan import parse_concurrency
 from uktrace.kernel.find import KernelError, find_kernel
 from uktrace.launch.options import MAX_GUESTS, LaunchError, check_regex, memory_mib
 from uktrace.launch.shares import ShareError, check_share

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from tests.tui.conftest import RECORDINGS, replay_app, screen_text, settle
-from uktrace.analysis.bench import CellResult, CellRound, summarise
+from uktrace.analysis.bench import CellResult, summarise
+from uktrace.analysis.bench_plan import CellRound
 from uktrace.analysis.report import _s, render_report
 from uktrace.present.units import format_seconds
 from uktrace.tui.screens.summary import SummaryScreen

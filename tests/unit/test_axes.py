@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from uktrace.analysis.bench import BenchPlan, CellRound, cell_options, summarise
+from uktrace.analysis.bench import summarise
+from uktrace.analysis.bench_plan import BenchPlan, CellRound, cell_options
 from uktrace.launch.axes import (
     Axis,
     apply,

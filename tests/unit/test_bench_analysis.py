@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from uktrace.analysis.bench import BenchPlan, CellRound, parse_concurrency, parse_fs_modes, parse_fs_types, summarise
+from uktrace.analysis.bench import summarise
+from uktrace.analysis.bench_plan import BenchPlan, CellRound, parse_concurrency, parse_fs_modes, parse_fs_types
 from uktrace.analysis.cpu import CpuMark, PhaseCpu, cpu_shares, marks_to_phases
 from uktrace.analysis.pooled import pool_results
 from uktrace.analysis.report import (

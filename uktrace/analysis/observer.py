@@ -42,7 +42,8 @@ from .report import _s, _signed, undecided_sentence
 from .samples import bench_key, from_document
 
 if TYPE_CHECKING:
-    from .bench import Bench, CellRound
+    from .bench import Bench
+    from .bench_plan import CellRound
 
 BOTH_SIDES = "total and the in-guest phases on the guest clock"
 """What an unobserved run measures as a traced one does."""

@@ -15,18 +15,16 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from ..analysis.bench import (
+from ..analysis.bench import Bench, default_share
+from ..analysis.bench_plan import (
     NO_SHARE,
-    Bench,
     BenchPlan,
-    BenchStopped,
     cell_options,
-    default_share,
     parse_concurrency,
     parse_fs_modes,
     parse_fs_types,
-    run_bench,
 )
+from ..analysis.bench_run import BenchStopped, run_bench
 from ..analysis.report import write_report
 from ..kernel.find import KernelError, find_kernel
 from ..launch.axes import AXES, PLAN_AXES, Axis, make_axes, parse_vary, slug
@@ -244,7 +242,7 @@ def _check_configs(plan: BenchPlan, options: RunOptions) -> None:
     """Every configuration's options checked as a run's are (a kernel that is not there, a
     memory size that is not one) before the first boot; what only QEMU can say (a firmware
     file, a machine the kernel cannot boot on) is that configuration's failure, reported."""
-    from ..analysis.bench import CellRound
+    from ..analysis.bench_plan import CellRound
 
     for config in plan.configs()[1:] if plan.axes else []:
         cell = CellRound(max(plan.concurrency), plan.fs_modes[0], 0, config=config)
