@@ -75,63 +75,86 @@ async def run_unobserved(
     them: spawned one after another by the spawner's thread, each QEMU's monitor taken as it
     connects, all released together once all are ready (`_pass`). Accepted only after the last
     spawn, 50 guests waited for uktrace, not for themselves, and that wait counted in `total`."""
-    sockets = socket_directory()  # as a traced run's: a recording's path may be too long for a socket's
-    vhost_sockets = SocketDirectory()
-    spawner = Spawner(GUEST_NICE if lower else None)
-    daemons: list[RunningDaemon] = []
-    guests: list[Unobserved] = []
-    processes: list[GuestProcess | None] = []
+    run = _Run(directory, gate, lower)
     with Yielding(not lower) as policy:  # this thread as a traced run's: it never preempts the guests
         wave = Wave(len(specs), on_release=policy.prompt, on_out=policy.resume)
         for _ in specs:
             wave.join()
         try:
-            async with anyio.create_task_group() as gating:
-                for index, spec in enumerate(specs):
-                    (directory / spec.name).mkdir(parents=True, exist_ok=True)
-                    guest = Unobserved(spec.name, directory / spec.name / CONSOLE)
-                    guests.append(guest)
-                    processes.append(None)  # in step with `guests`, whatever happens next
-                    process, daemon = await _start(
-                        guest, spec, index, directory, sockets if gate else None, vhost_sockets, spawner
-                    )
-                    if daemon is not None:
-                        daemons.append(daemon)
-                    processes[-1] = process
-                    if process is not None and gate:
-                        gating.start_soon(_pass, guest, process, wave, index)
-                    else:
-                        wave.arrive(index)
-                        wave.out(index)
-            with anyio.move_on_after(timeout) as deadline:
-                async with anyio.create_task_group() as draining:
-                    draining.start_soon(_drain_every, guests, processes)
-                    async with anyio.create_task_group() as group:
-                        for guest, process in zip(guests, processes, strict=True):
-                            if process is not None:
-                                group.start_soon(_watch, guest, process)
-                    draining.cancel_scope.cancel()
-            if deadline.cancelled_caught:
-                for guest in guests:
-                    if guest.exit_ns is None and guest.error is None:
-                        guest.error = f"no exit after {timeout:g} s"
+            await run.start(specs, wave)
+            await run.watch(timeout)
         finally:
             with anyio.CancelScope(shield=True):
-                for guest, process in zip(guests, processes, strict=True):
-                    if process is None:
-                        continue
-                    status = await process.stop()
-                    if guest.exit_ns is None:
-                        guest.exit_ns = process.exited_ns
-                    guest.qemu_status = status if guest.qemu_status is None else guest.qemu_status
-                    _drain(guest, process)
-                    process.close()
-                spawner.close()
-                for daemon in daemons:
-                    await daemon.stop()
-                shutil.rmtree(sockets, ignore_errors=True)
-                vhost_sockets.cleanup()
-    return guests
+                await run.stop()
+    return run.guests
+
+
+class _Run:
+    """One unobserved run's guests, their processes (None: it never started) and what they need."""
+
+    def __init__(self, directory: Path, gate: bool, lower: bool) -> None:
+        self.directory = directory
+        self.sockets = socket_directory() if gate else None  # as a traced run's: a recording's path may be too long
+        self.vhost_sockets = SocketDirectory()
+        self.spawner = Spawner(GUEST_NICE if lower else None)
+        self.daemons: list[RunningDaemon] = []
+        self.guests: list[Unobserved] = []
+        self.processes: list[GuestProcess | None] = []
+        """In step with `guests`, whatever happens."""
+
+    async def start(self, specs: Sequence[GuestSpec], wave: Wave) -> None:
+        """Every guest spawned, one after another; returns once every one went through the gate."""
+        async with anyio.create_task_group() as gating:
+            for index, spec in enumerate(specs):
+                (self.directory / spec.name).mkdir(parents=True, exist_ok=True)
+                guest = Unobserved(spec.name, self.directory / spec.name / CONSOLE)
+                self.guests.append(guest)
+                self.processes.append(None)
+                process, daemon = await _start(
+                    guest, spec, index, self.directory, self.sockets, self.vhost_sockets, self.spawner
+                )
+                if daemon is not None:
+                    self.daemons.append(daemon)
+                self.processes[-1] = process
+                if process is not None and self.sockets is not None:
+                    gating.start_soon(_pass, guest, process, wave, index)
+                else:
+                    wave.arrive(index)
+                    wave.out(index)
+
+    async def watch(self, timeout: float) -> None:
+        """Until every QEMU has exited or `timeout` seconds passed, the consoles emptied on a timer."""
+        with anyio.move_on_after(timeout) as deadline:
+            async with anyio.create_task_group() as draining:
+                draining.start_soon(_drain_every, self.guests, self.processes)
+                async with anyio.create_task_group() as group:
+                    for guest, process in self.running():
+                        group.start_soon(_watch, guest, process)
+                draining.cancel_scope.cancel()
+        if deadline.cancelled_caught:
+            for guest in self.guests:
+                if guest.exit_ns is None and guest.error is None:
+                    guest.error = f"no exit after {timeout:g} s"
+
+    async def stop(self) -> None:
+        """Every QEMU stopped and its console emptied, then what they needed taken down."""
+        for guest, process in self.running():
+            status = await process.stop()
+            if guest.exit_ns is None:
+                guest.exit_ns = process.exited_ns
+            guest.qemu_status = status if guest.qemu_status is None else guest.qemu_status
+            _drain(guest, process)
+            process.close()
+        self.spawner.close()
+        for daemon in self.daemons:
+            await daemon.stop()
+        if self.sockets is not None:
+            shutil.rmtree(self.sockets, ignore_errors=True)
+        self.vhost_sockets.cleanup()
+
+    def running(self) -> list[tuple[Unobserved, GuestProcess]]:
+        """The guests whose QEMU started, with it."""
+        return [(g, p) for g, p in zip(self.guests, self.processes, strict=True) if p is not None]
 
 
 async def _start(
