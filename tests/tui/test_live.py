@@ -9,6 +9,7 @@ import anyio
 import pytest
 
 from tests.tui.conftest import SIZE, still
+from uktrace.cli.bench import CellView
 from uktrace.cli.run import exit_status
 from uktrace.kernel.find import TEST_GUEST
 from uktrace.launch.fleet import Fleet
@@ -150,3 +151,21 @@ async def test_every_quit_key_stops_running_and_waiting_guests(tmp_path: Path, k
     ]
     assert fleet.counts()["stopped"] == 3 and fleet.counts()["exited"] == 0
     assert exit_status(fleet) == 1
+
+
+async def test_a_bench_cell_runs_in_the_tui_as_a_run_does(tmp_path: Path) -> None:
+    """`uktrace bench` on a terminal shows each cell through `CellView`: every member the views
+    read must be there (a missing one crashed every traced cell of a TUI bench once)."""
+    specs, shares = prepare(RunOptions(count=2))
+    view = CellView(Fleet(specs, record_dir=tmp_path / "rec"))
+    app = still(UktraceApp(view, title="uktrace bench · cell 1/1", screenshot_dir=tmp_path))
+    pids: set[int] = set()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await run_until(app, "all exited", pids)
+            await pilot.pause(0.2)
+            assert [g.name for g in app.screen.query_one(FleetTable).rows] == ["guest-1", "guest-2"]
+    finally:
+        shares.cleanup()
+    assert {g.timeline.status for g in view.guests} == {Status.EXITED}
+    assert not view.stopped_by_user and not any(alive(pid) for pid in pids)

@@ -33,7 +33,7 @@ from ..launch.fleet import Fleet
 from ..launch.levers import Levers, find_levers
 from ..launch.options import LaunchError, RunOptions, prepare
 from ..launch.shares import ShareError
-from ..model.guest import Guest
+from ..model.guest import FleetView, Guest
 from ..model.text import markup
 from ..present.units import format_seconds
 from ..recording.record import RecordingError, claim
@@ -292,7 +292,8 @@ def _run(bench: Bench, args: argparse.Namespace, stderr: Console) -> None:
 
     def in_tui(fleet: Fleet, caption: str) -> None:
         view = CellView(fleet)
-        args.tui(view, f"uktrace bench · {caption}", None)
+        shown: FleetView = view  # the TUI reads a cell as any fleet (checked here: `args.tui` is untyped)
+        args.tui(shown, f"uktrace bench · {caption}", None)
         if view.stopped_by_user:
             raise BenchStopped
 
@@ -311,14 +312,42 @@ class CellView:
         self.fleet = fleet
         self.stopped_by_user = False
 
-    guests = property(lambda self: self.fleet.guests)
-    jobs = property(lambda self: self.fleet.jobs)
-    record_dir = property(lambda self: self.fleet.record_dir)
-    fs_mode = property(lambda self: self.fleet.fs_mode)
-    started_ns = property(lambda self: self.fleet.started_ns)
-    finished_ns = property(lambda self: self.fleet.finished_ns)
-    interrupted_by = property(lambda self: self.fleet.interrupted_by)
-    recording_errors = property(lambda self: self.fleet.recording_errors)
+    @property
+    def guests(self) -> list[Guest]:
+        return self.fleet.guests
+
+    @property
+    def jobs(self) -> int:
+        return self.fleet.jobs
+
+    @property
+    def record_dir(self) -> Path:
+        return self.fleet.record_dir
+
+    @property
+    def fs_mode(self) -> str | None:
+        return self.fleet.fs_mode
+
+    @property
+    def live(self) -> bool:
+        """Guests booting here now: the TUI header says what this host's observer check found."""
+        return self.fleet.live
+
+    @property
+    def started_ns(self) -> int | None:
+        return self.fleet.started_ns
+
+    @property
+    def finished_ns(self) -> int | None:
+        return self.fleet.finished_ns
+
+    @property
+    def interrupted_by(self) -> int | None:
+        return self.fleet.interrupted_by
+
+    @property
+    def recording_errors(self) -> list[str]:
+        return self.fleet.recording_errors
 
     def clock(self) -> int:
         return self.fleet.clock()

@@ -278,16 +278,27 @@ class Guest:
 class FleetView(Protocol):
     """What views (headless, TUI) read and call: a live `Fleet` or a `ReplayFleet`."""
 
-    guests: list[Guest]
-    jobs: int
-    record_dir: Path
-    fs_mode: str | None
-    live: bool
-    """Guests booting here now (a `Fleet`), not a recording replayed: what this host measured of
-    uktrace itself applies to it (`analysis.observer.run_effect`)."""
-    started_ns: int | None
-    finished_ns: int | None
-    interrupted_by: int | None
+    # read-only to views: a bench cell's view (`cli.bench.CellView`) passes its fleet's through
+    @property
+    def guests(self) -> list[Guest]: ...
+    @property
+    def jobs(self) -> int: ...
+    @property
+    def record_dir(self) -> Path: ...
+    @property
+    def fs_mode(self) -> str | None: ...
+    @property
+    def live(self) -> bool:
+        """Guests booting here now (a `Fleet`), not a recording replayed: what this host measured of
+        uktrace itself applies to it (`analysis.observer.run_effect`)."""
+        ...
+
+    @property
+    def started_ns(self) -> int | None: ...
+    @property
+    def finished_ns(self) -> int | None: ...
+    @property
+    def interrupted_by(self) -> int | None: ...
 
     @property
     def recording_errors(self) -> list[str]:
