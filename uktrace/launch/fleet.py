@@ -53,12 +53,12 @@ from .watchdog import GroupWatchdog
 HALT_GRACE_S = 5.0
 """How long QEMU may run on after its guest finished (halted, crashed, failed) before it is stopped."""
 COALESCE_S = 0.001
-HELD_NS = 1_000_000_000
-"""A guest whose task outlived its QEMU's exit by more than this, until the timeout, was held by
-uktrace (`Guest.held`): a second is far beyond any console's last bytes or any release."""
 """Pause after each console read. Reading every few bytes as they come costs a guest ~6% of its
 boot on 2 cores (1,800 wake-ups per boot of the test guest); 1 ms batches them, and host
 timestamps stay at most 1 ms late (never early: a chunk is stamped when it is read)."""
+HELD_NS = 1_000_000_000
+"""A guest whose task outlived its QEMU's exit by more than this, until the timeout, was held by
+uktrace (`Guest.held`): a second is far beyond any console's last bytes or any release."""
 STALL_POLL_S = 1.0
 """How often quiet guests' QEMUs are looked at (a /proc read each, only while quiet)."""
 
