@@ -33,13 +33,13 @@ from ..launch.fleet import Fleet
 from ..launch.levers import Levers, find_levers
 from ..launch.options import LaunchError, RunOptions, prepare
 from ..launch.shares import ShareError
-from ..model.guest import FleetView, Guest
+from ..model.guest import Guest
 from ..model.text import markup
 from ..present.units import format_seconds
 from ..recording.record import RecordingError, claim
 from .cluster import launcher_for, remote
 from .output import Output
-from .run import guest_options, lower_guests, wants_tui
+from .run import guest_options, lower_guests, tui_of, wants_tui
 
 USER_ERRORS = (LaunchError, KernelError, ShareError, RecordingError, ClusterError)
 
@@ -292,8 +292,7 @@ def _run(bench: Bench, args: argparse.Namespace, stderr: Console) -> None:
 
     def in_tui(fleet: Fleet, caption: str) -> None:
         view = CellView(fleet)
-        shown: FleetView = view  # the TUI reads a cell as any fleet (checked here: `args.tui` is untyped)
-        args.tui(shown, f"uktrace bench · {caption}", None)
+        tui_of(args)(view, f"uktrace bench · {caption}", None)
         if view.stopped_by_user:
             raise BenchStopped
 

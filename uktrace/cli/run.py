@@ -157,7 +157,7 @@ def replay_command(args: argparse.Namespace) -> int:
         Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]uktrace replay:[/] {markup(error)}")
         return 2
     if wants_tui(args):
-        args.tui(fleet, f"uktrace replay {args.directory}", None)
+        tui_of(args)(fleet, f"uktrace replay {args.directory}", None)
         status = exit_status(fleet)
     else:
         status = run_headless(args, fleet, None)
@@ -257,6 +257,13 @@ TuiRunner = Callable[[FleetView, str, Callable[[], None] | None], None]
 (tui/cli.py), so the engine never imports the TUI."""
 
 
+def tui_of(args: argparse.Namespace) -> TuiRunner:
+    """The injected TUI runner, typed: what a command hands it is checked against `FleetView` (a
+    bench cell's view once lacked a member the TUI reads, and only a user saw it)."""
+    runner: TuiRunner = args.tui
+    return runner
+
+
 def wants_tui(args: argparse.Namespace) -> bool:
     """The TUI when one is available, unless asked otherwise or stdout is not a terminal."""
     return (
@@ -281,7 +288,7 @@ def run_command(args: argparse.Namespace, prog: str = "uktrace run") -> int:
     try:
         if wants_tui(args):
             try:
-                args.tui(fleet, prog, shares.cleanup)
+                tui_of(args)(fleet, prog, shares.cleanup)
             finally:
                 shares.cleanup()
             Output().print(run_footer(fleet, reasons=True), soft_wrap=True)
