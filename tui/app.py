@@ -108,6 +108,7 @@ class TracerApp(App[str]):
         """Show `run` above what is on screen; it starts as it is shown."""
         self.title = run.run_title
         self.errors = []
+        self.pace.restart(booting=run.fleet.live)
         for name in ("summary", "blame"):  # made for a previous run
             if self.is_screen_installed(name):
                 self.uninstall_screen(name)

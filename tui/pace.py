@@ -32,17 +32,21 @@ class RedrawPace:
     budget: float = 0.35
     """Share of one core the event loop's thread may use before the animation slows down (the
     app's is uktrace's share goal: `tracer_budget`)."""
-    start_hz: float | None = None
-    """The rate of the first window; None: the floor. A run's first second is its busiest (every
-    guest booting at once), and the pace judges only whole seconds: started at the ceiling, a boot
-    of 4 guests (0.4 s) was drawn at 15 Hz and uktrace took 9.6-10.6 % of 2 CPUs from it, 7.5-8.2 %
-    started at the floor. The rate rises once the consoles are quiet."""
     hz: float = field(init=False)
     _window: tuple[int, int] | None = field(default=None, init=False)
     """(wall ns, thread CPU ns) at the start of the current window."""
 
     def __post_init__(self) -> None:
-        self.hz = self.floor_hz if self.start_hz is None else self.start_hz
+        self.hz = self.ceiling_hz
+
+    def restart(self, booting: bool) -> None:
+        """A run begins: at the floor when guests boot here now, else at the ceiling (a replay, the
+        home screen). A live run's first second is its busiest and the pace judges whole seconds:
+        started at the ceiling, a boot of 4 guests (0.4 s) was drawn at 15 Hz and uktrace took
+        9.6-10.6 % of 2 CPUs from it, 7.5-8.2 % started at the floor. The rate rises once the
+        consoles are quiet."""
+        self.hz = self.floor_hz if booting else self.ceiling_hz
+        self._window = None
 
     @property
     def interval_s(self) -> float:

@@ -17,16 +17,28 @@ def feed(pace: RedrawPace, share: float, seconds: int, start: tuple[int, int] = 
     return wall, cpu
 
 
-def test_a_run_starts_at_the_floor_and_an_idle_loop_rises_to_the_ceiling() -> None:
-    pace = RedrawPace(ceiling_hz=15, floor_hz=4)
-    assert pace.hz == 4  # the first second is a run's busiest
+def test_an_idle_loop_redraws_at_the_ceiling() -> None:
+    pace = RedrawPace(ceiling_hz=15)
     pace.update(0, 0)
     feed(pace, 0.05, 5)
     assert pace.hz == 15 and pace.interval_s == 1 / 15
 
 
+def test_a_live_run_starts_at_the_floor_a_replay_at_the_ceiling() -> None:
+    pace = RedrawPace(ceiling_hz=15, floor_hz=4)
+    pace.update(0, 0)
+    feed(pace, 0.05, 2)
+    pace.restart(booting=True)  # the first second is a live run's busiest
+    assert pace.hz == 4
+    pace.update(10 * SECOND, 0)
+    feed(pace, 0.05, 4, (10 * SECOND, 0))
+    assert pace.hz == 15  # quiet consoles: back up
+    pace.restart(booting=False)
+    assert pace.hz == 15
+
+
 def test_a_busy_loop_slows_down_to_the_floor_and_no_further() -> None:
-    pace = RedrawPace(ceiling_hz=15, floor_hz=4, budget=0.35, start_hz=15)
+    pace = RedrawPace(ceiling_hz=15, floor_hz=4, budget=0.35)
     pace.update(0, 0)
     clocks = feed(pace, 0.7, 1)
     assert pace.hz == 7.5  # twice the budget: half the rate
@@ -44,7 +56,7 @@ def test_the_rate_comes_back_once_the_storm_is_over() -> None:
 
 
 def test_within_the_budget_the_rate_holds() -> None:
-    pace = RedrawPace(ceiling_hz=15, floor_hz=4, budget=0.35, start_hz=15)
+    pace = RedrawPace(ceiling_hz=15, floor_hz=4, budget=0.35)
     pace.update(0, 0)
     clocks = feed(pace, 0.7, 1)
     feed(pace, 0.3, 3, clocks)  # between half the budget and the budget: neither faster nor slower
@@ -52,7 +64,7 @@ def test_within_the_budget_the_rate_holds() -> None:
 
 
 def test_updates_within_a_window_change_nothing() -> None:
-    pace = RedrawPace(ceiling_hz=15, start_hz=15)
+    pace = RedrawPace(ceiling_hz=15)
     pace.update(0, 0)
     pace.update(SECOND // 2, SECOND // 2)  # 100 % for half a second: not a window yet
     assert pace.hz == 15
