@@ -328,8 +328,7 @@ class Fleet:
         async def note_exit() -> None:
             """When QEMU exited, and uktrace's CPU then: should its console outlive it (`Guest.held`)."""
             await process.exited()
-            if process.exited_ns is not None:
-                seen_exit.append((process.exited_ns, time.process_time()))
+            seen_exit.append((time.monotonic_ns(), time.process_time()))
 
         try:
             with anyio.move_on_after(self.timeout) as deadline:
@@ -387,10 +386,9 @@ class Fleet:
         guest = attempt.guest
         timeline = guest.timeline
         now = time.monotonic_ns()
-        exited = process.exited_ns
-        if timed_out and exited is not None and now - exited > HELD_NS:
+        if timed_out and seen_exit is not None and now - seen_exit[0] > HELD_NS:
             # QEMU was over long before the timeout: what held the run was uktrace's, not the guest's
-            guest.held = f"{awaiting}, {(now - exited) / 1e9:.1f} s after QEMU's exit"
+            guest.held = f"{awaiting}, {(now - seen_exit[0]) / 1e9:.1f} s after QEMU's exit"
         if timed_out and self.timeout is not None:
             quiet = guest.quiet_s(now) or 0.0
             timeline.timed_out(now, self.timeout)
@@ -401,6 +399,8 @@ class Fleet:
         self.usage.ended(seen_exit if guest.held is not None else None)
         daemon_failure = await self._daemons.end(guest)
         exited = process.exited_ns  # not when its reap's turn came
+        if guest.held is not None and seen_exit is not None:  # its exit as watched, not the timeout's
+            exited = max(seen_exit[0], guest.last_output_ns or 0)
         guest.exit_ns = exited if exited is not None else time.monotonic_ns()
         if process.group_alive():  # a process that left the group's session cannot be reached
             self.survivors.append(process.pid)

@@ -250,8 +250,10 @@ class GuestProcess:
         return self.returncode
 
     async def exited(self) -> None:
-        """Once QEMU has exited, its time noted (`exited_ns`), on a copy of the pidfd: `wait` may
-        watch the pidfd itself meanwhile (a descriptor has one waiter)."""
+        """Once QEMU has exited, on a copy of the pidfd: `wait` may watch the pidfd itself meanwhile
+        (a descriptor has one waiter). Notes nothing: `exited_ns` stays the time `wait` saw, after
+        the console's last bytes were read and stamped (seen earlier, the exit came before the line
+        that announced it)."""
         if self.exited_ns is not None or self._released:
             return
         watched = os.dup(self._pidfd)
@@ -259,8 +261,6 @@ class GuestProcess:
             await anyio.wait_readable(watched)
         finally:
             os.close(watched)
-        if self.exited_ns is None:
-            self.exited_ns = time.monotonic_ns()
 
     def poll(self) -> int | None:
         """The exit status once QEMU has exited, else None; never waits. The zombie is left for
