@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable, Iterator
 
 import anyio
 import anyio.abc
@@ -21,7 +20,7 @@ from ..model.script import StepRun
 from ..recording.record import GuestRecorder
 from .judge import kvm_failure
 from .script import ConsoleScript
-from .started import StartedGuest
+from .started import StartedGuest, buffered
 
 STDERR_TAIL = 4096
 """Bytes of QEMU's stderr kept in memory (its wording of a failure); the whole of it is on disk."""
@@ -78,9 +77,9 @@ class Attempt:
 
     def drain(self, process: StartedGuest) -> None:
         """Once QEMU is over: what is still buffered in the console and stderr, and the parser's last line."""
-        for data in _buffered(process.console_read_nowait):
+        for data in buffered(process.console_read_nowait):
             self.console(data, process.stamp_ns)
-        for data in _buffered(process.stderr_read_nowait):
+        for data in buffered(process.stderr_read_nowait):
             self.stderr(process, data)
         for record in self.parser.flush():
             self.guest.timeline.consume(record)
@@ -112,15 +111,3 @@ class Attempt:
             process.signal(signal.SIGTERM)
 
         group.start_soon(script.run, timed_out)
-
-
-def _buffered(read_nowait: Callable[[], bytes]) -> Iterator[bytes]:
-    """Chunks already readable, until nothing is left or the end."""
-    while True:
-        try:
-            data = read_nowait()
-        except BlockingIOError:
-            return
-        if not data:
-            return
-        yield data

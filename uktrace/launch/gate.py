@@ -61,36 +61,56 @@ class Wave:
 
 
 async def pass_gate(guest: Guest, process: StartedGuest, wave: Wave | None) -> None:
-    """Wait until QEMU is ready and, in the first `wave`, until every guest of the wave is; then
-    `cont`. A QEMU that dies on the way is left to the console loop to report."""
+    """A traced guest through the gate: its timeline and CPU marks told when its QEMU was ready and
+    when it was let go. A QEMU that dies on the way is left to the console loop to report."""
+    timeline = guest.timeline
+
+    def ready(host_ns: int) -> None:
+        timeline.vmm_ready(host_ns)
+        guest.mark_cpu("gate", host_ns)
+        guest.changes += 1
+
+    if await through_gate(process, wave, guest.index, ready, timeline.released):
+        released = timeline.release_ns  # the moment we let go, not QEMU's answer
+        assert released is not None
+        if process.release_ns is not None:
+            timeline.released(process.release_ns)  # when its host let it go
+        guest.mark_cpu_unchanged("firmware", released)  # paused since the gate's mark: no /proc read
+        guest.changes += 1
+
+
+async def through_gate(
+    process: StartedGuest,
+    wave: Wave | None,
+    index: int,
+    ready: Callable[[int], None],
+    releasing: Callable[[int], None],
+) -> bool:
+    """One paused QEMU through the gate, traced or not (`launch.unobserved`): its monitor once it
+    connects (`ready` is told when), then, in `wave`, the wait until every member is ready, and
+    `cont` (`releasing` is told the moment it is sent). True once QEMU answered it; False for a QEMU
+    that died on the way (its exit says so)."""
     monitor: Monitor
     try:
         monitor = await process.monitor()
     except QmpError:
         if wave is not None:
-            wave.out(guest.index)
-        return
+            wave.out(index)
+        return False
     finally:
         if wave is not None:
-            wave.arrive(guest.index)
+            wave.arrive(index)
     try:
-        ready = time.monotonic_ns()
-        guest.timeline.vmm_ready(ready)
-        guest.mark_cpu("gate", ready)
-        guest.changes += 1
+        ready(time.monotonic_ns())
         if wave is not None:
             await wave.released.wait()
-        released = time.monotonic_ns()
-        guest.timeline.released(released)  # the moment we let go, not QEMU's answer
+        releasing(time.monotonic_ns())
         await monitor.execute("cont")
-        if process.release_ns is not None:
-            guest.timeline.released(process.release_ns)  # when its host let it go
-        guest.mark_cpu_unchanged("firmware", released)  # paused since the gate's mark: no /proc read
-        guest.changes += 1
+        return True
     except QmpError:
-        pass
+        return False
     finally:
         if wave is not None:
-            wave.out(guest.index)
+            wave.out(index)
         with anyio.CancelScope(shield=True):
             await monitor.close()

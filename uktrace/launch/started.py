@@ -8,7 +8,7 @@ node), the difference is a value of the surface, never a test of the type.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -90,3 +90,15 @@ class StartedGuest(Protocol):
     def summary(self) -> Stream | None:
         """For guest.json: what its node's stream proved (a cluster guest); None for a local one."""
         ...
+
+
+def buffered(read_nowait: Callable[[], bytes]) -> Iterator[bytes]:
+    """Chunks already readable (a `*_read_nowait`), until nothing is left or the end."""
+    while True:
+        try:
+            data = read_nowait()
+        except BlockingIOError:
+            return
+        if not data:
+            return
+        yield data

@@ -28,13 +28,13 @@ import anyio
 
 from ..model.spec import GuestSpec
 from ..model.timeline import gate_wait_ns
-from .gate import Wave
+from .gate import Wave, through_gate
 from .priority import GUEST_NICE
 from .process import GuestProcess
 from .qemu import qemu_argv
-from .qmp import QmpError
 from .sockets import socket_directory
 from .spawner import Spawner
+from .started import buffered
 from .tracer_policy import Yielding
 from .virtiofsd import DaemonError, RunningDaemon, SocketDirectory, start_daemon
 
@@ -188,24 +188,15 @@ async def _start(
 
 
 async def _pass(guest: Unobserved, process: GuestProcess, wave: Wave, index: int) -> None:
-    try:
-        monitor = await process.monitor()
-        guest.ready_ns = time.monotonic_ns()
-    except QmpError:
-        wave.out(index)
-        return  # it died on the way: its exit says so
-    finally:
-        wave.arrive(index)
-    try:
-        await wave.released.wait()
-        guest.released_ns = time.monotonic_ns()
-        await monitor.execute("cont")
-    except QmpError:
-        pass
-    finally:
-        wave.out(index)
-        with anyio.CancelScope(shield=True):
-            await monitor.close()
+    """Through the gate as a traced guest goes (`gate.through_gate`), its times noted."""
+
+    def ready(host_ns: int) -> None:
+        guest.ready_ns = host_ns
+
+    def releasing(host_ns: int) -> None:
+        guest.released_ns = host_ns
+
+    await through_gate(process, wave, index, ready, releasing)
 
 
 DRAIN_S = 0.25
@@ -227,15 +218,7 @@ async def _drain_every(guests: Sequence[Unobserved], processes: Sequence[GuestPr
 
 
 def _drain(guest: Unobserved, process: GuestProcess) -> None:
-    chunks = []
-    while True:
-        try:
-            data = process.console_read_nowait()
-        except BlockingIOError:
-            break
-        if not data:
-            break
-        chunks.append(data)
+    chunks = list(buffered(process.console_read_nowait))
     if chunks:
         with guest.console.open("ab") as console:
             console.write(b"".join(chunks))
