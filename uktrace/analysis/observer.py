@@ -116,8 +116,9 @@ def findings(results: dict[str, Any]) -> list[str]:
     then, where the cell also ran beside a waker, how much of it the wake-ups alone make and what
     uktrace's work does beyond them."""
     lines = []
-    split = _split(results)
-    for key, row in _comparisons(results):
+    effect = _comparisons(results)
+    split = _split(results, effect)
+    for key, row in effect:
         said = _said(row, SIDES, "uktrace changed")
         lines.append(f"**{key}:** " + (said or "nothing both sides measured") + ".")
         if key in split:
@@ -187,9 +188,10 @@ def as_json(results: dict[str, Any]) -> list[dict[str, Any]]:
     """results.json's `observer`: per cell, each compared figure as compare's JSON has it (traced
     against unobserved); with the waker's side, `wakeups` (beside the waker against unobserved) and
     `beyond_wakeups` (traced against beside the waker)."""
-    split = _split(results)
+    effect = _comparisons(results)
+    split = _split(results, effect)
     found = []
-    for key, row in _comparisons(results):
+    for key, row in effect:
         entry: dict[str, Any] = {"cell": key, "metrics": [metric.as_dict() for metric in row]}
         if key in split:
             wakeups, beyond = split[key]
@@ -199,11 +201,13 @@ def as_json(results: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def _split(results: dict[str, Any]) -> dict[str, tuple[list[MetricComparison], list[MetricComparison]]]:
+def _split(
+    results: dict[str, Any], effect: list[tuple[str, list[MetricComparison]]]
+) -> dict[str, tuple[list[MetricComparison], list[MetricComparison]]]:
     """Per cell that also ran beside the waker: (the waker's side against unobserved, traced against
     the waker's side), over the figures the tracer's effect itself is judged on (two unobserved sides
     would also compare the phases a traced run reads on the host clock)."""
-    judged = {key: {metric.metric for metric in row} for key, row in _comparisons(results)}
+    judged = {key: {metric.metric for metric in row} for key, row in effect}
     wakeups = dict(_comparisons(results, WAKER, UNOBSERVED))
     beyond = dict(_comparisons(results, TRACED, WAKER))
     return {
@@ -217,8 +221,9 @@ def kept(results: dict[str, Any]) -> list[dict[str, Any]]:
     """What a later run here is told (`launch.observer_checks`): per cell, its size, filesystem and
     each figure's verdict with the effect and its interval."""
     found = []
-    split = _split(results)
-    for key, row in _comparisons(results):
+    effect = _comparisons(results)
+    split = _split(results, effect)
+    for key, row in effect:
         concurrency, mode = _order(key)
         metrics = [
             {
