@@ -195,7 +195,8 @@ class TracerApp(App[str]):
             self.report(f"recording incomplete: {errors[0]}")
         for screen in reversed(self.screen_stack):
             try:
-                if isinstance(screen, LiveScreen):
+                # a screen just pushed is not composed until it is mounted: it draws itself then
+                if isinstance(screen, LiveScreen) and screen.is_mounted:
                     screen.tick(now)
             except Exception as error:  # a redraw must never take the run (and its QEMUs) down
                 self.report(f"redraw failed: {error!r}")
