@@ -4,12 +4,15 @@ uktrace itself changed in each figure both sides measure, with compare's interva
 from __future__ import annotations
 
 import json
+import re
+import statistics
 from pathlib import Path
 
 import pytest
 
 from tests.integration.conftest import qemu_processes_mentioning, uktrace
 from uktrace.analysis.compare import VERDICTS
+from uktrace.launch.waker import INTERVAL_S
 
 pytestmark = pytest.mark.qemu
 
@@ -31,8 +34,18 @@ def test_a_bench_with_the_observer_check_reports_the_tracers_effect(tmp_path: Pa
     assert sorted(entry["id"] for entry in unobserved) == [
         "n3-shared-r1-unobserved", "n3-shared-r1-unobserved-waker", "n3-shared-r2-unobserved", "n3-shared-r2-unobserved-waker"
     ]  # fmt: skip
-    assert {entry["id"]: entry["waker_s"] for entry in unobserved}["n3-shared-r1-unobserved-waker"] == 0.001
     assert {entry["id"]: entry["waker_s"] for entry in unobserved}["n3-shared-r1-unobserved"] is None
+    # the waker wakes as often as uktrace's loop did in the traced rounds run before it (a default first)
+    order, woke = (
+        results["plan"]["order"],
+        {c["id"]: c["run"]["summary"]["tracer"]["booting"]["wakeups_per_s"] for c in results["cells"]},
+    )
+    assert all(rate > 0 for rate in woke.values())
+    for entry in unobserved:
+        if entry["id"].endswith("-waker"):
+            before = [rate for cell, rate in woke.items() if order.index(cell) < order.index(entry["id"])]
+            expected = 1 / statistics.median(before) if before else INTERVAL_S
+            assert entry["waker_s"] == pytest.approx(expected, abs=1e-6)
     for entry in unobserved:
         assert (out / entry["recording"]).is_dir()
         for guest in entry["run"]["guests"]:
@@ -65,9 +78,15 @@ def test_a_bench_with_the_observer_check_reports_the_tracers_effect(tmp_path: Pa
     assert "### What uktrace itself cost" in report and "**n3-shared:**" in report
     assert "**3 guests, shared fs:** uktrace's own CPU while the guests booted: " in report
     assert "| n3-shared | total | host |" in report
-    assert (
-        "**n3-shared, of which:** its wake-ups alone (unobserved beside a thread that only wakes every 1 ms" in report
+    said = re.search(
+        r"\*\*n3-shared, of which:\*\* its wake-ups alone \(unobserved beside a thread that only wakes, "
+        r"(\d+) times a second; uktrace's loop, traced: (\d+): ",
+        report,
     )
+    assert said is not None, report  # how often each woke, from the results
+    sleeps = [entry["waker_s"] for entry in unobserved if entry["waker_s"]]
+    assert int(said[1]) == round(1 / statistics.median(sleeps))
+    assert int(said[2]) == round(statistics.median(woke.values()))
     assert "What uktrace itself cost" in result.stdout  # the findings on the terminal too
     assert qemu_processes_mentioning(str(out)) == []
     # kept for this host: a run of as many guests here says what its figures carry, in the tables'

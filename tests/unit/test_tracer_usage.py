@@ -57,10 +57,22 @@ def test_a_guest_held_after_its_exit_closes_the_window_at_its_exit() -> None:
     assert window is not None and window[0] > 0.05
 
 
+def test_wake_ups_a_second_are_the_loops_runs_over_the_window() -> None:
+    usage = TracerUsage.now()
+    usage.booting()
+    time.sleep(0.05)
+    usage.ended()
+    usage.waits = ((0, 100), (0, 150))  # (ns waited, times run) at the opening and the close: 50 runs
+    window = usage.booting_window()
+    assert window is not None and usage.wakeups_per_s() == pytest.approx(50 / window[0])
+
+
 def test_the_sentence() -> None:
     booting = {"window_s": 9.6, "cpu_s": 0.31, "cpus": 2, "share": 0.31 / 19.2}
     assert tracer_sentence(booting) == (  # type: ignore[arg-type]
         "uktrace's own CPU while the guests booted: 310.0 ms, 1.6 % of 2 CPUs over 9.600 s (the most it took from them)"
     )
+    woke = tracer_sentence(booting | {"wakeups_per_s": 238.4})  # type: ignore[arg-type, operator]
+    assert woke is not None and woke.endswith("(the most it took from them); it woke 238 times a second")
     assert not over_goal(booting) and over_goal(booting | {"share": 0.03})  # type: ignore[arg-type, operator]
     assert tracer_sentence(None) is None

@@ -92,13 +92,14 @@ def tracer_booting(usage: TracerUsage | None) -> shape.TracerBooting | None:
     if usage is None or window is None:
         return None
     seconds, cpu, share = window
-    wait = usage.wait_per_wake_s()
+    wait, wakeups = usage.wait_per_wake_s(), usage.wakeups_per_s()
     return {
         "window_s": round(seconds, 6),
         "cpu_s": round(cpu, 4),
         "cpus": host_cpus(),
         "share": round(share, 5),
         "wait_per_wake_s": None if wait is None else round(wait, 6),
+        "wakeups_per_s": None if wakeups is None else round(wakeups, 1),
     }
 
 

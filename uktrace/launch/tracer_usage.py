@@ -91,6 +91,16 @@ class TracerUsage:
         (wait0, runs0), (wait1, runs1) = self.waits
         return (wait1 - wait0) / (runs1 - runs0) / 1e9 if runs1 > runs0 else None
 
+    def wakeups_per_s(self) -> float | None:
+        """The event loop's wake-ups a second in the window (the times its thread was run on a CPU:
+        it sleeps between console reads): how often uktrace's presence alone disturbed the guests'
+        scheduling, what the observer check's waker stands for (`launch.waker`)."""
+        window = self.booting_window()
+        if self.waits is None or window is None:
+            return None
+        (_, runs0), (_, runs1) = self.waits
+        return (runs1 - runs0) / window[0]
+
     def share_so_far(self, cpus: int | None = None) -> float | None:
         """The booting window's share while it is open (up to now), and once every guest ended, up
         to the last exit: what a live view shows; None before the first guest started."""

@@ -11,13 +11,15 @@ GOAL_SHARE = 0.02
 
 def tracer_sentence(booting: TracerBooting | None) -> str | None:
     """`uktrace's own CPU while the guests booted: 31.0 ms, 1.6 % of 2 CPUs over 960.0 ms (the most
-    it took from them)`; None for a replay, or a run in which no guest started and ended."""
+    it took from them); it woke 240 times a second`; None for a replay, or a run in which no guest
+    started and ended."""
     if booting is None:
         return None
+    wakeups = booting.get("wakeups_per_s")
     return (
         f"uktrace's own CPU while the guests booted: {format_seconds(booting['cpu_s'])}, "
         f"{booting['share'] * 100:.1f} % of {booting['cpus']} CPUs over {format_seconds(booting['window_s'])} "
-        "(the most it took from them)"
+        "(the most it took from them)" + ("" if wakeups is None else f"; it woke {wakeups:.0f} times a second")
     )
 
 

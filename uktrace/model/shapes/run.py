@@ -97,6 +97,9 @@ class TracerBooting(TypedDict):
     wait_per_wake_s: float | None
     """The event loop's mean wait for a CPU per wake-up in the window: how late a console chunk
     was read, on average, for want of a CPU (None without the kernel's schedstat)."""
+    wakeups_per_s: float | None
+    """The event loop's wake-ups a second in the window (times its thread ran): how often uktrace's
+    presence alone stirred the scheduler, whatever it did then (None without the kernel's schedstat)."""
 
 
 class Tracer(TypedDict):
