@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from ..launch.axes import Axis, Config, apply, config_label, configs, one_at_a_time
 from ..launch.options import LaunchError, RunOptions
 from .bench_labels import FS_TYPES, fs_label
+from .compare import MIN_GUESTS
 
 if TYPE_CHECKING:
     from ..model.shapes import bench as bench_shape
@@ -85,6 +86,14 @@ class BenchPlan:
     design: str = "product"
     """`product`: every combination of the axes' values; `one at a time`: the baseline and each
     other value alone (`--what-if`)."""
+
+    def thin_checks(self) -> list[int]:
+        """The concurrencies whose observer-check sides hold fewer guests than compare needs for an
+        interval (`compare.MIN_GUESTS` a side over every round): their in-guest figures can only
+        read `can't tell`, whatever the guests do (1 guest at the default 3 rounds)."""
+        if not self.observer_check:
+            return []
+        return [n for n in self.concurrency if n * self.repeat < MIN_GUESTS]
 
     def configs(self) -> list[Config]:
         """The configurations each (concurrency, fs mode) runs, the baseline first."""

@@ -25,6 +25,7 @@ from ..analysis.bench_plan import (
     parse_fs_types,
 )
 from ..analysis.bench_run import BenchStopped, run_bench
+from ..analysis.compare import MIN_GUESTS
 from ..analysis.report import write_report
 from ..kernel.find import KernelError, find_kernel
 from ..launch.axes import AXES, PLAN_AXES, Axis, make_axes, parse_vary, slug
@@ -144,6 +145,13 @@ def bench_command(args: argparse.Namespace) -> int:
             raise LaunchError("--repeat must be at least 1")
         if plan.cooldown_s < 0:
             raise LaunchError("--cooldown cannot be negative")
+        for n in plan.thin_checks():  # not an error: total still gets its rounds' interval
+            rounds = -(-MIN_GUESTS // n)
+            stderr.print(
+                f"[yellow]uktrace bench: --observer-check at {n} guest{'s' if n > 1 else ''} with --repeat "
+                f"{plan.repeat}: {n * plan.repeat} guests a side, too few for an interval of the in-guest figures "
+                f"({MIN_GUESTS}+ a side); --repeat {rounds} gives one[/]"
+            )
         out = _out_dir(args.out)
     except USER_ERRORS as error:
         stderr.print(f"[red]uktrace bench:[/] {markup(error)}")
