@@ -57,9 +57,9 @@ def test_the_observer_check_runs_each_cell_unobserved_in_the_same_round() -> Non
 
 def test_a_check_too_thin_for_an_interval_is_named_before_it_runs() -> None:
     """compare's interval needs 5 guests a side: 1 guest at 4 rounds never gets one."""
-    assert BenchPlan((1, 2, 10), ("shared",), repeat=2, seed=1, observer_check=True).thin_checks() == [1, 2]
-    assert BenchPlan((1, 10), ("shared",), repeat=5, seed=1, observer_check=True).thin_checks() == []
-    assert BenchPlan((1,), ("shared",), repeat=4, seed=1).thin_checks() == []  # no check, nothing to judge
+    assert BenchPlan((1, 2, 10), ("shared",), repeat=2, seed=1, observer_check=True).thin_checks() == {1: 5, 2: 3}
+    assert BenchPlan((1, 10), ("shared",), repeat=5, seed=1, observer_check=True).thin_checks() == {}
+    assert BenchPlan((1,), ("shared",), repeat=4, seed=1).thin_checks() == {}  # no check, nothing to judge
 
 
 @pytest.mark.parametrize(("text", "expected"), [("1,10,50,100", (1, 10, 50, 100)), ("10, 1,10", (1, 10)), ("4", (4,))])

@@ -87,13 +87,14 @@ class BenchPlan:
     """`product`: every combination of the axes' values; `one at a time`: the baseline and each
     other value alone (`--what-if`)."""
 
-    def thin_checks(self) -> list[int]:
+    def thin_checks(self) -> dict[int, int]:
         """The concurrencies whose observer-check sides hold fewer guests than compare needs for an
-        interval (`compare.MIN_GUESTS` a side over every round): their in-guest figures can only
-        read `can't tell`, whatever the guests do (1 guest at the default 3 rounds)."""
+        interval (`compare.MIN_GUESTS` a side over every round), each with the rounds that would
+        give one: their in-guest figures can only read `can't tell`, whatever the guests do (1
+        guest at the default 3 rounds)."""
         if not self.observer_check:
-            return []
-        return [n for n in self.concurrency if n * self.repeat < MIN_GUESTS]
+            return {}
+        return {n: -(-MIN_GUESTS // n) for n in self.concurrency if n * self.repeat < MIN_GUESTS}
 
     def configs(self) -> list[Config]:
         """The configurations each (concurrency, fs mode) runs, the baseline first."""

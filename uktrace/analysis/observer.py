@@ -37,8 +37,9 @@ from ..model.json_shape import timeline_dict
 from ..recording.logs import trace_log
 from .bench_labels import fs_label
 from .compare import CANT_TELL, FASTER, MIN_EFFECT, MISSING, NO_CHANGE, SLOWER, MetricComparison, compare_cell
+from .observer_effect import signed_percent
 from .pooled import cell_label
-from .report import _s, _signed, undecided_sentence
+from .report import _s, _signed, cell_booting, undecided_sentence
 from .samples import bench_key, from_document
 
 if TYPE_CHECKING:
@@ -98,17 +99,9 @@ def waker_interval(bench: Bench, cell: CellRound) -> float:
     its wake-ups with more than they do."""
     rates: list[float] = []
     for done in bench.cells:
-        if (done.cell.concurrency, done.cell.fs_mode, done.cell.fs_type, done.cell.config) != (
-            cell.concurrency,
-            cell.fs_mode,
-            cell.fs_type,
-            cell.config,
-        ):
-            continue
-        booting = done.run["summary"]["tracer"]["booting"]
-        rate = booting["wakeups_per_s"] if booting is not None else None
-        if rate:
-            rates.append(rate)
+        booting = done.run["summary"]["tracer"]["booting"] if done.cell.key == cell.key else None
+        if booting is not None and booting["wakeups_per_s"]:
+            rates.append(booting["wakeups_per_s"])
     return 1 / statistics.median(rates) if rates else INTERVAL_S
 
 
@@ -124,8 +117,7 @@ def _waker_rate(results: dict[str, Any], key: str) -> str:
         booting["wakeups_per_s"]
         for cell in results.get("cells") or []
         if bench_key((cell["concurrency"], cell_label(cell))) == key
-        and (booting := ((cell.get("run") or {}).get("summary") or {}).get("tracer", {}).get("booting"))
-        and booting.get("wakeups_per_s")
+        and isinstance((booting := cell_booting(cell)).get("wakeups_per_s"), int | float)
     ]
     waker = f"{1 / statistics.median(sleeps):.0f} times a second" if sleeps else "as often as uktrace"
     traced = f"; uktrace's loop, traced: {statistics.median(woke):.0f}" if woke else ""
@@ -387,4 +379,4 @@ def _share(metric: MetricComparison) -> str:
         return "—"
     if metric.band is not None and abs(metric.median_a) * MIN_EFFECT < metric.band:
         return _signed(metric.difference)
-    return f"{metric.difference / metric.median_a * 100:+.1f} %".replace("-", "−")
+    return signed_percent(metric.difference / metric.median_a * 100)

@@ -41,8 +41,8 @@ def effect_sentence(entry: dict[str, Any], brief: bool = False) -> str:
         difference, interval = metric.get("difference"), metric.get("interval")
         if verdict in (SLOWER, FASTER) and difference is not None and base and interval:
             low, high = (100 * value / base for value in interval)
-            ci = "" if brief else f"; 95 % CI {_percent(low)} to {_percent(high)}"
-            moved.append(f"{name} {_percent(100 * difference / base)} ({verdict} traced{ci})")
+            ci = "" if brief else f"; 95 % CI {signed_percent(low)} to {signed_percent(high)}"
+            moved.append(f"{name} {signed_percent(100 * difference / base)} ({verdict} traced{ci})")
         elif verdict == NO_CHANGE:
             same.append(str(name))
         else:
@@ -65,7 +65,8 @@ def effect_sentence(entry: dict[str, Any], brief: bool = False) -> str:
     return sentence
 
 
-def _percent(value: float) -> str:
+def signed_percent(value: float) -> str:
+    """`+12.3 %`, `−4.0 %` (a minus sign, not a hyphen), as the report writes an effect's share."""
     return f"{value:+.1f} %".replace("-", "−")
 
 

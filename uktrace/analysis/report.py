@@ -350,6 +350,12 @@ def console_findings(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def cell_booting(cell: dict[str, Any]) -> dict[str, Any]:
+    """A traced cell's `summary.tracer.booting` in results.json (empty when it has none)."""
+    booting = ((((cell.get("run") or {}).get("summary") or {}).get("tracer")) or {}).get("booting")
+    return booting if isinstance(booting, dict) else {}
+
+
 def tracer_findings(results: dict[str, Any]) -> list[str]:
     """Per cell, uktrace's own CPU while its guests booted, as a share of the host's CPUs (the
     median over rounds, and their range): at most what it took from them (`launch.tracer_usage`)."""
@@ -358,9 +364,8 @@ def tracer_findings(results: dict[str, Any]) -> list[str]:
     shares: dict[tuple[int, str], list[tuple[float, float, int]]] = {}
     wakeups: dict[tuple[int, str], list[float]] = {}
     for cell in results.get("cells") or []:
-        tracer = (((cell.get("run") or {}).get("summary") or {}).get("tracer")) or {}
-        booting = tracer.get("booting")
-        if isinstance(booting, dict) and isinstance(booting.get("share"), int | float):
+        booting = cell_booting(cell)
+        if isinstance(booting.get("share"), int | float):
             key = (cell["concurrency"], cell_label(cell))
             shares.setdefault(key, []).append((booting["share"], booting["cpu_s"], booting["cpus"]))
             if isinstance(booting.get("wakeups_per_s"), int | float):

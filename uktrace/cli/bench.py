@@ -145,8 +145,7 @@ def bench_command(args: argparse.Namespace) -> int:
             raise LaunchError("--repeat must be at least 1")
         if plan.cooldown_s < 0:
             raise LaunchError("--cooldown cannot be negative")
-        for n in plan.thin_checks():  # not an error: total still gets its rounds' interval
-            rounds = -(-MIN_GUESTS // n)
+        for n, rounds in plan.thin_checks().items():  # not an error: total still gets its rounds' interval
             stderr.print(
                 f"[yellow]uktrace bench: --observer-check at {n} guest{'s' if n > 1 else ''} with --repeat "
                 f"{plan.repeat}: {n * plan.repeat} guests a side, too few for an interval of the in-guest figures "
