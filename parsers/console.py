@@ -13,7 +13,7 @@ import re
 
 from .banner import art_version, banner_start, one_line_banner
 from .noise import classify_noise, strip_guest_prefix
-from .printk import PRINTK, PRINTK_ANYWHERE, caller_of, printk_fields
+from .printk import PRINTK, PRINTK_ANYWHERE, PRINTK_LINES, caller_of, printk_fields
 from .records import Kind, Record
 
 _new_record = tuple.__new__
@@ -170,44 +170,59 @@ class ConsoleParser:
                 continue
             if "\r" in text:
                 text = text.replace("\r\n", "\n")
-            self._emit_lines(region.splitlines(keepends=True), text.split("\n"), host_ns, records)
+            self._emit_lines(region.splitlines(keepends=True), PRINTK_LINES.findall(text), host_ns, records)
             return
 
-    def _emit_lines(self, raws: list[bytes], texts: list[str], host_ns: int | None, records: list[Record]) -> None:
-        """Clean lines, decoded: `_make` inlined for the printk lines that make most of a console
-        (a flood is all of them); `_make` for the rest. One method call per line was a fifth of the
-        parser's time."""
+    def _emit_lines(
+        self, raws: list[bytes], lines: list[tuple[str, ...]], host_ns: int | None, records: list[Record]
+    ) -> None:
+        """Clean lines, as `PRINTK_LINES` splits them: `_make` inlined for the printk lines that
+        make most of a console (a flood is all of them); `_make` for the rest. One method call per
+        line was a fifth of the parser's time."""
         append = records.append
-        match = PRINTK.match
         make = self._make
         printk = Kind.PRINTK
         callers = self._callers
         app = self._app
         art = self._art_left
         seq = self._index
-        for raw, text in zip(raws, texts, strict=False):
-            if text[:1] != "[" or (found := match(text)) is None:
+        for raw, fields in zip(raws, lines, strict=True):
+            text, ts, level, thread, ra, fa, lib, src, srcline, osrc, osrcline, message, other = fields
+            if not text:
                 self._index = seq
-                append(make(raw, text, host_ns, False))
+                append(make(raw, other, host_ns, False))
                 seq = self._index
                 app = self._app
                 art = self._art_left
                 continue
             if art:
                 art = self._art_left = 0
-            ts, level, thread, ra, fa, lib, src, srcline, osrc, osrcline, message = found.groups()
-            if src is None and osrc is not None:
+            if not src and osrc:
                 src, srcline = osrc, osrcline
             if not app and message.startswith("Calling main"):
                 app = self._app = True
-            if ra is None:
+            if not ra:
                 caller = None
             elif (caller := callers.get((ra, fa))) is None:
                 if len(callers) >= CALLERS:
                     callers.clear()
                 caller = callers[ra, fa] = caller_of(ra, fa)
-            line = None if srcline is None else int(srcline)
-            record = (seq, printk, text, raw, message, float(ts), level, thread, caller, lib, src, line, host_ns, False)
+            record = (
+                seq,
+                printk,
+                text,
+                raw,
+                message,
+                float(ts),
+                level or None,
+                thread[1:-1] if thread else None,
+                caller,
+                lib or None,
+                src or None,
+                int(srcline) if srcline else None,
+                host_ns,
+                False,
+            )
             append(_new_record(Record, record))
             seq += 1
         self._index = seq

@@ -13,25 +13,43 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-PRINTK = re.compile(
-    r"\[\s*+(?P<ts>\d++\.\d++)\]\s*+"
-    # the level (0.21 lib/ukprint's KLVL_NONE prints none: then None); written `(?:...|)` with
-    # possessive repeats, as every optional part below: the engine keeps no state to backtrack into
-    r"(?:(?P<level>dbg|Info|Warn|ERR|CRIT):\s*+|)"
-    # thread (0.12+) `<name>` / `<<n/a>>`, or the bottom of stack `<0x..>` (0.2-0.9); never `<x @ n>`
-    r"(?:<(?P<thread><[^<>]*+>|[^<>@]*+)>\s++|)"
-    # caller info (0.10+): return address and frame address
-    r"(?:\{r:(?P<ra>0x[0-9a-fA-F]++|\(nil\)),\s*+f:(?P<fa>0x[0-9a-fA-F]++|\(nil\))\}\s*+|)"
-    r"(?:\[(?P<lib>[^\]\s]++)\]\s*+|)"
-    # `<file.c @  101> ` (0.5+) or `file.c @ 92   : ` (0.2-0.4)
-    r"(?:<(?P<src>[^<>\s]++) @\s*+(?P<srcline>\d++)>\s?|(?P<osrc>[\w.\-]++) @ (?P<osrcline>\d++)\s*+: ?|)"
-    r"(?P<msg>.*)",
-    re.DOTALL,
-)
+
+def _prefix(blank: str, outside: str, thread: str) -> str:
+    """The prefix up to the message. `blank`: a space inside one line; `outside`: what a negated
+    class leaves out besides its own characters (nothing for a line alone, the line's end in a
+    block); `thread`: how the thread's group wraps its `<...>`."""
+    return (
+        rf"\[{blank}*+(?P<ts>\d++\.\d++)\]{blank}*+"
+        # the level (0.21 lib/ukprint's KLVL_NONE prints none: then None); written `(?:...|)` with
+        # possessive repeats, as every optional part below: the engine keeps no state to backtrack into
+        rf"(?:(?P<level>dbg|Info|Warn|ERR|CRIT):{blank}*+|)"
+        # thread (0.12+) `<name>` / `<<n/a>>`, or the bottom of stack `<0x..>` (0.2-0.9); never `<x @ n>`
+        + thread.format(rf"(?:<[^<>{outside}]*+>|[^<>@{outside}]*+)")
+        + rf"{blank}++|)"
+        # caller info (0.10+): return address and frame address
+        rf"(?:\{{r:(?P<ra>0x[0-9a-fA-F]++|\(nil\)),{blank}*+f:(?P<fa>0x[0-9a-fA-F]++|\(nil\))\}}{blank}*+|)"
+        rf"(?:\[(?P<lib>[^\]\s]++)\]{blank}*+|)"
+        # `<file.c @  101> ` (0.5+) or `file.c @ 92   : ` (0.2-0.4)
+        rf"(?:<(?P<src>[^<>\s]++) @{blank}*+(?P<srcline>\d++)>{blank}?"
+        rf"|(?P<osrc>[\w.\-]++) @ (?P<osrcline>\d++){blank}*+: ?|)"
+    )
+
+
+PRINTK = re.compile(_prefix(r"\s", "", "(?:<(?P<thread>{0})>") + r"(?P<msg>.*)", re.DOTALL)
 """Possessive repeats (`*+`) and optional parts as an empty alternative (`(?:...|)`), not `?`:
 the same matches (no repeat is followed by what it could give back, and the message takes any
 rest), a quarter of the regex engine's work per line (no backtracking into a failed thread or
 source part, no repeat frame per optional part)."""
+
+PRINTK_LINES = re.compile(
+    r"(?:(" + _prefix(r"[^\S\n]", r"\n", "(?:(?P<thread><{0}>)") + r"(?P<msg>[^\n]*+))|([^\n]*+))\n"
+)
+"""`PRINTK` for a block of whole lines at once, with `findall`: one call and one tuple of strings
+per line, not a split, a match object and its `groups()` per line (a third of the parser's work).
+Each tuple: the printk line (empty when the line has no prefix), `PRINTK`'s groups (a group that
+did not take part is empty, so the thread keeps its angle brackets: `<>` is an empty name), then
+the line when it has no prefix. Its blanks are one line's and its negated classes stop at a
+line's end: on a line, it matches what `PRINTK` matches."""
 
 PRINTK_ANYWHERE = re.compile(
     rb"(?:\x1b\[[0-9;]*m)*\[\s*\d+\.\d{6}\] ?(?:\x1b\[[0-9;]*m)*\s*(?:dbg|Info|Warn|ERR|CRIT):"

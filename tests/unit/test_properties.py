@@ -7,7 +7,9 @@ from hypothesis import strategies as st
 
 from tests.conftest import LOGS
 from uktrace.model.timeline import BootTimeline
-from uktrace.parsers import ConsoleParser, Record
+from uktrace.parsers import ConsoleParser, Kind, Record
+from uktrace.parsers.console import rebuild
+from uktrace.parsers.printk import PRINTK
 
 REAL = b"".join(path.read_bytes() for path in sorted(LOGS.glob("*.log")))
 
@@ -23,6 +25,12 @@ PIECES = st.sampled_from(
         b"CRIT: ",
         b"[libukboot] ",
         b"<boot.c @  1> ",
+        b"<<n/a>> ",
+        b"<> ",
+        b"{r:0x10a2b,f:(nil)} ",
+        b"boot.c @ 92   : ",
+        b"\t",
+        b"\xc2\x85",
         b"Booting from ROM..",
         b"Powered by\n",
         b"Calling main(",
@@ -53,6 +61,16 @@ def test_any_bytes_any_chunking_same_records_nothing_lost(data: bytes, cuts: lis
     whole = records_of(data, [])
     assert chunked == whole
     assert b"".join(record.raw for record in whole) == data
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.one_of(CONSOLE, st.just(REAL)), cuts=st.lists(st.integers(min_value=0, max_value=2000), max_size=20))
+def test_a_line_read_in_a_block_reads_as_alone(data: bytes, cuts: list[int]) -> None:
+    """Clean lines are read a block at a time (`PRINTK_LINES`); each record is what its line
+    parsed alone (`PRINTK`, as a kept console's records are rebuilt) gives."""
+    for record in records_of(data, [c for c in cuts if c <= len(data)]):
+        assert (record.kind == Kind.PRINTK) == (PRINTK.match(record.text) is not None)
+        assert rebuild(record.seq, record.kind, record.raw, record.host_ns, record.partial) == record
 
 
 @settings(max_examples=100, deadline=None)
