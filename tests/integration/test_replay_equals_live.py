@@ -7,7 +7,8 @@ every `parse` field (`name, source, unikraft, status, exit_code, crash` with its
 phase with both clocks, `lines, unrecognised`), `times`, `cpu` (QEMU's CPU per phase), and the `host` facts in `HOST`; and
 for the summary's `SUMMARY` keys (counts, spawn spread, per-phase and per-figure distributions).
 Left out: where the recording lives (`host.recording`, `record_dir`) and the tracer's own CPU
-and memory, which are not the run's.
+and memory, which are the replaying process's; but what uktrace took from the guests while they
+booted (`summary.tracer.booting`) is the recorded run's.
 """
 
 from __future__ import annotations
@@ -131,6 +132,9 @@ def test_a_copied_recording_replays_as_the_live_run(tmp_path: Path, share: Path,
         shutil.rmtree(kernel.parent)  # the kernel and its .dbg are gone: only the recording knows them
     replayed = replay(tmp_path / "copy")
     assert comparable(replayed) == comparable(live)
+    # what uktrace took from the guests while they booted is the run's, kept for the replay to say
+    assert live["summary"]["tracer"]["booting"]["share"] > 0
+    assert replayed["summary"]["tracer"]["booting"] == live["summary"]["tracer"]["booting"]
     if scenario == "crash":  # named from the recording's own table, made from the .dbg sibling
         assert all(g["crash"]["where"].endswith(" app_divide+0x1c") for g in replayed["guests"])
     if scenario == "firmware-timing-without-gate":  # the firmware's parts, from the recorded debug console
@@ -145,9 +149,10 @@ def test_a_copied_recording_replays_as_the_live_run(tmp_path: Path, share: Path,
 
 def as_format_1(directory: Path) -> None:
     """Strip a recording to what uktrace wrote before recordings travelled: no format, no gate
-    times, no kernel identity or symbols, no crash location; the kernel only by its path."""
+    times, no kernel identity or symbols, no crash location, no tracer's cost; the kernel only by
+    its path."""
     session = json.loads((directory / "session.json").read_text())
-    for key in ("format", "qemu", "host"):
+    for key in ("format", "qemu", "host", "tracer"):
         del session[key]
     (directory / "session.json").write_text(json.dumps(session))
     shutil.rmtree(directory / "kernels")
@@ -165,6 +170,7 @@ def test_a_format_1_recording_still_replays_with_what_it_has(tmp_path: Path) -> 
     as_format_1(tmp_path / "rec")
     kernel.unlink()
     replayed = replay(tmp_path / "rec")
+    assert replayed["summary"]["tracer"]["booting"] is None  # not recorded then: not said
     for was, now in zip(live["guests"], replayed["guests"], strict=True):
         assert (now["status"], now["exit_code"], now["crash"]["reason"]) == ("crashed", None, was["crash"]["reason"])
         address, _name = was["crash"]["where"].split()

@@ -82,6 +82,7 @@ class StaticFleet:
         self.finished_ns = like.finished_ns
         self.interrupted_by: int | None = None
         self.recording_errors: list[str] = []
+        self.tracer_booting = like.tracer_booting
         self._like = like
         self._stopped = anyio.Event()
 

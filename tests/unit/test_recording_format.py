@@ -21,7 +21,8 @@ from uktrace.kernel.symbols import Symbols, find_symbols, load_symbols, read_sym
 from uktrace.parsers import UnikraftVersion
 from uktrace.recording import qemu_version
 from uktrace.recording.kernels import record_kernel, recorded_symbols
-from uktrace.recording.record import FORMAT, start_session
+from uktrace.recording.reader import read_session
+from uktrace.recording.record import FORMAT, end_session, start_session
 
 needs_guest = pytest.mark.skipif(not TEST_GUEST.is_file(), reason="needs the built test guest")
 
@@ -157,6 +158,40 @@ def test_the_session_says_what_ran_where(tmp_path: Path) -> None:
     assert session["guests"] == ["guest-1"] and session["uktrace"]
 
 
+BOOTING = {"window_s": 1.5, "cpu_s": 0.06, "cpus": 2, "share": 0.02, "wait_per_wake_s": None, "wakeups_per_s": 240.0}
+
+
+def test_the_session_gets_what_uktrace_took_once_the_run_ended(tmp_path: Path) -> None:
+    start_session(tmp_path / "rec", ["uktrace", "run"], {"qemu": str(fake_qemu(tmp_path)), "cmd": None}, ["guest-1"])
+    before = json.loads((tmp_path / "rec" / "session.json").read_text())
+    end_session(tmp_path / "rec", BOOTING)  # type: ignore[arg-type]  # a plain dict of its fields
+    assert json.loads((tmp_path / "rec" / "session.json").read_text()) == before | {"tracer": BOOTING}
+    assert read_session(tmp_path / "rec").document["tracer"] == BOOTING
+    (tmp_path / "bare").mkdir()
+    end_session(tmp_path / "bare", BOOTING)  # type: ignore[arg-type]  # a fleet run without a session
+    assert list((tmp_path / "bare").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("tracer", "problem"),
+    [
+        ({**BOOTING, "share": "all of it"}, "tracer: share is not a number"),
+        ({key: value for key, value in BOOTING.items() if key != "share"}, "(no share)"),
+        ({**BOOTING, "cpus": 0}, "tracer: cpus"),
+        ([0.5], "tracer is not uktrace's CPU while the guests booted"),
+    ],
+)
+def test_a_recorded_tracers_cost_that_is_unsound_is_left_out_and_said(
+    tmp_path: Path, tracer: object, problem: str
+) -> None:
+    start_session(tmp_path / "rec", ["uktrace", "run"], {"qemu": str(fake_qemu(tmp_path)), "cmd": None}, ["guest-1"])
+    session = json.loads((tmp_path / "rec" / "session.json").read_text())
+    (tmp_path / "rec" / "session.json").write_text(json.dumps(session | {"tracer": tracer}))
+    read = read_session(tmp_path / "rec")
+    assert "tracer" not in read.document
+    assert any(problem in line for line in read.problems), read.problems
+
+
 def test_a_launcher_run_names_no_qemu(tmp_path: Path) -> None:
     qemu = fake_qemu(tmp_path)
     start_session(tmp_path / "a", ["uktrace"], {"qemu": str(qemu), "cmd": "kraft run ."}, ["guest-1"])
@@ -178,6 +213,7 @@ def test_session_json_keeps_the_users_options_and_no_object(tmp_path: Path) -> N
     text = (tmp_path / "rec" / "session.json").read_text()
     assert " at 0x" not in text and "<function" not in text
     options = json.loads(text)["options"]
+    assert "tracer" in json.loads(text)  # added as the run ended
     assert "tui" not in options and "handler" not in options
     assert options["fs"] == str(share) and options["record"] == str(tmp_path / "rec")
     assert options["command"] == "run" and options["cmd"] == "true" and options["extra"] == ["-x"]

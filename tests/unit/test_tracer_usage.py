@@ -76,3 +76,20 @@ def test_the_sentence() -> None:
     assert woke is not None and woke.endswith("(the most it took from them); it woke 238 times a second")
     assert not over_goal(booting) and over_goal(booting | {"share": 0.03})  # type: ignore[arg-type, operator]
     assert tracer_sentence(None) is None
+    recorded = tracer_sentence(booting, recorded=True)  # type: ignore[arg-type]  # a replay's
+    assert recorded is not None and recorded.startswith(
+        "uktrace's own CPU while the guests booted (recorded): 310.0 ms"
+    )
+
+
+def test_the_summary_is_the_window_as_the_json_keeps_it() -> None:
+    usage = TracerUsage.now()
+    assert usage.summary() is None  # no guest started and ended
+    usage.booting()
+    time.sleep(0.02)
+    usage.ended()
+    summary = usage.summary()
+    window = usage.booting_window()
+    assert summary is not None and window is not None
+    assert summary["window_s"] == round(window[0], 6) and summary["share"] == round(window[2], 5)
+    assert summary["cpus"] == host_cpus()

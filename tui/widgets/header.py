@@ -117,9 +117,12 @@ class FleetHeader(Widget):
         if seconds is not None and replay_status(fleet, now) is None:
             details.append(f"run {format_seconds(seconds)}")
         usage = getattr(fleet, "usage", None)  # a live run's: uktrace's own CPU while guests boot
-        share = usage.share_so_far() if usage is not None else None
-        if share is not None:
-            details.append(f"uktrace {share * 100:.1f} % CPU")
+        if usage is not None:
+            share = usage.share_so_far()
+            if share is not None:
+                details.append(f"uktrace {share * 100:.1f} % CPU")
+        elif (recorded := fleet.tracer_booting) is not None:  # a replay's: as its recording says
+            details.append(f"uktrace {recorded['share'] * 100:.1f} % CPU (recorded)")
         return details
 
     def counts(self) -> Text:

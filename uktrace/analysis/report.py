@@ -19,6 +19,7 @@ from .figures import FIGURES, json_readings, uncounted
 from .figures import median as p50
 from .guest_clock import summary_of_json
 from .pooled import Pool, pool_results
+from .samples import tracer_booting_of
 from .stats import clock_label, clock_words
 
 if TYPE_CHECKING:
@@ -352,8 +353,7 @@ def console_findings(results: dict[str, Any]) -> list[str]:
 
 def cell_booting(cell: dict[str, Any]) -> dict[str, Any]:
     """A traced cell's `summary.tracer.booting` in results.json (empty when it has none)."""
-    booting = ((((cell.get("run") or {}).get("summary") or {}).get("tracer")) or {}).get("booting")
-    return booting if isinstance(booting, dict) else {}
+    return tracer_booting_of(cell.get("run")) or {}
 
 
 def tracer_findings(results: dict[str, Any]) -> list[str]:

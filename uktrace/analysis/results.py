@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..launch.tracer_policy import policy
-from ..launch.tracer_usage import TracerUsage, host_cpus
+from ..launch.tracer_usage import TracerUsage
 from ..model.guest import FleetView, Guest
 from ..model.json_shape import timeline_dict
 from ..model.shapes import formats
@@ -53,7 +53,7 @@ def fleet_results(fleet: FleetView) -> shape.RunOutput:
         "record_dir": str(fleet.record_dir),
         "interrupted_by": fleet.interrupted_by,
         "recording_errors": list(fleet.recording_errors),
-        "tracer": tracer_usage(getattr(fleet, "usage", None)),
+        "tracer": tracer_usage(getattr(fleet, "usage", None), fleet.tracer_booting),
         "console": sentence([guest["console"] for guest in guests if guest["host"].get("spawn_ns") is not None]),
         "guest_clock": clock_summary(g.timeline for g in fleet.guests).as_dict(),
     }
@@ -71,35 +71,18 @@ def accel_summary(guests: Sequence[Guest]) -> shape.Accel | None:
     return {"accel": chosen[0].accel, "reason": chosen[0].accel_reason}
 
 
-def tracer_usage(usage: TracerUsage | None = None) -> shape.Tracer:
+def tracer_usage(usage: TracerUsage | None = None, booting: shape.TracerBooting | None = None) -> shape.Tracer:
     """uktrace's own CPU time over the run (the process's, for a replay) and peak memory (QEMU
-    processes excluded), and its share of the host's CPUs while the guests booted."""
+    processes excluded), and `booting`: its share of the host's CPUs while the guests booted (a
+    replay's, as recorded)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     user, system = (own.ru_utime, own.ru_stime) if usage is None else usage.run_cpu()
     return {
         "cpu_user_s": round(user, 3),
         "cpu_system_s": round(system, 3),
         "max_rss_mib": round(own.ru_maxrss / 1024, 1),
-        "booting": tracer_booting(usage),
+        "booting": booting,
         "policy": usage.policy if usage is not None else policy(),
-    }
-
-
-def tracer_booting(usage: TracerUsage | None) -> shape.TracerBooting | None:
-    """uktrace's CPU while the guests booted (`summary.tracer.booting`); None for a replay, or
-    before a guest started and ended."""
-    window = usage.booting_window() if usage is not None else None
-    if usage is None or window is None:
-        return None
-    seconds, cpu, share = window
-    wait, wakeups = usage.wait_per_wake_s(), usage.wakeups_per_s()
-    return {
-        "window_s": round(seconds, 6),
-        "cpu_s": round(cpu, 4),
-        "cpus": host_cpus(),
-        "share": round(share, 5),
-        "wait_per_wake_s": None if wait is None else round(wait, 6),
-        "wakeups_per_s": None if wakeups is None else round(wakeups, 1),
     }
 
 

@@ -28,11 +28,14 @@ from uktrace.parsers.phases import NESTED, PHASES
 
 from ..model.json_input import GuestJson, JsonError, load_json
 from ..model.nesting import upgraded_document
+from ..model.shapes.checks import Bad
+from ..model.shapes.recording import TRACER_BOOTING
 from ..model.text import shown_json
 from ..recording.files import JSON_LIMIT, RefusedFile, read_file, read_named
 from ..recording.reader import tell
 from ..recording.record import RecordingError
 from ..recording.replay import ReplayFleet
+from .figures import median
 from .guest_clock import ClockSummary, summary_of_json
 from .pooled import Key, pool_results
 from .results import fleet_results
@@ -96,6 +99,14 @@ class Samples:
     """The guests' own clocks (`analysis.guest_clock`); None for JSON from before uktrace checked them."""
     priorities: frozenset[str] = frozenset()
     """How its QEMUs ran against uktrace (`guest_priority`); empty where the input does not say."""
+    tracer_shares: tuple[float, ...] = ()
+    """uktrace's own share of the host's CPUs while the guests booted, per run (a bench's rounds);
+    empty where the input does not say (a log; a recording made before uktrace kept it)."""
+
+    @property
+    def tracer_share(self) -> float | None:
+        """The median of `tracer_shares`: what uktrace itself took from this input's guests."""
+        return median(self.tracer_shares) if self.tracer_shares else None
 
     @property
     def guests(self) -> int:
@@ -193,6 +204,25 @@ def priorities_of(guests: Iterable[Any]) -> frozenset[str]:
     return frozenset(found for found in map(guest_priority, guests) if found is not None)
 
 
+def tracer_booting_of(run: Any) -> dict[str, Any] | None:
+    """A run's `summary.tracer.booting` (`run --json`, a bench cell's `run`), its fields checked
+    (`shapes.recording.TRACER_BOOTING`); None where it is missing or unsound."""
+    summary = run.get("summary") if isinstance(run, Mapping) else None
+    tracer = summary.get("tracer") if isinstance(summary, Mapping) else None
+    booting = tracer.get("booting") if isinstance(tracer, Mapping) else None
+    if booting is None:
+        return None
+    try:
+        checked: dict[str, Any] = TRACER_BOOTING(booting)
+        return checked
+    except Bad:
+        return None
+
+
+def _shares(runs: Iterable[Any]) -> tuple[float, ...]:
+    return tuple(booting["share"] for run in runs if (booting := tracer_booting_of(run)) is not None)
+
+
 def bench_key(key: Key) -> str:
     """`n10-independent`, `n10-shared-virtiofs`, `n1-none-machine=q35` (the pooled cell's label:
     `bench_labels.fs_label` and a `--vary` configuration's tag); `n10` when the bench shared no
@@ -210,14 +240,23 @@ def from_document(document: Any, source: str) -> Samples:
             if round_.guests:
                 cell_of(round_.guests, cells.setdefault(bench_key(round_.key), CellSamples()), run=round_.index)
                 every += round_.guests
-        return _checked(Samples(source, "bench", cells, summary_of_json(every), priorities_of(every)))
+        entries = document.get("cells")
+        runs = (
+            [entry.get("run") for entry in entries if isinstance(entry, Mapping)] if isinstance(entries, list) else []
+        )
+        return _checked(Samples(source, "bench", cells, summary_of_json(every), priorities_of(every), _shares(runs)))
     if isinstance(document, Mapping) and isinstance(document.get("guests"), list):
         kind = "run" if "summary" in document else "parse"
         guests = document["guests"]
         # `parse` reads separate logs: separate boots, each a run of its own
         cell = cell_of(guests, run_each=kind == "parse")
         samples = Samples(
-            source, kind, {RUN_CELL: cell} if guests else {}, summary_of_json(guests), priorities_of(guests)
+            source,
+            kind,
+            {RUN_CELL: cell} if guests else {},
+            summary_of_json(guests),
+            priorities_of(guests),
+            _shares([document]),
         )
         return _checked(samples)
     raise SamplesError(f"{source}: not uktrace's JSON (run --json, parse --json or a bench's results.json)")

@@ -35,6 +35,7 @@ from ..launch.levers import Levers, find_levers
 from ..launch.options import LaunchError, RunOptions, prepare
 from ..launch.shares import ShareError
 from ..model.guest import Guest
+from ..model.shapes.recording import TracerBooting
 from ..model.text import markup
 from ..present.units import format_seconds
 from ..recording.record import RecordingError, claim
@@ -354,6 +355,10 @@ class CellView:
     @property
     def recording_errors(self) -> list[str]:
         return self.fleet.recording_errors
+
+    @property
+    def tracer_booting(self) -> TracerBooting | None:
+        return self.fleet.tracer_booting
 
     def clock(self) -> int:
         return self.fleet.clock()

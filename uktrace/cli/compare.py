@@ -243,6 +243,7 @@ def input_json(samples: Samples) -> shape.CompareInput:
         "cells": {key: _cell_json(cell) for key, cell in samples.cells.items()},
         "guest_clock": None if samples.clocks is None else samples.clocks.as_dict(),
         "guest_priority": sorted(samples.priorities),
+        "tracer_share": None if (share := samples.tracer_share) is None else round(share, 5),
     }
 
 

@@ -303,11 +303,10 @@ def run_footer(fleet: FleetView, reasons: bool = False) -> Text:
     if console is not None:
         footer.append("\n" + console)
     from ..analysis.observer_effect import effect_sentence, moved, run_effect  # at the run's end only
-    from ..analysis.results import tracer_booting
     from ..present.tracer import over_goal, tracer_sentence
 
-    booting = tracer_booting(getattr(fleet, "usage", None))
-    own = tracer_sentence(booting)
+    booting = fleet.tracer_booting
+    own = tracer_sentence(booting, recorded=not fleet.live)
     if own is not None:
         footer.append("\n" + own, style="yellow" if over_goal(booting) else "")
     effect = run_effect(fleet) if fleet.guests else None

@@ -29,9 +29,10 @@ import anyio.to_thread
 from ..kernel.symbols import locate_crash
 from ..model.clock_rate import ClockReference
 from ..model.guest import Guest, start_spread, status_counts
+from ..model.shapes.recording import TracerBooting
 from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Status
-from ..recording.record import GuestRecorder, RecordingWriter
+from ..recording.record import GuestRecorder, RecordingError, RecordingWriter, end_session
 from .attempt import Attempt
 from .cluster.remote import Launcher
 from .firmware import FIFO as FIRMWARE_FIFO
@@ -123,6 +124,10 @@ class Fleet:
         self.usage = TracerUsage(0.0, 0.0)
         """uktrace's own CPU (from the process's start: the run is the process; a bench gives each
         cell's from its start) and while its guests booted (`launch.tracer_usage`)."""
+
+    @property
+    def tracer_booting(self) -> TracerBooting | None:
+        return self.usage.summary()
 
     @property
     def recording_errors(self) -> list[str]:
@@ -227,6 +232,10 @@ class Fleet:
             await anyio.to_thread.run_sync(self._writer.close)  # every byte on disk before we return
             self._recording_errors = self._writer.errors
             self._writer = None
+            try:  # what uktrace took from the guests, for a replay and compare to say
+                end_session(self.record_dir, self.tracer_booting)
+            except RecordingError as error:
+                self._recording_errors.append(str(error))
         for guest in self.guests:  # held back by -j when the run ended: never started
             if guest.spawn_ns is None and not guest.timeline.status.finished:
                 guest.timeline.stop(f"{self._end_reason() or 'run ended'} before it started")

@@ -14,6 +14,7 @@ import resource
 import time
 from dataclasses import dataclass
 
+from ..model.shapes.recording import TracerBooting
 from .tracer_policy import wait_per_wake_ns
 
 
@@ -82,6 +83,23 @@ class TracerUsage:
         seconds = (end[0] - self.first[0]) / 1e9
         cpu = max(0.0, end[1] - self.first[1])
         return seconds, cpu, cpu / (seconds * (cpus or host_cpus()))
+
+    def summary(self) -> TracerBooting | None:
+        """The booting window as the JSON (`summary.tracer.booting`) and the recording (session.json
+        `tracer`) keep it; None before a guest started and ended."""
+        window = self.booting_window()
+        if window is None:
+            return None
+        seconds, cpu, share = window
+        wait, wakeups = self.wait_per_wake_s(), self.wakeups_per_s()
+        return {
+            "window_s": round(seconds, 6),
+            "cpu_s": round(cpu, 4),
+            "cpus": host_cpus(),
+            "share": round(share, 5),
+            "wait_per_wake_s": None if wait is None else round(wait, 6),
+            "wakeups_per_s": None if wakeups is None else round(wakeups, 1),
+        }
 
     def wait_per_wake_s(self) -> float | None:
         """The event loop's mean wait for a CPU per wake-up in the window: how late, on average, a

@@ -12,6 +12,7 @@ from rich.text import Text
 from ..analysis.compare import CANT_TELL, MISSING, CellComparison, Comparison, Method, MetricComparison
 from ..analysis.samples import CellSamples, Samples
 from .table import SafeTable
+from .tracer import GOAL_SHARE
 from .units import format_seconds
 
 LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -128,9 +129,9 @@ def comparison_tables(inputs: Sequence[Samples], comparisons: Sequence[Compariso
             parts.append(
                 Text(f"    {note}", style="yellow" if samples.clocks is None or samples.clocks.skewed else "dim")
             )
-    note = priority_note(inputs)
-    if note is not None:
-        parts.append(Text(note, style="yellow"))
+    for note in (priority_note(inputs), tracer_note(inputs)):
+        if note is not None:
+            parts.append(Text(note, style="yellow"))
     for label, comparison in zip(LABELS[1:], comparisons, strict=False):
         names = ("A", label)
         for cell in comparison.cells:
@@ -155,6 +156,24 @@ def priority_note(inputs: Sequence[Samples]) -> str | None:
     return (
         f"the inputs ran their guests at different priorities ({ways}): with more guests than CPUs "
         "their phases differ by that alone (--guest-priority)"
+    )
+
+
+def tracer_note(inputs: Sequence[Samples]) -> str | None:
+    """When uktrace itself took shares of the CPUs from the inputs' guests that differ by more than
+    its goal (`present.tracer.GOAL_SHARE`): a TUI's run against a headless one, a busier tracer.
+    With more guests than CPUs, the guests of the one it took more from had that much less."""
+    shares = [samples.tracer_share for samples in inputs]
+    known = [share for share in shares if share is not None]
+    if len(known) < 2 or max(known) - min(known) <= GOAL_SHARE:
+        return None
+    each = "; ".join(
+        f"{label}: {'not recorded' if share is None else f'{share * 100:.1f} %'}"
+        for label, share in zip(LABELS, shares, strict=False)
+    )
+    return (
+        f"uktrace itself took different shares of the CPUs while the guests booted ({each}): with more guests "
+        "than CPUs their phases differ by that alone (the TUI costs uktrace more CPU than --headless)"
     )
 
 

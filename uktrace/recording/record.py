@@ -2,7 +2,8 @@
 
 Layout of a recording directory (docs/recordings.md documents the fields):
     session.json             format, uktrace and QEMU versions, host, start, recorder (pid, boot),
-                             command line, options, guest names
+                             command line, options, guest names; once the run ended, `tracer`:
+                             uktrace's own CPU while the guests booted
     kernels/<sha256>.symbols the booted kernel's function symbols, once per distinct image
     <guest>/console.raw      every console byte, as received
     <guest>/chunks.tsv       one line per read: byte offset, host ns since spawn
@@ -141,6 +142,23 @@ def start_session(directory: Path, command: list[str], options: dict[str, Any], 
         _write_json(directory / "session.json", session, strict=True)
     except OSError as error:
         raise RecordingError(f"{directory}: cannot write the recording ({error.strerror})") from None
+
+
+def end_session(directory: Path, tracer: shape.TracerBooting | None) -> None:
+    """Add to session.json, as the run ends, uktrace's CPU while the guests booted (`tracer`): a
+    replay and compare read what uktrace itself took from the recorded guests there. A directory
+    without session.json (a fleet run without `start_session`) is left as it is."""
+    path = directory / "session.json"
+    try:
+        session = json.loads(path.read_text())
+        if not isinstance(session, dict):
+            raise ValueError("not an object")
+        session["tracer"] = tracer
+        _write_json(path, session, strict=True)
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as error:
+        raise RecordingError(f"{path}: cannot add uktrace's own CPU ({error})") from None
 
 
 def boot_id() -> str | None:

@@ -29,6 +29,7 @@ import anyio
 from ..kernel.symbols import Symbols
 from ..model.clock_rate import ClockReference
 from ..model.guest import Guest, start_spread, status_counts
+from ..model.shapes.recording import TracerBooting
 from .clock import INSTANT, ReplayClock
 from .files import is_directory
 from .kernels import recorded_symbols
@@ -64,6 +65,9 @@ class ReplayFleet:
         """Per guest, what its partial recording lacks (replayed as far as it goes)."""
         self.missing |= {name: ("its directory",) for name in session.names if name not in names}
         options = session.options
+        self.tracer_booting: TracerBooting | None = session.document.get("tracer")
+        """uktrace's own CPU while the recorded guests booted, as the recording says (None from a
+        recording made before uktrace kept it)."""
         self.jobs = min(options.get("jobs") or len(self.recorded), len(self.recorded))
         self.fs_mode: str | None = options.get("fs_mode") if options.get("fs") else None
         self.live = False

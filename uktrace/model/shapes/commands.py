@@ -21,6 +21,10 @@ class CompareInput(TypedDict):
     cells: dict[str, CellGuests]
     guest_clock: ClockSummary | None
     guest_priority: list[str]
+    tracer_share: float | None
+    """uktrace's own share of the host's CPUs while the guests booted
+    (`summary.tracer.booting.share`; a bench's: the median of its rounds); null where the input
+    does not say (a log, a recording made before uktrace kept it)."""
 
 
 class CellComparison(TypedDict):

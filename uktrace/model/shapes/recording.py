@@ -173,9 +173,33 @@ class Recorder(TypedDict):
     boot_id: Text
 
 
-class Session(TypedDict):
-    """`session.json`: what ran, where, when; `guests` names the guests' directories, in order."""
+SHARE = number(0.0, 1e6)
 
+
+class TracerBooting(TypedDict):
+    """uktrace's CPU while its guests booted (the first one's start to the last one's exit): at
+    most what it took from them (`launch.tracer_usage`). A run's JSON has it
+    (`summary.tracer.booting`), and its recording (session.json `tracer`): a replay and compare
+    say it too."""
+
+    window_s: Annotated[float, number(0.0, 1e9)]
+    cpu_s: Annotated[float, number(0.0, 1e9)]
+    cpus: Annotated[int, integer(1, 1 << 20, "a count of CPUs")]
+    """The CPUs uktrace and its guests may run on."""
+    share: Annotated[float, SHARE]
+    """`cpu_s` over `window_s` x `cpus`: uktrace's share of the host's CPUs in the window."""
+    wait_per_wake_s: Annotated[float | None, optional(number(0.0, 1e9))]
+    """The event loop's mean wait for a CPU per wake-up in the window: how late a console chunk
+    was read, on average, for want of a CPU (None without the kernel's schedstat)."""
+    wakeups_per_s: Annotated[float | None, optional(number(0.0, 1e12))]
+    """The event loop's wake-ups a second in the window (times its thread ran): how often uktrace's
+    presence alone stirred the scheduler, whatever it did then (None without the kernel's schedstat)."""
+
+
+TRACER_BOOTING = checked(TracerBooting, "uktrace's CPU while the guests booted", ("window_s", "cpu_s", "cpus", "share"))
+
+
+class SessionRequired(TypedDict):
     format: Annotated[int, integer(1, 1 << 31, "a format number")]
     uktrace: Annotated[str, text]
     qemu: Text
@@ -185,6 +209,15 @@ class Session(TypedDict):
     command: Annotated[list[str], texts]
     options: Options
     guests: list[str]
+
+
+class Session(SessionRequired, total=False):
+    """`session.json`: what ran, where, when; `guests` names the guests' directories, in order.
+    Written as the run starts; `tracer` is added once it ended."""
+
+    tracer: Annotated[TracerBooting | None, optional(TRACER_BOOTING)]
+    """uktrace's CPU while the guests booted (`summary.tracer.booting` of the run's JSON); null when
+    no guest started and ended."""
 
 
 SESSION = checks(Session)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypedDict
 from .checks import COUNT, MAX_ITEMS, SECONDS, Bad, number, optional, rows, text
 from .derive import checked, checks
 from .recording import Host, Steps
+from .recording import TracerBooting as TracerBooting
 from .timeline import ParseGuest, Seconds, Text
 
 
@@ -84,24 +85,6 @@ class Accel(TypedDict):
     reason: str | None
 
 
-class TracerBooting(TypedDict):
-    """uktrace's CPU while its guests booted (the first one's start to the last one's exit): at
-    most what it took from them (`launch.tracer_usage`)."""
-
-    window_s: float
-    cpu_s: float
-    cpus: int
-    """The CPUs uktrace and its guests may run on."""
-    share: float
-    """`cpu_s` over `window_s` x `cpus`: uktrace's share of the host's CPUs in the window."""
-    wait_per_wake_s: float | None
-    """The event loop's mean wait for a CPU per wake-up in the window: how late a console chunk
-    was read, on average, for want of a CPU (None without the kernel's schedstat)."""
-    wakeups_per_s: float | None
-    """The event loop's wake-ups a second in the window (times its thread ran): how often uktrace's
-    presence alone stirred the scheduler, whatever it did then (None without the kernel's schedstat)."""
-
-
 class Tracer(TypedDict):
     """uktrace's own CPU time and peak memory (QEMU processes excluded): for `run`, the process's
     (start-up included); for a bench's cell, from the cell's start (before, every cell so far's)."""
@@ -111,7 +94,8 @@ class Tracer(TypedDict):
     max_rss_mib: float
     """The process's peak: in a bench, the largest of every cell so far."""
     booting: TracerBooting | None
-    """None for a replay, or before any guest started and ended."""
+    """While these guests booted: for a replay, the recorded run's (session.json `tracer`); None
+    before any guest started and ended, or for a recording made before uktrace kept it."""
     policy: str
     """The event loop thread's scheduling policy: `batch` (it yields to the guests, the default),
     `normal` (`--guest-priority low`, a cluster run, a replay, a host that refused)."""
