@@ -5,8 +5,11 @@ guests grow, and the same bytes for the same run."""
 from __future__ import annotations
 
 import copy
+import json
 import re
+import shutil
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -73,6 +76,23 @@ def test_title_axis_and_legend_say_what_and_which_clock(host_chart: str) -> None
     assert "seconds since the run's first spawn (host clock)" in words
     assert {"spawn", "gate", "firmware", "mount", "9p_handshake", "main", "exit"} <= words
     assert {f"guest-{i}" for i in range(1, 9)} <= words
+
+
+def test_what_uktrace_took_is_said_when_the_run_says_it(shared: Run, host_chart: str, tmp_path: Path) -> None:
+    assert not any(word.startswith("uktrace's own CPU") for word in texts(ET.fromstring(host_chart)))
+    shutil.copytree(SHARED, tmp_path / "rec")
+    session = json.loads((tmp_path / "rec" / "session.json").read_text())
+    booting = {
+        "window_s": 1.0,
+        "cpu_s": 0.08,
+        "cpus": 2,
+        "share": 0.0391,
+        "wait_per_wake_s": None,
+        "wakeups_per_s": None,
+    }
+    (tmp_path / "rec" / "session.json").write_text(json.dumps(session | {"tracer": booting}))
+    words = texts(ET.fromstring(render(recording(tmp_path / "rec"))))
+    assert "uktrace's own CPU while they booted: 3.9 % of 2 CPUs" in words
 
 
 def test_guest_clock_starts_each_row_at_its_boot(shared: Run) -> None:

@@ -5,7 +5,9 @@ guest crashed, failed or timed out, with its reason.
 On the host clock (the default) bars are placed by their host edges from the run's first spawn
 (see `uktrace.export.spans`), so the rows line up as the guests really ran, gate wait included;
 on the guest clock (`--clock guest`, and always for console logs) each row starts at its guest's
-boot and host-only phases are left out. Row height shrinks with the number of guests, so 1 to 100
+boot and host-only phases are left out. A run that says what uktrace itself took from its guests
+while they booted (`summary.tracer.booting`, live or recorded) has it in a small title on the right.
+Row height shrinks with the number of guests, so 1 to 100
 rows stay readable. Drawn under `uktrace.analysis.plots`' fixed style: same run, same bytes.
 """
 
@@ -22,6 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from ..analysis.plots import phase_order, style
+from ..analysis.samples import tracer_booting_of
 from ..model.palette import phase_colour
 from .runs import Run
 from .spans import Span, guest_spans, host_offset, pick_clock, run_origin, stopped_at
@@ -92,6 +95,10 @@ def figure(run: Run, clock: str | None = None) -> Figure:
     )
     count = f"{len(guests)} guest{'s' if len(guests) != 1 else ''}"
     ax.set_title(f"{run.name}: boot timeline of {count}, {placed_on} clock", fontsize=10)
+    booting = tracer_booting_of(run.document)
+    if booting is not None:  # what uktrace itself took from these guests (a run's, or as recorded)
+        share = f"{booting['share'] * 100:.1f} % of {booting['cpus']} CPUs"
+        ax.set_title(f"uktrace's own CPU while they booted: {share}", loc="right", fontsize=7, color="#6b7280")
     _legend(fig, drawn, crashed)
     return fig
 
