@@ -41,7 +41,7 @@ from typing import Any
 import anyio
 from ptyprocess import PtyProcess
 
-from . import proc_stat
+from ..recording import proc_stat
 from .console_hub import console_hub
 from .guest_session import GuestSession
 from .priority import NICE, lowering_prefix, set_session_nice

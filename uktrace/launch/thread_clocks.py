@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 
-from . import proc_stat
+from ..recording import proc_stat
 
 SCHEDSTAT_SIZE = 128
 STAT_SIZE = 1024

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..kernel.find import TEST_GUEST
 from ..model.json_input import JsonError, load_json
 from ..model.text import shown_json
+from . import proc_stat
 from .files import JSON_LIMIT, read_file
 from .record import RecordingError, boot_id, is_marked, recordings_base
 from .schema import LAST_EPOCH
@@ -215,16 +216,15 @@ def process_start(pid: int) -> float | None:
     """When process `pid` started (epoch seconds), None when there is no such process."""
     if pid <= 0:
         return None
+    found = proc_stat.read(pid)
+    if found is None or found[proc_stat.STATE] == b"Z":
+        return None  # no such process, or a zombie: it records nothing
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
         with open("/proc/stat") as system:
             boot = next(float(line.split()[1]) for line in system if line.startswith("btime "))
-    except (OSError, StopIteration, ValueError):
+        return boot + int(found[proc_stat.START_TIME]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, StopIteration, ValueError, IndexError):
         return None
-    fields = stat.rsplit(")", 1)[-1].split()
-    if fields[0] == "Z":
-        return None  # a zombie records nothing
-    return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
 
 
 def _command_line(pid: int) -> bytes:

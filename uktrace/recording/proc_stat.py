@@ -1,4 +1,6 @@
-"""`/proc/PID/stat`: the few fields uktrace asks of it, by name, in one place.
+"""`/proc/PID/stat`: the few fields uktrace asks of it, by name, in one place (here, below the
+launcher that samples its guests' CPU, for the recordings' inventory that asks whether a
+recording's uktrace still runs).
 
 The process's name comes in parentheses and may hold spaces and parentheses itself, so fields are
 counted after its last `)`; the indexes below count from the first field after it (the state
@@ -14,6 +16,8 @@ STATE = 0
 UTIME, STIME = 11, 12
 """CPU time in user and kernel mode, in clock ticks."""
 NUM_THREADS = 17
+START_TIME = 19
+"""When the process started, in clock ticks since the host booted."""
 
 
 def fields(raw: bytes) -> list[bytes]:
