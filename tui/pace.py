@@ -11,8 +11,8 @@ drawn by Textual at once, only the animation of the rows slows down.
 The budget is uktrace's own share goal while guests boot (`uktrace.present.tracer.GOAL_SHARE` of
 the host's CPUs, as a share of one core): a budget of a third of a core let the TUI take 14 % of
 2 CPUs from 50 guests booting (they took 4.5-6.1 s), this one 8.5-8.9 % (3.6-3.7 s). The engine
-alone costs more than that in a storm, so the animation runs at its floor then, and at its
-ceiling again once the consoles are quiet.
+alone costs more than that in a storm, so the animation runs at its floor then (2 Hz: what a frame
+costs the guests is in `RedrawPace.floor_hz`), and at its ceiling again once the consoles are quiet.
 """
 
 from __future__ import annotations
@@ -28,7 +28,11 @@ class RedrawPace:
     """The redraw rate (Hz) for the next window, from the CPU share of the last one."""
 
     ceiling_hz: float = 15.0
-    floor_hz: float = 4.0
+    floor_hz: float = 2.0
+    """The storm's rate: a frame of 50 booting rows costs ~12 ms of the guests' CPU. At 50 test
+    guests on 2 cores (3 runs each, alternated, session.json's `tracer`) uktrace took 5.7-7.1 % of
+    the CPUs from them at a 4 Hz floor, 4.5-4.9 % at 2 Hz, 4.2-4.5 % at 1 Hz, 3.5-3.6 % headless;
+    keys stayed as prompt (`benchmarks/ui_lag.py`: key-to-screen p50 6 ms either way)."""
     budget: float = 0.35
     """Share of one core the event loop's thread may use before the animation slows down (the
     app's is uktrace's share goal: `tracer_budget`)."""
@@ -43,7 +47,7 @@ class RedrawPace:
         """A run begins: at the floor when guests boot here now, else at the ceiling (a replay, the
         home screen). A live run's first second is its busiest and the pace judges whole seconds:
         started at the ceiling, a boot of 4 guests (0.4 s) was drawn at 15 Hz and uktrace took
-        9.6-10.6 % of 2 CPUs from it, 7.5-8.2 % started at the floor. The rate rises once the
+        9.6-10.6 % of 2 CPUs from it, 7.5-8.2 % started at the floor (4 Hz then). The rate rises once the
         consoles are quiet."""
         self.hz = self.floor_hz if booting else self.ceiling_hz
         self._window = None
