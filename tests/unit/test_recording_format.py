@@ -22,7 +22,7 @@ from uktrace.parsers import UnikraftVersion
 from uktrace.recording import qemu_version
 from uktrace.recording.kernels import record_kernel, recorded_symbols
 from uktrace.recording.reader import read_session
-from uktrace.recording.record import FORMAT, end_session, start_session
+from uktrace.recording.record import FORMAT, RecordingError, end_session, start_session
 
 needs_guest = pytest.mark.skipif(not TEST_GUEST.is_file(), reason="needs the built test guest")
 
@@ -239,3 +239,14 @@ def test_the_qemu_version_asked_early_is_the_one_the_session_names(tmp_path: Pat
     start_session(tmp_path / "rec", ["uktrace", "run"], {"qemu": str(qemu), "cmd": None}, ["guest-1"])
     assert json.loads((tmp_path / "rec" / "session.json").read_text())["qemu"] == "QEMU emulator version 9.9.8"
     assert len(asked.read_text().split()) == 1
+
+
+def test_the_tracers_cost_is_never_added_through_a_link(tmp_path: Path) -> None:
+    start_session(tmp_path / "rec", ["uktrace", "run"], {"qemu": str(fake_qemu(tmp_path)), "cmd": None}, ["guest-1"])
+    elsewhere = tmp_path / "elsewhere.json"
+    (tmp_path / "rec" / "session.json").rename(elsewhere)
+    (tmp_path / "rec" / "session.json").symlink_to(elsewhere)
+    before = elsewhere.read_text()
+    with pytest.raises(RecordingError, match="cannot add uktrace's own CPU"):
+        end_session(tmp_path / "rec", BOOTING)  # type: ignore[arg-type]
+    assert elsewhere.read_text() == before and (tmp_path / "rec" / "session.json").is_symlink()

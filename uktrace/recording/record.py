@@ -150,7 +150,8 @@ def end_session(directory: Path, tracer: shape.TracerBooting | None) -> None:
     without session.json (a fleet run without `start_session`) is left as it is."""
     path = directory / "session.json"
     try:
-        session = json.loads(path.read_text())
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb") as file:
+            session = json.loads(file.read())  # this run's own, never through a link
         if not isinstance(session, dict):
             raise ValueError("not an object")
         session["tracer"] = tracer
