@@ -69,6 +69,8 @@ def test_the_report_ranks_configurations_and_keeps_failures_apart(bench: tuple[P
     assert any(line.startswith("| subsystems | ") for line in releases.splitlines())
     assert (out / "whatif_append.svg").is_file() and (out / "releases_append.svg").is_file()
     assert "Configurations ranked by total p50" in process.stdout  # the terminal shows the findings
+    cost = report.split("### What uktrace itself cost")[1].split("##")[0]
+    assert "uktrace's own CPU while the guests booted" in cost and "bios=firmware" in cost
 
 
 def test_compare_reads_each_configuration_as_a_cell(bench: tuple[Path, Any]) -> None:

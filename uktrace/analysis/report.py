@@ -359,25 +359,24 @@ def cell_booting(cell: dict[str, Any]) -> dict[str, Any]:
 def tracer_findings(results: dict[str, Any]) -> list[str]:
     """Per cell, uktrace's own CPU while its guests booted, as a share of the host's CPUs (the
     median over rounds, and their range): at most what it took from them (`launch.tracer_usage`)."""
-    from .pooled import cell_label
-
-    shares: dict[tuple[int, str], list[tuple[float, float, int]]] = {}
-    wakeups: dict[tuple[int, str], list[float]] = {}
+    shares: dict[tuple[int, str, str], list[tuple[float, float, int]]] = {}
+    wakeups: dict[tuple[int, str, str], list[float]] = {}
     for cell in results.get("cells") or []:
         booting = cell_booting(cell)
         if isinstance(booting.get("share"), int | float):
-            key = (cell["concurrency"], cell_label(cell))
+            key = (cell["concurrency"], fs_label(cell), cell.get("tag") or "")  # a what-if's configuration
             shares.setdefault(key, []).append((booting["share"], booting["cpu_s"], booting["cpus"]))
             if isinstance(booting.get("wakeups_per_s"), int | float):
                 wakeups.setdefault(key, []).append(booting["wakeups_per_s"])
     lines = []
-    for (n, label), rounds in sorted(shares.items()):
+    for (n, fs, tag), rounds in sorted(shares.items()):
         values = sorted(share for share, _, _ in rounds)
         cpu = median([cpu for _, cpu, _ in rounds])
         spread = f" (rounds {values[0] * 100:.1f}-{values[-1] * 100:.1f} %)" if len(values) > 1 else ""
-        woke = median(wakeups.get((n, label), []))
+        woke = median(wakeups.get((n, fs, tag), []))
+        cell = f"{_guests(n)}, {fs} fs" + (f", {tag}" if tag else "")
         lines.append(
-            f"**{_guests(n)}, {label} fs:** uktrace's own CPU while the guests booted: {_s(cpu)}, "
+            f"**{cell}:** uktrace's own CPU while the guests booted: {_s(cpu)}, "
             f"{(median(values) or 0) * 100:.1f} % of {rounds[0][2]} CPUs{spread}: at most what it took from them"
             + ("." if woke is None else f"; it woke {woke:.0f} times a second (median of rounds).")
         )

@@ -24,6 +24,7 @@ from ..launch.axes import DEFAULT_BIOS, Axis, Config, change_label, config_label
 from .compare import CANT_TELL, FASTER, MISSING, NO_CHANGE, SLOWER, CellComparison, MetricComparison, compare_cell
 from .figures import median
 from .pooled import cell_label
+from .report import tracer_findings
 from .samples import CellSamples, bench_key, from_document
 
 
@@ -369,6 +370,8 @@ def render(results: dict[str, Any], plots: Sequence[str]) -> str:
         ),
         ("Failures per configuration (apart from the timing verdicts)", failure_findings(results, axes)),
         ("Levers not tried", [f"{reason}." for reason in skipped]),
+        # each configuration's figures carry what uktrace took from its guests, as a bench's do
+        ("What uktrace itself cost", tracer_findings(results)),
     ]
     for title, lines in sections[:1]:
         if lines:
