@@ -102,6 +102,14 @@ def test_a_bench_with_the_observer_check_reports_the_tracers_effect(tmp_path: Pa
     assert run["summary"]["observer"]["sentence"].startswith("uktrace's own effect at 3 guests here")
     other = uktrace("run", "-n", "2", "--headless", "--record", str(tmp_path / "run2"))
     assert "uktrace's own effect" not in other.stdout
+    # the recording keeps it: its replay says the recording host's check, elsewhere and later
+    live = json.loads((tmp_path / "run3" / "session.json").read_text())["observer"]
+    assert live["cell"] == "n3-shared" and live["concurrency"] == 3
+    replayed = uktrace("replay", str(tmp_path / "run3"), "--headless", "--speed", "0")
+    assert "uktrace's own effect at 3 guests where recorded (bench --observer-check, shared fs, " in replayed.stdout
+    again = json.loads(uktrace("replay", str(tmp_path / "run3"), "--json", "--speed", "0").stdout)
+    assert again["summary"]["observer"]["sentence"].startswith("uktrace's own effect at 3 guests where recorded")
+    assert json.loads((tmp_path / "run2" / "session.json").read_text())["observer"] is None
 
 
 def test_the_observer_check_needs_qemu_here() -> None:

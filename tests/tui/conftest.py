@@ -83,6 +83,7 @@ class StaticFleet:
         self.interrupted_by: int | None = None
         self.recording_errors: list[str] = []
         self.tracer_booting = like.tracer_booting
+        self.observer_effect = like.observer_effect
         self._like = like
         self._stopped = anyio.Event()
 

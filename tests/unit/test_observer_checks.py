@@ -8,6 +8,7 @@ from pathlib import Path
 
 from uktrace.analysis.observer_effect import effect_sentence
 from uktrace.launch import observer_checks
+from uktrace.model.shapes.recording import OBSERVER_EFFECT
 
 HOST = {"qemu": "QEMU emulator version 7.2.0", "accel": "tcg", "cpu": "x", "kernel": "6.1"}
 
@@ -88,5 +89,8 @@ def test_a_check_with_the_wakers_side_says_which_part_moved_which_way(tmp_path: 
         "Of it, its wake-ups alone (any program waking as often does as much here): faster: main; "
         "its work beyond them: slower: total"
     )
+    recorded = effect_sentence(OBSERVER_EFFECT(found), recorded=True)  # as a recording keeps it, replayed
+    assert recorded.startswith("uktrace's own effect at 50 guests where recorded (bench --observer-check, shared fs")
+    assert recorded.endswith(said.split("here (", 1)[1].replace("as much here", "as much there"))
     observer_checks.save(HOST, [cell(10, "shared", 0.0, "no change")], 1.0, path)  # a check without the split
     assert "wake-ups" not in effect_sentence(observer_checks.find(HOST, 10, "shared", path) or {})

@@ -165,7 +165,7 @@ def test_the_session_gets_what_uktrace_took_once_the_run_ended(tmp_path: Path) -
     start_session(tmp_path / "rec", ["uktrace", "run"], {"qemu": str(fake_qemu(tmp_path)), "cmd": None}, ["guest-1"])
     before = json.loads((tmp_path / "rec" / "session.json").read_text())
     end_session(tmp_path / "rec", BOOTING)  # type: ignore[arg-type]  # a plain dict of its fields
-    assert json.loads((tmp_path / "rec" / "session.json").read_text()) == before | {"tracer": BOOTING}
+    assert json.loads((tmp_path / "rec" / "session.json").read_text()) == before | {"tracer": BOOTING, "observer": None}
     assert read_session(tmp_path / "rec").document["tracer"] == BOOTING
     (tmp_path / "bare").mkdir()
     end_session(tmp_path / "bare", BOOTING)  # type: ignore[arg-type]  # a fleet run without a session
@@ -250,3 +250,40 @@ def test_the_tracers_cost_is_never_added_through_a_link(tmp_path: Path) -> None:
     with pytest.raises(RecordingError, match="cannot add uktrace's own CPU"):
         end_session(tmp_path / "rec", BOOTING)  # type: ignore[arg-type]
     assert elsewhere.read_text() == before and (tmp_path / "rec" / "session.json").is_symlink()
+
+
+EFFECT = {
+    "concurrency": 3,
+    "made": 1796700965.1,
+    "fs": "shared",
+    "metrics": [
+        {"metric": "main", "verdict": "faster", "difference": -0.1, "median_unobserved": 0.6, "interval": [-0.2, -0.05]}
+    ],
+    "wakeups": [{"metric": "main", "verdict": "faster"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("observer", "problem"),
+    [
+        (
+            {**EFFECT, "metrics": [{"metric": "main", "verdict": "faster", "interval": [1.0, 2.0, 3.0]}]},
+            "interval is not",
+        ),
+        ({**EFFECT, "metrics": [{"metric": "main", "verdict": "faster", "interval": [2.0, 1.0]}]}, "interval is not"),
+        ({**EFFECT, "metrics": [{"verdict": "faster"}]}, "(no metric)"),
+        ({**EFFECT, "concurrency": "three"}, "observer: concurrency"),
+        ({**EFFECT, "wakeups": "all"}, "observer: wakeups"),
+    ],
+)
+def test_a_recorded_observer_check_that_is_unsound_is_left_out_and_said(
+    tmp_path: Path, observer: object, problem: str
+) -> None:
+    start_session(tmp_path / "rec", ["uktrace", "run"], {"qemu": str(fake_qemu(tmp_path)), "cmd": None}, ["guest-1"])
+    end_session(tmp_path / "rec", None, EFFECT)  # type: ignore[arg-type]  # a plain dict of its fields
+    assert read_session(tmp_path / "rec").document["observer"] == EFFECT
+    session = json.loads((tmp_path / "rec" / "session.json").read_text())
+    (tmp_path / "rec" / "session.json").write_text(json.dumps(session | {"observer": observer}))
+    read = read_session(tmp_path / "rec")
+    assert "observer" not in read.document
+    assert any(problem in line for line in read.problems), read.problems

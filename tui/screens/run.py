@@ -62,18 +62,19 @@ class RunScreen(FleetScreen):
     def on_mount(self) -> None:
         """The run starts with its view (FleetScreen's own `on_mount` draws the first frame)."""
         self.worker = self.run_fleet()
-        if self.fleet.live:
-            self.say_observer_effect()
+        self.say_observer_effect()
 
     @work(thread=True, exit_on_error=False, group="observer")
     def say_observer_effect(self) -> None:
-        """What this host's observer check found uktrace itself changes at this many guests, in the
-        header when it moved a figure (a thread: finding the host's key asks QEMU its version)."""
+        """What the host's observer check found uktrace itself changes at this many guests (this
+        host's, or a replay's as recorded), in the header when it moved a figure (a thread: finding
+        the host's key asks QEMU its version)."""
         from uktrace.analysis.observer_effect import effect_sentence, moved, run_effect  # off the start-up path
 
         effect = run_effect(self.fleet)
         if effect is not None and moved(effect):
-            self.app.call_from_thread(self.header.set_notice, effect_sentence(effect, brief=True))
+            sentence = effect_sentence(effect, brief=True, recorded=not self.fleet.live)
+            self.app.call_from_thread(self.header.set_notice, sentence)
 
     @work(exclusive=True, exit_on_error=False, group="fleet", name="fleet")
     async def run_fleet(self) -> None:

@@ -1,8 +1,9 @@
 """What this host's observer check found uktrace itself changes, said for a run of that size.
 
 `bench --observer-check` keeps its verdicts per host and cell (`launch.observer_checks`); a live run
-of as many guests at once reads them back here, at its end, to say what its figures carry: a light
-module (no compare machinery), as it runs after every run.
+of as many guests at once reads them back (and its recording keeps them, so that its replay says
+the recording host's), at its end, to say what its figures carry: a light module (no compare
+machinery), as it runs after every run.
 """
 
 from __future__ import annotations
@@ -10,20 +11,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..launch import observer_checks
-from ..launch.calibration import this_host
 from ..model.guest import FleetView
 from .verdicts import FASTER, NO_CHANGE, SLOWER
 
 
 def run_effect(fleet: FleetView) -> dict[str, Any] | None:
-    """This host's latest observer check of as many guests at once as `fleet` runs (of its
-    filesystem first): what its figures carry of uktrace itself; None when no check measured it."""
-    spec = next((guest.spec for guest in fleet.guests if guest.spec.command is None), None)
-    if spec is None or not fleet.live:
-        return None
-    at_once = min(len(fleet.guests), fleet.jobs or len(fleet.guests))
-    return observer_checks.find(this_host(spec.qemu, spec.accel), at_once, fleet.fs_mode)
+    """The host's observer check of as many guests at once as `fleet` ran (of its filesystem
+    first): this host's last for a live run, the recording host's for a replay (`FleetView.
+    observer_effect`); None when no check measured it."""
+    effect = fleet.observer_effect
+    return None if effect is None else dict(effect)
 
 
 def moved(entry: dict[str, Any]) -> bool:
@@ -31,10 +28,11 @@ def moved(entry: dict[str, Any]) -> bool:
     return any(metric.get("verdict") in (SLOWER, FASTER) for metric in entry["metrics"])
 
 
-def effect_sentence(entry: dict[str, Any], brief: bool = False) -> str:
+def effect_sentence(entry: dict[str, Any], brief: bool = False, recorded: bool = False) -> str:
     """`uktrace's own effect at 100 guests here (bench --observer-check, shared fs, 2026-12-07):
     main +38.5 % slower traced (95 % CI +29.3 % to +46.0 %), ...; can't tell: total`. `brief` (the
-    TUI's header, two lines at most): what moved and its split, without intervals or the rest."""
+    TUI's header, two lines at most): what moved and its split, without intervals or the rest.
+    `recorded`: a replay's, measured where the run was recorded (`where recorded`, not `here`)."""
     moved, unknown, same = [], [], []
     for metric in entry["metrics"]:
         name, verdict, base = metric.get("metric"), metric.get("verdict"), metric.get("median_unobserved")
@@ -55,12 +53,12 @@ def effect_sentence(entry: dict[str, Any], brief: bool = False) -> str:
     if unknown and not brief:
         parts.append("can't tell: " + ", ".join(unknown))
     sentence = (
-        f"uktrace's own effect at {entry['concurrency']} guests here (bench --observer-check{fs}, {made}): "
-        + "; ".join(parts)
+        f"uktrace's own effect at {entry['concurrency']} guests {'where recorded' if recorded else 'here'} "
+        f"(bench --observer-check{fs}, {made}): " + "; ".join(parts)
     )
     if entry.get("wakeups") is not None and entry.get("beyond_wakeups") is not None:
         alone, work = _directions(entry["wakeups"]), _directions(entry["beyond_wakeups"])
-        waking = "" if brief else " (any program waking as often does as much here)"
+        waking = "" if brief else f" (any program waking as often does as much {'there' if recorded else 'here'})"
         sentence += f". Of it, its wake-ups alone{waking}: {alone}; its work beyond them: {work}"
     return sentence
 

@@ -35,7 +35,7 @@ from ..launch.levers import Levers, find_levers
 from ..launch.options import LaunchError, RunOptions, prepare
 from ..launch.shares import ShareError
 from ..model.guest import Guest
-from ..model.shapes.recording import TracerBooting
+from ..model.shapes.recording import ObserverEffect, TracerBooting
 from ..model.text import markup
 from ..present.units import format_seconds
 from ..recording.record import RecordingError, claim
@@ -359,6 +359,10 @@ class CellView:
     @property
     def tracer_booting(self) -> TracerBooting | None:
         return self.fleet.tracer_booting
+
+    @property
+    def observer_effect(self) -> ObserverEffect | None:
+        return self.fleet.observer_effect
 
     def clock(self) -> int:
         return self.fleet.clock()

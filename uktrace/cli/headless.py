@@ -311,7 +311,7 @@ def run_footer(fleet: FleetView, reasons: bool = False) -> Text:
         footer.append("\n" + own, style="yellow" if over_goal(booting) else "")
     effect = run_effect(fleet) if fleet.guests else None
     if effect is not None:  # what this host's observer check found uktrace itself changes at this size
-        footer.append("\n" + effect_sentence(effect), style="yellow" if moved(effect) else "")
+        footer.append("\n" + effect_sentence(effect, recorded=not fleet.live), style="yellow" if moved(effect) else "")
     for guest in fleet.guests:
         if guest.held is not None:  # a hang of uktrace's own: the guest's figures stand
             footer.append(f"\n{guest.name}: uktrace waited until the timeout for {guest.held}", style="red")

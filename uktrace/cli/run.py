@@ -328,7 +328,7 @@ def run_headless(args: argparse.Namespace, fleet: FleetView, shares: Shares | No
             results = fleet_results(fleet)
             effect = run_effect(fleet) if fleet.guests else None
             if effect is not None:  # this host's observer check of this size: what the figures carry
-                results["summary"]["observer"] = effect | {"sentence": effect_sentence(effect)}
+                results["summary"]["observer"] = effect | {"sentence": effect_sentence(effect, recorded=not fleet.live)}
             json.dump(results, sys.stdout, indent=2)
             sys.stdout.write("\n")
         else:

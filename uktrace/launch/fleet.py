@@ -29,11 +29,14 @@ import anyio.to_thread
 from ..kernel.symbols import locate_crash
 from ..model.clock_rate import ClockReference
 from ..model.guest import Guest, start_spread, status_counts
-from ..model.shapes.recording import TracerBooting
+from ..model.shapes.checks import Bad
+from ..model.shapes.recording import OBSERVER_EFFECT, ObserverEffect, TracerBooting
 from ..model.spec import GuestSpec
 from ..model.timeline import BootTimeline, Status
 from ..recording.record import GuestRecorder, RecordingError, RecordingWriter, end_session
+from . import observer_checks
 from .attempt import Attempt
+from .calibration import this_host
 from .cluster.remote import Launcher
 from .firmware import FIFO as FIRMWARE_FIFO
 from .firmware import FirmwarePipe
@@ -128,6 +131,21 @@ class Fleet:
     @property
     def tracer_booting(self) -> TracerBooting | None:
         return self.usage.summary()
+
+    @property
+    def observer_effect(self) -> ObserverEffect | None:
+        """This host's last observer check of as many guests at once (of this filesystem first):
+        what these figures carry of uktrace itself; None when no check measured this size here.
+        Finding the host's key asks QEMU its version once per process."""
+        spec = next((guest.spec for guest in self.guests if guest.spec.command is None), None)
+        if spec is None:
+            return None
+        at_once = min(len(self.guests), self.jobs or len(self.guests))
+        entry = observer_checks.find(this_host(spec.qemu, spec.accel), at_once, self.fs_mode)
+        try:
+            return None if entry is None else OBSERVER_EFFECT(entry)
+        except Bad:  # a damaged cache says nothing
+            return None
 
     @property
     def recording_errors(self) -> list[str]:
@@ -232,8 +250,10 @@ class Fleet:
             await anyio.to_thread.run_sync(self._writer.close)  # every byte on disk before we return
             self._recording_errors = self._writer.errors
             self._writer = None
-            try:  # what uktrace took from the guests, for a replay and compare to say
-                end_session(self.record_dir, self.tracer_booting)
+            try:  # what uktrace took from the guests and changes of them, for a replay and compare to say
+                booting = self.tracer_booting
+                # off the event loop: finding the host's check may ask QEMU its version
+                await anyio.to_thread.run_sync(lambda: end_session(self.record_dir, booting, self.observer_effect))
             except RecordingError as error:
                 self._recording_errors.append(str(error))
         for guest in self.guests:  # held back by -j when the run ended: never started

@@ -289,8 +289,8 @@ class FleetView(Protocol):
     def fs_mode(self) -> str | None: ...
     @property
     def live(self) -> bool:
-        """Guests booting here now (a `Fleet`), not a recording replayed: what this host measured of
-        uktrace itself applies to it (`analysis.observer.run_effect`)."""
+        """Guests booting here now (a `Fleet`), not a recording replayed: what this host measures
+        of uktrace itself applies to it; a replay says what the recording host's did."""
         ...
 
     @property
@@ -309,6 +309,13 @@ class FleetView(Protocol):
     def tracer_booting(self) -> shape.TracerBooting | None:
         """uktrace's own CPU while the guests booted: measured (a `Fleet`, once a guest started and
         ended), or as recorded (a replay: session.json `tracer`; None from before uktrace kept it)."""
+        ...
+
+    @property
+    def observer_effect(self) -> shape.ObserverEffect | None:
+        """What the host's `bench --observer-check` of as many guests at once found uktrace itself
+        changes: this host's last (a `Fleet`), or the recording host's (a replay: session.json
+        `observer`); None when no check measured this size."""
         ...
 
     def clock(self) -> int: ...

@@ -144,10 +144,13 @@ def start_session(directory: Path, command: list[str], options: dict[str, Any], 
         raise RecordingError(f"{directory}: cannot write the recording ({error.strerror})") from None
 
 
-def end_session(directory: Path, tracer: shape.TracerBooting | None) -> None:
-    """Add to session.json, as the run ends, uktrace's CPU while the guests booted (`tracer`): a
-    replay and compare read what uktrace itself took from the recorded guests there. A directory
-    without session.json (a fleet run without `start_session`) is left as it is."""
+def end_session(
+    directory: Path, tracer: shape.TracerBooting | None, observer: shape.ObserverEffect | None = None
+) -> None:
+    """Add to session.json, as the run ends, uktrace's CPU while the guests booted (`tracer`) and the
+    host's observer check of this size (`observer`): a replay and compare read there what uktrace
+    itself took from the recorded guests and changed of them. A directory without session.json (a
+    fleet run without `start_session`) is left as it is."""
     path = directory / "session.json"
     try:
         with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb") as file:
@@ -155,6 +158,7 @@ def end_session(directory: Path, tracer: shape.TracerBooting | None) -> None:
         if not isinstance(session, dict):
             raise ValueError("not an object")
         session["tracer"] = tracer
+        session["observer"] = observer
         _write_json(path, session, strict=True)
     except FileNotFoundError:
         return

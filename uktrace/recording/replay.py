@@ -29,7 +29,7 @@ import anyio
 from ..kernel.symbols import Symbols
 from ..model.clock_rate import ClockReference
 from ..model.guest import Guest, start_spread, status_counts
-from ..model.shapes.recording import TracerBooting
+from ..model.shapes.recording import ObserverEffect, TracerBooting
 from .clock import INSTANT, ReplayClock
 from .files import is_directory
 from .kernels import recorded_symbols
@@ -68,6 +68,9 @@ class ReplayFleet:
         self.tracer_booting: TracerBooting | None = session.document.get("tracer")
         """uktrace's own CPU while the recorded guests booted, as the recording says (None from a
         recording made before uktrace kept it)."""
+        self.observer_effect: ObserverEffect | None = session.document.get("observer")
+        """The recording host's observer check of this size, as the recording says (None when no
+        check had measured it, or from before uktrace kept it)."""
         self.jobs = min(options.get("jobs") or len(self.recorded), len(self.recorded))
         self.fs_mode: str | None = options.get("fs_mode") if options.get("fs") else None
         self.live = False

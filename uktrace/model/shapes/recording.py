@@ -3,7 +3,7 @@ ended, with its host times in `host`) and `session.json` (the run: uktrace, QEMU
 command, the options, the guests). The recording's layout is `recording.record`'s docstring.
 """
 
-from typing import Annotated, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from .checks import (
     COUNT,
@@ -11,6 +11,7 @@ from .checks import (
     LAST_EPOCH,
     MAX_ITEMS,
     NS,
+    Bad,
     cpu_mark,
     flag,
     integer,
@@ -199,6 +200,61 @@ class TracerBooting(TypedDict):
 TRACER_BOOTING = checked(TracerBooting, "uktrace's CPU while the guests booted", ("window_s", "cpu_s", "cpus", "share"))
 
 
+def _interval(value: Any) -> list[float]:
+    """A 95 % interval: [low, high] in seconds."""
+    found: list[float] = rows(number(-1e9, 1e9), "seconds")(value)
+    if len(found) != 2 or found[0] > found[1]:
+        raise Bad("is not an interval [low, high]")
+    return found
+
+
+class ObserverVerdict(TypedDict):
+    """A figure's verdict in a split of the effect (its wake-ups alone, its work beyond them)."""
+
+    metric: Annotated[str, text]
+    verdict: Annotated[str, text]
+
+
+class ObserverMetricRequired(TypedDict):
+    metric: Annotated[str, text]
+    verdict: Annotated[str, text]
+
+
+class ObserverMetric(ObserverMetricRequired, total=False):
+    """One figure of the check: traced against unobserved, with compare's verdict and interval."""
+
+    clock: Annotated[str | None, optional(text)]
+    median_unobserved: Annotated[float | None, optional(number(-1e9, 1e9))]
+    difference: Annotated[float | None, optional(number(-1e9, 1e9))]
+    interval: Annotated[list[float] | None, optional(_interval)]
+
+
+class ObserverEffectRequired(TypedDict):
+    concurrency: Annotated[int, integer(1, 1 << 20, "a count of guests")]
+    made: Annotated[float, number(0.0, LAST_EPOCH)]
+    metrics: Annotated[
+        list[ObserverMetric], rows(checked(ObserverMetric, "a figure's verdict", ("metric", "verdict")), "verdicts")
+    ]
+
+
+class ObserverEffect(ObserverEffectRequired, total=False):
+    """What the host's `bench --observer-check` of as many guests at once found uktrace itself
+    changes (`launch.observer_checks`): what a run's figures carry of uktrace, live or recorded."""
+
+    host: Annotated[dict[str, str], optional(text_map)]
+    """The host key it was measured under: QEMU's version, the accelerator, the CPU, the kernel."""
+    method: Annotated[int | None, optional(integer(1, 1 << 20, "a method number"))]
+    cell: Annotated[str | None, optional(text)]
+    fs: Annotated[str | None, optional(text)]
+    wakeups: Annotated[list[ObserverVerdict] | None, optional(rows(checked(ObserverVerdict, "a verdict"), "verdicts"))]
+    beyond_wakeups: Annotated[
+        list[ObserverVerdict] | None, optional(rows(checked(ObserverVerdict, "a verdict"), "verdicts"))
+    ]
+
+
+OBSERVER_EFFECT = checked(ObserverEffect, "an observer check's verdicts", ("concurrency", "made", "metrics"))
+
+
 class SessionRequired(TypedDict):
     format: Annotated[int, integer(1, 1 << 31, "a format number")]
     uktrace: Annotated[str, text]
@@ -218,6 +274,9 @@ class Session(SessionRequired, total=False):
     tracer: Annotated[TracerBooting | None, optional(TRACER_BOOTING)]
     """uktrace's CPU while the guests booted (`summary.tracer.booting` of the run's JSON); null when
     no guest started and ended."""
+    observer: Annotated[ObserverEffect | None, optional(OBSERVER_EFFECT)]
+    """The recording host's last observer check of as many guests at once (`summary.observer` of
+    the run's JSON); null when none had measured it."""
 
 
 SESSION = checks(Session)
