@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -130,3 +132,28 @@ def test_parse_nests_named_functions_under_their_phase() -> None:
     assert "uk_bus_init_all" in lines[init + 1] and "libukbus" in lines[init + 1]
     assert "│   bus_probe" in lines[init + 2]  # a part of the init table, after the function that ran it began
     assert "vfscore_rootfs" in lines[init + 3]
+
+
+def test_blame_says_what_each_recording_says_uktrace_took_and_changed(tmp_path: Path) -> None:
+    shutil.copytree(RECORDINGS / "crash-3", tmp_path / "rec")
+    before = json.loads(uktrace("blame", "--json", str(tmp_path / "rec")).stdout)
+    assert before["recordings"] == [{"source": str(tmp_path / "rec"), "tracer": None, "observer": None}]
+    session = json.loads((tmp_path / "rec" / "session.json").read_text())
+    booting = {
+        "window_s": 1.0,
+        "cpu_s": 0.06,
+        "cpus": 2,
+        "share": 0.03,
+        "wait_per_wake_s": None,
+        "wakeups_per_s": 250.0,
+    }
+    effect = {"concurrency": 3, "made": 1796700965.1, "fs": None, "metrics": [{"metric": "main", "verdict": "faster",
+              "difference": -0.1, "median_unobserved": 0.5, "interval": [-0.2, -0.05]}]}  # fmt: skip
+    (tmp_path / "rec" / "session.json").write_text(json.dumps(session | {"tracer": booting, "observer": effect}))
+    table = uktrace("blame", str(tmp_path / "rec")).stdout
+    assert (
+        f"{tmp_path / 'rec'}: uktrace's own CPU while the guests booted (recorded): 60.0 ms, 3.0 % of 2 CPUs" in table
+    )
+    assert f"{tmp_path / 'rec'}: uktrace's own effect at 3 guests where recorded (bench --observer-check, " in table
+    said = json.loads(uktrace("blame", "--json", str(tmp_path / "rec")).stdout)["recordings"]
+    assert said == [{"source": str(tmp_path / "rec"), "tracer": booting, "observer": effect}]

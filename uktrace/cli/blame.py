@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,11 +17,13 @@ from rich.text import Text
 
 from ..analysis.blame import FunctionBlame, blame, covered
 from ..analysis.naming import SymbolCache, guest_symbols
+from ..analysis.observer_effect import effect_sentence, moved
 from ..kernel.symbols import Symbols, SymbolsError
 from ..model.shapes import formats
 from ..model.timeline import BootTimeline
 from ..present.table import SafeTable
 from ..present.timeline import UNTIMED, calls_hint
+from ..present.tracer import over_goal, tracer_sentence
 from ..present.units import format_seconds
 from ..recording.logs import LogError, trace_log
 from ..recording.reader import tell
@@ -58,9 +61,10 @@ def add_blame_parser(commands: Any) -> None:
 
 def blame_command(args: argparse.Namespace) -> int:
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    recorded: list[shape.BlameRecording] = []
     try:
         symbols = symbols_option(args)
-        guests = [guest for source in args.sources for guest in _timelines(source, symbols)]
+        guests = [guest for source in args.sources for guest in _timelines(source, symbols, recorded)]
     except (SymbolsError, LogError, RecordingError) as error:
         stderr.print(Text.assemble((f"{PROG}:", "red"), " ", str(error)))
         return 2
@@ -75,12 +79,13 @@ def blame_command(args: argparse.Namespace) -> int:
             "functions": [row.as_dict() for row in rows],
             "without_calls": [name for name, _ in silent],
             "hints": hints,
+            "recordings": recorded,
         }
         json.dump(result, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         stdout = Output()
-        report = blame_report(rows, len(guests), [name for name, _ in silent], hints)
+        report = blame_report(rows, len(guests), [name for name, _ in silent], hints, recorded)
         if not stdout.is_terminal:  # a terminal wraps to its width; a file or pipe gets every name whole
             unbounded = Measurement.get(stdout, stdout.options.update_width(1 << 12), report).maximum
             stdout = Output(width=max(stdout.width, unbounded))
@@ -88,8 +93,11 @@ def blame_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _timelines(source: str, symbols: Symbols | None) -> list[tuple[str, BootTimeline]]:
-    """(name, timeline) per guest of a recording (replayed at once) or per log."""
+def _timelines(
+    source: str, symbols: Symbols | None, recorded: list[shape.BlameRecording]
+) -> list[tuple[str, BootTimeline]]:
+    """(name, timeline) per guest of a recording (replayed at once) or per log; a recording's own
+    word on what uktrace took from its guests and changed of them goes to `recorded`."""
     path = Path(source)
     if source == "-" or not path.is_dir():
         timeline = trace_log(path)
@@ -98,6 +106,7 @@ def _timelines(source: str, symbols: Symbols | None) -> list[tuple[str, BootTime
     fleet = ReplayFleet(path, speed=0)
     anyio.run(fleet.run)
     tell(fleet.problems, str(path))
+    recorded.append({"source": source, "tracer": fleet.tracer_booting, "observer": fleet.observer_effect})
     cache: SymbolCache = {}
     result = []
     for guest in fleet.guests:
@@ -106,8 +115,15 @@ def _timelines(source: str, symbols: Symbols | None) -> list[tuple[str, BootTime
     return result
 
 
-def blame_report(rows: list[FunctionBlame], guests: int, silent: list[str], hints: list[str]) -> RenderableType:
-    """The functions table, then how many guests it covers and what would make the rest print theirs."""
+def blame_report(
+    rows: list[FunctionBlame],
+    guests: int,
+    silent: list[str],
+    hints: list[str],
+    recorded: Sequence[shape.BlameRecording] = (),
+) -> RenderableType:
+    """The functions table, then how many guests it covers, what would make the rest print theirs,
+    and what each recording says uktrace took from its guests and changed of them."""
     table = SafeTable(expand=False)
     for column in ("function", "library", "table"):
         table.add_column(column)
@@ -133,4 +149,11 @@ def blame_report(rows: list[FunctionBlame], guests: int, silent: list[str], hint
             footer.append(f" and {len(silent) - 5} more")
         for hint in hints:
             footer.append(f"\n({hint})", style="dim")
+    for recording in recorded:
+        own = tracer_sentence(recording["tracer"], recorded=True)
+        if own is not None:
+            footer.append(f"\n{recording['source']}: {own}", style="yellow" if over_goal(recording["tracer"]) else "")
+        if (effect := recording["observer"]) is not None:
+            sentence = effect_sentence(dict(effect), recorded=True)
+            footer.append(f"\n{recording['source']}: {sentence}", style="yellow" if moved(dict(effect)) else "")
     return Group(table, footer) if rows else footer

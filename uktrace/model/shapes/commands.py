@@ -2,6 +2,7 @@
 
 from typing import Any, TypedDict
 
+from .recording import ObserverEffect, TracerBooting
 from .run import ClockSummary
 
 
@@ -79,15 +80,25 @@ class FunctionBlame(TypedDict):
     clock: str | None
 
 
+class BlameRecording(TypedDict):
+    """What a recording blame read says of uktrace itself: its CPU while the guests booted and
+    the recording host's observer check of that size (null where it does not say)."""
+
+    source: str
+    tracer: TracerBooting | None
+    observer: ObserverEffect | None
+
+
 class BlameOutput(TypedDict):
     """`uktrace blame --json`: every constructor and init function, and every named part of a
-    phase, the slowest (p95) first."""
+    phase, the slowest (p95) first; `recordings`, what each recording read says of uktrace itself."""
 
     format: int
     guests: int
     functions: list[FunctionBlame]
     without_calls: list[str]
     hints: list[str]
+    recordings: list[BlameRecording]
 
 
 class Listed(TypedDict):
