@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
-from uktrace.analysis.observer_effect import effect_sentence
+from uktrace.analysis.observer_effect import effect_sentence, unmeasured_sentence
 from uktrace.launch import observer_checks
 from uktrace.model.shapes.recording import OBSERVER_EFFECT
 
@@ -94,3 +96,20 @@ def test_a_check_with_the_wakers_side_says_which_part_moved_which_way(tmp_path: 
     assert recorded.endswith(said.split("here (", 1)[1].replace("as much here", "as much there"))
     observer_checks.save(HOST, [cell(10, "shared", 0.0, "no change")], 1.0, path)  # a check without the split
     assert "wake-ups" not in effect_sentence(observer_checks.find(HOST, 10, "shared", path) or {})
+
+
+def fleet(count: int, live: bool = True, effect: dict[str, Any] | None = None, command: str | None = None) -> Any:
+    guest = SimpleNamespace(spec=SimpleNamespace(command=command))
+    return SimpleNamespace(guests=[guest] * count, jobs=count, fs_mode="shared", live=live, observer_effect=effect)
+
+
+def test_a_contended_run_no_check_measured_says_its_effect_is_unknown_and_how_to_measure_it() -> None:
+    said = unmeasured_sentence(fleet(5), cpus=2)
+    assert said == (
+        "uktrace's own effect at 5 guests: not measured on this host (more guests than its 2 CPUs: it can be large); "
+        "`uktrace bench --observer-check --concurrency 5 --fs-mode shared` measures it"
+    )
+    assert unmeasured_sentence(fleet(2), cpus=2) is None  # no more guests than CPUs
+    assert unmeasured_sentence(fleet(5, effect={"metrics": []}), cpus=2) is None  # measured: the check says it
+    assert unmeasured_sentence(fleet(5, live=False), cpus=2) is None  # a replay says what was recorded
+    assert unmeasured_sentence(fleet(5, command="kraft run ."), cpus=2) is None  # launchers: no check runs them

@@ -302,7 +302,8 @@ def run_footer(fleet: FleetView, reasons: bool = False) -> Text:
     console = console_sentence([guest_console(g) for g in fleet.guests if g.spawn_ns is not None])
     if console is not None:
         footer.append("\n" + console)
-    from ..analysis.observer_effect import effect_sentence, moved, run_effect  # at the run's end only
+    from ..analysis.observer_effect import effect_sentence, moved, run_effect, unmeasured_sentence  # at the end only
+    from ..launch.tracer_usage import host_cpus
     from ..present.tracer import over_goal, tracer_sentence
 
     booting = fleet.tracer_booting
@@ -312,6 +313,8 @@ def run_footer(fleet: FleetView, reasons: bool = False) -> Text:
     effect = run_effect(fleet) if fleet.guests else None
     if effect is not None:  # what this host's observer check found uktrace itself changes at this size
         footer.append("\n" + effect_sentence(effect, recorded=not fleet.live), style="yellow" if moved(effect) else "")
+    elif (unknown := unmeasured_sentence(fleet, booting["cpus"] if booting else host_cpus())) is not None:
+        footer.append("\n" + unknown, style="yellow")
     for guest in fleet.guests:
         if guest.held is not None:  # a hang of uktrace's own: the guest's figures stand
             footer.append(f"\n{guest.name}: uktrace waited until the timeout for {guest.held}", style="red")
