@@ -67,14 +67,18 @@ class RunScreen(FleetScreen):
     @work(thread=True, exit_on_error=False, group="observer")
     def say_observer_effect(self) -> None:
         """What the host's observer check found uktrace itself changes at this many guests (this
-        host's, or a replay's as recorded), in the header when it moved a figure (a thread: finding
-        the host's key asks QEMU its version)."""
-        from uktrace.analysis.observer_effect import effect_sentence, moved, run_effect  # off the start-up path
+        host's, or a replay's as recorded), in the header when it moved a figure; that it is not
+        known, for a live run of more guests than CPUs no check measured (a thread: finding the
+        host's key asks QEMU its version)."""
+        from uktrace.analysis.observer_effect import effect_sentence, moved, run_effect, unmeasured_sentence
+        from uktrace.launch.tracer_usage import host_cpus  # (both off the start-up path)
 
         effect = run_effect(self.fleet)
         if effect is not None and moved(effect):
             sentence = effect_sentence(effect, brief=True, recorded=not self.fleet.live)
             self.app.call_from_thread(self.header.set_notice, sentence)
+        elif effect is None and (unknown := unmeasured_sentence(self.fleet, host_cpus())) is not None:
+            self.app.call_from_thread(self.header.set_notice, unknown)  # as the headless footer says it
 
     @work(exclusive=True, exit_on_error=False, group="fleet", name="fleet")
     async def run_fleet(self) -> None:
