@@ -117,7 +117,7 @@ def _waker_rate(results: dict[str, Any], key: str) -> str:
         booting["wakeups_per_s"]
         for cell in results.get("cells") or []
         if bench_key((cell["concurrency"], cell_label(cell))) == key
-        and isinstance((booting := cell_booting(cell)).get("wakeups_per_s"), int | float)
+        and (booting := cell_booting(cell)).get("wakeups_per_s") is not None
     ]
     waker = f"{1 / statistics.median(sleeps):.0f} times a second" if sleeps else "as often as uktrace"
     traced = f"; uktrace's loop, traced: {statistics.median(woke):.0f}" if woke else ""

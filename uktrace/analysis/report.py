@@ -362,11 +362,11 @@ def tracer_findings(results: dict[str, Any]) -> list[str]:
     shares: dict[tuple[int, str, str], list[tuple[float, float, int]]] = {}
     wakeups: dict[tuple[int, str, str], list[float]] = {}
     for cell in results.get("cells") or []:
-        booting = cell_booting(cell)
-        if isinstance(booting.get("share"), int | float):
+        booting = cell_booting(cell)  # its fields checked: share, cpu_s and cpus are there, numbers
+        if booting:
             key = (cell["concurrency"], fs_label(cell), cell.get("tag") or "")  # a what-if's configuration
             shares.setdefault(key, []).append((booting["share"], booting["cpu_s"], booting["cpus"]))
-            if isinstance(booting.get("wakeups_per_s"), int | float):
+            if booting.get("wakeups_per_s") is not None:
                 wakeups.setdefault(key, []).append(booting["wakeups_per_s"])
     lines = []
     for (n, fs, tag), rounds in sorted(shares.items()):

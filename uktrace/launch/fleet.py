@@ -14,6 +14,7 @@ per console line.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import shutil
 import signal
@@ -132,11 +133,12 @@ class Fleet:
     def tracer_booting(self) -> TracerBooting | None:
         return self.usage.summary()
 
-    @property
+    @functools.cached_property
     def observer_effect(self) -> ObserverEffect | None:
         """This host's last observer check of as many guests at once (of this filesystem first):
         what these figures carry of uktrace itself; None when no check measured this size here.
-        Finding the host's key asks QEMU its version once per process."""
+        Looked up once per fleet (the host's key asks QEMU its version, the check is a file), so the
+        recording, the footer, the JSON and the TUI say the same check."""
         spec = next((guest.spec for guest in self.guests if guest.spec.command is None), None)
         if spec is None:
             return None

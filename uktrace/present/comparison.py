@@ -3,7 +3,7 @@ colour, why a figure could not be told, and how the verdicts are reached."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -143,16 +143,18 @@ def comparison_tables(inputs: Sequence[Samples], comparisons: Sequence[Compariso
     return Group(*parts)
 
 
+def per_input(values: Iterable[str]) -> str:
+    """`A: ...; B: ...`: what each input says, by its label, for a note on how they differ."""
+    return "; ".join(f"{label}: {value}" for label, value in zip(LABELS, values, strict=False))
+
+
 def priority_note(inputs: Sequence[Samples]) -> str | None:
     """When the inputs ran their guests at different priorities against uktrace: their timing may
     differ by uktrace's scheduling, not the kernel's (docs/observer.md, "Guest priority")."""
     said = [samples.priorities for samples in inputs if samples.priorities]
     if len(set(said)) < 2:
         return None
-    ways = "; ".join(
-        f"{label}: {', '.join(sorted(samples.priorities)) or 'not recorded'}"
-        for label, samples in zip(LABELS, inputs, strict=False)
-    )
+    ways = per_input(", ".join(sorted(samples.priorities)) or "not recorded" for samples in inputs)
     return (
         f"the inputs ran their guests at different priorities ({ways}): with more guests than CPUs "
         "their phases differ by that alone (--guest-priority)"
@@ -167,10 +169,7 @@ def tracer_note(inputs: Sequence[Samples]) -> str | None:
     known = [share for share in shares if share is not None]
     if len(known) < 2 or max(known) - min(known) <= GOAL_SHARE:
         return None
-    each = "; ".join(
-        f"{label}: {'not recorded' if share is None else f'{share * 100:.1f} %'}"
-        for label, share in zip(LABELS, shares, strict=False)
-    )
+    each = per_input("not recorded" if share is None else f"{share * 100:.1f} %" for share in shares)
     return (
         f"uktrace itself took different shares of the CPUs while the guests booted ({each}): with more guests "
         "than CPUs their phases differ by that alone (the TUI costs uktrace more CPU than --headless)"
