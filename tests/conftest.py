@@ -46,6 +46,19 @@ def log(number: str) -> Path:
     return path
 
 
+def tracer_booting(share: object = 0.03, **fields: object) -> dict[str, Any]:
+    """A run's `summary.tracer.booting` (session.json `tracer`): 60 ms of 2 CPUs over 1 s unless
+    `fields` say otherwise."""
+    base = {"window_s": 1.0, "cpu_s": 0.06, "cpus": 2, "share": share, "wait_per_wake_s": None, "wakeups_per_s": None}
+    return base | fields
+
+
+def say_in_session(recording: Path, **fields: object) -> None:
+    """`fields` added to a recording's session.json, as a run adds `tracer` and `observer` at its end."""
+    path = recording / "session.json"
+    path.write_text(json.dumps(json.loads(path.read_text()) | fields))
+
+
 def replayed(name: str, speed: float = 0) -> ReplayFleet:
     """A bundled recording (tests/data/recordings) replayed to its end, at `speed` (0: at once)."""
     fleet = ReplayFleet(RECORDINGS / name, speed=speed)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, log, uktrace
+from tests.conftest import DATA, log, say_in_session, tracer_booting, uktrace
 from uktrace.analysis.blame import blame
 from uktrace.model.calls import Call
 
@@ -138,18 +138,10 @@ def test_blame_says_what_each_recording_says_uktrace_took_and_changed(tmp_path: 
     shutil.copytree(RECORDINGS / "crash-3", tmp_path / "rec")
     before = json.loads(uktrace("blame", "--json", str(tmp_path / "rec")).stdout)
     assert before["recordings"] == [{"source": str(tmp_path / "rec"), "tracer": None, "observer": None}]
-    session = json.loads((tmp_path / "rec" / "session.json").read_text())
-    booting = {
-        "window_s": 1.0,
-        "cpu_s": 0.06,
-        "cpus": 2,
-        "share": 0.03,
-        "wait_per_wake_s": None,
-        "wakeups_per_s": 250.0,
-    }
+    booting = tracer_booting(0.03, wakeups_per_s=250.0)
     effect = {"concurrency": 3, "made": 1796700965.1, "fs": None, "metrics": [{"metric": "main", "verdict": "faster",
               "difference": -0.1, "median_unobserved": 0.5, "interval": [-0.2, -0.05]}]}  # fmt: skip
-    (tmp_path / "rec" / "session.json").write_text(json.dumps(session | {"tracer": booting, "observer": effect}))
+    say_in_session(tmp_path / "rec", tracer=booting, observer=effect)
     table = uktrace("blame", str(tmp_path / "rec")).stdout
     assert (
         f"{tmp_path / 'rec'}: uktrace's own CPU while the guests booted (recorded): 60.0 ms, 3.0 % of 2 CPUs" in table

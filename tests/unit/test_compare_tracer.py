@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.conftest import tracer_booting
 from uktrace.analysis.samples import from_document
 from uktrace.cli.compare import input_json
 from uktrace.present.comparison import tracer_note
-
-
-def booting(share: object) -> dict[str, Any]:
-    return {"window_s": 2.0, "cpu_s": 0.1, "cpus": 2, "share": share, "wait_per_wake_s": None, "wakeups_per_s": None}
 
 
 def guest() -> dict[str, Any]:
@@ -18,7 +15,7 @@ def guest() -> dict[str, Any]:
 
 
 def run_json(share: object) -> dict[str, Any]:
-    tracer = {"booting": None if share is None else booting(share)}
+    tracer = {"booting": None if share is None else tracer_booting(share)}
     return {"summary": {"tracer": tracer}, "guests": [guest()]}
 
 

@@ -5,7 +5,6 @@ guests grow, and the same bytes for the same run."""
 from __future__ import annotations
 
 import copy
-import json
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -15,7 +14,7 @@ from typing import Any
 import matplotlib
 import pytest
 
-from tests.conftest import log
+from tests.conftest import log, say_in_session, tracer_booting
 from tests.unit.export_data import CRASH, SHARED, SVG, recording
 from tests.unit.export_data import svg_ids as ids
 from tests.unit.export_data import svg_texts as texts
@@ -81,16 +80,7 @@ def test_title_axis_and_legend_say_what_and_which_clock(host_chart: str) -> None
 def test_what_uktrace_took_is_said_when_the_run_says_it(shared: Run, host_chart: str, tmp_path: Path) -> None:
     assert not any(word.startswith("uktrace's own CPU") for word in texts(ET.fromstring(host_chart)))
     shutil.copytree(SHARED, tmp_path / "rec")
-    session = json.loads((tmp_path / "rec" / "session.json").read_text())
-    booting = {
-        "window_s": 1.0,
-        "cpu_s": 0.08,
-        "cpus": 2,
-        "share": 0.0391,
-        "wait_per_wake_s": None,
-        "wakeups_per_s": None,
-    }
-    (tmp_path / "rec" / "session.json").write_text(json.dumps(session | {"tracer": booting}))
+    say_in_session(tmp_path / "rec", tracer=tracer_booting(0.0391))
     words = texts(ET.fromstring(render(recording(tmp_path / "rec"))))
     assert "uktrace's own CPU while they booted: 3.9 % of 2 CPUs" in words
 

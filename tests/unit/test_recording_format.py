@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import say_in_session, tracer_booting
 from uktrace.cli.main import main
 from uktrace.kernel.find import TEST_GUEST
 from uktrace.kernel.identity import identify, libinfo_release, string_release
@@ -158,7 +159,7 @@ def test_the_session_says_what_ran_where(tmp_path: Path) -> None:
     assert session["guests"] == ["guest-1"] and session["uktrace"]
 
 
-BOOTING = {"window_s": 1.5, "cpu_s": 0.06, "cpus": 2, "share": 0.02, "wait_per_wake_s": None, "wakeups_per_s": 240.0}
+BOOTING = tracer_booting(0.02, window_s=1.5, wakeups_per_s=240.0)
 
 
 def test_the_session_gets_what_uktrace_took_once_the_run_ended(tmp_path: Path) -> None:
@@ -185,8 +186,7 @@ def test_a_recorded_tracers_cost_that_is_unsound_is_left_out_and_said(
     tmp_path: Path, tracer: object, problem: str
 ) -> None:
     start_session(tmp_path / "rec", ["uktrace", "run"], {"qemu": str(fake_qemu(tmp_path)), "cmd": None}, ["guest-1"])
-    session = json.loads((tmp_path / "rec" / "session.json").read_text())
-    (tmp_path / "rec" / "session.json").write_text(json.dumps(session | {"tracer": tracer}))
+    say_in_session(tmp_path / "rec", tracer=tracer)
     read = read_session(tmp_path / "rec")
     assert "tracer" not in read.document
     assert any(problem in line for line in read.problems), read.problems
@@ -282,8 +282,7 @@ def test_a_recorded_observer_check_that_is_unsound_is_left_out_and_said(
     start_session(tmp_path / "rec", ["uktrace", "run"], {"qemu": str(fake_qemu(tmp_path)), "cmd": None}, ["guest-1"])
     end_session(tmp_path / "rec", None, EFFECT)  # type: ignore[arg-type]  # a plain dict of its fields
     assert read_session(tmp_path / "rec").document["observer"] == EFFECT
-    session = json.loads((tmp_path / "rec" / "session.json").read_text())
-    (tmp_path / "rec" / "session.json").write_text(json.dumps(session | {"observer": observer}))
+    say_in_session(tmp_path / "rec", observer=observer)
     read = read_session(tmp_path / "rec")
     assert "observer" not in read.document
     assert any(problem in line for line in read.problems), read.problems
